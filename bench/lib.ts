@@ -1,0 +1,41 @@
+// Benchmark conventions: medians of several runs, compared with a baseline in the same run;
+// the last line is `<ID> <metric>=<value> <unit> (target <op> <value>) <PASS|MISS>`,
+// and the same goes to bench/results/<ID>.json.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export interface BenchResult {
+  id: string;
+  metric: string;
+  value: number;
+  unit: string;
+  op: '<=' | '>=';
+  target: number;
+  extra?: Record<string, unknown>;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+
+export async function timeIt<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const t0 = performance.now();
+  const r = await fn();
+  return [performance.now() - t0, r];
+}
+
+export function report(r: BenchResult): void {
+  const ok = r.op === '<=' ? r.value <= r.target : r.value >= r.target;
+  const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(3));
+  const dir = path.resolve('bench/results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, `${r.id}.json`), JSON.stringify({ ...r, pass: ok }, null, 2) + '\n');
+  console.log(`${r.id} ${r.metric}=${fmt(r.value)} ${r.unit} (target ${r.op} ${fmt(r.target)}) ${ok ? 'PASS' : 'MISS'}`);
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install the Debian packages the labs and tests need (idempotent; root).
+set -euo pipefail
+[ "$(id -u)" = 0 ] || { echo "install-deps.sh: run as root" >&2; exit 1; }
+export DEBIAN_FRONTEND=noninteractive
+PKGS=(
+  # systemd workers (systemd-nspawn) and their tools
+  systemd-container iproute2 util-linux
+  # ceph lab + client tools
+  ceph-mon ceph-osd ceph-mgr ceph-mds ceph-common ceph-fuse attr
+  # nova lab and the python-openstackclient baseline for bench P4
+  nova-api nova-conductor nova-scheduler placement-api rabbitmq-server glance-api python3-openstackclient
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then echo "install-deps: all packages present"; exit 0; fi
+# Keep package postinst scripts from starting daemons on this machine.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; added_policy=1
+fi
+echo "install-deps: installing ${missing[*]}"
+apt-get update -q -o DPkg::Lock::Timeout=600
+apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 "${missing[@]}"
+[ "${added_policy:-0}" = 1 ] && rm -f /usr/sbin/policy-rc.d
+echo "install-deps: done"

@@ -1,0 +1,2 @@
+// placeholder: the systemd lab's globalSetup
+export default async function setup(): Promise<void> {}

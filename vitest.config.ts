@@ -1,0 +1,36 @@
+import { defineConfig } from 'vitest/config';
+
+// Groups run one after another: fast pure tests first, then real processes, then each lab.
+// e2e files run serially (2 cores, heavy daemons); each lab is brought up once by its globalSetup.
+const e2e = (lab: string, order: number) => ({
+  test: {
+    name: `e2e-${lab}`,
+    include: [`test/e2e/${lab}/**/*.test.ts`],
+    globalSetup: [`test/e2e/${lab}/setup.ts`],
+    fileParallelism: false,
+    testTimeout: 180_000,
+    hookTimeout: 600_000,
+    sequence: { groupOrder: order },
+  },
+});
+
+export default defineConfig({
+  test: {
+    reporters: ['default'],
+    projects: [
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 120_000, sequence: { groupOrder: 0 } } },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          testTimeout: 60_000,
+          sequence: { groupOrder: 1 },
+        },
+      },
+      e2e('systemd', 2),
+      e2e('ceph', 3),
+      e2e('nova', 4),
+      e2e('agent', 5),
+    ],
+  },
+});
