@@ -16,7 +16,7 @@ const e2e = (lab: string, order: number) => ({
 
 export default defineConfig({
   test: {
-    reporters: ['default'],
+    reporters: ['default', './test/summary-reporter.ts'],
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 120_000, sequence: { groupOrder: 0 } } },
       {
