@@ -1,0 +1,103 @@
+// ceph-fuse mounts the way the seed's patched kubelet does them (`-k KEYRING --id ID -m MONS
+// -r PATH`), bounded by ceph's client_mount_timeout and our process timeout, and unmounted
+// for sure: umount, lazy umount as fallback, and the ceph-fuse process (found by its unique
+// mount dir in /proc/PID/cmdline) waited for and, if it lingers, killed by pid.
+import { readFile, readdir } from 'node:fs/promises';
+import type { Host } from '../host/index.js';
+import { NwError } from '../host/errors.js';
+import { type CephClient, cephTimeoutArgs, runCephTool } from './client.js';
+import { type CephVersion, needsClientQuotaFlag } from './version.js';
+
+export interface FuseMountOptions {
+  /** CephFS path to mount as the root (-r). */
+  path: string;
+  mountDir: string;
+  /** private dir for the log file and run dir (removed by the caller). */
+  workDir: string;
+  timeoutMs: number;
+  version: CephVersion;
+}
+
+export function fuseArgs(c: CephClient, o: Omit<FuseMountOptions, 'timeoutMs'> & { timeoutMs: number }): string[] {
+  const args = ['-c', c.confPath ?? '/dev/null', '-k', c.keyringPath, '--id', c.id.replace(/^client\./, ''), '-m', c.monHost, '-r', o.path, o.mountDir];
+  args.push(...cephTimeoutArgs(o.timeoutMs).slice(0, 1), `--log-file=${o.workDir}/ceph-fuse.log`, '--admin-socket=');
+  // our own conf-less mounts get a run dir that surely exists; an operator's conf is taken as is
+  if (!c.confPath) args.push(`--run-dir=${o.workDir}`);
+  if (needsClientQuotaFlag(o.version)) args.push('--client-quota');
+  return args;
+}
+
+export async function fuseMount(host: Host, c: CephClient, o: FuseMountOptions): Promise<void> {
+  const who = `client.${c.id.replace(/^client\./, '')} (keyring ${c.keyringPath})`;
+  await runCephTool(host, 'ceph-fuse', fuseArgs(c, o), { timeoutMs: o.timeoutMs, what: `ceph-fuse mount of ${o.path} as ${who}`, who, monHost: c.monHost });
+  if (!(await isMounted(o.mountDir))) {
+    throw new NwError('NW_CEPH', `ceph-fuse exited 0 but ${o.mountDir} is not mounted; see ${o.workDir}/ceph-fuse.log`);
+  }
+}
+
+const unescapeMount = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+
+export async function isMounted(dir: string): Promise<boolean> {
+  const info = await readFile('/proc/self/mountinfo', 'utf8');
+  return info.split('\n').some((l) => unescapeMount(l.split(' ')[4] ?? '') === dir);
+}
+
+/** Live ceph-fuse processes whose argv names exactly this mount dir (ours: the dir is unique). */
+export async function fusePids(dir: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const p of await readdir('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const argv = (await readFile(`/proc/${p}/cmdline`, 'utf8')).split('\0');
+      if (/(^|\/)ceph-fuse$/.test(argv[0]) && argv.includes(dir)) pids.push(+p);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
+const alive = async (pid: number) => {
+  try {
+    return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).length > 0; // a zombie's is empty
+  } catch {
+    return false;
+  }
+};
+
+export interface UnmountReport {
+  method: 'umount' | 'lazy' | 'not mounted';
+  killed: number[];
+  ms: number;
+}
+
+/** Unmount and make sure no ceph-fuse for this dir survives. Never throws for cleanup trouble it can fix. */
+export async function fuseUnmount(host: Host, dir: string, o: { timeoutMs?: number; exitWaitMs?: number } = {}): Promise<UnmountReport> {
+  const t0 = host.clock.now();
+  const pids = await fusePids(dir);
+  let method: UnmountReport['method'] = 'not mounted';
+  if (await isMounted(dir)) {
+    const r = await host.exec('umount', [dir], { timeoutMs: o.timeoutMs ?? 10_000, allowFailure: true }).catch(() => null);
+    method = 'umount';
+    if (!r || r.exitCode !== 0 || (await isMounted(dir))) {
+      await host.exec('umount', ['-l', dir], { timeoutMs: 5_000, allowFailure: true }).catch(() => null);
+      method = 'lazy';
+    }
+  }
+  // ceph-fuse flushes and closes its session after umount returns (about 0.1–1 s)
+  const until = host.clock.now() + (o.exitWaitMs ?? 5_000);
+  let left = pids;
+  while (left.length && host.clock.now() < until) {
+    await host.clock.sleep(25);
+    left = (await Promise.all(left.map(async (p) => ((await alive(p)) ? p : 0)))).filter(Boolean);
+  }
+  for (const p of left) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  if (left.length && (await isMounted(dir))) await host.exec('umount', ['-l', dir], { timeoutMs: 5_000, allowFailure: true }).catch(() => null);
+  return { method, killed: left, ms: Math.round(host.clock.now() - t0) };
+}

@@ -1,0 +1,128 @@
+// cephfs quota probe: mount the quota'd directory with ceph-fuse as the node's client, check
+// statfs shows the quota, write past it expecting EDQUOT within a bounded overshoot, check a
+// second write fails at once; always remove the probe files and unmount (also on timeout).
+import { access, mkdtemp, mkdir, rm, rmdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Host } from '../host/index.js';
+import { NwError } from '../host/errors.js';
+import { type CephClient, DEFAULT_CEPH_TIMEOUT_MS, Deadline } from './client.js';
+import { fuseMount, fuseUnmount, isMounted } from './fuse.js';
+import { type ProbeResult, failed, passed } from './probe.js';
+import { detectVersion, needsClientQuotaFlag } from './version.js';
+import { MiB, dfShowsQuota, expectedDfBytes, firstWriteBlocks, judgeFirstWrite, judgeSecondWrite, overshootAllowance, parseDd } from './quota-plan.js';
+
+export interface QuotaProbeOptions {
+  /** CephFS directory carrying ceph.quota.max_bytes, e.g. /kubernetes/nw-probe */
+  path: string;
+  /** real directory to mount on (created if missing); default a fresh temp dir */
+  mountDir?: string;
+  /** limit for the writes (default 60 s) */
+  writeTimeoutMs?: number;
+}
+
+export async function quotaProbe(host: Host, c: CephClient, opts: QuotaProbeOptions): Promise<ProbeResult> {
+  const dl = new Deadline(host, c.timeoutMs ?? DEFAULT_CEPH_TIMEOUT_MS);
+  const timings: Record<string, number> = {};
+  const details: Record<string, unknown> = { path: opts.path, client: `client.${c.id.replace(/^client\./, '')}`, timings };
+  const time = async <T>(step: string, fn: () => Promise<T>): Promise<T> => {
+    const t = host.clock.now();
+    try {
+      return await fn();
+    } finally {
+      timings[`${step}Ms`] = Math.round(host.clock.now() - t);
+    }
+  };
+  const workDir = await mkdtemp(path.join(tmpdir(), 'nw-quota-'));
+  const mountDir = opts.mountDir ?? path.join(workDir, 'mnt');
+  const createdMountDir = !opts.mountDir || !(await exists(mountDir));
+  await mkdir(mountDir, { recursive: true });
+  details.mountDir = mountDir;
+  const files: string[] = [];
+  let result: ProbeResult;
+  try {
+    if (await isMounted(mountDir)) throw new NwError('NW_QUOTA', `${mountDir} is already a mount point; give the quota probe a free mountDir`);
+    const version = await time('version', () => detectVersion(host, 'ceph-fuse'));
+    details.cephFuseVersion = `${version.major}.${version.minor}.${version.patch}`;
+    details.clientQuotaFlag = needsClientQuotaFlag(version);
+    await time('mount', () => fuseMount(host, c, { path: opts.path, mountDir, workDir, timeoutMs: dl.remaining(), version }));
+
+    const quota = await time('getQuota', () => readQuota(host, mountDir));
+    const dfBytes = await time('statfs', () => statfsBytes(host, mountDir));
+    details.quotaBytes = quota;
+    details.dfSizeBytes = dfBytes;
+    if (quota === 0) {
+      details.reason = `${opts.path} has no ceph.quota.max_bytes: df shows ${dfBytes} bytes (the cluster), writes are not limited`;
+      result = { name: 'cephfs-quota', status: 'not-enforced', ok: false, durationMs: 0, details, error: { code: 'NW_QUOTA', message: `quota not enforced: ${details.reason}; set one with \`nodewright cephfs volume create\`` } };
+    } else {
+      details.expectedDfBytes = expectedDfBytes(quota);
+      if (!dfShowsQuota(dfBytes, quota)) {
+        throw new NwError('NW_QUOTA', `statfs of ${opts.path} shows ${dfBytes} bytes, not the quota ${quota} (expected ${expectedDfBytes(quota)}): ceph-fuse does not apply the quota`);
+      }
+      const tag = `.nw-quota-probe-${randomBytes(4).toString('hex')}`;
+      const writeMs = opts.writeTimeoutMs ?? 60_000;
+      const f1 = path.join(mountDir, `${tag}-1`);
+      files.push(f1);
+      const first = await time('write', () => dd(host, f1, firstWriteBlocks(quota), writeMs));
+      details.bytesBeforeEdquot = first.bytes;
+      details.overshootBytes = first.bytes - quota;
+      details.overshootAllowanceBytes = overshootAllowance(quota);
+      const v1 = judgeFirstWrite(first, quota);
+      if (!v1.ok) throw new NwError('NW_QUOTA', `${opts.path}: ${v1.reason}`);
+      const f2 = path.join(mountDir, `${tag}-2`);
+      files.push(f2);
+      const t2 = host.clock.now();
+      const second = await dd(host, f2, 1, writeMs);
+      timings.secondWriteMs = Math.round(host.clock.now() - t2);
+      details.secondWriteBytes = second.bytes;
+      const v2 = judgeSecondWrite(second, timings.secondWriteMs);
+      if (!v2.ok) throw new NwError('NW_QUOTA', `${opts.path}: ${v2.reason}`);
+      result = passed('cephfs-quota', 0, details);
+    }
+  } catch (e) {
+    result = failed('cephfs-quota', 0, details, e, 'NW_QUOTA');
+  } finally {
+    if (files.length) {
+      const rmr = await time('cleanupFiles', () => host.exec('rm', ['-f', ...files], { timeoutMs: 10_000, allowFailure: true }).catch(() => null));
+      if (!rmr || rmr.exitCode !== 0) details.cleanupFiles = `could not remove ${files.join(', ')}`;
+    }
+    const um = await time('unmount', () => fuseUnmount(host, mountDir));
+    details.unmount = um;
+    if (createdMountDir) await rmdir(mountDir).catch(() => undefined);
+    await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+  result!.durationMs = Math.round(dl.elapsed());
+  timings.totalMs = result!.durationMs;
+  return result!;
+}
+
+const exists = (p: string) => access(p).then(() => true, () => false);
+
+/** ceph.quota.max_bytes of the mount root; 0 when the directory has none. */
+async function readQuota(host: Host, dir: string): Promise<number> {
+  const r = await host.exec('getfattr', ['--only-values', '-n', 'ceph.quota.max_bytes', dir], { timeoutMs: 10_000, allowFailure: true });
+  if (r.exitCode !== 0) {
+    if (/No such attribute|No data available/i.test(r.stderr)) return 0;
+    throw new NwError('NW_QUOTA', `getfattr ceph.quota.max_bytes on ${dir} failed: ${r.stderr.trim()} (is the attr package installed?)`);
+  }
+  const v = r.stdout.trim();
+  if (!/^\d+$/.test(v)) throw new NwError('NW_QUOTA', `ceph.quota.max_bytes reads ${JSON.stringify(v)}, not a byte count`);
+  return +v;
+}
+
+async function statfsBytes(host: Host, dir: string): Promise<number> {
+  const r = await host.exec('stat', ['-f', '-c', '%S %b', dir], { timeoutMs: 10_000 });
+  const [bsize, blocks] = r.stdout.trim().split(/\s+/).map(Number);
+  return bsize * blocks;
+}
+
+async function dd(host: Host, file: string, blocks: number, timeoutMs: number) {
+  try {
+    const r = await host.exec('dd', ['if=/dev/zero', `of=${file}`, `bs=${MiB}`, `count=${blocks}`], { timeoutMs, allowFailure: true });
+    return parseDd(r.exitCode, r.stderr);
+  } catch (e) {
+    if (e instanceof NwError && e.code === 'NW_EXEC_TIMEOUT') throw new NwError('NW_CEPH_TIMEOUT', `writing to ${file} did not finish within ${timeoutMs} ms: the cluster (OSD or MDS) stopped answering`);
+    throw e;
+  }
+}
