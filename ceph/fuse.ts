@@ -2,7 +2,7 @@
 // -r PATH`), bounded by ceph's client_mount_timeout and our process timeout, and unmounted
 // for sure: umount, lazy umount as fallback, and the ceph-fuse process (found by its unique
 // mount dir in /proc/PID/cmdline) waited for and, if it lingers, killed by pid.
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import type { Host } from '../host/index.js';
 import { NwError } from '../host/errors.js';
 import { type CephClient, cephTimeoutArgs, runCephTool } from './client.js';
@@ -100,4 +100,11 @@ export async function fuseUnmount(host: Host, dir: string, o: { timeoutMs?: numb
   }
   if (left.length && (await isMounted(dir))) await host.exec('umount', ['-l', dir], { timeoutMs: 5_000, allowFailure: true }).catch(() => null);
   return { method, killed: left, ms: Math.round(host.clock.now() - t0) };
+}
+
+/** Remove a private work dir, but never while something is still mounted below it. */
+export async function removeWorkDir(workDir: string, mountDir: string): Promise<boolean> {
+  if (await isMounted(mountDir)) return false;
+  await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+  return true;
 }

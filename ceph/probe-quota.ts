@@ -1,14 +1,14 @@
 // cephfs quota probe: mount the quota'd directory with ceph-fuse as the node's client, check
 // statfs shows the quota, write past it expecting EDQUOT within a bounded overshoot, check a
 // second write fails at once; always remove the probe files and unmount (also on timeout).
-import { access, mkdtemp, mkdir, rm, rmdir } from 'node:fs/promises';
+import { access, mkdtemp, mkdir, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Host } from '../host/index.js';
 import { NwError } from '../host/errors.js';
 import { type CephClient, DEFAULT_CEPH_TIMEOUT_MS, Deadline } from './client.js';
-import { fuseMount, fuseUnmount, isMounted } from './fuse.js';
+import { fuseMount, fuseUnmount, isMounted, removeWorkDir } from './fuse.js';
 import { type ProbeResult, failed, passed } from './probe.js';
 import { detectVersion, needsClientQuotaFlag } from './version.js';
 import { MiB, dfShowsQuota, expectedDfBytes, firstWriteBlocks, judgeFirstWrite, judgeSecondWrite, overshootAllowance, parseDd } from './quota-plan.js';
@@ -89,8 +89,12 @@ export async function quotaProbe(host: Host, c: CephClient, opts: QuotaProbeOpti
     }
     const um = await time('unmount', () => fuseUnmount(host, mountDir));
     details.unmount = um;
-    if (createdMountDir) await rmdir(mountDir).catch(() => undefined);
-    await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+    if (await isMounted(mountDir)) details.leftoverMount = mountDir;
+    else if (createdMountDir) await rmdir(mountDir).catch(() => undefined);
+    await removeWorkDir(workDir, mountDir);
+  }
+  if (details.leftoverMount && result!.ok) {
+    result = failed('cephfs-quota', 0, details, new NwError('NW_QUOTA', `${mountDir} is still mounted after the probe; unmount it with \`umount -l ${mountDir}\``));
   }
   result!.durationMs = Math.round(dl.elapsed());
   timings.totalMs = result!.durationMs;
