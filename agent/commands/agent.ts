@@ -1,4 +1,74 @@
+// nodewright-agent run | plan | apply: the daemon, and the agent used without a controller.
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
 import type { Command } from 'commander';
+import { NwError } from '../../host/errors.js';
+import { DEFAULT_CONFIG_PATH, loadAgentConfig } from '../config.js';
+import { createLogger } from '../log.js';
+import { Agent } from '../agent.js';
+import { runDaemon } from '../daemon.js';
 
-// placeholder: replaced by the owning work item
-export function registerAgentCommands(_program: Command): void {}
+async function readBundle(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new NwError('NW_USAGE', `cannot read bundle ${file} (${(e as NodeJS.ErrnoException).code})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new NwError('NW_BUNDLE', `${file} is not JSON (${(e as Error).message}): pass the output of \`nodewright bundle sign\``);
+  }
+}
+
+export function registerAgentCommands(program: Command): void {
+  program
+    .command('run')
+    .description('run the agent daemon (systemd Type=notify service)')
+    .option('--config <file>', 'agent config', DEFAULT_CONFIG_PATH)
+    .action(async (o: { config: string }) => {
+      const config = await loadAgentConfig(o.config, os.hostname());
+      await runDaemon(config, createLogger(config.log.level));
+      await new Promise(() => {}); // the daemon exits from its signal handler
+    });
+
+  program
+    .command('plan')
+    .description('print what a reconcile would change (keys redacted); changes nothing')
+    .option('--config <file>', 'agent config', DEFAULT_CONFIG_PATH)
+    .option('--bundle <file>', 'signed bundle to plan against (default: the accepted one)')
+    .action(async (o: { config: string; bundle?: string }) => {
+      const config = await loadAgentConfig(o.config, os.hostname());
+      const agent = await Agent.create(config, createLogger('warn'));
+      let d = agent.desired();
+      if (o.bundle) {
+        const { verifyBundle } = await import('../../protocol/bundle.js');
+        const { readPublicKey } = await import('../agent.js');
+        d = verifyBundle(await readBundle(o.bundle), await readPublicKey(config.publicKeyFile));
+      }
+      if (!d) throw new NwError('NW_USAGE', 'no desired state accepted yet: pass --bundle FILE');
+      const plan = await agent.plan(d);
+      for (const p of plan) {
+        process.stdout.write(`== ${p.step}: ${p.state}\n${p.text ? p.text + '\n' : ''}`);
+      }
+    });
+
+  program
+    .command('apply')
+    .description('verify a signed bundle, apply it once (recovery pass first) and exit')
+    .option('--config <file>', 'agent config', DEFAULT_CONFIG_PATH)
+    .requiredOption('--bundle <file>', 'signed bundle (from `nodewright bundle sign`)')
+    .option('--json', 'print the resulting status as JSON')
+    .action(async (o: { config: string; bundle: string; json?: boolean }) => {
+      const config = await loadAgentConfig(o.config, os.hostname());
+      const agent = await Agent.create(config, createLogger(config.log.level));
+      await agent.accept(await readBundle(o.bundle));
+      await agent.recover();
+      const r = await agent.reconcile('apply');
+      const s = agent.status();
+      if (o.json) process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+      else for (const st of s.steps) process.stdout.write(`${st.name.padEnd(9)} ${st.state.padEnd(14)} ${st.message}\n`);
+      if (!r?.converged) process.exitCode = 1;
+    });
+}

@@ -1,4 +1,80 @@
+// nodewright keygen | bundle sign | bundle verify: make signed desired-state bundles today.
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { NwError } from '../../host/errors.js';
+import { generateSigningKeys, keyId, loadPrivateKey, loadPublicKey, signBundle, verifyBundle } from '../../protocol/bundle.js';
 
-// placeholder: replaced by the owning work item
-export function registerBundleCommands(_program: Command): void {}
+async function readText(file: string, what: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    throw new NwError('NW_USAGE', `cannot read ${what} ${file} (${(e as NodeJS.ErrnoException).code})`);
+  }
+}
+
+/** A desired state as YAML or JSON (JSON is YAML). */
+export function parseDesiredText(text: string, file: string): unknown {
+  try {
+    return parseYaml(text);
+  } catch (e) {
+    throw new NwError('NW_BUNDLE', `${file} is not valid YAML/JSON: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+async function output(text: string, out?: string, mode = 0o644): Promise<void> {
+  if (!out) return void process.stdout.write(text);
+  await writeFile(out, text, { mode });
+}
+
+export function registerBundleCommands(program: Command): void {
+  program
+    .command('keygen')
+    .description('create an ed25519 signing key pair (KEY 0600, KEY.pub for the agents)')
+    .option('--out <file>', 'private key file', 'nodewright.key')
+    .option('--force', 'overwrite existing files')
+    .action(async (o: { out: string; force?: boolean }) => {
+      const k = generateSigningKeys();
+      await mkdir(path.dirname(path.resolve(o.out)), { recursive: true });
+      const flag = o.force ? 'w' : 'wx';
+      try {
+        await writeFile(o.out, k.privateKeyPem, { mode: 0o600, flag });
+        await writeFile(`${o.out}.pub`, k.publicKeyPem, { mode: 0o644, flag });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new NwError('NW_USAGE', `${o.out} already exists: pass --force to replace it`);
+        throw e;
+      }
+      process.stdout.write(`${o.out} ${o.out}.pub keyId=${keyId(loadPublicKey(k.publicKeyPem))}\n`);
+    });
+
+  const bundle = program.command('bundle').description('signed desired-state bundles');
+  bundle
+    .command('sign')
+    .description('validate a desired state (YAML/JSON) and sign it')
+    .requiredOption('--key <file>', 'ed25519 private key from `nodewright keygen`')
+    .option('--out <file>', 'write the signed bundle here (default stdout)')
+    .argument('<file>', 'desired state')
+    .action(async (file: string, o: { key: string; out?: string }) => {
+      const key = loadPrivateKey(await readText(o.key, 'signing key'));
+      const signed = signBundle(parseDesiredText(await readText(file, 'desired state'), file), key);
+      await output(JSON.stringify(signed, null, 2) + '\n', o.out, 0o600);
+    });
+  bundle
+    .command('verify')
+    .description('check a signed bundle against a public key')
+    .requiredOption('--pub <file>', 'ed25519 public key')
+    .argument('<file>', 'signed bundle')
+    .action(async (file: string, o: { pub: string }) => {
+      const pub = loadPublicKey(await readText(o.pub, 'public key'));
+      let input: unknown;
+      try {
+        input = JSON.parse(await readText(file, 'bundle'));
+      } catch (e) {
+        if (e instanceof NwError) throw e;
+        throw new NwError('NW_BUNDLE', `${file} is not JSON: ${(e as Error).message}`);
+      }
+      const d = verifyBundle(input, pub);
+      process.stdout.write(`OK generation=${d.generation} keyId=${keyId(pub)}\n`);
+    });
+}

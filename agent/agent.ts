@@ -1,0 +1,155 @@
+// The agent's core: desired state (verified bundles), the reconciler, status. No transport here:
+// the daemon (HTTP, systemd, watch, schedule) and the one-shot CLI both drive this object.
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import type { KeyObject } from 'node:crypto';
+import type { Logger } from 'pino';
+import { createHost, type Host } from '../host/index.js';
+import { NwError, asNwError } from '../host/errors.js';
+import { loadPublicKey, verifyBundle, type SignedBundle } from '../protocol/bundle.js';
+import { CEPH_CONF_PATH, keyringPath, kubeletInstallPath, unitPath, type DesiredState } from '../protocol/desired.js';
+import { STEP_ORDER, type AgentStatus, type StepStatus } from '../protocol/status.js';
+import type { AgentConfig } from './config.js';
+import { Metrics } from './metrics.js';
+import { Reconciler, reconcileOnce, planAll, type ReconcileResult } from './reconcile.js';
+import { recover, type RecoveryReport } from './recovery.js';
+import { StateStore } from './state.js';
+import type { StepContext } from './steps/types.js';
+
+export const AGENT_VERSION = '0.1.0';
+
+export async function readPublicKey(file: string): Promise<KeyObject> {
+  let pem: string;
+  try {
+    pem = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new NwError('NW_CONFIG', `cannot read the pinned public key ${file} (${(e as NodeJS.ErrnoException).code}): copy the controller's .pub file there`);
+  }
+  return loadPublicKey(pem);
+}
+
+export class Agent {
+  readonly host: Host;
+  readonly state: StateStore;
+  readonly metrics = new Metrics();
+  readonly reconciler: Reconciler;
+  readonly startedAt = new Date().toISOString();
+  lastResult: ReconcileResult | null = null;
+  lastRecovery: RecoveryReport | null = null;
+  private ctx: StepContext;
+  /** Hook for the daemon (e.g. systemd STATUS=). */
+  onReconciled: (r: ReconcileResult) => void = () => {};
+
+  private constructor(readonly config: AgentConfig, readonly log: Logger, publicKey: KeyObject) {
+    this.host = createHost({ root: config.root, stateDir: config.stateDir });
+    this.state = new StateStore(this.host);
+    this.ctx = { host: this.host, config, state: this.state, log, publicKey };
+    this.reconciler = new Reconciler((t) => this.runReconcile(t));
+  }
+
+  static async create(config: AgentConfig, log: Logger): Promise<Agent> {
+    const agent = new Agent(config, log, await readPublicKey(config.publicKeyFile));
+    await agent.state.load();
+    const b = agent.state.get().bundle;
+    if (b) {
+      try {
+        verifyBundle(b, agent.ctx.publicKey!);
+      } catch (e) {
+        log.error({ code: asNwError(e).code }, `stored bundle no longer verifies (${asNwError(e).message}); waiting for a new one`);
+        await agent.state.update((s) => {
+          s.bundle = null;
+        });
+      }
+    }
+    return agent;
+  }
+
+  desired(): DesiredState | null {
+    return this.state.get().bundle?.desired ?? null;
+  }
+
+  /** Verify (signature, then schema) and persist a bundle. Nothing changes when it is refused. */
+  async accept(input: unknown): Promise<DesiredState> {
+    let desired: DesiredState;
+    try {
+      desired = verifyBundle(input, this.ctx.publicKey!);
+    } catch (e) {
+      this.metrics.bundlesRejected++;
+      throw e;
+    }
+    const b = input as SignedBundle;
+    await this.state.update((s) => {
+      s.bundle = { kind: b.kind, desired, signature: b.signature };
+      s.acceptedAt = new Date().toISOString();
+    });
+    this.log.info({ generation: desired.generation, keyId: b.signature.keyId }, 'accepted a signed desired state');
+    return desired;
+  }
+
+  async recover(): Promise<RecoveryReport> {
+    this.lastRecovery = await recover(this.ctx);
+    if (this.lastRecovery.action !== 'none') this.log.warn({ recovery: this.lastRecovery }, `recovery: ${this.lastRecovery.message}`);
+    return this.lastRecovery;
+  }
+
+  reconcile(trigger: string): Promise<ReconcileResult | null> {
+    return this.reconciler.trigger(trigger);
+  }
+
+  plan(d: DesiredState) {
+    return planAll(this.ctx, d);
+  }
+
+  private async runReconcile(trigger: string): Promise<ReconcileResult | null> {
+    const d = this.desired();
+    if (!d) return null;
+    const r = await reconcileOnce(this.ctx, d, trigger);
+    this.lastResult = r;
+    this.metrics.observeReconcile(r.ok, r.durationMs);
+    if (trigger.includes('drift') && r.changed) this.metrics.driftRepairs++;
+    await this.state.update((s) => {
+      for (const st of r.steps) s.steps[st.name] = st;
+      s.reconciles += 1;
+    });
+    this.log.info({ trigger, ok: r.ok, converged: r.converged, durationMs: r.durationMs }, 'reconcile done');
+    this.onReconciled(r);
+    return r;
+  }
+
+  /** Files whose drift the watcher repairs. */
+  watchedPaths(): string[] {
+    const d = this.desired();
+    if (!d) return [];
+    const out: string[] = [];
+    if (d.ceph) out.push(keyringPath(d.ceph), CEPH_CONF_PATH);
+    if (d.unit?.bindMounts.length || d.kubelet?.kind === 'image') out.push(unitPath(d), `${unitPath(d)}.d`);
+    if (d.kubelet?.kind === 'binary') out.push(kubeletInstallPath(d.kubelet));
+    return out;
+  }
+
+  status(): AgentStatus {
+    const s = this.state.get();
+    const d = this.desired();
+    const steps: StepStatus[] = STEP_ORDER.map((n) => s.steps[n]).filter((x): x is StepStatus => Boolean(x));
+    const r = this.lastResult;
+    const converged = Boolean(d && r && r.converged);
+    const probesOk = s.probes.every((p) => p.ok);
+    const errStep = steps.find((st) => st.error);
+    return {
+      agent: { version: AGENT_VERSION, pid: process.pid, startedAt: this.startedAt, node: this.config.node || os.hostname() },
+      desired: d ? { generation: d.generation, ...(d.nodeGroup ? { nodeGroup: d.nodeGroup } : {}), acceptedAt: s.acceptedAt ?? '' } : null,
+      converged,
+      ready: converged && probesOk,
+      steps,
+      kubelet: {
+        ...(s.kubelet.current ? { version: s.kubelet.current.version, sha256: s.kubelet.current.sha256 } : {}),
+        ...(s.kubelet.lastGood ? { lastGood: s.kubelet.lastGood } : {}),
+      },
+      lastReconcile: r ? { at: r.at, durationMs: r.durationMs, trigger: r.trigger, ok: r.ok } : null,
+      lastError: errStep?.error ? { ...errStep.error, step: errStep.name, at: errStep.at } : null,
+      probes: s.probes,
+      rollbacks: s.rollbacks,
+      inflight: s.inflight ? { step: s.inflight.step, phase: s.inflight.phase, since: s.inflight.since } : null,
+    };
+  }
+}

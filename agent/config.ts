@@ -1,0 +1,161 @@
+// /etc/nodewright/agent.yaml: YAML, schema-validated, errors name the line.
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { LineCounter, parseDocument, isNode } from 'yaml';
+import { readFile } from 'node:fs/promises';
+import { validate as validCron } from 'node-cron';
+import { NwError } from '../host/errors.js';
+
+const AbsPath = Type.String({ pattern: '^/' });
+
+export const AgentConfigSchema = Type.Object(
+  {
+    listen: Type.Optional(Type.String({ pattern: '^[^:]+:[0-9]{1,5}$' })),
+    tokenFile: Type.Optional(AbsPath),
+    publicKeyFile: Type.Optional(AbsPath),
+    root: Type.Optional(AbsPath),
+    stateDir: Type.Optional(AbsPath),
+    node: Type.Optional(Type.String({ minLength: 1 })),
+    kubelet: Type.Optional(
+      Type.Object(
+        {
+          healthUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
+          healthTimeoutSec: Type.Optional(Type.Number({ minimum: 0.5, maximum: 3600 })),
+          restartTimeoutSec: Type.Optional(Type.Number({ minimum: 1, maximum: 3600 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    schedule: Type.Optional(
+      Type.Object(
+        { reconcile: Type.Optional(Type.String()), probes: Type.Optional(Type.String()) },
+        { additionalProperties: false },
+      ),
+    ),
+    drift: Type.Optional(
+      Type.Object(
+        { enabled: Type.Optional(Type.Boolean()), debounceMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })) },
+        { additionalProperties: false },
+      ),
+    ),
+    probes: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Optional(Type.Boolean()),
+          timeoutSec: Type.Optional(Type.Number({ minimum: 1, maximum: 600 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    limits: Type.Optional(
+      Type.Object(
+        {
+          bodyBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
+          artifactBytes: Type.Optional(Type.Integer({ minimum: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    log: Type.Optional(
+      Type.Object(
+        { level: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))) },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Test hooks, off by default: widen race windows so the e2e can kill the agent at a known point. */
+    testHooks: Type.Optional(
+      Type.Object({ pauseAfterStageMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })) }, { additionalProperties: false }),
+    ),
+  },
+  { additionalProperties: false },
+);
+type RawConfig = Static<typeof AgentConfigSchema>;
+
+export interface AgentConfig {
+  file: string | null;
+  listen: { host: string; port: number };
+  tokenFile: string;
+  publicKeyFile: string;
+  root: string;
+  stateDir: string;
+  node: string;
+  kubelet: { healthUrl: string; healthTimeoutMs: number; restartTimeoutMs: number };
+  schedule: { reconcile: string; probes: string };
+  drift: { enabled: boolean; debounceMs: number };
+  probes: { enabled: boolean; timeoutMs: number };
+  limits: { bodyBytes: number; artifactBytes: number };
+  log: { level: string };
+  testHooks: { pauseAfterStageMs: number };
+}
+
+export const DEFAULT_CONFIG_PATH = '/etc/nodewright/agent.yaml';
+
+export function withDefaults(raw: RawConfig, file: string | null, hostname = 'localhost'): AgentConfig {
+  const [host, port] = (raw.listen ?? '127.0.0.1:7701').split(':');
+  return {
+    file,
+    listen: { host, port: Number(port) },
+    tokenFile: raw.tokenFile ?? '/etc/nodewright/token',
+    publicKeyFile: raw.publicKeyFile ?? '/etc/nodewright/controller.pub',
+    root: raw.root ?? '/',
+    stateDir: raw.stateDir ?? '/var/lib/nodewright',
+    node: raw.node ?? hostname,
+    kubelet: {
+      healthUrl: raw.kubelet?.healthUrl ?? 'http://127.0.0.1:10248/healthz',
+      healthTimeoutMs: (raw.kubelet?.healthTimeoutSec ?? 60) * 1000,
+      restartTimeoutMs: (raw.kubelet?.restartTimeoutSec ?? 90) * 1000,
+    },
+    schedule: { reconcile: raw.schedule?.reconcile ?? '*/5 * * * *', probes: raw.schedule?.probes ?? '*/10 * * * *' },
+    drift: { enabled: raw.drift?.enabled ?? true, debounceMs: raw.drift?.debounceMs ?? 100 },
+    probes: { enabled: raw.probes?.enabled ?? true, timeoutMs: (raw.probes?.timeoutSec ?? 30) * 1000 },
+    limits: { bodyBytes: raw.limits?.bodyBytes ?? 1024 * 1024, artifactBytes: raw.limits?.artifactBytes ?? 512 * 1024 * 1024 },
+    log: { level: raw.log?.level ?? 'info' },
+    testHooks: { pauseAfterStageMs: raw.testHooks?.pauseAfterStageMs ?? 0 },
+  };
+}
+
+/** Parse + validate YAML text; every error names `file:line`. */
+export function parseAgentConfig(text: string, file = 'agent.yaml', hostname?: string): AgentConfig {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  const where = (offset: number | undefined) => (offset === undefined ? file : `${file}:${lc.linePos(offset).line}`);
+  if (doc.errors.length) {
+    const e = doc.errors[0];
+    throw new NwError('NW_CONFIG', `${where(e.pos[0])}: YAML syntax error: ${e.message.split('\n')[0]}`);
+  }
+  const raw = (doc.toJS() ?? {}) as unknown;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new NwError('NW_CONFIG', `${file}:1: the agent config must be a mapping (key: value lines)`);
+  }
+  for (const e of Value.Errors(AgentConfigSchema, raw)) {
+    const segs = e.path.split('/').filter(Boolean);
+    // Walk up to the nearest node that exists (an unknown key's own node, or its parent).
+    let node: unknown = undefined;
+    for (let n = segs.length; n >= 0 && !node; n--) {
+      const found = n === 0 ? doc.contents : doc.getIn(segs.slice(0, n), true);
+      if (isNode(found)) node = found;
+    }
+    const off = isNode(node) ? node.range?.[0] : undefined;
+    const key = e.path || '/';
+    const msg = e.message.includes('additional') || e.schema?.additionalProperties === false ? `unknown or misplaced key (${e.message})` : e.message;
+    throw new NwError('NW_CONFIG', `${where(off)}: ${key}: ${msg}; see docs/agent.md for the config keys`);
+  }
+  const cfg = withDefaults(raw as RawConfig, file, hostname);
+  for (const [k, expr] of Object.entries(cfg.schedule)) {
+    if (!validCron(expr)) {
+      const node = doc.getIn(['schedule', k], true);
+      throw new NwError('NW_CONFIG', `${where(isNode(node) ? node.range?.[0] : undefined)}: /schedule/${k}: "${expr}" is not a cron expression (e.g. "*/5 * * * *")`);
+    }
+  }
+  return cfg;
+}
+
+export async function loadAgentConfig(file = DEFAULT_CONFIG_PATH, hostname?: string): Promise<AgentConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new NwError('NW_CONFIG', `cannot read the agent config ${file} (${(e as NodeJS.ErrnoException).code}): create it (see docs/agent.md) or pass --config`);
+  }
+  return parseAgentConfig(text, file, hostname);
+}

@@ -1,0 +1,81 @@
+// `nodewright-agent run`: one controller owns start and stop. Order at start: config → state →
+// HTTP listening → recovery pass → READY=1 → watchdog, drift watch, schedule, first reconcile.
+// SIGTERM: STOPPING=1, stop triggers, let the current reconcile finish, close, exit 0.
+import { readFile } from 'node:fs/promises';
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Logger } from 'pino';
+import { NwError } from '../host/errors.js';
+import { createNotifier, type Notifier } from '../systemd/notify.js';
+import { Agent } from './agent.js';
+import type { AgentConfig } from './config.js';
+import { buildServer } from './server.js';
+import { DriftWatcher } from './watch.js';
+import type { ReconcileResult } from './reconcile.js';
+
+export async function readToken(file: string): Promise<string> {
+  let t: string;
+  try {
+    t = (await readFile(file, 'utf8')).trim();
+  } catch (e) {
+    throw new NwError('NW_CONFIG', `cannot read the auth token file ${file} (${(e as NodeJS.ErrnoException).code}): write a random token there (mode 0600)`);
+  }
+  if (t.length < 16) throw new NwError('NW_CONFIG', `the auth token in ${file} is shorter than 16 characters: use a long random token`);
+  return t;
+}
+
+export const summarize = (r: ReconcileResult | null, a: Agent): string => {
+  if (!a.desired()) return 'waiting for a signed desired state';
+  if (!r) return `generation ${a.desired()!.generation} accepted, reconcile pending`;
+  const bad = r.steps.filter((s) => s.state === 'failed' || s.state === 'rolled_back');
+  return `gen ${a.desired()!.generation}: ${r.converged ? 'converged' : 'NOT converged'}${bad.length ? ` (${bad.map((s) => `${s.name} ${s.state}`).join(', ')})` : ''}`;
+};
+
+export async function runDaemon(config: AgentConfig, log: Logger): Promise<void> {
+  const notifier: Notifier = createNotifier({ onError: (e) => log.warn({ err: e.message }, 'systemd-notify failed') });
+  // Ping from the event loop from the first moment: a blocked loop means no pings → systemd kills us.
+  let wdTimer: NodeJS.Timeout | null = null;
+  if (notifier.watchdogIntervalMs) wdTimer = setInterval(() => void notifier.watchdog(), notifier.watchdogIntervalMs);
+
+  const token = await readToken(config.tokenFile);
+  const agent = await Agent.create(config, log);
+  const app = buildServer(agent, token);
+  await app.listen({ host: config.listen.host, port: config.listen.port });
+  log.info({ listen: `${config.listen.host}:${config.listen.port}` }, 'listening');
+
+  const recovery = await agent.recover();
+  await notifier.ready(`${recovery.action === 'none' ? '' : `recovery: ${recovery.action}; `}${summarize(null, agent)}`);
+  log.info({ recovery: recovery.action }, 'ready');
+
+  const watcher = new DriftWatcher(config.drift.debounceMs, (file) => void agent.reconcile('drift').catch(() => undefined), log);
+  const rewatch = async () => {
+    if (config.drift.enabled) await watcher.set(agent.watchedPaths().map((p) => agent.host.fs.resolve(p))).catch((e) => log.warn({ err: e }, 'drift watch failed'));
+  };
+  agent.onReconciled = (r) => {
+    void notifier.status(summarize(r, agent));
+    void rewatch();
+  };
+  const tasks: ScheduledTask[] = [
+    cron.schedule(config.schedule.reconcile, () => void agent.reconcile('schedule').catch(() => undefined), { name: 'reconcile', noOverlap: true }),
+    cron.schedule(config.schedule.probes, () => void agent.reconcile('probes').catch(() => undefined), { name: 'probes', noOverlap: true }),
+  ];
+  await rewatch();
+  void agent.reconcile('start').catch(() => undefined);
+
+  let stopping = false;
+  const stop = async (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal: sig }, 'stopping');
+    await notifier.stopping('stopping');
+    for (const t of tasks) await t.stop();
+    await watcher.close();
+    await Promise.race([agent.reconciler.idle(), new Promise((r) => setTimeout(r, 20_000))]);
+    await app.close();
+    if (wdTimer) clearInterval(wdTimer);
+    log.info('stopped');
+    log.flush?.();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}

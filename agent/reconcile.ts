@@ -1,0 +1,168 @@
+// One reconcile: every step in order, observe → plan → apply → verify (→ rollback).
+// A Reconciler runs one at a time; triggers that arrive meanwhile coalesce into one next run.
+import { asNwError, type NwError } from '../host/errors.js';
+import type { DesiredState } from '../protocol/desired.js';
+import type { StepName, StepState, StepStatus } from '../protocol/status.js';
+import { isHold, type Step, type StepContext } from './steps/types.js';
+import { packagesStep } from './steps/packages.js';
+import { keyringStep } from './steps/keyring.js';
+import { unitStep } from './steps/unit.js';
+import { artifactStep } from './steps/artifact.js';
+import { probesStep } from './steps/probes.js';
+
+export const STEPS: Step<any, any, any>[] = [packagesStep, keyringStep, unitStep, artifactStep, probesStep];
+
+export interface ReconcileResult {
+  trigger: string;
+  at: string;
+  durationMs: number;
+  ok: boolean;
+  converged: boolean;
+  steps: StepStatus[];
+  error: (ReturnType<NwError['toJSON']> & { step: StepName }) | null;
+  changed: boolean;
+}
+
+const stepStatus = (name: StepName, state: StepState, message: string, t0: number, err?: NwError): StepStatus => ({
+  name,
+  state,
+  message,
+  durationMs: Math.round(performance.now() - t0),
+  at: new Date().toISOString(),
+  ...(err ? { error: { code: err.code, message: err.message } } : {}),
+});
+
+/** Plans only (for `plan`): what each step would do, rendered. */
+export async function planAll(ctx: StepContext, d: DesiredState): Promise<{ step: StepName; state: string; text: string }[]> {
+  const out: { step: StepName; state: string; text: string }[] = [];
+  for (const step of STEPS) {
+    const skip = await step.skip(d, ctx);
+    if (skip) {
+      out.push({ step: step.name, state: skip.state, text: skip.message });
+      continue;
+    }
+    if (step.name === 'probes') {
+      out.push({ step: step.name, state: 'would run', text: 'probes run on apply' });
+      continue;
+    }
+    try {
+      const p = await step.plan(await step.observe(ctx, d), d);
+      if (p === null) out.push({ step: step.name, state: 'converged', text: '' });
+      else if (isHold(p)) out.push({ step: step.name, state: p.state, text: p.message });
+      else out.push({ step: step.name, state: 'change', text: step.render(p) });
+    } catch (e) {
+      const err = asNwError(e);
+      out.push({ step: step.name, state: 'error', text: `${err.code}: ${err.message}` });
+    }
+  }
+  return out;
+}
+
+export async function reconcileOnce(ctx: StepContext, d: DesiredState, trigger: string): Promise<ReconcileResult> {
+  const t0 = performance.now();
+  const steps: StepStatus[] = [];
+  let error: ReconcileResult['error'] = null;
+  let changed = false;
+  for (const step of STEPS) {
+    const ts = performance.now();
+    if (error) {
+      steps.push(stepStatus(step.name, 'pending', `not run: ${error.step} failed`, ts));
+      continue;
+    }
+    let phase: 'observe' | 'apply' | 'verify' = 'observe';
+    let plan: unknown = null;
+    const undo = step.newUndo();
+    try {
+      const skip = await step.skip(d, ctx);
+      if (skip) {
+        steps.push(stepStatus(step.name, skip.state, skip.message, ts));
+        continue;
+      }
+      plan = await step.plan(await step.observe(ctx, d), d);
+      if (plan === null) {
+        steps.push(stepStatus(step.name, 'converged', 'converged', ts));
+        continue;
+      }
+      if (isHold(plan)) {
+        steps.push(stepStatus(step.name, plan.state, plan.message, ts));
+        continue;
+      }
+      ctx.log.info({ step: step.name, trigger, plan: step.render(plan) }, `${step.name}: applying`);
+      phase = 'apply';
+      changed = true;
+      await step.apply(ctx, plan, d, undo);
+      phase = 'verify';
+      const msg = await step.verify(ctx, plan, d, undo);
+      ctx.log.info({ step: step.name }, `${step.name}: ${msg}`);
+      steps.push(stepStatus(step.name, 'changed', msg, ts));
+    } catch (e) {
+      const err = asNwError(e);
+      let note = '';
+      if (phase !== 'observe') {
+        try {
+          note = await step.rollback(ctx, plan, d, undo, err);
+        } catch (re) {
+          note = `restore failed too: ${asNwError(re).message}`;
+        }
+      }
+      const state: StepState = phase === 'verify' && !note.startsWith('restore failed') ? 'rolled_back' : 'failed';
+      const message = note ? `${err.message} — ${note}` : err.message;
+      ctx.log.error({ step: step.name, code: err.code, phase }, `${step.name}: ${message}`);
+      steps.push(stepStatus(step.name, state, message, ts, err));
+      // A rolled-back artifact leaves a consistent worker: probes still run.
+      if (!(step.name === 'artifact' && state === 'rolled_back')) error = { ...err.toJSON(), message, step: step.name };
+    }
+  }
+  const bad = (s: StepStatus) => s.state === 'failed' || s.state === 'rolled_back' || s.state === 'pending';
+  const converged = !steps.some(bad);
+  return {
+    trigger,
+    at: new Date().toISOString(),
+    durationMs: Math.round(performance.now() - t0),
+    ok: error === null,
+    converged,
+    steps,
+    error,
+    changed,
+  };
+}
+
+/** Serialises reconciles; a trigger during a run schedules exactly one more run after it. */
+export class Reconciler {
+  private running: Promise<ReconcileResult | null> | null = null;
+  private next: { promise: Promise<ReconcileResult | null>; reasons: string[] } | null = null;
+  constructor(private readonly runOnce: (trigger: string) => Promise<ReconcileResult | null>) {}
+
+  get busy(): boolean {
+    return this.running !== null;
+  }
+
+  trigger(reason: string): Promise<ReconcileResult | null> {
+    if (this.next) {
+      if (!this.next.reasons.includes(reason)) this.next.reasons.push(reason);
+      return this.next.promise;
+    }
+    if (!this.running) return this.start(reason);
+    const reasons = [reason];
+    const current = this.running;
+    const promise = current.catch(() => null).then(() => {
+      this.next = null;
+      return this.start(reasons.join('+'));
+    });
+    this.next = { promise, reasons };
+    return promise;
+  }
+
+  private start(reason: string): Promise<ReconcileResult | null> {
+    const p = this.runOnce(reason).finally(() => {
+      if (this.running === p) this.running = null;
+    });
+    this.running = p;
+    return p;
+  }
+
+  /** Wait for the current (and queued) run to finish. */
+  async idle(): Promise<void> {
+    while (this.running || this.next) await (this.next?.promise ?? this.running)?.catch(() => null);
+  }
+}

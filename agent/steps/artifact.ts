@@ -1,0 +1,225 @@
+// kubelet artifact. Binary: fetch (or cache) → verify sha256/size (+ optional detached signature)
+// → stage next to the target → keep previous → atomic rename → restart → health gate → on failure
+// automatic rollback. Image (rkt): rewrite KUBELET_IMAGE_TAG/URL in the unit with the same gate.
+import { NwError } from '../../host/errors.js';
+import { kubeletInstallPath, unitName, unitPath, type BinaryArtifact, type DesiredState, type ImageArtifact } from '../../protocol/desired.js';
+import { verifyArtifactSignature } from '../../protocol/bundle.js';
+import { fetchToFile } from '../fetch-artifact.js';
+import {
+  cacheCopy,
+  cachePath,
+  checksumError,
+  inCache,
+  installFromCache,
+  previousPath,
+  renameInto,
+  restartAndGate,
+  rollbackBinary,
+  shaOf,
+  stagedPath,
+} from '../kubelet-binary.js';
+import { waitHealthy } from '../health.js';
+import type { ArtifactRef, PersistedState } from '../state.js';
+import { loadUnitSources, planSetEnvironment, unifiedDiff, applyChanges, type UnitChange, type UnitSources } from '../unit-editor.js';
+import { restoreUnit, verifyUnit, writeUnitChanges, clearInflight, type UnitUndo } from '../unit-changes.js';
+import type { Hold, Step, StepContext } from './types.js';
+
+export interface BinaryObserved {
+  kind: 'binary';
+  target: string;
+  currentSha: string | null;
+  kubelet: PersistedState['kubelet'];
+  cached: Record<string, boolean>;
+}
+export interface ImageObserved {
+  kind: 'image';
+  sources: UnitSources;
+  kubelet: PersistedState['kubelet'];
+}
+export type ArtifactObserved = BinaryObserved | ImageObserved;
+
+export interface BinaryPlan {
+  kind: 'binary';
+  target: string;
+  unit: string;
+  install: ArtifactRef;
+  source: string;
+  fromCache: boolean;
+  previous: ArtifactRef | null;
+  /** Re-installing the last good binary after the desired one was rejected. */
+  restoring: boolean;
+}
+export interface ImagePlan {
+  kind: 'image';
+  unit: string;
+  install: ArtifactRef;
+  changes: UnitChange[];
+  expect: { variable: string; value: string }[];
+  diff: string;
+}
+export type ArtifactPlan = BinaryPlan | ImagePlan;
+
+export function planBinary(o: BinaryObserved, a: BinaryArtifact, unit: string): BinaryPlan | Hold | null {
+  const rejected = o.kubelet.rejected[a.sha256];
+  const want: ArtifactRef | null = rejected ? o.kubelet.lastGood : { version: a.version, sha256: a.sha256 };
+  const current = o.currentSha
+    ? o.kubelet.current?.sha256 === o.currentSha
+      ? o.kubelet.current
+      : { version: o.kubelet.lastGood?.sha256 === o.currentSha ? o.kubelet.lastGood.version : 'unknown', sha256: o.currentSha }
+    : null;
+  const held = rejected && { hold: true as const, state: 'rolled_back' as const, message: `kubelet ${a.version} was rolled back: ${rejected.reason}` };
+  if (!want) return held || null;
+  if (o.currentSha === want.sha256) return held || null;
+  if (rejected && !o.cached[want.sha256]) return held || null;
+  return {
+    kind: 'binary',
+    target: o.target,
+    unit,
+    install: want,
+    source: rejected ? 'cache' : a.url,
+    fromCache: Boolean(o.cached[want.sha256]),
+    previous: current,
+    restoring: Boolean(rejected),
+  };
+}
+
+const imageVars = (a: ImageArtifact): [string, string][] => [['KUBELET_IMAGE_TAG', a.tag], ...(a.url ? [['KUBELET_IMAGE_URL', a.url] as [string, string]] : [])];
+const imageRef = (a: ImageArtifact): ArtifactRef => ({ version: a.version, sha256: `image:${a.url ?? ''}:${a.tag}` });
+
+export async function planImage(o: ImageObserved, a: ImageArtifact, unit: string): Promise<ImagePlan | Hold | null> {
+  const ref = imageRef(a);
+  const rejected = o.kubelet.rejected[ref.sha256];
+  if (rejected) return { hold: true, state: 'rolled_back', message: `kubelet image ${a.tag} was rolled back: ${rejected.reason}` };
+  let src = o.sources;
+  const byPath = new Map<string, UnitChange>();
+  for (const [name, value] of imageVars(a)) {
+    const cs = await planSetEnvironment(src, name, value);
+    for (const c of cs) byPath.set(c.path, { path: c.path, before: byPath.get(c.path)?.before ?? c.before, after: c.after });
+    src = applyChanges(src, cs);
+  }
+  const changes = [...byPath.values()];
+  if (!changes.length) return null;
+  const diff = (await Promise.all(changes.map((c) => unifiedDiff(c.path, c.before ?? '', c.after)))).join('\n');
+  return { kind: 'image', unit, install: ref, changes, expect: imageVars(a).map(([variable, value]) => ({ variable, value })), diff };
+}
+
+interface Undo {
+  swapped: boolean;
+  staged: string | null;
+  unit: UnitUndo;
+}
+
+async function stageBinary(ctx: StepContext, p: BinaryPlan, a: BinaryArtifact): Promise<string> {
+  const staged = stagedPath(p.target);
+  await ctx.host.fs.mkdirp(staged.slice(0, staged.lastIndexOf('/')) || '/');
+  if (p.fromCache) {
+    await installFromCache(ctx.host, p.install.sha256, staged);
+    return staged;
+  }
+  const got = await fetchToFile(a.url, await ctx.host.fs.resolveReal(staged), {
+    maxBytes: Math.min(ctx.config.limits.artifactBytes, a.size),
+    mode: 0o755,
+    resolveLocal: (q) => ctx.host.fs.resolveReal(q),
+  });
+  if (got.sha256 !== a.sha256 || got.size !== a.size) {
+    await ctx.host.fs.remove(staged);
+    throw checksumError(a.url, a, got);
+  }
+  if (a.signature) {
+    if (!ctx.publicKey || !verifyArtifactSignature(await ctx.host.fs.readFile(staged), a.signature, ctx.publicKey)) {
+      await ctx.host.fs.remove(staged);
+      throw new NwError('NW_SIGNATURE', `kubelet ${a.version}: the artifact's detached signature does not verify with the pinned key`);
+    }
+  }
+  await cacheCopy(ctx.host, staged, a.sha256);
+  return staged;
+}
+
+export const artifactStep: Step<ArtifactObserved, ArtifactPlan, Undo> = {
+  name: 'artifact',
+  async skip(d) {
+    return d.kubelet ? null : { state: 'not-configured', message: 'no kubelet artifact in the desired state' };
+  },
+  async observe(ctx, d) {
+    const kubelet = ctx.state.get().kubelet;
+    const a = d.kubelet!;
+    if (a.kind === 'image') return { kind: 'image', sources: await loadUnitSources(ctx.host.fs, unitPath(d)), kubelet };
+    const target = kubeletInstallPath(a);
+    const cached: Record<string, boolean> = {};
+    for (const sha of [a.sha256, kubelet.lastGood?.sha256].filter((x): x is string => Boolean(x))) cached[sha] = await inCache(ctx.host, sha);
+    return { kind: 'binary', target, currentSha: await shaOf(ctx.host, target), kubelet, cached };
+  },
+  plan(o, d) {
+    const a = d.kubelet!;
+    if (o.kind === 'image' && a.kind === 'image') return planImage(o, a, unitName(d));
+    if (o.kind === 'binary' && a.kind === 'binary') return planBinary(o, a, unitName(d));
+    return null;
+  },
+  render(p) {
+    if (p.kind === 'image') return `# kubelet image → ${p.install.version}\n${p.diff}`;
+    return [
+      `# kubelet binary ${p.previous ? `${p.previous.version} (${p.previous.sha256.slice(0, 12)})` : '(none)'} → ${p.install.version} (${p.install.sha256.slice(0, 12)})${p.restoring ? ' [restoring last good]' : ''}`,
+      `fetch ${p.fromCache ? `cache ${p.install.sha256.slice(0, 12)}` : p.source} → ${stagedPath(p.target)} (verify sha256 + size)`,
+      `keep ${p.target} → ${previousPath(p.target)}; rename staged → ${p.target}`,
+      `systemctl restart ${p.unit}; health gate`,
+    ].join('\n');
+  },
+  newUndo: () => ({ swapped: false, staged: null, unit: { backups: [], created: [], written: false } }),
+  async apply(ctx, p, d, undo) {
+    if (p.kind === 'image') {
+      await writeUnitChanges(ctx, p.unit, p.changes, p.expect, undo.unit);
+      return;
+    }
+    const a = d.kubelet as BinaryArtifact;
+    const staged = await stageBinary(ctx, p, a);
+    undo.staged = staged;
+    await ctx.state.update((s) => {
+      s.inflight = { step: 'artifact', phase: 'staged', target: p.target, staged, unit: p.unit, next: p.install, previous: p.previous, since: new Date().toISOString() };
+    });
+    if (ctx.config.testHooks.pauseAfterStageMs > 0) {
+      ctx.log.warn({ staged, ms: ctx.config.testHooks.pauseAfterStageMs }, 'test hook: pausing after staging the kubelet binary');
+      await ctx.host.clock.sleep(ctx.config.testHooks.pauseAfterStageMs);
+    }
+    if (p.previous) {
+      await cacheCopy(ctx.host, p.target, p.previous.sha256);
+      await ctx.host.fs.writeAtomic(previousPath(p.target), await ctx.host.fs.readFile(cachePath(ctx.host, p.previous.sha256)), { mode: 0o755, backup: false });
+    }
+    await renameInto(ctx.host, staged, p.target);
+    undo.swapped = true;
+    await ctx.state.update((s) => {
+      if (s.inflight?.step === 'artifact') s.inflight.phase = 'swapped';
+    });
+  },
+  async verify(ctx, p) {
+    const h =
+      p.kind === 'image'
+        ? (await verifyUnit(ctx, p.unit, p.expect),
+          await waitHealthy(ctx.host.exec, ctx.host.clock, { unit: p.unit, url: ctx.config.kubelet.healthUrl, timeoutMs: ctx.config.kubelet.healthTimeoutMs }))
+        : await restartAndGate(ctx, p.unit);
+    if (!h.ok) throw new NwError('NW_HEALTH', `kubelet ${p.install.version}: ${h.reason}`);
+    await ctx.state.update((s) => {
+      s.kubelet.current = p.install;
+      s.kubelet.lastGood = p.install;
+      s.inflight = null;
+    });
+    if (p.kind === 'image') await clearInflight(ctx);
+    return `kubelet ${p.install.version} installed and healthy (${h.reason}, ${Math.round(h.waitedMs)} ms)`;
+  },
+  async rollback(ctx, p, _d, undo, cause) {
+    if (p.kind === 'image') {
+      if (!undo.unit.written) return 'nothing was written';
+      const note = await restoreUnit(ctx, p.unit, undo.unit);
+      await ctx.state.update((s) => {
+        s.kubelet.rejected[p.install.sha256] = { version: p.install.version, reason: cause.message, at: new Date().toISOString() };
+        s.rollbacks += 1;
+      });
+      return `rolled back kubelet image ${p.install.version}: ${note}`;
+    }
+    if (!undo.swapped) {
+      if (undo.staged) await ctx.host.fs.remove(undo.staged);
+      await clearInflight(ctx);
+      return 'the running kubelet binary was not touched';
+    }
+    return rollbackBinary(ctx, { unit: p.unit, target: p.target, next: p.install, previous: p.previous, reason: cause.message });
+  },
+};

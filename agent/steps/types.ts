@@ -1,0 +1,45 @@
+// The shape every reconcile step has: observe → plan (pure, printable) → apply → verify,
+// and rollback when verify fails.
+import type { Host } from '../../host/index.js';
+import type { DesiredState } from '../../protocol/desired.js';
+import type { StepName, StepState } from '../../protocol/status.js';
+import type { AgentConfig } from '../config.js';
+import type { StateStore } from '../state.js';
+import type { Logger } from 'pino';
+import type { KeyObject } from 'node:crypto';
+
+export interface StepContext {
+  host: Host;
+  config: AgentConfig;
+  state: StateStore;
+  log: Logger;
+  publicKey: KeyObject | null;
+}
+
+/** A plan that says "do nothing, but the step is not converged" (e.g. artifact rejected earlier). */
+export interface Hold {
+  hold: true;
+  state: StepState;
+  message: string;
+}
+
+export const isHold = (p: unknown): p is Hold => typeof p === 'object' && p !== null && (p as Hold).hold === true;
+
+export interface Step<O = unknown, P = unknown, U = unknown> {
+  name: StepName;
+  /** A reason to skip (policy, runtime, nothing desired) or null. */
+  skip(desired: DesiredState, ctx: StepContext): Promise<{ state: StepState; message: string } | null>;
+  observe(ctx: StepContext, desired: DesiredState): Promise<O>;
+  /** Pure: null when converged. */
+  /** Pure (no I/O besides loading code): null when converged. */
+  plan(observed: O, desired: DesiredState): P | Hold | null | Promise<P | Hold | null>;
+  /** Printable, secrets redacted. */
+  render(plan: P): string;
+  /** The only writer. Records what rollback needs in `undo` as it goes (apply may fail half-way). */
+  apply(ctx: StepContext, plan: P, desired: DesiredState, undo: U): Promise<void>;
+  newUndo(): U;
+  /** Throws a coded error when the change did not take. */
+  verify(ctx: StepContext, plan: P, desired: DesiredState, undo: U): Promise<string>;
+  /** Put back what apply changed; returns a one-line note. */
+  rollback(ctx: StepContext, plan: P, desired: DesiredState, undo: U, cause: Error): Promise<string>;
+}

@@ -1,0 +1,100 @@
+// Writing unit changes safely: backups first, in-flight record, atomic writes, daemon-reload,
+// restart; then the read-back through `systemctl show` (the only guard against silently dropped lines).
+import { NwError } from '../host/errors.js';
+import type { Backup } from '../host/fs.js';
+import { daemonReload, restartUnit, showUnit } from '../systemd/systemctl.js';
+import { parseShowEnvironment, type UnitChange } from './unit-editor.js';
+import type { StepContext } from './steps/types.js';
+
+export interface Expectation {
+  variable: string;
+  /** Normalised (whitespace-collapsed) effective value the variable must have. */
+  value: string;
+}
+export interface UnitUndo {
+  backups: Backup[];
+  created: string[];
+  written: boolean;
+}
+
+export const normalizeWs = (s: string) => s.split(/\s+/).filter(Boolean).join(' ');
+
+export async function writeUnitChanges(
+  ctx: StepContext,
+  unit: string,
+  changes: UnitChange[],
+  expect: Expectation[],
+  undo: UnitUndo,
+): Promise<void> {
+  for (const c of changes) {
+    if (await ctx.host.fs.exists(c.path)) undo.backups.push(await ctx.host.fs.backup(c.path));
+    else undo.created.push(c.path);
+  }
+  await ctx.state.update((s) => {
+    s.inflight = {
+      step: 'unit',
+      phase: 'written',
+      unit,
+      backups: undo.backups,
+      created: undo.created,
+      since: new Date().toISOString(),
+      expect: expect.map((e) => ({ variable: e.variable, contains: [e.value] })),
+    };
+  });
+  undo.written = true;
+  for (const c of changes) await ctx.host.fs.writeAtomic(c.path, c.after, { backup: false });
+  await reloadAndRestart(ctx, unit);
+}
+
+export async function reloadAndRestart(ctx: StepContext, unit: string): Promise<void> {
+  await daemonReload(ctx.host.exec);
+  await restartUnit(ctx.host.exec, unit, { timeoutMs: ctx.config.kubelet.restartTimeoutMs });
+}
+
+/** Effective environment of the unit as PID 1 sees it, and whether it needs a daemon-reload. */
+export async function effectiveEnvironment(ctx: StepContext, unit: string): Promise<{ env: Record<string, string>; needReload: boolean }> {
+  const show = await showUnit(ctx.host.exec, unit, ['Environment', 'NeedDaemonReload']);
+  const env = await parseShowEnvironment(show.Environment ?? '');
+  return { env, needReload: show.NeedDaemonReload === 'yes' };
+}
+
+export function missingExpectations(eff: { env: Record<string, string>; needReload: boolean }, expect: Expectation[]): string[] {
+  const out: string[] = [];
+  if (eff.needReload) out.push('NeedDaemonReload=yes');
+  for (const e of expect) {
+    const got = eff.env[e.variable];
+    if (got === undefined) out.push(`${e.variable} is not set`);
+    else if (normalizeWs(got) !== normalizeWs(e.value)) out.push(`${e.variable} is "${normalizeWs(got).slice(0, 300)}"`);
+  }
+  return out;
+}
+
+export async function verifyUnit(ctx: StepContext, unit: string, expect: Expectation[]): Promise<void> {
+  const missing = missingExpectations(await effectiveEnvironment(ctx, unit), expect);
+  if (missing.length) {
+    throw new NwError(
+      'NW_UNIT_EDIT',
+      `after daemon-reload ${unit} does not have the expected environment (${missing.join('; ')}): systemd dropped or overrode the edit; see \`journalctl -b | grep ${unit}\``,
+    );
+  }
+}
+
+export async function clearInflight(ctx: StepContext): Promise<void> {
+  await ctx.state.update((s) => {
+    s.inflight = null;
+  });
+}
+
+/** Put the unit files back, reload and restart; clears the in-flight record. */
+export async function restoreUnit(ctx: StepContext, unit: string, undo: Pick<UnitUndo, 'backups' | 'created'>): Promise<string> {
+  for (const b of undo.backups) await ctx.host.fs.restore(b);
+  for (const p of undo.created) await ctx.host.fs.remove(p);
+  let note = `restored ${undo.backups.length} unit file(s)`;
+  try {
+    await reloadAndRestart(ctx, unit);
+  } catch (e) {
+    note += `; restart after restore failed: ${(e as Error).message}`;
+  }
+  await clearInflight(ctx);
+  return note;
+}

@@ -1,0 +1,48 @@
+// What an agent reports on GET /v1/status (the controller's poller reads this).
+export type StepName = 'packages' | 'keyring' | 'unit' | 'artifact' | 'probes';
+export const STEP_ORDER: StepName[] = ['packages', 'keyring', 'unit', 'artifact', 'probes'];
+
+export type StepState =
+  | 'converged' // nothing to do
+  | 'changed' // applied and verified
+  | 'skipped' // not applicable (policy, runtime)
+  | 'not-configured' // nothing in the desired state / capability absent
+  | 'rolled_back' // applied, verify failed, previous state restored
+  | 'failed' // could not apply (or could not restore)
+  | 'pending'; // not reached in this run
+
+export interface CodedError {
+  code: string;
+  message: string;
+}
+
+export interface StepStatus {
+  name: StepName;
+  state: StepState;
+  message: string;
+  error?: CodedError;
+  durationMs: number;
+  at: string;
+}
+
+export interface ProbeStatus {
+  name: string;
+  status: 'pass' | 'fail' | 'not-enforced';
+  ok: boolean;
+  durationMs: number;
+  error?: CodedError;
+}
+
+export interface AgentStatus {
+  agent: { version: string; pid: number; startedAt: string; node: string };
+  desired: { generation: number; nodeGroup?: string; acceptedAt: string } | null;
+  converged: boolean;
+  ready: boolean;
+  steps: StepStatus[];
+  kubelet: { version?: string; sha256?: string; lastGood?: { version: string; sha256: string } };
+  lastReconcile: { at: string; durationMs: number; trigger: string; ok: boolean } | null;
+  lastError: (CodedError & { step?: StepName; at: string }) | null;
+  probes: ProbeStatus[];
+  rollbacks: number;
+  inflight: { step: StepName; phase: string; since: string } | null;
+}
