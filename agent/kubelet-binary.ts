@@ -70,9 +70,9 @@ export async function rollbackBinary(
     } catch (e) {
       h = { ok: false, reason: (e as Error).message, waitedMs: 0 };
     }
-    note = `rolled back kubelet ${o.next.version} → ${o.previous.version} because ${o.reason}; ${o.previous.version} is ${h.ok ? 'healthy again' : `still unhealthy (${h.reason})`}`;
+    note = `rolled back kubelet ${o.next.version} → ${o.previous.version}, which is ${h.ok ? 'healthy again' : `still unhealthy (${h.reason})`}`;
   } else {
-    note = `kubelet ${o.next.version} is unhealthy (${o.reason}) and there is no previous binary to roll back to`;
+    note = `no previous kubelet binary to roll back to`;
   }
   await ctx.state.update((s) => {
     s.kubelet.rejected[o.next.sha256] = { version: o.next.version, reason: o.reason, at: new Date().toISOString() };

@@ -39,7 +39,7 @@ export async function recover(ctx: StepContext): Promise<RecoveryReport> {
       reason = isNwError(e) ? e.message : String(e);
     }
     const note = await rollbackBinary(ctx, { unit: f.unit, target: f.target, next: f.next, previous: f.previous, reason });
-    return { action: 'rolled-back', message: note };
+    return { action: 'rolled-back', message: `kubelet ${f.next.version} not healthy after restart (${reason}): ${note}` };
   }
   // Unit edit: finish (reload, restart, read back) or restore the backups.
   const expect = f.expect.map((e) => ({ variable: e.variable, value: e.contains[0] }));

@@ -17,8 +17,8 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = { NW_AUTH: 401, NW_SIGNATU
 
 export function buildServer(agent: Agent, token: string): FastifyInstance {
   const app = Fastify({
-    loggerInstance: agent.log.child({ component: 'http' }) as unknown as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Request lines only at warn and above: the access log is noise on a worker.
+    loggerInstance: agent.log.child({ component: 'http' }, { level: 'warn' }) as unknown as FastifyBaseLogger,
     bodyLimit: agent.config.limits.bodyBytes,
   });
 

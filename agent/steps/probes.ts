@@ -1,50 +1,17 @@
 // probes: prove the worker can use Ceph (rbd + cephfs quota) with the installed keyring.
-// A small adapter over the ceph/ probes; when they are not in this build the step says so.
-import { NwError } from '../../host/errors.js';
+// A small adapter over the ceph/ probes (rbd create/info/rm, ceph-fuse quota).
+import type { NwError } from '../../host/errors.js';
 import type { Host } from '../../host/index.js';
 import { keyringPath, CEPH_CONF_PATH, type DesiredState } from '../../protocol/desired.js';
 import type { ProbeStatus } from '../../protocol/status.js';
 import type { Step } from './types.js';
-
-interface ProbeResult {
-  name: string;
-  status: 'pass' | 'fail' | 'not-enforced';
-  ok: boolean;
-  durationMs: number;
-  error?: { code: string; message: string };
-}
-interface CephClient {
-  monHost: string;
-  id: string;
-  keyringPath: string;
-  confPath?: string;
-  timeoutMs?: number;
-}
-interface ProbeModule {
-  rbdProbe?: (host: Host, client: CephClient, o: { pool: string }) => Promise<ProbeResult>;
-  quotaProbe?: (host: Host, client: CephClient, o: { path: string; mountDir?: string }) => Promise<ProbeResult>;
-}
-
-const CANDIDATES = ['../../ceph/probes.js', '../../ceph/probe.js', '../../ceph/index.js'];
-
-async function loadProbes(): Promise<ProbeModule> {
-  const found: ProbeModule = {};
-  for (const c of CANDIDATES) {
-    try {
-      const m = (await import(c)) as ProbeModule;
-      found.rbdProbe ??= m.rbdProbe;
-      found.quotaProbe ??= m.quotaProbe;
-    } catch {
-      /* not in this build */
-    }
-  }
-  return found;
-}
+import { rbdProbe } from '../../ceph/probe-rbd.js';
+import { quotaProbe } from '../../ceph/probe-quota.js';
+import type { ProbeResult } from '../../ceph/probe.js';
+import type { CephClient } from '../../ceph/client.js';
 
 export async function runProbes(host: Host, d: DesiredState, timeoutMs: number): Promise<ProbeStatus[] | null> {
   if (!d.ceph || !d.probes || (!d.probes.rbd && !d.probes.quota)) return null;
-  const m = await loadProbes();
-  if (!m.rbdProbe && !m.quotaProbe) return null;
   const client: CephClient = { monHost: d.ceph.monHost.join(','), id: d.ceph.clientId, keyringPath: keyringPath(d.ceph), confPath: CEPH_CONF_PATH, timeoutMs };
   const out: ProbeStatus[] = [];
   const run = async (name: string, f: () => Promise<ProbeResult>) => {
@@ -56,8 +23,8 @@ export async function runProbes(host: Host, d: DesiredState, timeoutMs: number):
       out.push({ name, status: 'fail', ok: false, durationMs: 0, error: { code: err.code ?? 'NW_CEPH', message: err.message } });
     }
   };
-  if (d.probes.rbd && m.rbdProbe) await run('rbd', () => m.rbdProbe!(host, client, { pool: d.probes!.rbd!.pool }));
-  if (d.probes.quota && m.quotaProbe) await run('quota', () => m.quotaProbe!(host, client, d.probes!.quota!));
+  if (d.probes.rbd) await run('rbd', () => rbdProbe(host, client, { pool: d.probes!.rbd!.pool }));
+  if (d.probes.quota) await run('cephfs-quota', () => quotaProbe(host, client, d.probes!.quota!));
   return out;
 }
 
@@ -77,7 +44,7 @@ export const probesStep: Step<ProbeStatus[] | null, ProbeStatus[], null> = {
   },
   // Probes change nothing: a failing probe is reported as a hold (the worker is not ready).
   plan(observed) {
-    if (observed === null) return { hold: true, state: 'not-configured', message: 'ceph probes are not available in this build' };
+    if (observed === null) return { hold: true, state: 'not-configured', message: 'no probes in the desired state' };
     const bad = observed.filter((p) => !p.ok);
     if (bad.length) {
       return { hold: true, state: 'failed', message: bad.map((p) => `${p.name}: ${p.error?.code ?? p.status} ${p.error?.message ?? ''}`.trim()).join('; ') };

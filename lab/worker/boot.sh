@@ -1,0 +1,16 @@
+#!/bin/bash
+# boot.sh — boot one worker container (real systemd 252, lab/systemd/boot.sh, hostusr mode) with
+# the project bind-mounted read-only at /opt/nodewright and LAB_SHARE at /lab, then provision it:
+# kubelet stand-ins, seed-shaped kubelet.service, nodewright-agent as a real Type=notify service.
+#   LAB_NAME=nwagent1  KUBELET_PORT=…  AGENT_PORT=…  LAB_SHARE=<dir with controller.pub, token, kubelets/>
+# Stop with: LAB_NAME=… lab/systemd/stop.sh      Logs: LAB_NAME=… lab/systemd/exec.sh journalctl -b
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+: "${LAB_SHARE:?set LAB_SHARE (see lab/worker/make-share.sh)}" "${KUBELET_PORT:?}" "${AGENT_PORT:?}"
+export LAB_NAME=${LAB_NAME:-nwagent1} LAB_MODE=${LAB_MODE:-hostusr}
+[ -f "$repo/dist/agent/cli.js" ] || { echo "worker/boot.sh: build first (npm run build)" >&2; exit 1; }
+"$repo/lab/systemd/boot.sh" --bind-ro="$repo:/opt/nodewright" --bind-ro="$LAB_SHARE:/lab"
+"$repo/lab/systemd/exec.sh" /usr/bin/env KUBELET_PORT="$KUBELET_PORT" AGENT_PORT="$AGENT_PORT" \
+  HEALTH_TIMEOUT_SEC="${HEALTH_TIMEOUT_SEC:-8}" WATCHDOG_SEC="${WATCHDOG_SEC:-}" PAUSE_AFTER_STAGE_MS="${PAUSE_AFTER_STAGE_MS:-0}" \
+  bash /opt/nodewright/lab/worker/provision.sh

@@ -1,0 +1,53 @@
+#!/bin/bash
+# provision.sh — run INSIDE a booted worker container (via lab/systemd/exec.sh) as root.
+# Installs the lab's kubelet stand-ins and the seed-shaped kubelet.service, then the agent as a
+# real systemd service (systemd/units/nodewright-agent.service) and starts both.
+#   KUBELET_PORT, AGENT_PORT   ports (the container shares the host's network: pick free ones)
+#   LAB_SHARE=/lab             controller.pub, token, kubelets/ (from build-kubelets.sh)
+#   NW=/opt/nodewright         the project (built: dist/), bind-mounted read-only
+#   HEALTH_TIMEOUT_SEC=8  WATCHDOG_SEC=  (drop-in override)  PAUSE_AFTER_STAGE_MS=0 (test hook)
+set -euo pipefail
+: "${KUBELET_PORT:?}" "${AGENT_PORT:?}"
+LAB_SHARE=${LAB_SHARE:-/lab}
+NW=${NW:-/opt/nodewright}
+W=$NW/lab/worker
+
+# What the seed's unit needs on a CoreOS host; here as lab fixtures.
+mkdir -p /usr/lib/modules /etc/kubernetes/manifests /opt/bin /run/kubelet-standin
+[ -e /usr/sbin/modprobe ] || { printf '#!/bin/sh\nexit 0\n' > /usr/sbin/modprobe; chmod 755 /usr/sbin/modprobe; }
+echo "CLUSTER_NAME=nodewright-lab" > /etc/cluster-envs
+install -m 0755 "$W/kubelet-wrapper-standin.sh" /opt/bin/kubelet-wrapper
+install -m 0755 "$LAB_SHARE/kubelets/kubelet-v1" /usr/local/bin/kubelet
+sed "s/@KUBELET_PORT@/$KUBELET_PORT/" "$W/kubelet.service.in" > /etc/systemd/system/kubelet.service
+
+# The agent.
+install -d -m 0700 /etc/nodewright
+install -m 0600 "$LAB_SHARE/token" /etc/nodewright/token
+install -m 0644 "$LAB_SHARE/controller.pub" /etc/nodewright/controller.pub
+cat > /etc/nodewright/agent.yaml <<YAML
+# nodewright agent (lab worker)
+listen: 127.0.0.1:$AGENT_PORT
+tokenFile: /etc/nodewright/token
+publicKeyFile: /etc/nodewright/controller.pub
+stateDir: /var/lib/nodewright
+kubelet:
+  healthUrl: http://127.0.0.1:$KUBELET_PORT/healthz
+  healthTimeoutSec: ${HEALTH_TIMEOUT_SEC:-8}
+drift:
+  debounceMs: 50
+log:
+  level: info
+testHooks:
+  pauseAfterStageMs: ${PAUSE_AFTER_STAGE_MS:-0}
+YAML
+printf '#!/bin/sh\nexec /usr/bin/node %s/dist/agent/cli.js "$@"\n' "$NW" > /usr/local/bin/nodewright-agent
+chmod 755 /usr/local/bin/nodewright-agent
+install -m 0644 "$NW/systemd/units/nodewright-agent.service" /etc/systemd/system/nodewright-agent.service
+if [ -n "${WATCHDOG_SEC:-}" ]; then
+  mkdir -p /etc/systemd/system/nodewright-agent.service.d
+  printf '[Service]\nWatchdogSec=%s\nRestartSec=1\n' "$WATCHDOG_SEC" > /etc/systemd/system/nodewright-agent.service.d/50-lab-watchdog.conf
+fi
+systemctl daemon-reload
+systemctl start kubelet.service
+systemctl start nodewright-agent.service
+systemctl is-active nodewright-agent.service
