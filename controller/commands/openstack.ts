@@ -1,4 +1,135 @@
+// OpenStack commands: hypervisors ls, hosts show, hosts map, servers boot, and `serve`
+// (the controller HTTP server with the compute-node routes).
 import type { Command } from 'commander';
+import { NwError } from '../../host/errors.js';
+import { bootFromVolume } from '../../openstack/boot.js';
+import { loadCloudConfig } from '../../openstack/config.js';
+import { connectCompute, defaultCacheDir, type ComputeConnection } from '../../openstack/connect.js';
+import type { HostView, HypervisorView, WorkerMapping } from '../../openstack/types.js';
 
-// placeholder: replaced by the owning work item
-export function registerOpenstackCommands(_program: Command): void {}
+interface CloudOpts {
+  osCloud?: string;
+  osComputeApiVersion?: string;
+  cache?: boolean;
+  json?: boolean;
+}
+
+function withCloudOptions(cmd: Command): Command {
+  return cmd
+    .option('--os-cloud <name>', 'cloud in clouds.yaml (default: $OS_CLOUD, else OS_* variables)')
+    .option('--os-compute-api-version <ver>', 'compute microversion to use (default: negotiate the highest)')
+    .option('--no-cache', 'ignore the on-disk hypervisor index and version cache');
+}
+
+async function connect(o: CloudOpts, memoryOnly = false): Promise<ComputeConnection> {
+  const cfg = loadCloudConfig({ cloud: o.osCloud });
+  if (o.osComputeApiVersion) cfg.computeApiVersion = o.osComputeApiVersion;
+  const c = await connectCompute(cfg, { cacheDir: memoryOnly || o.cache === false ? undefined : defaultCacheDir() });
+  // NODEWRIGHT_TRACE_API_CALLS=1: report how many OpenStack API calls this command made (benchmarks)
+  if (process.env.NODEWRIGHT_TRACE_API_CALLS === '1') {
+    process.once('exit', () => process.stderr.write(`nodewright: openstack api calls: ${c.session.apiCalls}\n`));
+  }
+  return c;
+}
+
+const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+
+export function formatTable(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+const hypervisorRow = (h: HypervisorView) => [h.id, h.hypervisor_hostname, h.host_ip ?? '-', h.state, h.status, h.service_host ?? '-'];
+const HYPERVISOR_HEADERS = ['ID', 'Hypervisor Hostname', 'Host IP', 'State', 'Status', 'Service Host'];
+
+const networks = (a: HostView['servers'][number]['addresses']) =>
+  Object.entries(a)
+    .map(([net, list]) => `${net}=${list.map((x) => x.addr).join(',')}`)
+    .join('; ') || '-';
+
+function printHost(v: HostView): void {
+  const h = v.hypervisor;
+  out(`Hypervisor ${h.hypervisor_hostname}  host_ip=${h.host_ip ?? '-'}  service_host=${h.service_host ?? '-'}  state=${h.state}  status=${h.status}  id=${h.id}`);
+  out(formatTable(
+    ['ID', 'Name', 'Status', 'Networks', 'Project', 'Flavor'],
+    v.servers.map((s) => [s.id, s.name, s.status, networks(s.addresses), s.project_id, s.flavor]),
+  ));
+  out(`${v.servers.length} server(s)`);
+}
+
+function printMapping(m: WorkerMapping[]): void {
+  out(formatTable(
+    ['IP', 'Server', 'Service Host', 'Hypervisor', 'Host IP', 'Error'],
+    m.map((x) => [x.ip, x.server?.name ?? '-', x.service_host ?? '-', x.hypervisor?.hypervisor_hostname ?? '-', x.hypervisor?.host_ip ?? '-', x.error ? `${x.error.code}: ${x.error.message}` : '']),
+  ));
+}
+
+export function registerOpenstackCommands(program: Command): void {
+  const hypervisors = program.command('hypervisors').description('Nova hypervisors (physical compute hosts)');
+  withCloudOptions(hypervisors.command('ls').description('list hypervisors with their Host IP').option('--json', 'print JSON'))
+    .action(async (o: CloudOpts) => {
+      const c = await connect(o);
+      const list = await c.nodes.listHypervisors();
+      out(o.json ? JSON.stringify({ hypervisors: list }, null, 2) : formatTable(HYPERVISOR_HEADERS, list.map(hypervisorRow)));
+    });
+
+  const hosts = program.command('hosts').description('physical hosts and the VMs on them');
+  withCloudOptions(hosts.command('show <ipOrHostname>').description('the hypervisor with this host IP or hostname, and its servers').option('--json', 'print JSON'))
+    .action(async (key: string, o: CloudOpts) => {
+      const c = await connect(o);
+      const v = await c.nodes.show(key);
+      if (o.json) out(JSON.stringify(v, null, 2));
+      else printHost(v);
+    });
+
+  withCloudOptions(hosts.command('map <ip...>').description('map worker IPs to the hypervisors they run on').option('--json', 'print JSON'))
+    .action(async (ips: string[], o: CloudOpts) => {
+      const c = await connect(o);
+      const m = await c.nodes.mapWorkers(ips);
+      if (o.json) out(JSON.stringify({ workers: m }, null, 2));
+      else printMapping(m);
+      const bad = m.filter((x) => x.error);
+      if (bad.length) {
+        throw new NwError(bad.every((b) => b.error!.code === 'NW_NOT_FOUND') ? 'NW_NOT_FOUND' : 'NW_OPENSTACK', `${bad.length} of ${m.length} worker IP(s) could not be mapped: ${bad.map((b) => b.ip).join(', ')}`);
+      }
+    });
+
+  const servers = program.command('servers').description('Nova servers');
+  withCloudOptions(
+    servers
+      .command('boot <name>')
+      .description('boot from a new volume of a Cinder volume type (microversion 2.67; the seed\'s volume_type=ceph-ssd)')
+      .requiredOption('--flavor <flavor>', 'flavor id or name')
+      .requiredOption('--image <uuid>', 'image UUID the boot volume is created from')
+      .requiredOption('--volume-size <gb>', 'boot volume size in GB')
+      .requiredOption('--volume-type <type>', 'Cinder volume type, e.g. ceph-ssd')
+      .option('--network <uuid|auto|none>', 'network UUID, "auto" or "none"', 'auto')
+      .option('--json', 'print JSON'),
+  ).action(async (name: string, o: CloudOpts & { flavor: string; image: string; volumeSize: string; volumeType: string; network: string }) => {
+    const size = Number(o.volumeSize);
+    const c = await connect(o, true);
+    const r = await bootFromVolume(c.nova, { name, flavorRef: o.flavor, imageRef: o.image, volumeSizeGb: size, volumeType: o.volumeType, network: o.network });
+    out(o.json ? JSON.stringify({ server: { id: r.id }, microversion: r.microversion }, null, 2) : `server ${name} requested: id ${r.id} (microversion ${r.microversion})`);
+  });
+
+  withCloudOptions(
+    program
+      .command('serve')
+      .description('run the controller HTTP API (compute-node routes) until SIGTERM')
+      .requiredOption('--listen <host:port>', 'address to listen on, e.g. 127.0.0.1:8080 (port 0 = any free port)'),
+  ).action(async (o: CloudOpts & { listen: string }) => {
+    // loaded here so the query commands do not pay for fastify's start-up
+    const { buildControllerServer, parseListen } = await import('../api/server.js');
+    const { host, port } = parseListen(o.listen);
+    const c = await connect(o, true);
+    const app = await buildControllerServer({ compute: { nodes: c.nodes, session: c.session } });
+    const address = await app.listen({ host, port });
+    out(`nodewright controller listening on ${address} (compute endpoint ${c.session.endpoint}, microversion ${c.session.microversion})`);
+    await new Promise<void>((resolve) => {
+      const stop = () => void app.close().then(resolve);
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+  });
+}
