@@ -144,7 +144,11 @@ export function ensureBindMount(value: string, m: BindMount): { value: string; c
     }
   }
   const ownMounts = args.mounts.filter((x) => x.volume === m.name);
-  const exact = ownMounts.find((x) => x.target === m.target);
+  const exacts = ownMounts.filter((x) => x.target === m.target);
+  if (exacts.length > 1) {
+    throw new NwError('NW_RKT_CONFLICT', `volume ${m.name} is mounted at ${m.target} ${exacts.length} times; remove the duplicate --mount by hand first`);
+  }
+  const exact = exacts[0];
   if (!exact && ownMounts.length === 1) {
     const mt = ownMounts[0];
     const before = joinFields(mt.fields);

@@ -32,13 +32,18 @@ export function nameSpecifiers(unitName: string): Record<string, string> {
     n: unitName,
     N: base,
     p: prefix,
-    P: prefix,
+    P: unescapeUnitName(prefix),
     i: instance,
-    I: instance,
+    I: unescapeUnitName(instance),
     j: last,
-    J: last,
-    f: '/' + (instance || prefix),
+    J: unescapeUnitName(last),
+    f: '/' + unescapeUnitName(instance || prefix),
   };
+}
+
+/** systemd's unit_name_unescape(): '-' is '/', \xNN is a byte. */
+export function unescapeUnitName(s: string): string {
+  return s.replace(/-|\\x([0-9a-fA-F]{2})/g, (m, hex: string | undefined) => (hex ? String.fromCharCode(parseInt(hex, 16)) : '/'));
 }
 
 export function resolveSpecifiers(s: string, unitName: string): SpecifierResult {

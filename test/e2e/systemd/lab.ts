@@ -52,3 +52,15 @@ export function show(unit: string): { environment: string; needDaemonReload: str
   const get = (k: string) => out.split('\n').find((l) => l.startsWith(k + '='))?.slice(k.length + 1) ?? '';
   return { environment: 'Environment=' + get('Environment'), needDaemonReload: get('NeedDaemonReload'), loadState: get('LoadState') };
 }
+
+/** `systemctl show` of many units at once: Id -> {Environment line, NeedDaemonReload}. */
+export function showMany(units: string[]): Map<string, { environment: string; needDaemonReload: string; loadState: string }> {
+  const out = inside(['systemctl', 'show', '-p', 'Id', '-p', 'Environment', '-p', 'NeedDaemonReload', '-p', 'LoadState', '--', ...units]);
+  const res = new Map<string, { environment: string; needDaemonReload: string; loadState: string }>();
+  for (const block of out.split('\n\n')) {
+    const lines = block.split('\n');
+    const get = (k: string) => lines.find((l) => l.startsWith(k + '='))?.slice(k.length + 1) ?? '';
+    if (get('Id')) res.set(get('Id'), { environment: 'Environment=' + get('Environment'), needDaemonReload: get('NeedDaemonReload'), loadState: get('LoadState') });
+  }
+  return res;
+}
