@@ -60,6 +60,7 @@ export async function quotaProbe(host: Host, c: CephClient, opts: QuotaProbeOpti
       if (!dfShowsQuota(dfBytes, quota)) {
         throw new NwError('NW_QUOTA', `statfs of ${opts.path} shows ${dfBytes} bytes, not the quota ${quota} (expected ${expectedDfBytes(quota)}): ceph-fuse does not apply the quota`);
       }
+      details.usedBytesBefore = await readRbytes(host, mountDir);
       const tag = `.nw-quota-probe-${randomBytes(4).toString('hex')}`;
       const writeMs = opts.writeTimeoutMs ?? 60_000;
       const f1 = path.join(mountDir, `${tag}-1`);
@@ -113,6 +114,12 @@ async function readQuota(host: Host, dir: string): Promise<number> {
   const v = r.stdout.trim();
   if (!/^\d+$/.test(v)) throw new NwError('NW_QUOTA', `ceph.quota.max_bytes reads ${JSON.stringify(v)}, not a byte count`);
   return +v;
+}
+
+/** ceph.dir.rbytes: what the directory already holds (the MDS's recursive stat, may lag). */
+async function readRbytes(host: Host, dir: string): Promise<number | null> {
+  const r = await host.exec('getfattr', ['--only-values', '-n', 'ceph.dir.rbytes', dir], { timeoutMs: 10_000, allowFailure: true });
+  return r.exitCode === 0 && /^\d+$/.test(r.stdout.trim()) ? +r.stdout.trim() : null;
 }
 
 async function statfsBytes(host: Host, dir: string): Promise<number> {

@@ -48,6 +48,7 @@ export async function rbdProbe(host: Host, c: CephClient, opts: RbdProbeOptions)
   };
 
   try {
+    if (/^(client\.)?admin$/.test(c.id)) throw new NwError('NW_CONFIG', 'the rbd probe runs as the node\'s own client (e.g. client.k8s), never client.admin: give the node keyring');
     try {
       await rbd('create', ['create', '--size', `${IMAGE_BYTES / 1024 / 1024}M`, '--image-feature', 'layering', spec]);
       imageMayExist = true;
