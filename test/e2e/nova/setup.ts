@@ -1,2 +1,31 @@
-// placeholder: the nova lab's globalSetup
-export default async function setup(): Promise<void> {}
+// globalSetup of the Nova lab: ONE real Nova (Zed, FakeDriver computes cmp-a/127.0.0.11 and
+// cmp-b/127.0.0.12, four servers) on free loopback ports and a fresh dir, torn down at the end
+// even on failure (down.sh stops exactly the recorded pids). Set NOVA_LAB_REUSE=<dir> to run
+// against a lab you started with lab/nova/up.sh <dir> (it is left running).
+import path from 'node:path';
+import { execa } from 'execa';
+import type { TestProject } from 'vitest/node';
+import { type NovaLab, startNovaLab, stopNovaLab } from '../../../lab/nova/lab.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    novaLab: NovaLab;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // the e2e tests run the real CLI from dist/: build it first (emits even if others' files have type errors)
+  const root = path.resolve(import.meta.dirname, '../../..');
+  await execa(path.join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], { cwd: root, reject: false, timeout: 180_000 });
+  const t0 = Date.now();
+  const lab = await startNovaLab({ reuseDir: process.env.NOVA_LAB_REUSE || undefined });
+  process.stderr.write(`nova lab up in ${Date.now() - t0} ms: ${lab.endpoint} (dir ${lab.dir}, logs ${lab.logs})\n`);
+  project.provide('novaLab', lab);
+  return async () => {
+    if (!lab.owned) return;
+    const keep = process.env.NOVA_LAB_KEEP === '1';
+    const out = await stopNovaLab(lab.dir, !keep);
+    if (keep) process.stderr.write(`nova lab stopped; state kept in ${lab.dir}\n`);
+    else if (!/purged/.test(out)) process.stderr.write(`nova lab teardown: ${out}\n`);
+  };
+}

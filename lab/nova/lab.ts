@@ -1,0 +1,93 @@
+// Start/stop the Nova lab from TypeScript (tests, benchmarks). up.sh/down.sh do the work;
+// this picks free loopback ports, a fresh state dir, and reads back lab.env.
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+// works from the source tree (lab/nova) and from dist/lab/nova
+const scriptDir = existsSync(path.join(here, 'up.sh')) ? here : path.resolve(here, '../../../lab/nova');
+
+export interface NovaLab {
+  dir: string;
+  endpoint: string;
+  adminToken: string;
+  nonAdminToken: string;
+  imageId: string;
+  flavorId: string;
+  /** compute service host → host_ip */
+  computes: Record<string, string>;
+  /** server name → compute service host */
+  servers: Record<string, string>;
+  logs: string;
+  /** true when we started it (and so must stop it) */
+  owned: boolean;
+}
+
+const PORT_VARS = ['NOVA_PORT', 'PLACEMENT_PORT', 'GLANCE_PORT', 'NEUTRON_PORT', 'RABBIT_PORT', 'RABBIT_DIST_PORT', 'EPMD_PORT'];
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export function readLabEnv(dir: string): NovaLab {
+  const file = path.join(dir, 'lab.env');
+  if (!existsSync(file)) throw new Error(`${file} missing: the Nova lab in ${dir} is not up (run lab/nova/up.sh ${dir})`);
+  const env = Object.fromEntries(
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+  const pairs = (s: string, i: number) => Object.fromEntries(s.split(' ').filter(Boolean).map((x) => [x.split(':')[0], x.split(':')[i]]));
+  return {
+    dir,
+    endpoint: env.NOVA_ENDPOINT,
+    adminToken: env.NOVA_ADMIN_TOKEN,
+    nonAdminToken: env.NOVA_NONADMIN_TOKEN,
+    imageId: env.NOVA_IMAGE_ID,
+    flavorId: env.NOVA_FLAVOR_ID,
+    computes: pairs(env.NOVA_COMPUTES, 1),
+    servers: pairs(env.NOVA_SERVERS, 1),
+    logs: env.NOVA_LOGS,
+    owned: false,
+  };
+}
+
+/**
+ * Bring a lab up. With `reuseDir` (a lab already started by hand) it re-runs the idempotent
+ * up.sh there and leaves it running afterwards; otherwise a fresh dir on free ports.
+ */
+export async function startNovaLab(opts: { reuseDir?: string; timeoutMs?: number } = {}): Promise<NovaLab> {
+  const pkgs = ['nova-api', 'nova-conductor', 'nova-scheduler', 'placement-api', 'rabbitmq-server', 'glance-api', 'jq', 'bc', 'curl'];
+  const q = await execa('dpkg-query', ['-W', '-f=${Package} ${Status}\n', ...pkgs], { reject: false });
+  const ok = new Set(q.stdout.split('\n').filter((l) => l.endsWith('install ok installed')).map((l) => l.split(' ')[0]));
+  const missing = pkgs.filter((p) => !ok.has(p));
+  if (missing.length) {
+    throw new Error(`Nova lab packages missing (${missing.join(' ')}): run sudo bash lab/install-deps.sh`);
+  }
+  const dir = opts.reuseDir ?? mkdtempSync('/var/tmp/nodewright-nova-e2e-');
+  const env: Record<string, string> = {};
+  if (!opts.reuseDir) for (const v of PORT_VARS) env[v] = String(await freePort());
+  const r = await execa('bash', [path.join(scriptDir, 'up.sh'), dir], { env, reject: false, timeout: opts.timeoutMs ?? 300_000, all: true });
+  if (r.exitCode !== 0) {
+    if (!opts.reuseDir) await stopNovaLab(dir, false);
+    throw new Error(`lab/nova/up.sh failed (exit ${r.exitCode}); logs kept in ${dir}/log\n${(r.all ?? '').split('\n').slice(-15).join('\n')}`);
+  }
+  return { ...readLabEnv(dir), owned: !opts.reuseDir };
+}
+
+/** Stop exactly the pids up.sh recorded; purge the dir unless asked to keep it. */
+export async function stopNovaLab(dir: string, purge = true): Promise<string> {
+  const r = await execa('bash', [path.join(scriptDir, 'down.sh'), dir, ...(purge ? ['--purge'] : [])], { reject: false, timeout: 120_000, all: true });
+  return r.all ?? '';
+}

@@ -1,0 +1,50 @@
+// Run the real CLI (dist/controller/cli.js) against the lab. Tokens live in a clouds.yaml
+// (OS_CLIENT_CONFIG_FILE), never on argv.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import type { NovaLab } from '../../../lab/nova/lab.js';
+
+export const root = path.resolve(import.meta.dirname, '../../..');
+export const cliPath = path.join(root, 'dist/controller/cli.js');
+
+export interface CliEnv {
+  dir: string;
+  env: Record<string, string>;
+}
+
+/** clouds: lab (admin:admin), demo (non-admin), and a fresh cache dir. */
+export function cliEnv(lab: NovaLab): CliEnv {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'nw-nova-e2e-'));
+  writeFileSync(
+    path.join(dir, 'clouds.yaml'),
+    `clouds:
+  lab:
+    auth_type: admin_token
+    auth: {endpoint: "${lab.endpoint}", token: "${lab.adminToken}"}
+    api_timeout: 60
+  demo:
+    auth_type: admin_token
+    auth: {endpoint: "${lab.endpoint}", token: "${lab.nonAdminToken}"}
+    api_timeout: 60
+`,
+    { mode: 0o600 },
+  );
+  return { dir, env: { OS_CLIENT_CONFIG_FILE: path.join(dir, 'clouds.yaml'), XDG_CACHE_HOME: path.join(dir, 'cache'), OS_CLOUD: '' } };
+}
+
+export async function nodewright(e: CliEnv, args: string[], extraEnv: Record<string, string> = {}) {
+  const r = await execa('node', [cliPath, ...args], { env: { ...e.env, ...extraEnv }, reject: false, timeout: 120_000, cwd: e.dir });
+  return { code: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Ground truth straight from Nova: server names per compute host (all projects). */
+export async function serversByHost(lab: NovaLab): Promise<Record<string, string[]>> {
+  const res = await fetch(`${lab.endpoint}/servers/detail?all_tenants=1`, { headers: { 'X-Auth-Token': lab.adminToken, 'OpenStack-API-Version': 'compute 2.53' } });
+  const body = (await res.json()) as { servers: Array<{ name: string; 'OS-EXT-SRV-ATTR:host': string }> };
+  const out: Record<string, string[]> = {};
+  for (const s of body.servers) (out[s['OS-EXT-SRV-ATTR:host']] ??= []).push(s.name);
+  for (const k of Object.keys(out)) out[k].sort();
+  return out;
+}
