@@ -37,9 +37,11 @@ function unitPathOf(o: CommonOpts): string {
 }
 
 export function registerUnitCommands(program: Command): void {
-  const unit = program.command('unit').description('inspect and edit systemd units (kubelet-wrapper bind mounts)');
+  const unit = program.command('unit').description('inspect and edit systemd units (kubelet-wrapper bind mounts)').exitOverride();
+  // Usage errors throw (exit 2 via runCli) instead of commander's own exit 1.
   const common = (c: Command) =>
     c
+      .exitOverride()
       .requiredOption('--unit <file>', 'unit file (drop-ins in FILE.d/*.conf are honoured)')
       .option('--root <dir>', 'treat this directory as the worker\'s /', '/')
       .option('--state-dir <dir>', 'agent state dir inside the root (backups go under it)', '/var/lib/nodewright')
