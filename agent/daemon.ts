@@ -2,14 +2,13 @@
 // HTTP listening → recovery pass → READY=1 → watchdog, drift watch, schedule, first reconcile.
 // SIGTERM: STOPPING=1, stop triggers, let the current reconcile finish, close, exit 0.
 import { readFile } from 'node:fs/promises';
-import cron, { type ScheduledTask } from 'node-cron';
+import type { ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import { NwError } from '../host/errors.js';
 import { createNotifier, type Notifier } from '../systemd/notify.js';
 import { Agent } from './agent.js';
 import type { AgentConfig } from './config.js';
 import { buildServer } from './server.js';
-import { DriftWatcher } from './watch.js';
 import type { ReconcileResult } from './reconcile.js';
 
 export async function readToken(file: string): Promise<string> {
@@ -46,6 +45,8 @@ export async function runDaemon(config: AgentConfig, log: Logger): Promise<void>
   await notifier.ready(`${recovery.action === 'none' ? '' : `recovery: ${recovery.action}; `}${summarize(null, agent)}`);
   log.info({ recovery: recovery.action }, 'ready');
 
+  // Loaded after READY=1: nothing before it needs them, and start-up time counts.
+  const [{ default: cron }, { DriftWatcher }] = await Promise.all([import('node-cron'), import('./watch.js')]);
   const watcher = new DriftWatcher(config.drift.debounceMs, (file) => void agent.reconcile('drift').catch(() => undefined), log);
   const rewatch = async () => {
     if (config.drift.enabled) await watcher.set(agent.watchedPaths().map((p) => agent.host.fs.resolve(p))).catch((e) => log.warn({ err: e }, 'drift watch failed'));

@@ -47,9 +47,13 @@ export function planKeyring(observed: ObservedFile[], c: CephDesired): KeyringPl
 }
 
 async function observeFile(ctx: StepContext, p: string): Promise<ObservedFile> {
-  const content = await ctx.host.fs.readTextIfExists(p);
-  const mode = content === null ? null : (await ctx.host.fs.stat(p)).mode & 0o7777;
-  return { path: p, content, mode };
+  // Stat first: a file deleted between the two reads then reads as missing, not as an error.
+  const mode = await ctx.host.fs.stat(p).then(
+    (st) => st.mode & 0o7777,
+    () => null,
+  );
+  const content = mode === null ? null : await ctx.host.fs.readTextIfExists(p);
+  return { path: p, content, mode: content === null ? null : mode };
 }
 
 type Undo = { backups: Backup[]; created: string[] };

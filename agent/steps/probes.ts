@@ -5,13 +5,12 @@ import type { Host } from '../../host/index.js';
 import { keyringPath, CEPH_CONF_PATH, type DesiredState } from '../../protocol/desired.js';
 import type { ProbeStatus } from '../../protocol/status.js';
 import type { Step } from './types.js';
-import { rbdProbe } from '../../ceph/probe-rbd.js';
-import { quotaProbe } from '../../ceph/probe-quota.js';
 import type { ProbeResult } from '../../ceph/probe.js';
 import type { CephClient } from '../../ceph/client.js';
 
 export async function runProbes(host: Host, d: DesiredState, timeoutMs: number): Promise<ProbeStatus[] | null> {
   if (!d.ceph || !d.probes || (!d.probes.rbd && !d.probes.quota)) return null;
+  const [{ rbdProbe }, { quotaProbe }] = await Promise.all([import('../../ceph/probe-rbd.js'), import('../../ceph/probe-quota.js')]);
   const client: CephClient = { monHost: d.ceph.monHost.join(','), id: d.ceph.clientId, keyringPath: keyringPath(d.ceph), confPath: CEPH_CONF_PATH, timeoutMs };
   const out: ProbeStatus[] = [];
   const run = async (name: string, f: () => Promise<ProbeResult>) => {

@@ -1,0 +1,113 @@
+// Helpers for the agent e2e: run commands in the worker container, talk to the agent, sign bundles.
+import { spawnSync } from 'node:child_process';
+import http from 'node:http';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { inject } from 'vitest';
+import { loadPrivateKey, signBundle } from '../../../protocol/bundle.js';
+
+export const lab = () => inject('agentLab');
+
+export function sh(cmd: string, o: { allowFail?: boolean; input?: string } = {}): string {
+  const l = lab();
+  const r = spawnSync(path.resolve('lab/systemd/exec.sh'), ['/bin/sh', '-c', cmd], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LAB_NAME: l.name, LAB_MODE: 'hostusr' },
+    encoding: 'utf8',
+    input: o.input,
+    timeout: 60_000,
+  });
+  if (r.status !== 0 && !o.allowFail) {
+    throw new Error(`in container ${l.name}: \`${cmd}\` exited ${r.status}: ${r.stdout}${r.stderr}\n(container journal will be saved to ${l.journal})`);
+  }
+  return r.stdout;
+}
+
+export const show = (unit: string, props: string[]) =>
+  Object.fromEntries(
+    sh(`systemctl show ${unit} ${props.map((p) => `-p ${p}`).join(' ')}`)
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  ) as Record<string, string>;
+
+export const agentUrl = (p: string) => `http://127.0.0.1:${lab().agentPort}${p}`;
+
+/** One request on a fresh connection (the agent restarts under us: no pooled sockets). */
+export function api(method: string, p: string, body?: unknown, token: string | null = lab().token): Promise<{ status: number; json: any; text: string }> {
+  const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      agentUrl(p),
+      {
+        method,
+        agent: false,
+        headers: { ...(token !== null ? { authorization: `Bearer ${token}` } : {}), ...(data !== undefined ? { 'content-type': 'application/json' } : {}) },
+        timeout: 60_000,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (text += c));
+        res.on('end', () => {
+          let json: any = null;
+          try {
+            json = JSON.parse(text);
+          } catch {}
+          resolve({ status: res.statusCode ?? 0, json, text });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error(`${method} ${p} timed out`)));
+    req.end(data);
+  });
+}
+
+export const status = async () => (await api('GET', '/v1/status')).json;
+
+export async function kubeletRecord(): Promise<any> {
+  const r = await fetch(`http://127.0.0.1:${lab().kubeletPort}/record`);
+  return r.json();
+}
+
+export function kubeletBuild(name: 'v1' | 'v2' | 'v3-broken') {
+  const l = lab();
+  const file = path.join(l.share, 'kubelets', `kubelet-${name}`);
+  const data = readFileSync(file);
+  return { version: name, sha256: createHash('sha256').update(data).digest('hex'), size: data.length, file };
+}
+
+export const KEYRING = '[client.k8s]\n\tkey = AQCs2Q9bqAjCHRAAlQUF+hAiXhbErk4NdtvORQ==\n';
+export const KEYRING_PATH = '/etc/ceph/ceph.client.k8s.keyring';
+
+export function desired(generation: number, kubelet: { version: string; sha256: string; size: number; url: string }) {
+  return {
+    schema: 1,
+    generation,
+    nodeGroup: 'lab',
+    runtime: 'rkt',
+    packages: { policy: 'auto' },
+    ceph: { fsid: '0b7e5a2c-1f3d-4c59-9a57-2f0c1d9e8a11', monHost: ['127.0.0.1:3300'], clientId: 'k8s', keyring: KEYRING },
+    unit: { bindMounts: [{ name: 'ceph-keyring', source: KEYRING_PATH, target: KEYRING_PATH }] },
+    kubelet: { kind: 'binary', ...kubelet },
+  };
+}
+
+export const sign = (d: unknown) => signBundle(d, loadPrivateKey(readFileSync(path.join(lab().share, 'controller.key'), 'utf8')));
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000, everyMs = 100): Promise<T> {
+  const t0 = Date.now();
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+      last = v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(last)}); container journal: ${lab().journal} (saved at teardown)`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
