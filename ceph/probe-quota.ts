@@ -46,7 +46,14 @@ export async function quotaProbe(host: Host, c: CephClient, opts: QuotaProbeOpti
     const version = await time('version', () => detectVersion(host, 'ceph-fuse'));
     details.cephFuseVersion = `${version.major}.${version.minor}.${version.patch}`;
     details.clientQuotaFlag = needsClientQuotaFlag(version);
-    await time('mount', () => fuseMount(host, c, { path: opts.path, mountDir, workDir, timeoutMs: dl.remaining(), version }));
+    await time('mount', () =>
+      fuseMount(host, c, { path: opts.path, mountDir, workDir, timeoutMs: dl.remaining(), version }).catch((e: unknown) => {
+        if (e instanceof NwError && e.code === 'NW_CEPH' && /\(2\) No such file/.test(String(e.details?.stderr))) {
+          throw new NwError('NW_QUOTA', `${opts.path} does not exist in CephFS; create it with \`nodewright cephfs volume create\` (or fix the probe path)`);
+        }
+        throw e;
+      }),
+    );
 
     const quota = await time('getQuota', () => readQuota(host, mountDir));
     const dfBytes = await time('statfs', () => statfsBytes(host, mountDir));

@@ -135,6 +135,14 @@ describe('coded failures', () => {
     await noLeftovers(mountDir);
   });
 
+  it('a missing probe directory is NW_QUOTA naming the fix', async () => {
+    const mountDir = path.join(work, 'mnt-missing');
+    const q = await quotaProbe(host, k8s(), { path: '/kubernetes/no-such-dir', mountDir });
+    expect(q).toMatchObject({ ok: false, status: 'fail', error: { code: 'NW_QUOTA' } });
+    expect(q.error?.message).toMatch(/cephfs volume create/);
+    await noLeftovers(mountDir);
+  });
+
   it('a malformed keyring is NW_CEPH_KEYRING at the CLI', async () => {
     const bad = path.join(work, 'bad.keyring');
     writeFileSync(bad, '[client.k8s]\n\tkey = not-a-key\n');
