@@ -72,11 +72,9 @@ export function execSectionOf(unitName: string): string {
 export function lineColAt(text: string, offset: number): { line: number; col: number } {
   let line = 1;
   let lineStart = 0;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text[i] === '\n') {
-      line++;
-      lineStart = i + 1;
-    }
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
   }
   return { line, col: offset - lineStart + 1 };
 }
@@ -122,18 +120,31 @@ export function scanUnit(text: string, file: string): { unit: UnitFile; problems
     }
   }
 
-  // The logical line being assembled.
-  let cur: { offset: number; line: number; logical: string[]; map: number[] } | null = null;
+  // The logical line being assembled: body ranges of its physical lines; a continued range
+  // ends in the backslash, which reads as a space.
+  let cur: { offset: number; line: number; segs: { start: number; end: number; cont: boolean }[] } | null = null;
   let pos = 0;
   const finish = (end: number, endLine: number) => {
     if (!cur) return;
     const raw = text.slice(cur.offset, end);
-    lines.push(classify(cur.logical, cur.map, { raw, offset: cur.offset, line: cur.line, endLine }));
+    const segs = cur.segs;
+    let logical = '';
+    const starts: number[] = [];
+    for (const g of segs) {
+      starts.push(logical.length);
+      logical += g.cont ? text.slice(g.start, g.end - 1) + ' ' : text.slice(g.start, g.end);
+    }
+    const mapAt = (i: number): number => {
+      let k = segs.length - 1;
+      while (k > 0 && starts[k] > i) k--;
+      return segs[k].start + (i - starts[k]);
+    };
+    lines.push(classify(logical, mapAt, { raw, offset: cur.offset, line: cur.line, endLine }));
     cur = null;
   };
   const classify = (
-    chars: string[],
-    map: number[],
+    chars: string,
+    mapAt: (i: number) => number,
     base: { raw: string; offset: number; line: number; endLine: number },
   ): UnitLine => {
     let a = 0;
@@ -141,10 +152,10 @@ export function scanUnit(text: string, file: string): { unit: UnitFile; problems
     while (a < b && isWs(chars[a])) a++;
     while (b > a && isWs(chars[b - 1])) b--;
     if (a === b) return { kind: 'blank', section, ...base };
-    const l = chars.slice(a, b).join('');
+    const l = chars.slice(a, b);
     if (l[0] === '[') {
       if (l[l.length - 1] !== ']') {
-        problems.push({ offset: map[a], message: `section header ${JSON.stringify(l)} lacks its closing ]: write [Name]` });
+        problems.push({ offset: mapAt(a), message: `section header ${JSON.stringify(l)} lacks its closing ]: write [Name]` });
         return { kind: 'invalid', section, ...base };
       }
       section = l.slice(1, -1);
@@ -152,25 +163,25 @@ export function scanUnit(text: string, file: string): { unit: UnitFile; problems
     }
     const eq = l.indexOf('=');
     if (!section) {
-      problems.push({ offset: map[a], message: 'line outside any section; systemd ignores it: put it under a [Section] header' });
+      problems.push({ offset: mapAt(a), message: 'line outside any section; systemd ignores it: put it under a [Section] header' });
       return { kind: 'invalid', section, ...base };
     }
     if (eq < 0) {
-      problems.push({ offset: map[a], message: `no "=" in ${JSON.stringify(l.slice(0, 60))}; systemd ignores this line: write Key=value` });
+      problems.push({ offset: mapAt(a), message: `no "=" in ${JSON.stringify(l.slice(0, 60))}; systemd ignores this line: write Key=value` });
       return { kind: 'invalid', section, ...base };
     }
     if (eq === 0) {
-      problems.push({ offset: map[a], message: 'no key name before "="; systemd ignores this line: write Key=value' });
+      problems.push({ offset: mapAt(a), message: 'no key name before "="; systemd ignores this line: write Key=value' });
       return { kind: 'invalid', section, ...base };
     }
-    let ka = a;
     let kb = a + eq;
-    while (kb > ka && isWs(chars[kb - 1])) kb--;
+    while (kb > a && isWs(chars[kb - 1])) kb--;
     let va = a + eq + 1;
     while (va < b && isWs(chars[va])) va++;
-    const key = chars.slice(ka, kb).join('');
-    const value = chars.slice(va, b).join('');
-    const valueMap = map.slice(va, b);
+    const key = chars.slice(a, kb);
+    const value = chars.slice(va, b);
+    const valueMap: number[] = new Array(b - va);
+    for (let i = va; i < b; i++) valueMap[i - va] = mapAt(i);
     const out: UnitLine = { kind: 'assignment', section, key, value, valueMap, ...base };
     if (key === 'Environment' && section === execSection) {
       out.env = parseEnvironmentValue(value, valueMap, unitName, base, problems);
@@ -193,16 +204,12 @@ export function scanUnit(text: string, file: string): { unit: UnitFile; problems
       pos = end;
       continue;
     }
-    if (!cur) cur = { offset: pos, line: lineNo, logical: [], map: [] };
-    const c: { logical: string[]; map: number[] } = cur;
-    for (let j = bodyStart; j < bodyEnd; j++) {
-      c.logical.push(text[j]);
-      c.map.push(j);
-    }
+    if (!cur) cur = { offset: pos, line: lineNo, segs: [] };
     let bs = 0;
     for (let j = bodyEnd - 1; j >= bodyStart && text[j] === '\\'; j--) bs++;
-    if (bs % 2 === 1) {
-      c.logical[c.logical.length - 1] = ' ';
+    const cont = bs % 2 === 1;
+    cur.segs.push({ start: bodyStart, end: bodyEnd, cont });
+    if (cont) {
       if (nl < 0) finish(end, lineNo);
       pos = end;
       continue;
@@ -246,7 +253,8 @@ function parseEnvironmentValue(
       resolved = resolveSpecifiers(w.text, unitName);
     } catch (e) {
       if (!(e instanceof SpecifierError)) throw e;
-      const unit = w.units.find((u, idx) => w.units.slice(0, idx).reduce((n, x) => n + x.text.length, 0) >= e.offset);
+      let n = 0;
+      const unit = w.units.find((u) => (n += u.text.length) > e.offset);
       problems.push({ offset: at(unit ? unit.start : w.start), message: `${e.message}; systemd ignores ${name}=` });
       continue;
     }
