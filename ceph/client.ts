@@ -21,6 +21,11 @@ export interface CephClient {
 
 export const DEFAULT_CEPH_TIMEOUT_MS = 15_000;
 
+/** keyring and conf are worker paths: map them under the host's --root for the ceph tools. */
+export function resolveClient(host: Host, c: CephClient): CephClient {
+  return { ...c, keyringPath: host.fs.resolve(c.keyringPath), ...(c.confPath ? { confPath: host.fs.resolve(c.confPath) } : {}) };
+}
+
 export function clientArgs(c: CephClient): string[] {
   const id = c.id.replace(/^client\./, '');
   return ['-c', c.confPath ?? '/dev/null', '-m', c.monHost, '--id', id, '--keyring', c.keyringPath];

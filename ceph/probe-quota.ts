@@ -7,7 +7,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Host } from '../host/index.js';
 import { NwError } from '../host/errors.js';
-import { type CephClient, DEFAULT_CEPH_TIMEOUT_MS, Deadline } from './client.js';
+import { type CephClient, DEFAULT_CEPH_TIMEOUT_MS, Deadline, resolveClient } from './client.js';
 import { fuseMount, fuseUnmount, isMounted, removeWorkDir } from './fuse.js';
 import { type ProbeResult, failed, passed } from './probe.js';
 import { detectVersion, needsClientQuotaFlag } from './version.js';
@@ -16,13 +16,14 @@ import { MiB, dfShowsQuota, expectedDfBytes, firstWriteBlocks, judgeFirstWrite, 
 export interface QuotaProbeOptions {
   /** CephFS directory carrying ceph.quota.max_bytes, e.g. /kubernetes/nw-probe */
   path: string;
-  /** real directory to mount on (created if missing); default a fresh temp dir */
+  /** worker path (under --root) to mount on, created if missing; default a fresh temp dir */
   mountDir?: string;
   /** limit for the writes (default 60 s) */
   writeTimeoutMs?: number;
 }
 
-export async function quotaProbe(host: Host, c: CephClient, opts: QuotaProbeOptions): Promise<ProbeResult> {
+export async function quotaProbe(host: Host, worker: CephClient, opts: QuotaProbeOptions): Promise<ProbeResult> {
+  const c = resolveClient(host, worker);
   const dl = new Deadline(host, c.timeoutMs ?? DEFAULT_CEPH_TIMEOUT_MS);
   const timings: Record<string, number> = {};
   const details: Record<string, unknown> = { path: opts.path, client: `client.${c.id.replace(/^client\./, '')}`, timings };
@@ -35,7 +36,7 @@ export async function quotaProbe(host: Host, c: CephClient, opts: QuotaProbeOpti
     }
   };
   const workDir = await mkdtemp(path.join(tmpdir(), 'nw-quota-'));
-  const mountDir = opts.mountDir ?? path.join(workDir, 'mnt');
+  const mountDir = opts.mountDir ? host.fs.resolve(opts.mountDir) : path.join(workDir, 'mnt');
   const createdMountDir = !opts.mountDir || !(await exists(mountDir));
   await mkdir(mountDir, { recursive: true });
   details.mountDir = mountDir;

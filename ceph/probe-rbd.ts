@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Host } from '../host/index.js';
 import { NwError } from '../host/errors.js';
-import { type CephClient, DEFAULT_CEPH_TIMEOUT_MS, Deadline, cephTimeoutArgs, clientArgs, runCephTool } from './client.js';
+import { type CephClient, DEFAULT_CEPH_TIMEOUT_MS, Deadline, cephTimeoutArgs, clientArgs, resolveClient, runCephTool } from './client.js';
 import { type ProbeResult, failed, passed } from './probe.js';
 
 export const PROBE_IMAGE_PREFIX = 'nw-probe-';
@@ -24,7 +24,8 @@ export interface RbdProbeOptions {
   kernelRbdPath?: string;
 }
 
-export async function rbdProbe(host: Host, c: CephClient, opts: RbdProbeOptions): Promise<ProbeResult> {
+export async function rbdProbe(host: Host, worker: CephClient, opts: RbdProbeOptions): Promise<ProbeResult> {
+  const c = resolveClient(host, worker);
   const budget = c.timeoutMs ?? DEFAULT_CEPH_TIMEOUT_MS;
   const dl = new Deadline(host, budget);
   const spec = `${opts.pool}/${probeImageName()}`;

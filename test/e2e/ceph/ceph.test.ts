@@ -4,7 +4,7 @@
 // because it stops the mon by its pid — coded timeouts with no hung process and no leftover mount.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -12,6 +12,7 @@ import { createHost } from '../../../host/index.js';
 import type { NwError } from '../../../host/errors.js';
 import type { CephClient } from '../../../ceph/client.js';
 import { parseKeyring, formatKeyring } from '../../../ceph/keyring.js';
+import { formatCephConf } from '../../../ceph/conf.js';
 import { rbdProbe } from '../../../ceph/probe-rbd.js';
 import { quotaProbe } from '../../../ceph/probe-quota.js';
 import { fusePids, isMounted } from '../../../ceph/fuse.js';
@@ -114,6 +115,25 @@ describe('probes with the exported client keyring', () => {
     expect(r, JSON.stringify(r)).toMatchObject({ status: 'not-enforced', ok: false, error: { code: 'NW_QUOTA' } });
     expect(r.details.quotaBytes).toBe(0);
     await noLeftovers(mountDir);
+  });
+});
+
+describe('probes on a worker --root with the minimal ceph.conf', () => {
+  it('both probes pass from a sandbox root holding /etc/ceph/{ceph.conf (fsid + mon host), keyring}; a 16Mi quota probes fast', async () => {
+    const root = path.join(work, 'root');
+    mkdirSync(path.join(root, 'etc/ceph'), { recursive: true });
+    writeFileSync(path.join(root, 'etc/ceph/ceph.conf'), formatCephConf({ fsid: lab.fsid, monHost: lab.monHost }));
+    writeFileSync(path.join(root, 'etc/ceph/ceph.client.k8s.keyring'), readFileSync(keyring), { mode: 0o600 });
+    const small = await nodewright('cephfs', 'volume', 'create', 'probe-16mi', '--size', '16Mi', ...admin);
+    expect(small.err).toMatch(/created \/kubernetes\/probe-16mi with ceph\.quota\.max_bytes=16777216/);
+    const worker = createHost({ root, stateDir: '/var/lib/nodewright' });
+    const c: CephClient = { monHost: lab.monHost, id: 'k8s', keyringPath: '/etc/ceph/ceph.client.k8s.keyring', confPath: '/etc/ceph/ceph.conf', timeoutMs: 10_000 };
+    const rbd = await rbdProbe(worker, c, { pool: 'k8s' });
+    expect(rbd, JSON.stringify(rbd)).toMatchObject({ status: 'pass', ok: true });
+    const q = await quotaProbe(worker, c, { path: '/kubernetes/probe-16mi', mountDir: '/mnt/nw-probe' });
+    expect(q, JSON.stringify(q)).toMatchObject({ status: 'pass', ok: true, details: { quotaBytes: 16_777_216, dfSizeBytes: 16_777_216, secondWriteBytes: 0 } });
+    expect(q.details.mountDir).toBe(path.join(root, 'mnt/nw-probe'));
+    await noLeftovers(path.join(root, 'mnt/nw-probe'));
   });
 });
 
