@@ -106,7 +106,8 @@ export class Agent {
     const r = await reconcileOnce(this.ctx, d, trigger);
     this.lastResult = r;
     this.metrics.observeReconcile(r.ok, r.durationMs);
-    if (trigger.includes('drift') && r.changed) this.metrics.driftRepairs++;
+    // Anything that changed the worker without a new desired state was drift being repaired.
+    if (!/desired|apply/.test(trigger) && r.changed) this.metrics.driftRepairs++;
     await this.state.update((s) => {
       for (const st of r.steps) s.steps[st.name] = st;
       s.reconciles += 1;

@@ -49,7 +49,13 @@ export async function runDaemon(config: AgentConfig, log: Logger): Promise<void>
   const [{ default: cron }, { DriftWatcher }] = await Promise.all([import('node-cron'), import('./watch.js')]);
   const watcher = new DriftWatcher(config.drift.debounceMs, (file) => void agent.reconcile('drift').catch(() => undefined), log);
   const rewatch = async () => {
-    if (config.drift.enabled) await watcher.set(agent.watchedPaths().map((p) => agent.host.fs.resolve(p))).catch((e) => log.warn({ err: e }, 'drift watch failed'));
+    if (!config.drift.enabled) return;
+    try {
+      const changed = await watcher.set(agent.watchedPaths().map((p) => agent.host.fs.resolve(p)));
+      if (changed && agent.desired()) void agent.reconcile('watch').catch(() => undefined);
+    } catch (e) {
+      log.warn({ err: e }, 'drift watch failed');
+    }
   };
   agent.onReconciled = (r) => {
     void notifier.status(summarize(r, agent));

@@ -18,13 +18,16 @@ export class DriftWatcher {
     private readonly log: Logger,
   ) {}
 
-  /** (Re)watch `realPaths` (files, or directories whose whole content counts, e.g. unit.d). */
-  async set(realPaths: string[]): Promise<void> {
+  /**
+   * (Re)watch `realPaths` (files, or directories whose whole content counts, e.g. unit.d).
+   * Returns true when the set changed (the caller re-checks once: drift before `ready` is not seen).
+   */
+  async set(realPaths: string[]): Promise<boolean> {
     const key = [...realPaths].sort().join('\n');
-    if (key === this.key) return;
+    if (key === this.key) return false;
     this.key = key;
     await this.close();
-    if (!realPaths.length) return;
+    if (!realPaths.length) return true;
     this.files = new Set(realPaths.filter((p) => !p.endsWith('.d')));
     this.dirsWithin = realPaths.filter((p) => p.endsWith('.d'));
     const dirs = [...new Set(realPaths.map((p) => (p.endsWith('.d') ? p : path.dirname(p))))];
@@ -33,6 +36,7 @@ export class DriftWatcher {
     this.watcher.on('error', (e) => this.log.warn({ err: e }, 'drift watch error'));
     await new Promise<void>((r) => this.watcher!.once('ready', () => r()));
     this.log.debug({ dirs }, 'drift watch ready');
+    return true;
   }
 
   private event(file: string): void {
