@@ -36,6 +36,12 @@ async function measure(lab: NovaLab): Promise<void> {
   const host = Object.keys(lab.computes).sort()[1];
   const ip = lab.computes[host];
   const nw = (extra: Record<string, string> = {}) => execa('node', [cli, 'hosts', 'show', ip], { env: { ...env, ...extra }, timeout: 120_000 });
+  // the same command with only the OpenStack command group loaded: what the CLI would cost if
+  // controller/cli.ts loaded command groups lazily (other groups' imports dominate start-up)
+  const onlyOs = `import { Command } from 'commander'; import { runCli } from '${path.resolve(here, '../host/cli.js')}';
+import { registerOpenstackCommands } from '${path.resolve(here, '../controller/commands/openstack.js')}';
+const p = new Command('nodewright'); registerOpenstackCommands(p); await runCli(p);`;
+  const nwOnlyOs = () => execa('node', ['--input-type=module', '-e', onlyOs, '--', 'hosts', 'show', ip], { env, timeout: 120_000, cwd: path.resolve(here, '../..') });
   const osc = (args: string[]) => execa('openstack', args, { env, timeout: 120_000 });
 
   // correctness first: both must name the same servers
@@ -50,12 +56,14 @@ async function measure(lab: NovaLab): Promise<void> {
   const tNw: number[] = [];
   const tNwCold: number[] = [];
   const tOsc: number[] = [];
+  const tOnlyOs: number[] = [];
   const warmCalls: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const [t, r] = await timeIt(() => nw({ NODEWRIGHT_TRACE_API_CALLS: '1' }));
     tNw.push(t);
     warmCalls.push(Number(/openstack api calls: (\d+)/.exec(r.stderr)?.[1]));
     tNwCold.push((await timeIt(() => execa('node', [cli, 'hosts', 'show', ip, '--no-cache'], { env, timeout: 120_000 })))[0]);
+    tOnlyOs.push((await timeIt(nwOnlyOs))[0]);
     const [a] = await timeIt(() => osc(['hypervisor', 'list', '--long']));
     const [b] = await timeIt(() => osc(['server', 'list', '--all-projects', '--host', host]));
     tOsc.push(a + b);
@@ -66,6 +74,7 @@ async function measure(lab: NovaLab): Promise<void> {
   console.log(`nodewright hosts show ${ip} (warm index): median ${median(tNw).toFixed(0)} ms  runs ${tNw.map((x) => x.toFixed(0)).join(' ')}`);
   console.log(`nodewright hosts show ${ip} --no-cache:   median ${median(tNwCold).toFixed(0)} ms  (cold lookup: ${coldCalls} API calls incl. version document)`);
   console.log(`openstack hypervisor list --long + server list --all-projects --host ${host}: median ${median(tOsc).toFixed(0)} ms  runs ${tOsc.map((x) => x.toFixed(0)).join(' ')}`);
+  console.log(`same lookup with only the OpenStack command group loaded: median ${median(tOnlyOs).toFixed(0)} ms (ratio ${(median(tOnlyOs) / median(tOsc)).toFixed(3)})`);
   console.log(`node -e 0 start-up on this machine now: ${nodeStart.toFixed(0)} ms`);
   console.log(`P4 api_calls_per_lookup=${calls} calls (target <= 2) ${calls <= 2 ? 'PASS' : 'MISS'}`);
   report({
@@ -80,6 +89,8 @@ async function measure(lab: NovaLab): Promise<void> {
       nodewrightColdMedianMs: median(tNwCold),
       openstackclientMedianMs: median(tOsc),
       coldRatio: median(tNwCold) / median(tOsc),
+      openstackGroupOnlyMedianMs: median(tOnlyOs),
+      openstackGroupOnlyRatio: median(tOnlyOs) / median(tOsc),
       apiCallsPerWarmLookup: calls,
       apiCallsCold: coldCalls,
       nodeStartupMs: nodeStart,

@@ -215,23 +215,25 @@ printf 'loopback_users = none\n' > "$ETC/rabbitmq.conf"
 start epmd "epmd" epmd -port "$EPMD_PORT"
 sleep 0.5
 start rabbitmq "rabbitmq-server" /usr/lib/rabbitmq/bin/rabbitmq-server
-for ((n = 0; n < 120; n++)); do /usr/lib/rabbitmq/bin/rabbitmqctl -q -n novalab@localhost status >/dev/null 2>&1 && break; sleep 1; done
-/usr/lib/rabbitmq/bin/rabbitmqctl -q -n novalab@localhost status >/dev/null 2>&1 || { echo "rabbitmq did not come up" >&2; exit 1; }
-ts "rabbitmq up"
 
-# ------------------------------------------------------------ 4. databases (once)
+# ------------------------------------------------------------ 4. databases (once), while RabbitMQ boots
+# placement and glance migrate in the background alongside nova's (sequential) steps.
 if [ ! -f "$DATA/.db-initialized" ]; then
-  placement-manage --config-file "$ETC/placement/placement.conf" db sync > "$LOG/db-sync.log" 2>&1
-  ts "placement db synced"
-  glance-manage --config-file "$ETC/glance-api.conf" db_sync >> "$LOG/db-sync.log" 2>&1
-  ts "glance db synced"
-  nova_manage api_db sync >> "$LOG/db-sync.log" 2>&1
+  placement-manage --config-file "$ETC/placement/placement.conf" db sync > "$LOG/db-sync-placement.log" 2>&1 & placement_sync=$!
+  glance-manage --config-file "$ETC/glance-api.conf" db_sync > "$LOG/db-sync-glance.log" 2>&1 & glance_sync=$!
+  nova_manage api_db sync > "$LOG/db-sync.log" 2>&1
   nova_manage cell_v2 map_cell0 --database_connection "sqlite:///$DATA/nova_cell0.sqlite?timeout=30" >> "$LOG/db-sync.log" 2>&1
   nova_manage cell_v2 create_cell --name cell1 >> "$LOG/db-sync.log" 2>&1 || true
   nova_manage db sync >> "$LOG/db-sync.log" 2>&1
-  touch "$DATA/.db-initialized"
   ts "nova api/cell0/cell1 db synced"
+  wait "$placement_sync" || { echo "placement db sync failed: $LOG/db-sync-placement.log" >&2; exit 1; }
+  wait "$glance_sync" || { echo "glance db sync failed: $LOG/db-sync-glance.log" >&2; exit 1; }
+  touch "$DATA/.db-initialized"
+  ts "placement and glance db synced"
 fi
+for ((n = 0; n < 120; n++)); do /usr/lib/rabbitmq/bin/rabbitmqctl -q -n novalab@localhost status >/dev/null 2>&1 && break; sleep 1; done
+/usr/lib/rabbitmq/bin/rabbitmqctl -q -n novalab@localhost status >/dev/null 2>&1 || { echo "rabbitmq did not come up; see $LOG/rabbitmq.out" >&2; exit 1; }
+ts "rabbitmq up"
 
 # ------------------------------------------------------------ 5. control plane
 start placement "placement-api" env OS_PLACEMENT_CONFIG_DIR="$ETC/placement" \
