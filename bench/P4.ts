@@ -40,7 +40,7 @@ async function measure(lab: NovaLab): Promise<void> {
   // controller/cli.ts loaded command groups lazily (other groups' imports dominate start-up)
   const onlyOs = `import { Command } from 'commander'; import { runCli } from '${path.resolve(here, '../host/cli.js')}';
 import { registerOpenstackCommands } from '${path.resolve(here, '../controller/commands/openstack.js')}';
-const p = new Command('nodewright'); registerOpenstackCommands(p); await runCli(p);`;
+const p = new Command('nodewright'); registerOpenstackCommands(p); await runCli(p, ['node', 'nodewright', ...process.argv.slice(1).filter((a) => a !== '--')]);`;
   const nwOnlyOs = () => execa('node', ['--input-type=module', '-e', onlyOs, '--', 'hosts', 'show', ip], { env, timeout: 120_000, cwd: path.resolve(here, '../..') });
   const osc = (args: string[]) => execa('openstack', args, { env, timeout: 120_000 });
 
