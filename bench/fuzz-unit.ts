@@ -100,7 +100,14 @@ function exercise(text: string): { parsed: boolean; codes: string[] } {
   const src = { main: { path: P, text }, dropIns: [{ path: `${P}.d/50.conf`, text: '[Service]\nEnvironment=X=1\n' }] };
   guard(() => void effectiveEnvironment(src));
   guard(() => {
-    const plan = planUnitBindMount(src, MOUNT);
+    let plan;
+    try {
+      plan = planUnitBindMount(src, MOUNT);
+    } catch (e) {
+      // a unit we parse must also be editable: NW_UNIT_EDIT here is an editor bug
+      if (e instanceof NwError && e.code === 'NW_UNIT_EDIT' && /could not express/.test(e.message)) throw new Error(`NW_UNIT_EDIT on a parseable unit: ${e.message}`);
+      throw e;
+    }
     for (const c of plan.changes) {
       const again = planUnitBindMount({ ...src, main: c.path === P ? { path: P, text: c.after } : src.main, dropIns: src.dropIns.map((d) => (d.path === c.path ? { path: d.path, text: c.after } : d)) }, MOUNT);
       if (again.changes.length) throw new Error('planUnitBindMount is not idempotent');

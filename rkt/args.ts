@@ -41,6 +41,8 @@ export interface RktArgs {
   parts: string[];
   volumes: VolumeArg[];
   mounts: MountArg[];
+  /** A final --volume/--mount with no value after it (rkt would fail). */
+  dangling?: string;
 }
 
 const WS = /[ \t\n\r]+/;
@@ -51,8 +53,10 @@ export function parseRktArgs(value: string): RktArgs {
   const n = (parts.length - 1) / 2;
   const volumes: VolumeArg[] = [];
   const mounts: MountArg[] = [];
+  let dangling: string | undefined;
   for (let i = 0; i < n; i++) {
     const t = tokens(i);
+    if ((t === '--volume' || t === '--mount') && i === n - 1) dangling = t;
     for (const flag of ['--volume', '--mount'] as const) {
       let spec: string | undefined;
       let at = i;
@@ -71,7 +75,7 @@ export function parseRktArgs(value: string): RktArgs {
       if (!joined) i++;
     }
   }
-  return { parts, volumes, mounts };
+  return { parts, volumes, mounts, ...(dangling ? { dangling } : {}) };
 }
 
 function splitFields(spec: string): Field[] {
@@ -115,6 +119,12 @@ export function ensureBindMount(value: string, m: BindMount): { value: string; c
     args.parts[2 * i + 1] = t;
   };
 
+  if (args.dangling) {
+    throw new NwError(
+      'NW_UNIT_EDIT',
+      `the kubelet-wrapper arguments end with ${args.dangling} and no value after it (rkt would refuse them): complete or remove it in the unit first`,
+    );
+  }
   const clash = args.mounts.find((x) => x.target === m.target && x.volume !== m.name);
   if (clash) {
     throw new NwError(

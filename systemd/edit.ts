@@ -150,8 +150,7 @@ function addAssignment(model: ReturnType<typeof environmentModel>, src: UnitSour
   const last = model.lastEnvironmentLine;
   if (last) {
     const end = last.line.offset + last.line.raw.length;
-    const nl = last.unit.text[end - 1] === '\n' ? '' : '\n';
-    return splice(last.unit, end, end, nl + line);
+    return splice(last.unit, end, end, lineBreakAfter(last.unit.text, end) + line);
   }
   const unit = model.units[0];
   const lines = unit.lines;
@@ -166,6 +165,19 @@ function addAssignment(model: ReturnType<typeof environmentModel>, src: UnitSour
     if (lines[k].kind !== 'blank') at = k;
   }
   const end = lines[at].offset + lines[at].raw.length;
-  const nl = unit.text[end - 1] === '\n' ? '' : '\n';
-  return splice(unit, end, end, nl + line);
+  return splice(unit, end, end, lineBreakAfter(unit.text, end) + line);
+}
+
+/**
+ * What must precede a new line inserted at `end`: a newline when the text before has none, and
+ * an empty line when the line before ends in a `\` continuation (the file's last line, then),
+ * which would otherwise swallow the new one.
+ */
+function lineBreakAfter(text: string, end: number): string {
+  const before = text.slice(0, end);
+  const body = before.endsWith('\n') ? before.slice(0, -1) : before;
+  const lastLine = body.slice(body.lastIndexOf('\n') + 1);
+  const bs = lastLine.length - lastLine.replace(/\\+$/, '').length;
+  const comment = /^\s*[#;]/.test(lastLine);
+  return (before.endsWith('\n') ? '' : '\n') + (bs % 2 === 1 && !comment ? '\n' : '');
 }

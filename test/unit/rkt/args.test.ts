@@ -47,3 +47,12 @@ describe('ensureBindMount', () => {
     expect(() => ensureBindMount('--mount volume=ceph-keyring,target=/etc/ceph/k --mount volume=ceph-keyring,target=/etc/ceph/k', M)).toThrow(/2 times/);
   });
 });
+
+describe('malformed arguments (found by the fuzzer)', () => {
+  test('a final --mount/--volume without its value is refused, not completed with our pair', () => {
+    expect(() => ensureBindMount('--volume dns,kind=host,source=/etc/resolv.conf --mount', M)).toThrow(
+      expect.objectContaining({ code: 'NW_UNIT_EDIT', message: expect.stringMatching(/end with --mount and no value/) }),
+    );
+    expect(() => ensureBindMount('--volume', M)).toThrow(/--volume and no value/);
+  });
+});

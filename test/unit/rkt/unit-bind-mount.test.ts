@@ -156,3 +156,17 @@ describe('planUnitBindMount on each unit shape', () => {
     expect(() => planUnitBindMount(inline('[Service]\n'), { ...CEPH_KEYRING, target: '/a b' })).toThrow(/absolute path/);
   });
 });
+
+describe('new assignments never land inside a continuation', () => {
+  test('after a last line that ends in \\ at the end of the file, an empty line ends it first', () => {
+    const s = inline('[Service]\nEnvironment=LAST=1 \\\n');
+    const p = planUnitBindMount(s, CEPH_KEYRING);
+    expect(p.changes[0].after).toBe(`[Service]\nEnvironment=LAST=1 \\\n\nEnvironment="RKT_RUN_ARGS=${KEYRING_VOLUME} ${KEYRING_MOUNT}"\n`);
+    const env = effectiveEnvironment({ main: { path: s.main.path, text: p.changes[0].after }, dropIns: [] }).vars;
+    expect(env.LAST.value).toBe('1');
+  });
+  test('a file without a final newline gets one before the new line', () => {
+    const p = planUnitBindMount(inline('[Service]\nEnvironment=A=1'), CEPH_KEYRING);
+    expect(p.changes[0].after).toBe(`[Service]\nEnvironment=A=1\nEnvironment="RKT_RUN_ARGS=${KEYRING_VOLUME} ${KEYRING_MOUNT}"\n`);
+  });
+});
