@@ -11,8 +11,9 @@ import { CEPH_CONF_PATH, keyringPath, kubeletInstallPath, unitPath, type Desired
 import { STEP_ORDER, type AgentStatus, type StepStatus } from '../protocol/status.js';
 import type { AgentConfig } from './config.js';
 import { Metrics } from './metrics.js';
-import { Reconciler, reconcileOnce, planAll, type ReconcileResult } from './reconcile.js';
-import { recover, type RecoveryReport } from './recovery.js';
+import type { ReconcileResult } from './reconcile.js';
+import { Reconciler } from './reconciler.js';
+import type { RecoveryReport } from './recovery.js';
 import { StateStore } from './state.js';
 import type { StepContext } from './steps/types.js';
 
@@ -87,6 +88,9 @@ export class Agent {
   }
 
   async recover(): Promise<RecoveryReport> {
+    // The steps and the unit editor load on first use: start-up (READY=1) does not wait for them.
+    if (!this.state.get().inflight) return (this.lastRecovery = { action: 'none', message: 'nothing in flight' });
+    const { recover } = await import('./recovery.js');
     this.lastRecovery = await recover(this.ctx);
     if (this.lastRecovery.action !== 'none') this.log.warn({ recovery: this.lastRecovery }, `recovery: ${this.lastRecovery.message}`);
     return this.lastRecovery;
@@ -96,13 +100,15 @@ export class Agent {
     return this.reconciler.trigger(trigger);
   }
 
-  plan(d: DesiredState) {
+  async plan(d: DesiredState) {
+    const { planAll } = await import('./reconcile.js');
     return planAll(this.ctx, d);
   }
 
   private async runReconcile(trigger: string): Promise<ReconcileResult | null> {
     const d = this.desired();
     if (!d) return null;
+    const { reconcileOnce } = await import('./reconcile.js');
     const r = await reconcileOnce(this.ctx, d, trigger);
     this.lastResult = r;
     this.metrics.observeReconcile(r.ok, r.durationMs);

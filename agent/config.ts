@@ -3,7 +3,6 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { readFile } from 'node:fs/promises';
-import { validate as validCron } from 'node-cron';
 import { NwError } from '../host/errors.js';
 
 const AbsPath = Type.String({ pattern: '^/' });
@@ -88,6 +87,14 @@ export interface AgentConfig {
   testHooks: { pauseAfterStageMs: number };
 }
 
+// Shape check only (5 or 6 fields of cron characters); node-cron itself validates when it
+// schedules, after READY=1, so loading the config stays cheap.
+const CRON_FIELD = /^[0-9A-Za-z*\/,?#-]+$/;
+export const looksLikeCron = (expr: string) => {
+  const f = expr.trim().split(/\s+/);
+  return (f.length === 5 || f.length === 6) && f.every((x) => CRON_FIELD.test(x));
+};
+
 export const DEFAULT_CONFIG_PATH = '/etc/nodewright/agent.yaml';
 
 export function withDefaults(raw: RawConfig, file: string | null, hostname = 'localhost'): AgentConfig {
@@ -142,7 +149,7 @@ export function parseAgentConfig(text: string, file = 'agent.yaml', hostname?: s
   }
   const cfg = withDefaults(raw as RawConfig, file, hostname);
   for (const [k, expr] of Object.entries(cfg.schedule)) {
-    if (!validCron(expr)) {
+    if (!looksLikeCron(expr)) {
       const node = doc.getIn(['schedule', k], true);
       throw new NwError('NW_CONFIG', `${where(isNode(node) ? node.range?.[0] : undefined)}: /schedule/${k}: "${expr}" is not a cron expression (e.g. "*/5 * * * *")`);
     }

@@ -38,7 +38,12 @@ export async function runDaemon(config: AgentConfig, log: Logger): Promise<void>
   const token = await readToken(config.tokenFile);
   const agent = await Agent.create(config, log);
   const app = buildServer(agent, token);
-  await app.listen({ host: config.listen.host, port: config.listen.port });
+  try {
+    await app.listen({ host: config.listen.host, port: config.listen.port });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new NwError('NW_CONFIG', `cannot listen on ${config.listen.host}:${config.listen.port} (${code ?? (e as Error).message}): is another agent running? change \`listen\` in ${config.file ?? 'agent.yaml'}`);
+  }
   log.info({ listen: `${config.listen.host}:${config.listen.port}` }, 'listening');
 
   const recovery = await agent.recover();
@@ -61,10 +66,14 @@ export async function runDaemon(config: AgentConfig, log: Logger): Promise<void>
     void notifier.status(summarize(r, agent));
     void rewatch();
   };
-  const tasks: ScheduledTask[] = [
-    cron.schedule(config.schedule.reconcile, () => void agent.reconcile('schedule').catch(() => undefined), { name: 'reconcile', noOverlap: true }),
-    cron.schedule(config.schedule.probes, () => void agent.reconcile('probes').catch(() => undefined), { name: 'probes', noOverlap: true }),
-  ];
+  const tasks: ScheduledTask[] = [];
+  for (const [name, expr] of Object.entries(config.schedule)) {
+    try {
+      tasks.push(cron.schedule(expr, () => void agent.reconcile(name === 'reconcile' ? 'schedule' : name).catch(() => undefined), { name, noOverlap: true }));
+    } catch (e) {
+      log.error({ schedule: name, expr }, `schedule.${name} "${expr}" is not a valid cron expression (${(e as Error).message}); fix it in ${config.file}; running without it`);
+    }
+  }
   await rewatch();
   void agent.reconcile('start').catch(() => undefined);
 

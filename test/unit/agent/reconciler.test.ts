@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { Reconciler, type ReconcileResult } from '../../../agent/reconcile.js';
+import { Reconciler } from '../../../agent/reconciler.js';
+import type { ReconcileResult } from '../../../agent/reconcile.js';
 import { tokenMatches } from '../../../agent/server.js';
 import { createNotifier } from '../../../systemd/notify.js';
 
