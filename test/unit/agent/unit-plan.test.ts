@@ -34,3 +34,23 @@ describe('unit plan', () => {
     expect(missingExpectations({ env: {}, needReload: false }, exp)).toEqual(['RKT_RUN_ARGS is not set']);
   });
 });
+
+describe('kubelet image plan (rkt hosts)', () => {
+  test('rewrites KUBELET_IMAGE_TAG where it is defined; converged afterwards; rejected tags are held', async () => {
+    const { planImage } = await import('../../../agent/steps/artifact.js');
+    const a = { kind: 'image' as const, version: 'v1.10.4-nw1', tag: 'v1.10.4_nw.1' };
+    const kubelet = { current: null, lastGood: null, rejected: {} };
+    const p = (await planImage({ kind: 'image', sources: sources(seed), kubelet }, a, 'kubelet.service')) as any;
+    expect(p.changes).toHaveLength(1);
+    expect(p.changes[0].after).toContain('Environment=KUBELET_IMAGE_TAG=v1.10.4_nw.1');
+    expect(p.changes[0].after).not.toContain('v1.7.10');
+    expect(p.expect).toEqual([{ variable: 'KUBELET_IMAGE_TAG', value: 'v1.10.4_nw.1' }]);
+    expect(await planImage({ kind: 'image', sources: sources(p.changes[0].after), kubelet }, a, 'kubelet.service')).toBeNull();
+    const held = await planImage(
+      { kind: 'image', sources: sources(seed), kubelet: { ...kubelet, rejected: { [p.install.sha256]: { version: a.version, reason: 'healthz 500', at: '' } } } },
+      a,
+      'kubelet.service',
+    );
+    expect(held).toMatchObject({ hold: true, state: 'rolled_back' });
+  });
+});
