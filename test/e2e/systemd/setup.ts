@@ -14,6 +14,8 @@ export interface SystemdLab {
   etc: string;
   labDir: string;
   leader: number;
+  /** Where the project (with dist/) is mounted inside the container. */
+  project: string;
 }
 
 declare module 'vitest' {
@@ -23,6 +25,7 @@ declare module 'vitest' {
 }
 
 const labDir = path.resolve('lab/systemd');
+export const PROJECT_INSIDE = '/opt/nodewright';
 const labEnv = (name: string) => ({ PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LAB_NAME: name, LAB_MODE: 'hostusr' });
 
 export default function setup(project: TestProject): () => void {
@@ -31,7 +34,12 @@ export default function setup(project: TestProject): () => void {
     if (!existsSync(bin)) throw new Error(`${bin} is missing: run lab/install-deps.sh (installs systemd-container)`);
   }
   const name = `nwunit${process.pid}`;
-  const r = spawnSync(path.join(labDir, 'boot.sh'), [], { env: labEnv(name), encoding: 'utf8', timeout: 120_000 });
+  // The project is visible read-only inside as /opt/nodewright (to run the built CLI there).
+  const r = spawnSync(path.join(labDir, 'boot.sh'), [`--bind-ro=${process.cwd()}:${PROJECT_INSIDE}`], {
+    env: labEnv(name),
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   const state = `/run/nodewright-lab/${name}`;
   const stop = () => {
     const s = spawnSync(path.join(labDir, 'stop.sh'), [], { env: labEnv(name), encoding: 'utf8', timeout: 60_000 });
@@ -42,7 +50,7 @@ export default function setup(project: TestProject): () => void {
     stop();
     throw new Error(`lab/systemd/boot.sh failed (exit ${r.status}): ${r.stdout}${r.stderr}\n(see ${state}/console.log; run lab/install-deps.sh if systemd-container is missing)`);
   }
-  const lab: SystemdLab = { name, state, etc: `${state}/etc`, labDir, leader: Number(m[1]) };
+  const lab: SystemdLab = { name, state, etc: `${state}/etc`, labDir, leader: Number(m[1]), project: PROJECT_INSIDE };
   execFileSync(path.join(labDir, 'exec.sh'), ['systemctl', 'is-system-running'], { env: labEnv(name), encoding: 'utf8' });
   project.provide('systemdLab', lab);
   return stop;
