@@ -1,6 +1,6 @@
 // Fuzz the unit parser/editor: random and mutated unit texts (seeded from the fixtures) go
 // through parseUnit/printUnit, effectiveEnvironment, lintUnit, planUnitBindMount,
-// ensureBindMount and parseShowEnvironment. Pass: no crash, no hang, only coded NwErrors,
+// ensureBindMount, parseShowEnvironment and parseEnvironmentFile. Pass: no crash, no hang, only coded NwErrors,
 // and every text that parses prints back byte-identical.
 //   node dist/bench/fuzz-unit.js [iterations=100000] [seed]
 import { readdirSync, readFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { parseUnit, printUnit } from '../systemd/unit.js';
 import { effectiveEnvironment } from '../systemd/environment.js';
 import { lintUnit } from '../systemd/lint.js';
 import { parseShowEnvironment } from '../systemd/show.js';
+import { parseEnvironmentFile } from '../systemd/environment-file.js';
 import { planUnitBindMount } from '../rkt/unit-bind-mount.js';
 import { ensureBindMount } from '../rkt/args.js';
 
@@ -115,6 +116,7 @@ function exercise(text: string): { parsed: boolean; codes: string[] } {
   });
   guard(() => void ensureBindMount(text, MOUNT));
   guard(() => void parseShowEnvironment(text));
+  parseEnvironmentFile(text);
   return { parsed, codes };
 }
 

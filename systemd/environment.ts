@@ -83,14 +83,3 @@ export function effectiveEnvironment(src: UnitSources): EffectiveEnvironment {
   const { vars, environmentFiles } = environmentModel(src);
   return { vars, environmentFiles };
 }
-
-/** Names an EnvironmentFile= defines (shell-like KEY=value lines); they override Environment=. */
-export function environmentFileNames(text: string): string[] {
-  const names: string[] = [];
-  for (const l of text.split('\n')) {
-    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(l);
-    if (m) names.push(m[1]);
-  }
-  return names;
-}
-

@@ -9,7 +9,8 @@ import { createHost } from '../../host/index.js';
 import { NwError } from '../../host/errors.js';
 import type { RootedFs } from '../../host/fs.js';
 import { loadUnitSources, allSources } from '../../systemd/sources.js';
-import { effectiveEnvironment, environmentFileNames } from '../../systemd/environment.js';
+import { effectiveEnvironment } from '../../systemd/environment.js';
+import { readEnvironmentFiles } from '../../systemd/environment-file.js';
 import { unifiedDiff } from '../../systemd/diff.js';
 import { lintUnit } from '../../systemd/lint.js';
 import { planUnitBindMount } from '../../rkt/unit-bind-mount.js';
@@ -122,12 +123,12 @@ export function registerUnitCommands(program: Command): void {
 
 /** EnvironmentFile= entries that also set the variable override Environment= at exec time. */
 async function overridingEnvironmentFiles(fs: RootedFs, src: Parameters<typeof effectiveEnvironment>[0], name: string): Promise<string[]> {
+  const files = await readEnvironmentFiles(fs, effectiveEnvironment(src).environmentFiles);
   const notes: string[] = [];
-  for (const f of effectiveEnvironment(src).environmentFiles) {
-    const text = await fs.readTextIfExists(f.path).catch(() => null);
-    if (text !== null && environmentFileNames(text).includes(name)) {
-      notes.push(`EnvironmentFile ${f.path} also sets ${name} and overrides Environment= when the service starts: edit it there instead`);
-    }
+  const hit = files.vars[name];
+  if (hit) notes.push(`EnvironmentFile ${hit.path} also sets ${name} and overrides Environment= when the service starts: edit it there instead`);
+  for (const m of files.missing.filter((f) => !f.optional)) {
+    notes.push(`EnvironmentFile ${m.path} does not exist: the service will not start until it does (or write EnvironmentFile=-${m.path})`);
   }
   return notes;
 }
