@@ -3,10 +3,13 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import type { Command } from 'commander';
 import { NwError } from '../../host/errors.js';
-import { DEFAULT_CONFIG_PATH, loadAgentConfig } from '../config.js';
-import { createLogger } from '../log.js';
-import { Agent } from '../agent.js';
-import { runDaemon } from '../daemon.js';
+
+// Each command loads what it needs when it runs (the daemon's start-up time counts).
+const DEFAULT_CONFIG_PATH = '/etc/nodewright/agent.yaml';
+const load = async () => {
+  const [{ loadAgentConfig }, { createLogger }, { Agent }] = await Promise.all([import('../config.js'), import('../log.js'), import('../agent.js')]);
+  return { loadAgentConfig, createLogger, Agent };
+};
 
 async function readBundle(file: string): Promise<unknown> {
   let text: string;
@@ -28,6 +31,7 @@ export function registerAgentCommands(program: Command): void {
     .description('run the agent daemon (systemd Type=notify service)')
     .option('--config <file>', 'agent config', DEFAULT_CONFIG_PATH)
     .action(async (o: { config: string }) => {
+      const [{ loadAgentConfig, createLogger }, { runDaemon }] = await Promise.all([load(), import('../daemon.js')]);
       const config = await loadAgentConfig(o.config, os.hostname());
       await runDaemon(config, createLogger(config.log.level));
       await new Promise(() => {}); // the daemon exits from its signal handler
@@ -39,6 +43,7 @@ export function registerAgentCommands(program: Command): void {
     .option('--config <file>', 'agent config', DEFAULT_CONFIG_PATH)
     .option('--bundle <file>', 'signed bundle to plan against (default: the accepted one)')
     .action(async (o: { config: string; bundle?: string }) => {
+      const { loadAgentConfig, createLogger, Agent } = await load();
       const config = await loadAgentConfig(o.config, os.hostname());
       const agent = await Agent.create(config, createLogger('warn'));
       let d = agent.desired();
@@ -61,6 +66,7 @@ export function registerAgentCommands(program: Command): void {
     .requiredOption('--bundle <file>', 'signed bundle (from `nodewright bundle sign`)')
     .option('--json', 'print the resulting status as JSON')
     .action(async (o: { config: string; bundle: string; json?: boolean }) => {
+      const { loadAgentConfig, createLogger, Agent } = await load();
       const config = await loadAgentConfig(o.config, os.hostname());
       const agent = await Agent.create(config, createLogger(config.log.level));
       await agent.accept(await readBundle(o.bundle));
