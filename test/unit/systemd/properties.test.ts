@@ -30,6 +30,20 @@ describe('unit model properties', () => {
     );
   });
 
+  test('planSetEnvironment on whole generated units (any sections, a trailing continuation) reaches the value', () => {
+    const tail = fc.constantFrom('', 'X-Tail=a \\\n', 'X-Tail=a \\', '# c \\\n');
+    fc.assert(
+      fc.property(unitText, tail, envName, fc.string({ maxLength: 20 }).map((x) => x.replace(/\0/g, '')), (t0, t1, name, v) => {
+        const t = t0.endsWith('\n') || t0 === '' ? t0 + t1 : t0 + '\n' + t1;
+        const changes = planSetEnvironment(src(t), name, v);
+        const text = changes.length ? changes[0].after : t;
+        expect(effectiveEnvironment(src(text)).vars[name]?.value).toBe(v);
+        expect(planSetEnvironment(src(text), name, v)).toEqual([]);
+      }),
+      { numRuns: numRuns(1000) },
+    );
+  });
+
   test('planSetEnvironment gives exactly the value, touches only the winning line, keeps every other variable', () => {
     const value = fc.string({ maxLength: 40, unit: 'grapheme' }).map((s) => s.replace(/\0/g, ''));
     fc.assert(
