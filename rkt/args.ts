@@ -114,7 +114,6 @@ export function ensureBindMount(value: string, m: BindMount): { value: string; c
   checkBindMount(m);
   const args = parseRktArgs(value);
   const tokenCount = (args.parts.length - 1) / 2;
-  const tokenAt = (i: number) => args.parts[2 * i + 1];
   const setToken = (i: number, t: string) => {
     args.parts[2 * i + 1] = t;
   };
@@ -198,7 +197,6 @@ export function ensureBindMount(value: string, m: BindMount): { value: string; c
     const head = out.slice(0, out.length - trailing.length);
     out = tokenCount === 0 ? chunks.join('').replace(/^[ \t\n\r]+/, '') + value : head + chunks.join('') + trailing;
   }
-  void tokenAt;
   const changed = out !== value;
   const summary = !changed
     ? `already present: volume ${m.name} (${m.source}) mounted at ${m.target}`
