@@ -108,3 +108,37 @@ export async function removeWorkDir(workDir: string, mountDir: string): Promise<
   await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
   return true;
 }
+
+/**
+ * Run I/O on a ceph-fuse mount with a watchdog. A process blocked in a FUSE request (D state,
+ * e.g. dd while the OSD is gone) ignores our process timeout's signals, so the exec never
+ * returns; when `ms` pass, kill this mount's ceph-fuse by pid: every pending FUSE request then
+ * fails (ENOTCONN), the blocked process exits, and we report NW_CEPH_TIMEOUT.
+ */
+export async function withFuseWatchdog<T>(mountDir: string, ms: number, what: string, fn: () => Promise<T>): Promise<T> {
+  let fired = false;
+  const timer = setTimeout(() => {
+    fired = true;
+    void fusePids(mountDir).then((pids) => {
+      for (const p of pids) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+    });
+  }, ms);
+  const timeout = () => new NwError('NW_CEPH_TIMEOUT', `${what} did not finish within ${ms} ms: the cluster (OSD or MDS) stopped answering; ceph-fuse was stopped and the mount dropped`, { timeoutMs: ms });
+  try {
+    const r = await fn();
+    if (fired) throw timeout();
+    return r;
+  } catch (e) {
+    if (fired) throw timeout();
+    if (e instanceof NwError && e.code === 'NW_EXEC_TIMEOUT') throw new NwError('NW_CEPH_TIMEOUT', `${what}: ${e.message}; the cluster (OSD or MDS) stopped answering`, e.details);
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+}

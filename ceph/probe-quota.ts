@@ -8,10 +8,14 @@ import { randomBytes } from 'node:crypto';
 import type { Host } from '../host/index.js';
 import { NwError } from '../host/errors.js';
 import { type CephClient, DEFAULT_CEPH_TIMEOUT_MS, Deadline, resolveClient } from './client.js';
-import { fuseMount, fuseUnmount, isMounted, removeWorkDir } from './fuse.js';
+import { fuseMount, fuseUnmount, isMounted, removeWorkDir, withFuseWatchdog } from './fuse.js';
 import { type ProbeResult, failed, passed } from './probe.js';
 import { detectVersion, needsClientQuotaFlag } from './version.js';
 import { MiB, dfShowsQuota, expectedDfBytes, firstWriteBlocks, judgeFirstWrite, judgeSecondWrite, overshootAllowance, parseDd } from './quota-plan.js';
+
+/** the watchdog fires this long after a command's own timeout, when its kill did not help */
+const WATCHDOG_GRACE_MS = 3_000;
+const PROBE_FILE_PREFIX = '.nw-quota-probe-';
 
 export interface QuotaProbeOptions {
   /** CephFS directory carrying ceph.quota.max_bytes, e.g. /kubernetes/nw-probe */
@@ -25,6 +29,8 @@ export interface QuotaProbeOptions {
 export async function quotaProbe(host: Host, worker: CephClient, opts: QuotaProbeOptions): Promise<ProbeResult> {
   const c = resolveClient(host, worker);
   const dl = new Deadline(host, c.timeoutMs ?? DEFAULT_CEPH_TIMEOUT_MS);
+  /** limit for each metadata operation on the mount (getfattr, stat, find, rm) */
+  const ioMs = Math.max(2_000, c.timeoutMs ?? DEFAULT_CEPH_TIMEOUT_MS);
   const timings: Record<string, number> = {};
   const details: Record<string, unknown> = { path: opts.path, client: `client.${c.id.replace(/^client\./, '')}`, timings };
   const time = async <T>(step: string, fn: () => Promise<T>): Promise<T> => {
@@ -56,8 +62,9 @@ export async function quotaProbe(host: Host, worker: CephClient, opts: QuotaProb
       }),
     );
 
-    const quota = await time('getQuota', () => readQuota(host, mountDir));
-    const dfBytes = await time('statfs', () => statfsBytes(host, mountDir));
+    const io = <T>(what: string, ms: number, fn: () => Promise<T>) => withFuseWatchdog(mountDir, ms, what, fn);
+    const quota = await time('getQuota', () => io(`reading the quota of ${opts.path}`, ioMs + WATCHDOG_GRACE_MS, () => readQuota(host, mountDir, ioMs)));
+    const dfBytes = await time('statfs', () => io(`statfs of ${opts.path}`, ioMs + WATCHDOG_GRACE_MS, () => statfsBytes(host, mountDir, ioMs)));
     details.quotaBytes = quota;
     details.dfSizeBytes = dfBytes;
     if (quota === 0) {
@@ -68,12 +75,14 @@ export async function quotaProbe(host: Host, worker: CephClient, opts: QuotaProb
       if (!dfShowsQuota(dfBytes, quota)) {
         throw new NwError('NW_QUOTA', `statfs of ${opts.path} shows ${dfBytes} bytes, not the quota ${quota} (expected ${expectedDfBytes(quota)}): ceph-fuse does not apply the quota`);
       }
-      details.usedBytesBefore = await readRbytes(host, mountDir);
-      const tag = `.nw-quota-probe-${randomBytes(4).toString('hex')}`;
+      // files of an earlier probe that could not clean up (cluster gone mid-write) would eat the quota
+      details.staleProbeFiles = await io('removing stale probe files', ioMs + WATCHDOG_GRACE_MS, () => removeStaleProbeFiles(host, mountDir, ioMs));
+      details.usedBytesBefore = await io(`reading the usage of ${opts.path}`, ioMs + WATCHDOG_GRACE_MS, () => readRbytes(host, mountDir, ioMs));
+      const tag = `${PROBE_FILE_PREFIX}${randomBytes(4).toString('hex')}`;
       const writeMs = opts.writeTimeoutMs ?? 60_000;
       const f1 = path.join(mountDir, `${tag}-1`);
       files.push(f1);
-      const first = await time('write', () => dd(host, f1, firstWriteBlocks(quota), writeMs));
+      const first = await time('write', () => io(`writing to ${opts.path}`, writeMs + WATCHDOG_GRACE_MS, () => dd(host, f1, firstWriteBlocks(quota), writeMs)));
       details.bytesBeforeEdquot = first.bytes;
       details.overshootBytes = first.bytes - quota;
       details.overshootAllowanceBytes = overshootAllowance(quota);
@@ -82,7 +91,7 @@ export async function quotaProbe(host: Host, worker: CephClient, opts: QuotaProb
       const f2 = path.join(mountDir, `${tag}-2`);
       files.push(f2);
       const t2 = host.clock.now();
-      const second = await dd(host, f2, 1, writeMs);
+      const second = await io(`the second write to ${opts.path}`, writeMs + WATCHDOG_GRACE_MS, () => dd(host, f2, 1, writeMs));
       timings.secondWriteMs = Math.round(host.clock.now() - t2);
       details.secondWriteBytes = second.bytes;
       const v2 = judgeSecondWrite(second, timings.secondWriteMs);
@@ -93,7 +102,9 @@ export async function quotaProbe(host: Host, worker: CephClient, opts: QuotaProb
     result = failed('cephfs-quota', 0, details, e, 'NW_QUOTA');
   } finally {
     if (files.length) {
-      const rmr = await time('cleanupFiles', () => host.exec('rm', ['-f', ...files], { timeoutMs: 10_000, allowFailure: true }).catch(() => null));
+      const rmr = await time('cleanupFiles', () =>
+        withFuseWatchdog(mountDir, ioMs + WATCHDOG_GRACE_MS, 'removing the probe files', () => host.exec('rm', ['-f', ...files], { timeoutMs: ioMs, allowFailure: true })).catch(() => null),
+      );
       if (!rmr || rmr.exitCode !== 0) details.cleanupFiles = `could not remove ${files.join(', ')}`;
     }
     const um = await time('unmount', () => fuseUnmount(host, mountDir));
@@ -113,8 +124,8 @@ export async function quotaProbe(host: Host, worker: CephClient, opts: QuotaProb
 const exists = (p: string) => access(p).then(() => true, () => false);
 
 /** ceph.quota.max_bytes of the mount root; 0 when the directory has none. */
-async function readQuota(host: Host, dir: string): Promise<number> {
-  const r = await host.exec('getfattr', ['--only-values', '-n', 'ceph.quota.max_bytes', dir], { timeoutMs: 10_000, allowFailure: true });
+async function readQuota(host: Host, dir: string, ioMs: number): Promise<number> {
+  const r = await host.exec('getfattr', ['--only-values', '-n', 'ceph.quota.max_bytes', dir], { timeoutMs: ioMs, allowFailure: true });
   if (r.exitCode !== 0) {
     if (/No such attribute|No data available/i.test(r.stderr)) return 0;
     throw new NwError('NW_QUOTA', `getfattr ceph.quota.max_bytes on ${dir} failed: ${r.stderr.trim()} (is the attr package installed?)`);
@@ -124,14 +135,19 @@ async function readQuota(host: Host, dir: string): Promise<number> {
   return +v;
 }
 
+async function removeStaleProbeFiles(host: Host, dir: string, ioMs: number): Promise<number> {
+  const r = await host.exec('find', [dir, '-maxdepth', '1', '-name', `${PROBE_FILE_PREFIX}*`, '-print', '-delete'], { timeoutMs: ioMs, allowFailure: true });
+  return r.stdout.split('\n').filter(Boolean).length;
+}
+
 /** ceph.dir.rbytes: what the directory already holds (the MDS's recursive stat, may lag). */
-async function readRbytes(host: Host, dir: string): Promise<number | null> {
-  const r = await host.exec('getfattr', ['--only-values', '-n', 'ceph.dir.rbytes', dir], { timeoutMs: 10_000, allowFailure: true });
+async function readRbytes(host: Host, dir: string, ioMs: number): Promise<number | null> {
+  const r = await host.exec('getfattr', ['--only-values', '-n', 'ceph.dir.rbytes', dir], { timeoutMs: ioMs, allowFailure: true });
   return r.exitCode === 0 && /^\d+$/.test(r.stdout.trim()) ? +r.stdout.trim() : null;
 }
 
-async function statfsBytes(host: Host, dir: string): Promise<number> {
-  const r = await host.exec('stat', ['-f', '-c', '%S %b', dir], { timeoutMs: 10_000 });
+async function statfsBytes(host: Host, dir: string, ioMs: number): Promise<number> {
+  const r = await host.exec('stat', ['-f', '-c', '%S %b', dir], { timeoutMs: ioMs });
   const [bsize, blocks] = r.stdout.trim().split(/\s+/).map(Number);
   return bsize * blocks;
 }

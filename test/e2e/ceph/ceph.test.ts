@@ -178,6 +178,32 @@ describe('coded failures', () => {
     await noLeftovers(mountDir);
   });
 
+  it('an OSD that stops answering mid-probe gives NW_CEPH_TIMEOUT; the stuck mount is dropped, nothing left behind', async () => {
+    const osdPid = Number(readFileSync(path.join(lab.dir, 'pids/osd.0.pid'), 'utf8'));
+    expect(readFileSync(`/proc/${osdPid}/cmdline`, 'utf8')).toContain(lab.dir);
+    const mountDir = path.join(work, 'mnt-osd-stall');
+    let stopped = false;
+    const watcher = setInterval(() => {
+      void isMounted(mountDir).then((m) => {
+        if (m && !stopped) {
+          stopped = true;
+          process.kill(osdPid, 'SIGSTOP'); // I/O now blocks in FUSE (D state): only killing ceph-fuse frees it
+        }
+      });
+    }, 10);
+    try {
+      const t0 = performance.now();
+      const q = await quotaProbe(host, k8s({ timeoutMs: 3000 }), { path: '/kubernetes/probe-16mi', mountDir, writeTimeoutMs: 3000 });
+      expect(stopped).toBe(true);
+      expect(q, JSON.stringify(q)).toMatchObject({ ok: false, error: { code: 'NW_CEPH_TIMEOUT' } });
+      expect(performance.now() - t0).toBeLessThan(3000 + 3000 + 3000 + 3000); // mount + one stuck op + grace + cleanup
+      await noLeftovers(mountDir);
+    } finally {
+      clearInterval(watcher);
+      process.kill(osdPid, 'SIGCONT');
+    }
+  });
+
   // must stay last: it stops the lab's only mon (by its pid); teardown kills the rest
   it('a stopped mon gives NW_CEPH_TIMEOUT within the limit, no hung process, no leftover mount', async () => {
     const limit = 4000;
