@@ -102,8 +102,9 @@ export function describeUnchanged(s: PrepareSpec): string {
 }
 
 export async function observeCluster(host: Host, a: CephAdmin, s: PrepareSpec): Promise<ClusterState> {
-  const pools = await cephAdminJson<string[]>(host, a, ['osd', 'pool', 'ls'], 'list pools');
-  const rbdApplications = pools.includes(s.rbdPool) ? Object.keys(await cephAdminJson<Record<string, unknown>>(host, a, ['osd', 'pool', 'application', 'get', s.rbdPool], `read applications of pool ${s.rbdPool}`)) : [];
+  const detail = await cephAdminJson<{ pool_name: string; application_metadata?: Record<string, unknown> }[]>(host, a, ['osd', 'pool', 'ls', 'detail'], 'list pools');
+  const pools = detail.map((p) => p.pool_name);
+  const rbdApplications = Object.keys(detail.find((p) => p.pool_name === s.rbdPool)?.application_metadata ?? {});
   const filesystems = await cephAdminJson<ClusterState['filesystems']>(host, a, ['fs', 'ls'], 'list filesystems');
   const entity = entityOf(s.clientId);
   const got = await cephAdmin(host, a, ['auth', 'get', entity, '-f', 'json'], `read ${entity}`, [2]);
