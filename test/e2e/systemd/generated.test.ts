@@ -15,6 +15,7 @@ import { UNIT_DIR, daemonReload, install, showMany, uninstall } from './lab.js';
 const COUNT = Number(process.env.NW_DIFF_UNITS ?? (process.env.CI === 'true' ? 400 : 150));
 const SEED = Number(process.env.NW_DIFF_SEED ?? Date.now() % 1_000_000);
 const values = (src: UnitSources) => Object.fromEntries(Object.entries(effectiveEnvironment(src).vars).map(([k, v]) => [k, v.value]));
+const dump = (s: UnitSources) => [s.main, ...s.dropIns].map((f) => `# ${f.path}\n${f.text}`).join('\n');
 const at = (name: string, text: string): UnitSources => ({ main: { path: `${UNIT_DIR}/${name}`, text }, dropIns: [] });
 
 describe(`generated units vs systemd 252 (seed ${SEED}, ${COUNT} units; rerun with NW_DIFF_SEED=${SEED})`, () => {
@@ -25,12 +26,25 @@ describe(`generated units vs systemd 252 (seed ${SEED}, ${COUNT} units; rerun wi
   });
 
   test('valid units: model == systemctl show, before and after a random planSetEnvironment', () => {
-    const lines = fc.sample(fc.array(environmentLine, { minLength: 1, maxLength: 4 }), { numRuns: COUNT, seed: SEED });
+    // main unit + 0–2 drop-ins (names that sort differently by byte than by locale), some resets
+    const envLines = fc.array(fc.oneof({ weight: 8, arbitrary: environmentLine }, { weight: 1, arbitrary: fc.constant('Environment=\n') }), {
+      minLength: 1,
+      maxLength: 4,
+    });
+    const dropInNames = ['50-b.conf', '10-a.conf', 'Z.conf', 'a.conf'];
+    const lines = fc.sample(fc.tuple(envLines, fc.array(envLines, { maxLength: 2 })), { numRuns: COUNT, seed: SEED });
     const edits = fc.sample(
       fc.tuple(envName, fc.string({ maxLength: 30, unit: 'grapheme' }).map((s) => s.replace(/\0/g, '')), fc.boolean()),
       { numRuns: COUNT, seed: SEED + 1 },
     );
-    const units = lines.map((l, i) => ({ name: `nwgen-${i}.service`, src: at(`nwgen-${i}.service`, serviceWith(l)) }));
+    const units = lines.map(([main, dropIns], i) => {
+      const src = at(`nwgen-${i}.service`, serviceWith(main));
+      src.dropIns = dropIns
+        .map((d, k) => ({ path: `${src.main.path}.d/${dropInNames[(i + k) % dropInNames.length]}`, text: `[Service]\n${d.join('')}` }))
+        .filter((d, k, all) => all.findIndex((x) => x.path === d.path) === k)
+        .sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
+      return { name: `nwgen-${i}.service`, src };
+    });
     for (const u of units) {
       install(u.src);
       installed.push(u.src.main.path);
@@ -40,14 +54,17 @@ describe(`generated units vs systemd 252 (seed ${SEED}, ${COUNT} units; rerun wi
     for (const u of units) {
       const s = shown.get(u.name)!;
       expect(s.loadState, u.src.main.text).toBe('loaded');
-      expect(values(u.src), u.src.main.text).toEqual(parseShowEnvironment(s.environment));
+      expect(values(u.src), dump(u.src)).toEqual(parseShowEnvironment(s.environment));
     }
     const edited = units.map((u, i) => {
       const [fresh, value, reuse] = edits[i];
       const names = Object.keys(effectiveEnvironment(u.src).vars);
       const name = reuse && names.length ? names[0] : fresh;
       const changes = planSetEnvironment(u.src, name, value);
-      const src = changes.length ? at(u.name, changes[0].after) : u.src;
+      const src: UnitSources = {
+        main: { ...u.src.main, text: changes.find((c) => c.path === u.src.main.path)?.after ?? u.src.main.text },
+        dropIns: u.src.dropIns.map((d) => ({ ...d, text: changes.find((c) => c.path === d.path)?.after ?? d.text })),
+      };
       return { ...u, src, variable: name, value };
     });
     for (const u of edited) install(u.src);
@@ -57,7 +74,7 @@ describe(`generated units vs systemd 252 (seed ${SEED}, ${COUNT} units; rerun wi
       const s = after.get(u.name)!;
       expect(s.needDaemonReload).toBe('no');
       const env = parseShowEnvironment(s.environment);
-      expect(values(u.src), u.src.main.text).toEqual(env);
+      expect(values(u.src), dump(u.src)).toEqual(env);
       expect(env[u.variable]).toBe(u.value);
     }
   });
