@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'NW_HEALTH' // kubelet health gate failed
   | 'NW_PACKAGES' // package manager missing or failed
   | 'NW_AUTH' // missing/wrong bearer token
+  | 'NW_PUSH' // agent unreachable or refused a bundle
   | 'NW_CEPH_AUTH' // cephx rejected the key
   | 'NW_CEPH_TIMEOUT' // cluster unreachable within the limit
   | 'NW_CEPH' // other ceph command failure

@@ -30,6 +30,8 @@ export interface ProbeStatus {
   status: 'pass' | 'fail' | 'not-enforced';
   ok: boolean;
   durationMs: number;
+  /** What the probe measured (quota bytes, df size, bytes before EDQUOT, timings …); never keys. */
+  details?: Record<string, unknown>;
   error?: CodedError;
 }
 

@@ -16,7 +16,7 @@ export async function runProbes(host: Host, d: DesiredState, timeoutMs: number):
   const run = async (name: string, f: () => Promise<ProbeResult>) => {
     try {
       const r = await f();
-      out.push({ name: r.name, status: r.status, ok: r.ok, durationMs: r.durationMs, ...(r.error ? { error: { code: r.error.code, message: r.error.message } } : {}) });
+      out.push({ name: r.name, status: r.status, ok: r.ok, durationMs: r.durationMs, details: r.details, ...(r.error ? { error: { code: r.error.code, message: r.error.message } } : {}) });
     } catch (e) {
       const err = e as NwError;
       out.push({ name, status: 'fail', ok: false, durationMs: 0, error: { code: err.code ?? 'NW_CEPH', message: err.message } });

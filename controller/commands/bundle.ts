@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { NwError } from '../../host/errors.js';
+import { describeStatus, pushBundle } from '../push.js';
 import { generateSigningKeys, keyId, loadPrivateKey, loadPublicKey, signBundle, verifyBundle } from '../../protocol/bundle.js';
 
 async function readText(file: string, what: string): Promise<string> {
@@ -76,5 +77,36 @@ export function registerBundleCommands(program: Command): void {
       }
       const d = verifyBundle(input, pub);
       process.stdout.write(`OK generation=${d.generation} keyId=${keyId(pub)}\n`);
+    });
+  bundle
+    .command('push')
+    .description('send a signed bundle to agents (POST /v1/desired), one after another; with --wait, report each reconcile')
+    .requiredOption('--agent <url...>', 'agent base URL(s), e.g. http://10.0.0.5:7701')
+    .requiredOption('--token-file <file>', 'file holding the agents\' bearer token')
+    .option('--wait', 'wait for each reconcile and stop at the first agent that is not ready')
+    .option('--timeout <seconds>', 'per-agent timeout', '300')
+    .option('--json', 'print JSON')
+    .argument('<file>', 'signed bundle')
+    .action(async (file: string, o: { agent: string[]; tokenFile: string; wait?: boolean; timeout: string; json?: boolean }) => {
+      const token = (await readText(o.tokenFile, 'token file')).trim();
+      if (!token) throw new NwError('NW_USAGE', `token file ${o.tokenFile} is empty`);
+      let signed: unknown;
+      try {
+        signed = JSON.parse(await readText(file, 'bundle'));
+      } catch (e) {
+        if (e instanceof NwError) throw e;
+        throw new NwError('NW_BUNDLE', `${file} is not JSON: ${(e as Error).message}`);
+      }
+      const results = [];
+      for (const agent of o.agent) {
+        const r = await pushBundle(agent, token, signed, { wait: !!o.wait, timeoutMs: Number(o.timeout) * 1000 });
+        results.push(r);
+        if (!o.json) process.stdout.write(`${agent}: accepted generation ${r.generation}\n${r.status ? describeStatus(r.status) + '\n' : ''}`);
+        if (o.wait && r.status && !r.status.ready) {
+          if (o.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+          throw new NwError('NW_ROLLOUT', `${agent} is not ready after the reconcile (${r.status.lastError?.code ?? 'see status'}): stopped before the next agent`);
+        }
+      }
+      if (o.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
     });
 }
