@@ -5,8 +5,9 @@ import { NwError } from './errors.js';
 export const EXIT_BAD_INPUT = 2;
 
 export async function runCli(program: Command, argv = process.argv): Promise<void> {
-  program.exitOverride();
-  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  // Settings are copied to subcommands only when they are created, so apply them to every one.
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  for (const c of all(program)) c.exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (e) {
