@@ -5,7 +5,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 PKGS=(
   # systemd workers (systemd-nspawn) and their tools
-  systemd-container iproute2 util-linux
+  systemd-container iproute2 util-linux curl python3
   # ceph lab + client tools
   ceph-mon ceph-osd ceph-mgr ceph-mds ceph-common ceph-fuse attr
   # nova lab and the python-openstackclient baseline for bench P4
