@@ -147,34 +147,26 @@ export function cloudFromEnv(env: NodeJS.ProcessEnv): CloudConfig {
       'no OpenStack credentials: pass --os-cloud NAME (clouds.yaml) or set OS_CLOUD, or set OS_AUTH_URL/OS_USERNAME/OS_PASSWORD/OS_PROJECT_NAME (password) or OS_AUTH_TYPE=admin_token with OS_ENDPOINT/OS_TOKEN',
     );
   }
-  const auth = buildAuth(
-    env.OS_AUTH_TYPE,
-    {
-      authUrl: str(env.OS_AUTH_URL),
-      username: str(env.OS_USERNAME),
-      userId: str(env.OS_USER_ID),
-      password: str(env.OS_PASSWORD),
-      userDomainName: str(env.OS_USER_DOMAIN_NAME) ?? str(env.OS_DOMAIN_NAME),
-      userDomainId: str(env.OS_USER_DOMAIN_ID) ?? str(env.OS_DOMAIN_ID),
-      projectName: str(env.OS_PROJECT_NAME) ?? str(env.OS_TENANT_NAME),
-      projectId: str(env.OS_PROJECT_ID) ?? str(env.OS_TENANT_ID),
-      projectDomainName: str(env.OS_PROJECT_DOMAIN_NAME) ?? str(env.OS_DOMAIN_NAME),
-      projectDomainId: str(env.OS_PROJECT_DOMAIN_ID) ?? str(env.OS_DOMAIN_ID),
-      endpoint: str(env.OS_ENDPOINT) ?? str(env.OS_URL),
-      token: str(env.OS_TOKEN),
-    },
-    source,
-  );
-  return {
-    source,
-    auth,
-    regionName: str(env.OS_REGION_NAME),
-    interface: parseInterface(str(env.OS_INTERFACE) ?? str(env.OS_ENDPOINT_TYPE), source),
-    computeEndpointOverride: str(env.OS_COMPUTE_ENDPOINT_OVERRIDE),
-    computeApiVersion: str(env.OS_COMPUTE_API_VERSION),
-    timeoutMs: parseTimeout(env.OS_API_TIMEOUT, source),
+  // OS_<KEY> is the environment spelling of every clouds.yaml key: read it as a cloud entry.
+  const os = (key: string) => str(env[`OS_${key.toUpperCase()}`]);
+  const entry: CloudEntry = {
+    auth_type: os('auth_type'),
+    auth: Object.fromEntries(ENV_AUTH_KEYS.map((k) => [k, os(k)])),
+    region_name: os('region_name'),
+    interface: os('interface'),
+    endpoint_type: os('endpoint_type'),
+    compute_endpoint_override: os('compute_endpoint_override'),
+    compute_api_version: os('compute_api_version'),
+    api_timeout: os('api_timeout'),
   };
+  return cloudFromEntry(entry, source);
 }
+
+const ENV_AUTH_KEYS = [
+  'auth_url', 'username', 'user_id', 'password', 'user_domain_name', 'user_domain_id', 'domain_name', 'domain_id',
+  'project_name', 'tenant_name', 'project_id', 'tenant_id', 'project_domain_name', 'project_domain_id',
+  'endpoint', 'url', 'token',
+];
 
 interface RawAuth {
   authUrl?: string;
