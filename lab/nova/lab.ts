@@ -1,7 +1,7 @@
 // Start/stop the Nova lab from TypeScript (tests, benchmarks). up.sh/down.sh do the work;
 // this picks free loopback ports, a fresh state dir, and reads back lab.env.
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../ports.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -27,17 +27,6 @@ export interface NovaLab {
 }
 
 const PORT_VARS = ['NOVA_PORT', 'PLACEMENT_PORT', 'GLANCE_PORT', 'NEUTRON_PORT', 'RABBIT_PORT', 'RABBIT_DIST_PORT', 'EPMD_PORT'];
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export function readLabEnv(dir: string): NovaLab {
   const file = path.join(dir, 'lab.env');

@@ -1,7 +1,7 @@
 // A sandbox worker for the agent's integration tests: --root dir, keys, token, agent.yaml.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { freePort } from '../../../lab/ports.js';
 import path from 'node:path';
 import { generateSigningKeys, loadPrivateKey, signBundle } from '../../../protocol/bundle.js';
 
@@ -14,15 +14,7 @@ export function requireBuild(): void {
   if (!existsSync(AGENT_CLI) || !existsSync(CONTROLLER_CLI)) throw new Error('dist/ is missing: run `npm run build` first (npm test does it)');
 }
 
-export const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
+export { freePort };
 
 export interface Sandbox {
   dir: string;
