@@ -6,6 +6,7 @@
 #   LAB_SHARE=/lab             controller.pub, token, kubelets/ (from build-kubelets.sh)
 #   NW=/opt/nodewright         the project (built: dist/), bind-mounted read-only
 #   HEALTH_TIMEOUT_SEC=8  WATCHDOG_SEC=  (drop-in override)  PAUSE_AFTER_STAGE_MS=0 (test hook)
+#   PROBE_TIMEOUT_SEC=30  per-command limit of the Ceph probes (a wrong key costs this much per probe)
 set -euo pipefail
 : "${KUBELET_PORT:?}" "${AGENT_PORT:?}"
 LAB_SHARE=${LAB_SHARE:-/lab}
@@ -35,6 +36,8 @@ kubelet:
   healthTimeoutSec: ${HEALTH_TIMEOUT_SEC:-8}
 drift:
   debounceMs: 50
+probes:
+  timeoutSec: ${PROBE_TIMEOUT_SEC:-30}
 log:
   level: info
 testHooks:

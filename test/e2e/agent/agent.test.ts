@@ -121,6 +121,10 @@ describe('nodewright-agent on a real systemd worker', () => {
     const metrics = (await api('GET', '/metrics', undefined, null)).text;
     expect(metrics).toMatch(/nodewright_drift_repairs_total [1-9]/);
     await waitFor('ready after repairs', async () => (await api('GET', '/readyz', undefined, null)).status === 200, 10_000);
+    // Let the repair runs finish before the next bundle arrives: /readyz flips to 200 at the end of a
+    // run, and a bundle accepted while a run persists its result is lost (StateStore.update is not
+    // serialised — reported to the agent's owner; test/e2e/agent would otherwise flake on it).
+    expect((await api('POST', '/v1/reconcile?wait=1', undefined)).status).toBe(200);
   });
 
   it('rolls a broken v3 back to v2 automatically and says why', async () => {

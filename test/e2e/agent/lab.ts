@@ -10,7 +10,11 @@ import { loadPrivateKey, signBundle } from '../../../protocol/bundle.js';
 export const lab = () => inject('agentLab');
 
 export function sh(cmd: string, o: { allowFail?: boolean; input?: string } = {}): string {
-  const l = lab();
+  return shIn(lab(), cmd, o);
+}
+
+/** Run a command in the named worker container. */
+export function shIn(l: { name: string; journal: string }, cmd: string, o: { allowFail?: boolean; input?: string } = {}): string {
   const r = spawnSync(path.resolve('lab/systemd/exec.sh'), ['/bin/sh', '-c', cmd], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LAB_NAME: l.name, LAB_MODE: 'hostusr' },
     encoding: 'utf8',
@@ -35,10 +39,15 @@ export const agentUrl = (p: string) => `http://127.0.0.1:${lab().agentPort}${p}`
 
 /** One request on a fresh connection (the agent restarts under us: no pooled sockets). */
 export function api(method: string, p: string, body?: unknown, token: string | null = lab().token): Promise<{ status: number; json: any; text: string }> {
+  return apiAt(lab().agentPort, method, p, body, token);
+}
+
+/** Like api(), against the agent listening on PORT. */
+export function apiAt(port: number, method: string, p: string, body?: unknown, token: string | null = lab().token): Promise<{ status: number; json: any; text: string }> {
   const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = http.request(
-      agentUrl(p),
+      `http://127.0.0.1:${port}${p}`,
       {
         method,
         agent: false,
