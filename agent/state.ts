@@ -5,6 +5,7 @@ import type { Host } from '../host/index.js';
 import type { SignedBundle } from '../protocol/bundle.js';
 import type { StepName, StepStatus, ProbeStatus } from '../protocol/status.js';
 import type { Backup } from '../host/fs.js';
+import { NwError } from '../host/errors.js';
 
 export interface ArtifactRef {
   version: string;
@@ -61,13 +62,21 @@ export const emptyState = (): PersistedState => ({
 export class StateStore {
   readonly file: string;
   private state: PersistedState = emptyState();
+  /** Updates run one after another, each on the state the previous one left. */
+  private chain: Promise<unknown> = Promise.resolve();
   constructor(private readonly host: Host) {
     this.file = path.posix.join(host.fs.stateDir, 'state.json');
   }
 
   async load(): Promise<PersistedState> {
     const text = await this.host.fs.readTextIfExists(this.file);
-    this.state = text ? { ...emptyState(), ...(JSON.parse(text) as PersistedState) } : emptyState();
+    let saved: PersistedState | null = null;
+    try {
+      saved = text ? (JSON.parse(text) as PersistedState) : null;
+    } catch (e) {
+      throw new NwError('NW_STATE', `state file ${this.file} is not valid JSON (${(e as Error).message}): move it aside and restart; the agent then re-applies the desired state from scratch`);
+    }
+    this.state = saved ? { ...emptyState(), ...saved } : emptyState();
     return this.state;
   }
 
@@ -76,12 +85,16 @@ export class StateStore {
   }
 
   /** Mutate and persist atomically (0600: the bundle carries the keyring). */
-  async update(fn: (s: PersistedState) => void): Promise<PersistedState> {
-    const next = structuredClone(this.state);
-    fn(next);
-    await this.host.fs.mkdirp(this.host.fs.stateDir, 0o700);
-    await this.host.fs.writeAtomic(this.file, JSON.stringify(next, null, 1) + '\n', { mode: 0o600, backup: false });
-    this.state = next;
-    return next;
+  update(fn: (s: PersistedState) => void): Promise<PersistedState> {
+    const run = this.chain.then(async () => {
+      const next = structuredClone(this.state);
+      fn(next);
+      await this.host.fs.mkdirp(this.host.fs.stateDir, 0o700);
+      await this.host.fs.writeAtomic(this.file, JSON.stringify(next, null, 1) + '\n', { mode: 0o600, backup: false });
+      this.state = next;
+      return next;
+    });
+    this.chain = run.catch(() => undefined);
+    return run;
   }
 }

@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'NW_PACKAGES' // package manager missing or failed
   | 'NW_AUTH' // missing/wrong bearer token
   | 'NW_PUSH' // agent unreachable or refused a bundle
+  | 'NW_STATE' // the agent's state file is unreadable
   | 'NW_CEPH_AUTH' // cephx rejected the key
   | 'NW_CEPH_TIMEOUT' // cluster unreachable within the limit
   | 'NW_CEPH' // other ceph command failure

@@ -1,0 +1,46 @@
+import { describe, it, expect, afterEach } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createHost } from '../../../host/index.js';
+import { StateStore } from '../../../agent/state.js';
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+const store = () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'nw-state-'));
+  dirs.push(root);
+  return { root, s: new StateStore(createHost({ root, stateDir: '/var/lib/nodewright' })) };
+};
+
+describe('StateStore', () => {
+  it('overlapping updates are applied one after another: none is lost', async () => {
+    const { s } = store();
+    await s.load();
+    await Promise.all([
+      s.update((st) => void (st.rollbacks += 1)),
+      s.update((st) => void (st.reconciles += 1)),
+      s.update((st) => void (st.rollbacks += 1)),
+    ]);
+    expect(s.get().rollbacks).toBe(2);
+    expect(s.get().reconciles).toBe(1);
+    const again = await store().s.load(); // a fresh store on another root starts empty
+    expect(again.rollbacks).toBe(0);
+  });
+
+  it('persists atomically and reloads; a failed update does not block the next', async () => {
+    const { root, s } = store();
+    await s.load();
+    await expect(s.update(() => { throw new Error('boom'); })).rejects.toThrow('boom');
+    await s.update((st) => void (st.rollbacks = 7));
+    const reloaded = new StateStore(createHost({ root, stateDir: '/var/lib/nodewright' }));
+    expect((await reloaded.load()).rollbacks).toBe(7);
+  });
+
+  it('a corrupt state file is a coded error that says what to do', async () => {
+    const { root, s } = store();
+    mkdirSync(path.join(root, 'var/lib/nodewright'), { recursive: true });
+    writeFileSync(path.join(root, 'var/lib/nodewright/state.json'), '{"schema": 1, "bund');
+    await expect(s.load()).rejects.toMatchObject({ code: 'NW_STATE', message: expect.stringMatching(/move it aside/) });
+  });
+});
