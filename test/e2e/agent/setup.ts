@@ -7,7 +7,7 @@
 // journal next to the share and stop exactly what was started — even on failure.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { freePort } from '../../../lab/ports.js';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startCephLab, stopCephLab, type CephLab } from '../../../lab/ceph/lab.js';
@@ -43,15 +43,7 @@ declare module 'vitest' {
   }
 }
 
-export const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
+export { freePort };
 
 const repo = path.resolve('.');
 const env = (name: string, extra: Record<string, string> = {}) => ({
