@@ -63,7 +63,14 @@ export const AgentConfigSchema = Type.Object(
     ),
     /** Test hooks, off by default: widen race windows so the e2e can kill the agent at a known point. */
     testHooks: Type.Optional(
-      Type.Object({ pauseAfterStageMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })) }, { additionalProperties: false }),
+      Type.Object(
+        {
+          pauseAfterStageMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
+          /** After the unit files are written, before daemon-reload/restart/verify. */
+          pauseAfterUnitWriteMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
+        },
+        { additionalProperties: false },
+      ),
     ),
   },
   { additionalProperties: false },
@@ -84,7 +91,7 @@ export interface AgentConfig {
   probes: { enabled: boolean; timeoutMs: number };
   limits: { bodyBytes: number; artifactBytes: number };
   log: { level: string };
-  testHooks: { pauseAfterStageMs: number };
+  testHooks: { pauseAfterStageMs: number; pauseAfterUnitWriteMs: number };
 }
 
 // Shape check only (5 or 6 fields of cron characters); node-cron itself validates when it
@@ -117,7 +124,7 @@ export function withDefaults(raw: RawConfig, file: string | null, hostname = 'lo
     probes: { enabled: raw.probes?.enabled ?? true, timeoutMs: (raw.probes?.timeoutSec ?? 30) * 1000 },
     limits: { bodyBytes: raw.limits?.bodyBytes ?? 1024 * 1024, artifactBytes: raw.limits?.artifactBytes ?? 512 * 1024 * 1024 },
     log: { level: raw.log?.level ?? 'info' },
-    testHooks: { pauseAfterStageMs: raw.testHooks?.pauseAfterStageMs ?? 0 },
+    testHooks: { pauseAfterStageMs: raw.testHooks?.pauseAfterStageMs ?? 0, pauseAfterUnitWriteMs: raw.testHooks?.pauseAfterUnitWriteMs ?? 0 },
   };
 }
 

@@ -43,6 +43,11 @@ export async function writeUnitChanges(
   });
   undo.written = true;
   for (const c of changes) await ctx.host.fs.writeAtomic(c.path, c.after, { backup: false });
+  const pause = ctx.config.testHooks.pauseAfterUnitWriteMs ?? 0;
+  if (pause > 0) {
+    ctx.log.warn({ unit, files: changes.map((c) => c.path), ms: pause }, 'test hook: pausing after writing the unit, before daemon-reload');
+    await ctx.host.clock.sleep(pause);
+  }
   await reloadAndRestart(ctx, unit);
 }
 
@@ -91,6 +96,8 @@ export async function restoreUnit(ctx: StepContext, unit: string, undo: Pick<Uni
   for (const p of undo.created) await ctx.host.fs.remove(p);
   let note = `restored ${undo.backups.length} unit file(s)`;
   try {
+    // A unit that crash-looped on the bad edit may have hit its start limit: clear it so the restart is accepted.
+    await ctx.host.exec('systemctl', ['reset-failed', unit], { timeoutMs: 10_000, allowFailure: true });
     await reloadAndRestart(ctx, unit);
   } catch (e) {
     note += `; restart after restore failed: ${(e as Error).message}`;

@@ -18,10 +18,10 @@ import {
   shaOf,
   stagedPath,
 } from '../kubelet-binary.js';
-import { waitHealthy } from '../health.js';
 import type { ArtifactRef, PersistedState } from '../state.js';
 import { loadUnitSources, planSetEnvironment, unifiedDiff, applyChanges, type UnitChange, type UnitSources } from '../unit-editor.js';
-import { restoreUnit, verifyUnit, writeUnitChanges, clearInflight, type UnitUndo } from '../unit-changes.js';
+import { verifyUnit, writeUnitChanges, clearInflight, type UnitUndo } from '../unit-changes.js';
+import { effectiveTag, gateImage, imageRef, imageVars, parseImageRef, rollbackImage } from '../kubelet-image.js';
 import type { Hold, Step, StepContext } from './types.js';
 
 export interface BinaryObserved {
@@ -56,6 +56,8 @@ export interface ImagePlan {
   changes: UnitChange[];
   expect: { variable: string; value: string }[];
   diff: string;
+  /** Re-setting the last good image after the desired one was rejected. */
+  restoring: boolean;
 }
 export type ArtifactPlan = BinaryPlan | ImagePlan;
 
@@ -83,24 +85,29 @@ export function planBinary(o: BinaryObserved, a: BinaryArtifact, unit: string): 
   };
 }
 
-const imageVars = (a: ImageArtifact): [string, string][] => [['KUBELET_IMAGE_TAG', a.tag], ...(a.url ? [['KUBELET_IMAGE_URL', a.url] as [string, string]] : [])];
-const imageRef = (a: ImageArtifact): ArtifactRef => ({ version: a.version, sha256: `image:${a.url ?? ''}:${a.tag}` });
-
+/**
+ * Set KUBELET_IMAGE_TAG (and _URL) where the unit defines them. A rejected image is held; if the
+ * unit drifted away from the last good image meanwhile, that one is put back.
+ */
 export async function planImage(o: ImageObserved, a: ImageArtifact, unit: string): Promise<ImagePlan | Hold | null> {
   const ref = imageRef(a);
   const rejected = o.kubelet.rejected[ref.sha256];
-  if (rejected) return { hold: true, state: 'rolled_back', message: `kubelet image ${a.tag} was rolled back: ${rejected.reason}` };
+  const held = rejected && { hold: true as const, state: 'rolled_back' as const, message: `kubelet image ${a.tag} was rolled back: ${rejected.reason}` };
+  const lastGood = rejected ? parseImageRef(o.kubelet.lastGood) : null;
+  if (rejected && !lastGood) return held;
+  const want = lastGood ?? a;
   let src = o.sources;
   const byPath = new Map<string, UnitChange>();
-  for (const [name, value] of imageVars(a)) {
+  for (const [name, value] of imageVars(want)) {
     const cs = await planSetEnvironment(src, name, value);
     for (const c of cs) byPath.set(c.path, { path: c.path, before: byPath.get(c.path)?.before ?? c.before, after: c.after });
     src = applyChanges(src, cs);
   }
   const changes = [...byPath.values()];
-  if (!changes.length) return null;
+  if (!changes.length) return held || null;
   const diff = (await Promise.all(changes.map((c) => unifiedDiff(c.path, c.before ?? '', c.after)))).join('\n');
-  return { kind: 'image', unit, install: ref, changes, expect: imageVars(a).map(([variable, value]) => ({ variable, value })), diff };
+  const install = rejected ? o.kubelet.lastGood! : ref;
+  return { kind: 'image', unit, install, changes, expect: imageVars(want).map(([variable, value]) => ({ variable, value })), diff, restoring: Boolean(rejected) };
 }
 
 interface Undo {
@@ -156,7 +163,9 @@ export const artifactStep: Step<ArtifactObserved, ArtifactPlan, Undo> = {
     return null;
   },
   render(p) {
-    if (p.kind === 'image') return `# kubelet image → ${p.install.version}\n${p.diff}`;
+    if (p.kind === 'image') {
+      return [`# kubelet image → ${p.install.version}${p.restoring ? ' [restoring last good]' : ''}`, p.diff, `systemctl daemon-reload && systemctl restart ${p.unit}; read back ${p.expect.map((e) => e.variable).join(', ')}; health gate`].join('\n');
+    }
     return [
       `# kubelet binary ${p.previous ? `${p.previous.version} (${p.previous.sha256.slice(0, 12)})` : '(none)'} → ${p.install.version} (${p.install.sha256.slice(0, 12)})${p.restoring ? ' [restoring last good]' : ''}`,
       `fetch ${p.fromCache ? `cache ${p.install.sha256.slice(0, 12)}` : p.source} → ${stagedPath(p.target)} (verify sha256 + size)`,
@@ -191,12 +200,9 @@ export const artifactStep: Step<ArtifactObserved, ArtifactPlan, Undo> = {
     });
   },
   async verify(ctx, p) {
-    const h =
-      p.kind === 'image'
-        ? (await verifyUnit(ctx, p.unit, p.expect),
-          await waitHealthy(ctx.host.exec, ctx.host.clock, { unit: p.unit, url: ctx.config.kubelet.healthUrl, timeoutMs: ctx.config.kubelet.healthTimeoutMs }))
-        : await restartAndGate(ctx, p.unit);
-    if (!h.ok) throw new NwError('NW_HEALTH', `kubelet ${p.install.version}: ${h.reason}`);
+    if (p.kind === 'image') await verifyUnit(ctx, p.unit, p.expect);
+    const h = p.kind === 'image' ? await gateImage(ctx, p.unit) : await restartAndGate(ctx, p.unit);
+    if (!h.ok) throw new NwError('NW_HEALTH', `kubelet ${p.install.version}${p.kind === 'image' ? ` (${await effectiveTag(ctx, p.unit).then((t) => `KUBELET_IMAGE_TAG=${t}`)})` : ''}: ${h.reason}`);
     await ctx.state.update((s) => {
       s.kubelet.current = p.install;
       s.kubelet.lastGood = p.install;
@@ -208,12 +214,7 @@ export const artifactStep: Step<ArtifactObserved, ArtifactPlan, Undo> = {
   async rollback(ctx, p, _d, undo, cause) {
     if (p.kind === 'image') {
       if (!undo.unit.written) return 'nothing was written';
-      const note = await restoreUnit(ctx, p.unit, undo.unit);
-      await ctx.state.update((s) => {
-        s.kubelet.rejected[p.install.sha256] = { version: p.install.version, reason: cause.message, at: new Date().toISOString() };
-        s.rollbacks += 1;
-      });
-      return `rolled back kubelet image ${p.install.version}: ${note}`;
+      return rollbackImage(ctx, { unit: p.unit, undo: undo.unit, next: p.install, reason: cause.message });
     }
     if (!undo.swapped) {
       if (undo.staged) await ctx.host.fs.remove(undo.staged);

@@ -1,11 +1,25 @@
 #!/bin/bash
 # STAND-IN for CoreOS kubelet-wrapper (no rkt is packaged for Debian). Like the real wrapper it
-# reads RKT_RUN_ARGS (or RKT_OPTS) and KUBELET_IMAGE_TAG; instead of `rkt run` it performs each
-# `--volume NAME,kind=host,source=SRC[,readOnly=true]` + `--mount volume=NAME,target=DST` as a bind
-# mount in a private mount namespace (unshare -m), failing when a source is missing, then execs
-# the kubelet binary ($KUBELET_BIN, default /usr/local/bin/kubelet) with the wrapper's arguments.
+# reads RKT_RUN_ARGS (or RKT_OPTS), KUBELET_IMAGE_URL and KUBELET_IMAGE_TAG; instead of
+# `rkt run … ${KUBELET_IMAGE_URL}:${KUBELET_IMAGE_TAG}` (the hyperkube image) it
+#  - selects the "image" by tag the way the real wrapper does: $KUBELET_IMAGES/<tag>/kubelet
+#    (default /opt/kubelet-images; provision.sh fills it from the share's stand-in builds),
+#    failing clearly when the tag has no image (as `rkt fetch` would),
+#  - performs each `--volume NAME,kind=host,source=SRC[,readOnly=true]` + `--mount
+#    volume=NAME,target=DST` as a bind mount in a private mount namespace (unshare -m), failing
+#    when a source is missing, then execs that image's kubelet with the wrapper's arguments.
 set -euo pipefail
-KUBELET_BIN=${KUBELET_BIN:-/usr/local/bin/kubelet}
+KUBELET_IMAGES=${KUBELET_IMAGES:-/opt/kubelet-images}
+KUBELET_IMAGE_URL=${KUBELET_IMAGE_URL:-quay.io/coreos/hyperkube}
+tag=${KUBELET_IMAGE_TAG:-}
+[ -n "$tag" ] || { echo "kubelet-wrapper stand-in: KUBELET_IMAGE_TAG is not set (the real wrapper needs it too)" >&2; exit 3; }
+case $tag in */*|.*) echo "kubelet-wrapper stand-in: invalid KUBELET_IMAGE_TAG '$tag'" >&2; exit 3 ;; esac
+image=$KUBELET_IMAGES/$tag/kubelet
+if [ ! -x "$image" ]; then
+  echo "kubelet-wrapper stand-in: no image ${KUBELET_IMAGE_URL}:${tag} ($image is missing; images: $(ls "$KUBELET_IMAGES" 2>/dev/null | tr '\n' ' '))" >&2
+  exit 3
+fi
+export KUBELET_STANDIN_IMAGE="${KUBELET_IMAGE_URL}:${tag}"
 args=${RKT_RUN_ARGS:-${RKT_OPTS:-}}
 
 if [ -z "${NW_WRAPPER_IN_NS:-}" ]; then
@@ -49,5 +63,5 @@ for n in "${!names[@]}"; do
   [ -n "${ro[$v]:-}" ] && mount -o remount,bind,ro "$tgt"
   echo "kubelet-wrapper stand-in: bound $s -> $tgt (volume $v)"
 done
-echo "kubelet-wrapper stand-in: image tag ${KUBELET_IMAGE_TAG:-none}; exec $KUBELET_BIN $*"
-exec "$KUBELET_BIN" "$@"
+echo "kubelet-wrapper stand-in: image $KUBELET_STANDIN_IMAGE ($image); exec kubelet $*"
+exec "$image" "$@"

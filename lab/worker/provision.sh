@@ -5,7 +5,10 @@
 #   KUBELET_PORT, AGENT_PORT   ports (the container shares the host's network: pick free ones)
 #   LAB_SHARE=/lab             controller.pub, token, kubelets/ (from build-kubelets.sh)
 #   NW=/opt/nodewright         the project (built: dist/), bind-mounted read-only
-#   HEALTH_TIMEOUT_SEC=8  WATCHDOG_SEC=  (drop-in override)  PAUSE_AFTER_STAGE_MS=0 (test hook)
+#   HEALTH_TIMEOUT_SEC=8  WATCHDOG_SEC=  (drop-in override)
+#   PAUSE_AFTER_STAGE_MS=0  PAUSE_AFTER_UNIT_WRITE_MS=0  (test hooks)
+#   KUBELET_IMAGE_TAG=v1.7.10  the unit's initial tag (the seed's); image stand-ins in /opt/kubelet-images:
+#     v1, v2, v3-broken = the share's kubelet builds; v1.7.10 = /usr/local/bin/kubelet (what the binary kind installs)
 #   PROBE_TIMEOUT_SEC=30  per-command limit of the Ceph probes (a wrong key costs this much per probe)
 set -euo pipefail
 : "${KUBELET_PORT:?}" "${AGENT_PORT:?}"
@@ -19,7 +22,10 @@ mkdir -p /usr/lib/modules /etc/kubernetes/manifests /opt/bin /run/kubelet-standi
 echo "CLUSTER_NAME=nodewright-lab" > /etc/cluster-envs
 install -m 0755 "$W/kubelet-wrapper-standin.sh" /opt/bin/kubelet-wrapper
 install -m 0755 "$LAB_SHARE/kubelets/kubelet-v1" /usr/local/bin/kubelet
-sed "s/@KUBELET_PORT@/$KUBELET_PORT/" "$W/kubelet.service.in" > /etc/systemd/system/kubelet.service
+# "Images" for the wrapper stand-in, one directory per KUBELET_IMAGE_TAG (stand-in for hyperkube:<tag>).
+for v in v1 v2 v3-broken; do install -D -m 0755 "$LAB_SHARE/kubelets/kubelet-$v" "/opt/kubelet-images/$v/kubelet"; done
+mkdir -p /opt/kubelet-images/v1.7.10 && ln -sfn /usr/local/bin/kubelet /opt/kubelet-images/v1.7.10/kubelet
+sed "s/@KUBELET_PORT@/$KUBELET_PORT/; s/^Environment=KUBELET_IMAGE_TAG=v1.7.10\$/Environment=KUBELET_IMAGE_TAG=${KUBELET_IMAGE_TAG:-v1.7.10}/" "$W/kubelet.service.in" > /etc/systemd/system/kubelet.service
 
 # The agent.
 install -d -m 0700 /etc/nodewright
@@ -42,6 +48,7 @@ log:
   level: info
 testHooks:
   pauseAfterStageMs: ${PAUSE_AFTER_STAGE_MS:-0}
+  pauseAfterUnitWriteMs: ${PAUSE_AFTER_UNIT_WRITE_MS:-0}
 YAML
 printf '#!/bin/sh\nexec /usr/bin/node %s/dist/agent/cli.js "$@"\n' "$NW" > /usr/local/bin/nodewright-agent
 chmod 755 /usr/local/bin/nodewright-agent

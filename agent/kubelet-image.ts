@@ -1,0 +1,63 @@
+// Kubelet as an rkt image (kubelet-wrapper hosts): the image is selected by KUBELET_IMAGE_TAG
+// (and KUBELET_IMAGE_URL) in the kubelet unit. The health gate and the rollback of a tag edit,
+// shared by the artifact step and the recovery pass.
+import type { ImageArtifact } from '../protocol/desired.js';
+import { waitHealthy, type HealthResult } from './health.js';
+import type { ArtifactRef } from './state.js';
+import { effectiveEnvironment, restoreUnit, type UnitUndo } from './unit-changes.js';
+import type { StepContext } from './steps/types.js';
+
+export const IMAGE_TAG = 'KUBELET_IMAGE_TAG';
+export const IMAGE_URL = 'KUBELET_IMAGE_URL';
+
+export const imageVars = (a: Pick<ImageArtifact, 'tag' | 'url'>): [string, string][] => [[IMAGE_TAG, a.tag], ...(a.url ? [[IMAGE_URL, a.url] as [string, string]] : [])];
+
+/** Images have no sha256: the ref's key is `image:<url>:<tag>` (a tag never contains ':'). */
+export const imageRef = (a: ImageArtifact): ArtifactRef => ({ version: a.version, sha256: `image:${a.url ?? ''}:${a.tag}` });
+
+export function parseImageRef(ref: ArtifactRef | null): Pick<ImageArtifact, 'tag' | 'url'> | null {
+  if (!ref?.sha256.startsWith('image:')) return null;
+  const rest = ref.sha256.slice('image:'.length);
+  const i = rest.lastIndexOf(':');
+  return { tag: rest.slice(i + 1), ...(i > 0 ? { url: rest.slice(0, i) } : {}) };
+}
+
+/** A unit edit whose read-back expects KUBELET_IMAGE_TAG is a kubelet image change. */
+export const isImageEdit = (expect: { variable: string }[]) => expect.some((e) => e.variable === IMAGE_TAG);
+
+export function gateImage(ctx: StepContext, unit: string): Promise<HealthResult> {
+  return waitHealthy(ctx.host.exec, ctx.host.clock, { unit, url: ctx.config.kubelet.healthUrl, timeoutMs: ctx.config.kubelet.healthTimeoutMs });
+}
+
+/** The effective tag as PID 1 sees it (after a reload), for reports. */
+export async function effectiveTag(ctx: StepContext, unit: string): Promise<string> {
+  try {
+    return (await effectiveEnvironment(ctx, unit)).env[IMAGE_TAG] ?? '(unset)';
+  } catch (e) {
+    return `(unknown: ${(e as Error).message})`;
+  }
+}
+
+/**
+ * The new tag did not verify or is not healthy: restore the unit backups, reload, restart,
+ * re-check health, and remember the rejected image so the periodic reconcile does not retry it.
+ */
+export async function rollbackImage(
+  ctx: StepContext,
+  o: { unit: string; undo: Pick<UnitUndo, 'backups' | 'created'>; next: ArtifactRef; reason: string },
+): Promise<string> {
+  const restored = await restoreUnit(ctx, o.unit, o.undo);
+  const tag = await effectiveTag(ctx, o.unit);
+  let h: HealthResult;
+  try {
+    h = await gateImage(ctx, o.unit);
+  } catch (e) {
+    h = { ok: false, reason: (e as Error).message, waitedMs: 0 };
+  }
+  await ctx.state.update((s) => {
+    s.kubelet.rejected[o.next.sha256] = { version: o.next.version, reason: o.reason, at: new Date().toISOString() };
+    s.rollbacks += 1;
+    s.inflight = null;
+  });
+  return `rolled back kubelet image ${o.next.version} → ${IMAGE_TAG}=${tag} (${restored}), which is ${h.ok ? 'healthy again' : `still unhealthy (${h.reason})`}`;
+}
