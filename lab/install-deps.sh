@@ -9,7 +9,7 @@ PKGS=(
   # ceph lab + client tools
   ceph-mon ceph-osd ceph-mgr ceph-mds ceph-common ceph-fuse attr
   # nova lab and the python-openstackclient baseline for bench P4
-  nova-api nova-conductor nova-scheduler placement-api rabbitmq-server glance-api python3-openstackclient
+  nova-api nova-conductor nova-scheduler placement-api rabbitmq-server glance-api python3-openstackclient python3-keystone uwsgi-plugin-python3
 )
 missing=()
 for p in "${PKGS[@]}"; do

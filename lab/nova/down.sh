@@ -7,6 +7,8 @@ PURGE=0 RUN=
 for a in "$@"; do case "$a" in --purge) PURGE=1 ;; *) RUN=$a ;; esac; done
 RUN=${RUN:-${NOVA_LAB_DIR:-/var/tmp/nodewright-nova-lab}}
 PIDS=$RUN/pids
+# the Keystone that up.sh started with NOVA_LAB_KEYSTONE=1
+[ -d "$RUN/keystone" ] && bash "$(cd "$(dirname "$0")" && pwd)/../keystone/down.sh" "$RUN/keystone"
 [ -d "$PIDS" ] || { echo "nothing recorded in $PIDS"; [ "$PURGE" = 1 ] && rm -rf "$RUN"; exit 0; }
 
 ORDER="nova-compute-cmp-a nova-compute-cmp-b nova-api neutron-stub nova-scheduler nova-conductor glance placement rabbitmq epmd"

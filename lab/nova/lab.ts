@@ -24,6 +24,20 @@ export interface NovaLab {
   logs: string;
   /** true when we started it (and so must stop it) */
   owned: boolean;
+  /** the real Keystone started with the lab (NOVA_LAB_KEYSTONE=1), if any */
+  keystone?: KeystoneLab;
+}
+
+export interface KeystoneLab {
+  /** Keystone v3 URL (auth_url) */
+  authUrl: string;
+  region: string;
+  /** the keystone-authenticated Nova path the catalog's compute endpoints point at */
+  computeEndpoint: string;
+  /** files (0600) holding the passwords of admin (project admin), demo (member of demo) */
+  adminPasswordFile: string;
+  demoPasswordFile: string;
+  pid: number;
 }
 
 const PORT_VARS = ['NOVA_PORT', 'PLACEMENT_PORT', 'GLANCE_PORT', 'NEUTRON_PORT', 'RABBIT_PORT', 'RABBIT_DIST_PORT', 'EPMD_PORT'];
@@ -49,6 +63,16 @@ export function readLabEnv(dir: string): NovaLab {
     servers: pairs(env.NOVA_SERVERS, 1),
     logs: env.NOVA_LOGS,
     owned: false,
+    keystone: env.KEYSTONE_AUTH_URL
+      ? {
+          authUrl: env.KEYSTONE_AUTH_URL,
+          region: env.KEYSTONE_REGION,
+          computeEndpoint: env.NOVA_KEYSTONE_ENDPOINT,
+          adminPasswordFile: env.KEYSTONE_ADMIN_PASSWORD_FILE,
+          demoPasswordFile: env.KEYSTONE_DEMO_PASSWORD_FILE,
+          pid: Number(env.KEYSTONE_PID),
+        }
+      : undefined,
   };
 }
 
@@ -56,8 +80,9 @@ export function readLabEnv(dir: string): NovaLab {
  * Bring a lab up. With `reuseDir` (a lab already started by hand) it re-runs the idempotent
  * up.sh there and leaves it running afterwards; otherwise a fresh dir on free ports.
  */
-export async function startNovaLab(opts: { reuseDir?: string; timeoutMs?: number } = {}): Promise<NovaLab> {
+export async function startNovaLab(opts: { reuseDir?: string; timeoutMs?: number; keystone?: boolean } = {}): Promise<NovaLab> {
   const pkgs = ['nova-api', 'nova-conductor', 'nova-scheduler', 'placement-api', 'rabbitmq-server', 'glance-api', 'jq', 'bc', 'curl'];
+  if (opts.keystone) pkgs.push('python3-keystone', 'uwsgi-plugin-python3');
   const q = await execa('dpkg-query', ['-W', '-f=${Package} ${Status}\n', ...pkgs], { reject: false });
   const ok = new Set(q.stdout.split('\n').filter((l) => l.endsWith('install ok installed')).map((l) => l.split(' ')[0]));
   const missing = pkgs.filter((p) => !ok.has(p));
@@ -67,6 +92,10 @@ export async function startNovaLab(opts: { reuseDir?: string; timeoutMs?: number
   const dir = opts.reuseDir ?? mkdtempSync('/var/tmp/nodewright-nova-e2e-');
   const env: Record<string, string> = {};
   if (!opts.reuseDir) for (const v of PORT_VARS) env[v] = String(await freePort());
+  if (opts.keystone) {
+    env.NOVA_LAB_KEYSTONE = '1';
+    if (!opts.reuseDir) env.KEYSTONE_PORT = String(await freePort());
+  }
   const r = await execa('bash', [path.join(scriptDir, 'up.sh'), dir], { env, reject: false, timeout: opts.timeoutMs ?? 300_000, all: true });
   if (r.exitCode !== 0) {
     if (!opts.reuseDir) await stopNovaLab(dir, false);

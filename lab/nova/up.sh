@@ -11,6 +11,9 @@
 # Ports (127.0.0.1 only), overridable from the environment: NOVA_PORT=18774 PLACEMENT_PORT=18778
 # GLANCE_PORT=19292 NEUTRON_PORT=19696 RABBIT_PORT=35672 RABBIT_DIST_PORT=35673 EPMD_PORT=14369.
 # A port already taken by something that is not this lab's recorded daemon is a hard error.
+# NOVA_LAB_KEYSTONE=1 also starts a real Keystone (lab/keystone/up.sh STATE_DIR/keystone, on
+# KEYSTONE_PORT=15000, alongside Nova's own start) and adds the keystone-authenticated API path
+# /ks/v2.1 (authtoken + keystonecontext) next to the noauth2 /v2.1; down.sh stops it too.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -31,6 +34,18 @@ TOKEN="X-Auth-Token: admin:admin"
 T0=$(date +%s.%N)
 ts() { printf '[%6.1fs] %s\n' "$(echo "$(date +%s.%N) - $T0" | bc)" "$*"; }
 mkdir -p "$ETC" "$LOG" "$PIDS" "$DATA"
+
+# ---------------------------------------------------------------- 0. optional Keystone, started alongside
+KEYSTONE=${NOVA_LAB_KEYSTONE:-0} KEYSTONE_PORT=${KEYSTONE_PORT:-15000} KS_DIR=$RUN/keystone ks_up=
+if [ "$KEYSTONE" = 1 ]; then
+  NOVA_PORT=$NOVA_PORT KEYSTONE_PORT=$KEYSTONE_PORT bash "$HERE/../keystone/up.sh" "$KS_DIR" > "$LOG/keystone-up.log" 2>&1 &
+  ks_up=$!
+  # never leave it running unwatched: on any exit, let it finish first (down.sh then stops it)
+  trap '[ -n "$ks_up" ] && wait "$ks_up" 2>/dev/null; true' EXIT
+  for ((n = 0; n < 120; n++)); do [ -s "$KS_DIR/secrets/nova.password" ] && break; sleep 0.25; done
+  [ -s "$KS_DIR/secrets/nova.password" ] || { echo "keystone lab did not start; see $LOG/keystone-up.log" >&2; exit 1; }
+  ts "keystone lab starting (pid $ks_up, log $LOG/keystone-up.log)"
+fi
 
 # ---------------------------------------------------------------- 1. packages (installed by lab/install-deps.sh)
 PKGS="nova-api nova-conductor nova-scheduler placement-api rabbitmq-server glance-api curl jq bc"
@@ -141,6 +156,22 @@ enabled = false
 [service_user]
 send_service_user_token = false
 EOF
+if [ "$KEYSTONE" = 1 ]; then
+  # authtoken of the /ks/v2.1 pipeline; validates tokens as user nova (lazily, on first request)
+  cat >> "$ETC/nova.conf" <<EOF
+[keystone_authtoken]
+www_authenticate_uri = http://127.0.0.1:$KEYSTONE_PORT/v3
+auth_url = http://127.0.0.1:$KEYSTONE_PORT/v3
+auth_type = password
+username = nova
+password = $(cat "$KS_DIR/secrets/nova.password")
+user_domain_name = Default
+project_name = service
+project_domain_name = Default
+region_name = RegionOne
+EOF
+  chmod 600 "$ETC/nova.conf"
+fi
 # Private paste file = Debian's + one extra prefix, /trusted/v2.1, whose pipeline uses
 # keystonecontext WITHOUT authtoken: identity comes from X-User-Id/X-Project-Id/X-Roles
 # headers and X-Auth-Token lands in the RequestContext. noauth2 (/v2.1) never sets
@@ -154,6 +185,18 @@ cat >> "$ETC/nova-api-paste.ini" <<'EOF2'
 pipeline = healthcheck cors http_proxy_to_wsgi compute_req_id faultwrap request_log sizelimit osprofiler keystonecontext osapi_compute_app_v21
 EOF2
 grep -q '^/trusted/v2.1/+' "$ETC/nova-api-paste.ini" || { echo "paste edit failed" >&2; exit 1; }
+if [ "$KEYSTONE" = 1 ]; then
+  # /ks/v2.1: Debian's "keystone" pipeline (authtoken + keystonecontext) on its own prefix, so the
+  # noauth2 /v2.1 (and every test using it) is unchanged; /ks/v2.1 alone is the version document
+  sed -i -e 's|^/v2.1/+: openstack_compute_api_v21$|&\n/ks/v2.1: oscomputeversion_v2\n/ks/v2.1/+: openstack_compute_api_v21_keystone|' \
+    "$ETC/nova-api-paste.ini"
+  cat >> "$ETC/nova-api-paste.ini" <<'EOF2'
+
+[pipeline:openstack_compute_api_v21_keystone]
+pipeline = healthcheck cors http_proxy_to_wsgi compute_req_id faultwrap request_log sizelimit osprofiler authtoken keystonecontext osapi_compute_app_v21
+EOF2
+  grep -q '^/ks/v2.1/+' "$ETC/nova-api-paste.ini" || { echo "paste edit (/ks/v2.1) failed" >&2; exit 1; }
+fi
 i=0
 for c in "${COMPUTES[@]}"; do
   i=$((i + 1)); h=${c%%:*} ip=${c#*:}
@@ -327,6 +370,13 @@ if [ "$active" -lt "${#SERVERS[@]}" ]; then
 fi
 ts "servers ACTIVE: $(api GET "/servers?all_tenants=1&status=ACTIVE" 2.1 | jq -r '[.servers[].name] | join(",")')"
 
+# ------------------------------------------------------------ 7b. Keystone (started in step 0)
+if [ "$KEYSTONE" = 1 ]; then
+  wait "$ks_up" || { ks_up=; echo "keystone lab failed; see $LOG/keystone-up.log" >&2; tail -5 "$LOG/keystone-up.log" >&2; exit 6; }
+  ks_up=
+  ts "keystone up: $(tail -1 "$LOG/keystone-up.log")"
+fi
+
 # ------------------------------------------------------------ 8. endpoint info for tests and benchmarks
 {
   echo "NOVA_LAB_DIR=$RUN"
@@ -339,6 +389,10 @@ ts "servers ACTIVE: $(api GET "/servers?all_tenants=1&status=ACTIVE" 2.1 | jq -r
   echo "NOVA_COMPUTES=${COMPUTES[*]}"
   echo "NOVA_SERVERS=${SERVERS[*]}"
   echo "NOVA_LOGS=$LOG"
+  if [ "$KEYSTONE" = 1 ]; then
+    echo "NOVA_KEYSTONE_ENDPOINT=http://127.0.0.1:$NOVA_PORT/ks/v2.1"
+    cat "$KS_DIR/keystone.env"
+  fi
 } > "$RUN/lab.env.tmp" && mv "$RUN/lab.env.tmp" "$RUN/lab.env"
 
 # ------------------------------------------------------------ 9. memory

@@ -1,6 +1,6 @@
 // Run the real CLI (dist/controller/cli.js) against the lab. Tokens live in a clouds.yaml
 // (OS_CLIENT_CONFIG_FILE), never on argv.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -47,4 +47,37 @@ export async function serversByHost(lab: NovaLab): Promise<Record<string, string
   for (const s of body.servers) (out[s['OS-EXT-SRV-ATTR:host']] ??= []).push(s.name);
   for (const k of Object.keys(out)) out[k].sort();
   return out;
+}
+
+/**
+ * clouds through the lab's real Keystone (auth_type password, catalog, region, interface public):
+ * ks (admin in project admin), ks-demo (member of demo: non-admin), ks-wrong (admin, wrong
+ * password). Passwords come from the lab's 0600 files into a 0600 clouds.yaml, never argv.
+ */
+export function keystoneCliEnv(lab: NovaLab, wrongPassword: string): CliEnv {
+  const ks = lab.keystone;
+  if (!ks) throw new Error('the Nova lab was started without Keystone (startNovaLab({keystone: true}) / NOVA_LAB_KEYSTONE=1)');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'nw-nova-ks-e2e-'));
+  const cloud = (user: string, project: string, password: string) => `
+    auth_type: password
+    auth:
+      auth_url: "${ks.authUrl}"
+      username: ${user}
+      password: "${password}"
+      project_name: ${project}
+      user_domain_name: Default
+      project_domain_name: Default
+    region_name: ${ks.region}
+    interface: public
+    api_timeout: 60`;
+  writeFileSync(
+    path.join(dir, 'clouds.yaml'),
+    `clouds:
+  ks:${cloud('admin', 'admin', readFileSync(ks.adminPasswordFile, 'utf8').trim())}
+  ks-demo:${cloud('demo', 'demo', readFileSync(ks.demoPasswordFile, 'utf8').trim())}
+  ks-wrong:${cloud('admin', 'admin', wrongPassword)}
+`,
+    { mode: 0o600 },
+  );
+  return { dir, env: { OS_CLIENT_CONFIG_FILE: path.join(dir, 'clouds.yaml'), XDG_CACHE_HOME: path.join(dir, 'cache'), OS_CLOUD: '' } };
 }

@@ -1,7 +1,9 @@
 // globalSetup of the Nova lab: ONE real Nova (Zed, FakeDriver computes cmp-a/127.0.0.11 and
-// cmp-b/127.0.0.12, four servers) on free loopback ports and a fresh dir, torn down at the end
-// even on failure (down.sh stops exactly the recorded pids). Set NOVA_LAB_REUSE=<dir> to run
-// against a lab you started with lab/nova/up.sh <dir> (it is left running).
+// cmp-b/127.0.0.12, four servers) plus a real Keystone (lab/keystone, started alongside; the
+// catalog's compute endpoint is Nova's keystone-authenticated /ks/v2.1) on free loopback ports and
+// a fresh dir, torn down at the end even on failure (down.sh stops exactly the recorded pids).
+// Set NOVA_LAB_REUSE=<dir> to run against a lab you started with lab/nova/up.sh <dir> (it is
+// left running; up.sh there is re-run with NOVA_LAB_KEYSTONE=1).
 import path from 'node:path';
 import { execa } from 'execa';
 import type { TestProject } from 'vitest/node';
@@ -18,7 +20,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const root = path.resolve(import.meta.dirname, '../../..');
   await execa(path.join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], { cwd: root, reject: false, timeout: 180_000 });
   const t0 = Date.now();
-  const lab = await startNovaLab({ reuseDir: process.env.NOVA_LAB_REUSE || undefined });
+  const lab = await startNovaLab({ reuseDir: process.env.NOVA_LAB_REUSE || undefined, keystone: true });
   process.stderr.write(`nova lab up in ${Date.now() - t0} ms: ${lab.endpoint} (dir ${lab.dir}, logs ${lab.logs})\n`);
   project.provide('novaLab', lab);
   return async () => {
