@@ -8,6 +8,7 @@ import { NwError } from '../host/errors.js';
 import { createNotifier, type Notifier } from '../systemd/notify.js';
 import { Agent } from './agent.js';
 import type { AgentConfig } from './config.js';
+import type { FastifyInstance } from 'fastify';
 import { buildServer } from './server.js';
 import type { ReconcileResult } from './reconcile.js';
 
@@ -35,9 +36,34 @@ export async function runDaemon(config: AgentConfig, log: Logger): Promise<void>
   let wdTimer: NodeJS.Timeout | null = null;
   if (notifier.watchdogIntervalMs) wdTimer = setInterval(() => void notifier.watchdog(), notifier.watchdogIntervalMs);
 
+  // Handlers first: a SIGTERM while start-up is still running (e.g. during the recovery pass, or
+  // while a systemd-notify child runs, whose exit hook would swallow it) must still stop us.
+  let agent: Agent | null = null;
+  let app: FastifyInstance | null = null;
+  let watcher: { close(): Promise<void> } | null = null;
+  const tasks: ScheduledTask[] = [];
+  let stopping = false;
+  const stop = async (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal: sig }, 'stopping');
+    await notifier.stopping('stopping');
+    for (const t of tasks) await t.stop();
+    await watcher?.close();
+    if (agent) await Promise.race([agent.reconciler.idle(), new Promise((r) => setTimeout(r, 20_000))]);
+    await app?.close();
+    if (wdTimer) clearInterval(wdTimer);
+    log.info('stopped');
+    log.flush?.();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+
   const token = await readToken(config.tokenFile);
-  const agent = await Agent.create(config, log);
-  const app = buildServer(agent, token);
+  agent = await Agent.create(config, log);
+  const a = agent;
+  app = buildServer(a, token);
   try {
     await app.listen({ host: config.listen.host, port: config.listen.port });
   } catch (e) {
@@ -46,52 +72,36 @@ export async function runDaemon(config: AgentConfig, log: Logger): Promise<void>
   }
   log.info({ listen: `${config.listen.host}:${config.listen.port}` }, 'listening');
 
-  const recovery = await agent.recover();
-  await notifier.ready(`${recovery.action === 'none' ? '' : `recovery: ${recovery.action}; `}${summarize(null, agent)}`);
+  const recovery = await a.recover();
+  if (stopping) return;
+  await notifier.ready(`${recovery.action === 'none' ? '' : `recovery: ${recovery.action}; `}${summarize(null, a)}`);
   log.info({ recovery: recovery.action }, 'ready');
 
   // Loaded after READY=1: nothing before it needs them, and start-up time counts.
   const [{ default: cron }, { DriftWatcher }] = await Promise.all([import('node-cron'), import('./watch.js')]);
-  const watcher = new DriftWatcher(config.drift.debounceMs, (file) => void agent.reconcile('drift').catch(() => undefined), log);
+  if (stopping) return;
+  const drift = new DriftWatcher(config.drift.debounceMs, (file) => void a.reconcile('drift').catch(() => undefined), log);
+  watcher = drift;
   const rewatch = async () => {
-    if (!config.drift.enabled) return;
+    if (!config.drift.enabled || stopping) return;
     try {
-      const changed = await watcher.set(agent.watchedPaths().map((p) => agent.host.fs.resolve(p)));
-      if (changed && agent.desired()) void agent.reconcile('watch').catch(() => undefined);
+      const changed = await drift.set(a.watchedPaths().map((p) => a.host.fs.resolve(p)));
+      if (changed && a.desired()) void a.reconcile('watch').catch(() => undefined);
     } catch (e) {
       log.warn({ err: e }, 'drift watch failed');
     }
   };
-  agent.onReconciled = (r) => {
-    void notifier.status(summarize(r, agent));
+  a.onReconciled = (r) => {
+    void notifier.status(summarize(r, a));
     void rewatch();
   };
-  const tasks: ScheduledTask[] = [];
   for (const [name, expr] of Object.entries(config.schedule)) {
     try {
-      tasks.push(cron.schedule(expr, () => void agent.reconcile(name === 'reconcile' ? 'schedule' : name).catch(() => undefined), { name, noOverlap: true }));
+      tasks.push(cron.schedule(expr, () => void a.reconcile(name === 'reconcile' ? 'schedule' : name).catch(() => undefined), { name, noOverlap: true }));
     } catch (e) {
       log.error({ schedule: name, expr }, `schedule.${name} "${expr}" is not a valid cron expression (${(e as Error).message}); fix it in ${config.file}; running without it`);
     }
   }
   await rewatch();
-  void agent.reconcile('start').catch(() => undefined);
-
-  let stopping = false;
-  const stop = async (sig: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal: sig }, 'stopping');
-    await notifier.stopping('stopping');
-    for (const t of tasks) await t.stop();
-    await watcher.close();
-    await Promise.race([agent.reconciler.idle(), new Promise((r) => setTimeout(r, 20_000))]);
-    await app.close();
-    if (wdTimer) clearInterval(wdTimer);
-    log.info('stopped');
-    log.flush?.();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  void a.reconcile('start').catch(() => undefined);
 }

@@ -1,8 +1,10 @@
 // nodewright-agent run | plan | apply: the daemon, and the agent used without a controller.
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
 import { NwError } from '../../host/errors.js';
+import { DAEMON_V8_FLAGS } from '../daemon-flags.js';
 
 // Each command loads what it needs when it runs (the daemon's start-up time counts).
 const DEFAULT_CONFIG_PATH = '/etc/nodewright/agent.yaml';
@@ -31,6 +33,7 @@ export function registerAgentCommands(program: Command): void {
     .description('run the agent daemon (systemd Type=notify service)')
     .option('--config <file>', 'agent config', DEFAULT_CONFIG_PATH)
     .action(async (o: { config: string }) => {
+      setFlagsFromString(DAEMON_V8_FLAGS); // before the modules load (idle RSS; see agent/daemon-flags.ts)
       const [{ loadAgentConfig, createLogger }, { runDaemon }] = await Promise.all([load(), import('../daemon.js')]);
       const config = await loadAgentConfig(o.config, os.hostname());
       await runDaemon(config, createLogger(config.log.level));

@@ -5,15 +5,23 @@
 //     exit 0 no warnings; exit 1 warnings printed as FILE:LINE: message; exit 2 bad input.
 import path from 'node:path';
 import type { Command } from 'commander';
-import { createHost } from '../../host/index.js';
 import { NwError } from '../../host/errors.js';
 import type { RootedFs } from '../../host/fs.js';
-import { loadUnitSources, allSources } from '../../systemd/sources.js';
-import { effectiveEnvironment } from '../../systemd/environment.js';
-import { readEnvironmentFiles } from '../../systemd/environment-file.js';
-import { unifiedDiff } from '../../systemd/diff.js';
-import { lintUnit } from '../../systemd/lint.js';
-import { planUnitBindMount } from '../../rkt/unit-bind-mount.js';
+import type { effectiveEnvironment } from '../../systemd/environment.js';
+
+// Loaded when a unit command runs, not on every start of the agent CLI (the daemon's start-up time counts).
+const editor = async () => {
+  const [host, sources, environment, environmentFile, diff, lint, bindMount] = await Promise.all([
+    import('../../host/index.js'),
+    import('../../systemd/sources.js'),
+    import('../../systemd/environment.js'),
+    import('../../systemd/environment-file.js'),
+    import('../../systemd/diff.js'),
+    import('../../systemd/lint.js'),
+    import('../../rkt/unit-bind-mount.js'),
+  ]);
+  return { ...host, ...sources, ...environment, ...environmentFile, ...diff, ...lint, ...bindMount };
+};
 
 interface CommonOpts {
   unit: string;
@@ -58,6 +66,7 @@ export function registerUnitCommands(program: Command): void {
       .option('--read-only', 'mount read-only (readOnly=true)')
       .option('--write', 'write the change (atomically, with a backup); without it only the diff is printed'),
   ).action(async (o: BindMountOpts) => {
+    const { createHost, loadUnitSources, planUnitBindMount, unifiedDiff } = await editor();
     const host = createHost({ root: o.root, stateDir: o.stateDir });
     const unitPath = unitPathOf(o);
     const src = await loadUnitSources(host.fs, unitPath);
@@ -111,6 +120,7 @@ export function registerUnitCommands(program: Command): void {
   });
 
   common(unit.command('lint').description('warn about unit-file mistakes systemd accepts silently')).action(async (o: CommonOpts) => {
+    const { createHost, loadUnitSources, allSources, lintUnit } = await editor();
     const host = createHost({ root: o.root, stateDir: o.stateDir });
     const unitPath = unitPathOf(o);
     const src = await loadUnitSources(host.fs, unitPath);
@@ -123,6 +133,7 @@ export function registerUnitCommands(program: Command): void {
 
 /** EnvironmentFile= entries that also set the variable override Environment= at exec time. */
 async function overridingEnvironmentFiles(fs: RootedFs, src: Parameters<typeof effectiveEnvironment>[0], name: string): Promise<string[]> {
+  const { readEnvironmentFiles, effectiveEnvironment } = await editor();
   const files = await readEnvironmentFiles(fs, effectiveEnvironment(src).environmentFiles);
   const notes: string[] = [];
   const hit = files.vars[name];
