@@ -52,13 +52,13 @@ export async function serversByHost(lab: NovaLab): Promise<Record<string, string
 /**
  * clouds through the lab's real Keystone (auth_type password, catalog, region, interface public):
  * ks (admin in project admin), ks-demo (member of demo: non-admin), ks-wrong (admin, wrong
- * password). Passwords come from the lab's 0600 files into a 0600 clouds.yaml, never argv.
+ * password), ks-elsewhere (admin, a region the catalog does not have). Passwords come from the lab's 0600 files into a 0600 clouds.yaml, never argv.
  */
 export function keystoneCliEnv(lab: NovaLab, wrongPassword: string): CliEnv {
   const ks = lab.keystone;
   if (!ks) throw new Error('the Nova lab was started without Keystone (startNovaLab({keystone: true}) / NOVA_LAB_KEYSTONE=1)');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'nw-nova-ks-e2e-'));
-  const cloud = (user: string, project: string, password: string) => `
+  const cloud = (user: string, project: string, password: string, region = ks.region) => `
     auth_type: password
     auth:
       auth_url: "${ks.authUrl}"
@@ -67,7 +67,7 @@ export function keystoneCliEnv(lab: NovaLab, wrongPassword: string): CliEnv {
       project_name: ${project}
       user_domain_name: Default
       project_domain_name: Default
-    region_name: ${ks.region}
+    region_name: ${region}
     interface: public
     api_timeout: 60`;
   writeFileSync(
@@ -76,6 +76,7 @@ export function keystoneCliEnv(lab: NovaLab, wrongPassword: string): CliEnv {
   ks:${cloud('admin', 'admin', readFileSync(ks.adminPasswordFile, 'utf8').trim())}
   ks-demo:${cloud('demo', 'demo', readFileSync(ks.demoPasswordFile, 'utf8').trim())}
   ks-wrong:${cloud('admin', 'admin', wrongPassword)}
+  ks-elsewhere:${cloud('admin', 'admin', readFileSync(ks.adminPasswordFile, 'utf8').trim(), 'Nowhere')}
 `,
     { mode: 0o600 },
   );

@@ -26,6 +26,7 @@ describe('nodewright CLI through a real Keystone (password auth, service catalog
   it("the catalog's compute endpoint is Nova's keystone-authenticated path, which refuses noauth2 tokens", async () => {
     expect(ks!.computeEndpoint).toMatch(/\/ks\/v2\.1$/);
     const res = await fetch(`${ks!.computeEndpoint}/os-hypervisors`, { headers: { 'X-Auth-Token': lab.adminToken } });
+    // 404 here: a reused lab whose nova-api was started without NOVA_LAB_KEYSTONE=1 (restart it with it)
     expect(res.status).toBe(401);
   });
 
@@ -51,6 +52,23 @@ describe('nodewright CLI through a real Keystone (password auth, service catalog
     expect(apiLog).toMatch(/"GET \/ks\/v2\.1\/os-hypervisors\/detail[^"]*" status: 200/);
     expect(apiLog).toMatch(/"GET \/ks\/v2\.1\/servers\/detail\?[^"]*host=cmp-b[^"]*" status: 200/);
     expect(apiLog, 'a /ks request failed server-side (authtoken could not reach Keystone?)').not.toMatch(/"GET \/ks\/[^"]*" status: 5\d\d/);
+  });
+
+  it('OS_* environment variables (password from the environment, not argv) give the same answer', async () => {
+    const env = {
+      OS_AUTH_URL: ks!.authUrl, OS_USERNAME: 'admin', OS_PASSWORD: adminPassword, OS_PROJECT_NAME: 'admin',
+      OS_USER_DOMAIN_NAME: 'Default', OS_PROJECT_DOMAIN_NAME: 'Default', OS_REGION_NAME: ks!.region, OS_INTERFACE: 'public',
+    };
+    const r = await nodewright(pw, ['hosts', 'show', ipB, '--json', '--no-cache'], env);
+    expect(r.code, r.stderr + failHint).toBe(0);
+    const viaToken = await nodewright(token, ['hosts', 'show', ipB, '--json', '--os-cloud', 'lab']);
+    expect(JSON.parse(r.stdout)).toEqual(JSON.parse(viaToken.stdout));
+  });
+
+  it('a region the catalog lacks gives NW_OPENSTACK naming the region', async () => {
+    const r = await nodewright(pw, ['hypervisors', 'ls', '--os-cloud', 'ks-elsewhere', '--no-cache']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^NW_OPENSTACK: no public 'compute' endpoint in region Nowhere in the service catalog/);
   });
 
   it('a wrong password gives NW_OPENSTACK_AUTH (exit 2); no password appears in output or argv', async () => {

@@ -3,7 +3,8 @@
 // catalog's compute endpoint is Nova's keystone-authenticated /ks/v2.1) on free loopback ports and
 // a fresh dir, torn down at the end even on failure (down.sh stops exactly the recorded pids).
 // Set NOVA_LAB_REUSE=<dir> to run against a lab you started with lab/nova/up.sh <dir> (it is
-// left running; up.sh there is re-run with NOVA_LAB_KEYSTONE=1).
+// left running; start it with NOVA_LAB_KEYSTONE=1 too: up.sh is re-run with it, but an already
+// running nova-api keeps the paste config it started with, so no /ks/v2.1 otherwise).
 import path from 'node:path';
 import { execa } from 'execa';
 import type { TestProject } from 'vitest/node';
