@@ -75,6 +75,7 @@ enforce_new_defaults = false
 CONF
 manage() { keystone-manage --config-file "$RUN/keystone.conf" "$@"; }
 
+COMPUTE_URL=http://127.0.0.1:$NOVA_PORT/ks/v2.1 SEEDED="$URL/v3 http://127.0.0.1:$NOVA_PORT/ks/v2.1"
 if [ ! -f "$RUN/.initialized" ]; then
   # each keystone-manage run costs ~4 s of imports: the key setups run alongside db_sync
   me=(--keystone-user "$(id -un)" --keystone-group "$(id -gn)")
@@ -87,11 +88,14 @@ if [ ! -f "$RUN/.initialized" ]; then
   wait "$fernet" || { echo "keystone fernet_setup failed: $RUN/log/fernet-setup.log" >&2; exit 1; }
   wait "$cred" || { echo "keystone credential_setup failed: $RUN/log/credential-setup.log" >&2; exit 1; }
   ts "db_sync, fernet and credential keys done"
+fi
+# .initialized records the URLs seeded; (re)seed when missing or different (ports changed)
+if [ "$(cat "$RUN/.initialized" 2>/dev/null)" != "$SEEDED" ]; then
   # bootstrap + users/projects/compute service, in-process; passwords from files/environment, not argv
   OS_BOOTSTRAP_PASSWORD=$(cat "$RUN/secrets/admin.password") "$PY" "$HERE/seed.py" "$RUN/keystone.conf" "$RUN/secrets" \
-    "$REGION" "$URL/v3" "http://127.0.0.1:$NOVA_PORT/ks/v2.1" > "$RUN/log/seed.log" 2>&1 ||
+    "$REGION" "$URL/v3" "$COMPUTE_URL" > "$RUN/log/seed.log" 2>&1 ||
     { echo "keystone bootstrap/seed failed: $RUN/log/seed.log" >&2; tail -5 "$RUN/log/seed.log" >&2; exit 1; }
-  touch "$RUN/.initialized"
+  echo "$SEEDED" > "$RUN/.initialized"
   ts "$(grep "^bootstrap done" "$RUN/log/seed.log")"
 fi
 
@@ -116,7 +120,7 @@ ts "keystone answers"
   echo "KEYSTONE_LAB_DIR=$RUN"
   echo "KEYSTONE_AUTH_URL=$URL/v3"
   echo "KEYSTONE_REGION=$REGION"
-  echo "KEYSTONE_COMPUTE_URL=http://127.0.0.1:$NOVA_PORT/ks/v2.1"
+  echo "KEYSTONE_COMPUTE_URL=$COMPUTE_URL"
   echo "KEYSTONE_ADMIN_PASSWORD_FILE=$RUN/secrets/admin.password"
   echo "KEYSTONE_DEMO_PASSWORD_FILE=$RUN/secrets/demo.password"
   echo "KEYSTONE_NOVA_PASSWORD_FILE=$RUN/secrets/nova.password"
