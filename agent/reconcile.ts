@@ -58,6 +58,9 @@ export async function planAll(ctx: StepContext, d: DesiredState): Promise<{ step
   return out;
 }
 
+/** Drift checks only (the agent's own writes come back as drift events too). */
+const driftOnly = (trigger: string) => trigger.split('+').every((t) => t === 'drift' || t === 'watch');
+
 export async function reconcileOnce(ctx: StepContext, d: DesiredState, trigger: string): Promise<ReconcileResult> {
   const t0 = performance.now();
   const steps: StepStatus[] = [];
@@ -67,6 +70,12 @@ export async function reconcileOnce(ctx: StepContext, d: DesiredState, trigger: 
     const ts = performance.now();
     if (error) {
       steps.push(stepStatus(step.name, 'pending', `not run: ${error.step} failed`, ts));
+      continue;
+    }
+    // A drift check that repaired nothing keeps the last probe results instead of probing Ceph again.
+    const lastProbes = ctx.state.get().steps.probes;
+    if (step.name === 'probes' && !changed && driftOnly(trigger) && lastProbes) {
+      steps.push(lastProbes);
       continue;
     }
     let phase: 'observe' | 'apply' | 'verify' = 'observe';
