@@ -15,6 +15,16 @@ async function readText(file: string, what: string): Promise<string> {
   }
 }
 
+/** A signed bundle file (JSON). */
+async function readBundle(file: string): Promise<unknown> {
+  const text = await readText(file, 'bundle');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new NwError('NW_BUNDLE', `${file} is not JSON: ${(e as Error).message}`);
+  }
+}
+
 /** A desired state as YAML or JSON (JSON is YAML). */
 export function parseDesiredText(text: string, file: string): unknown {
   try {
@@ -68,14 +78,7 @@ export function registerBundleCommands(program: Command): void {
     .argument('<file>', 'signed bundle')
     .action(async (file: string, o: { pub: string }) => {
       const pub = loadPublicKey(await readText(o.pub, 'public key'));
-      let input: unknown;
-      try {
-        input = JSON.parse(await readText(file, 'bundle'));
-      } catch (e) {
-        if (e instanceof NwError) throw e;
-        throw new NwError('NW_BUNDLE', `${file} is not JSON: ${(e as Error).message}`);
-      }
-      const d = verifyBundle(input, pub);
+      const d = verifyBundle(await readBundle(file), pub);
       process.stdout.write(`OK generation=${d.generation} keyId=${keyId(pub)}\n`);
     });
   bundle
@@ -90,13 +93,7 @@ export function registerBundleCommands(program: Command): void {
     .action(async (file: string, o: { agent: string[]; tokenFile: string; wait?: boolean; timeout: string; json?: boolean }) => {
       const token = (await readText(o.tokenFile, 'token file')).trim();
       if (!token) throw new NwError('NW_USAGE', `token file ${o.tokenFile} is empty`);
-      let signed: unknown;
-      try {
-        signed = JSON.parse(await readText(file, 'bundle'));
-      } catch (e) {
-        if (e instanceof NwError) throw e;
-        throw new NwError('NW_BUNDLE', `${file} is not JSON: ${(e as Error).message}`);
-      }
+      const signed = await readBundle(file);
       const results = [];
       for (const agent of o.agent) {
         const r = await pushBundle(agent, token, signed, { wait: !!o.wait, timeoutMs: Number(o.timeout) * 1000 });

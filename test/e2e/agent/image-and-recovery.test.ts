@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../../lab/ports.js';
-import { KEYRING, KEYRING_PATH, apiAt, lab, shIn, sign } from './lab.js';
+import { KEYRING, KEYRING_PATH, apiAt, lab, shIn, sign, waiter } from './lab.js';
 
 const repo = path.resolve('.');
 const name = `nwagenti${process.pid}`;
@@ -90,21 +90,7 @@ async function record(): Promise<any> {
   return r.json();
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000, everyMs = 100): Promise<T> {
-  const t0 = Date.now();
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(last)}); container journal: ${w.journal}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+const waitFor = waiter(() => w.journal);
 
 function desired(generation: number, tag: string) {
   return {

@@ -105,18 +105,23 @@ export function desired(generation: number, kubelet: { version: string; sha256: 
 
 export const sign = (d: unknown) => signBundle(d, loadPrivateKey(readFileSync(path.join(lab().share, 'controller.key'), 'utf8')));
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000, everyMs = 100): Promise<T> {
-  const t0 = Date.now();
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = v;
-    } catch (e) {
-      last = e;
+/** Poll `fn` until it returns a truthy value; a timeout names what it waited for and where the journal is. */
+export function waiter(journal: () => string) {
+  return async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000, everyMs = 100): Promise<T> {
+    const t0 = Date.now();
+    let last: unknown;
+    for (;;) {
+      try {
+        const v = await fn();
+        if (v) return v;
+        last = v;
+      } catch (e) {
+        last = e;
+      }
+      if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(last)}); container journal: ${journal()}`);
+      await new Promise((r) => setTimeout(r, everyMs));
     }
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(last)}); container journal: ${lab().journal} (saved at teardown)`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+  };
 }
+
+export const waitFor = waiter(() => `${lab().journal} (saved at teardown)`);
