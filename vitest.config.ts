@@ -2,11 +2,15 @@ import { defineConfig } from 'vitest/config';
 
 // Groups run one after another: fast pure tests first, then real processes, then each lab.
 // e2e files run serially (2 cores, heavy daemons); each lab is brought up once by its globalSetup.
+// Every test file: temp dirs made with test/tmp.ts are removed when it finishes.
+const setupFiles = ['./test/setup-cleanup.ts'];
+
 const e2e = (lab: string, order: number) => ({
   test: {
     name: `e2e-${lab}`,
     include: [`test/e2e/${lab}/**/*.test.ts`],
     globalSetup: [`test/e2e/${lab}/setup.ts`],
+    setupFiles,
     fileParallelism: false,
     testTimeout: 180_000,
     hookTimeout: 600_000,
@@ -18,11 +22,12 @@ export default defineConfig({
   test: {
     reporters: ['default', './test/summary-reporter.ts'],
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 120_000, sequence: { groupOrder: 0 } } },
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], setupFiles, testTimeout: 120_000, sequence: { groupOrder: 0 } } },
       {
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          setupFiles,
           testTimeout: 60_000,
           sequence: { groupOrder: 1 },
         },

@@ -2,7 +2,7 @@
 // (`openstack hypervisor list --long` + `openstack server list --all-projects --host H`) on the
 // same Nova lab, median of 5 each, interleaved; also Nova API calls per lookup with a warm index.
 // Uses the lab in $NOVA_LAB_DIR when it is up, else starts a fresh one and stops it afterwards.
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,14 @@ export async function run(): Promise<void> {
 
 async function measure(lab: NovaLab): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'nw-p4-'));
+  try {
+    await measureIn(dir, lab);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function measureIn(dir: string, lab: NovaLab): Promise<void> {
   writeFileSync(
     path.join(dir, 'clouds.yaml'),
     `clouds:\n  lab:\n    auth_type: admin_token\n    auth: {endpoint: "${lab.endpoint}", token: "${lab.adminToken}"}\n`,

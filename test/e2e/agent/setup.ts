@@ -6,7 +6,7 @@
 // tests on the first one keep their readiness expectations. At the end save each container's
 // journal next to the share and stop exactly what was started — even on failure.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { freePort } from '../../../lab/ports.js';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -74,6 +74,8 @@ export default async function setup(project: TestProject): Promise<() => void> {
       const out = stopCephLab(ceph.dir);
       if (!/removed/.test(out)) process.stderr.write(`ceph lab teardown: ${out}\n`);
     }
+    // Keep only the journals (their paths were printed); keys, token, keyrings and builds go.
+    for (const f of readdirSync(share)) if (!/^journal-.*\.txt$/.test(f)) rmSync(path.join(share, f), { recursive: true, force: true });
   };
   try {
     const t0 = Date.now();

@@ -1,10 +1,10 @@
 // Run the real CLI (dist/controller/cli.js) against the lab. Tokens live in a clouds.yaml
 // (OS_CLIENT_CONFIG_FILE), never on argv.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import type { NovaLab } from '../../../lab/nova/lab.js';
+import { tempDir } from '../../tmp.js';
 
 export const root = path.resolve(import.meta.dirname, '../../..');
 export const cliPath = path.join(root, 'dist/controller/cli.js');
@@ -16,7 +16,7 @@ export interface CliEnv {
 
 /** clouds: lab (admin:admin), demo (non-admin), and a fresh cache dir. */
 export function cliEnv(lab: NovaLab): CliEnv {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'nw-nova-e2e-'));
+  const dir = tempDir('nw-nova-e2e-');
   writeFileSync(
     path.join(dir, 'clouds.yaml'),
     `clouds:
@@ -57,7 +57,7 @@ export async function serversByHost(lab: NovaLab): Promise<Record<string, string
 export function keystoneCliEnv(lab: NovaLab, wrongPassword: string): CliEnv {
   const ks = lab.keystone;
   if (!ks) throw new Error('the Nova lab was started without Keystone (startNovaLab({keystone: true}) / NOVA_LAB_KEYSTONE=1)');
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'nw-nova-ks-e2e-'));
+  const dir = tempDir('nw-nova-ks-e2e-');
   const cloud = (user: string, project: string, password: string, region = ks.region) => `
     auth_type: password
     auth:

@@ -1,10 +1,9 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pickByHostname } from '../../../openstack/compute-nodes.js';
 import { connectCompute } from '../../../openstack/connect.js';
 import { adminTokenConfig, fakeFetch, fakeNova } from './fake-cloud.js';
+import { tempDir } from '../../tmp.js';
 
 const connect = async (opts: { maxVersion?: string; token?: string; cacheDir?: string; now?: () => number } = {}) => {
   const f = fakeFetch(fakeNova({ maxVersion: opts.maxVersion }));
@@ -76,7 +75,7 @@ describe('ComputeNodes against recorded Nova responses', () => {
   });
 
   it('the on-disk cache keeps the index and version range between runs (warm lookup = 1 call), without the token', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'nw-cache-'));
+    const dir = tempDir('nw-cache-');
     const first = await connect({ cacheDir: dir });
     await first.nodes.show('127.0.0.12');
     const second = await connect({ cacheDir: dir });

@@ -1,10 +1,10 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cloudsYamlPaths, loadCloudConfig } from '../../../openstack/config.js';
+import { tempDir } from '../../tmp.js';
 
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'nw-clouds-'));
+const tmp = () => tempDir('nw-clouds-');
 
 describe('loadCloudConfig', () => {
   it('reads an admin_token cloud (the noauth2 lab) from ./clouds.yaml', () => {
