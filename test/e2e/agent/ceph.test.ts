@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
-import { KEYRING_PATH, apiAt, kubeletBuild, shIn, sign } from './lab.js';
+import { KEYRING_PATH, apiAt, desiredState, kubeletBuild, shIn, sign } from './lab.js';
 
 const cw = inject('cephWorkerLab');
 const realKeyring = readFileSync(cw.clientKeyring, 'utf8');
@@ -17,17 +17,11 @@ const admin = (...args: string[]) =>
 
 function desired(generation: number, keyring: string) {
   const v1 = kubeletBuild('v1'); // what provision.sh installed: the artifact step has nothing to do
-  return {
-    schema: 1,
-    generation,
-    nodeGroup: 'lab-ceph',
-    runtime: 'rkt',
-    packages: { policy: 'auto' },
+  return desiredState(generation, 'lab-ceph', {
     ceph: { fsid: cw.ceph.fsid, monHost: [cw.ceph.monAddr], clientId: 'k8s', keyring },
-    unit: { bindMounts: [{ name: 'ceph-keyring', source: KEYRING_PATH, target: KEYRING_PATH }] },
     kubelet: { kind: 'binary', version: v1.version, sha256: v1.sha256, size: v1.size, url: 'file:///lab/kubelets/kubelet-v1' },
     probes: { rbd: { pool: 'k8s' }, quota: { path: cw.quotaPath } },
-  };
+  });
 }
 
 const probesOf = (s: any) => Object.fromEntries(s.probes.map((p: any) => [p.name, p]));

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../../lab/ports.js';
-import { KEYRING, KEYRING_PATH, apiAt, lab, shIn, sign, waiter } from './lab.js';
+import { apiAt, desiredState, lab, shIn, sign, waiter } from './lab.js';
 
 const repo = path.resolve('.');
 const name = `nwagenti${process.pid}`;
@@ -92,18 +92,8 @@ async function record(): Promise<any> {
 
 const waitFor = waiter(() => w.journal);
 
-function desired(generation: number, tag: string) {
-  return {
-    schema: 1,
-    generation,
-    nodeGroup: 'lab-image',
-    runtime: 'rkt',
-    packages: { policy: 'auto' },
-    ceph: { fsid: '0b7e5a2c-1f3d-4c59-9a57-2f0c1d9e8a11', monHost: ['127.0.0.1:3300'], clientId: 'k8s', keyring: KEYRING },
-    unit: { bindMounts: [{ name: 'ceph-keyring', source: KEYRING_PATH, target: KEYRING_PATH }] },
-    kubelet: { kind: 'image', version: tag, tag, url: URL },
-  };
-}
+const desired = (generation: number, tag: string) =>
+  desiredState(generation, 'lab-image', { kubelet: { kind: 'image', version: tag, tag, url: URL } });
 const stepOf = (s: any, n: string) => s.steps.find((x: any) => x.name === n);
 
 /** Arm the test hook, restart the agent, push a bundle, kill -9 the agent once the unit is written. */

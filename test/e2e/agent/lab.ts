@@ -90,18 +90,22 @@ export function kubeletBuild(name: 'v1' | 'v2' | 'v3-broken') {
 export const KEYRING = '[client.k8s]\n\tkey = AQCs2Q9bqAjCHRAAlQUF+hAiXhbErk4NdtvORQ==\n';
 export const KEYRING_PATH = '/etc/ceph/ceph.client.k8s.keyring';
 
-export function desired(generation: number, kubelet: { version: string; sha256: string; size: number; url: string }) {
+/** A desired state for the lab workers; `over` replaces whole top-level fields. */
+export function desiredState(generation: number, nodeGroup: string, over: Record<string, unknown>) {
   return {
     schema: 1,
     generation,
-    nodeGroup: 'lab',
+    nodeGroup,
     runtime: 'rkt',
     packages: { policy: 'auto' },
     ceph: { fsid: '0b7e5a2c-1f3d-4c59-9a57-2f0c1d9e8a11', monHost: ['127.0.0.1:3300'], clientId: 'k8s', keyring: KEYRING },
     unit: { bindMounts: [{ name: 'ceph-keyring', source: KEYRING_PATH, target: KEYRING_PATH }] },
-    kubelet: { kind: 'binary', ...kubelet },
+    ...over,
   };
 }
+
+export const desired = (generation: number, kubelet: { version: string; sha256: string; size: number; url: string }) =>
+  desiredState(generation, 'lab', { kubelet: { kind: 'binary', ...kubelet } });
 
 export const sign = (d: unknown) => signBundle(d, loadPrivateKey(readFileSync(path.join(lab().share, 'controller.key'), 'utf8')));
 
