@@ -168,20 +168,8 @@ const ENV_AUTH_KEYS = [
   'endpoint', 'url', 'token',
 ];
 
-interface RawAuth {
-  authUrl?: string;
-  username?: string;
-  userId?: string;
-  password?: string;
-  userDomainName?: string;
-  userDomainId?: string;
-  projectName?: string;
-  projectId?: string;
-  projectDomainName?: string;
-  projectDomainId?: string;
-  endpoint?: string;
-  token?: string;
-}
+/** Auth fields as read, before the auth type says which are required. */
+type RawAuth = Partial<Omit<PasswordAuth, 'type'> & Omit<AdminTokenAuth, 'type'>>;
 
 function buildAuth(authType: string | undefined, a: RawAuth, source: string): CloudAuth {
   const type = authType ?? (a.token && a.endpoint && !a.authUrl ? 'admin_token' : 'password');
