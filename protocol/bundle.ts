@@ -41,25 +41,22 @@ export function generateSigningKeys(): KeyPairPem {
   };
 }
 
-export function loadPrivateKey(pem: string): KeyObject {
+/** Parse a PEM key and insist on ed25519; anything else is NW_SIGNATURE with `hint`. */
+function ed25519Key(create: (pem: string) => KeyObject, pem: string, hint: (why: string) => string): KeyObject {
   try {
-    const k = createPrivateKey(pem);
+    const k = create(pem);
     if (k.asymmetricKeyType !== 'ed25519') throw new Error(`key type is ${k.asymmetricKeyType}`);
     return k;
   } catch (e) {
-    throw new NwError('NW_SIGNATURE', `the signing key is not an ed25519 private key (${(e as Error).message}): create one with \`nodewright keygen\``);
+    throw new NwError('NW_SIGNATURE', hint((e as Error).message));
   }
 }
 
-export function loadPublicKey(pem: string): KeyObject {
-  try {
-    const k = createPublicKey(pem);
-    if (k.asymmetricKeyType !== 'ed25519') throw new Error(`key type is ${k.asymmetricKeyType}`);
-    return k;
-  } catch (e) {
-    throw new NwError('NW_SIGNATURE', `the pinned public key is not an ed25519 public key (${(e as Error).message}): copy the controller's .pub file from \`nodewright keygen\``);
-  }
-}
+export const loadPrivateKey = (pem: string): KeyObject =>
+  ed25519Key(createPrivateKey, pem, (why) => `the signing key is not an ed25519 private key (${why}): create one with \`nodewright keygen\``);
+
+export const loadPublicKey = (pem: string): KeyObject =>
+  ed25519Key(createPublicKey, pem, (why) => `the pinned public key is not an ed25519 public key (${why}): copy the controller's .pub file from \`nodewright keygen\``);
 
 /** Short, stable id of a public key: first 16 hex of sha256(spki DER). */
 export function keyId(key: KeyObject): string {

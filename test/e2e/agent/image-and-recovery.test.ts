@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../../lab/ports.js';
-import { apiAt, desiredState, lab, shIn, sign, waiter } from './lab.js';
+import { apiAt, desiredState, lab, shIn, showIn, sign, waiter } from './lab.js';
 
 const repo = path.resolve('.');
 const name = `nwagenti${process.pid}`;
@@ -75,13 +75,7 @@ const sh = (cmd: string, o: { allowFail?: boolean } = {}) => shIn(w, cmd, o);
 const api = (method: string, p: string, body?: unknown, token?: string | null) => apiAt(w.agentPort, method, p, body, token);
 const status = async () => (await api('GET', '/v1/status')).json;
 const readyz = async () => (await api('GET', '/readyz', undefined, null)).status;
-const show = (unit: string, props: string[]) =>
-  Object.fromEntries(
-    sh(`systemctl show ${unit} ${props.map((p) => `-p ${p}`).join(' ')}`)
-      .trim()
-      .split('\n')
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  ) as Record<string, string>;
+const show = (unit: string, props: string[]) => showIn(w, unit, props);
 const kubeletEnv = () => show('kubelet', ['Environment', 'NeedDaemonReload']);
 const unitFile = () => sh('cat /etc/systemd/system/kubelet.service');
 const agentJournal = () => sh('journalctl -u nodewright-agent --no-pager -o cat');

@@ -27,13 +27,16 @@ export function shIn(l: { name: string; journal: string }, cmd: string, o: { all
   return r.stdout;
 }
 
-export const show = (unit: string, props: string[]) =>
+/** `systemctl show UNIT -p …` in a worker, as name → value. */
+export const showIn = (l: { name: string; journal: string }, unit: string, props: string[]) =>
   Object.fromEntries(
-    sh(`systemctl show ${unit} ${props.map((p) => `-p ${p}`).join(' ')}`)
+    shIn(l, `systemctl show ${unit} ${props.map((p) => `-p ${p}`).join(' ')}`)
       .trim()
       .split('\n')
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   ) as Record<string, string>;
+
+export const show = (unit: string, props: string[]) => showIn(lab(), unit, props);
 
 export const agentUrl = (p: string) => `http://127.0.0.1:${lab().agentPort}${p}`;
 

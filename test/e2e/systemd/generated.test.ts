@@ -20,6 +20,15 @@ const at = (name: string, text: string): UnitSources => ({ main: { path: `${UNIT
 
 describe(`generated units vs systemd 252 (seed ${SEED}, ${COUNT} units; rerun with NW_DIFF_SEED=${SEED})`, () => {
   const installed: string[] = [];
+  /** Install the units (removed again after the suite), reload once, read them back. */
+  const installAndShow = (units: { name: string; src: UnitSources }[]) => {
+    for (const u of units) {
+      install(u.src);
+      if (!installed.includes(u.src.main.path)) installed.push(u.src.main.path);
+    }
+    daemonReload();
+    return showMany(units.map((u) => u.name));
+  };
   afterAll(() => {
     for (const p of installed) uninstall(p);
     daemonReload();
@@ -45,12 +54,7 @@ describe(`generated units vs systemd 252 (seed ${SEED}, ${COUNT} units; rerun wi
         .sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
       return { name: `nwgen-${i}.service`, src };
     });
-    for (const u of units) {
-      install(u.src);
-      installed.push(u.src.main.path);
-    }
-    daemonReload();
-    const shown = showMany(units.map((u) => u.name));
+    const shown = installAndShow(units);
     for (const u of units) {
       const s = shown.get(u.name)!;
       expect(s.loadState, u.src.main.text).toBe('loaded');
@@ -67,9 +71,7 @@ describe(`generated units vs systemd 252 (seed ${SEED}, ${COUNT} units; rerun wi
       };
       return { ...u, src, variable: name, value };
     });
-    for (const u of edited) install(u.src);
-    daemonReload();
-    const after = showMany(edited.map((u) => u.name));
+    const after = installAndShow(edited);
     for (const u of edited) {
       const s = after.get(u.name)!;
       expect(s.needDaemonReload).toBe('no');
@@ -82,12 +84,7 @@ describe(`generated units vs systemd 252 (seed ${SEED}, ${COUNT} units; rerun wi
   test('broken lines: we refuse with NW_UNIT_PARSE, systemd silently drops them', () => {
     const words = fc.sample(brokenEnvironmentWord, { numRuns: 60, seed: SEED + 2 });
     const units = words.map((w, i) => ({ name: `nwbad-${i}.service`, src: at(`nwbad-${i}.service`, serviceWith([`Environment=${w}\n`])) }));
-    for (const u of units) {
-      install(u.src);
-      installed.push(u.src.main.path);
-    }
-    daemonReload();
-    const shown = showMany(units.map((u) => u.name));
+    const shown = installAndShow(units);
     for (const u of units) {
       expect(parseShowEnvironment(shown.get(u.name)!.environment), u.src.main.text).toEqual({});
       let err: unknown;
