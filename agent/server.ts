@@ -3,7 +3,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { isNwError, type ErrorCode } from '../host/errors.js';
+import { httpStatusOf, isNwError } from '../host/errors.js';
 import type { Agent } from './agent.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -22,8 +22,6 @@ const onFirstSchema =
   (compiler: string) =>
   (...args: unknown[]) =>
     (fromFastify(compiler) as () => (...a: unknown[]) => unknown)()(...args);
-
-const STATUS_OF: Partial<Record<ErrorCode, number>> = { NW_AUTH: 401, NW_SIGNATURE: 400, NW_BUNDLE: 400, NW_USAGE: 400 };
 
 export function buildServer(agent: Agent, token: string): FastifyInstance {
   const app = Fastify({
@@ -48,7 +46,7 @@ export function buildServer(agent: Agent, token: string): FastifyInstance {
   };
 
   app.setErrorHandler((err, _req, reply) => {
-    if (isNwError(err)) return refuse(reply, STATUS_OF[err.code] ?? 500, err.code, err.message);
+    if (isNwError(err)) return refuse(reply, httpStatusOf(err.code), err.code, err.message);
     const e = err as { statusCode?: number; code?: string; message: string };
     if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return refuse(reply, 413, 'NW_BUNDLE', `body larger than ${agent.config.limits.bodyBytes} bytes`);
     if (e.statusCode && e.statusCode < 500) return refuse(reply, e.statusCode, 'NW_BUNDLE', e.message);

@@ -1,38 +1,57 @@
-// The coded error catalogue. Every message tells the operator what is wrong and what to do.
-export type ErrorCode =
-  | 'NW_CONFIG' // agent/controller config malformed
-  | 'NW_USAGE' // bad command-line input
-  | 'NW_PATH_ESCAPE' // a path resolves outside --root
-  | 'NW_FS' // filesystem operation failed
-  | 'NW_EXEC' // external command exited non-zero
-  | 'NW_EXEC_TIMEOUT' // external command exceeded its timeout
-  | 'NW_EXEC_MISSING' // external command not installed
-  | 'NW_UNIT_PARSE' // unit file syntax that systemd would silently drop
-  | 'NW_UNIT_EDIT' // requested unit edit impossible (variable absent, ...)
-  | 'NW_RKT_CONFLICT' // target already mounted under another volume name
-  | 'NW_SYSTEMD' // systemctl / daemon-reload / restart failure
-  | 'NW_SIGNATURE' // bundle unsigned or signature mismatch
-  | 'NW_BUNDLE' // bundle schema invalid
-  | 'NW_CHECKSUM' // artifact sha256 / size mismatch
-  | 'NW_DOWNLOAD' // artifact download failed
-  | 'NW_HEALTH' // kubelet health gate failed
-  | 'NW_PACKAGES' // package manager missing or failed
-  | 'NW_AUTH' // missing/wrong bearer token
-  | 'NW_PUSH' // agent unreachable or refused a bundle
-  | 'NW_STATE' // the agent's state file is unreadable
-  | 'NW_CEPH_AUTH' // cephx rejected the key
-  | 'NW_CEPH_TIMEOUT' // cluster unreachable within the limit
-  | 'NW_CEPH' // other ceph command failure
-  | 'NW_CEPH_KEYRING' // keyring malformed
-  | 'NW_CEPH_FUSE_ABORT' // ceph-fuse aborted (SIGABRT), usually a bad ceph.conf
-  | 'NW_QUOTA' // cephfs quota probe failed
-  | 'NW_OPENSTACK_AUTH' // credentials missing / rejected
-  | 'NW_OPENSTACK_FORBIDDEN' // 403 (non-admin)
-  | 'NW_OPENSTACK' // other API failure
-  | 'NW_MICROVERSION' // server does not offer the microversion a feature needs
-  | 'NW_NOT_FOUND' // no hypervisor / server matches
-  | 'NW_AMBIGUOUS' // several hypervisors match
-  | 'NW_ROLLOUT'; // ramp cannot be honoured / rollout halted
+// The coded error catalogue: every code with the HTTP status an API answers it with.
+// Every message tells the operator what is wrong and what to do. docs/errors.md lists the same
+// codes (test/unit/host/errors.test.ts keeps the two equal).
+export const ERROR_CATALOGUE = {
+  NW_CONFIG: 400, // agent/controller config malformed, unsafe file modes
+  NW_USAGE: 400, // bad command-line or request input
+  NW_PATH_ESCAPE: 400, // a path resolves outside --root
+  NW_FS: 500, // filesystem operation failed
+  NW_EXEC: 500, // external command exited non-zero
+  NW_EXEC_TIMEOUT: 504, // external command exceeded its timeout
+  NW_EXEC_MISSING: 500, // external command not installed
+  NW_UNIT_PARSE: 422, // unit file syntax that systemd would silently drop
+  NW_UNIT_EDIT: 422, // requested unit edit impossible (variable absent, ...)
+  NW_RKT_CONFLICT: 409, // target already mounted under another volume name
+  NW_SYSTEMD: 500, // systemctl / daemon-reload / restart failure
+  NW_SIGNATURE: 400, // bundle or artifact unsigned, or signature mismatch
+  NW_BUNDLE: 400, // bundle schema invalid
+  NW_STALE: 409, // bundle generation older than the one the agent holds
+  NW_GENERATION_CONFLICT: 409, // same generation, different content
+  NW_EXPIRED: 400, // bundle past its signed notAfter
+  NW_TARGET: 403, // bundle bound to another node group or node
+  NW_CHECKSUM: 400, // artifact sha256 / size mismatch
+  NW_DOWNLOAD: 502, // artifact download failed
+  NW_HEALTH: 500, // kubelet health gate failed
+  NW_PACKAGES: 500, // package manager missing or failed
+  NW_AUTH: 401, // missing/wrong bearer token or client certificate
+  NW_FORBIDDEN: 403, // authenticated, but the role may not do this
+  NW_TLS: 400, // TLS material missing, malformed or not matching
+  NW_PKI: 400, // CA / CSR / certificate operation refused
+  NW_RECOVERING: 503, // the agent's recovery pass has not finished
+  NW_LOCKED: 409, // another process holds the reconcile lock
+  NW_EXISTS: 409, // refusing to overwrite existing files
+  NW_TOKEN: 401, // join token unknown, used or expired
+  NW_PUSH: 502, // agent unreachable or refused a bundle
+  NW_STATE: 500, // the agent's / controller's state is unreadable
+  NW_CEPH_AUTH: 502, // cephx rejected the key
+  NW_CEPH_TIMEOUT: 504, // cluster unreachable within the limit
+  NW_CEPH: 502, // other ceph command failure
+  NW_CEPH_KEYRING: 400, // keyring malformed
+  NW_CEPH_FUSE_ABORT: 502, // ceph-fuse aborted (SIGABRT), usually a bad ceph.conf
+  NW_QUOTA: 500, // cephfs quota probe failed
+  NW_OPENSTACK_AUTH: 502, // credentials missing / rejected (a gateway problem for an API)
+  NW_OPENSTACK_FORBIDDEN: 502, // 403 (non-admin)
+  NW_OPENSTACK: 502, // other API failure
+  NW_MICROVERSION: 502, // server does not offer the microversion a feature needs
+  NW_NOT_FOUND: 404, // no hypervisor / server / node / route matches
+  NW_AMBIGUOUS: 409, // several hypervisors match
+  NW_ROLLOUT: 409, // ramp cannot be honoured / rollout halted
+  NW_INTERNAL: 500, // a bug: report it with the log
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export const httpStatusOf = (code: ErrorCode): number => ERROR_CATALOGUE[code] ?? 500;
 
 export class NwError extends Error {
   readonly code: ErrorCode;

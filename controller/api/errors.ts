@@ -1,22 +1,11 @@
 // Coded errors → HTTP: the body is always {code, message}.
 import type { FastifyInstance } from 'fastify';
-import { isNwError, type ErrorCode } from '../../host/errors.js';
-
-const STATUS: Partial<Record<ErrorCode, number>> = {
-  NW_USAGE: 400,
-  NW_NOT_FOUND: 404,
-  NW_AMBIGUOUS: 409,
-  // the controller's own OpenStack credentials or the cloud failed: a gateway problem
-  NW_OPENSTACK_FORBIDDEN: 502,
-  NW_OPENSTACK_AUTH: 502,
-  NW_MICROVERSION: 502,
-  NW_OPENSTACK: 502,
-};
+import { httpStatusOf, isNwError } from '../../host/errors.js';
 
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err, _req, reply) => {
     if (isNwError(err)) {
-      return reply.status(STATUS[err.code] ?? 500).send({ code: err.code, message: err.message });
+      return reply.status(httpStatusOf(err.code)).send({ code: err.code, message: err.message });
     }
     const e = err as { validation?: unknown; message: string; statusCode?: number };
     if (e.validation) return reply.status(400).send({ code: 'NW_USAGE', message: e.message });
