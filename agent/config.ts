@@ -15,6 +15,7 @@ export const AgentConfigSchema = Type.Object(
     root: Type.Optional(AbsPath),
     stateDir: Type.Optional(AbsPath),
     node: Type.Optional(Type.String({ minLength: 1 })),
+    nodeGroup: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 128 })),
     kubelet: Type.Optional(
       Type.Object(
         {
@@ -85,6 +86,8 @@ export interface AgentConfig {
   root: string;
   stateDir: string;
   node: string;
+  /** The node group bundles must be bound to (or not bound at all); null: no group. */
+  nodeGroup: string | null;
   kubelet: { healthUrl: string; healthTimeoutMs: number; restartTimeoutMs: number };
   schedule: { reconcile: string; probes: string };
   drift: { enabled: boolean; debounceMs: number };
@@ -114,6 +117,7 @@ export function withDefaults(raw: RawConfig, file: string | null, hostname = 'lo
     root: raw.root ?? '/',
     stateDir: raw.stateDir ?? '/var/lib/nodewright',
     node: raw.node ?? hostname,
+    nodeGroup: raw.nodeGroup ?? null,
     kubelet: {
       healthUrl: raw.kubelet?.healthUrl ?? 'http://127.0.0.1:10248/healthz',
       healthTimeoutMs: (raw.kubelet?.healthTimeoutSec ?? 60) * 1000,
