@@ -153,8 +153,9 @@ function instantErrors(d: DesiredState): string[] {
 
 /** Validate untrusted input as a desired state or throw NW_BUNDLE naming the fields. */
 export function parseDesiredState(value: unknown): DesiredState {
-  const errs = Value.Check(DesiredStateSchema, value) ? instantErrors(value) : schemaErrors(DesiredStateSchema, value);
-  if (!errs.length) return value as DesiredState;
+  const valid = Value.Check(DesiredStateSchema, value);
+  const errs = valid ? instantErrors(value) : schemaErrors(DesiredStateSchema, value);
+  if (valid && !errs.length) return value;
   throw new NwError('NW_BUNDLE', `desired state is invalid: ${errs.join('; ')}; fix these fields and sign it again`, {
     errors: errs,
   });
