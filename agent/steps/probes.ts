@@ -8,7 +8,7 @@ import type { Step } from './types.js';
 import type { ProbeResult } from '../../ceph/probe.js';
 import type { CephClient } from '../../ceph/client.js';
 
-export async function runProbes(host: Host, d: DesiredState, timeoutMs: number): Promise<ProbeStatus[] | null> {
+export async function runProbes(host: Host, d: DesiredState, timeoutMs: number, node?: string): Promise<ProbeStatus[] | null> {
   if (!d.ceph || !d.probes || (!d.probes.rbd && !d.probes.quota)) return null;
   const [{ rbdProbe }, { quotaProbe }] = await Promise.all([import('../../ceph/probe-rbd.js'), import('../../ceph/probe-quota.js')]);
   const client: CephClient = { monHost: d.ceph.monHost.join(','), id: d.ceph.clientId, keyringPath: keyringPath(d.ceph), confPath: CEPH_CONF_PATH, timeoutMs };
@@ -23,7 +23,7 @@ export async function runProbes(host: Host, d: DesiredState, timeoutMs: number):
     }
   };
   if (d.probes.rbd) await run('rbd', () => rbdProbe(host, client, { pool: d.probes!.rbd!.pool }));
-  if (d.probes.quota) await run('cephfs-quota', () => quotaProbe(host, client, d.probes!.quota!));
+  if (d.probes.quota) await run('cephfs-quota', () => quotaProbe(host, client, { ...d.probes!.quota!, node }));
   return out;
 }
 
@@ -35,7 +35,7 @@ export const probesStep: Step<ProbeStatus[] | null, ProbeStatus[], null> = {
     return null;
   },
   observe: async (ctx, d) => {
-    const r = await runProbes(ctx.host, d, ctx.config.probes.timeoutMs);
+    const r = await runProbes(ctx.host, d, ctx.config.probes.timeoutMs, ctx.config.node);
     await ctx.state.update((s) => {
       s.probes = r ?? [];
     });
