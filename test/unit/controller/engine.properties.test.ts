@@ -184,7 +184,7 @@ describe('rollout engine (properties)', () => {
       ...sc,
       nodes: sc.nodes.map((n) => ({ ...n, behaviour: 'good' as const })),
       outside: [],
-      events: Array.from({ length: 130 }, () => ({ dt: 3000, cmd: undefined, crash: false })),
+      events: Array.from({ length: 130 }, () => ({ dt: 10_000, cmd: undefined, crash: false })),
     }));
     fc.assert(
       fc.property(healthy, (sc) => {
