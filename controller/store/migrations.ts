@@ -1,0 +1,57 @@
+// Versioned schema migrations, applied in order at open, each in its own transaction and recorded
+// in schema_migrations. Never edit a shipped migration: add the next one. The SQL stays portable
+// (TEXT/INTEGER columns, JSON as TEXT, no SQLite-only syntax) so PostgreSQL can run the same list.
+import type Database from 'better-sqlite3';
+import { NwError } from '../../host/errors.js';
+
+export interface Migration { version: number; name: string; statements: string[] }
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    statements: [
+      // one row: the leader epoch every write is fenced by
+      `CREATE TABLE meta (id INTEGER PRIMARY KEY CHECK (id = 1), epoch INTEGER NOT NULL)`,
+      `INSERT INTO meta (id, epoch) VALUES (1, 0)`,
+      `CREATE TABLE join_tokens (
+        id TEXT PRIMARY KEY, secret_hash TEXT NOT NULL, node_group TEXT NOT NULL, labels TEXT NOT NULL,
+        expires_at TEXT NOT NULL, created_at TEXT NOT NULL, used_at TEXT, used_by TEXT)`,
+      `CREATE TABLE nodes (
+        name TEXT PRIMARY KEY, node_group TEXT NOT NULL, labels TEXT NOT NULL, url TEXT NOT NULL,
+        cert_sha256 TEXT NOT NULL, facts TEXT NOT NULL, enrolled_at TEXT NOT NULL,
+        health TEXT NOT NULL, reason TEXT, health_since TEXT NOT NULL, last_seen_at TEXT,
+        generation INTEGER, converged INTEGER NOT NULL, ready INTEGER NOT NULL)`,
+      `CREATE INDEX nodes_by_group ON nodes (node_group)`,
+      `CREATE TABLE events (
+        id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, kind TEXT NOT NULL,
+        subject TEXT NOT NULL, message TEXT NOT NULL, data TEXT)`,
+      `CREATE TABLE artifacts (
+        kind TEXT NOT NULL, version TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL,
+        signature TEXT NOT NULL, added_at TEXT NOT NULL, PRIMARY KEY (kind, version))`,
+      // desired history is kept when a node is removed: a re-enrolled worker still holds its generation
+      `CREATE TABLE desired (
+        node TEXT NOT NULL, generation INTEGER NOT NULL, desired TEXT NOT NULL, bundle TEXT NOT NULL,
+        at TEXT NOT NULL, PRIMARY KEY (node, generation))`,
+      `CREATE TABLE rollouts (
+        id TEXT PRIMARY KEY, version INTEGER NOT NULL, state TEXT NOT NULL,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+    ],
+  },
+];
+
+export const latestSchemaVersion = (): number => MIGRATIONS[MIGRATIONS.length - 1].version;
+
+export function migrate(db: Database.Database): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)`);
+  const current = (db.prepare(`SELECT MAX(version) AS v FROM schema_migrations`).get() as { v: number | null }).v ?? 0;
+  if (current > latestSchemaVersion()) {
+    throw new NwError('NW_STATE', `the controller database has schema version ${current}, newer than this controller knows (${latestSchemaVersion()}); run the newer controller or restore a backup`);
+  }
+  for (const m of MIGRATIONS.filter((x) => x.version > current)) {
+    db.transaction(() => {
+      for (const sql of m.statements) db.exec(sql);
+      db.prepare(`INSERT INTO schema_migrations (version, name) VALUES (?, ?)`).run(m.version, m.name);
+    }).immediate();
+  }
+}

@@ -1,0 +1,345 @@
+// The embedded store: better-sqlite3 (WAL) at stateDir/controller.db. Opening takes the leader
+// epoch (epoch + 1); every write runs in one IMMEDIATE transaction that first checks, with
+// `UPDATE meta … WHERE epoch = ?`, that this controller still holds it.
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import path from 'node:path';
+import { timingSafeEqual } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { NwError } from '../../host/errors.js';
+import { migrate } from './migrations.js';
+import type { RolloutState } from '../rollout/engine.js';
+import type {
+  ArtifactRecord, ControllerEvent, DesiredRecord, JoinToken, NodeObservation, NodeRecord, RolloutRecord, Store,
+} from './store.js';
+
+export const DB_FILE = 'controller.db';
+
+type Row = Record<string, unknown>;
+type NewEvent = Omit<ControllerEvent, 'id'>;
+
+const json = (v: unknown): string => JSON.stringify(v);
+const parse = <T>(s: unknown): T => JSON.parse(String(s)) as T;
+
+export function openSqliteStore(opts: { stateDir: string }): SqliteStore {
+  mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
+  const file = path.join(opts.stateDir, DB_FILE);
+  // the database holds signed bundles and token hashes: owner only, before SQLite opens it
+  closeSync(openSync(file, 'a', 0o600));
+  chmodSync(file, 0o600);
+  let db: Database.Database;
+  try {
+    db = new Database(file, { timeout: 5000 });
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    migrate(db);
+  } catch (e) {
+    if (e instanceof NwError) throw e;
+    throw new NwError('NW_STATE', `cannot open the controller database ${file}: ${(e as Error).message}; check the state directory and its permissions`);
+  }
+  const epoch = db.transaction(() => {
+    db.prepare(`UPDATE meta SET epoch = epoch + 1 WHERE id = 1`).run();
+    return (db.prepare(`SELECT epoch FROM meta WHERE id = 1`).get() as { epoch: number }).epoch;
+  }).immediate();
+  return new SqliteStore(db, epoch);
+}
+
+export class SqliteStore implements Store {
+  constructor(private readonly db: Database.Database, readonly epoch: number) {}
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** One fenced transaction: nothing is written unless this controller still holds the epoch. */
+  private write<T>(fn: () => T): T {
+    return this.db.transaction(() => {
+      const fenced = this.db.prepare(`UPDATE meta SET epoch = epoch WHERE id = 1 AND epoch = ?`).run(this.epoch);
+      if (fenced.changes !== 1) {
+        throw new NwError('NW_STATE', `another controller took over (this one holds epoch ${this.epoch}); stop this controller`);
+      }
+      return fn();
+    }).immediate();
+  }
+
+  // join tokens
+
+  addJoinToken(t: JoinToken): void {
+    this.write(() => {
+      const r = this.db
+        .prepare(`INSERT INTO join_tokens (id, secret_hash, node_group, labels, expires_at, created_at, used_at, used_by)
+                  VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
+        .run(t.id, t.secretHash, t.group, json(t.labels), t.expiresAt, t.createdAt, t.usedAt, t.usedBy);
+      if (r.changes !== 1) throw new NwError('NW_EXISTS', `join token ${t.id} already exists; create a new one`);
+    });
+  }
+
+  consumeJoinToken(id: string, secretHash: string, node: string, now: string): JoinToken {
+    return this.write(() => {
+      const row = this.db.prepare(`SELECT * FROM join_tokens WHERE id = ?`).get(id) as Row | undefined;
+      const t = row ? toToken(row) : null;
+      if (!t || !sameHash(t.secretHash, secretHash)) {
+        throw new NwError('NW_TOKEN', 'the join token is unknown; create one with `nodewright nodes join-token --group G`');
+      }
+      if (t.usedAt !== null) throw new NwError('NW_TOKEN', `the join token was already used (by ${t.usedBy}); create a new one`);
+      if (Date.parse(t.expiresAt) <= Date.parse(now)) {
+        throw new NwError('NW_TOKEN', `the join token expired at ${t.expiresAt}; create a new one`);
+      }
+      this.db.prepare(`UPDATE join_tokens SET used_at = ?, used_by = ? WHERE id = ? AND used_at IS NULL`).run(now, node, id);
+      return { ...t, usedAt: now, usedBy: node };
+    });
+  }
+
+  // inventory
+
+  putNode(n: NodeRecord): void {
+    this.write(() => {
+      this.db
+        .prepare(`INSERT INTO nodes (name, node_group, labels, url, cert_sha256, facts, enrolled_at, health, reason,
+                    health_since, last_seen_at, generation, converged, ready)
+                  VALUES (@name, @group, @labels, @url, @certSha256, @facts, @enrolledAt, @health, @reason,
+                    @healthSince, @lastSeenAt, @generation, @converged, @ready)
+                  ON CONFLICT (name) DO UPDATE SET node_group = excluded.node_group, labels = excluded.labels,
+                    url = excluded.url, cert_sha256 = excluded.cert_sha256, facts = excluded.facts,
+                    enrolled_at = excluded.enrolled_at, health = excluded.health, reason = excluded.reason,
+                    health_since = excluded.health_since, last_seen_at = excluded.last_seen_at,
+                    generation = excluded.generation, converged = excluded.converged, ready = excluded.ready`)
+        .run({
+          ...n,
+          labels: json(n.labels),
+          facts: json(n.facts),
+          converged: n.converged ? 1 : 0,
+          ready: n.ready ? 1 : 0,
+        });
+    });
+  }
+
+  getNode(name: string): NodeRecord | null {
+    const row = this.db.prepare(`SELECT * FROM nodes WHERE name = ?`).get(name) as Row | undefined;
+    return row ? toNode(row) : null;
+  }
+
+  listNodes(filter: { group?: string; labels?: Record<string, string>; names?: string[] } = {}): NodeRecord[] {
+    const rows = (
+      filter.group === undefined
+        ? this.db.prepare(`SELECT * FROM nodes ORDER BY name`).all()
+        : this.db.prepare(`SELECT * FROM nodes WHERE node_group = ? ORDER BY name`).all(filter.group)
+    ) as Row[];
+    const names = filter.names ? new Set(filter.names) : null;
+    const labels = Object.entries(filter.labels ?? {});
+    return rows
+      .map(toNode)
+      .filter((n) => (names ? names.has(n.name) : true))
+      .filter((n) => labels.every(([k, v]) => n.labels[k] === v));
+  }
+
+  removeNode(name: string): boolean {
+    return this.write(() => this.db.prepare(`DELETE FROM nodes WHERE name = ?`).run(name).changes === 1);
+  }
+
+  setLabels(name: string, labels: Record<string, string>): void {
+    this.write(() => {
+      const r = this.db.prepare(`UPDATE nodes SET labels = ? WHERE name = ?`).run(json(labels), name);
+      if (r.changes !== 1) throw new NwError('NW_NOT_FOUND', `no enrolled node is named ${name}; see \`nodewright nodes ls\``);
+    });
+  }
+
+  /**
+   * Writes only a change of health, reason, generation, converged or ready. healthSince moves
+   * when the health does; lastSeenAt is the time of the last written observation that reached the
+   * agent (a poller that must show "seen 3 s ago" keeps that in memory). A node removed meanwhile
+   * is not an error: nothing is written.
+   */
+  observeNode(name: string, o: NodeObservation): boolean {
+    return this.write(() => {
+      const row = this.db.prepare(`SELECT * FROM nodes WHERE name = ?`).get(name) as Row | undefined;
+      if (!row) return false;
+      const n = toNode(row);
+      const same = n.health === o.health && n.reason === o.reason && n.generation === o.generation
+        && n.converged === o.converged && n.ready === o.ready;
+      if (same) return false;
+      const healthSince = n.health === o.health ? n.healthSince : o.at;
+      const lastSeenAt = o.health === 'unreachable' ? n.lastSeenAt : o.at;
+      this.db
+        .prepare(`UPDATE nodes SET health = ?, reason = ?, health_since = ?, last_seen_at = ?, generation = ?,
+                    converged = ?, ready = ? WHERE name = ?`)
+        .run(o.health, o.reason, healthSince, lastSeenAt, o.generation, o.converged ? 1 : 0, o.ready ? 1 : 0, name);
+      return true;
+    });
+  }
+
+  // audit log
+
+  appendEvent(e: NewEvent): number {
+    return this.write(() => this.insertEvent(e));
+  }
+
+  private insertEvent(e: NewEvent): number {
+    const r = this.db
+      .prepare(`INSERT INTO events (at, actor, kind, subject, message, data) VALUES (?, ?, ?, ?, ?, ?)`)
+      .run(e.at, e.actor, e.kind, e.subject, e.message, e.data === undefined ? null : json(e.data));
+    return Number(r.lastInsertRowid);
+  }
+
+  listEvents(opts: { afterId?: number; limit?: number } = {}): ControllerEvent[] {
+    const rows = this.db
+      .prepare(`SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?`)
+      .all(opts.afterId ?? 0, opts.limit ?? 1000) as Row[];
+    return rows.map((r) => ({
+      id: Number(r.id),
+      at: String(r.at),
+      actor: String(r.actor),
+      kind: String(r.kind),
+      subject: String(r.subject),
+      message: String(r.message),
+      ...(r.data === null ? {} : { data: parse(r.data) }),
+    }));
+  }
+
+  // artifacts
+
+  putArtifact(a: ArtifactRecord): void {
+    this.write(() => {
+      const old = this.getArtifact(a.kind, a.version);
+      if (old && old.sha256 !== a.sha256) {
+        throw new NwError('NW_EXISTS', `artifact ${a.kind} ${a.version} already exists with other content (sha256 ${old.sha256}); add it under a new version`);
+      }
+      this.db
+        .prepare(`INSERT INTO artifacts (kind, version, sha256, size, signature, added_at) VALUES (?, ?, ?, ?, ?, ?)
+                  ON CONFLICT (kind, version) DO UPDATE SET signature = excluded.signature`)
+        .run(a.kind, a.version, a.sha256, a.size, a.signature, a.addedAt);
+    });
+  }
+
+  getArtifact(kind: ArtifactRecord['kind'], version: string): ArtifactRecord | null {
+    const row = this.db.prepare(`SELECT * FROM artifacts WHERE kind = ? AND version = ?`).get(kind, version) as Row | undefined;
+    return row ? toArtifact(row) : null;
+  }
+
+  listArtifacts(): ArtifactRecord[] {
+    return (this.db.prepare(`SELECT * FROM artifacts ORDER BY kind, added_at, version`).all() as Row[]).map(toArtifact);
+  }
+
+  // desired state
+
+  lastDesired(node: string): DesiredRecord | null {
+    return this.desiredHistory(node, 1)[0] ?? null;
+  }
+
+  desiredHistory(node: string, limit = 100): DesiredRecord[] {
+    const rows = this.db.prepare(`SELECT * FROM desired WHERE node = ? ORDER BY generation DESC LIMIT ?`).all(node, limit) as Row[];
+    return rows.map((r) => ({
+      node: String(r.node),
+      generation: Number(r.generation),
+      desired: parse(r.desired),
+      bundle: parse(r.bundle),
+      at: String(r.at),
+    }));
+  }
+
+  /** Above every generation signed for the node and the one its agent last reported holding. */
+  nextGeneration(node: string): number {
+    const signed = (this.db.prepare(`SELECT MAX(generation) AS g FROM desired WHERE node = ?`).get(node) as { g: number | null }).g ?? 0;
+    const held = (this.db.prepare(`SELECT generation AS g FROM nodes WHERE name = ?`).get(node) as { g: number | null } | undefined)?.g ?? 0;
+    return Math.max(signed, held) + 1;
+  }
+
+  private insertDesired(d: DesiredRecord): void {
+    const last = this.nextGeneration(d.node) - 1;
+    if (!Number.isInteger(d.generation) || d.generation <= last) {
+      throw new NwError('NW_STALE', `generation ${d.generation} for node ${d.node} is not above ${last}; take the next one from nextGeneration()`);
+    }
+    this.db
+      .prepare(`INSERT INTO desired (node, generation, desired, bundle, at) VALUES (?, ?, ?, ?, ?)`)
+      .run(d.node, d.generation, json(d.desired), json(d.bundle), d.at);
+  }
+
+  // rollouts
+
+  createRollout(r: RolloutRecord, events: NewEvent[]): void {
+    this.write(() => {
+      const res = this.db
+        .prepare(`INSERT INTO rollouts (id, version, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
+        .run(r.id, r.state.version, json(r.state), r.createdAt, r.updatedAt);
+      if (res.changes !== 1) throw new NwError('NW_EXISTS', `rollout ${r.id} already exists`);
+      for (const e of events) this.insertEvent(e);
+    });
+  }
+
+  getRollout(id: string): RolloutRecord | null {
+    const row = this.db.prepare(`SELECT * FROM rollouts WHERE id = ?`).get(id) as Row | undefined;
+    return row ? toRollout(row) : null;
+  }
+
+  listRollouts(): RolloutRecord[] {
+    return (this.db.prepare(`SELECT * FROM rollouts ORDER BY created_at, id`).all() as Row[]).map(toRollout);
+  }
+
+  commitTransition(id: string, expectedVersion: number, next: RolloutState, desired: DesiredRecord[], events: NewEvent[]): void {
+    this.write(() => {
+      const res = this.db
+        .prepare(`UPDATE rollouts SET version = ?, state = ?, updated_at = ? WHERE id = ? AND version = ?`)
+        .run(next.version, json(next), next.updatedAt, id, expectedVersion);
+      if (res.changes !== 1) {
+        const found = this.getRollout(id);
+        throw new NwError(
+          found ? 'NW_ROLLOUT' : 'NW_NOT_FOUND',
+          found
+            ? `rollout ${id} changed meanwhile (version ${found.state.version}, expected ${expectedVersion}); read it again and retry`
+            : `no rollout ${id}; see \`nodewright rollout ls\``,
+        );
+      }
+      for (const d of desired) this.insertDesired(d);
+      for (const e of events) this.insertEvent(e);
+    });
+  }
+}
+
+function sameHash(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+const toToken = (r: Row): JoinToken => ({
+  id: String(r.id),
+  secretHash: String(r.secret_hash),
+  group: String(r.node_group),
+  labels: parse(r.labels),
+  expiresAt: String(r.expires_at),
+  createdAt: String(r.created_at),
+  usedAt: r.used_at === null ? null : String(r.used_at),
+  usedBy: r.used_by === null ? null : String(r.used_by),
+});
+
+const toNode = (r: Row): NodeRecord => ({
+  name: String(r.name),
+  group: String(r.node_group),
+  labels: parse(r.labels),
+  url: String(r.url),
+  certSha256: String(r.cert_sha256),
+  facts: parse(r.facts),
+  enrolledAt: String(r.enrolled_at),
+  health: String(r.health) as NodeRecord['health'],
+  reason: r.reason === null ? null : String(r.reason),
+  healthSince: String(r.health_since),
+  lastSeenAt: r.last_seen_at === null ? null : String(r.last_seen_at),
+  generation: r.generation === null ? null : Number(r.generation),
+  converged: r.converged === 1,
+  ready: r.ready === 1,
+});
+
+const toArtifact = (r: Row): ArtifactRecord => ({
+  kind: String(r.kind) as ArtifactRecord['kind'],
+  version: String(r.version),
+  sha256: String(r.sha256),
+  size: Number(r.size),
+  signature: String(r.signature),
+  addedAt: String(r.added_at),
+});
+
+const toRollout = (r: Row): RolloutRecord => ({
+  id: String(r.id),
+  state: parse<RolloutState>(r.state),
+  createdAt: String(r.created_at),
+  updatedAt: String(r.updated_at),
+});

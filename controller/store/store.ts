@@ -1,0 +1,59 @@
+// The controller's store: the only door to its database. SQLite now (sqlite.ts), PostgreSQL next.
+// Every write is one transaction fenced by the leader epoch: a controller that is no longer the
+// leader cannot write (NW_STATE "another controller took over"). All times are ISO strings (UTC);
+// `now` is passed in, never read inside the store.
+import type { RolloutState } from '../rollout/engine.js';
+
+export type NodeHealth = 'healthy' | 'degraded' | 'unreachable' | 'unknown';
+export interface NodeFacts { hostname: string; addresses: string[]; runtime?: 'rkt' | 'native'; instanceUuid?: string }
+export interface NodeRecord {
+  name: string; group: string; labels: Record<string, string>;
+  url: string;                 // https://HOST:PORT the controller polls and pushes to
+  certSha256: string;          // fingerprint of the cert the controller issued at enrollment
+  facts: NodeFacts; enrolledAt: string;
+  health: NodeHealth; reason: string | null; healthSince: string; lastSeenAt: string | null;
+  generation: number | null;   // the generation the agent last reported holding
+  converged: boolean; ready: boolean;
+}
+export interface NodeObservation {
+  health: NodeHealth; reason: string | null; generation: number | null; converged: boolean; ready: boolean;
+  at: string;
+}
+export interface JoinToken { id: string; secretHash: string; group: string; labels: Record<string, string>; expiresAt: string; createdAt: string; usedAt: string | null; usedBy: string | null }
+export interface ControllerEvent { id: number; at: string; actor: string; kind: string; subject: string; message: string; data?: unknown }
+export interface ArtifactRecord { kind: 'kubelet-binary'; version: string; sha256: string; size: number; signature: string; addedAt: string }
+export interface DesiredRecord { node: string; generation: number; desired: unknown /* signed desired state */; bundle: unknown /* SignedBundle */; at: string }
+export interface RolloutRecord { id: string; state: RolloutState /* rollout/engine.ts */; createdAt: string; updatedAt: string }
+
+export interface Store {
+  readonly epoch: number;
+  close(): void;
+  // join tokens: the secret is never stored, only its sha256
+  addJoinToken(t: JoinToken): void;
+  /** Atomically mark the token used by `node`; NW_TOKEN if unknown, used or expired. */
+  consumeJoinToken(id: string, secretHash: string, node: string, now: string): JoinToken;
+  // inventory
+  putNode(n: NodeRecord): void;           // insert or replace (enrollment, re-enrollment)
+  getNode(name: string): NodeRecord | null;
+  listNodes(filter?: { group?: string; labels?: Record<string, string>; names?: string[] }): NodeRecord[];
+  removeNode(name: string): boolean;
+  setLabels(name: string, labels: Record<string, string>): void;
+  /** Writes only when something changed; returns true then (so the poller writes only changes). */
+  observeNode(name: string, o: NodeObservation): boolean;
+  // audit log
+  appendEvent(e: Omit<ControllerEvent, 'id'>): number;
+  listEvents(opts?: { afterId?: number; limit?: number }): ControllerEvent[];
+  // artifacts
+  putArtifact(a: ArtifactRecord): void;
+  getArtifact(kind: ArtifactRecord['kind'], version: string): ArtifactRecord | null;
+  listArtifacts(): ArtifactRecord[];
+  // desired state per node: generations are monotonic per node
+  lastDesired(node: string): DesiredRecord | null;
+  desiredHistory(node: string, limit?: number): DesiredRecord[];
+  nextGeneration(node: string): number;
+  // rollouts: a transition (next state + the desired records it signs + its events) is ONE transaction
+  createRollout(r: RolloutRecord, events: Omit<ControllerEvent, 'id'>[]): void;
+  getRollout(id: string): RolloutRecord | null;
+  listRollouts(): RolloutRecord[];
+  commitTransition(id: string, expectedVersion: number, next: RolloutState, desired: DesiredRecord[], events: Omit<ControllerEvent, 'id'>[]): void;
+}
