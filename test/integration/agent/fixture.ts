@@ -50,7 +50,7 @@ export async function sandbox(extraYaml = ''): Promise<Sandbox> {
   const config = path.join(dir, 'agent.yaml');
   writeFileSync(
     config,
-    `listen: 127.0.0.1:${port}\ntokenFile: ${dir}/token\npublicKeyFile: ${pubFile}\nroot: ${root}\nstateDir: /var/lib/nodewright\ndrift:\n  debounceMs: 20\nlog:\n  level: info\n${extraYaml}`,
+    `listen: 127.0.0.1:${port}\ntokenFile: ${dir}/token\npublicKeyFile: ${pubFile}\nroot: ${root}\nstateDir: /var/lib/nodewright\n${extraYaml.includes('drift:') ? '' : 'drift:\n  debounceMs: 20\n'}log:\n  level: info\n${extraYaml}`,
   );
   const priv = loadPrivateKey(keys.privateKeyPem);
   return {
