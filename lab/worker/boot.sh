@@ -12,7 +12,10 @@ repo=$(cd "$here/../.." && pwd)
 export LAB_NAME=${LAB_NAME:-nwagent1} LAB_MODE=${LAB_MODE:-hostusr}
 [ -f "$repo/dist/agent/cli.js" ] || { echo "worker/boot.sh: build first (npm run build)" >&2; exit 1; }
 # /dev/fuse: the cephfs quota probe mounts with ceph-fuse inside the worker. Extra arguments go to nspawn.
-"$repo/lab/systemd/boot.sh" --bind-ro="$repo:/opt/nodewright" --bind-ro="$LAB_SHARE:/lab" --bind=/dev/fuse "$@"
+# A worktree whose node_modules is a symlink: mount its target at the same path, or the agent's imports dangle.
+modules=()
+[ -L "$repo/node_modules" ] && modules=(--bind-ro="$(readlink -f "$repo/node_modules")")
+"$repo/lab/systemd/boot.sh" --bind-ro="$repo:/opt/nodewright" --bind-ro="$LAB_SHARE:/lab" --bind=/dev/fuse "${modules[@]}" "$@"
 "$repo/lab/systemd/exec.sh" /usr/bin/env KUBELET_PORT="$KUBELET_PORT" AGENT_PORT="$AGENT_PORT" \
   HEALTH_TIMEOUT_SEC="${HEALTH_TIMEOUT_SEC:-8}" WATCHDOG_SEC="${WATCHDOG_SEC:-}" PAUSE_AFTER_STAGE_MS="${PAUSE_AFTER_STAGE_MS:-0}" \
   PAUSE_AFTER_UNIT_WRITE_MS="${PAUSE_AFTER_UNIT_WRITE_MS:-0}" KUBELET_IMAGE_TAG="${KUBELET_IMAGE_TAG:-v1.7.10}" \

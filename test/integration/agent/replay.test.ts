@@ -112,8 +112,12 @@ describe('agent daemon: no replay of signed bundles', () => {
     expect(after.reconciles).toBe(before.reconciles);
     expect(after.lastReconcile).toEqual(before.lastReconcile);
     expect(readFileSync(stateFile()).equals(bytes)).toBe(true);
-    // The counter does move: a new generation reconciles once.
-    expect((await post('/v1/desired?wait=1', sb.sign(bound(6)))).status).toBe(200);
+    // The counter does move: a new generation reconciles once, and a re-post with wait answers
+    // after that reconcile instead of starting another.
+    expect((await post('/v1/desired', sb.sign(bound(6)))).status).toBe(202);
+    const waitedForRun = await (await post('/v1/desired?wait=1', sb.sign(bound(6)))).json();
+    expect(waitedForRun).toMatchObject({ accepted: true, changed: false, status: { reconciles: before.reconciles + 1, converged: true } });
+    await new Promise((r) => setTimeout(r, 300));
     expect((await status()).reconciles).toBe(before.reconciles + 1);
   });
 
