@@ -27,6 +27,8 @@ const cephConf = () => sb.real('/etc/ceph/ceph.conf');
 const FUTURE = new Date(Date.now() + 24 * 3600_000).toISOString().replace(/\.\d+Z$/, 'Z');
 const PAST = new Date(Date.now() - 60_000).toISOString().replace(/\.\d+Z$/, 'Z');
 const bound = (generation: number, over: Record<string, unknown> = {}) => ({ ...desiredKeyringOnly(generation), nodeGroup: 'workers-a', nodes: ['w1', 'w2'], notAfter: FUTURE, ...over });
+/** The content of the highest generation accepted so far. */
+let highest: ReturnType<typeof bound>;
 
 async function startAgent(): Promise<void> {
   agent = spawn('node', [AGENT_CLI, 'run', '--config', sb.config], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -121,6 +123,18 @@ describe('agent daemon: no replay of signed bundles', () => {
     expect((await status()).reconciles).toBe(before.reconciles + 1);
   });
 
+  test('two bundles of one generation posted at once: one is accepted, the other is a conflict', async () => {
+    const a = bound(7, { runtime: 'rkt' });
+    const b = bound(7, { runtime: 'native', packages: { policy: 'skip' } });
+    const [ra, rb] = await Promise.all([post('/v1/desired', sb.sign(a)), post('/v1/desired', sb.sign(b))]);
+    expect([ra.status, rb.status].sort()).toEqual([202, 409]);
+    const loser = await (ra.status === 409 ? ra : rb).json();
+    expect(loser.code).toBe('NW_GENERATION_CONFLICT');
+    highest = ra.status === 202 ? a : b;
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await status()).desired.generation).toBe(7);
+  });
+
   test('after a key rotation the stored bundle is dropped but an older generation is still stale', async () => {
     await stopAgent();
     const keys = generateSigningKeys();
@@ -128,10 +142,10 @@ describe('agent daemon: no replay of signed bundles', () => {
     await startAgent();
     expect((await status()).desired).toBeNull();
     const rotated = loadPrivateKey(keys.privateKeyPem);
-    expect(await refused(signBundle(bound(5), rotated), 'NW_STALE')).toMatch(/older than generation 6/);
+    expect(await refused(signBundle(bound(6), rotated), 'NW_STALE')).toMatch(/older than generation 7/);
     // The highest generation's own content, re-signed by the new key, is taken back (and reconciled).
-    const r = await post('/v1/desired?wait=1', signBundle(bound(6), rotated));
-    expect(await r.json()).toMatchObject({ accepted: true, generation: 6, changed: true, status: { converged: true } });
+    const r = await post('/v1/desired?wait=1', signBundle(highest, rotated));
+    expect(await r.json()).toMatchObject({ accepted: true, generation: 7, changed: true, status: { converged: true } });
     expect(logs).not.toContain('AQCs2Q9b');
     expect(logs).not.toContain(sb.token);
   });
