@@ -14,7 +14,7 @@ import { AGENT_CLI, desiredKeyringOnly, requireBuild, sandbox, type Sandbox } fr
 let sb: Sandbox;
 let agent: ChildProcess | null = null;
 let logs = '';
-// No cron run during the test: every reconcile counted here was started by a request.
+// No cron run (and no drift watch, below) during the test: every reconcile counted here was started by a request.
 const NEVER = '0 0 1 1 *';
 
 const url = (p: string) => `http://127.0.0.1:${sb.port}${p}`;
@@ -50,6 +50,10 @@ async function stopAgent(): Promise<void> {
 beforeAll(async () => {
   requireBuild();
   sb = await sandbox(`node: w1\nnodeGroup: workers-a\nschedule:\n  reconcile: "${NEVER}"\n  probes: "${NEVER}"\n`);
+  // No drift watch either: its first watch set starts a reconcile of its own after the first one.
+  const yaml = readFileSync(sb.config, 'utf8');
+  writeFileSync(sb.config, yaml.replace(/^drift:\n  debounceMs: \d+\n/m, 'drift:\n  enabled: false\n'));
+  expect(readFileSync(sb.config, 'utf8')).toContain('enabled: false');
   await startAgent();
 });
 afterAll(() => {
