@@ -39,6 +39,7 @@ export class Agent {
   lastResult: ReconcileResult | null = null;
   lastRecovery: RecoveryReport | null = null;
   private ctx: StepContext;
+  private accepting: Promise<unknown> = Promise.resolve();
   /** Hook for the daemon (e.g. systemd STATUS=). */
   onReconciled: (r: ReconcileResult) => void = () => {};
 
@@ -78,7 +79,14 @@ export class Agent {
    * Nothing changes when it is refused. `changed` is false when the agent already holds exactly
    * this generation and content: the caller then has nothing to reconcile.
    */
-  async accept(input: unknown, now = new Date()): Promise<{ desired: DesiredState; changed: boolean }> {
+  accept(input: unknown, now = new Date()): Promise<{ desired: DesiredState; changed: boolean }> {
+    // One at a time: two bundles posted at once must not both pass the check against the same held generation.
+    const run = this.accepting.then(() => this.acceptOne(input, now));
+    this.accepting = run.catch(() => undefined);
+    return run;
+  }
+
+  private async acceptOne(input: unknown, now: Date): Promise<{ desired: DesiredState; changed: boolean }> {
     let desired: DesiredState;
     let verdict: Acceptance;
     try {

@@ -116,8 +116,13 @@ export function buildServer(agent: Agent, o: ServerOptions): FastifyInstance {
       return refuse(reply, 400, 'NW_BUNDLE', 'send the signed bundle as a JSON object (Content-Type: application/json)');
     }
     const { desired: d, changed } = await agent.accept(req.body);
-    // The same generation and content again: already held, nothing to reconcile (no reconcile storm).
-    if (!changed) return reply.code(200).send({ accepted: true, generation: d.generation, changed, ...(waitFor(req.query) ? { status: agent.status() } : {}) });
+    // The same generation and content again: already held, nothing new to reconcile (no reconcile
+    // storm); with wait, answer once a reconcile still running for it has finished.
+    if (!changed) {
+      if (!waitFor(req.query)) return reply.code(200).send({ accepted: true, generation: d.generation, changed });
+      await agent.reconciler.idle();
+      return reply.code(200).send({ accepted: true, generation: d.generation, changed, status: agent.status() });
+    }
     const run = agent.reconcile('desired');
     if (waitFor(req.query)) {
       await run;
