@@ -87,7 +87,9 @@ export async function runDaemon(config: AgentConfig, log: Logger, hooks: DaemonH
     throw e;
   }
   const a = agent;
-  let recovering = true;
+  const inflight = a.state.get().inflight;
+  // Only a change left in flight makes the recovery pass do anything; without one the API is open at once.
+  let recovering = inflight !== null;
   app = buildServer(a, { auth, recovering: () => recovering });
   try {
     await app.listen({ host: config.listen.host, port: config.listen.port });
@@ -100,9 +102,8 @@ export async function runDaemon(config: AgentConfig, log: Logger, hooks: DaemonH
   await hooks.onPhase?.('listening');
   const daemon: Daemon = { app, agent: a, stop };
 
-  const inflight = a.state.get().inflight;
   const budget = recoveryBudget(config.kubelet, UNIT_TIMEOUT_START_SEC);
-  await notifier.ready(inflight ? `recovering a ${inflight.step} change (up to ${Math.round(budget.worstCaseRecoveryMs / 1000)} s)` : summarize(null, a));
+  await notifier.ready(inflight ? `recovering the in-flight ${inflight.step} change (up to ${Math.round(budget.worstCaseRecoveryMs / 1000)} s)` : summarize(null, a));
   log.info({ inflight: inflight?.step ?? null, worstCaseRecoverySec: Math.round(budget.worstCaseRecoveryMs / 1000) }, 'ready');
   await hooks.onPhase?.('ready');
 

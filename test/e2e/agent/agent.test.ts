@@ -157,12 +157,12 @@ describe('nodewright-agent on a real systemd worker', () => {
     await waitFor('binary staged', async () => (await status()).inflight?.phase === 'staged', 15_000, 50);
     expect(sh("ls -a /usr/local/bin | grep -c '^.kubelet.nw-staged$'").trim()).toBe('1');
     sh(`kill -9 ${pid0}`);
-    // systemd restarts it (Restart=on-failure); the recovery pass runs before READY=1.
+    // systemd restarts it (Restart=on-failure); the recovery pass runs right after READY=1.
     await waitFor('agent restarted', () => {
       const s = show('nodewright-agent', ['MainPID', 'ActiveState', 'SubState']);
       return s.ActiveState === 'active' && s.SubState === 'running' && Number(s.MainPID) !== pid0 && Number(s.MainPID) > 0;
     }, 20_000);
-    expect(sh('journalctl -u nodewright-agent --no-pager -o cat')).toContain('discarded staged kubelet v1');
+    await waitFor('recovery discarded the stage', () => sh('journalctl -u nodewright-agent --no-pager -o cat').includes('discarded staged kubelet v1'), 20_000, 200);
     // Then the normal reconcile installs v1 properly (it pauses again after staging).
     sh(`sed -i 's/pauseAfterStageMs: .*/pauseAfterStageMs: 0/' /etc/nodewright/agent.yaml`);
     await waitFor('v1 installed after recovery', async () => {

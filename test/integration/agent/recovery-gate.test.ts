@@ -2,7 +2,7 @@
 // the config allows: READY=1 comes before the recovery pass, mutations answer 503 NW_RECOVERING
 // until it is done, and while the daemon runs it holds the reconcile lock, so a real
 // `nodewright-agent apply` (or a second daemon) is NW_LOCKED and changes nothing.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadAgentConfig } from '../../../agent/config.js';
@@ -46,6 +46,14 @@ const readState = () => (existsSync(stateFile()) ? readFileSync(stateFile(), 'ut
 beforeAll(async () => {
   requireBuild();
   sb = await sandbox('kubelet:\n  restartTimeoutSec: 3600\n  healthTimeoutSec: 3600\n');
+  // A previous run died right after staging a kubelet binary: the recovery pass has work to do.
+  mkdirSync(sb.real('/var/lib/nodewright'), { recursive: true });
+  mkdirSync(sb.real('/usr/local/bin'), { recursive: true });
+  writeFileSync(sb.real('/usr/local/bin/.kubelet.nw-staged'), 'half a kubelet');
+  const since = new Date().toISOString();
+  const next = { version: 'v2', sha256: 'a'.repeat(64) };
+  const inflight = { step: 'artifact', phase: 'staged', target: '/usr/local/bin/kubelet', staged: '/usr/local/bin/.kubelet.nw-staged', unit: 'kubelet.service', next, previous: null, since };
+  writeFileSync(stateFile(), JSON.stringify({ schema: 1, bundle: null, acceptedAt: null, inflight, kubelet: { current: null, lastGood: null, rejected: {} }, steps: {}, probes: [], rollbacks: 0, reconciles: 0 }), { mode: 0o600 });
   const config = await loadAgentConfig(sb.config, 'w1');
   started = runDaemon(config, createLogger('silent'), {
     notifier,
@@ -67,7 +75,8 @@ afterAll(async () => {
 describe('recovery pass vs the API, and the reconcile lock', () => {
   test('READY=1 is sent before the recovery pass; mutations get 503 NW_RECOVERING (after auth), reads answer', async () => {
     expect(phases).toEqual(['listening', 'ready', 'recovering']);
-    expect(notes[0]).toMatch(/^READY=1 STATUS=waiting for a signed desired state/);
+    expect(notes[0]).toMatch(/^READY=1 STATUS=recovering the in-flight artifact change \(up to 14634 s\)$/);
+    expect(existsSync(sb.real('/usr/local/bin/.kubelet.nw-staged'))).toBe(true); // not yet recovered
     const before = readState();
     const r = await post('/v1/desired', sb.sign(desiredKeyringOnly(1)));
     expect([r.status, (await r.json()).code]).toEqual([503, 'NW_RECOVERING']);
@@ -96,6 +105,8 @@ describe('recovery pass vs the API, and the reconcile lock', () => {
     releaseRecovery();
     const daemon = await started;
     expect(phases).toEqual(['listening', 'ready', 'recovering', 'recovered']);
+    expect(existsSync(sb.real('/usr/local/bin/.kubelet.nw-staged'))).toBe(false);
+    expect(notes[1]).toMatch(/^STATUS=recovery: discarded-stage; /);
     const r = await post('/v1/desired?wait=1', sb.sign(desiredKeyringOnly(1)));
     expect(r.status).toBe(200);
     expect((await r.json()).status.converged).toBe(true);
