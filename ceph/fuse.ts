@@ -60,6 +60,7 @@ export async function fuseMount(host: Host, c: CephClient, o: FuseMountOptions):
   if (o.transient) unit = await transientMount(host, c, o, what, who);
   else await runCephTool(host, 'ceph-fuse', fuseArgs(c, o), { timeoutMs: o.timeoutMs, what, who, monHost: c.monHost });
   if (!(await isMounted(o.mountDir))) {
+    if (unit) await stopUnit(host, unit);
     throw new NwError('NW_CEPH', `ceph-fuse exited 0 but ${o.mountDir} is not mounted; see ${o.workDir}/ceph-fuse.log`);
   }
   return unit;

@@ -30,7 +30,7 @@ export interface QuotaProbeOptions {
   mountDir?: string;
   /** limit for the writes (default 60 s) */
   writeTimeoutMs?: number;
-  /** this worker's name: its probe files live in <path>/<node>/ (default: the host name) */
+  /** this worker's name: it touches only its own probe files, .nw-quota-probe@<node>@… (default: the host name) */
   node?: string;
 }
 
