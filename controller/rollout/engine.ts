@@ -429,7 +429,8 @@ export function command(state: RolloutState, cmd: Command, now: string): Transit
         if (n.phase === 'pending') {
           n.phase = 'skipped';
           n.reason = `rollback by ${cmd.actor}`;
-        } else if (n.phase === 'pushing' || n.phase === 'gating' || n.phase === 'healthy') {
+        } else if (n.phase === 'pushing' || n.phase === 'gating' || n.phase === 'healthy' || (n.phase === 'failed' && n.rollbackGeneration === null)) {
+          // (a failed node that was never rolled back may hold the target)
           if (n.canRollBack) {
             n.phase = 'rolling_back';
             n.rollbackGeneration = null;

@@ -95,6 +95,13 @@ export class RolloutExecutor {
   }): Promise<RolloutState> {
     const { store } = this.deps;
     const now = this.deps.now();
+    // two rollouts pushing one node would undo each other
+    const wanted = new Set(o.nodes.map((n) => n.name));
+    for (const r of store.listRollouts()) {
+      if (r.state.state === 'completed' || r.state.state === 'aborted') continue;
+      const busy = r.state.nodes.find((n) => wanted.has(n.name));
+      if (busy) throw new NwError('NW_ROLLOUT', `node ${busy.name} is in rollout ${r.id} (${r.state.state}); let it complete or abort it first`);
+    }
     const nodes = o.nodes.map((n) => {
       const last = store.lastDesired(n.name);
       return {

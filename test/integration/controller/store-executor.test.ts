@@ -142,6 +142,16 @@ describe('rollout executor with a real SQLite store', () => {
     expect(kinds[kinds.length - 1]).toBe('rollout.completed r1');
   });
 
+  it('refuses a second rollout over nodes a running one holds', async () => {
+    const f = setUp(['w1', 'w2']);
+    const ex = executor(f);
+    Object.assign(f.agents.get('w1')!, { hang: true });
+    await ex.create({ id: 'r1', target: 'group workers', nodes: f.store.listNodes(), strategy: strategy(), desired: template, actor: 'op' });
+    await expect(ex.create({ id: 'r2', target: 'nodes w2', nodes: [f.store.getNode('w2')!], strategy: strategy(), desired: template, actor: 'op' }))
+      .rejects.toThrow(/node w2 is in rollout r1 \(running\)/);
+    expect(f.store.getRollout('r2')).toBeNull();
+  });
+
   it('a bad canary is rolled back with a new generation carrying its previous state; the rollout pauses', async () => {
     const f = setUp(['w1', 'w2', 'w3']);
     const ex = executor(f);

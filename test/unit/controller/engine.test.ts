@@ -175,6 +175,17 @@ describe('rollout engine', () => {
     expect(Object.values(phases(state))).toEqual(['rolled_back', 'rolled_back', 'rolled_back']);
   });
 
+  it('the rollback command also returns a node that failed its gate without automatic rollback', () => {
+    const behaviours = { w1: 'bad', w2: 'good' } as const;
+    const agents = simFleet(behaviours);
+    const failed = run(rollout(behaviours, { autoRollback: false }), agents).state;
+    expect(phases(failed)).toEqual({ w1: 'failed', w2: 'pending' });
+    expect(agents.w1.content).toBe('target');
+    const { state } = run(command(failed, { kind: 'rollback', actor: 'op' }, iso(T0 + 200_000)).next, agents, { from: T0 + 200_000 });
+    expect(phases(state)).toEqual({ w1: 'rolled_back', w2: 'skipped' });
+    expect(agents.w1).toMatchObject({ content: 'previous', accepted: [2, 3] });
+  });
+
   it('keeps a refused push as a failure, and ignores outcomes of pushes no longer current', () => {
     const behaviours = { w1: 'good' } as const;
     const s = step(rollout(behaviours, {}, { canRollBack: false }), observe(simFleet(behaviours), T0), iso(T0)).next;
