@@ -165,6 +165,10 @@ export class RolloutExecutor {
         pushes.push({ node: a.node, generation: a.generation, bundle: signed.bundle }); // a push in doubt: the same bundle again
         continue;
       }
+      if (!store.getNode(a.node)) {
+        pushes.push({ node: a.node, generation: a.generation, bundle: null }); // launch() reports it as refused
+        continue;
+      }
       const desired = this.desiredFor(before, a);
       const bundle = this.deps.sign(desired);
       records.push({ node: a.node, generation: a.generation, desired, bundle, at: now });
@@ -181,12 +185,9 @@ export class RolloutExecutor {
   }
 
   private desiredFor(s: RolloutState, a: Extract<Action, { kind: 'push' }>): Record<string, unknown> {
-    const node = this.deps.store.getNode(a.node);
+    const node = this.deps.store.getNode(a.node)!;
     const n = s.nodes.find((x) => x.name === a.node)!;
-    if (a.desired === 'target') {
-      if (!node) throw new NwError('NW_NOT_FOUND', `node ${a.node} is no longer enrolled; abort rollout ${s.id} or enroll it again`);
-      return bindDesired(s.desired as DesiredTemplate, node, a.generation);
-    }
+    if (a.desired === 'target') return bindDesired(s.desired as DesiredTemplate, node, a.generation);
     const previous = this.deps.store.desiredHistory(a.node, 100).find((d) => d.generation === n.previousGeneration);
     if (!previous) throw new NwError('NW_STATE', `the previous desired state of ${a.node} (generation ${n.previousGeneration}) is missing from the store; roll it back by hand`);
     return rebindDesired(previous.desired, a.generation);
@@ -197,7 +198,9 @@ export class RolloutExecutor {
       const node = this.deps.store.getNode(name);
       let outcome: PushOutcome;
       try {
-        outcome = node ? await this.deps.push(node, bundle) : { ok: false, definite: true, reason: `node ${name} is no longer enrolled` };
+        outcome = node && bundle !== null
+          ? await this.deps.push(node, bundle)
+          : { ok: false, definite: true, reason: `node ${name} is no longer enrolled` };
       } catch (e) {
         outcome = outcomeOf(e);
       }
