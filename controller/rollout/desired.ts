@@ -20,6 +20,11 @@ export interface DesiredSources {
   /** Directory relative paths are resolved against. */
   baseDir: string;
   readFile?(file: string): string;
+  /**
+   * 'inline' accepts `ceph.keyring` already read from keyringFile (the CLI read it on the
+   * operator's machine and sent it over TLS); default 'file': only keyringFile is taken.
+   */
+  keyring?: 'file' | 'inline';
 }
 
 const usage = (where: string, msg: string): NwError => new NwError('NW_USAGE', `${where}: ${msg}`);
@@ -61,6 +66,7 @@ export function resolveRolloutDesired(doc: unknown, o: DesiredSources, where = '
 function resolveCeph(ceph: unknown, o: DesiredSources, where: string): Record<string, unknown> {
   if (ceph === null || typeof ceph !== 'object' || Array.isArray(ceph)) throw usage(where, 'ceph must be a mapping');
   const { keyringFile, keyring, ...rest } = ceph as Record<string, unknown>;
+  if (o.keyring === 'inline' && keyringFile === undefined && typeof keyring === 'string') return { ...rest, keyring };
   if (keyring !== undefined) throw usage(where, 'ceph.keyring is not taken here: give ceph.keyringFile, the path of the keyring file (secrets stay out of rollout files)');
   if (typeof keyringFile !== 'string' || keyringFile === '') throw usage(where, 'ceph.keyringFile (the path of the client keyring) is missing');
   const file = path.resolve(o.baseDir, keyringFile);

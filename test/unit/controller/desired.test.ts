@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bindDesired, sameSpec } from '../../../controller/rollout/bind.js';
-import { loadRolloutDesired } from '../../../controller/rollout/desired.js';
+import { loadRolloutDesired, resolveRolloutDesired } from '../../../controller/rollout/desired.js';
 import { openSqliteStore, type SqliteStore } from '../../../controller/store/sqlite.js';
 import { NwError } from '../../../host/errors.js';
 import { tempDir } from '../../tmp.js';
@@ -80,6 +80,13 @@ describe('rollout desired YAML', () => {
       expect(e.message).toMatch(msg);
       expect(e.message).toContain(file);
     }
+  });
+
+  it('takes an inline keyring only when asked to (the CLI read keyringFile)', () => {
+    const { o } = setUp(base);
+    const doc = { ceph: { fsid: FSID, monHost: ['10.0.0.5:6789'], clientId: 'k8s', keyring: KEYRING } };
+    expect(resolveRolloutDesired(doc, { ...o, baseDir: '/', keyring: 'inline' }).ceph).toEqual(doc.ceph);
+    expect(error(() => resolveRolloutDesired(doc, { ...o, baseDir: '/' })).message).toMatch(/ceph.keyring is not taken here/);
   });
 
   it('compares specs apart from generation and expiry', () => {
