@@ -59,6 +59,8 @@ export interface RolloutState {
   soakUntil: string | null;
   /** Set by the rollback command: every node that got the target goes back to its previous state. */
   rollingBack: boolean;
+  /** The target desired state without generation and binding (opaque here; see bind.ts). */
+  desired: unknown;
   createdAt: string;
   updatedAt: string;
 }
@@ -94,7 +96,7 @@ const isDone = (s: RolloutState): boolean => s.state === 'completed' || s.state 
 const plus = (now: string, ms: number): string => new Date(Date.parse(now) + ms).toISOString();
 const reached = (now: string, t: string | null): boolean => t !== null && Date.parse(now) >= Date.parse(t);
 
-export function newRollout(o: { id: string; target: string; nodes: RolloutTarget[]; strategy: Strategy; now: string }): RolloutState {
+export function newRollout(o: { id: string; target: string; nodes: RolloutTarget[]; strategy: Strategy; now: string; desired?: unknown }): RolloutState {
   if (o.nodes.length === 0) throw new NwError('NW_ROLLOUT', `no nodes match ${o.target}; check \`nodewright nodes ls\``);
   const plan = planWaves(o.nodes.map((n) => ({ name: n.name, failureDomain: n.failureDomain ?? `node:${n.name}` })), o.strategy.steps);
   const waveOf = new Map(plan.waves.flatMap((w) => w.nodes.map((n) => [n.name, { wave: w.index, domain: n.failureDomain }] as const)));
@@ -112,7 +114,7 @@ export function newRollout(o: { id: string; target: string; nodes: RolloutTarget
     state: 'running', reason: null, failures: 0,
     failureBudget: resolveCount(o.strategy.failureBudget, nodes.length),
     maxUnavailable: maxUnavailableOf(o.strategy, nodes.length),
-    soakUntil: null, rollingBack: false, createdAt: o.now, updatedAt: o.now,
+    soakUntil: null, rollingBack: false, desired: o.desired ?? null, createdAt: o.now, updatedAt: o.now,
   };
 }
 
@@ -359,13 +361,24 @@ export function pushed(state: RolloutState, node: string, generation: number, ou
 /**
  * After a restart: a push recorded as started may or may not have reached the agent. The agent's
  * generation tells: it holds the pushed generation → gate it; otherwise push the SAME generation
- * again (the agent treats same generation + same content as a no-op).
+ * again (the agent treats same generation + same content as a no-op). Gates in progress restart
+ * their minHealthy count.
  */
 export function recover(state: RolloutState, obs: Record<string, NodeObservation>, now: string): Transition {
   if (isDone(state)) return { next: state, actions: [] };
   const d = new Draft(state, now);
   for (const n of d.s.nodes) {
-    if (!isInFlight(n) || n.gateStartedAt !== null) continue;
+    if (!isInFlight(n)) continue;
+    if (n.gateStartedAt !== null) {
+      // health "held continuously" cannot be vouched for across the outage: the gate's
+      // minHealthy starts over (its deadline stays, but leaves at least minHealthy)
+      if (n.healthySince !== null) {
+        n.healthySince = null;
+        const floor = plus(now, d.s.strategy.minHealthyMs);
+        if (n.deadline === null || Date.parse(n.deadline) < Date.parse(floor)) n.deadline = floor;
+      }
+      continue;
+    }
     const rollback = n.phase === 'rolling_back';
     const generation = (rollback ? n.rollbackGeneration : n.targetGeneration)!;
     if (obs[n.name]?.generation === generation) {
@@ -427,7 +440,8 @@ export function command(state: RolloutState, cmd: Command, now: string): Transit
         if (n.phase === 'pending') {
           n.phase = 'skipped';
           n.reason = `rollback by ${cmd.actor}`;
-        } else if (n.phase === 'pushing' || n.phase === 'gating' || n.phase === 'healthy') {
+        } else if (n.phase === 'pushing' || n.phase === 'gating' || n.phase === 'healthy' || (n.phase === 'failed' && n.rollbackGeneration === null)) {
+          // (a failed node that was never rolled back may hold the target)
           if (n.canRollBack) {
             n.phase = 'rolling_back';
             n.rollbackGeneration = null;
