@@ -100,6 +100,14 @@ export class Agent {
     return this.reconciler.trigger(trigger);
   }
 
+  /** Forget every rejected kubelet artifact, so the next reconcile installs the desired one again. */
+  async retryArtifact(): Promise<void> {
+    await this.state.update((s) => {
+      s.kubelet.rejected = {};
+    });
+    this.log.info('rejected kubelet artifacts forgotten: the next reconcile retries the desired one');
+  }
+
   async plan(d: DesiredState) {
     const { planAll } = await import('./reconcile.js');
     return planAll(this.ctx, d);
@@ -151,6 +159,9 @@ export class Agent {
       kubelet: {
         ...(s.kubelet.current ? { version: s.kubelet.current.version, sha256: s.kubelet.current.sha256 } : {}),
         ...(s.kubelet.lastGood ? { lastGood: s.kubelet.lastGood } : {}),
+        ...(Object.keys(s.kubelet.rejected).length
+          ? { rejected: Object.entries(s.kubelet.rejected).map(([sha256, r]) => ({ sha256, ...r, rolledBack: r.rolledBack !== false })) }
+          : {}),
       },
       lastReconcile: r ? { at: r.at, durationMs: r.durationMs, trigger: r.trigger, ok: r.ok } : null,
       lastError: errStep?.error ? { ...errStep.error, step: errStep.name, at: errStep.at } : null,

@@ -21,6 +21,8 @@ export const AgentConfigSchema = Type.Object(
           healthUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
           healthTimeoutSec: Type.Optional(Type.Number({ minimum: 0.5, maximum: 3600 })),
           restartTimeoutSec: Type.Optional(Type.Number({ minimum: 1, maximum: 3600 })),
+          /** The kubelet must stay healthy this long, without a break, within healthTimeoutSec. */
+          minHealthySec: Type.Optional(Type.Number({ minimum: 0, maximum: 3600 })),
         },
         { additionalProperties: false },
       ),
@@ -85,7 +87,7 @@ export interface AgentConfig {
   root: string;
   stateDir: string;
   node: string;
-  kubelet: { healthUrl: string; healthTimeoutMs: number; restartTimeoutMs: number };
+  kubelet: { healthUrl: string; healthTimeoutMs: number; restartTimeoutMs: number; minHealthyMs: number };
   schedule: { reconcile: string; probes: string };
   drift: { enabled: boolean; debounceMs: number };
   probes: { enabled: boolean; timeoutMs: number };
@@ -118,6 +120,7 @@ export function withDefaults(raw: RawConfig, file: string | null, hostname = 'lo
       healthUrl: raw.kubelet?.healthUrl ?? 'http://127.0.0.1:10248/healthz',
       healthTimeoutMs: (raw.kubelet?.healthTimeoutSec ?? 60) * 1000,
       restartTimeoutMs: (raw.kubelet?.restartTimeoutSec ?? 90) * 1000,
+      minHealthyMs: (raw.kubelet?.minHealthySec ?? 0) * 1000,
     },
     schedule: { reconcile: raw.schedule?.reconcile ?? '*/5 * * * *', probes: raw.schedule?.probes ?? '*/10 * * * *' },
     drift: { enabled: raw.drift?.enabled ?? true, debounceMs: raw.drift?.debounceMs ?? 100 },

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { NwError } from '../host/errors.js';
 import type { Host } from '../host/index.js';
 import { restartUnit } from '../systemd/systemctl.js';
-import { waitHealthy, type HealthResult } from './health.js';
+import type { HealthResult } from './health.js';
+import { gate, reject, restoredNote, type Restore } from './kubelet-verdict.js';
 import { sha256File } from './fetch-artifact.js';
 import type { ArtifactRef } from './state.js';
 import type { StepContext } from './steps/types.js';
@@ -49,39 +50,37 @@ export async function installFromCache(host: Host, sha: string, target: string):
 }
 
 export async function restartAndGate(ctx: StepContext, unit: string): Promise<HealthResult> {
-  await restartUnit(ctx.host.exec, unit, { timeoutMs: ctx.config.kubelet.restartTimeoutMs });
-  return waitHealthy(ctx.host.exec, ctx.host.clock, { unit, url: ctx.config.kubelet.healthUrl, timeoutMs: ctx.config.kubelet.healthTimeoutMs });
+  try {
+    await restartUnit(ctx.host.exec, unit, { timeoutMs: ctx.config.kubelet.restartTimeoutMs });
+  } catch (e) {
+    return { ok: false, reason: (e as Error).message, waitedMs: 0 };
+  }
+  return gate(ctx, unit);
 }
 
 /**
- * The new binary did not become healthy: put the previous one back, restart, re-check,
- * remember the bad sha256 so the periodic reconcile does not install it again.
+ * The new binary did not become healthy: put the previous one back (from the cache), restart,
+ * gate it, and reject the new sha256. Without a previous binary nothing is rolled back and the
+ * new one stays installed; the note says so.
  */
 export async function rollbackBinary(
   ctx: StepContext,
-  o: { unit: string; target: string; next: ArtifactRef; previous: ArtifactRef | null; reason: string },
-): Promise<string> {
-  let note: string;
-  if (o.previous && (await inCache(ctx.host, o.previous.sha256))) {
-    await installFromCache(ctx.host, o.previous.sha256, o.target);
-    let h: HealthResult;
-    try {
-      h = await restartAndGate(ctx, o.unit);
-    } catch (e) {
-      h = { ok: false, reason: (e as Error).message, waitedMs: 0 };
-    }
-    note = `rolled back kubelet ${o.next.version} → ${o.previous.version}, which is ${h.ok ? 'healthy again' : `still unhealthy (${h.reason})`}`;
+  o: { unit: string; target: string; next: ArtifactRef; previous: ArtifactRef | null; reason: string; generation: number | undefined },
+): Promise<Restore> {
+  let r: Restore;
+  let installed: ArtifactRef = o.next;
+  if (!o.previous) {
+    r = { note: `no previous kubelet binary to roll back to: ${o.next.version} stays installed and unhealthy`, restored: false };
+  } else if (!(await inCache(ctx.host, o.previous.sha256))) {
+    r = { note: `the previous kubelet ${o.previous.version} is not in the artifact cache: nothing rolled back, ${o.next.version} stays installed and unhealthy`, restored: false };
   } else {
-    note = `no previous kubelet binary to roll back to`;
+    await installFromCache(ctx.host, o.previous.sha256, o.target);
+    installed = o.previous;
+    r = restoredNote(`rolled back kubelet ${o.next.version} → ${o.previous.version}`, await restartAndGate(ctx, o.unit));
   }
-  await ctx.state.update((s) => {
-    s.kubelet.rejected[o.next.sha256] = { version: o.next.version, reason: o.reason, at: new Date().toISOString() };
-    if (o.previous) s.kubelet.current = o.previous;
-    s.rollbacks += 1;
-    s.inflight = null;
-  });
+  await reject(ctx, { next: o.next, reason: o.reason, generation: o.generation, installed, rolledBack: r.restored, attempted: installed !== o.next });
   await ctx.host.fs.remove(stagedPath(o.target));
-  return note;
+  return r;
 }
 
 export function checksumError(url: string, want: { sha256: string; size: number }, got: { sha256: string; size: number }): NwError {

@@ -1,6 +1,6 @@
 // One reconcile: every step in order, observe → plan → apply → verify (→ rollback).
 // A Reconciler runs one at a time; triggers that arrive meanwhile coalesce into one next run.
-import { asNwError, type NwError } from '../host/errors.js';
+import { NwError, asNwError } from '../host/errors.js';
 import type { DesiredState } from '../protocol/desired.js';
 import type { StepName, StepState, StepStatus } from '../protocol/status.js';
 import { isHold, type Step, type StepContext } from './steps/types.js';
@@ -93,7 +93,9 @@ export async function reconcileOnce(ctx: StepContext, d: DesiredState, trigger: 
         continue;
       }
       if (isHold(plan)) {
-        steps.push(stepStatus(step.name, plan.state, plan.message, ts));
+        const err = plan.error ? new NwError(plan.error, plan.message) : undefined;
+        steps.push(stepStatus(step.name, plan.state, plan.message, ts, err));
+        if (err) error = { ...err.toJSON(), step: step.name };
         continue;
       }
       ctx.log.info({ step: step.name, trigger, plan: step.render(plan) }, `${step.name}: applying`);
@@ -107,14 +109,16 @@ export async function reconcileOnce(ctx: StepContext, d: DesiredState, trigger: 
     } catch (e) {
       const err = asNwError(e);
       let note = '';
+      let restored = false;
       if (phase !== 'observe') {
         try {
-          note = await step.rollback(ctx, plan, d, undo, err);
+          ({ note, restored } = await step.rollback(ctx, plan, d, undo, err));
         } catch (re) {
           note = `restore failed too: ${asNwError(re).message}`;
         }
       }
-      const state: StepState = phase === 'verify' && !note.startsWith('restore failed') ? 'rolled_back' : 'failed';
+      // "rolled_back" only when the change was really undone and the worker is good again.
+      const state: StepState = phase === 'verify' && restored ? 'rolled_back' : 'failed';
       const message = note ? `${err.message} — ${note}` : err.message;
       ctx.log.error({ step: step.name, code: err.code, phase }, `${step.name}: ${message}`);
       steps.push(stepStatus(step.name, state, message, ts, err));

@@ -12,6 +12,22 @@ export interface ArtifactRef {
   sha256: string;
 }
 
+/**
+ * A kubelet artifact that failed its health gate, keyed by its ref's sha256. It is held (not
+ * installed again) until a bundle of a newer generation arrives or an operator asks for a retry
+ * (`POST /v1/reconcile?retry=artifact`). Records written before these fields existed lack
+ * `generation` (held until a retry) and `rolledBack` (they were rolled back).
+ */
+export interface Rejection {
+  version: string;
+  reason: string;
+  at: string;
+  /** Generation of the bundle that asked for it. */
+  generation?: number;
+  /** Whether the previous kubelet was put back and is healthy again. */
+  rolledBack?: boolean;
+}
+
 /** A change that was started but not verified yet. */
 export type Inflight =
   | {
@@ -40,7 +56,7 @@ export interface PersistedState {
   bundle: SignedBundle | null;
   acceptedAt: string | null;
   inflight: Inflight | null;
-  kubelet: { current: ArtifactRef | null; lastGood: ArtifactRef | null; rejected: Record<string, { version: string; reason: string; at: string }> };
+  kubelet: { current: ArtifactRef | null; lastGood: ArtifactRef | null; rejected: Record<string, Rejection> };
   steps: Partial<Record<StepName, StepStatus>>;
   probes: ProbeStatus[];
   rollbacks: number;

@@ -5,6 +5,7 @@ import type { Backup } from '../host/fs.js';
 import { daemonReload, restartUnit, showUnit } from '../systemd/systemctl.js';
 import { parseShowEnvironment, type UnitChange } from './unit-editor.js';
 import type { StepContext } from './steps/types.js';
+import type { Restore } from './kubelet-verdict.js';
 
 export interface Expectation {
   variable: string;
@@ -91,17 +92,18 @@ export async function clearInflight(ctx: StepContext): Promise<void> {
 }
 
 /** Put the unit files back, reload and restart; clears the in-flight record. */
-export async function restoreUnit(ctx: StepContext, unit: string, undo: Pick<UnitUndo, 'backups' | 'created'>): Promise<string> {
+export async function restoreUnit(ctx: StepContext, unit: string, undo: Pick<UnitUndo, 'backups' | 'created'>): Promise<Restore> {
   for (const b of undo.backups) await ctx.host.fs.restore(b);
   for (const p of undo.created) await ctx.host.fs.remove(p);
-  let note = `restored ${undo.backups.length} unit file(s)`;
+  const r: Restore = { note: `restored ${undo.backups.length} unit file(s)`, restored: true };
   try {
     // A unit that crash-looped on the bad edit may have hit its start limit: clear it so the restart is accepted.
     await ctx.host.exec('systemctl', ['reset-failed', unit], { timeoutMs: 10_000, allowFailure: true });
     await reloadAndRestart(ctx, unit);
   } catch (e) {
-    note += `; restart after restore failed: ${(e as Error).message}`;
+    r.note += `; restart after restore failed: ${(e as Error).message}`;
+    r.restored = false;
   }
   await clearInflight(ctx);
-  return note;
+  return r;
 }

@@ -41,7 +41,13 @@ export interface AgentStatus {
   converged: boolean;
   ready: boolean;
   steps: StepStatus[];
-  kubelet: { version?: string; sha256?: string; lastGood?: { version: string; sha256: string } };
+  kubelet: {
+    version?: string;
+    sha256?: string;
+    lastGood?: { version: string; sha256: string };
+    /** Artifacts that failed their health gate: held until a newer generation or `POST /v1/reconcile?retry=artifact`. */
+    rejected?: { sha256: string; version: string; reason: string; at: string; generation?: number; rolledBack: boolean }[];
+  };
   lastReconcile: { at: string; durationMs: number; trigger: string; ok: boolean } | null;
   lastError: (CodedError & { step?: StepName; at: string }) | null;
   probes: ProbeStatus[];

@@ -57,6 +57,6 @@ export const probesStep: Step<ProbeStatus[] | null, ProbeStatus[], null> = {
     return '';
   },
   async rollback() {
-    return '';
+    return { note: '', restored: false };
   },
 };

@@ -147,6 +147,15 @@ describe('nodewright-agent on a real systemd worker', () => {
     expect(again.json.steps.find((x: any) => x.name === 'artifact').state).toBe('rolled_back');
     expect(fileSha('/usr/local/bin/kubelet')).toBe(kubeletBuild('v2').sha256);
     expect((await api('GET', '/metrics', undefined, null)).text).toContain('nodewright_rollbacks_total 1');
+    // The rejection is recorded with why and when, and an explicit retry installs v3 again (and rolls it back again).
+    const rej = (await status()).kubelet.rejected.find((x: any) => x.version === 'v3-broken');
+    expect(rej).toMatchObject({ sha256: kubeletBuild('v3-broken').sha256, generation: 2, rolledBack: true });
+    expect(rej.reason).toMatch(/healthz 500/);
+    expect((await api('POST', '/v1/reconcile?retry=nope', undefined)).json.code).toBe('NW_USAGE');
+    const retried = await api('POST', '/v1/reconcile?retry=artifact&wait=1', undefined);
+    expect(retried.json.steps.find((x: any) => x.name === 'artifact').message).toContain('rolled back kubelet v3-broken → v2, which is healthy again');
+    expect(retried.json.rollbacks).toBe(2);
+    expect(fileSha('/usr/local/bin/kubelet')).toBe(kubeletBuild('v2').sha256);
   });
 
   it('kill -9 right after staging a binary: the recovery pass leaves a consistent state', async () => {

@@ -53,8 +53,10 @@ beforeAll(async () => {
   host = createHost({ root: path.join(dir, 'root'), exec });
   healthPort = await freePort();
   server = http.createServer((req, res) => {
-    if (req.url === '/healthz') {
-      const ok = !readFileSync(path.join(dir, 'root', TARGET), 'utf8').includes('BROKEN');
+    if (req.url?.startsWith('/healthz')) {
+      // ?root= names another sandbox root (the honest-rollback worlds); default: this file's.
+      const root = new URL(req.url, 'http://x').searchParams.get('root') ?? path.join(dir, 'root');
+      const ok = existsSync(path.join(root, TARGET)) && !readFileSync(path.join(root, TARGET), 'utf8').includes('BROKEN');
       return res.writeHead(ok ? 200 : 500).end();
     }
     const v = (req.url ?? '').replace('/kubelet-', '') as keyof typeof builds;
@@ -157,5 +159,59 @@ describe('kubelet binary swap on a sandbox root', () => {
     expect(r.action).toBe('rolled-back');
     expect(r.message).toMatch(/kubelet v3 not healthy after restart .* rolled back kubelet v3 → v2/);
     expect(installed()).toContain('v2');
+  });
+});
+
+describe('honest rollback: "rolled_back" only when a healthy previous kubelet is back', () => {
+  /** A fresh sandbox root whose target holds `current` (or nothing), sharing the HTTP server. */
+  const world = (current: Buffer | null) => {
+    const d = mkdtempSync('/tmp/nw-artifact-honest-');
+    mkdirSync(path.join(d, 'root/usr/local/bin'), { recursive: true });
+    if (current) writeFileSync(path.join(d, 'root', TARGET), current, { mode: 0o755 });
+    const exec: Exec = async (file, args) => ({ command: file, exitCode: 0, stdout: args[0] === 'is-active' ? 'active\n' : '', stderr: '', durationMs: 0 });
+    const h = createHost({ root: path.join(d, 'root'), exec });
+    const config = parseAgentConfig(`root: ${d}/root\nkubelet:\n  healthUrl: http://127.0.0.1:${healthPort}/healthz?root=${encodeURIComponent(`${d}/root`)}\n  healthTimeoutSec: 1\n`, 'test.yaml');
+    const c: StepContext = { host: h, config, state: new StateStore(h), log: pino({ level: 'silent' }), publicKey: null };
+    return { c, dir: d, installed: () => readFileSync(path.join(d, 'root', TARGET), 'utf8') };
+  };
+  const worlds: string[] = [];
+  afterAll(() => worlds.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  test('no previous binary: failed, ok=false, the message says nothing was rolled back; held until a new generation', async () => {
+    const w = world(null);
+    worlds.push(w.dir);
+    await w.c.state.load();
+    const r = await reconcileOnce(w.c, desired('v3', 7), 'test');
+    const art = r.steps.find((s) => s.name === 'artifact')!;
+    expect(art.state).toBe('failed');
+    expect(r.ok).toBe(false);
+    expect(art.message).toContain('no previous kubelet binary to roll back to: v3 stays installed and unhealthy');
+    expect(w.c.state.get().rollbacks).toBe(0);
+    expect(w.c.state.get().kubelet.rejected[sha(builds.v3)]).toMatchObject({ version: 'v3', generation: 7, rolledBack: false });
+    expect(w.c.state.get().kubelet.rejected[sha(builds.v3)].reason).toMatch(/healthz 500/);
+    // Same generation: held, still failed (not "rolled_back"), nothing fetched or restarted.
+    const held = await reconcileOnce(w.c, desired('v3', 7), 'schedule');
+    const heldArt = held.steps.find((s) => s.name === 'artifact')!;
+    expect(heldArt.state).toBe('failed');
+    expect(heldArt.message).toMatch(/kubelet v3 was rejected at .* and nothing healthy could be put back/);
+    expect(held.ok).toBe(false);
+    // A new generation retries it (and fails again, truthfully).
+    const retried = await reconcileOnce(w.c, desired('v3', 8), 'desired');
+    expect(retried.steps.find((s) => s.name === 'artifact')!.message).toMatch(/not healthy within 1 s/);
+    expect(w.c.state.get().kubelet.rejected[sha(builds.v3)].generation).toBe(8);
+  });
+
+  test('previous binary still unhealthy: rolled back but failed, "still unhealthy" in the message', async () => {
+    const w = world(bin('v0', true));
+    worlds.push(w.dir);
+    await w.c.state.load();
+    const r = await reconcileOnce(w.c, desired('v3', 1), 'test');
+    const art = r.steps.find((s) => s.name === 'artifact')!;
+    expect(art.state).toBe('failed');
+    expect(r.ok).toBe(false);
+    expect(art.message).toMatch(/rolled back kubelet v3 → unknown, which is still unhealthy \(not healthy within 1 s: kubelet.service active but healthz 500\)/);
+    expect(w.installed()).toContain('v0 BROKEN');
+    expect(w.c.state.get().rollbacks).toBe(1);
+    expect(w.c.state.get().kubelet.rejected[sha(builds.v3)].rolledBack).toBe(false);
   });
 });
