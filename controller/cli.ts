@@ -7,12 +7,14 @@ import { runCli } from '../host/cli.js';
 type Register = (program: Command) => void;
 const groups: Record<string, () => Promise<Register>> = {
   bundle: async () => (await import('./commands/bundle.js')).registerBundleCommands,
+  artifact: async () => (await import('./commands/artifact.js')).registerArtifactCommands,
   ceph: async () => (await import('./commands/ceph.js')).registerCephCommands,
   openstack: async () => (await import('./commands/openstack.js')).registerOpenstackCommands,
 };
 const groupOf: Record<string, keyof typeof groups> = {
   keygen: 'bundle',
   bundle: 'bundle',
+  artifact: 'artifact',
   ceph: 'ceph',
   cephfs: 'ceph',
   k8s: 'ceph',

@@ -143,7 +143,7 @@ async function stageBinary(ctx: StepContext, p: BinaryPlan, a: BinaryArtifact): 
     throw checksumError(a.url, a, got);
   }
   if (a.signature) {
-    if (!ctx.publicKey || !verifyArtifactSignature(await ctx.host.fs.readFile(staged), a.signature, ctx.publicKey)) {
+    if (!ctx.publicKey || !verifyArtifactSignature(got, a.signature, ctx.publicKey)) {
       await ctx.host.fs.remove(staged);
       throw new NwError('NW_SIGNATURE', `kubelet ${a.version}: the artifact's detached signature does not verify with the pinned key`);
     }

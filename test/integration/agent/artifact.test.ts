@@ -2,7 +2,8 @@
 // HTTP download and a real healthz server; only systemctl is replaced (a recorder whose
 // "kubelet" is healthy unless the installed binary says BROKEN).
 import http from 'node:http';
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
@@ -15,8 +16,9 @@ import { reconcileOnce } from '../../../agent/reconcile.js';
 import { recover } from '../../../agent/recovery.js';
 import { stagedPath } from '../../../agent/kubelet-binary.js';
 import type { StepContext } from '../../../agent/steps/types.js';
-import type { DesiredState } from '../../../protocol/desired.js';
-import { freePort } from './fixture.js';
+import type { BinaryArtifact, DesiredState } from '../../../protocol/desired.js';
+import { CONTROLLER_CLI, freePort, requireBuild } from './fixture.js';
+import { generateSigningKeys, loadPrivateKey, loadPublicKey, signBundle } from '../../../protocol/bundle.js';
 
 const TARGET = '/usr/local/bin/kubelet';
 const bin = (v: string, broken = false) => Buffer.from(`#!/bin/sh\n# kubelet stand-in ${v}${broken ? ' BROKEN' : ''}\n`);
@@ -162,21 +164,21 @@ describe('kubelet binary swap on a sandbox root', () => {
   });
 });
 
-describe('honest rollback: "rolled_back" only when a healthy previous kubelet is back', () => {
-  /** A fresh sandbox root whose target holds `current` (or nothing), sharing the HTTP server. */
-  const world = (current: Buffer | null) => {
-    const d = mkdtempSync('/tmp/nw-artifact-honest-');
-    mkdirSync(path.join(d, 'root/usr/local/bin'), { recursive: true });
-    if (current) writeFileSync(path.join(d, 'root', TARGET), current, { mode: 0o755 });
-    const exec: Exec = async (file, args) => ({ command: file, exitCode: 0, stdout: args[0] === 'is-active' ? 'active\n' : '', stderr: '', durationMs: 0 });
-    const h = createHost({ root: path.join(d, 'root'), exec });
-    const config = parseAgentConfig(`root: ${d}/root\nkubelet:\n  healthUrl: http://127.0.0.1:${healthPort}/healthz?root=${encodeURIComponent(`${d}/root`)}\n  healthTimeoutSec: 1\n`, 'test.yaml');
-    const c: StepContext = { host: h, config, state: new StateStore(h), log: pino({ level: 'silent' }), publicKey: null };
-    return { c, dir: d, installed: () => readFileSync(path.join(d, 'root', TARGET), 'utf8') };
-  };
-  const worlds: string[] = [];
-  afterAll(() => worlds.forEach((d) => rmSync(d, { recursive: true, force: true })));
+/** A fresh sandbox root whose target holds `current` (or nothing), sharing the HTTP server. */
+const world = (current: Buffer | null, publicKey: KeyObject | null = null) => {
+  const d = mkdtempSync('/tmp/nw-artifact-honest-');
+  mkdirSync(path.join(d, 'root/usr/local/bin'), { recursive: true });
+  if (current) writeFileSync(path.join(d, 'root', TARGET), current, { mode: 0o755 });
+  const exec: Exec = async (file, args) => ({ command: file, exitCode: 0, stdout: args[0] === 'is-active' ? 'active\n' : '', stderr: '', durationMs: 0 });
+  const h = createHost({ root: path.join(d, 'root'), exec });
+  const config = parseAgentConfig(`root: ${d}/root\nkubelet:\n  healthUrl: http://127.0.0.1:${healthPort}/healthz?root=${encodeURIComponent(`${d}/root`)}\n  healthTimeoutSec: 1\n`, 'test.yaml');
+  const c: StepContext = { host: h, config, state: new StateStore(h), log: pino({ level: 'silent' }), publicKey };
+  return { c, dir: d, installed: () => readFileSync(path.join(d, 'root', TARGET), 'utf8') };
+};
+const worlds: string[] = [];
+afterAll(() => worlds.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
+describe('honest rollback: "rolled_back" only when a healthy previous kubelet is back', () => {
   test('no previous binary: failed, ok=false, the message says nothing was rolled back; held until a new generation', async () => {
     const w = world(null);
     worlds.push(w.dir);
@@ -213,5 +215,41 @@ describe('honest rollback: "rolled_back" only when a healthy previous kubelet is
     expect(w.installed()).toContain('v0 BROKEN');
     expect(w.c.state.get().rollbacks).toBe(1);
     expect(w.c.state.get().kubelet.rejected[sha(builds.v3)].rolledBack).toBe(false);
+  });
+});
+
+describe('detached artifact signatures: `nodewright artifact sign` makes exactly what the agent checks', () => {
+  test('a CLI-made signature is accepted; a bundle signature or another key is refused (NW_SIGNATURE), the binary untouched', async () => {
+    requireBuild();
+    const keys = generateSigningKeys();
+    const kdir = mkdtempSync('/tmp/nw-artifact-sig-');
+    worlds.push(kdir);
+    writeFileSync(path.join(kdir, 'k'), keys.privateKeyPem, { mode: 0o600 });
+    writeFileSync(path.join(kdir, 'kubelet-v2'), builds.v2);
+    const r = spawnSync('node', [CONTROLLER_CLI, 'artifact', 'sign', '--key', path.join(kdir, 'k'), '--out', path.join(kdir, 'sig'), path.join(kdir, 'kubelet-v2')], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`sha256=${sha(builds.v2)} size=${builds.v2.length}`);
+    const signature = readFileSync(path.join(kdir, 'sig'), 'utf8').trim();
+    const pub = loadPublicKey(keys.publicKeyPem);
+    const signed = (sig: string, generation: number): DesiredState => {
+      const d = desired('v2', generation);
+      return { ...d, kubelet: { ...(d.kubelet as BinaryArtifact), signature: sig } };
+    };
+    // A bundle signature (same key) in the artifact's signature field is refused.
+    const bundleSig = signBundle(desired('v2', 1), loadPrivateKey(keys.privateKeyPem)).signature.value;
+    const w = world(builds.v1, pub);
+    worlds.push(w.dir);
+    await w.c.state.load();
+    const bad = (await reconcileOnce(w.c, signed(bundleSig, 1), 'test')).steps.find((s) => s.name === 'artifact')!;
+    expect(bad.error?.code).toBe('NW_SIGNATURE');
+    expect(w.installed()).toContain('v1');
+    const other = world(builds.v1, loadPublicKey(generateSigningKeys().publicKeyPem));
+    worlds.push(other.dir);
+    await other.c.state.load();
+    expect((await reconcileOnce(other.c, signed(signature, 1), 'test')).steps.find((s) => s.name === 'artifact')!.error?.code).toBe('NW_SIGNATURE');
+    expect(other.installed()).toContain('v1');
+    const ok = (await reconcileOnce(w.c, signed(signature, 2), 'test')).steps.find((s) => s.name === 'artifact')!;
+    expect(ok.state, ok.message).toBe('changed');
+    expect(w.installed()).toContain('v2');
   });
 });
