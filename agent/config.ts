@@ -53,6 +53,8 @@ export const AgentConfigSchema = Type.Object(
         {
           bodyBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
           artifactBytes: Type.Optional(Type.Integer({ minimum: 1 })),
+          /** Cached kubelet artifacts kept besides the current and the last good one. */
+          artifactCacheKeep: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
         },
         { additionalProperties: false },
       ),
@@ -79,6 +81,12 @@ export const AgentConfigSchema = Type.Object(
 );
 type RawConfig = Static<typeof AgentConfigSchema>;
 
+export interface AgentTls {
+  cert: string;
+  key: string;
+  ca: string;
+}
+
 export interface AgentConfig {
   file: string | null;
   listen: { host: string; port: number };
@@ -91,7 +99,9 @@ export interface AgentConfig {
   schedule: { reconcile: string; probes: string };
   drift: { enabled: boolean; debounceMs: number };
   probes: { enabled: boolean; timeoutMs: number };
-  limits: { bodyBytes: number; artifactBytes: number };
+  limits: { bodyBytes: number; artifactBytes: number; artifactCacheKeep: number };
+  /** TLS material (absolute paths): the agent's certificate and key, and the fleet CA. */
+  tls: AgentTls | null;
   log: { level: string };
   testHooks: { pauseAfterStageMs: number; pauseAfterUnitWriteMs: number };
 }
@@ -125,7 +135,12 @@ export function withDefaults(raw: RawConfig, file: string | null, hostname = 'lo
     schedule: { reconcile: raw.schedule?.reconcile ?? '*/5 * * * *', probes: raw.schedule?.probes ?? '*/10 * * * *' },
     drift: { enabled: raw.drift?.enabled ?? true, debounceMs: raw.drift?.debounceMs ?? 100 },
     probes: { enabled: raw.probes?.enabled ?? true, timeoutMs: (raw.probes?.timeoutSec ?? 30) * 1000 },
-    limits: { bodyBytes: raw.limits?.bodyBytes ?? 1024 * 1024, artifactBytes: raw.limits?.artifactBytes ?? 512 * 1024 * 1024 },
+    limits: {
+      bodyBytes: raw.limits?.bodyBytes ?? 1024 * 1024,
+      artifactBytes: raw.limits?.artifactBytes ?? 512 * 1024 * 1024,
+      artifactCacheKeep: raw.limits?.artifactCacheKeep ?? 2,
+    },
+    tls: null,
     log: { level: raw.log?.level ?? 'info' },
     testHooks: { pauseAfterStageMs: raw.testHooks?.pauseAfterStageMs ?? 0, pauseAfterUnitWriteMs: raw.testHooks?.pauseAfterUnitWriteMs ?? 0 },
   };

@@ -1,7 +1,7 @@
 // Recovery pass (before anything else at start, as kured does): a change the previous agent
 // process left half-done is finished or rolled back, so the worker is consistent again.
 import { isNwError } from '../host/errors.js';
-import { restartAndGate, rollbackBinary, shaOf } from './kubelet-binary.js';
+import { removeStaged, restartAndGate, rollbackBinary, shaOf } from './kubelet-binary.js';
 import { clearInflight, reloadAndRestart, restoreUnit, verifyUnit } from './unit-changes.js';
 import { IMAGE_TAG, IMAGE_URL, imageRef, isImageEdit, parseImageRef, rollbackImage } from './kubelet-image.js';
 import { gate, promote } from './kubelet-verdict.js';
@@ -24,7 +24,7 @@ export async function recover(ctx: StepContext): Promise<RecoveryReport> {
     // A crash between the rename and persisting `swapped`: the target already is the new binary.
     if (phase === 'staged' && (await shaOf(ctx.host, f.target)) === f.next.sha256) phase = 'swapped';
     if (phase === 'staged') {
-      await ctx.host.fs.remove(f.staged);
+      await removeStaged(ctx.host, f.staged);
       await clearInflight(ctx);
       return { action: 'discarded-stage', message: `discarded staged kubelet ${f.next.version}; ${f.target} was not touched` };
     }

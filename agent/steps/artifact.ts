@@ -4,14 +4,18 @@
 import { NwError } from '../../host/errors.js';
 import { kubeletInstallPath, unitName, unitPath, type BinaryArtifact, type DesiredState, type ImageArtifact } from '../../protocol/desired.js';
 import { verifyArtifactSignature } from '../../protocol/bundle.js';
-import { fetchToFile } from '../fetch-artifact.js';
+import { fetchToFile, loadTlsMaterial, redactUrl } from '../fetch-artifact.js';
 import {
   cacheCopy,
   cachePath,
   checksumError,
+  copyAtomic,
   inCache,
   installFromCache,
+  newFilePath,
   previousPath,
+  pruneCache,
+  removeStaged,
   renameInto,
   restartAndGate,
   rollbackBinary,
@@ -129,22 +133,25 @@ interface Undo {
 async function stageBinary(ctx: StepContext, p: BinaryPlan, a: BinaryArtifact): Promise<string> {
   const staged = stagedPath(p.target);
   await ctx.host.fs.mkdirp(staged.slice(0, staged.lastIndexOf('/')) || '/');
+  // A leftover from an earlier run (or a planted symlink) is removed, never written through.
+  await removeStaged(ctx.host, staged);
   if (p.fromCache) {
     await installFromCache(ctx.host, p.install.sha256, staged);
     return staged;
   }
-  const got = await fetchToFile(a.url, await ctx.host.fs.resolveReal(staged), {
+  const got = await fetchToFile(a.url, await newFilePath(ctx.host, staged), {
     maxBytes: Math.min(ctx.config.limits.artifactBytes, a.size),
     mode: 0o755,
     resolveLocal: (q) => ctx.host.fs.resolveReal(q),
+    tls: await loadTlsMaterial(ctx.config.tls),
   });
   if (got.sha256 !== a.sha256 || got.size !== a.size) {
-    await ctx.host.fs.remove(staged);
+    await removeStaged(ctx.host, staged);
     throw checksumError(a.url, a, got);
   }
   if (a.signature) {
     if (!ctx.publicKey || !verifyArtifactSignature(got, a.signature, ctx.publicKey)) {
-      await ctx.host.fs.remove(staged);
+      await removeStaged(ctx.host, staged);
       throw new NwError('NW_SIGNATURE', `kubelet ${a.version}: the artifact's detached signature does not verify with the pinned key`);
     }
   }
@@ -179,7 +186,7 @@ export const artifactStep: Step<ArtifactObserved, ArtifactPlan, Undo> = {
     if (p.regate) return [`# kubelet binary ${p.install.version} (${p.install.sha256.slice(0, 12)}) is in place but was rejected earlier: retry`, `systemctl restart ${p.unit}; health gate`].join('\n');
     return [
       `# kubelet binary ${p.previous ? `${p.previous.version} (${p.previous.sha256.slice(0, 12)})` : '(none)'} → ${p.install.version} (${p.install.sha256.slice(0, 12)})${p.restoring ? ' [restoring last good]' : ''}`,
-      `fetch ${p.fromCache ? `cache ${p.install.sha256.slice(0, 12)}` : p.source} → ${stagedPath(p.target)} (verify sha256 + size)`,
+      `fetch ${p.fromCache ? `cache ${p.install.sha256.slice(0, 12)}` : redactUrl(p.source)} → ${stagedPath(p.target)} (verify sha256 + size)`,
       `keep ${p.target} → ${previousPath(p.target)}; rename staged → ${p.target}`,
       `systemctl restart ${p.unit}; health gate`,
     ].join('\n');
@@ -203,7 +210,7 @@ export const artifactStep: Step<ArtifactObserved, ArtifactPlan, Undo> = {
     }
     if (p.previous) {
       await cacheCopy(ctx.host, p.target, p.previous.sha256);
-      await ctx.host.fs.writeAtomic(previousPath(p.target), await ctx.host.fs.readFile(cachePath(ctx.host, p.previous.sha256)), { mode: 0o755, backup: false });
+      await copyAtomic(ctx.host, cachePath(ctx.host, p.previous.sha256), previousPath(p.target), 0o755);
     }
     await renameInto(ctx.host, staged, p.target);
     undo.swapped = true;
@@ -216,6 +223,11 @@ export const artifactStep: Step<ArtifactObserved, ArtifactPlan, Undo> = {
     const h = p.kind === 'image' ? await gate(ctx, p.unit) : await restartAndGate(ctx, p.unit);
     if (!h.ok) throw new NwError('NW_HEALTH', `kubelet ${p.install.version}${p.kind === 'image' ? ` (${await effectiveTag(ctx, p.unit).then((t) => `KUBELET_IMAGE_TAG=${t}`)})` : ''}: ${h.reason}`);
     await promote(ctx, p.install);
+    if (p.kind === 'binary') {
+      const k = ctx.state.get().kubelet;
+      const dropped = await pruneCache(ctx.host, { pinned: [k.current?.sha256, k.lastGood?.sha256], keep: ctx.config.limits.artifactCacheKeep });
+      if (dropped.length) ctx.log.info({ dropped }, `artifact cache: removed ${dropped.length} old artifact(s)`);
+    }
     return `kubelet ${p.install.version} installed and healthy (${h.reason}, ${Math.round(h.waitedMs)} ms)`;
   },
   async rollback(ctx, p, d, undo, cause) {
@@ -228,7 +240,7 @@ export const artifactStep: Step<ArtifactObserved, ArtifactPlan, Undo> = {
       return { note: `no previous kubelet binary to roll back to: ${p.install.version} stays installed and unhealthy`, restored: false };
     }
     if (!undo.swapped) {
-      if (undo.staged) await ctx.host.fs.remove(undo.staged);
+      if (undo.staged) await removeStaged(ctx.host, undo.staged);
       await clearInflight(ctx);
       return { note: 'the running kubelet binary was not touched', restored: false };
     }

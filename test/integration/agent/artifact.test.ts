@@ -4,7 +4,7 @@
 import http from 'node:http';
 import { createHash, type KeyObject } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -165,13 +165,13 @@ describe('kubelet binary swap on a sandbox root', () => {
 });
 
 /** A fresh sandbox root whose target holds `current` (or nothing), sharing the HTTP server. */
-const world = (current: Buffer | null, publicKey: KeyObject | null = null) => {
+const world = (current: Buffer | null, publicKey: KeyObject | null = null, extraYaml = '') => {
   const d = mkdtempSync('/tmp/nw-artifact-honest-');
   mkdirSync(path.join(d, 'root/usr/local/bin'), { recursive: true });
   if (current) writeFileSync(path.join(d, 'root', TARGET), current, { mode: 0o755 });
   const exec: Exec = async (file, args) => ({ command: file, exitCode: 0, stdout: args[0] === 'is-active' ? 'active\n' : '', stderr: '', durationMs: 0 });
   const h = createHost({ root: path.join(d, 'root'), exec });
-  const config = parseAgentConfig(`root: ${d}/root\nkubelet:\n  healthUrl: http://127.0.0.1:${healthPort}/healthz?root=${encodeURIComponent(`${d}/root`)}\n  healthTimeoutSec: 1\n`, 'test.yaml');
+  const config = parseAgentConfig(`root: ${d}/root\nkubelet:\n  healthUrl: http://127.0.0.1:${healthPort}/healthz?root=${encodeURIComponent(`${d}/root`)}\n  healthTimeoutSec: 1\n${extraYaml}`, 'test.yaml');
   const c: StepContext = { host: h, config, state: new StateStore(h), log: pino({ level: 'silent' }), publicKey };
   return { c, dir: d, installed: () => readFileSync(path.join(d, 'root', TARGET), 'utf8') };
 };
@@ -251,5 +251,22 @@ describe('detached artifact signatures: `nodewright artifact sign` makes exactly
     const ok = (await reconcileOnce(w.c, signed(signature, 2), 'test')).steps.find((s) => s.name === 'artifact')!;
     expect(ok.state, ok.message).toBe('changed');
     expect(w.installed()).toContain('v2');
+  });
+});
+
+describe('artifact cache pruning', () => {
+  const cached = (d: string) => readdirSync(path.join(d, 'root/var/lib/nodewright/artifacts')).sort();
+  test('keeps current + last good + limits.artifactCacheKeep others (default 2)', async () => {
+    const keep0 = world(builds.v1, null, 'limits:\n  artifactCacheKeep: 0\n');
+    const keep2 = world(builds.v1);
+    worlds.push(keep0.dir, keep2.dir);
+    for (const w of [keep0, keep2]) {
+      await w.c.state.load();
+      expect((await reconcileOnce(w.c, desired('v2', 1), 'test')).steps.find((s) => s.name === 'artifact')!.state).toBe('changed');
+    }
+    expect(cached(keep0.dir)).toEqual([sha(builds.v2)]);
+    expect(cached(keep2.dir)).toEqual([sha(builds.v1), sha(builds.v2)].sort());
+    // The previous binary is still kept next to the target for an operator.
+    expect(readFileSync(path.join(keep0.dir, 'root', `${TARGET}.nw-previous`), 'utf8')).toContain('v1');
   });
 });
