@@ -15,7 +15,12 @@ import type { ReconcileResult } from './reconcile.js';
 import { Reconciler } from './reconciler.js';
 import type { RecoveryReport } from './recovery.js';
 import { StateStore } from './state.js';
-import type { StepContext } from './steps/types.js';
+import type { PhaseHook, StepContext } from './steps/types.js';
+
+/** Injected by a test entry only (never from agent.yaml): see lab/worker/agent-hooked.ts. */
+export interface AgentHooks {
+  onPhase?: PhaseHook;
+}
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -41,15 +46,15 @@ export class Agent {
   /** Hook for the daemon (e.g. systemd STATUS=). */
   onReconciled: (r: ReconcileResult) => void = () => {};
 
-  private constructor(readonly config: AgentConfig, readonly log: Logger, publicKey: KeyObject) {
+  private constructor(readonly config: AgentConfig, readonly log: Logger, publicKey: KeyObject, hooks: AgentHooks) {
     this.host = createHost({ root: config.root, stateDir: config.stateDir });
     this.state = new StateStore(this.host);
-    this.ctx = { host: this.host, config, state: this.state, log, publicKey };
+    this.ctx = { host: this.host, config, state: this.state, log, publicKey, ...(hooks.onPhase ? { onPhase: hooks.onPhase } : {}) };
     this.reconciler = new Reconciler((t) => this.runReconcile(t));
   }
 
-  static async create(config: AgentConfig, log: Logger): Promise<Agent> {
-    const agent = new Agent(config, log, await readPublicKey(config.publicKeyFile));
+  static async create(config: AgentConfig, log: Logger, hooks: AgentHooks = {}): Promise<Agent> {
+    const agent = new Agent(config, log, await readPublicKey(config.publicKeyFile), hooks);
     await agent.state.load();
     const b = agent.state.get().bundle;
     if (b) {

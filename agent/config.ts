@@ -65,17 +65,6 @@ export const AgentConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    /** Test hooks, off by default: widen race windows so the e2e can kill the agent at a known point. */
-    testHooks: Type.Optional(
-      Type.Object(
-        {
-          pauseAfterStageMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
-          /** After the unit files are written, before daemon-reload/restart/verify. */
-          pauseAfterUnitWriteMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
-        },
-        { additionalProperties: false },
-      ),
-    ),
   },
   { additionalProperties: false },
 );
@@ -103,7 +92,6 @@ export interface AgentConfig {
   /** TLS material (absolute paths): the agent's certificate and key, and the fleet CA. */
   tls: AgentTls | null;
   log: { level: string };
-  testHooks: { pauseAfterStageMs: number; pauseAfterUnitWriteMs: number };
 }
 
 // Shape check only (5 or 6 fields of cron characters); node-cron itself validates when it
@@ -130,7 +118,7 @@ export function withDefaults(raw: RawConfig, file: string | null, hostname = 'lo
       healthUrl: raw.kubelet?.healthUrl ?? 'http://127.0.0.1:10248/healthz',
       healthTimeoutMs: (raw.kubelet?.healthTimeoutSec ?? 60) * 1000,
       restartTimeoutMs: (raw.kubelet?.restartTimeoutSec ?? 90) * 1000,
-      minHealthyMs: (raw.kubelet?.minHealthySec ?? 0) * 1000,
+      minHealthyMs: (raw.kubelet?.minHealthySec ?? 10) * 1000,
     },
     schedule: { reconcile: raw.schedule?.reconcile ?? '*/5 * * * *', probes: raw.schedule?.probes ?? '*/10 * * * *' },
     drift: { enabled: raw.drift?.enabled ?? true, debounceMs: raw.drift?.debounceMs ?? 100 },
@@ -142,7 +130,6 @@ export function withDefaults(raw: RawConfig, file: string | null, hostname = 'lo
     },
     tls: null,
     log: { level: raw.log?.level ?? 'info' },
-    testHooks: { pauseAfterStageMs: raw.testHooks?.pauseAfterStageMs ?? 0, pauseAfterUnitWriteMs: raw.testHooks?.pauseAfterUnitWriteMs ?? 0 },
   };
 }
 
@@ -173,6 +160,13 @@ export function parseAgentConfig(text: string, file = 'agent.yaml', hostname?: s
     throw new NwError('NW_CONFIG', `${where(off)}: ${key}: ${msg}; see docs/agent.md for the config keys`);
   }
   const cfg = withDefaults(raw as RawConfig, file, hostname);
+  if (cfg.kubelet.minHealthyMs >= cfg.kubelet.healthTimeoutMs) {
+    const node = doc.getIn(['kubelet', 'minHealthySec'], true) ?? doc.getIn(['kubelet', 'healthTimeoutSec'], true);
+    throw new NwError(
+      'NW_CONFIG',
+      `${where(isNode(node) ? node.range?.[0] : undefined)}: /kubelet/minHealthySec (${cfg.kubelet.minHealthyMs / 1000} s) must be shorter than kubelet.healthTimeoutSec (${cfg.kubelet.healthTimeoutMs / 1000} s): the kubelet must stay healthy that long within the timeout`,
+    );
+  }
   for (const [k, expr] of Object.entries(cfg.schedule)) {
     if (!looksLikeCron(expr)) {
       const node = doc.getIn(['schedule', k], true);

@@ -6,7 +6,7 @@ import type { ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import { NwError } from '../host/errors.js';
 import { createNotifier, type Notifier } from '../systemd/notify.js';
-import { Agent } from './agent.js';
+import { Agent, type AgentHooks } from './agent.js';
 import type { AgentConfig } from './config.js';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from './server.js';
@@ -30,7 +30,7 @@ export const summarize = (r: ReconcileResult | null, a: Agent): string => {
   return `gen ${a.desired()!.generation}: ${r.converged ? 'converged' : 'NOT converged'}${bad.length ? ` (${bad.map((s) => `${s.name} ${s.state}`).join(', ')})` : ''}`;
 };
 
-export async function runDaemon(config: AgentConfig, log: Logger): Promise<void> {
+export async function runDaemon(config: AgentConfig, log: Logger, hooks: AgentHooks = {}): Promise<void> {
   const notifier: Notifier = createNotifier({ onError: (e) => log.warn({ err: e.message }, 'systemd-notify failed') });
   // Ping from the event loop from the first moment: a blocked loop means no pings → systemd kills us.
   let wdTimer: NodeJS.Timeout | null = null;
@@ -61,7 +61,7 @@ export async function runDaemon(config: AgentConfig, log: Logger): Promise<void>
   process.on('SIGINT', () => void stop('SIGINT'));
 
   const token = await readToken(config.tokenFile);
-  agent = await Agent.create(config, log);
+  agent = await Agent.create(config, log, hooks);
   const a = agent;
   app = buildServer(a, token);
   try {

@@ -44,11 +44,7 @@ export async function writeUnitChanges(
   });
   undo.written = true;
   for (const c of changes) await ctx.host.fs.writeAtomic(c.path, c.after, { backup: false });
-  const pause = ctx.config.testHooks.pauseAfterUnitWriteMs ?? 0;
-  if (pause > 0) {
-    ctx.log.warn({ unit, files: changes.map((c) => c.path), ms: pause }, 'test hook: pausing after writing the unit, before daemon-reload');
-    await ctx.host.clock.sleep(pause);
-  }
+  await ctx.onPhase?.('unit:written');
   await reloadAndRestart(ctx, unit);
 }
 

@@ -49,7 +49,7 @@ const port = (server.address() as { port: number }).port;
 const exec: Exec = async (file, args) => ({ command: file, exitCode: 0, stdout: args[0] === 'is-active' ? 'active\n' : '', stderr: '', durationMs: 0 });
 const host = createHost({ root: rootDir, exec });
 const config = parseAgentConfig(
-  `root: ${rootDir}\nkubelet:\n  healthUrl: http://127.0.0.1:${port}/healthz\n  healthTimeoutSec: 5\nlimits:\n  artifactBytes: ${v2.size}\n`,
+  `root: ${rootDir}\nkubelet:\n  healthUrl: http://127.0.0.1:${port}/healthz\n  healthTimeoutSec: 5\n  minHealthySec: 0.5\nlimits:\n  artifactBytes: ${v2.size}\n`,
   'bench.yaml',
 );
 const ctx = { host, config, state: new StateStore(host), log: pino({ level: 'silent' }), publicKey: null } as unknown as StepContext;

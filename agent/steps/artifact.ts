@@ -204,10 +204,7 @@ export const artifactStep: Step<ArtifactObserved, ArtifactPlan, Undo> = {
     await ctx.state.update((s) => {
       s.inflight = { step: 'artifact', phase: 'staged', target: p.target, staged, unit: p.unit, next: p.install, previous: p.previous, since: new Date().toISOString() };
     });
-    if (ctx.config.testHooks.pauseAfterStageMs > 0) {
-      ctx.log.warn({ staged, ms: ctx.config.testHooks.pauseAfterStageMs }, 'test hook: pausing after staging the kubelet binary');
-      await ctx.host.clock.sleep(ctx.config.testHooks.pauseAfterStageMs);
-    }
+    await ctx.onPhase?.('artifact:staged');
     if (p.previous) {
       await cacheCopy(ctx.host, p.target, p.previous.sha256);
       await copyAtomic(ctx.host, cachePath(ctx.host, p.previous.sha256), previousPath(p.target), 0o755);

@@ -10,12 +10,18 @@ import type { ErrorCode } from '../../host/errors.js';
 import type { Restore } from '../kubelet-verdict.js';
 import type { KeyObject } from 'node:crypto';
 
+/** Points inside a change where a test may widen the window (e.g. to kill the agent there). */
+export type Phase = 'artifact:staged' | 'unit:written';
+export type PhaseHook = (phase: Phase) => Promise<void> | void;
+
 export interface StepContext {
   host: Host;
   config: AgentConfig;
   state: StateStore;
   log: Logger;
   publicKey: KeyObject | null;
+  /** Unset in production; only a test entry (lab/worker/agent-hooked.ts) sets it. */
+  onPhase?: PhaseHook;
 }
 
 /** A plan that says "do nothing, but the step is not converged" (e.g. artifact rejected earlier). */

@@ -159,7 +159,7 @@ describe('nodewright-agent on a real systemd worker', () => {
   });
 
   it('kill -9 right after staging a binary: the recovery pass leaves a consistent state', async () => {
-    sh(`sed -i 's/pauseAfterStageMs: .*/pauseAfterStageMs: 4000/' /etc/nodewright/agent.yaml && systemctl restart nodewright-agent`);
+    sh(`echo '{"pauseMs": {"artifact:staged": 4000}}' > /etc/nodewright/lab-hooks.json && systemctl restart nodewright-agent`);
     const pid0 = agentPid();
     const r = await api('POST', '/v1/desired', sign(desired(3, build('v1', 'file'))));
     expect(r.status).toBe(202);
@@ -173,7 +173,7 @@ describe('nodewright-agent on a real systemd worker', () => {
     }, 20_000);
     expect(sh('journalctl -u nodewright-agent --no-pager -o cat')).toContain('discarded staged kubelet v1');
     // Then the normal reconcile installs v1 properly (it pauses again after staging).
-    sh(`sed -i 's/pauseAfterStageMs: .*/pauseAfterStageMs: 0/' /etc/nodewright/agent.yaml`);
+    sh(`echo '{"pauseMs": {}}' > /etc/nodewright/lab-hooks.json`);
     await waitFor('v1 installed after recovery', async () => {
       const s = await status();
       return s.kubelet.version === 'v1' && s.inflight === null && s.converged;

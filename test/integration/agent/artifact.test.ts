@@ -32,7 +32,7 @@ let base = '';
 const calls: string[] = [];
 
 const ctx = (healthPort: number, extra = ''): StepContext => {
-  const config = parseAgentConfig(`root: ${dir}/root\nkubelet:\n  healthUrl: http://127.0.0.1:${healthPort}/healthz\n  healthTimeoutSec: 1\n${extra}`, 'test.yaml');
+  const config = parseAgentConfig(`root: ${dir}/root\nkubelet:\n  healthUrl: http://127.0.0.1:${healthPort}/healthz\n  healthTimeoutSec: 1\n  minHealthySec: 0.2\n${extra}`, 'test.yaml');
   return { host, config, state: new StateStore(host), log: pino({ level: 'silent' }), publicKey: null };
 };
 const desired = (v: keyof typeof builds, generation = 1, override: Partial<{ sha256: string; size: number }> = {}): DesiredState => ({
@@ -171,7 +171,7 @@ const world = (current: Buffer | null, publicKey: KeyObject | null = null, extra
   if (current) writeFileSync(path.join(d, 'root', TARGET), current, { mode: 0o755 });
   const exec: Exec = async (file, args) => ({ command: file, exitCode: 0, stdout: args[0] === 'is-active' ? 'active\n' : '', stderr: '', durationMs: 0 });
   const h = createHost({ root: path.join(d, 'root'), exec });
-  const config = parseAgentConfig(`root: ${d}/root\nkubelet:\n  healthUrl: http://127.0.0.1:${healthPort}/healthz?root=${encodeURIComponent(`${d}/root`)}\n  healthTimeoutSec: 1\n${extraYaml}`, 'test.yaml');
+  const config = parseAgentConfig(`root: ${d}/root\nkubelet:\n  healthUrl: http://127.0.0.1:${healthPort}/healthz?root=${encodeURIComponent(`${d}/root`)}\n  healthTimeoutSec: 1\n  minHealthySec: 0.2\n${extraYaml}`, 'test.yaml');
   const c: StepContext = { host: h, config, state: new StateStore(h), log: pino({ level: 'silent' }), publicKey };
   return { c, dir: d, installed: () => readFileSync(path.join(d, 'root', TARGET), 'utf8') };
 };
