@@ -11,7 +11,10 @@ repo=$(cd "$here/../.." && pwd)
 export LAB_NAME=${LAB_NAME:-nwagent1} LAB_MODE=${LAB_MODE:-hostusr}
 [ -f "$repo/dist/agent/cli.js" ] || { echo "worker/boot.sh: build first (npm run build)" >&2; exit 1; }
 # /dev/fuse: the cephfs quota probe mounts with ceph-fuse inside the worker. Extra arguments go to nspawn.
-"$repo/lab/systemd/boot.sh" --bind-ro="$repo:/opt/nodewright" --bind-ro="$LAB_SHARE:/lab" --bind=/dev/fuse "$@"
+# A node_modules that is a symlink (a git worktree sharing one) is bound at its target path too.
+nm=$(readlink -f "$repo/node_modules")
+nmbind=(); [ "$nm" != "$repo/node_modules" ] && nmbind=(--bind-ro="$nm:$nm")
+"$repo/lab/systemd/boot.sh" --bind-ro="$repo:/opt/nodewright" "${nmbind[@]}" --bind-ro="$LAB_SHARE:/lab" --bind=/dev/fuse "$@"
 "$repo/lab/systemd/exec.sh" /usr/bin/env KUBELET_PORT="$KUBELET_PORT" AGENT_PORT="$AGENT_PORT" \
   HEALTH_TIMEOUT_SEC="${HEALTH_TIMEOUT_SEC:-8}" WATCHDOG_SEC="${WATCHDOG_SEC:-}" MIN_HEALTHY_SEC="${MIN_HEALTHY_SEC:-1}" \
   KUBELET_IMAGE_TAG="${KUBELET_IMAGE_TAG:-v1.7.10}" \
