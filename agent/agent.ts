@@ -13,6 +13,7 @@ import type { AgentConfig } from './config.js';
 import { Metrics } from './metrics.js';
 import type { ReconcileResult } from './reconcile.js';
 import { Reconciler } from './reconciler.js';
+import { bringsDesired } from './trigger.js';
 import type { RecoveryReport } from './recovery.js';
 import { StateStore } from './state.js';
 import type { PhaseHook, StepContext } from './steps/types.js';
@@ -126,7 +127,7 @@ export class Agent {
     this.lastResult = r;
     this.metrics.observeReconcile(r.ok, r.durationMs);
     // Anything that changed the worker without a new desired state was drift being repaired.
-    if (!/desired|apply/.test(trigger) && r.changed) this.metrics.driftRepairs++;
+    if (!bringsDesired(trigger) && r.changed) this.metrics.driftRepairs++;
     await this.state.update((s) => {
       for (const st of r.steps) s.steps[st.name] = st;
       s.reconciles += 1;

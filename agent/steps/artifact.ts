@@ -161,6 +161,7 @@ async function stageBinary(ctx: StepContext, p: BinaryPlan, a: BinaryArtifact): 
 
 export const artifactStep: Step<ArtifactObserved, ArtifactPlan, Undo> = {
   name: 'artifact',
+  blocksLaterSteps: (state) => state !== 'rolled_back',
   async skip(d) {
     return d.kubelet ? null : { state: 'not-configured', message: 'no kubelet artifact in the desired state' };
   },

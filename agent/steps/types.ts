@@ -49,6 +49,11 @@ export interface Step<O = unknown, P = unknown, U = unknown> {
   newUndo(): U;
   /** Throws a coded error when the change did not take. */
   verify(ctx: StepContext, plan: P, desired: DesiredState, undo: U): Promise<string>;
+  /**
+   * Whether a run that ended in `state` stops the later steps (default: any failure does). The
+   * artifact step's honest rollback leaves a consistent worker, so the probes still run.
+   */
+  blocksLaterSteps?(state: StepState): boolean;
   /** Put back what apply changed: a one-line note, and whether the worker is back in a good state. */
   rollback(ctx: StepContext, plan: P, desired: DesiredState, undo: U, cause: Error): Promise<Restore>;
 }
