@@ -173,7 +173,8 @@ export class Agent {
       lastError: errStep?.error ? { ...errStep.error, step: errStep.name, at: errStep.at } : null,
       probes: s.probes,
       rollbacks: s.rollbacks,
-      inflight: s.inflight ? { step: s.inflight.step, phase: s.inflight.phase, since: s.inflight.since } : null,
+      // An image change is a unit edit on disk: its files are the unit's.
+      inflight: s.inflight ? { step: s.inflight.kind === 'binary' ? 'artifact' : 'unit', kind: s.inflight.kind, phase: s.inflight.phase, since: s.inflight.since } : null,
     };
   }
 }

@@ -22,9 +22,6 @@ export function parseImageRef(ref: ArtifactRef | null): Pick<ImageArtifact, 'tag
   return { tag: rest.slice(i + 1), ...(i > 0 ? { url: rest.slice(0, i) } : {}) };
 }
 
-/** A unit edit whose read-back expects KUBELET_IMAGE_TAG is a kubelet image change. */
-export const isImageEdit = (expect: { variable: string }[]) => expect.some((e) => e.variable === IMAGE_TAG);
-
 /** The effective tag as PID 1 sees it (after a reload), for reports. */
 export async function effectiveTag(ctx: StepContext, unit: string): Promise<string> {
   try {

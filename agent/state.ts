@@ -28,28 +28,44 @@ export interface Rejection {
   rolledBack?: boolean;
 }
 
-/** A change that was started but not verified yet. */
+/** What a unit edit's read-back must find in the effective environment. */
+export interface Expectation {
+  variable: string;
+  /** Normalised (whitespace-collapsed) effective value the variable must have. */
+  value: string;
+}
+
+/** Unit files written but not verified yet: the backups to restore and what the read-back expects. */
+interface UnitEditInflight {
+  phase: 'written';
+  unit: string;
+  backups: Backup[];
+  created: string[];
+  expect: Expectation[];
+  since: string;
+}
+
+/**
+ * A change that was started but not verified yet, stored as its owner knows it so the recovery
+ * pass reads it back instead of guessing: a kubelet binary swap, a kubelet image (a unit edit of
+ * KUBELET_IMAGE_TAG/URL that must also pass the health gate), or a plain unit edit.
+ */
 export type Inflight =
-  | {
-      step: 'artifact';
-      phase: 'staged' | 'swapped';
-      target: string;
-      staged: string;
-      unit: string;
-      next: ArtifactRef;
-      previous: ArtifactRef | null;
-      since: string;
-    }
-  | {
-      step: 'unit';
-      phase: 'written';
-      unit: string;
-      backups: Backup[];
-      created: string[];
-      since: string;
-      /** What the verify must find in the effective environment. */
-      expect: { variable: string; contains: string[] }[];
-    };
+  | { kind: 'binary'; phase: 'staged' | 'swapped'; unit: string; target: string; staged: string; artifact: ArtifactRef; previous: ArtifactRef | null; since: string }
+  | (UnitEditInflight & { kind: 'image'; artifact: ArtifactRef })
+  | (UnitEditInflight & { kind: 'unit' });
+
+/**
+ * Records written before `kind` existed: a binary swap keeps its meaning; an old unit record
+ * (`contains: [value]`) is finished or restored as a plain unit edit (read back, no health gate).
+ */
+function upgradeInflight(f: unknown): Inflight | null {
+  const o = f as Record<string, any> | null;
+  if (!o || o.kind) return (o as Inflight | null) ?? null;
+  if (o.step === 'artifact') return { kind: 'binary', phase: o.phase, unit: o.unit, target: o.target, staged: o.staged, artifact: o.next, previous: o.previous, since: o.since };
+  const expect = (o.expect ?? []).map((e: { variable: string; contains: string[] }) => ({ variable: e.variable, value: e.contains[0] }));
+  return { kind: 'unit', phase: 'written', unit: o.unit, backups: o.backups ?? [], created: o.created ?? [], expect, since: o.since };
+}
 
 export interface PersistedState {
   schema: 1;
@@ -92,7 +108,7 @@ export class StateStore {
     } catch (e) {
       throw new NwError('NW_STATE', `state file ${this.file} is not valid JSON (${(e as Error).message}): move it aside and restart; the agent then re-applies the desired state from scratch`);
     }
-    this.state = saved ? { ...emptyState(), ...saved } : emptyState();
+    this.state = saved ? { ...emptyState(), ...saved, inflight: upgradeInflight(saved.inflight) } : emptyState();
     return this.state;
   }
 

@@ -2,16 +2,13 @@
 // restart; then the read-back through `systemctl show` (the only guard against silently dropped lines).
 import { NwError } from '../host/errors.js';
 import type { Backup } from '../host/fs.js';
+import type { ArtifactRef, Expectation } from './state.js';
 import { daemonReload, restartUnit, showUnit } from '../systemd/systemctl.js';
 import { parseShowEnvironment, type UnitChange } from './unit-editor.js';
 import type { StepContext } from './steps/types.js';
 import type { Restore } from './kubelet-verdict.js';
 
-export interface Expectation {
-  variable: string;
-  /** Normalised (whitespace-collapsed) effective value the variable must have. */
-  value: string;
-}
+export type { Expectation };
 export interface UnitUndo {
   backups: Backup[];
   created: string[];
@@ -26,21 +23,16 @@ export async function writeUnitChanges(
   changes: UnitChange[],
   expect: Expectation[],
   undo: UnitUndo,
+  /** Set when the edit installs a kubelet image: recovery then also gates it. */
+  image?: ArtifactRef,
 ): Promise<void> {
   for (const c of changes) {
     if (await ctx.host.fs.exists(c.path)) undo.backups.push(await ctx.host.fs.backup(c.path));
     else undo.created.push(c.path);
   }
   await ctx.state.update((s) => {
-    s.inflight = {
-      step: 'unit',
-      phase: 'written',
-      unit,
-      backups: undo.backups,
-      created: undo.created,
-      since: new Date().toISOString(),
-      expect: expect.map((e) => ({ variable: e.variable, contains: [e.value] })),
-    };
+    const edit = { phase: 'written' as const, unit, backups: undo.backups, created: undo.created, expect, since: new Date().toISOString() };
+    s.inflight = image ? { kind: 'image', artifact: image, ...edit } : { kind: 'unit', ...edit };
   });
   undo.written = true;
   for (const c of changes) await ctx.host.fs.writeAtomic(c.path, c.after, { backup: false });

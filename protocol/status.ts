@@ -52,5 +52,5 @@ export interface AgentStatus {
   lastError: (CodedError & { step?: StepName; at: string }) | null;
   probes: ProbeStatus[];
   rollbacks: number;
-  inflight: { step: StepName; phase: string; since: string } | null;
+  inflight: { step: StepName; kind?: 'binary' | 'image' | 'unit'; phase: string; since: string } | null;
 }

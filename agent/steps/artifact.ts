@@ -195,7 +195,7 @@ export const artifactStep: Step<ArtifactObserved, ArtifactPlan, Undo> = {
   newUndo: () => ({ swapped: false, staged: null, unit: { backups: [], created: [], written: false } }),
   async apply(ctx, p, d, undo) {
     if (p.kind === 'image') {
-      await writeUnitChanges(ctx, p.unit, p.changes, p.expect, undo.unit);
+      await writeUnitChanges(ctx, p.unit, p.changes, p.expect, undo.unit, p.install);
       return;
     }
     if (p.regate) return;
@@ -203,7 +203,7 @@ export const artifactStep: Step<ArtifactObserved, ArtifactPlan, Undo> = {
     const staged = await stageBinary(ctx, p, a);
     undo.staged = staged;
     await ctx.state.update((s) => {
-      s.inflight = { step: 'artifact', phase: 'staged', target: p.target, staged, unit: p.unit, next: p.install, previous: p.previous, since: new Date().toISOString() };
+      s.inflight = { kind: 'binary', phase: 'staged', unit: p.unit, target: p.target, staged, artifact: p.install, previous: p.previous, since: new Date().toISOString() };
     });
     await ctx.onPhase?.('artifact:staged');
     if (p.previous) {
@@ -213,7 +213,7 @@ export const artifactStep: Step<ArtifactObserved, ArtifactPlan, Undo> = {
     await renameInto(ctx.host, staged, p.target);
     undo.swapped = true;
     await ctx.state.update((s) => {
-      if (s.inflight?.step === 'artifact') s.inflight.phase = 'swapped';
+      if (s.inflight?.kind === 'binary') s.inflight.phase = 'swapped';
     });
   },
   async verify(ctx, p) {

@@ -130,7 +130,7 @@ describe('kubelet binary swap on a sandbox root', () => {
     const v1 = { version: 'v1', sha256: sha(builds.v1) };
     const since = new Date().toISOString();
     await c.state.update((s) => {
-      s.inflight = { step: 'artifact', phase: 'staged', target: TARGET, staged, unit: 'kubelet.service', next: v1, previous: v2, since };
+      s.inflight = { kind: 'binary', phase: 'staged', target: TARGET, staged, unit: 'kubelet.service', artifact: v1, previous: v2, since };
     });
     expect((await recover(c)).action).toBe('discarded-stage');
     expect(existsSync(path.join(dir, 'root', staged))).toBe(false);
@@ -140,7 +140,7 @@ describe('kubelet binary swap on a sandbox root', () => {
     // Died right after the rename (phase still "staged" on disk): the target already is v1 → finish it.
     writeFileSync(path.join(dir, 'root', TARGET), builds.v1, { mode: 0o755 });
     await c.state.update((s) => {
-      s.inflight = { step: 'artifact', phase: 'staged', target: TARGET, staged, unit: 'kubelet.service', next: v1, previous: v2, since };
+      s.inflight = { kind: 'binary', phase: 'staged', target: TARGET, staged, unit: 'kubelet.service', artifact: v1, previous: v2, since };
     });
     const fin = await recover(c);
     expect(fin.action).toBe('finished');
@@ -155,7 +155,7 @@ describe('kubelet binary swap on a sandbox root', () => {
     const v3 = { version: 'v3', sha256: sha(builds.v3) };
     const v2 = { version: 'v2', sha256: sha(builds.v2) };
     await c.state.update((s) => {
-      s.inflight = { step: 'artifact', phase: 'swapped', target: TARGET, staged: stagedPath(TARGET), unit: 'kubelet.service', next: v3, previous: v2, since: '' };
+      s.inflight = { kind: 'binary', phase: 'swapped', target: TARGET, staged: stagedPath(TARGET), unit: 'kubelet.service', artifact: v3, previous: v2, since: '' };
     });
     const r = await recover(c);
     expect(r.action).toBe('rolled-back');
