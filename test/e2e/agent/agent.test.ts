@@ -108,8 +108,9 @@ describe('nodewright-agent on a real systemd worker', () => {
     sh(`rm -f ${KEYRING_PATH}`);
     await waitFor('keyring recreated', () => keyringState() === `600\n${KEYRING}`, 10_000);
 
-    sh(`sed -i '/ceph-keyring/d; s#--mount volume=lib-modules,target=/lib/modules \\\\#--mount volume=lib-modules,target=/lib/modules"#' /etc/systemd/system/kubelet.service`);
-    expect(sh('cat /etc/systemd/system/kubelet.service')).not.toContain('ceph-keyring');
+    // Tamper and look in one shell: the drift watcher may repair the file within milliseconds.
+    const tampered = sh(`sed -i '/ceph-keyring/d; s#--mount volume=lib-modules,target=/lib/modules \\\\#--mount volume=lib-modules,target=/lib/modules"#' /etc/systemd/system/kubelet.service && cat /etc/systemd/system/kubelet.service`);
+    expect(tampered).not.toContain('ceph-keyring');
     await waitFor('unit repaired and effective', () => {
       const e = show('kubelet', ['Environment', 'NeedDaemonReload']);
       return e.NeedDaemonReload === 'no' && e.Environment.includes('--volume ceph-keyring') && sh('cat /etc/systemd/system/kubelet.service').includes('ceph-keyring');
