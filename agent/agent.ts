@@ -14,9 +14,15 @@ import type { AgentConfig } from './config.js';
 import { Metrics } from './metrics.js';
 import type { ReconcileResult } from './reconcile.js';
 import { Reconciler } from './reconciler.js';
+import { bringsDesired } from './trigger.js';
 import type { RecoveryReport } from './recovery.js';
 import { StateStore } from './state.js';
-import type { StepContext } from './steps/types.js';
+import type { PhaseHook, StepContext } from './steps/types.js';
+
+/** Injected by a test entry only (never from agent.yaml): see lab/worker/agent-hooked.ts. */
+export interface AgentHooks {
+  onPhase?: PhaseHook;
+}
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -43,15 +49,15 @@ export class Agent {
   /** Hook for the daemon (e.g. systemd STATUS=). */
   onReconciled: (r: ReconcileResult) => void = () => {};
 
-  private constructor(readonly config: AgentConfig, readonly log: Logger, publicKey: KeyObject) {
+  private constructor(readonly config: AgentConfig, readonly log: Logger, publicKey: KeyObject, hooks: AgentHooks) {
     this.host = createHost({ root: config.root, stateDir: config.stateDir });
     this.state = new StateStore(this.host);
-    this.ctx = { host: this.host, config, state: this.state, log, publicKey };
+    this.ctx = { host: this.host, config, state: this.state, log, publicKey, ...(hooks.onPhase ? { onPhase: hooks.onPhase } : {}) };
     this.reconciler = new Reconciler((t) => this.runReconcile(t));
   }
 
-  static async create(config: AgentConfig, log: Logger): Promise<Agent> {
-    const agent = new Agent(config, log, await readPublicKey(config.publicKeyFile));
+  static async create(config: AgentConfig, log: Logger, hooks: AgentHooks = {}): Promise<Agent> {
+    const agent = new Agent(config, log, await readPublicKey(config.publicKeyFile), hooks);
     await agent.state.load();
     const b = agent.state.get().bundle;
     if (b) {
@@ -120,6 +126,14 @@ export class Agent {
     return this.reconciler.trigger(trigger);
   }
 
+  /** Forget every rejected kubelet artifact, so the next reconcile installs the desired one again. */
+  async retryArtifact(): Promise<void> {
+    await this.state.update((s) => {
+      s.kubelet.rejected = {};
+    });
+    this.log.info('rejected kubelet artifacts forgotten: the next reconcile retries the desired one');
+  }
+
   async plan(d: DesiredState) {
     const { planAll } = await import('./reconcile.js');
     return planAll(this.ctx, d);
@@ -133,7 +147,7 @@ export class Agent {
     this.lastResult = r;
     this.metrics.observeReconcile(r.ok, r.durationMs);
     // Anything that changed the worker without a new desired state was drift being repaired.
-    if (!/desired|apply/.test(trigger) && r.changed) this.metrics.driftRepairs++;
+    if (!bringsDesired(trigger) && r.changed) this.metrics.driftRepairs++;
     await this.state.update((s) => {
       for (const st of r.steps) s.steps[st.name] = st;
       s.reconciles += 1;
@@ -171,13 +185,17 @@ export class Agent {
       kubelet: {
         ...(s.kubelet.current ? { version: s.kubelet.current.version, sha256: s.kubelet.current.sha256 } : {}),
         ...(s.kubelet.lastGood ? { lastGood: s.kubelet.lastGood } : {}),
+        ...(Object.keys(s.kubelet.rejected).length
+          ? { rejected: Object.entries(s.kubelet.rejected).map(([sha256, r]) => ({ sha256, ...r, rolledBack: r.rolledBack !== false })) }
+          : {}),
       },
       lastReconcile: r ? { at: r.at, durationMs: r.durationMs, trigger: r.trigger, ok: r.ok } : null,
       lastError: errStep?.error ? { ...errStep.error, step: errStep.name, at: errStep.at } : null,
       probes: s.probes,
       rollbacks: s.rollbacks,
       reconciles: s.reconciles,
-      inflight: s.inflight ? { step: s.inflight.step, phase: s.inflight.phase, since: s.inflight.since } : null,
+      // An image change is a unit edit on disk: its files are the unit's.
+      inflight: s.inflight ? { step: s.inflight.kind === 'binary' ? 'artifact' : 'unit', kind: s.inflight.kind, phase: s.inflight.phase, since: s.inflight.since } : null,
     };
   }
 }

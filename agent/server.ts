@@ -134,6 +134,9 @@ export function buildServer(agent: Agent, o: ServerOptions): FastifyInstance {
 
   app.post('/v1/reconcile', mutate, async (req, reply) => {
     if (!agent.desired()) return refuse(reply, 409, 'NW_BUNDLE', 'no desired state yet: POST a signed bundle to /v1/desired first');
+    const retry = (req.query as { retry?: string } | undefined)?.retry;
+    if (retry !== undefined && retry !== 'artifact') return refuse(reply, 400, 'NW_USAGE', `retry=${retry} is not known: the only retry is retry=artifact`);
+    if (retry === 'artifact') await agent.retryArtifact();
     const run = agent.reconcile('api');
     if (waitFor(req.query)) {
       await run;

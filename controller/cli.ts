@@ -8,6 +8,7 @@ type Register = (program: Command) => void;
 const groups: Record<string, () => Promise<Register>> = {
   bundle: async () => (await import('./commands/bundle.js')).registerBundleCommands,
   ca: async () => (await import('./commands/ca.js')).registerCaCommands,
+  artifact: async () => (await import('./commands/artifact.js')).registerArtifactCommands,
   ceph: async () => (await import('./commands/ceph.js')).registerCephCommands,
   openstack: async () => (await import('./commands/openstack.js')).registerOpenstackCommands,
 };
@@ -15,6 +16,7 @@ const groupOf: Record<string, keyof typeof groups> = {
   keygen: 'bundle',
   bundle: 'bundle',
   ca: 'ca',
+  artifact: 'artifact',
   ceph: 'ceph',
   cephfs: 'ceph',
   k8s: 'ceph',

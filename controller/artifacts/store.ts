@@ -78,10 +78,7 @@ export class ArtifactStore {
   }
 
   private async sign(sha256: string, size: number): Promise<string> {
-    // protocol/bundle.ts signArtifact signs the bytes today; once it signs
-    // "nodewright.artifact/v1\n"+sha256+"\n"+size this becomes signArtifact(sha256, size, key).
-    void size;
-    return signArtifact(await fsp.readFile(this.blobPath(sha256)), this.o.signingKey);
+    return signArtifact({ sha256, size }, this.o.signingKey);
   }
 }
 

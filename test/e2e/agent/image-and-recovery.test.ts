@@ -92,16 +92,16 @@ const desired = (generation: number, tag: string) =>
   desiredState(generation, 'lab-image', { kubelet: { kind: 'image', version: tag, tag, url: URL } });
 const stepOf = (s: any, n: string) => s.steps.find((x: any) => x.name === n);
 
-/** Arm the test hook, restart the agent, push a bundle, kill -9 the agent once the unit is written. */
+/** Arm the lab phase hook, restart the agent, push a bundle, kill -9 the agent once the unit is written. */
 async function killAfterUnitWrite(generation: number, tag: string): Promise<{ pid0: number; newPid: number }> {
-  sh(`sed -i 's/pauseAfterUnitWriteMs: .*/pauseAfterUnitWriteMs: 5000/' /etc/nodewright/agent.yaml && systemctl restart nodewright-agent`);
+  sh(`echo '{"pauseMs": {"unit:written": 5000}}' > /etc/nodewright/lab-hooks.json && systemctl restart nodewright-agent`);
   const r = await api('POST', '/v1/desired', sign(desired(generation, tag)));
   expect(r.status, r.text).toBe(202);
   await waitFor('unit written, not yet reloaded', async () => (await status()).inflight?.step === 'unit' && unitFile().includes(`KUBELET_IMAGE_TAG=${tag}\n`), 15_000, 50);
   const pid0 = Number(show('nodewright-agent', ['MainPID']).MainPID);
   expect(kubeletEnv().NeedDaemonReload).toBe('yes'); // died before daemon-reload: the manager still runs the old tag
-  // The config is read at start: disarm the hook before the kill so the restarted agent does not pause.
-  sh(`sed -i 's/pauseAfterUnitWriteMs: .*/pauseAfterUnitWriteMs: 0/' /etc/nodewright/agent.yaml; kill -9 ${pid0}`);
+  // The lab hooks are read at start: disarm them before the kill so the restarted agent does not pause.
+  sh(`echo '{"pauseMs": {}}' > /etc/nodewright/lab-hooks.json; kill -9 ${pid0}`);
   const newPid = await waitFor(
     'agent restarted (READY=1)',
     () => {

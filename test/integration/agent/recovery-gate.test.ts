@@ -58,7 +58,7 @@ beforeAll(async () => {
   started = runDaemon(config, createLogger('silent'), {
     notifier,
     exit: (code) => void exitCodes.push(code),
-    onPhase: async (p) => {
+    onStartupPhase: async (p) => {
       phases.push(p);
       if (p === 'recovering') await recoveryHeld; // a recovery pass that has not finished yet
     },
