@@ -144,7 +144,6 @@ export class Agent {
     if (!d) return null;
     const { reconcileOnce } = await import('./reconcile.js');
     const r = await reconcileOnce(this.ctx, d, trigger);
-    this.lastResult = r;
     this.metrics.observeReconcile(r.ok, r.durationMs);
     // Anything that changed the worker without a new desired state was drift being repaired.
     if (!bringsDesired(trigger) && r.changed) this.metrics.driftRepairs++;
@@ -152,6 +151,8 @@ export class Agent {
       for (const st of r.steps) s.steps[st.name] = st;
       s.reconciles += 1;
     });
+    // Only now: status() must never pair this result with the previous run's step states.
+    this.lastResult = r;
     this.log.info({ trigger, ok: r.ok, converged: r.converged, durationMs: r.durationMs }, 'reconcile done');
     this.onReconciled(r);
     return r;

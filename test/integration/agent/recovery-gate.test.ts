@@ -11,7 +11,7 @@ import { LOCK_FILE } from '../../../agent/lock.js';
 import { createLogger } from '../../../agent/log.js';
 import type { Notifier } from '../../../systemd/notify.js';
 import { tempDir } from '../../tmp.js';
-import { AGENT_CLI, desiredKeyringOnly, requireBuild, runCli, sandbox, type Sandbox } from './fixture.js';
+import { AGENT_CLI, desiredKeyringOnly, requireBuild, runCli, sandbox, waitUntil, type Sandbox } from './fixture.js';
 
 let sb: Sandbox;
 const notes: string[] = [];
@@ -32,13 +32,6 @@ const notifier: Notifier = {
 const url = (p: string) => `http://127.0.0.1:${sb.port}${p}`;
 const post = (p: string, body: unknown, token: string | null = sb.token) =>
   fetch(url(p), { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
-const waitFor = async (what: string, f: () => boolean | Promise<boolean>, ms = 15_000) => {
-  const t0 = Date.now();
-  while (!(await f())) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 const keyring = () => sb.real('/etc/ceph/ceph.client.k8s.keyring');
 const stateFile = () => sb.real('/var/lib/nodewright/state.json');
 const readState = () => (existsSync(stateFile()) ? readFileSync(stateFile(), 'utf8') : null);
@@ -64,8 +57,8 @@ beforeAll(async () => {
     },
   });
   started.catch(() => undefined);
-  await waitFor('the recovery phase', () => phases.includes('recovering'));
-});
+  await waitUntil('the recovery phase', () => phases.includes('recovering'));
+}, 60_000);
 afterAll(async () => {
   releaseRecovery();
   await (await started.catch(() => null))?.stop('test end');
