@@ -68,7 +68,7 @@ afterAll(async () => {
 describe('recovery pass vs the API, and the reconcile lock', () => {
   test('READY=1 is sent before the recovery pass; mutations get 503 NW_RECOVERING (after auth), reads answer', async () => {
     expect(phases).toEqual(['listening', 'ready', 'recovering']);
-    expect(notes[0]).toMatch(/^READY=1 STATUS=recovering the in-flight artifact change \(up to 14634 s\)$/);
+    expect(notes[0]).toMatch(/^READY=1 STATUS=recovering the in-flight binary change \(up to 14634 s\)$/);
     expect(existsSync(sb.real('/usr/local/bin/.kubelet.nw-staged'))).toBe(true); // not yet recovered
     const before = readState();
     const r = await post('/v1/desired', sb.sign(desiredKeyringOnly(1)));

@@ -45,7 +45,7 @@ describe('artifact store', () => {
     const blob = path.join(stateDir, 'artifacts', 'sha256', sha);
     expect(readFileSync(blob).equals(content)).toBe(true);
     expect(statSync(blob).mode & 0o777).toBe(0o644);
-    expect(verifyArtifactSignature(content, rec.signature, loadPublicKey(keys.publicKeyPem))).toBe(true);
+    expect(verifyArtifactSignature({ sha256: sha, size: content.length }, rec.signature, loadPublicKey(keys.publicKeyPem))).toBe(true);
     expect(store.getArtifact('kubelet-binary', 'v1.10.13-ceph')).toEqual(rec);
     expect(readdirSync(path.dirname(blob))).toEqual([sha]); // no temp files left
     const { size, stream } = await artifacts.open(sha);
