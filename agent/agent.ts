@@ -174,7 +174,8 @@ export class Agent {
     const d = this.desired();
     const steps: StepStatus[] = STEP_ORDER.map((n) => s.steps[n]).filter((x): x is StepStatus => Boolean(x));
     const r = this.lastResult;
-    const converged = Boolean(d && r && r.converged);
+    // A result of an older generation says nothing about the one just accepted: not converged until it ran.
+    const converged = Boolean(d && r && r.converged && r.generation === d.generation);
     const probesOk = s.probes.every((p) => p.ok);
     const errStep = steps.find((st) => st.error);
     return {
@@ -190,7 +191,7 @@ export class Agent {
           ? { rejected: Object.entries(s.kubelet.rejected).map(([sha256, r]) => ({ sha256, ...r, rolledBack: r.rolledBack !== false })) }
           : {}),
       },
-      lastReconcile: r ? { at: r.at, durationMs: r.durationMs, trigger: r.trigger, ok: r.ok } : null,
+      lastReconcile: r ? { at: r.at, durationMs: r.durationMs, trigger: r.trigger, ok: r.ok, generation: r.generation } : null,
       lastError: errStep?.error ? { ...errStep.error, step: errStep.name, at: errStep.at } : null,
       probes: s.probes,
       rollbacks: s.rollbacks,

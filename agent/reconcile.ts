@@ -15,6 +15,8 @@ export const STEPS: Step<any, any, any>[] = [packagesStep, keyringStep, unitStep
 
 export interface ReconcileResult {
   trigger: string;
+  /** The desired generation this run converged towards. */
+  generation: number;
   at: string;
   durationMs: number;
   ok: boolean;
@@ -136,6 +138,7 @@ export async function reconcileOnce(ctx: StepContext, d: DesiredState, trigger: 
   const converged = !steps.some(bad);
   return {
     trigger,
+    generation: d.generation,
     at: new Date().toISOString(),
     durationMs: Math.round(performance.now() - t0),
     ok: error === null,

@@ -48,7 +48,7 @@ export interface AgentStatus {
     /** Artifacts that failed their health gate: held until a newer generation or `POST /v1/reconcile?retry=artifact`. */
     rejected?: { sha256: string; version: string; reason: string; at: string; generation?: number; rolledBack: boolean }[];
   };
-  lastReconcile: { at: string; durationMs: number; trigger: string; ok: boolean } | null;
+  lastReconcile: { at: string; durationMs: number; trigger: string; ok: boolean; generation: number } | null;
   lastError: (CodedError & { step?: StepName; at: string }) | null;
   probes: ProbeStatus[];
   rollbacks: number;

@@ -117,6 +117,20 @@ describe('agent daemon: no replay of signed bundles', () => {
     expect((await status()).reconciles).toBe(before.reconciles + 1);
   });
 
+  test('a newly accepted generation is not converged until a reconcile of that generation ran', async () => {
+    expect((await status()).converged).toBe(true);
+    const r = await post('/v1/desired', sb.sign(bound(7)));
+    expect(r.status).toBe(202);
+    // Every snapshot from now on: the verdict belongs to generation 7, or there is none yet.
+    for (let seen7 = false; !seen7; ) {
+      const s = await status();
+      expect(s.desired.generation).toBe(7);
+      if (s.lastReconcile?.generation === 7) seen7 = true;
+      else expect(s.converged, JSON.stringify(s.lastReconcile)).toBe(false);
+    }
+    expect((await status()).converged).toBe(true);
+  });
+
   test('after a key rotation the stored bundle is dropped but an older generation is still stale', async () => {
     await stopAgent();
     const keys = generateSigningKeys();
@@ -124,10 +138,10 @@ describe('agent daemon: no replay of signed bundles', () => {
     await startAgent();
     expect((await status()).desired).toBeNull();
     const rotated = loadPrivateKey(keys.privateKeyPem);
-    expect(await refused(signBundle(bound(5), rotated), 'NW_STALE')).toMatch(/older than generation 6/);
+    expect(await refused(signBundle(bound(5), rotated), 'NW_STALE')).toMatch(/older than generation 7/);
     // The highest generation's own content, re-signed by the new key, is taken back (and reconciled).
-    const r = await post('/v1/desired?wait=1', signBundle(bound(6), rotated));
-    expect(await r.json()).toMatchObject({ accepted: true, generation: 6, changed: true, status: { converged: true } });
+    const r = await post('/v1/desired?wait=1', signBundle(bound(7), rotated));
+    expect(await r.json()).toMatchObject({ accepted: true, generation: 7, changed: true, status: { converged: true } });
     expect(logs).not.toContain('AQCs2Q9b');
     expect(logs).not.toContain(sb.token);
   });
