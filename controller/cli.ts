@@ -7,12 +7,14 @@ import { runCli } from '../host/cli.js';
 type Register = (program: Command) => void;
 const groups: Record<string, () => Promise<Register>> = {
   bundle: async () => (await import('./commands/bundle.js')).registerBundleCommands,
+  ca: async () => (await import('./commands/ca.js')).registerCaCommands,
   ceph: async () => (await import('./commands/ceph.js')).registerCephCommands,
   openstack: async () => (await import('./commands/openstack.js')).registerOpenstackCommands,
 };
 const groupOf: Record<string, keyof typeof groups> = {
   keygen: 'bundle',
   bundle: 'bundle',
+  ca: 'ca',
   ceph: 'ceph',
   cephfs: 'ceph',
   k8s: 'ceph',

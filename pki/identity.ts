@@ -1,0 +1,56 @@
+// Who a certificate speaks for: subject CN = name, subject O = `nodewright:<role>`.
+// No certificate library here: the agent's HTTP face reads peers with node:tls only.
+import type { X509Certificate } from 'node:crypto';
+import type { PeerCertificate } from 'node:tls';
+import { NwError } from '../host/errors.js';
+
+export const ROLES = ['agent', 'controller', 'operator'] as const;
+export type Role = (typeof ROLES)[number];
+export const ROLE_PREFIX = 'nodewright:';
+
+export const isRole = (s: unknown): s is Role => typeof s === 'string' && (ROLES as readonly string[]).includes(s);
+
+/** Names a certificate may carry: DNS-label-like, so they are safe in file names, logs and DNs. */
+export const NAME_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,126}[A-Za-z0-9])?$/;
+
+type Subject = Record<string, string | string[] | undefined>;
+
+/** X509Certificate.subject is `K=V` lines; PeerCertificate.subject is an object. */
+function subjectOf(cert: { subject: string } | X509Certificate | PeerCertificate): Subject | null {
+  const s = (cert as { subject?: unknown }).subject;
+  if (s && typeof s === 'object') return s as Subject;
+  if (typeof s !== 'string') return null;
+  const out: Record<string, string[]> = {};
+  for (const line of s.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq <= 0) continue;
+    (out[line.slice(0, eq)] ??= []).push(line.slice(eq + 1));
+  }
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.length === 1 ? v[0] : v]));
+}
+
+/** The nodewright identity of a certificate, or null when it carries none (or an ambiguous one). */
+export function identityOf(cert: { subject: string } | X509Certificate | PeerCertificate): { name: string; role: Role } | null {
+  const subject = subjectOf(cert);
+  if (!subject) return null;
+  const { CN: name, O: org } = subject;
+  if (typeof name !== 'string' || typeof org !== 'string') return null; // absent or several values
+  if (!NAME_PATTERN.test(name) || !org.startsWith(ROLE_PREFIX)) return null;
+  const role = org.slice(ROLE_PREFIX.length);
+  return isRole(role) ? { name, role } : null;
+}
+
+/**
+ * The identity of a TLS peer, or a coded error: NW_AUTH when there is no certificate or it is not
+ * signed by the fleet CA (`authorized` is the socket's verdict), NW_FORBIDDEN when its role is not one of `roles`.
+ */
+export function requireRole(peer: PeerCertificate | undefined, authorized: boolean, roles: Role[]): { name: string; role: Role } {
+  if (!peer || Object.keys(peer).length === 0) {
+    throw new NwError('NW_AUTH', 'a client certificate of the fleet CA is required: issue one with `nodewright ca issue` and pass --cert/--key');
+  }
+  if (!authorized) throw new NwError('NW_AUTH', 'the client certificate is not signed by the fleet CA: issue one with `nodewright ca issue` from the CA in agent.yaml tls.ca');
+  const id = identityOf(peer);
+  if (!id) throw new NwError('NW_FORBIDDEN', 'the client certificate carries no nodewright role (subject O=nodewright:<role>): issue it with `nodewright ca issue --role`');
+  if (!roles.includes(id.role)) throw new NwError('NW_FORBIDDEN', `role ${id.role} (${id.name}) may not do this; allowed: ${roles.join(', ')}`);
+  return id;
+}

@@ -1,0 +1,6 @@
+// pki: the fleet CA, CSRs, certificate issue and checks (a leaf like protocol/: imports only host/errors).
+export { createCa, caCertHash, parseCert } from './ca.js';
+export { createKeyAndCsr, readCsr, requestedAltNames, type AltNames } from './csr.js';
+export { signCsr } from './issue.js';
+export { checkTlsMaterial } from './check.js';
+export { identityOf, requireRole, isRole, ROLES, type Role } from './identity.js';
