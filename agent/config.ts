@@ -3,18 +3,27 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import path from 'node:path';
 import { NwError } from '../host/errors.js';
 
 const AbsPath = Type.String({ pattern: '^/' });
+/** A file the agent reads: absolute, or relative to the directory of agent.yaml. */
+const FilePath = Type.String({ minLength: 1, pattern: '^[^\\n\\x00]+$' });
 
 export const AgentConfigSchema = Type.Object(
   {
     listen: Type.Optional(Type.String({ pattern: '^[^:]+:[0-9]{1,5}$' })),
-    tokenFile: Type.Optional(AbsPath),
-    publicKeyFile: Type.Optional(AbsPath),
+    tokenFile: Type.Optional(FilePath),
+    publicKeyFile: Type.Optional(FilePath),
+    /** TLS with client certificates of the fleet CA (PEM files; `nodewright ca issue`). */
+    tls: Type.Optional(Type.Object({ cert: FilePath, key: FilePath, ca: FilePath }, { additionalProperties: false })),
     root: Type.Optional(AbsPath),
     stateDir: Type.Optional(AbsPath),
     node: Type.Optional(Type.String({ minLength: 1 })),
+    nodeGroup: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' })),
+    /** Override of /sys/class/dmi/id/product_uuid (the Nova instance UUID). */
+    instanceUuid: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' })),
     kubelet: Type.Optional(
       Type.Object(
         {
@@ -77,14 +86,24 @@ export const AgentConfigSchema = Type.Object(
 );
 type RawConfig = Static<typeof AgentConfigSchema>;
 
+export interface AgentTls {
+  cert: string;
+  key: string;
+  ca: string;
+}
+
 export interface AgentConfig {
   file: string | null;
   listen: { host: string; port: number };
   tokenFile: string;
   publicKeyFile: string;
+  /** Absolute paths; null = plain HTTP with the bearer token (loopback only). */
+  tls: AgentTls | null;
   root: string;
   stateDir: string;
   node: string;
+  nodeGroup: string | null;
+  instanceUuid: string | null;
   kubelet: { healthUrl: string; healthTimeoutMs: number; restartTimeoutMs: number };
   schedule: { reconcile: string; probes: string };
   drift: { enabled: boolean; debounceMs: number };
@@ -104,16 +123,29 @@ export const looksLikeCron = (expr: string) => {
 
 export const DEFAULT_CONFIG_PATH = '/etc/nodewright/agent.yaml';
 
+/** 127.0.0.0/8, ::1 and localhost: the only addresses where the bearer token may stand in for TLS. */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1';
+}
+
 export function withDefaults(raw: RawConfig, file: string | null, hostname = 'localhost'): AgentConfig {
   const [host, port] = (raw.listen ?? '127.0.0.1:7701').split(':');
+  // Relative file names are relative to the directory of agent.yaml, not the cwd of whoever starts us.
+  const base = file ? path.dirname(path.resolve(file)) : process.cwd();
+  const abs = (p: string) => path.resolve(base, p);
   return {
     file,
     listen: { host, port: Number(port) },
-    tokenFile: raw.tokenFile ?? '/etc/nodewright/token',
-    publicKeyFile: raw.publicKeyFile ?? '/etc/nodewright/controller.pub',
+    tokenFile: abs(raw.tokenFile ?? '/etc/nodewright/token'),
+    publicKeyFile: abs(raw.publicKeyFile ?? '/etc/nodewright/controller.pub'),
+    tls: raw.tls ? { cert: abs(raw.tls.cert), key: abs(raw.tls.key), ca: abs(raw.tls.ca) } : null,
     root: raw.root ?? '/',
     stateDir: raw.stateDir ?? '/var/lib/nodewright',
     node: raw.node ?? hostname,
+    nodeGroup: raw.nodeGroup ?? null,
+    instanceUuid: raw.instanceUuid ? raw.instanceUuid.toLowerCase() : null,
     kubelet: {
       healthUrl: raw.kubelet?.healthUrl ?? 'http://127.0.0.1:10248/healthz',
       healthTimeoutMs: (raw.kubelet?.healthTimeoutSec ?? 60) * 1000,
@@ -155,6 +187,13 @@ export function parseAgentConfig(text: string, file = 'agent.yaml', hostname?: s
     throw new NwError('NW_CONFIG', `${where(off)}: ${key}: ${msg}; see docs/agent.md for the config keys`);
   }
   const cfg = withDefaults(raw as RawConfig, file, hostname);
+  if (!cfg.tls && !isLoopback(cfg.listen.host)) {
+    const node = doc.get('listen', true);
+    throw new NwError(
+      'NW_CONFIG',
+      `${where(isNode(node) ? node.range?.[0] : undefined)}: /listen: ${cfg.listen.host} is not a loopback address and there is no tls: section; the bearer token is for loopback only: add tls: {cert, key, ca} (docs/agent.md) or listen on 127.0.0.1`,
+    );
+  }
   for (const [k, expr] of Object.entries(cfg.schedule)) {
     if (!looksLikeCron(expr)) {
       const node = doc.getIn(['schedule', k], true);

@@ -1,27 +1,23 @@
-// `nodewright-agent run`: one controller owns start and stop. Order at start: config → state →
-// HTTP listening → recovery pass → READY=1 → watchdog, drift watch, schedule, first reconcile.
-// SIGTERM: STOPPING=1, stop triggers, let the current reconcile finish, close, exit 0.
-import { readFile } from 'node:fs/promises';
+// `nodewright-agent run`: one controller owns start and stop. Order at start: signal handlers →
+// TLS/token material checked → reconcile lock → state → HTTP listening → READY=1 → recovery pass
+// (mutations answer 503 NW_RECOVERING until it is done; agent/startup.ts says why READY=1 comes
+// first) → watchdog, drift watch, schedule, first reconcile.
+// SIGTERM: STOPPING=1, stop triggers, let the current reconcile finish, close, release the lock, exit 0.
+import path from 'node:path';
 import type { ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import { NwError } from '../host/errors.js';
 import { createNotifier, type Notifier } from '../systemd/notify.js';
 import { Agent } from './agent.js';
+import { loadServerAuth } from './auth.js';
 import type { AgentConfig } from './config.js';
 import type { FastifyInstance } from 'fastify';
+import { acquireLock, type ReconcileLock } from './lock.js';
 import { buildServer } from './server.js';
 import type { ReconcileResult } from './reconcile.js';
+import { recoveryBudget, UNIT_TIMEOUT_START_SEC } from './startup.js';
 
-export async function readToken(file: string): Promise<string> {
-  let t: string;
-  try {
-    t = (await readFile(file, 'utf8')).trim();
-  } catch (e) {
-    throw new NwError('NW_CONFIG', `cannot read the auth token file ${file} (${(e as NodeJS.ErrnoException).code}): write a random token there (mode 0600)`);
-  }
-  if (t.length < 16) throw new NwError('NW_CONFIG', `the auth token in ${file} is shorter than 16 characters: use a long random token`);
-  return t;
-}
+export { readToken } from './auth.js';
 
 export const summarize = (r: ReconcileResult | null, a: Agent): string => {
   if (!a.desired()) return 'waiting for a signed desired state';
@@ -30,8 +26,24 @@ export const summarize = (r: ReconcileResult | null, a: Agent): string => {
   return `gen ${a.desired()!.generation}: ${r.converged ? 'converged' : 'NOT converged'}${bad.length ? ` (${bad.map((s) => `${s.name} ${s.state}`).join(', ')})` : ''}`;
 };
 
-export async function runDaemon(config: AgentConfig, log: Logger): Promise<void> {
-  const notifier: Notifier = createNotifier({ onError: (e) => log.warn({ err: e.message }, 'systemd-notify failed') });
+/** Injected by tests only (unset in production). */
+export interface DaemonHooks {
+  notifier?: Notifier;
+  /** Awaited at each start-up phase. */
+  onPhase?: (phase: 'listening' | 'ready' | 'recovering' | 'recovered') => unknown;
+  /** Instead of process.exit after a signal. */
+  exit?: (code: number) => void;
+}
+
+export interface Daemon {
+  readonly app: FastifyInstance;
+  readonly agent: Agent;
+  stop(reason: string): Promise<void>;
+}
+
+export async function runDaemon(config: AgentConfig, log: Logger, hooks: DaemonHooks = {}): Promise<Daemon> {
+  const notifier: Notifier = hooks.notifier ?? createNotifier({ onError: (e) => log.warn({ err: e.message }, 'systemd-notify failed') });
+  const exit = hooks.exit ?? ((code: number) => process.exit(code));
   // Ping from the event loop from the first moment: a blocked loop means no pings → systemd kills us.
   let wdTimer: NodeJS.Timeout | null = null;
   if (notifier.watchdogIntervalMs) wdTimer = setInterval(() => void notifier.watchdog(), notifier.watchdogIntervalMs);
@@ -40,6 +52,7 @@ export async function runDaemon(config: AgentConfig, log: Logger): Promise<void>
   // while a systemd-notify child runs, whose exit hook would swallow it) must still stop us.
   let agent: Agent | null = null;
   let app: FastifyInstance | null = null;
+  let lock: ReconcileLock | null = null;
   let watcher: { close(): Promise<void> } | null = null;
   const tasks: ScheduledTask[] = [];
   let stopping = false;
@@ -52,34 +65,66 @@ export async function runDaemon(config: AgentConfig, log: Logger): Promise<void>
     await watcher?.close();
     if (agent) await Promise.race([agent.reconciler.idle(), new Promise((r) => setTimeout(r, 20_000))]);
     await app?.close();
+    await lock?.release();
     if (wdTimer) clearInterval(wdTimer);
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onInt);
     log.info('stopped');
     log.flush?.();
-    process.exit(0);
+    exit(0);
   };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  const onTerm = () => void stop('SIGTERM');
+  const onInt = () => void stop('SIGINT');
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onInt);
 
-  const token = await readToken(config.tokenFile);
-  agent = await Agent.create(config, log);
+  const auth = await loadServerAuth(config);
+  lock = await acquireLock(path.join(config.root, config.stateDir), 'nodewright-agent run');
+  try {
+    agent = await Agent.create(config, log);
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
   const a = agent;
-  app = buildServer(a, token);
+  let recovering = true;
+  app = buildServer(a, { auth, recovering: () => recovering });
   try {
     await app.listen({ host: config.listen.host, port: config.listen.port });
   } catch (e) {
+    await lock.release();
     const code = (e as NodeJS.ErrnoException).code;
     throw new NwError('NW_CONFIG', `cannot listen on ${config.listen.host}:${config.listen.port} (${code ?? (e as Error).message}): is another agent running? change \`listen\` in ${config.file ?? 'agent.yaml'}`);
   }
-  log.info({ listen: `${config.listen.host}:${config.listen.port}` }, 'listening');
+  log.info({ listen: `${config.listen.host}:${config.listen.port}`, auth: auth.kind }, 'listening');
+  await hooks.onPhase?.('listening');
+  const daemon: Daemon = { app, agent: a, stop };
 
-  const recovery = await a.recover();
-  if (stopping) return;
-  await notifier.ready(`${recovery.action === 'none' ? '' : `recovery: ${recovery.action}; `}${summarize(null, a)}`);
-  log.info({ recovery: recovery.action }, 'ready');
+  const inflight = a.state.get().inflight;
+  const budget = recoveryBudget(config.kubelet, UNIT_TIMEOUT_START_SEC);
+  await notifier.ready(inflight ? `recovering a ${inflight.step} change (up to ${Math.round(budget.worstCaseRecoveryMs / 1000)} s)` : summarize(null, a));
+  log.info({ inflight: inflight?.step ?? null, worstCaseRecoverySec: Math.round(budget.worstCaseRecoveryMs / 1000) }, 'ready');
+  await hooks.onPhase?.('ready');
+
+  await hooks.onPhase?.('recovering');
+  let recovery;
+  try {
+    recovery = await a.recover();
+  } catch (e) {
+    // Nothing may reconcile over a change still in flight: exit, and let systemd restart us to retry.
+    await app.close();
+    await lock.release();
+    throw e;
+  }
+  recovering = false;
+  await hooks.onPhase?.('recovered');
+  if (stopping) return daemon;
+  if (recovery.action !== 'none') await notifier.status(`recovery: ${recovery.action}; ${summarize(null, a)}`);
+  log.info({ recovery: recovery.action }, 'recovery pass done');
 
   // Loaded after READY=1: nothing before it needs them, and start-up time counts.
   const [{ default: cron }, { DriftWatcher }] = await Promise.all([import('node-cron'), import('./watch.js')]);
-  if (stopping) return;
+  if (stopping) return daemon;
   const drift = new DriftWatcher(config.drift.debounceMs, (file) => void a.reconcile('drift').catch(() => undefined), log);
   watcher = drift;
   const rewatch = async () => {
@@ -104,4 +149,5 @@ export async function runDaemon(config: AgentConfig, log: Logger): Promise<void>
   }
   await rewatch();
   void a.reconcile('start').catch(() => undefined);
+  return daemon;
 }

@@ -1,10 +1,16 @@
-// The agent's HTTP face. Reads are open on the configured address; every mutating route needs
-// the bearer token (constant-time compare) and is size-limited and schema-checked before anything changes.
+// The agent's HTTP face. With TLS (the production mode) every route but /healthz and /readyz needs a
+// client certificate of the fleet CA with the controller or operator role; without TLS (loopback only,
+// enforced by the config) mutations need the bearer token. Mutations wait for the recovery pass
+// (503 NW_RECOVERING), and are size-limited and schema-checked before anything changes.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
+import type { TLSSocket } from 'node:tls';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { httpStatusOf, isNwError } from '../host/errors.js';
+import { httpStatusOf, isNwError, NwError } from '../host/errors.js';
+import { requireRole, type Role } from '../pki/identity.js';
 import type { Agent } from './agent.js';
+import type { ServerAuth } from './auth.js';
+import { worstCaseReconcileMs } from './startup.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -13,6 +19,14 @@ export function tokenMatches(header: string | undefined, token: string): boolean
   // Compare fixed-length digests so neither length nor content leaks through timing.
   return timingSafeEqual(digest(m ? m[1] : ''), digest(token)) && Boolean(m);
 }
+
+/** Roles that may read status and change the worker. */
+export const CALLER_ROLES: Role[] = ['controller', 'operator'];
+
+/** Above the controller's 10 s poll interval, so polls reuse the connection (and its TLS session). */
+export const KEEP_ALIVE_MS = 75_000;
+/** The whole request (headers and body; bundles are small) must arrive within this. */
+export const REQUEST_TIMEOUT_MS = 30_000;
 
 // Fastify requires ajv and fast-json-stringify when it is constructed, for route schemas. No route
 // here has one (bundles are checked with TypeBox in Agent.accept), so they load only if a schema
@@ -23,30 +37,61 @@ const onFirstSchema =
   (...args: unknown[]) =>
     (fromFastify(compiler) as () => (...a: unknown[]) => unknown)()(...args);
 
-export function buildServer(agent: Agent, token: string): FastifyInstance {
+export interface ServerOptions {
+  auth: ServerAuth;
+  /** True until the recovery pass is done: mutations answer 503 NW_RECOVERING meanwhile. */
+  recovering: () => boolean;
+}
+
+export function buildServer(agent: Agent, o: ServerOptions): FastifyInstance {
+  const { auth } = o;
   const app = Fastify({
     // Request lines only at warn and above: the access log is noise on a worker.
     loggerInstance: agent.log.child({ component: 'http' }, { level: 'warn' }) as unknown as FastifyBaseLogger,
     bodyLimit: agent.config.limits.bodyBytes,
+    ...(auth.kind === 'tls'
+      ? { https: { cert: auth.certPem, key: auth.keyPem, ca: auth.caPem, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' as const } }
+      : {}),
+    keepAliveTimeout: KEEP_ALIVE_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    // A socket stays silent while ?wait=1 runs a whole reconcile; close it only after the worst case.
+    connectionTimeout: worstCaseReconcileMs(agent.config.kubelet) + 60_000,
     schemaController: {
       compilersFactory: {
         buildValidator: onFirstSchema('@fastify/ajv-compiler') as never,
         buildSerializer: onFirstSchema('@fastify/fast-json-stringify-compiler') as never,
       },
     },
-  });
+  }) as unknown as FastifyInstance;
 
   const refuse = (reply: FastifyReply, status: number, code: string, message: string) => reply.code(status).send({ code, message });
+  const refuseWith = (reply: FastifyReply, e: NwError) => refuse(reply, httpStatusOf(e.code), e.code, e.message);
 
+  /** TLS: a fleet-CA client certificate with a caller role. Reads and mutations alike. */
+  const requireCaller = async (req: FastifyRequest, reply: FastifyReply) => {
+    const socket = req.raw.socket as TLSSocket;
+    try {
+      requireRole(socket.getPeerCertificate(), socket.authorized, CALLER_ROLES);
+    } catch (e) {
+      agent.metrics.authFailures++;
+      if (isNwError(e)) return refuseWith(reply, e);
+      throw e;
+    }
+  };
   const requireToken = async (req: FastifyRequest, reply: FastifyReply) => {
-    if (!tokenMatches(req.headers.authorization, token)) {
+    if (auth.kind !== 'token' || !tokenMatches(req.headers.authorization, auth.token)) {
       agent.metrics.authFailures++;
       return refuse(reply, 401, 'NW_AUTH', 'missing or wrong bearer token: send Authorization: Bearer <token from the agent token file>');
     }
   };
+  const notRecovering = async (_req: FastifyRequest, reply: FastifyReply) => {
+    if (o.recovering()) return refuse(reply, 503, 'NW_RECOVERING', 'the agent is finishing or rolling back a change the previous run left in flight: retry in a few seconds');
+  };
+  const read = auth.kind === 'tls' ? { onRequest: requireCaller } : {};
+  const mutate = { onRequest: auth.kind === 'tls' ? requireCaller : requireToken, preHandler: notRecovering };
 
   app.setErrorHandler((err, _req, reply) => {
-    if (isNwError(err)) return refuse(reply, httpStatusOf(err.code), err.code, err.message);
+    if (isNwError(err)) return refuseWith(reply, err);
     const e = err as { statusCode?: number; code?: string; message: string };
     if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return refuse(reply, 413, 'NW_BUNDLE', `body larger than ${agent.config.limits.bodyBytes} bytes`);
     if (e.statusCode && e.statusCode < 500) return refuse(reply, e.statusCode, 'NW_BUNDLE', e.message);
@@ -57,15 +102,16 @@ export function buildServer(agent: Agent, token: string): FastifyInstance {
 
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/readyz', async (_req, reply) => {
+    if (o.recovering()) return reply.code(503).send({ ready: false, converged: false, code: 'NW_RECOVERING' });
     const s = agent.status();
     return reply.code(s.ready ? 200 : 503).send({ ready: s.ready, converged: s.converged, lastError: s.lastError });
   });
-  app.get('/v1/status', async () => agent.status());
-  app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(agent.metrics.render(agent.status())));
+  app.get('/v1/status', read, async () => agent.status());
+  app.get('/metrics', read, async (_req, reply) => reply.type('text/plain; version=0.0.4').send(agent.metrics.render(agent.status())));
 
   const waitFor = (q: unknown) => (q as { wait?: string } | undefined)?.wait === '1' || (q as { wait?: string } | undefined)?.wait === 'true';
 
-  app.post('/v1/desired', { onRequest: requireToken }, async (req, reply) => {
+  app.post('/v1/desired', mutate, async (req, reply) => {
     if (req.body === undefined || req.body === null || typeof req.body !== 'object') {
       return refuse(reply, 400, 'NW_BUNDLE', 'send the signed bundle as a JSON object (Content-Type: application/json)');
     }
@@ -79,7 +125,7 @@ export function buildServer(agent: Agent, token: string): FastifyInstance {
     return reply.code(202).send({ accepted: true, generation: d.generation });
   });
 
-  app.post('/v1/reconcile', { onRequest: requireToken }, async (req, reply) => {
+  app.post('/v1/reconcile', mutate, async (req, reply) => {
     if (!agent.desired()) return refuse(reply, 409, 'NW_BUNDLE', 'no desired state yet: POST a signed bundle to /v1/desired first');
     const run = agent.reconcile('api');
     if (waitFor(req.query)) {

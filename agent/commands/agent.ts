@@ -1,6 +1,7 @@
 // nodewright-agent run | plan | apply: the daemon, and the agent used without a controller.
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
 import { NwError } from '../../host/errors.js';
@@ -71,11 +72,19 @@ export function registerAgentCommands(program: Command): void {
     .action(async (o: { config: string; bundle: string; json?: boolean }) => {
       const { loadAgentConfig, createLogger, Agent } = await load();
       const config = await loadAgentConfig(o.config, os.hostname());
-      const agent = await Agent.create(config, createLogger(config.log.level));
-      await agent.accept(await readBundle(o.bundle));
-      await agent.recover();
-      const r = await agent.reconcile('apply');
-      const s = agent.status();
+      const bundle = await readBundle(o.bundle);
+      const { acquireLock } = await import('../lock.js');
+      const lock = await acquireLock(path.join(config.root, config.stateDir), 'nodewright-agent apply');
+      let r, s;
+      try {
+        const agent = await Agent.create(config, createLogger(config.log.level));
+        await agent.accept(bundle);
+        await agent.recover();
+        r = await agent.reconcile('apply');
+        s = agent.status();
+      } finally {
+        await lock.release();
+      }
       if (o.json) process.stdout.write(JSON.stringify(s, null, 2) + '\n');
       else for (const st of s.steps) process.stdout.write(`${st.name.padEnd(9)} ${st.state.padEnd(14)} ${st.message}\n`);
       if (!r?.converged) process.exitCode = 1;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { NwError } from '../../host/errors.js';
+import type { AgentCredentials } from '../agent-http.js';
 import { describeStatus, pushBundle } from '../push.js';
 import { generateSigningKeys, keyId, loadPrivateKey, loadPublicKey, signBundle, verifyBundle } from '../../protocol/bundle.js';
 
@@ -84,19 +85,30 @@ export function registerBundleCommands(program: Command): void {
   bundle
     .command('push')
     .description('send a signed bundle to agents (POST /v1/desired), one after another; with --wait, report each reconcile')
-    .requiredOption('--agent <url...>', 'agent base URL(s), e.g. http://10.0.0.5:7701')
-    .requiredOption('--token-file <file>', 'file holding the agents\' bearer token')
+    .requiredOption('--agent <url...>', 'agent base URL(s), e.g. https://10.0.0.5:7701 (http:// only for loopback agents)')
+    .option('--ca <file>', 'fleet CA certificate, to check https agents')
+    .option('--cert <file>', 'client certificate (controller or operator role) for https agents')
+    .option('--key <file>', 'its private key')
+    .option('--token-file <file>', 'file holding the bearer token of http (loopback) agents')
     .option('--wait', 'wait for each reconcile and stop at the first agent that is not ready')
     .option('--timeout <seconds>', 'per-agent timeout', '300')
     .option('--json', 'print JSON')
     .argument('<file>', 'signed bundle')
-    .action(async (file: string, o: { agent: string[]; tokenFile: string; wait?: boolean; timeout: string; json?: boolean }) => {
-      const token = (await readText(o.tokenFile, 'token file')).trim();
-      if (!token) throw new NwError('NW_USAGE', `token file ${o.tokenFile} is empty`);
+    .action(async (file: string, o: { agent: string[]; ca?: string; cert?: string; key?: string; tokenFile?: string; wait?: boolean; timeout: string; json?: boolean }) => {
+      const creds: AgentCredentials = {};
+      if (o.tokenFile) {
+        creds.token = (await readText(o.tokenFile, 'token file')).trim();
+        if (!creds.token) throw new NwError('NW_USAGE', `token file ${o.tokenFile} is empty`);
+      }
+      const tlsFiles = [o.ca, o.cert, o.key].filter(Boolean).length;
+      if (tlsFiles > 0 && tlsFiles < 3) throw new NwError('NW_USAGE', 'pass all of --ca, --cert and --key for https agents');
+      if (o.ca && o.cert && o.key) {
+        creds.tls = { ca: await readText(o.ca, 'CA certificate'), cert: await readText(o.cert, 'client certificate'), key: await readText(o.key, 'client key') };
+      }
       const signed = await readBundle(file);
       const results = [];
       for (const agent of o.agent) {
-        const r = await pushBundle(agent, token, signed, { wait: !!o.wait, timeoutMs: Number(o.timeout) * 1000 });
+        const r = await pushBundle(agent, creds, signed, { wait: !!o.wait, timeoutMs: Number(o.timeout) * 1000 });
         results.push(r);
         if (!o.json) process.stdout.write(`${agent}: accepted generation ${r.generation}\n${r.status ? describeStatus(r.status) + '\n' : ''}`);
         if (o.wait && r.status && !r.status.ready) {

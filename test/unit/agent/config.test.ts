@@ -21,7 +21,7 @@ describe('agent.yaml', () => {
     expect(c.testHooks.pauseAfterStageMs).toBe(0);
   });
   test('values', () => {
-    const c = parseAgentConfig('listen: 0.0.0.0:9000\nkubelet:\n  healthTimeoutSec: 5\nschedule:\n  reconcile: "*/2 * * * *"\n', 'a.yaml');
+    const c = parseAgentConfig('listen: 0.0.0.0:9000\ntls: {cert: a.crt, key: a.key, ca: ca.crt}\nkubelet:\n  healthTimeoutSec: 5\nschedule:\n  reconcile: "*/2 * * * *"\n', 'a.yaml');
     expect(c.listen.port).toBe(9000);
     expect(c.kubelet.healthTimeoutMs).toBe(5000);
     expect(c.schedule.reconcile).toBe('*/2 * * * *');
@@ -37,6 +37,27 @@ describe('agent.yaml', () => {
   });
   test('a bad cron expression names its line', () => {
     expect(err('schedule:\n  probes: every minute\n')).toMatch(/agent.yaml:2: \/schedule\/probes: "every minute" is not a cron expression/);
+  });
+  test('relative file names are relative to the directory of agent.yaml', () => {
+    const c = parseAgentConfig('tokenFile: token\npublicKeyFile: ../keys/controller.pub\ntls:\n  cert: tls/agent.crt\n  key: /secure/agent.key\n  ca: ca.crt\n', '/etc/nodewright/agent.yaml');
+    expect(c.tokenFile).toBe('/etc/nodewright/token');
+    expect(c.publicKeyFile).toBe('/etc/keys/controller.pub');
+    expect(c.tls).toEqual({ cert: '/etc/nodewright/tls/agent.crt', key: '/secure/agent.key', ca: '/etc/nodewright/ca.crt' });
+    expect(parseAgentConfig('', '/etc/nodewright/agent.yaml').tls).toBeNull();
+  });
+  test('nodeGroup and instanceUuid', () => {
+    const c = parseAgentConfig('nodeGroup: ceph-a\ninstanceUuid: 0B7E5A2C-1F3D-4C59-9A57-2F0C1D9E8A11\n', 'a.yaml');
+    expect(c.nodeGroup).toBe('ceph-a');
+    expect(c.instanceUuid).toBe('0b7e5a2c-1f3d-4c59-9a57-2f0c1d9e8a11');
+    expect(parseAgentConfig('', 'a.yaml').nodeGroup).toBeNull();
+    expect(err('instanceUuid: not-a-uuid\n')).toMatch(/^NW_CONFIG: .*agent.yaml:1: \/instanceUuid/);
+  });
+  test('a non-loopback listen without tls is NW_CONFIG naming the line; loopback without tls is fine', () => {
+    expect(err('log:\n  level: info\nlisten: 10.0.0.5:7701\n')).toMatch(/^NW_CONFIG: \/etc\/nodewright\/agent.yaml:3: \/listen: 10.0.0.5 is not a loopback address .*add tls:/);
+    expect(err('listen: 0.0.0.0:7701\n')).toMatch(/^NW_CONFIG: .*not a loopback/);
+    for (const host of ['127.0.0.1', '127.8.9.10', 'localhost']) expect(err(`listen: ${host}:7701\n`)).toBe('no error');
+    expect(err('listen: 10.0.0.5:7701\ntls: {cert: c, key: k, ca: a}\n')).toBe('no error');
+    expect(err('tls: {cert: c, key: k}\n')).toMatch(/^NW_CONFIG: .*\/tls/);
   });
   test('not a mapping', () => {
     expect(err('- a\n- b\n')).toMatch(/must be a mapping/);
