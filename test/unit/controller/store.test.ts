@@ -3,7 +3,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStore, type SqliteStore } from '../../../controller/store/sqlite.js';
 import type { JoinToken, NodeRecord } from '../../../controller/store/store.js';
-import type { RolloutState } from '../../../controller/rollout/engine.js';
+import { newRollout, type RolloutState } from '../../../controller/rollout/engine.js';
+import { parseStrategy } from '../../../controller/rollout/strategy.js';
 import { NwError } from '../../../host/errors.js';
 import { tempDir } from '../../tmp.js';
 
@@ -33,8 +34,12 @@ const node = (name: string, over: Partial<NodeRecord> = {}): NodeRecord => ({
   ...over,
 });
 
+const planned = newRollout({
+  id: 'r1', target: 'group workers', now: T0, strategy: parseStrategy(),
+  nodes: [{ name: 'w1', baseGeneration: 0, previousGeneration: null, canRollBack: false }],
+});
 const rollout = (version: number, state: RolloutState['state'] = 'running'): RolloutState => ({
-  id: 'r1', version, state, reason: null, createdAt: T0, updatedAt: version === 0 ? T0 : T1,
+  ...planned, version, state, updatedAt: version === 0 ? T0 : T1,
 });
 
 const codeOf = (fn: () => unknown): string | undefined => {

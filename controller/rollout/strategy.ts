@@ -1,0 +1,156 @@
+// A rollout's strategy: how fast it ramps, how much may be down at once, how many failures the
+// whole run tolerates, and when it may start anything. Parsed from CLI flags or YAML into plain
+// JSON data (it is stored inside the rollout state). Safe defaults: maxUnavailable 1, failure
+// budget 0, onFailure pause, autoRollback on.
+import { NwError } from '../../host/errors.js';
+import { parseRamp, stepSize, type RampStep } from './plan.js';
+import { parseWindow, type MaintenanceWindow } from './window.js';
+
+export type OnFailure = 'pause' | 'halt' | 'skip';
+export type CountOrPercent = number | `${number}%`;
+
+export interface Strategy {
+  steps: RampStep[];
+  maxUnavailable: CountOrPercent;
+  /** Failures the whole run tolerates; the one after it stops the run (exceeded, not met). */
+  failureBudget: CountOrPercent;
+  onFailure: OnFailure;
+  minHealthyMs: number;
+  gateTimeoutMs: number;
+  soakMs: number;
+  windows: MaintenanceWindow[];
+  autoRollback: boolean;
+}
+
+/** What an operator writes (flags or YAML): numbers or strings like "30s", "20%", "1,5,20%". */
+export interface StrategyInput {
+  steps?: string | RampStep[];
+  maxUnavailable?: string | number;
+  failureBudget?: string | number;
+  onFailure?: string;
+  minHealthy?: string | number;
+  gateTimeout?: string | number;
+  soak?: string | number;
+  windows?: string | string[];
+  autoRollback?: boolean;
+}
+
+export const DEFAULT_STRATEGY: Strategy = {
+  steps: [1, 5, '20%'],
+  maxUnavailable: 1,
+  failureBudget: 0,
+  onFailure: 'pause',
+  minHealthyMs: 30_000,
+  gateTimeoutMs: 300_000,
+  soakMs: 0,
+  windows: [],
+  autoRollback: true,
+};
+
+const usage = (msg: string): NwError => new NwError('NW_USAGE', msg);
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "30s", "5m", "1h30m", "250ms", or a number of seconds. */
+export function parseDuration(name: string, v: string | number): number {
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v) || v < 0) throw usage(`${name} ${v} is not a duration; write e.g. 30s or 5m`);
+    return Math.round(v * 1000);
+  }
+  const text = v.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) {
+    throw usage(`${name} "${v}" is not a duration; write e.g. 30s, 5m or 1h30m`);
+  }
+  return Math.round(parts.reduce((sum, p) => sum + Number(p[1]) * UNITS[p[2]], 0));
+}
+
+function parseCountOrPercent(name: string, v: string | number, min: number): CountOrPercent {
+  const text = String(v).trim();
+  if (/^\d+(\.\d+)?%$/.test(text)) {
+    const pct = Number(text.slice(0, -1));
+    if (pct >= 0 && pct <= 100 && (min === 0 || pct > 0)) return text as `${number}%`;
+  } else if (/^\d+$/.test(text) && Number(text) >= min) {
+    return Number(text);
+  }
+  throw usage(`${name} "${v}" must be a whole number ≥ ${min} or a percentage like "10%"`);
+}
+
+/** A count or percentage resolved against `total` nodes (percentages round down, like Ansible). */
+export function resolveCount(v: CountOrPercent, total: number): number {
+  if (typeof v === 'number') return v;
+  return Math.floor((Number(v.slice(0, -1)) * total) / 100);
+}
+
+/** maxUnavailable resolved: percentages round down but never below 1 (a rollout must move). */
+export const maxUnavailableOf = (s: Strategy, total: number): number => Math.max(1, resolveCount(s.maxUnavailable, total));
+
+export function parseStrategy(input: StrategyInput = {}): Strategy {
+  const s: Strategy = { ...DEFAULT_STRATEGY, windows: [] };
+  if (input.steps !== undefined) {
+    s.steps = typeof input.steps === 'string' ? parseRamp(input.steps) : input.steps;
+    if (s.steps.length === 0) throw usage('steps is empty; give at least one, e.g. 1,5,20%');
+    try {
+      s.steps.forEach((step) => stepSize(step, 1));
+    } catch (e) {
+      throw usage(`steps: ${(e as Error).message}`);
+    }
+  }
+  if (input.maxUnavailable !== undefined) s.maxUnavailable = parseCountOrPercent('maxUnavailable', input.maxUnavailable, 1);
+  if (input.failureBudget !== undefined) s.failureBudget = parseCountOrPercent('failureBudget', input.failureBudget, 0);
+  if (input.onFailure !== undefined) {
+    if (!['pause', 'halt', 'skip'].includes(input.onFailure)) throw usage(`onFailure "${input.onFailure}" must be pause, halt or skip`);
+    s.onFailure = input.onFailure as OnFailure;
+  }
+  if (input.minHealthy !== undefined) s.minHealthyMs = parseDuration('minHealthy', input.minHealthy);
+  if (input.gateTimeout !== undefined) s.gateTimeoutMs = parseDuration('gateTimeout', input.gateTimeout);
+  if (input.soak !== undefined) s.soakMs = parseDuration('soak', input.soak);
+  if (input.windows !== undefined) s.windows = (typeof input.windows === 'string' ? [input.windows] : input.windows).map(parseWindow);
+  if (input.autoRollback !== undefined) {
+    if (typeof input.autoRollback !== 'boolean') throw usage('autoRollback must be true or false');
+    s.autoRollback = input.autoRollback;
+  }
+  if (s.gateTimeoutMs <= s.minHealthyMs) {
+    throw usage(`gateTimeout (${s.gateTimeoutMs} ms) must be longer than minHealthy (${s.minHealthyMs} ms), or no node can pass its gate`);
+  }
+  return s;
+}
+
+/** The strategy block of a rollout YAML (keys as in StrategyInput); unknown keys are refused. */
+export function strategyFromYaml(doc: unknown): Strategy {
+  if (doc === undefined || doc === null) return parseStrategy();
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw usage('strategy must be a mapping of keys like steps, maxUnavailable, onFailure');
+  const known = ['steps', 'maxUnavailable', 'failureBudget', 'onFailure', 'minHealthy', 'gateTimeout', 'soak', 'windows', 'autoRollback'];
+  for (const k of Object.keys(doc)) {
+    if (!known.includes(k)) throw usage(`strategy key "${k}" is unknown; known keys: ${known.join(', ')}`);
+  }
+  const o = doc as Record<string, unknown>;
+  const str = (k: string): string | number | undefined => {
+    const v = o[k];
+    if (v === undefined || typeof v === 'string' || typeof v === 'number') return v;
+    throw usage(`strategy.${k} must be a number or a string`);
+  };
+  let steps: StrategyInput['steps'];
+  if (Array.isArray(o.steps)) {
+    steps = o.steps.map((x) => (typeof x === 'number' ? x : typeof x === 'string' && x.endsWith('%') ? (x as `${number}%`) : Number.NaN));
+  } else if (o.steps !== undefined) {
+    steps = String(str('steps'));
+  }
+  const windows = o.windows;
+  if (windows !== undefined && typeof windows !== 'string' && !(Array.isArray(windows) && windows.every((w) => typeof w === 'string'))) {
+    throw usage('strategy.windows must be a string or a list of strings like "Mon-Fri 22:00-04:00 Europe/Berlin"');
+  }
+  const onFailure = o.onFailure;
+  if (onFailure !== undefined && typeof onFailure !== 'string') throw usage('strategy.onFailure must be pause, halt or skip');
+  return parseStrategy({
+    steps,
+    maxUnavailable: str('maxUnavailable'),
+    failureBudget: str('failureBudget'),
+    onFailure,
+    minHealthy: str('minHealthy'),
+    gateTimeout: str('gateTimeout'),
+    soak: str('soak'),
+    windows: windows as string | string[] | undefined,
+    autoRollback: o.autoRollback as boolean | undefined,
+  });
+}
