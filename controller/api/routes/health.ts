@@ -18,9 +18,8 @@ export async function healthRoutes(app: FastifyInstance, ctx: ApiContext): Promi
   app.get('/metrics', async (req, reply) => {
     callerOf(req, [...ctx.operatorRoles, 'controller']);
     const rollouts = ctx.store.listRollouts().map((r) => {
-      const nodes = Object.values((r.state as { nodes?: Record<string, { phase: string }> }).nodes ?? {});
-      const done = nodes.filter((n) => ['healthy', 'skipped', 'rolled_back'].includes(n.phase)).length;
-      return { id: r.id, state: String((r.state as { state?: string }).state ?? 'unknown'), done, total: nodes.length };
+      const done = r.state.nodes.filter((n) => ['healthy', 'skipped', 'rolled_back', 'failed'].includes(n.phase)).length;
+      return { id: r.id, state: r.state.state, done, total: r.state.nodes.length };
     });
     return reply.type('text/plain; version=0.0.4').send(ctx.metrics.render(ctx.store.listNodes(), rollouts));
   });
