@@ -35,7 +35,8 @@ export default defineConfig({
       e2e('systemd', 2),
       e2e('ceph', 3),
       e2e('agent', 4),
-      e2e('nova', 5),
+      e2e('controller', 5),
+      e2e('nova', 6),
     ],
   },
 });
