@@ -59,6 +59,8 @@ export interface RolloutState {
   soakUntil: string | null;
   /** Set by the rollback command: every node that got the target goes back to its previous state. */
   rollingBack: boolean;
+  /** The target desired state without generation and binding (opaque here; see bind.ts). */
+  desired: unknown;
   createdAt: string;
   updatedAt: string;
 }
@@ -94,7 +96,7 @@ const isDone = (s: RolloutState): boolean => s.state === 'completed' || s.state 
 const plus = (now: string, ms: number): string => new Date(Date.parse(now) + ms).toISOString();
 const reached = (now: string, t: string | null): boolean => t !== null && Date.parse(now) >= Date.parse(t);
 
-export function newRollout(o: { id: string; target: string; nodes: RolloutTarget[]; strategy: Strategy; now: string }): RolloutState {
+export function newRollout(o: { id: string; target: string; nodes: RolloutTarget[]; strategy: Strategy; now: string; desired?: unknown }): RolloutState {
   if (o.nodes.length === 0) throw new NwError('NW_ROLLOUT', `no nodes match ${o.target}; check \`nodewright nodes ls\``);
   const plan = planWaves(o.nodes.map((n) => ({ name: n.name, failureDomain: n.failureDomain ?? `node:${n.name}` })), o.strategy.steps);
   const waveOf = new Map(plan.waves.flatMap((w) => w.nodes.map((n) => [n.name, { wave: w.index, domain: n.failureDomain }] as const)));
@@ -112,7 +114,7 @@ export function newRollout(o: { id: string; target: string; nodes: RolloutTarget
     state: 'running', reason: null, failures: 0,
     failureBudget: resolveCount(o.strategy.failureBudget, nodes.length),
     maxUnavailable: maxUnavailableOf(o.strategy, nodes.length),
-    soakUntil: null, rollingBack: false, createdAt: o.now, updatedAt: o.now,
+    soakUntil: null, rollingBack: false, desired: o.desired ?? null, createdAt: o.now, updatedAt: o.now,
   };
 }
 

@@ -1,0 +1,230 @@
+// The rollout executor: the only side of a rollout that acts. It feeds the pure engine with
+// observations from the store, commits each transition (next state + the desired records it
+// signs + its events) as ONE store transaction, and only then pushes. Push outcomes come back
+// through the engine (pushed) as their own transition. Transitions of one rollout are serial.
+// After a restart, start() lets the engine observe pushes in doubt (recover) and rebuilds the
+// timers from the deadlines stored in the state.
+import { isNwError, NwError, type ErrorCode } from '../../host/errors.js';
+import type { ControllerEvent, DesiredRecord, NodeObservation, NodeRecord, Store } from '../store/store.js';
+import { bindDesired, rebindDesired, sameSpec, type DesiredTemplate } from './bind.js';
+import {
+  command, isInFlight, newRollout, pushed, recover, step,
+  type Action, type Command, type PushOutcome, type RolloutState, type Transition,
+} from './engine.js';
+import type { Strategy } from './strategy.js';
+
+export interface ExecutorDeps {
+  store: Store;
+  /** Sign a desired state into a bundle (protocol/bundle.ts signBundle with the fleet key). */
+  sign(desired: Record<string, unknown>): unknown;
+  /** POST the bundle to the node's agent. Throwing is fine: coded refusals count as definite. */
+  push(node: NodeRecord, bundle: unknown): Promise<PushOutcome>;
+  now(): string;
+  /** Longest sleep between two steps of a rollout that is waiting on gates (default 1 s). */
+  tickMs?: number;
+  onError?(e: unknown, rolloutId: string): void;
+  onTransition?(next: RolloutState, actions: Action[]): void;
+}
+
+type NewEvent = Omit<ControllerEvent, 'id'>;
+type Decide = (s: RolloutState, obs: Record<string, NodeObservation>, now: string) => Transition;
+
+/** Answers of an agent that mean "this bundle was not applied and will not be". */
+const DEFINITE: ErrorCode[] = ['NW_STALE', 'NW_GENERATION_CONFLICT', 'NW_TARGET', 'NW_EXPIRED', 'NW_SIGNATURE', 'NW_BUNDLE', 'NW_AUTH', 'NW_FORBIDDEN'];
+
+export function outcomeOf(e: unknown): PushOutcome {
+  if (isNwError(e)) return { ok: false, definite: DEFINITE.includes(e.code), reason: `${e.code}: ${e.message}` };
+  return { ok: false, definite: false, reason: e instanceof Error ? e.message : String(e) };
+}
+
+const observation = (n: NodeRecord): NodeObservation => ({
+  health: n.health, reason: n.reason, generation: n.generation, converged: n.converged, ready: n.ready, at: n.lastSeenAt ?? n.healthSince,
+});
+
+/** Events for what a transition changed, for the audit log. */
+export function eventsOf(before: RolloutState, next: RolloutState, actor: string, now: string): NewEvent[] {
+  const out: NewEvent[] = [];
+  for (const n of next.nodes) {
+    const b = before.nodes.find((x) => x.name === n.name);
+    if (b && b.phase === n.phase) continue;
+    const generation = n.phase === 'rolling_back' ? n.rollbackGeneration : n.targetGeneration;
+    out.push({
+      at: now, actor, kind: `rollout.node.${n.phase}`, subject: n.name,
+      message: `${next.id}: ${n.name} ${n.phase.replace('_', ' ')}${generation ? ` (generation ${generation})` : ''}${n.reason ? `: ${n.reason}` : ''}`,
+      data: { rollout: next.id, generation },
+    });
+  }
+  if (before.state !== next.state) {
+    out.push({ at: now, actor, kind: `rollout.${next.state}`, subject: next.id, message: `${next.id} ${next.state}${next.reason ? `: ${next.reason}` : ''}`, data: { rollout: next.id } });
+  }
+  return out;
+}
+
+export class RolloutExecutor {
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly chains = new Map<string, Promise<unknown>>();
+  private readonly pending = new Set<Promise<void>>();
+  private stopped = false;
+
+  constructor(private readonly deps: ExecutorDeps) {}
+
+  /** Continue every rollout still going: pushes in doubt are observed, timers come from stored deadlines. */
+  async start(): Promise<void> {
+    for (const r of this.deps.store.listRollouts()) {
+      if (r.state.state === 'completed' || r.state.state === 'aborted') continue;
+      await this.serial(r.id, () => this.transition(r.id, recover, 'controller'));
+      await this.tick(r.id);
+    }
+  }
+
+  /** Stop acting: timers cleared, outcomes of pushes still running are dropped. */
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  /** Resolves when no push started by this executor is still running. */
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  async create(o: {
+    id: string; target: string; nodes: NodeRecord[]; strategy: Strategy; desired: DesiredTemplate; actor: string;
+    failureDomains?: Record<string, string>;
+  }): Promise<RolloutState> {
+    const { store } = this.deps;
+    const now = this.deps.now();
+    const nodes = o.nodes.map((n) => {
+      const last = store.lastDesired(n.name);
+      return {
+        name: n.name,
+        failureDomain: o.failureDomains?.[n.name],
+        baseGeneration: store.nextGeneration(n.name) - 1,
+        previousGeneration: last?.generation ?? null,
+        // a rollback must change something: no previous state, or the same spec, means none
+        canRollBack: last !== null && !sameSpec(last.desired, bindDesired(o.desired, n, last.generation)),
+      };
+    });
+    const state = newRollout({ id: o.id, target: o.target, nodes, strategy: o.strategy, now, desired: o.desired });
+    store.createRollout({ id: o.id, state, createdAt: now, updatedAt: now }, [
+      { at: now, actor: o.actor, kind: 'rollout.created', subject: o.id, message: `${o.id} created for ${o.target}: ${nodes.length} node(s) in ${state.waveCount} wave(s)`, data: { rollout: o.id } },
+    ]);
+    return this.tick(o.id);
+  }
+
+  async command(id: string, cmd: Command): Promise<RolloutState> {
+    await this.serial(id, () => this.transition(id, (s, _obs, now) => command(s, cmd, now), cmd.actor));
+    return this.tick(id);
+  }
+
+  /** Step the rollout now (the poller calls it when an observation of one of its nodes changed). */
+  tick(id: string): Promise<RolloutState> {
+    return this.serial(id, () => this.transition(id, step, 'controller'));
+  }
+
+  private serial<T>(id: string, fn: () => T | Promise<T>): Promise<T> {
+    const run = (this.chains.get(id) ?? Promise.resolve()).catch(() => undefined).then(fn);
+    this.chains.set(id, run);
+    return run;
+  }
+
+  private observations(s: RolloutState): Record<string, NodeObservation> {
+    const { store } = this.deps;
+    const groups = new Set<string>();
+    for (const n of s.nodes) {
+      const rec = store.getNode(n.name);
+      if (rec) groups.add(rec.group);
+    }
+    const obs: Record<string, NodeObservation> = {};
+    for (const g of groups) for (const n of store.listNodes({ group: g })) obs[n.name] = observation(n);
+    return obs;
+  }
+
+  private transition(id: string, decide: Decide, actor: string): RolloutState {
+    const { store } = this.deps;
+    const rec = store.getRollout(id);
+    if (!rec) throw new NwError('NW_NOT_FOUND', `no rollout ${id}; see \`nodewright rollout ls\``);
+    const before = rec.state;
+    if (this.stopped) return before;
+    const now = this.deps.now();
+    const tr = decide(before, this.observations(before), now);
+    const pushes: Array<{ node: string; generation: number; bundle: unknown }> = [];
+    const records: DesiredRecord[] = [];
+    for (const a of tr.actions) {
+      if (a.kind !== 'push') continue;
+      const signed = store.desiredHistory(a.node, 20).find((d) => d.generation === a.generation);
+      if (signed) {
+        pushes.push({ node: a.node, generation: a.generation, bundle: signed.bundle }); // a push in doubt: the same bundle again
+        continue;
+      }
+      const desired = this.desiredFor(before, a);
+      const bundle = this.deps.sign(desired);
+      records.push({ node: a.node, generation: a.generation, desired, bundle, at: now });
+      pushes.push({ node: a.node, generation: a.generation, bundle });
+    }
+    if (tr.next !== before) {
+      store.commitTransition(id, before.version, tr.next, records, eventsOf(before, tr.next, actor, now));
+      this.deps.onTransition?.(tr.next, tr.actions);
+    }
+    // only after the commit: a crash before this line leaves the push "in doubt", never unrecorded
+    for (const p of pushes) this.launch(id, p.node, p.generation, p.bundle);
+    this.schedule(id, tr.next, tr.actions, now);
+    return tr.next;
+  }
+
+  private desiredFor(s: RolloutState, a: Extract<Action, { kind: 'push' }>): Record<string, unknown> {
+    const node = this.deps.store.getNode(a.node);
+    const n = s.nodes.find((x) => x.name === a.node)!;
+    if (a.desired === 'target') {
+      if (!node) throw new NwError('NW_NOT_FOUND', `node ${a.node} is no longer enrolled; abort rollout ${s.id} or enroll it again`);
+      return bindDesired(s.desired as DesiredTemplate, node, a.generation);
+    }
+    const previous = this.deps.store.desiredHistory(a.node, 100).find((d) => d.generation === n.previousGeneration);
+    if (!previous) throw new NwError('NW_STATE', `the previous desired state of ${a.node} (generation ${n.previousGeneration}) is missing from the store; roll it back by hand`);
+    return rebindDesired(previous.desired, a.generation);
+  }
+
+  private launch(id: string, name: string, generation: number, bundle: unknown): void {
+    const task = (async () => {
+      const node = this.deps.store.getNode(name);
+      let outcome: PushOutcome;
+      try {
+        outcome = node ? await this.deps.push(node, bundle) : { ok: false, definite: true, reason: `node ${name} is no longer enrolled` };
+      } catch (e) {
+        outcome = outcomeOf(e);
+      }
+      if (this.stopped) return;
+      await this.serial(id, () => this.transition(id, (s, _obs, now) => pushed(s, name, generation, outcome, now), 'controller'));
+      await this.tick(id);
+    })().catch((e) => this.fail(e, id));
+    this.pending.add(task);
+    void task.finally(() => this.pending.delete(task));
+  }
+
+  private fail(e: unknown, id: string): void {
+    // a newer controller holds the epoch: this one must not act any more
+    if (isNwError(e) && e.code === 'NW_STATE') this.stop();
+    this.deps.onError?.(e, id);
+  }
+
+  private schedule(id: string, s: RolloutState, actions: Action[], now: string): void {
+    const old = this.timers.get(id);
+    if (old) clearTimeout(old);
+    this.timers.delete(id);
+    if (this.stopped || s.state === 'completed' || s.state === 'aborted') return;
+    const watching = s.nodes.some(isInFlight) || s.state === 'running' || s.state === 'waiting';
+    const wait = actions.find((a): a is Extract<Action, { kind: 'wait' }> => a.kind === 'wait');
+    if (!watching && !wait) return; // paused or halted with nothing in flight: a command wakes it
+    const tickMs = this.deps.tickMs ?? 1000;
+    const untilMs = wait ? Date.parse(wait.until) - Date.parse(now) : tickMs;
+    // setTimeout fires at once beyond 2^31 ms: a window days away is re-checked hourly
+    const delay = Math.min(Math.max(0, watching ? Math.min(untilMs, tickMs) : untilMs), 3_600_000);
+    const timer = setTimeout(() => {
+      this.timers.delete(id);
+      this.tick(id).catch((e) => this.fail(e, id));
+    }, delay);
+    timer.unref();
+    this.timers.set(id, timer);
+  }
+}

@@ -1,0 +1,209 @@
+// The executor against a real SQLite store, with fake agents standing in for POST /v1/desired
+// (they accept newer generations, treat the same one as a no-op, refuse older ones) and report
+// their health into the store as the poller would.
+import { afterEach, describe, expect, it } from 'vitest';
+import { RolloutExecutor } from '../../../controller/rollout/executor.js';
+import type { PushOutcome, RolloutState } from '../../../controller/rollout/engine.js';
+import { parseStrategy } from '../../../controller/rollout/strategy.js';
+import { openSqliteStore, type SqliteStore } from '../../../controller/store/sqlite.js';
+import type { NodeRecord } from '../../../controller/store/store.js';
+import { NwError } from '../../../host/errors.js';
+import { tempDir } from '../../tmp.js';
+
+interface FakeAgent { generation: number; accepted: number[]; bad: Set<number>; hang: boolean; receivedBeforeHang: boolean; content: unknown }
+
+const now = (): string => new Date().toISOString();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+class Fleet {
+  store!: SqliteStore;
+  readonly agents = new Map<string, FakeAgent>();
+  readonly pushes: Array<{ node: string; generation: number }> = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(readonly dir: string) {
+    this.open();
+  }
+  open(): void {
+    this.store = openSqliteStore({ stateDir: this.dir });
+  }
+  enroll(name: string): void {
+    const at = now();
+    this.store.putNode({
+      name, group: 'workers', labels: {}, url: `https://127.0.0.1:1/${name}`, certSha256: 'c'.repeat(64),
+      facts: { hostname: name, addresses: ['127.0.0.1'] }, enrolledAt: at,
+      health: 'unknown', reason: null, healthSince: at, lastSeenAt: null, generation: null, converged: false, ready: false,
+    });
+    // the state the node holds before the rollout (generation 1)
+    this.agents.set(name, { generation: 1, accepted: [], bad: new Set(), hang: false, receivedBeforeHang: false, content: { kubelet: 'v1' } });
+  }
+  report(name: string): void {
+    const a = this.agents.get(name)!;
+    const ok = !a.bad.has(a.generation);
+    this.store.observeNode(name, { health: ok ? 'healthy' : 'degraded', reason: ok ? null : 'probe rbd failed', generation: a.generation, converged: true, ready: ok, at: now() });
+  }
+  push = async (node: NodeRecord, bundle: unknown): Promise<PushOutcome> => {
+    const a = this.agents.get(node.name)!;
+    const d = (bundle as { desired: { generation: number } }).desired;
+    this.pushes.push({ node: node.name, generation: d.generation });
+    const accept = () => {
+      if (d.generation < a.generation) throw new NwError('NW_STALE', `generation ${d.generation} is older than ${a.generation}`);
+      if (d.generation > a.generation) {
+        a.generation = d.generation;
+        a.accepted.push(d.generation);
+        a.content = d;
+      }
+    };
+    if (a.hang) {
+      if (a.receivedBeforeHang) accept();
+      return new Promise<PushOutcome>(() => undefined); // the controller dies before the answer
+    }
+    accept();
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      try {
+        this.report(node.name);
+      } catch {
+        // the store of a controller that was replaced
+      }
+    }, 30);
+    this.timers.add(t);
+    return { ok: true };
+  };
+  close(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.store.close();
+  }
+}
+
+const strategy = (over: Record<string, string> = {}) => parseStrategy({ steps: '1,2', minHealthy: '0.2s', gateTimeout: '2s', ...over });
+const template = { runtime: 'rkt', kubelet: { kind: 'image', version: 'v2', tag: 'v2' } };
+
+const fleets: Fleet[] = [];
+const executors: RolloutExecutor[] = [];
+afterEach(() => {
+  for (const e of executors.splice(0)) e.stop();
+  for (const f of fleets.splice(0)) f.close();
+});
+
+function setUp(names: string[]): Fleet {
+  const f = new Fleet(tempDir('nw-exec-'));
+  fleets.push(f);
+  for (const n of names) f.enroll(n);
+  // generation 1 was signed by the controller before: the rollback source
+  f.store.createRollout({ id: 'seed', state: { ...seedState(), id: 'seed' }, createdAt: now(), updatedAt: now() }, []);
+  f.store.commitTransition('seed', 0, { ...seedState(), id: 'seed', version: 1 }, names.map((n) => ({
+    node: n, generation: 1, desired: { schema: 1, generation: 1, nodeGroup: 'workers', nodes: [n], runtime: 'rkt', kubelet: { kind: 'image', version: 'v1', tag: 'v1' } }, bundle: {}, at: now(),
+  })), []);
+  for (const n of names) f.report(n);
+  return f;
+}
+
+function seedState(): RolloutState {
+  return { id: 'seed', version: 0, target: 'seed', strategy: strategy(), nodes: [], waveCount: 0, wave: 0, state: 'completed', reason: null, failures: 0, failureBudget: 0, maxUnavailable: 1, soakUntil: null, rollingBack: false, desired: null, createdAt: now(), updatedAt: now() };
+}
+
+function executor(f: Fleet, errors: unknown[] = []): RolloutExecutor {
+  const e = new RolloutExecutor({
+    store: f.store, push: f.push, now, tickMs: 20,
+    sign: (desired) => ({ kind: 'test-bundle', desired }),
+    onError: (err) => errors.push(err),
+  });
+  executors.push(e);
+  return e;
+}
+
+async function until(f: Fleet, id: string, states: string[], ms = 15_000): Promise<RolloutState> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const s = f.store.getRollout(id)!.state;
+    if (states.includes(s.state)) return s;
+    if (Date.now() > end) throw new Error(`rollout ${id} is ${s.state} (${s.reason}), not ${states.join('|')}`);
+    await sleep(20);
+  }
+}
+
+describe('rollout executor with a real SQLite store', () => {
+  it('rolls out over three nodes: every transition recorded, every agent accepts the target once', async () => {
+    const f = setUp(['w1', 'w2', 'w3']);
+    const errors: unknown[] = [];
+    const ex = executor(f, errors);
+    await ex.create({ id: 'r1', target: 'group workers', nodes: f.store.listNodes({ group: 'workers' }), strategy: strategy(), desired: template, actor: 'op' });
+    const s = await until(f, 'r1', ['completed', 'paused', 'halted']);
+    expect(s.state).toBe('completed');
+    expect(errors).toEqual([]);
+    for (const [, a] of f.agents) expect(a.accepted).toEqual([2]);
+    const d = f.store.lastDesired('w2')!;
+    expect(d).toMatchObject({ generation: 2, desired: { schema: 1, generation: 2, nodeGroup: 'workers', nodes: ['w2'], kubelet: { version: 'v2' } } });
+    expect(d.bundle).toEqual({ kind: 'test-bundle', desired: d.desired });
+    const kinds = f.store.listEvents().map((e) => `${e.kind} ${e.subject}`);
+    expect(kinds).toContain('rollout.created r1');
+    expect(kinds.filter((k) => k.startsWith('rollout.node.healthy'))).toHaveLength(3);
+    expect(kinds[kinds.length - 1]).toBe('rollout.completed r1');
+  });
+
+  it('a bad canary is rolled back with a new generation carrying its previous state; the rollout pauses', async () => {
+    const f = setUp(['w1', 'w2', 'w3']);
+    const ex = executor(f);
+    f.agents.get('w1')!.bad.add(2);
+    await ex.create({ id: 'r1', target: 'group workers', nodes: f.store.listNodes(), strategy: strategy(), desired: template, actor: 'op' });
+    const s = await until(f, 'r1', ['paused', 'completed', 'halted']);
+    await ex.idle();
+    const settled = await (async () => {
+      for (let i = 0; i < 200 && f.store.getRollout('r1')!.state.nodes[0].phase === 'rolling_back'; i++) await sleep(20);
+      return f.store.getRollout('r1')!.state;
+    })();
+    expect(s.state).toBe('paused');
+    expect(settled.nodes.find((n) => n.name === 'w1')!.phase).toBe('rolled_back');
+    expect(f.agents.get('w1')!.accepted).toEqual([2, 3]);
+    expect(f.store.lastDesired('w1')).toMatchObject({ generation: 3, desired: { generation: 3, kubelet: { version: 'v1' } } });
+    expect(f.agents.get('w2')!.accepted).toEqual([]);
+    const aborted = await ex.command('r1', { kind: 'abort', actor: 'op' });
+    expect(aborted.state).toBe('aborted');
+    expect(f.store.listEvents().some((e) => e.kind === 'rollout.aborted' && e.actor === 'op')).toBe(true);
+  });
+
+  for (const received of [false, true]) {
+    it(`a controller killed between a push and its answer resumes (the agent ${received ? 'had' : 'had not'} got it): each node accepts the target once`, async () => {
+      const f = setUp(['w1', 'w2']);
+      const errors: unknown[] = [];
+      const first = executor(f, errors);
+      Object.assign(f.agents.get('w1')!, { hang: true, receivedBeforeHang: received });
+      await first.create({ id: 'r1', target: 'group workers', nodes: f.store.listNodes(), strategy: strategy({ steps: '1' }), desired: template, actor: 'op' });
+      expect(f.store.getRollout('r1')!.state.nodes[0]).toMatchObject({ name: 'w1', phase: 'pushing', targetGeneration: 2 });
+      if (received) f.report('w1');
+      // "kill -9": the old controller stops, a new one opens the store and takes the epoch
+      first.stop();
+      const oldStore = f.store;
+      f.open();
+      f.agents.get('w1')!.hang = false;
+      const second = executor(f, errors);
+      const pushesBefore = f.pushes.length;
+      await second.start();
+      const s = await until(f, 'r1', ['completed', 'paused', 'halted']);
+      expect(s.state).toBe('completed');
+      expect(f.agents.get('w1')!.accepted).toEqual([2]);
+      expect(f.agents.get('w2')!.accepted).toEqual([2]);
+      const w1Pushes = f.pushes.slice(pushesBefore).filter((p) => p.node === 'w1');
+      expect(w1Pushes).toEqual(received ? [] : [{ node: 'w1', generation: 2 }]);
+      // the old controller can no longer write
+      expect(() => oldStore.appendEvent({ at: now(), actor: 'old', kind: 'x', subject: 'x', message: 'x' })).toThrow(/another controller took over/);
+      oldStore.close();
+      expect(errors).toEqual([]);
+    });
+  }
+
+  it('a restarted controller rebuilds its timers from the stored deadlines (a waiting soak continues)', async () => {
+    const f = setUp(['w1', 'w2']);
+    const first = executor(f);
+    await first.create({ id: 'r1', target: 'group workers', nodes: f.store.listNodes(), strategy: strategy({ steps: '1', soak: '0.5s' }), desired: template, actor: 'op' });
+    const waiting = await until(f, 'r1', ['waiting']);
+    expect(waiting.soakUntil).not.toBeNull();
+    first.stop();
+    f.store.close();
+    f.open();
+    const second = executor(f);
+    await second.start();
+    expect((await until(f, 'r1', ['completed'])).nodes.map((n) => n.phase)).toEqual(['healthy', 'healthy']);
+  });
+});
