@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { createHost, type Host } from '../host/index.js';
 import { NwError, asNwError } from '../host/errors.js';
 import { loadPublicKey, verifyBundle, type SignedBundle } from '../protocol/bundle.js';
+import { acceptedGenerationOf, checkAcceptance, type Acceptance } from './acceptance.js';
 import { CEPH_CONF_PATH, keyringPath, kubeletInstallPath, unitPath, type DesiredState } from '../protocol/desired.js';
 import { STEP_ORDER, type AgentStatus, type StepStatus } from '../protocol/status.js';
 import type { AgentConfig } from './config.js';
@@ -54,8 +55,11 @@ export class Agent {
     const b = agent.state.get().bundle;
     if (b) {
       try {
-        verifyBundle(b, agent.ctx.publicKey!);
+        const d = verifyBundle(b, agent.ctx.publicKey!);
+        // A state file from before generations were tracked: the stored bundle is the highest one.
+        if (!agent.state.get().highestAccepted) await agent.state.update((s) => void (s.highestAccepted = acceptedGenerationOf(d)));
       } catch (e) {
+        // The highest generation stays: a replay of an older bundle signed by the new key is still stale.
         log.error({ code: asNwError(e).code }, `stored bundle no longer verifies (${asNwError(e).message}); waiting for a new one`);
         await agent.state.update((s) => {
           s.bundle = null;
@@ -69,22 +73,30 @@ export class Agent {
     return this.state.get().bundle?.desired ?? null;
   }
 
-  /** Verify (signature, then schema) and persist a bundle. Nothing changes when it is refused. */
-  async accept(input: unknown): Promise<DesiredState> {
+  /**
+   * Verify (signature, schema, then the replay rules of checkAcceptance) and persist a bundle.
+   * Nothing changes when it is refused. `changed` is false when the agent already holds exactly
+   * this generation and content: the caller then has nothing to reconcile.
+   */
+  async accept(input: unknown, now = new Date()): Promise<{ desired: DesiredState; changed: boolean }> {
     let desired: DesiredState;
+    let verdict: Acceptance;
     try {
       desired = verifyBundle(input, this.ctx.publicKey!);
+      verdict = checkAcceptance(this.state.get().highestAccepted, desired, { node: this.config.node, nodeGroup: this.config.nodeGroup }, now);
     } catch (e) {
       this.metrics.bundlesRejected++;
       throw e;
     }
+    if (verdict === 'same' && this.state.get().bundle) return { desired, changed: false };
     const b = input as SignedBundle;
     await this.state.update((s) => {
       s.bundle = { kind: b.kind, desired, signature: b.signature };
-      s.acceptedAt = new Date().toISOString();
+      s.acceptedAt = now.toISOString();
+      s.highestAccepted = acceptedGenerationOf(desired);
     });
     this.log.info({ generation: desired.generation, keyId: b.signature.keyId }, 'accepted a signed desired state');
-    return desired;
+    return { desired, changed: true };
   }
 
   async recover(): Promise<RecoveryReport> {
@@ -156,6 +168,7 @@ export class Agent {
       lastError: errStep?.error ? { ...errStep.error, step: errStep.name, at: errStep.at } : null,
       probes: s.probes,
       rollbacks: s.rollbacks,
+      reconciles: s.reconciles,
       inflight: s.inflight ? { step: s.inflight.step, phase: s.inflight.phase, since: s.inflight.since } : null,
     };
   }

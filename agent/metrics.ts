@@ -39,7 +39,7 @@ export class Metrics {
     m('nodewright_last_reconcile_duration_seconds', 'gauge', 'Duration of the last reconcile.', [['', this.lastDuration]]);
     m('nodewright_rollbacks_total', 'counter', 'Automatic kubelet rollbacks.', [['', s.rollbacks]]);
     m('nodewright_drift_repairs_total', 'counter', 'Reconciles triggered by drift that changed something.', [['', this.driftRepairs]]);
-    m('nodewright_bundles_rejected_total', 'counter', 'Bundles refused (signature or schema).', [['', this.bundlesRejected]]);
+    m('nodewright_bundles_rejected_total', 'counter', 'Bundles refused (signature, schema, target, expiry or generation).', [['', this.bundlesRejected]]);
     m('nodewright_auth_failures_total', 'counter', 'Requests refused for a missing or wrong token.', [['', this.authFailures]]);
     m('nodewright_converged', 'gauge', '1 when the last reconcile converged.', [['', s.converged ? 1 : 0]]);
     m('nodewright_ready', 'gauge', '1 when converged and probes pass.', [['', s.ready ? 1 : 0]]);

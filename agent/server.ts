@@ -115,14 +115,16 @@ export function buildServer(agent: Agent, o: ServerOptions): FastifyInstance {
     if (req.body === undefined || req.body === null || typeof req.body !== 'object') {
       return refuse(reply, 400, 'NW_BUNDLE', 'send the signed bundle as a JSON object (Content-Type: application/json)');
     }
-    const d = await agent.accept(req.body);
+    const { desired: d, changed } = await agent.accept(req.body);
+    // The same generation and content again: already held, nothing to reconcile (no reconcile storm).
+    if (!changed) return reply.code(200).send({ accepted: true, generation: d.generation, changed, ...(waitFor(req.query) ? { status: agent.status() } : {}) });
     const run = agent.reconcile('desired');
     if (waitFor(req.query)) {
       await run;
-      return reply.code(200).send({ accepted: true, generation: d.generation, status: agent.status() });
+      return reply.code(200).send({ accepted: true, generation: d.generation, changed, status: agent.status() });
     }
     run.catch(() => undefined);
-    return reply.code(202).send({ accepted: true, generation: d.generation });
+    return reply.code(202).send({ accepted: true, generation: d.generation, changed });
   });
 
   app.post('/v1/reconcile', mutate, async (req, reply) => {

@@ -1,8 +1,12 @@
 // The agent's persisted state (state dir, written atomically): the accepted bundle, what was
 // applied, and what is in flight, so a restart can finish or roll back a half-done change.
 import path from 'node:path';
+import { Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import type { Host } from '../host/index.js';
-import type { SignedBundle } from '../protocol/bundle.js';
+import { SignedBundleSchema, type SignedBundle } from '../protocol/bundle.js';
+import { schemaErrors } from '../protocol/desired.js';
+import type { AcceptedGeneration } from './acceptance.js';
 import type { StepName, StepStatus, ProbeStatus } from '../protocol/status.js';
 import type { Backup } from '../host/fs.js';
 import { NwError } from '../host/errors.js';
@@ -39,6 +43,8 @@ export interface PersistedState {
   schema: 1;
   bundle: SignedBundle | null;
   acceptedAt: string | null;
+  /** The highest generation ever accepted; kept when `bundle` is dropped, so an older one stays stale. */
+  highestAccepted: AcceptedGeneration | null;
   inflight: Inflight | null;
   kubelet: { current: ArtifactRef | null; lastGood: ArtifactRef | null; rejected: Record<string, { version: string; reason: string; at: string }> };
   steps: Partial<Record<StepName, StepStatus>>;
@@ -51,12 +57,34 @@ export const emptyState = (): PersistedState => ({
   schema: 1,
   bundle: null,
   acceptedAt: null,
+  highestAccepted: null,
   inflight: null,
   kubelet: { current: null, lastGood: null, rejected: {} },
   steps: {},
   probes: [],
   rollbacks: 0,
   reconciles: 0,
+});
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+const Ref = Type.Object({ version: Type.String(), sha256: Type.String() });
+const Counter = Type.Integer({ minimum: 0 });
+/**
+ * What load() insists on. Keys not named here are kept (a newer agent's fields survive a
+ * downgrade); the in-flight record is an object whose fields its owner (recovery) reads; the
+ * stored bundle is verified again (signature, schema) by the agent at start.
+ */
+export const PersistedStateSchema = Type.Object({
+  schema: Type.Literal(1),
+  bundle: Nullable(SignedBundleSchema),
+  acceptedAt: Nullable(Type.String()),
+  highestAccepted: Nullable(Type.Object({ generation: Type.Integer({ minimum: 1 }), sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }) })),
+  inflight: Nullable(Type.Object({})),
+  kubelet: Type.Object({ current: Nullable(Ref), lastGood: Nullable(Ref), rejected: Type.Record(Type.String(), Type.Object({})) }),
+  steps: Type.Record(Type.String(), Type.Object({ name: Type.String(), state: Type.String(), message: Type.String() })),
+  probes: Type.Array(Type.Object({ name: Type.String(), status: Type.String(), ok: Type.Boolean() })),
+  rollbacks: Counter,
+  reconciles: Counter,
 });
 
 export class StateStore {
@@ -76,7 +104,12 @@ export class StateStore {
     } catch (e) {
       throw new NwError('NW_STATE', `state file ${this.file} is not valid JSON (${(e as Error).message}): move it aside and restart; the agent then re-applies the desired state from scratch`);
     }
-    this.state = saved ? { ...emptyState(), ...saved } : emptyState();
+    const wrongShape = (why: string) =>
+      new NwError('NW_STATE', `state file ${this.file} has the wrong shape (${why}): move it aside and restart; the agent then starts empty and takes the next signed bundle it is sent`);
+    if (saved !== null && (typeof saved !== 'object' || Array.isArray(saved))) throw wrongShape('not a JSON object');
+    const state = saved ? { ...emptyState(), ...saved } : emptyState();
+    if (!Value.Check(PersistedStateSchema, state)) throw wrongShape(schemaErrors(PersistedStateSchema, state, 3).join('; '));
+    this.state = state;
     return this.state;
   }
 

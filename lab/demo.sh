@@ -68,7 +68,7 @@ nw k8s manifests --client-keyring "$share/ceph.client.k8s.keyring" --conf "$CEPH
 
 say "5. two workers: real systemd 252 in systemd-nspawn, seed-shaped kubelet.service (stand-in kubelet v1), nodewright-agent service"
 bash lab/worker/make-share.sh "$share" > /dev/null
-bash lab/worker/up.sh "$workers" "$share"
+NODE_GROUP=demo bash lab/worker/up.sh "$workers" "$share"
 agents=()
 while IFS=$'\t' read -r name ap kp; do
   agents+=(--agent "http://127.0.0.1:$ap")

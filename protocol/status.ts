@@ -46,5 +46,7 @@ export interface AgentStatus {
   lastError: (CodedError & { step?: StepName; at: string }) | null;
   probes: ProbeStatus[];
   rollbacks: number;
+  /** Reconciles run since the state file was created. */
+  reconciles: number;
   inflight: { step: StepName; phase: string; since: string } | null;
 }

@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { NwError } from '../../host/errors.js';
 import type { AgentCredentials } from '../agent-http.js';
 import { describeStatus, pushBundle } from '../push.js';
+import { applySignOverrides, type SignOverrides } from '../sign-overrides.js';
 import { generateSigningKeys, keyId, loadPrivateKey, loadPublicKey, signBundle, verifyBundle } from '../../protocol/bundle.js';
 
 async function readText(file: string, what: string): Promise<string> {
@@ -66,10 +67,15 @@ export function registerBundleCommands(program: Command): void {
     .description('validate a desired state (YAML/JSON) and sign it')
     .requiredOption('--key <file>', 'ed25519 private key from `nodewright keygen`')
     .option('--out <file>', 'write the signed bundle here (default stdout)')
+    .option('--generation <n>', 'set generation (agents refuse one lower than, or equal with other content to, what they hold)')
+    .option('--not-after <when>', 'set notAfter: an RFC 3339 instant or a duration from now (90m, 24h, 7d)')
+    .option('--node-group <group>', 'bind the bundle to this node group (agent.yaml nodeGroup)')
+    .option('--nodes <names>', 'bind the bundle to these nodes (comma-separated agent.yaml node names)')
     .argument('<file>', 'desired state')
-    .action(async (file: string, o: { key: string; out?: string }) => {
+    .action(async (file: string, o: { key: string; out?: string } & SignOverrides) => {
       const key = loadPrivateKey(await readText(o.key, 'signing key'));
-      const signed = signBundle(parseDesiredText(await readText(file, 'desired state'), file), key);
+      const desired = applySignOverrides(parseDesiredText(await readText(file, 'desired state'), file), o, new Date());
+      const signed = signBundle(desired, key);
       await output(JSON.stringify(signed, null, 2) + '\n', o.out, 0o600);
     });
   bundle
@@ -110,7 +116,8 @@ export function registerBundleCommands(program: Command): void {
       for (const agent of o.agent) {
         const r = await pushBundle(agent, creds, signed, { wait: !!o.wait, timeoutMs: Number(o.timeout) * 1000 });
         results.push(r);
-        if (!o.json) process.stdout.write(`${agent}: accepted generation ${r.generation}\n${r.status ? describeStatus(r.status) + '\n' : ''}`);
+        const verdict = r.changed === false ? `already holds generation ${r.generation} (same content: no reconcile)` : `accepted generation ${r.generation}`;
+        if (!o.json) process.stdout.write(`${agent}: ${verdict}\n${r.status ? describeStatus(r.status) + '\n' : ''}`);
         if (o.wait && r.status && !r.status.ready) {
           if (o.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
           throw new NwError('NW_ROLLOUT', `${agent} is not ready after the reconcile (${r.status.lastError?.code ?? 'see status'}): stopped before the next agent`);

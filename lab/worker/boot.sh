@@ -3,6 +3,7 @@
 # the project bind-mounted read-only at /opt/nodewright and LAB_SHARE at /lab, then provision it:
 # kubelet stand-ins, seed-shaped kubelet.service, nodewright-agent as a real Type=notify service.
 #   LAB_NAME=nwagent1  KUBELET_PORT=…  AGENT_PORT=…  LAB_SHARE=<dir with controller.pub, token, kubelets/>
+#   NODE_GROUP=…  the agent's nodeGroup (bundles bound to a group need it)
 # Stop with: LAB_NAME=… lab/systemd/stop.sh      Logs: LAB_NAME=… lab/systemd/exec.sh journalctl -b
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,5 +16,5 @@ export LAB_NAME=${LAB_NAME:-nwagent1} LAB_MODE=${LAB_MODE:-hostusr}
 "$repo/lab/systemd/exec.sh" /usr/bin/env KUBELET_PORT="$KUBELET_PORT" AGENT_PORT="$AGENT_PORT" \
   HEALTH_TIMEOUT_SEC="${HEALTH_TIMEOUT_SEC:-8}" WATCHDOG_SEC="${WATCHDOG_SEC:-}" PAUSE_AFTER_STAGE_MS="${PAUSE_AFTER_STAGE_MS:-0}" \
   PAUSE_AFTER_UNIT_WRITE_MS="${PAUSE_AFTER_UNIT_WRITE_MS:-0}" KUBELET_IMAGE_TAG="${KUBELET_IMAGE_TAG:-v1.7.10}" \
-  PROBE_TIMEOUT_SEC="${PROBE_TIMEOUT_SEC:-30}" \
+  PROBE_TIMEOUT_SEC="${PROBE_TIMEOUT_SEC:-30}" NODE_GROUP="${NODE_GROUP:-}" \
   bash /opt/nodewright/lab/worker/provision.sh

@@ -10,6 +10,7 @@
 #   KUBELET_IMAGE_TAG=v1.7.10  the unit's initial tag (the seed's); image stand-ins in /opt/kubelet-images:
 #     v1, v2, v3-broken = the share's kubelet builds; v1.7.10 = /usr/local/bin/kubelet (what the binary kind installs)
 #   PROBE_TIMEOUT_SEC=30  per-command limit of the Ceph probes (a wrong key costs this much per probe)
+#   NODE_GROUP=           the agent's nodeGroup (empty: none; bundles bound to a group are then refused)
 set -euo pipefail
 : "${KUBELET_PORT:?}" "${AGENT_PORT:?}"
 LAB_SHARE=${LAB_SHARE:-/lab}
@@ -37,6 +38,7 @@ listen: 127.0.0.1:$AGENT_PORT
 tokenFile: /etc/nodewright/token
 publicKeyFile: /etc/nodewright/controller.pub
 stateDir: /var/lib/nodewright
+${NODE_GROUP:+nodeGroup: $NODE_GROUP}
 kubelet:
   healthUrl: http://127.0.0.1:$KUBELET_PORT/healthz
   healthTimeoutSec: ${HEALTH_TIMEOUT_SEC:-8}

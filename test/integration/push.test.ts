@@ -1,6 +1,7 @@
 // `nodewright bundle push` as a real process (node dist/controller/cli.js): against a real agent
 // daemon on loopback (sandbox root) — accepted and converged with --wait, a wrong token is NW_AUTH,
-// a bundle signed by another key is passed through as NW_PUSH … NW_SIGNATURE — and against small
+// a bundle signed by another key is passed through as NW_PUSH … NW_SIGNATURE, an older generation
+// is NW_STALE and the same one again reconciles nothing — and against small
 // fastify stand-in agents: the token travels from the file as a Bearer header and never on argv,
 // an unreachable agent is NW_PUSH, and --wait stops at the first agent that is not ready.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -84,6 +85,25 @@ describe('nodewright bundle push → a real agent daemon', () => {
     expect(r.stderr).toMatch(/^NW_PUSH: agent http:\/\/127\.0\.0\.1:\d+ refused the bundle \(400\): NW_SIGNATURE /);
     const st = await (await fetch(`${agentUrl()}/v1/status`)).json();
     expect(st.desired.generation).toBe(1);
+  });
+  test('bundle sign --generation/--not-after; the same bundle again reconciles nothing; an older one is NW_STALE with what to do', async () => {
+    const signed2 = path.join(sb.dir, 'bundle-g2.json');
+    const sign = await nodewright('bundle', 'sign', '--key', sb.keyFile, '--generation', '2', '--not-after', '1h', '--out', signed2, file('desired.json', JSON.stringify(desiredKeyringOnly(1))));
+    expect(sign.stderr).toBe('');
+    expect(JSON.parse(readFileSync(signed2, 'utf8')).desired).toMatchObject({ generation: 2, notAfter: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) });
+    const tokenFile = file('token-ok3', sb.token);
+    const push = (bundle: string) => nodewright('bundle', 'push', '--agent', agentUrl(), '--token-file', tokenFile, '--wait', bundle);
+    expect((await push(signed2)).stdout).toContain(`${agentUrl()}: accepted generation 2\nready=true`);
+    const reconciles = (await (await fetch(`${agentUrl()}/v1/status`)).json()).reconciles;
+    const again = await push(signed2);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`${agentUrl()}: already holds generation 2 (same content: no reconcile)`);
+    const stale = await push(path.join(sb.dir, 'bundle-1.json'));
+    expect(stale.code).toBe(2);
+    expect(stale.stderr).toMatch(/^NW_STALE: agent http:\/\/127\.0\.0\.1:\d+ refused the bundle: generation 1 is older than generation 2, .*as a new generation above 2$/);
+    const st = await (await fetch(`${agentUrl()}/v1/status`)).json();
+    expect(st.desired.generation).toBe(2);
+    expect(st.reconciles).toBe(reconciles);
   });
 });
 

@@ -40,6 +40,7 @@ beforeAll(async () => {
       AGENT_PORT: String(w.agentPort),
       HEALTH_TIMEOUT_SEC: String(HEALTH_TIMEOUT_SEC),
       KUBELET_IMAGE_TAG: 'v1',
+      NODE_GROUP: 'lab-image',
     }),
     encoding: 'utf8',
     timeout: 180_000,

@@ -81,7 +81,7 @@ export default async function setup(project: TestProject): Promise<() => void> {
     const t0 = Date.now();
     const name = `nwagent${process.pid}`;
     const watchdogSec = 3;
-    const w1 = await bootWorker(name, share, { WATCHDOG_SEC: String(watchdogSec), HEALTH_TIMEOUT_SEC: '6' }, workers);
+    const w1 = await bootWorker(name, share, { WATCHDOG_SEC: String(watchdogSec), HEALTH_TIMEOUT_SEC: '6', NODE_GROUP: 'lab' }, workers);
     const t1 = Date.now();
     project.provide('agentLab', { name, share, ...w1, token: readFileSync(path.join(share, 'token'), 'utf8').trim(), watchdogSec });
 
@@ -95,7 +95,7 @@ export default async function setup(project: TestProject): Promise<() => void> {
     const t3 = Date.now();
     const probeTimeoutSec = 5;
     const cname = `nwagentc${process.pid}`;
-    const w2 = await bootWorker(cname, share, { PROBE_TIMEOUT_SEC: String(probeTimeoutSec), HEALTH_TIMEOUT_SEC: '6' }, workers);
+    const w2 = await bootWorker(cname, share, { PROBE_TIMEOUT_SEC: String(probeTimeoutSec), HEALTH_TIMEOUT_SEC: '6', NODE_GROUP: 'lab-ceph' }, workers);
     project.provide('cephWorkerLab', { name: cname, ...w2, probeTimeoutSec, ceph, clientKeyring, quotaPath: `/kubernetes/${volume}` });
     process.stderr.write(
       `agent lab: worker ${t1 - t0} ms, ceph lab ${t2 - t1} ms (${ceph.dir}, mon ${ceph.monAddr}), prepare+volume ${t3 - t2} ms, ceph worker ${Date.now() - t3} ms\n`,

@@ -18,6 +18,7 @@ describe('agent.yaml', () => {
     expect(c.kubelet.healthTimeoutMs).toBe(60_000);
     expect(c.stateDir).toBe('/var/lib/nodewright');
     expect(c.node).toBe('w1');
+    expect(c.nodeGroup).toBeNull();
     expect(c.testHooks.pauseAfterStageMs).toBe(0);
   });
   test('values', () => {
@@ -25,6 +26,8 @@ describe('agent.yaml', () => {
     expect(c.listen.port).toBe(9000);
     expect(c.kubelet.healthTimeoutMs).toBe(5000);
     expect(c.schedule.reconcile).toBe('*/2 * * * *');
+    expect(parseAgentConfig('nodeGroup: workers-a\n', 'a.yaml').nodeGroup).toBe('workers-a');
+    expect(err('\nnodeGroup: "workers a"\n')).toMatch(/^NW_CONFIG: \/etc\/nodewright\/agent.yaml:2: \/nodeGroup/);
   });
   test('a wrong type names its line', () => {
     expect(err('listen: 127.0.0.1:7701\nkubelet:\n  healthTimeoutSec: soon\n')).toMatch(/^NW_CONFIG: \/etc\/nodewright\/agent.yaml:3: \/kubelet\/healthTimeoutSec/);

@@ -1,5 +1,5 @@
 import { describe, it, expect, afterEach } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createHost } from '../../../host/index.js';
@@ -42,5 +42,34 @@ describe('StateStore', () => {
     mkdirSync(path.join(root, 'var/lib/nodewright'), { recursive: true });
     writeFileSync(path.join(root, 'var/lib/nodewright/state.json'), '{"schema": 1, "bund');
     await expect(s.load()).rejects.toMatchObject({ code: 'NW_STATE', message: expect.stringMatching(/move it aside/) });
+  });
+
+  it('a file of the wrong shape is NW_STATE naming the field, and nothing is overwritten', async () => {
+    const { root, s } = store();
+    mkdirSync(path.join(root, 'var/lib/nodewright'), { recursive: true });
+    const file = path.join(root, 'var/lib/nodewright/state.json');
+    for (const [text, field] of [
+      ['{"schema": 1, "rollbacks": "many"}', '/rollbacks'],
+      ['{"schema": 2}', '/schema'],
+      ['{"schema": 1, "highestAccepted": {"generation": 0, "sha256": "x"}}', '/highestAccepted'],
+      ['{"schema": 1, "bundle": {"kind": "nodewright.bundle/v1", "desired": {}}}', '/bundle'],
+      ['{"schema": 1, "kubelet": {"current": "v1"}}', '/kubelet'],
+      ['[1, 2]', 'not a JSON object'],
+      ['"state"', 'not a JSON object'],
+    ]) {
+      writeFileSync(file, text);
+      await expect(s.load(), text).rejects.toMatchObject({ code: 'NW_STATE', message: expect.stringContaining(field) });
+      expect(readFileSync(file, 'utf8')).toBe(text);
+    }
+    await expect(s.load()).rejects.toMatchObject({ message: expect.stringMatching(/wrong shape .*: move it aside and restart/) });
+  });
+
+  it('keeps the highest accepted generation, and fields it does not know', async () => {
+    const { root, s } = store();
+    await s.load();
+    await s.update((st) => void Object.assign(st, { highestAccepted: { generation: 9, sha256: 'b'.repeat(64) }, extra: { kept: true } }));
+    const reloaded = await new StateStore(createHost({ root, stateDir: '/var/lib/nodewright' })).load();
+    expect(reloaded.highestAccepted).toEqual({ generation: 9, sha256: 'b'.repeat(64) });
+    expect((reloaded as any).extra).toEqual({ kept: true });
   });
 });
