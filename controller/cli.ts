@@ -18,6 +18,7 @@ const groups: Group[] = [
   { names: ['init'], load: async () => (await import('./commands/init.js')).registerInitCommands },
   { names: ['controller'], load: async () => (await import('./commands/controller.js')).registerControllerCommands },
   { names: ['nodes'], load: async () => (await import('./commands/nodes.js')).registerNodesCommands },
+  { names: ['rollout'], load: async () => (await import('./commands/rollout.js')).registerRolloutCommands },
   { names: ['events'], load: async () => (await import('./commands/events.js')).registerEventsCommands },
 ];
 

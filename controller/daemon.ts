@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { NwError } from '../host/errors.js';
 import { caCertHash, checkTlsMaterial } from '../pki/index.js';
-import { loadPrivateKey } from '../protocol/bundle.js';
+import { loadPrivateKey, signBundle } from '../protocol/bundle.js';
 import { createPublicKey } from 'node:crypto';
 import { createNotifier } from '../systemd/notify.js';
 import type { ApiContext } from './api/context.js';
@@ -15,6 +15,10 @@ import { buildControllerServer } from './api/server.js';
 import type { ControllerConfig } from './config.js';
 import { agentsHttpsAgent } from './fleet/agent-tls.js';
 import { Poller } from './fleet/poller.js';
+import { pushDesired } from './fleet/push.js';
+import { rolloutRoutes } from './api/routes/rollouts.js';
+import { isInFlight, type RolloutState } from './rollout/engine.js';
+import { RolloutExecutor } from './rollout/executor.js';
 import { ControllerMetrics } from './metrics.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
@@ -53,6 +57,7 @@ export interface RunningController {
   app: FastifyInstance;
   store: Store;
   poller: Poller;
+  executor: RolloutExecutor;
   address: string;
   stop(): Promise<void>;
 }
@@ -62,6 +67,10 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
   const store = openSqliteStore({ stateDir: config.stateDir });
   const metrics = new ControllerMetrics();
   let ready = false;
+  // Nodes a rollout is pushing to or gating (polled fast), and which rollout each belongs to.
+  const inRollout = new Map<string, string>();
+  const fast = new Set<string>();
+  let executor: RolloutExecutor | null = null;
   const agent = agentsHttpsAgent({ ca: keys.ca, cert: keys.cert, key: keys.key, idleMs: Math.max(3 * config.poll.intervalMs, 60_000) });
   const poller = new Poller({
     store,
@@ -73,7 +82,53 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     concurrency: config.poll.concurrency,
     maxBackoffMs: config.poll.maxBackoffMs,
     onPoll: (_n, ms, outcome) => metrics.observePoll(ms, outcome),
+    fast: () => fast,
+    onChange: (node) => {
+      const id = inRollout.get(node);
+      if (id) executor?.tick(id).catch((e) => log.error({ rollout: id, err: (e as Error).message }, 'rollout step failed'));
+    },
   });
+  const signingKey = loadPrivateKey(keys.signingKeyPem);
+  const phases = new Map<string, string>(); // rollout/node → last phase, for gate outcome counters
+  const track = (s: RolloutState) => {
+    for (const n of s.nodes) {
+      const busy = s.state !== 'completed' && s.state !== 'aborted' && isInFlight(n);
+      if (busy) fast.add(n.name);
+      else if (inRollout.get(n.name) === s.id) fast.delete(n.name);
+      if (s.state === 'completed' || s.state === 'aborted') {
+        if (inRollout.get(n.name) === s.id) inRollout.delete(n.name);
+      } else inRollout.set(n.name, s.id);
+    }
+  };
+  executor = new RolloutExecutor({
+    store,
+    sign: (d) => signBundle(d, signingKey),
+    push: async (node, bundle) => {
+      try {
+        await pushDesired(agent, node, bundle, config.poll.timeoutMs * 6);
+        metrics.count(metrics.pushes, 'accepted');
+        poller.soon(node.name);
+        return { ok: true };
+      } catch (e) {
+        metrics.count(metrics.pushes, 'refused');
+        throw e;
+      }
+    },
+    now: () => new Date().toISOString(),
+    tickMs: config.poll.rolloutIntervalMs,
+    onError: (e, id) => log.error({ rollout: id, err: (e as Error).message }, 'rollout step failed'),
+    onTransition: (next) => {
+      track(next);
+      for (const n of next.nodes) {
+        const key = `${next.id}/${n.name}`;
+        const before = phases.get(key);
+        if (before === n.phase) continue;
+        phases.set(key, n.phase);
+        if (before === 'gating') metrics.count(metrics.gates, n.phase === 'healthy' ? 'passed' : 'failed');
+      }
+    },
+  });
+  const exec = executor;
   const ctx: ApiContext = {
     store,
     poller,
@@ -87,7 +142,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
   let app: FastifyInstance;
   try {
     // The chain carries the CA: a joining agent checks it against its pinned --ca-cert-hash.
-    app = await buildControllerServer({ fleet: ctx, tls: { cert: keys.cert + keys.ca, key: keys.key, ca: keys.ca } });
+    app = await buildControllerServer({ fleet: ctx, tls: { cert: keys.cert + keys.ca, key: keys.key, ca: keys.ca }, extraRoutes: [rolloutRoutes(exec)] });
   } catch (e) {
     store.close();
     throw e;
@@ -100,6 +155,9 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     const code = (e as NodeJS.ErrnoException).code;
     throw new NwError('NW_CONFIG', `cannot listen on ${config.listen.host}:${config.listen.port} (${code ?? (e as Error).message}): is another controller running? change \`listen\` in ${config.file}`);
   }
+  // Rollouts continue from the store: pushes in doubt are observed, timers rebuilt from deadlines.
+  for (const r of store.listRollouts()) track(r.state);
+  await exec.start();
   poller.start();
   ready = true;
   log.info({ listen: address, stateDir: config.stateDir, epoch: store.epoch }, 'controller listening');
@@ -107,9 +165,12 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     app,
     store,
     poller,
+    executor: exec,
     address,
     stop: async () => {
       ready = false;
+      exec.stop();
+      await Promise.race([exec.idle(), new Promise((r) => setTimeout(r, 10_000))]);
       await poller.stop();
       await app.close();
       agent.destroy();

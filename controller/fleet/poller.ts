@@ -21,6 +21,8 @@ export interface PollerOptions {
   /** Nodes a rollout is pushing to or gating right now (polled at fastIntervalMs). */
   fast?: () => ReadonlySet<string>;
   now?: () => Date;
+  /** An observation of this node changed (written to the store). */
+  onChange?: (node: string) => void;
   onPoll?: (node: string, ms: number, outcome: PollOutcome['kind'] | 'not-modified') => void;
 }
 
@@ -146,7 +148,7 @@ export class Poller {
     s.obs = obs;
     if (!this.slots.has(s.node.name)) return; // removed while the poll ran
     try {
-      this.o.store.observeNode(s.node.name, obs);
+      if (this.o.store.observeNode(s.node.name, obs)) this.o.onChange?.(s.node.name);
       if (before.health !== obs.health) {
         this.o.store.appendEvent({
           at: obs.at,

@@ -10,12 +10,12 @@ import type { AgentStatus } from '../../../protocol/status.js';
 
 const status = (over: Partial<AgentStatus> = {}): AgentStatus => ({
   agent: { version: '0.1.0', pid: 1, startedAt: 'x', node: 'w1' },
-  desired: { generation: 4, acceptedAt: 'x' },
+  desired: { generation: 4, acceptedAt: '2026-12-01T10:00:00.000Z' },
   converged: true,
   ready: true,
   steps: [],
   kubelet: {},
-  lastReconcile: null,
+  lastReconcile: { at: '2026-12-01T10:00:05.000Z', durationMs: 4000, trigger: 'desired', ok: true },
   lastError: null,
   probes: [],
   rollbacks: 0,
@@ -57,6 +57,12 @@ describe('poller judgement', () => {
     const probe = status({ ready: false, probes: [{ name: 'rbd', status: 'fail', ok: false, durationMs: 1 }] });
     expect(judge({ kind: 'status', status: probe }, 't').reason).toBe('probe rbd failing');
     expect(judge({ kind: 'status', status: status({ desired: null, ready: false, converged: false }) }, 't')).toMatchObject({ health: 'healthy', reason: 'no desired state yet', generation: null });
+  });
+
+  it('converged/ready of a reconcile that started before the generation was accepted do not count', () => {
+    const before = status({ lastReconcile: { at: '2026-12-01T10:00:05.000Z', durationMs: 6000, trigger: 'schedule', ok: true } });
+    expect(judge({ kind: 'status', status: before }, 't')).toEqual({ health: 'degraded', reason: 'generation 4 accepted, reconcile pending', generation: 4, converged: false, ready: false, at: 't' });
+    expect(judge({ kind: 'status', status: status({ lastReconcile: null }) }, 't')).toMatchObject({ health: 'degraded', converged: false });
   });
 
   it('errors are unreachable (keeping the last generation), 503 is degraded, never ready', () => {
