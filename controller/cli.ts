@@ -1,33 +1,30 @@
 #!/usr/bin/env node
 // nodewright: the controller daemon and the operator CLI.
 // Command groups load only when their command runs: start-up cost stays that of one group.
+// Each group names the top-level words it registers; the first argv word picks the group.
 import { Command } from 'commander';
 import { runCli } from '../host/cli.js';
 
 type Register = (program: Command) => void;
-const groups: Record<string, () => Promise<Register>> = {
-  bundle: async () => (await import('./commands/bundle.js')).registerBundleCommands,
-  ca: async () => (await import('./commands/ca.js')).registerCaCommands,
-  artifact: async () => (await import('./commands/artifact.js')).registerArtifactCommands,
-  ceph: async () => (await import('./commands/ceph.js')).registerCephCommands,
-  openstack: async () => (await import('./commands/openstack.js')).registerOpenstackCommands,
-};
-const groupOf: Record<string, keyof typeof groups> = {
-  keygen: 'bundle',
-  bundle: 'bundle',
-  ca: 'ca',
-  artifact: 'artifact',
-  ceph: 'ceph',
-  cephfs: 'ceph',
-  k8s: 'ceph',
-  hypervisors: 'openstack',
-  hosts: 'openstack',
-  servers: 'openstack',
-  serve: 'openstack',
-};
+interface Group {
+  names: string[];
+  load: () => Promise<Register>;
+}
+const groups: Group[] = [
+  { names: ['keygen', 'bundle'], load: async () => (await import('./commands/bundle.js')).registerBundleCommands },
+  { names: ['artifact'], load: async () => (await import('./commands/artifact.js')).registerArtifactCommands },
+  { names: ['ca'], load: async () => (await import('./commands/ca.js')).registerCaCommands },
+  { names: ['ceph', 'cephfs', 'k8s'], load: async () => (await import('./commands/ceph.js')).registerCephCommands },
+  { names: ['hypervisors', 'hosts', 'servers', 'serve'], load: async () => (await import('./commands/openstack.js')).registerOpenstackCommands },
+  { names: ['init'], load: async () => (await import('./commands/init.js')).registerInitCommands },
+  { names: ['controller'], load: async () => (await import('./commands/controller.js')).registerControllerCommands },
+  { names: ['nodes'], load: async () => (await import('./commands/nodes.js')).registerNodesCommands },
+  { names: ['rollout'], load: async () => (await import('./commands/rollout.js')).registerRolloutCommands },
+  { names: ['events'], load: async () => (await import('./commands/events.js')).registerEventsCommands },
+];
 
 const program = new Command('nodewright').description('nodewright controller and operator CLI').version('0.1.0');
 const first = process.argv[2];
-const wanted = first && groupOf[first] ? [groupOf[first]] : Object.keys(groups);
-for (const g of wanted) (await groups[g]())(program);
+const picked = groups.filter((g) => first && g.names.includes(first));
+for (const g of picked.length ? picked : groups) (await g.load())(program);
 await runCli(program);

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The nodewright demo (npm run demo; root, after lab/install-deps.sh and npm ci):
-# a real Ceph 16 cluster and two worker containers with a real systemd 252, each running the
-# nodewright agent as a Type=notify service next to the seed-shaped kubelet.service. The operator
-# prepares Ceph, signs one desired state and pushes it wave by wave; every agent installs the
-# keyring, rewrites RKT_RUN_ARGS, swaps the kubelet (stand-in) v1 → v2 behind a health gate and
-# proves rbd + ceph-fuse quota mounts against the cluster. Then: drift repair and an automatic
-# rollback of a broken kubelet. Everything started here is stopped by pid at the end.
+# a real Ceph 16 cluster, the nodewright controller, and three worker containers with a real
+# systemd 252, each enrolled with a one-time join token and running the agent as a Type=notify
+# service over mutual TLS next to the seed-shaped kubelet.service. The controller rolls keyring +
+# RKT_RUN_ARGS bind mount + kubelet (stand-in) v2 out in waves [1, 2], gated on the agents' health
+# and their rbd + ceph-fuse quota probes; then a broken v3: the canary fails its gate, is rolled
+# back automatically, the rollout pauses with the reason, the others are untouched; abort.
+# Everything started here is stopped by pid at the end.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -36,10 +37,11 @@ PY
 demo=$(mktemp -d /tmp/nodewright-demo.XXXXXX)
 share=$demo/share
 export WORKER_PREFIX=nwdemo$$w
-workers=2
+workers=3
 cleanup() {
   set +e
   say "teardown (stopping exactly what the demo started)"
+  [ -n "${ctl_pid:-}" ] && kill "$ctl_pid" 2>/dev/null && wait "$ctl_pid" 2>/dev/null
   [ -f "$share/workers.tsv" ] && bash lab/worker/down.sh "$workers" "$share" >/dev/null 2>&1
   [ -d "$demo/ceph" ] && bash lab/ceph/down.sh "$demo/ceph" >/dev/null 2>&1
   rm -rf "$demo"
@@ -66,27 +68,46 @@ nw cephfs volume create demo-quota --size 100Mi "${cluster[@]}" | head -30
 say "4. nodewright k8s manifests: Secret + ceph-rbd (default) + cephfs StorageClasses (the base64 key is redacted in this output)"
 nw k8s manifests --client-keyring "$share/ceph.client.k8s.keyring" --conf "$CEPH_CONF" --default | sed -E 's/(key: ).*/\1<redacted in the demo output>/' | head -40
 
-say "5. two workers: real systemd 252 in systemd-nspawn, seed-shaped kubelet.service (stand-in kubelet v1), nodewright-agent service"
-bash lab/worker/make-share.sh "$share" > /dev/null
-NODE_GROUP=demo bash lab/worker/up.sh "$workers" "$share"
-agents=()
-while IFS=$'\t' read -r name ap kp; do
-  agents+=(--agent "http://127.0.0.1:$ap")
-  LAB_NAME=$name lab/systemd/exec.sh systemctl show nodewright-agent -p ActiveState -p SubState -p Type -p StatusText | sed "s/^/   $name: /"
-done < "$share/workers.tsv"
+say "5. the controller: nodewright init (signing key, fleet CA, controller + operator certificates), controller run over TLS"
+ctl=$demo/controller
+ctl_port=$(free_port)
+nw init --dir "$ctl" --listen "127.0.0.1:$ctl_port"
+sed -i 's/intervalSec: 10 /intervalSec: 2  /' "$ctl/controller.yaml"
+node "$repo/dist/controller/cli.js" controller run --config "$ctl/controller.yaml" 2>"$demo/controller.log" &
+ctl_pid=$!
+export NODEWRIGHT_OPERATOR_CONFIG=$ctl/operator.yaml
+for _ in $(seq 1 100); do curl -sf --cacert "$ctl/ca.crt" "https://127.0.0.1:$ctl_port/readyz" >/dev/null && break; sleep 0.2; done
 
-say "6. one desired state for the node group, signed with the controller's ed25519 key"
-desired() { # $1 generation, $2 kubelet build
-  node - "$1" "$2" <<'JS'
+say "6. three workers: real systemd 252 in systemd-nspawn, seed-shaped kubelet.service (stand-in kubelet v1)"
+bash lab/worker/make-share.sh "$share" > /dev/null
+bash lab/worker/up.sh "$workers" "$share"
+
+say "7. enrollment: a one-time join token per worker; nodewright-agent join pins the CA hash, keeps its key, writes agent.yaml"
+i=0
+while IFS=$'\t' read -r name ap kp; do
+  i=$((i + 1))
+  tok=$(nw nodes join-token --group demo --labels "slot=$i" --ttl 10m --json)
+  t=$(node -e 'console.log(JSON.parse(process.argv[1]).token)' "$tok")
+  h=$(node -e 'console.log(JSON.parse(process.argv[1]).caCertHash)' "$tok")
+  LAB_NAME=$name lab/systemd/exec.sh sh -c 'systemctl stop nodewright-agent; rm -f /etc/nodewright/agent.yaml /etc/nodewright/controller.pub /etc/nodewright/token'
+  LAB_NAME=$name lab/systemd/exec.sh nodewright-agent join --controller "https://127.0.0.1:$ctl_port" --token "$t" --ca-cert-hash "$h" \
+    --config-out /etc/nodewright/agent.yaml --listen "127.0.0.1:$ap" --name "w$i" | sed "s/^/   $name: /"
+  LAB_NAME=$name lab/systemd/exec.sh sh -c "printf 'stateDir: /var/lib/nodewright\nkubelet:\n  healthUrl: http://127.0.0.1:$kp/healthz\n  healthTimeoutSec: 8\n' >> /etc/nodewright/agent.yaml; systemctl start nodewright-agent"
+done < "$share/workers.tsv"
+for _ in $(seq 1 60); do [ "$(nw nodes ls --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).filter(n=>n.state==="healthy").length))')" = 3 ] && break; sleep 1; done
+nw nodes ls
+
+say "8. the rollout's desired state: keyring from a file, the keyring bind mount, kubelet v2, both Ceph probes"
+desired() { # $1 kubelet build → desired YAML (the controller assigns generations, binds and signs per node)
+  node - "$1" <<'JS'
 const fs = require('fs'), crypto = require('crypto');
-const [gen, build] = process.argv.slice(2);
+const [build] = process.argv.slice(2);
 const share = process.env.SHARE, e = process.env;
 const bin = fs.readFileSync(`${share}/kubelets/kubelet-${build}`);
-const keyring = fs.readFileSync(`${share}/ceph.client.k8s.keyring`, 'utf8');
 const kr = '/etc/ceph/ceph.client.k8s.keyring';
 console.log(JSON.stringify({
-  schema: 1, generation: Number(gen), nodeGroup: 'demo', runtime: 'rkt', packages: { policy: 'auto' },
-  ceph: { fsid: e.CEPH_FSID, monHost: [e.CEPH_MON_ADDR], clientId: 'k8s', keyring },
+  runtime: 'rkt', packages: { policy: 'auto' },
+  ceph: { fsid: e.CEPH_FSID, monHost: [e.CEPH_MON_ADDR], clientId: 'k8s', keyringFile: `${share}/ceph.client.k8s.keyring` },
   unit: { bindMounts: [{ name: 'ceph-keyring', source: kr, target: kr, readOnly: true }] },
   kubelet: { kind: 'binary', version: build, sha256: crypto.createHash('sha256').update(bin).digest('hex'), size: bin.length,
              url: `file:///lab/kubelets/kubelet-${build}` },
@@ -95,36 +116,29 @@ console.log(JSON.stringify({
 JS
 }
 export SHARE=$share CEPH_FSID CEPH_MON_ADDR
-desired 1 v2 > "$demo/desired-1.json"
-sed -E 's/(key = ).*/\1<redacted in the demo output>/' "$demo/desired-1.json" | head -30
-nw bundle sign --key "$share/controller.key" --out "$demo/bundle-1.json" "$demo/desired-1.json"
-nw bundle verify --pub "$share/controller.pub" "$demo/bundle-1.json"
+desired v2 > "$demo/desired-v2.yaml"
+cat "$demo/desired-v2.yaml"
 
-say "7. push in waves of one: each agent must converge and pass its probes before the next one gets the bundle"
-nw bundle push "${agents[@]}" --token-file "$share/token" --wait "$demo/bundle-1.json"
-
+say "9. nodewright rollout start --steps 1,2: canary first, then the other two; each gate = generation + converged + ready (probes) for 5 s"
+id=$(nw rollout start --group demo --desired "$demo/desired-v2.yaml" --steps 1,2 --min-healthy 5s --gate-timeout 3m --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).id))')
+nw rollout status "$id" --watch | cat
 read -r w1 ap1 kp1 < <(head -1 "$share/workers.tsv")
-say "8. on $w1: what systemd now runs (RKT_RUN_ARGS read back from systemd), and what the kubelet sees"
-LAB_NAME=$w1 lab/systemd/exec.sh systemctl show kubelet -p Environment -p NeedDaemonReload | fold -w 160
-curl -s "http://127.0.0.1:$kp1/record" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s);console.log("   kubelet", r.version, "pid", r.pid, "keyring inside its mount namespace:", JSON.stringify(r.keyring))})'
-say "   probe results in GET /v1/status (rbd image create/info/rm as client.k8s; ceph-fuse quota: df and EDQUOT)"
-curl -s "http://127.0.0.1:$ap1/v1/status" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{for (const p of JSON.parse(s).probes) console.log(p.name, p.status, Math.round(p.durationMs)+" ms", JSON.stringify(Object.fromEntries(Object.entries(p.details??{}).filter(([k])=>/quota|df|bytes|kernel|image|Edquot/i.test(k)))))})'
+curl -s "http://127.0.0.1:$kp1/record" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s);console.log("   kubelet on '"$w1"':", r.version, "keyring inside its mount namespace:", JSON.stringify(r.keyring))})'
 
-say "9. drift: an operator overwrites the keyring on $w1; the agent repairs it"
-LAB_NAME=$w1 lab/systemd/exec.sh sh -c 'echo tampered > /etc/ceph/ceph.client.k8s.keyring'
-for _ in $(seq 1 50); do
-  LAB_NAME=$w1 lab/systemd/exec.sh grep -q 'key = ' /etc/ceph/ceph.client.k8s.keyring && break; sleep 0.1
-done
-LAB_NAME=$w1 lab/systemd/exec.sh stat -c '   %n %a %s bytes (repaired)' /etc/ceph/ceph.client.k8s.keyring
+say "10. a broken kubelet v3: the canary fails its gate, gets a NEW generation carrying v2, the rollout pauses; the others are untouched"
+desired v3-broken > "$demo/desired-v3.yaml"
+id3=$(nw rollout start --group demo --desired "$demo/desired-v3.yaml" --steps 1,2 --min-healthy 5s --gate-timeout 30s --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).id))')
+nw rollout status "$id3" --watch | cat
+nw nodes ls
 
-say "10. a broken kubelet build (v3) is rolled back automatically; the push stops before the next wave"
-desired 2 v3-broken > "$demo/desired-2.json"
-nw bundle sign --key "$share/controller.key" --out "$demo/bundle-2.json" "$demo/desired-2.json"
-nw bundle push "${agents[@]}" --token-file "$share/token" --wait "$demo/bundle-2.json" || echo "   (push halted, as it should)"
-curl -s "http://127.0.0.1:$kp1/record" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log("   kubelet running on '"$w1"':", JSON.parse(s).version))'
+say "11. abort: the rollout ends, nothing else is pushed"
+nw rollout abort "$id3"
+nw rollout ls
 
-say "11. refusals: no token → 401; a bundle signed by another key → NW_SIGNATURE; nothing changed"
-curl -s -o /dev/null -w '   POST /v1/desired without token: %{http_code}\n' -X POST -H 'content-type: application/json' -d @"$demo/bundle-1.json" "http://127.0.0.1:$ap1/v1/desired"
-nw keygen --out "$demo/rogue.key" > /dev/null
-nw bundle sign --key "$demo/rogue.key" --out "$demo/rogue.json" "$demo/desired-1.json"
-nw bundle push --agent "http://127.0.0.1:$ap1" --token-file "$share/token" "$demo/rogue.json" 2>&1 | sed 's/^/   /' || true
+say "12. the audit log"
+nw events | tail -25
+
+say "13. refusals: a used join token; a client certificate of another CA"
+LAB_NAME=$w1 lab/systemd/exec.sh nodewright-agent join --controller "https://127.0.0.1:$ctl_port" --token "$t" --ca-cert-hash "$h" --config-out /tmp/again/agent.yaml --name again 2>&1 | sed 's/^/   /' || true
+nw init --dir "$demo/rogue" --listen 127.0.0.1:1 > /dev/null
+curl -s --cacert "$ctl/ca.crt" --cert "$demo/rogue/operator.crt" --key "$demo/rogue/operator.key" "https://127.0.0.1:$ctl_port/v1/nodes"; echo

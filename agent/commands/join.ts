@@ -1,0 +1,163 @@
+// `nodewright-agent join`: enroll this worker with a controller, kubeadm style. The key pair is made
+// here and never leaves the worker; before anything is sent, the controller's CA (sent in its TLS
+// chain) must match the pinned --ca-cert-hash, and every request after that verifies the controller
+// against that CA. On success PATH (agent.yaml) and its files are written next to each other; on any
+// refusal (wrong, used or expired token; hash mismatch) nothing is written.
+import { X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import https from 'node:https';
+import { isIP } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import type { Command } from 'commander';
+import { NwError, type ErrorCode } from '../../host/errors.js';
+import { RootedFs } from '../../host/fs.js';
+
+// pki (x509 + WebCrypto) loads only when a join runs: the other agent commands do not pay for it.
+const pki = () => import('../../pki/index.js');
+
+export const JOIN_FILES = { cert: 'agent.crt', key: 'agent.key', ca: 'ca.crt', publicKey: 'controller.pub' } as const;
+
+export interface JoinOptions {
+  controller: string;
+  token: string;
+  caCertHash: string;
+  configOut: string;
+  listen: string;
+  name: string;
+  timeoutMs?: number;
+}
+
+const toPem = (der: Buffer) => `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
+
+/** Connect without trusting anything, read the chain, return the certificate whose key matches the pin. */
+export async function fetchPinnedCa(url: URL, pin: string, timeoutMs: number): Promise<string> {
+  const { caCertHash } = await pki();
+  return new Promise((resolve, reject) => {
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const socket = tls.connect({ host, port: Number(url.port || 443), rejectUnauthorized: false, servername: isIP(host) ? undefined : host, timeout: timeoutMs }, () => {
+      let cert: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+      const seen = new Set<string>();
+      const found: string[] = [];
+      while (cert && cert.raw && !seen.has(cert.fingerprint256)) {
+        seen.add(cert.fingerprint256);
+        const pem = toPem(cert.raw);
+        found.push(pem);
+        cert = cert.issuerCertificate;
+      }
+      socket.end();
+      const ca = found.find((pem) => new X509Certificate(pem).ca && caCertHash(pem) === pin);
+      if (!ca) return reject(new NwError('NW_TLS', `the controller at ${url.origin} offers no CA matching --ca-cert-hash ${pin}: check the hash printed by \`nodewright nodes join-token\`, and that this is the right controller`));
+      resolve(ca);
+    });
+    socket.on('timeout', () => socket.destroy(new Error(`no TLS handshake within ${timeoutMs} ms`)));
+    socket.on('error', (e) => reject(new NwError('NW_PUSH', `cannot reach the controller at ${url.origin}: ${e.message}; check --controller`)));
+  });
+}
+
+function postJson(url: URL, ca: string, body: unknown, timeoutMs: number): Promise<{ status: number; json: any }> {
+  return new Promise((resolve, reject) => {
+    const data = JSON.stringify(body);
+    const req = https.request(url, { method: 'POST', ca, agent: false, timeout: timeoutMs, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (text += c));
+      res.on('end', () => {
+        let json: any = null;
+        try {
+          json = JSON.parse(text);
+        } catch {}
+        resolve({ status: res.statusCode ?? 0, json });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', (e) => reject(new NwError('NW_TLS', `the join request to ${url.origin} failed: ${e.message} (the controller's certificate must verify against the pinned CA and name the --controller host)`)));
+    req.end(data);
+  });
+}
+
+export function workerFacts(): { hostname: string; addresses: string[]; instanceUuid?: string } {
+  const addresses = Object.values(os.networkInterfaces())
+    .flat()
+    .filter((a): a is os.NetworkInterfaceInfo => Boolean(a) && !a!.internal)
+    .map((a) => a.address);
+  let instanceUuid: string | undefined;
+  try {
+    instanceUuid = readFileSync('/sys/class/dmi/id/product_uuid', 'utf8').trim().toLowerCase() || undefined;
+  } catch {
+    // not readable (containers, non-root): the controller can still map by address
+  }
+  return { hostname: os.hostname(), addresses, ...(instanceUuid ? { instanceUuid } : {}) };
+}
+
+export function agentYaml(o: { listen: string; node: string; nodeGroup: string; controller: string }): string {
+  return `# Written by \`nodewright-agent join\` (controller ${o.controller}). Relative paths are relative to this file.
+listen: "${o.listen}"
+node: "${o.node}"
+nodeGroup: "${o.nodeGroup}"
+publicKeyFile: ${JOIN_FILES.publicKey}
+tls:
+  cert: ${JOIN_FILES.cert}
+  key: ${JOIN_FILES.key}
+  ca: ${JOIN_FILES.ca}
+`;
+}
+
+export async function join(o: JoinOptions): Promise<{ node: string; group: string; files: string[] }> {
+  const timeoutMs = o.timeoutMs ?? 30_000;
+  let url: URL;
+  try {
+    url = new URL(o.controller);
+  } catch {
+    throw new NwError('NW_USAGE', `--controller must be an https:// URL, got '${o.controller}'`);
+  }
+  if (url.protocol !== 'https:') throw new NwError('NW_USAGE', `--controller must be an https:// URL, got '${o.controller}'`);
+  if (!/^sha256:[0-9a-f]{64}$/.test(o.caCertHash)) throw new NwError('NW_USAGE', `--ca-cert-hash must be sha256:<64 hex>, got '${o.caCertHash}'`);
+  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(o.listen);
+  if (!m) throw new NwError('NW_USAGE', `--listen must be HOST:PORT, got '${o.listen}'`);
+  const configOut = path.resolve(o.configOut);
+  const dir = path.dirname(configOut);
+  const targets = [configOut, ...Object.values(JOIN_FILES).map((f) => path.join(dir, f))];
+  const present = targets.filter((f) => existsSync(f));
+  if (present.length) throw new NwError('NW_EXISTS', `${present.join(', ')} already exist: this worker looks enrolled; remove them to join again`);
+
+  const ca = await fetchPinnedCa(url, o.caCertHash, timeoutMs);
+  const host = m[1].replace(/^\[|\]$/g, '');
+  const { keyPem, csrPem } = await (await pki()).createKeyAndCsr({ commonName: o.name, ...(isIP(host) && host !== '0.0.0.0' && host !== '::' ? { ipAddresses: [host] } : {}) });
+  const r = await postJson(new URL('/v1/join', url), ca, { token: o.token, name: o.name, csr: csrPem, listen: o.listen, facts: workerFacts() }, timeoutMs);
+  if (r.status !== 200) {
+    const code = (typeof r.json?.code === 'string' && /^NW_[A-Z_]+$/.test(r.json.code) ? r.json.code : 'NW_PUSH') as ErrorCode;
+    throw new NwError(code, `the controller refused the join (${r.status}): ${r.json?.message ?? 'no reason given'}`);
+  }
+  const { cert, signingPublicKey, group, node } = r.json as { cert: string; signingPublicKey: string; group: string; node: string };
+  const fs = new RootedFs('/');
+  await fs.mkdirp(dir, 0o755);
+  // The key first and the config last: a crash in between leaves no agent.yaml pointing at missing files.
+  const files: [string, string, number][] = [
+    [path.join(dir, JOIN_FILES.key), keyPem, 0o600],
+    [path.join(dir, JOIN_FILES.cert), cert, 0o644],
+    [path.join(dir, JOIN_FILES.ca), ca, 0o644],
+    [path.join(dir, JOIN_FILES.publicKey), signingPublicKey, 0o644],
+    [configOut, agentYaml({ listen: o.listen, node, nodeGroup: group, controller: url.origin }), 0o600],
+  ];
+  for (const [f, text, mode] of files) await fs.writeAtomic(f, text, { mode, backup: false });
+  return { node, group, files: files.map(([f]) => f) };
+}
+
+export function registerJoinCommand(program: Command): void {
+  program
+    .command('join')
+    .description('enroll this worker with a controller (one-time token, pinned CA hash) and write agent.yaml')
+    .requiredOption('--controller <url>', 'controller URL, e.g. https://10.0.0.2:7700')
+    .requiredOption('--token <token>', 'one-time join token from `nodewright nodes join-token`')
+    .requiredOption('--ca-cert-hash <sha256:hex>', 'pin of the fleet CA from `nodewright nodes join-token`')
+    .option('--config-out <path>', 'agent.yaml to write (its files go next to it)', '/etc/nodewright/agent.yaml')
+    .option('--listen <host:port>', 'address the agent will listen on (the controller reaches it there)', '0.0.0.0:7701')
+    .option('--name <node>', 'node name (default: the hostname)')
+    .option('--json', 'print JSON')
+    .action(async (o: { controller: string; token: string; caCertHash: string; configOut: string; listen: string; name?: string; json?: boolean }) => {
+      const r = await join({ ...o, name: o.name ?? os.hostname() });
+      process.stdout.write(o.json ? JSON.stringify(r, null, 2) + '\n' : `joined as ${r.node} (group ${r.group}); wrote ${r.files.join(', ')}\nstart the agent: nodewright-agent run --config ${o.configOut}\n`);
+    });
+}

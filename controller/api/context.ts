@@ -1,0 +1,18 @@
+// What the API routes are handed by the daemon (routes stay thin: parse, call, answer).
+import type { Role } from '../../pki/index.js';
+import type { EnrollDeps } from '../fleet/enroll.js';
+import type { Poller } from '../fleet/poller.js';
+import type { ControllerMetrics } from '../metrics.js';
+import type { Store } from '../store/store.js';
+
+export interface ApiContext {
+  store: Store;
+  poller: Poller | null;
+  metrics: ControllerMetrics;
+  enroll: EnrollDeps;
+  caCertHash: string;
+  operatorRoles: Role[];
+  now: () => Date;
+  /** false until start-up finished, and again while stopping. */
+  ready: () => boolean;
+}

@@ -1,0 +1,26 @@
+// GET /healthz (alive), /readyz (started and the store answers), /metrics (operator role).
+import type { FastifyInstance } from 'fastify';
+import { callerOf } from '../auth.js';
+import type { ApiContext } from '../context.js';
+
+export async function healthRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/readyz', async (_req, reply) => {
+    let store = true;
+    try {
+      ctx.store.listEvents({ limit: 1 });
+    } catch {
+      store = false;
+    }
+    const ready = ctx.ready() && store;
+    return reply.code(ready ? 200 : 503).send({ ready, store });
+  });
+  app.get('/metrics', async (req, reply) => {
+    callerOf(req, [...ctx.operatorRoles, 'controller']);
+    const rollouts = ctx.store.listRollouts().map((r) => {
+      const done = r.state.nodes.filter((n) => ['healthy', 'skipped', 'rolled_back', 'failed'].includes(n.phase)).length;
+      return { id: r.id, state: r.state.state, done, total: r.state.nodes.length };
+    });
+    return reply.type('text/plain; version=0.0.4').send(ctx.metrics.render(ctx.store.listNodes(), rollouts));
+  });
+}

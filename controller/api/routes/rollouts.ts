@@ -1,0 +1,91 @@
+// Rollouts:
+//   POST /v1/rollouts                      {group?|labels?|nodes?, desired, strategy} → the new rollout
+//   GET  /v1/rollouts                      all, newest first (summaries)
+//   GET  /v1/rollouts/:id                  state + what it waits for and the time left
+//   POST /v1/rollouts/:id/{pause,resume,abort,rollback}
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { NwError } from '../../../host/errors.js';
+import { describe as describeRollout, type Command, type RolloutState } from '../../rollout/engine.js';
+import type { RolloutExecutor } from '../../rollout/executor.js';
+import { parseStrategy, type StrategyInput } from '../../rollout/strategy.js';
+import { actorOf, callerOf } from '../auth.js';
+import type { ApiContext } from '../context.js';
+
+interface StartBody {
+  group?: string;
+  labels?: Record<string, string>;
+  nodes?: string[];
+  desired: Record<string, unknown>;
+  strategy?: StrategyInput;
+}
+
+export const rolloutView = (s: RolloutState, now: string) => {
+  const { desired: _d, ...rest } = s;
+  return { ...rest, ...describeRollout(s, now) };
+};
+
+export const rolloutSummary = (s: RolloutState) => ({
+  id: s.id,
+  state: s.state,
+  reason: s.reason,
+  target: s.target,
+  wave: s.wave,
+  waveCount: s.waveCount,
+  nodes: s.nodes.length,
+  done: s.nodes.filter((n) => ['healthy', 'skipped', 'rolled_back', 'failed'].includes(n.phase)).length,
+  failures: s.failures,
+  createdAt: s.createdAt,
+  updatedAt: s.updatedAt,
+});
+
+const newId = () => `r-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`;
+
+export function rolloutRoutes(executor: RolloutExecutor) {
+  return async function routes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+    const get = (id: string) => {
+      const r = ctx.store.getRollout(id);
+      if (!r) throw new NwError('NW_NOT_FOUND', `no rollout ${id}: see \`nodewright rollout ls\``);
+      return r.state;
+    };
+
+    app.post('/v1/rollouts', async (req) => {
+      const who = callerOf(req, ctx.operatorRoles);
+      const b = (req.body ?? {}) as StartBody;
+      if (typeof b.desired !== 'object' || b.desired === null || Array.isArray(b.desired)) throw new NwError('NW_USAGE', 'the rollout needs `desired` (the desired-state YAML as an object)');
+      const targets = [b.group && 'group', b.labels && 'labels', b.nodes && 'nodes'].filter(Boolean);
+      if (targets.length !== 1) throw new NwError('NW_USAGE', 'name exactly one target: --group G, --labels k=v or --nodes a,b');
+      const nodes = ctx.store.listNodes(b.group ? { group: b.group } : b.labels ? { labels: b.labels } : { names: b.nodes });
+      const target = b.group ? `group ${b.group}` : b.labels ? `labels ${Object.entries(b.labels).map(([k, v]) => `${k}=${v}`).join(',')}` : `nodes ${b.nodes!.join(',')}`;
+      if (b.nodes) {
+        const missing = b.nodes.filter((n) => !nodes.some((x) => x.name === n));
+        if (missing.length) throw new NwError('NW_NOT_FOUND', `not enrolled: ${missing.join(', ')}; see \`nodewright nodes ls\``);
+      }
+      const groups = new Set(nodes.map((n) => n.group));
+      if (groups.size > 1) throw new NwError('NW_USAGE', `the target spans node groups ${[...groups].join(', ')}: a rollout's bundles are bound to one group`);
+      const strategy = parseStrategy(b.strategy ?? {});
+      const { schema: _s, generation: _g, ...desired } = b.desired;
+      const state = await executor.create({ id: newId(), target, nodes, strategy, desired, actor: actorOf(who) });
+      return rolloutView(state, ctx.now().toISOString());
+    });
+
+    app.get('/v1/rollouts', async (req) => {
+      callerOf(req, ctx.operatorRoles);
+      return { rollouts: ctx.store.listRollouts().map((r) => rolloutSummary(r.state)) };
+    });
+
+    app.get('/v1/rollouts/:id', async (req) => {
+      callerOf(req, ctx.operatorRoles);
+      return rolloutView(get((req.params as { id: string }).id), ctx.now().toISOString());
+    });
+
+    app.post('/v1/rollouts/:id/:command', async (req) => {
+      const who = callerOf(req, ctx.operatorRoles);
+      const { id, command } = req.params as { id: string; command: string };
+      if (!['pause', 'resume', 'abort', 'rollback'].includes(command)) throw new NwError('NW_NOT_FOUND', `no rollout command ${command}: use pause, resume, abort or rollback`);
+      get(id);
+      const state = await executor.command(id, { kind: command as Command['kind'], actor: actorOf(who) });
+      return rolloutView(state, ctx.now().toISOString());
+    });
+  };
+}

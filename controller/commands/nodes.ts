@@ -1,0 +1,67 @@
+// nodewright nodes join-token | ls | show | remove | label (all with --json).
+import type { Command } from 'commander';
+import { parseDuration, parseLabels } from '../fleet/join-token.js';
+import { formatTable, out, printJson, withClient, withOperator, type OperatorOpts } from './operator.js';
+
+interface NodeView {
+  name: string;
+  group: string;
+  state: string;
+  reason: string | null;
+  url: string;
+  generation: number | null;
+  labels: Record<string, string>;
+  lastSeenAt: string | null;
+  facts: { hostname: string; addresses: string[] };
+}
+
+const labelText = (l: Record<string, string>) => Object.entries(l).map(([k, v]) => `${k}=${v}`).join(',') || '-';
+
+export function registerNodesCommands(program: Command): void {
+  const nodes = program.command('nodes').description('enrolled worker nodes');
+
+  withOperator(
+    nodes
+      .command('join-token')
+      .description('make a one-time join token for `nodewright-agent join` (stored hashed)')
+      .requiredOption('--group <group>', 'node group the joining node belongs to')
+      .option('--labels <k=v,...>', 'labels of the joining node')
+      .option('--ttl <duration>', 'validity, e.g. 30m, 1h, 2d', '1h'),
+  ).action(async (o: OperatorOpts & { group: string; labels?: string; ttl: string }) => {
+    const body = { group: o.group, labels: parseLabels(o.labels), ttlSec: parseDuration(o.ttl, '--ttl') / 1000 };
+    const r = await withClient(o, (c) => c.request<{ token: string; caCertHash: string; expiresAt: string }>('POST', '/v1/join-tokens', body));
+    if (o.json) printJson({ token: r.token, caCertHash: r.caCertHash, expiresAt: r.expiresAt });
+    else out(`token: ${r.token}\nca-cert-hash: ${r.caCertHash}\nexpires: ${r.expiresAt}\non the worker: nodewright-agent join --controller URL --token <token> --ca-cert-hash ${r.caCertHash} --config-out /etc/nodewright/agent.yaml`);
+  });
+
+  withOperator(nodes.command('ls').description('list nodes with their health').option('--group <group>', 'only this group')).action(
+    async (o: OperatorOpts & { group?: string }) => {
+      const r = await withClient(o, (c) => c.request<{ nodes: NodeView[] }>('GET', `/v1/nodes${o.group ? `?group=${encodeURIComponent(o.group)}` : ''}`));
+      if (o.json) return printJson(r.nodes);
+      out(formatTable(['NAME', 'GROUP', 'STATE', 'GEN', 'URL', 'LABELS', 'REASON'], r.nodes.map((n) => [n.name, n.group, n.state, String(n.generation ?? '-'), n.url, labelText(n.labels), n.reason ?? ''])));
+    },
+  );
+
+  withOperator(nodes.command('show <name>').description('one node: inventory record and last status')).action(async (name: string, o: OperatorOpts) => {
+    const n = await withClient(o, (c) => c.request<NodeView & { status: unknown }>('GET', `/v1/nodes/${encodeURIComponent(name)}`));
+    if (o.json) return printJson(n);
+    out(`${n.name}  group=${n.group}  state=${n.state}${n.reason ? ` (${n.reason})` : ''}  generation=${n.generation ?? '-'}\n  url=${n.url}  hostname=${n.facts.hostname}  addresses=${n.facts.addresses.join(',') || '-'}\n  labels=${labelText(n.labels)}  lastSeen=${n.lastSeenAt ?? 'never'}`);
+  });
+
+  withOperator(nodes.command('remove <name>').description('forget a node (it must join again with a new token)')).action(async (name: string, o: OperatorOpts) => {
+    const r = await withClient(o, (c) => c.request<{ removed: string }>('DELETE', `/v1/nodes/${encodeURIComponent(name)}`));
+    if (o.json) printJson(r);
+    else out(`removed ${r.removed}`);
+  });
+
+  withOperator(nodes.command('label <name> <labels...>').description('set labels (k=v) or remove them (k-)')).action(async (name: string, specs: string[], o: OperatorOpts) => {
+    const labels: Record<string, string | null> = {};
+    for (const s of specs) {
+      if (s.endsWith('-') && !s.includes('=')) labels[s.slice(0, -1)] = null;
+      else Object.assign(labels, parseLabels(s));
+    }
+    const n = await withClient(o, (c) => c.request<NodeView>('PUT', `/v1/nodes/${encodeURIComponent(name)}/labels`, { labels }));
+    if (o.json) printJson(n);
+    else out(`${n.name}: ${labelText(n.labels)}`);
+  });
+}

@@ -1,0 +1,158 @@
+// nodewright rollout start | ls | status [--watch] | pause | resume | abort | rollback (all --json).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { NwError } from '../../host/errors.js';
+import { parseLabels } from '../fleet/join-token.js';
+import { formatTable, out, printJson, withClient, withOperator, type OperatorOpts } from './operator.js';
+
+/** The rollout's desired YAML; `ceph.keyringFile` (relative to the YAML) is read into `ceph.keyring`. */
+export function readDesiredYaml(file: string): Record<string, unknown> {
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new NwError('NW_USAGE', `cannot read the desired YAML ${file}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new NwError('NW_USAGE', `${file}: the desired state must be a mapping`);
+  const d = { ...(doc as Record<string, unknown>) };
+  const ceph = d.ceph as Record<string, unknown> | undefined;
+  if (ceph && typeof ceph.keyringFile === 'string') {
+    const kf = path.resolve(path.dirname(path.resolve(file)), ceph.keyringFile);
+    let keyring: string;
+    try {
+      keyring = readFileSync(kf, 'utf8');
+    } catch (e) {
+      throw new NwError('NW_USAGE', `${file}: ceph.keyringFile ${kf} is unreadable (${(e as NodeJS.ErrnoException).code})`);
+    }
+    const { keyringFile: _k, ...rest } = ceph;
+    d.ceph = { ...rest, keyring };
+  }
+  return d;
+}
+
+interface RolloutView {
+  id: string;
+  state: string;
+  reason: string | null;
+  target: string;
+  wave: number;
+  waveCount: number;
+  failures: number;
+  failureBudget: number;
+  nodes: { name: string; wave: number; phase: string; targetGeneration: number | null; reason: string | null }[];
+  waitsFor: string[];
+  timeLeftMs: number | null;
+}
+
+const DONE = ['healthy', 'skipped', 'rolled_back', 'failed'];
+const TERMINAL = ['completed', 'aborted', 'halted'];
+
+function lines(r: RolloutView): string[] {
+  const done = r.nodes.filter((n) => DONE.includes(n.phase)).length;
+  const head = `${r.id} ${r.state} wave ${Math.min(r.wave + 1, r.waveCount)}/${r.waveCount} nodes ${done}/${r.nodes.length} failures ${r.failures}/${r.failureBudget}${r.reason ? ` — ${r.reason}` : ''}`;
+  const nodes = r.nodes.map((n) => `  ${n.name.padEnd(12)} wave ${n.wave + 1}  ${n.phase.padEnd(12)} gen ${n.targetGeneration ?? '-'}${n.reason ? `  ${n.reason}` : ''}`);
+  return [head, ...nodes, ...r.waitsFor.map((w) => `  waits: ${w}`)];
+}
+
+const bar = (done: number, total: number, width = 20) => `[${'#'.repeat(Math.round((done / Math.max(total, 1)) * width)).padEnd(width, '.')}]`;
+
+function liveView(r: RolloutView): string {
+  const waves = Array.from({ length: r.waveCount }, (_, i) => {
+    const ns = r.nodes.filter((n) => n.wave === i);
+    return `wave ${i + 1} ${bar(ns.filter((n) => DONE.includes(n.phase)).length, ns.length)} ${ns.map((n) => `${n.name}:${n.phase}`).join(' ')}`;
+  });
+  const left = r.timeLeftMs !== null ? `  (next deadline in ${Math.ceil(r.timeLeftMs / 1000)} s)` : '';
+  return [`${r.id}  ${r.state.toUpperCase()}  ${r.target}${left}`, ...(r.reason ? [`blocked: ${r.reason}`] : []), ...waves, ...r.waitsFor.map((w) => `waits for: ${w}`)].join('\n');
+}
+
+export function registerRolloutCommands(program: Command): void {
+  const rollout = program.command('rollout').description('roll a desired state out to a node group in waves with health gates');
+
+  withOperator(
+    rollout
+      .command('start')
+      .description('start a rollout')
+      .option('--group <group>', 'target node group')
+      .option('--labels <k=v,...>', 'target nodes with these labels')
+      .option('--nodes <a,b,...>', 'target these nodes')
+      .requiredOption('--desired <file>', 'desired-state YAML (protocol/desired.ts fields without schema/generation; ceph.keyringFile)')
+      .option('--steps <ramp>', 'canary ramp, e.g. 1,5,20% (the last repeats)')
+      .option('--max-unavailable <n>', 'nodes in flight at most (unhealthy nodes outside the rollout count)')
+      .option('--failure-budget <n|p%>', 'failures the whole run tolerates')
+      .option('--on-failure <pause|halt|skip>', 'what a failure within the budget does')
+      .option('--min-healthy <duration>', 'a node must hold its gate this long')
+      .option('--gate-timeout <duration>', 'deadline of each gate')
+      .option('--soak <duration>', 'wait between waves')
+      .option('--window <spec...>', 'maintenance window(s), e.g. "Mon-Fri 22:00-04:00 Europe/Berlin"')
+      .option('--no-auto-rollback', 'do not roll a failed node back automatically'),
+  ).action(async (o: OperatorOpts & Record<string, string | string[] | boolean | undefined>) => {
+    const strategy = {
+      ...(o.steps ? { steps: o.steps as string } : {}),
+      ...(o.maxUnavailable ? { maxUnavailable: o.maxUnavailable as string } : {}),
+      ...(o.failureBudget ? { failureBudget: o.failureBudget as string } : {}),
+      ...(o.onFailure ? { onFailure: o.onFailure as string } : {}),
+      ...(o.minHealthy ? { minHealthy: o.minHealthy as string } : {}),
+      ...(o.gateTimeout ? { gateTimeout: o.gateTimeout as string } : {}),
+      ...(o.soak ? { soak: o.soak as string } : {}),
+      ...(o.window ? { windows: o.window as string[] } : {}),
+      autoRollback: o.autoRollback !== false,
+    };
+    const body = {
+      ...(o.group ? { group: o.group } : {}),
+      ...(o.labels ? { labels: parseLabels(o.labels as string) } : {}),
+      ...(o.nodes ? { nodes: (o.nodes as string).split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+      desired: readDesiredYaml(o.desired as string),
+      strategy,
+    };
+    const r = await withClient(o, (c) => c.request<RolloutView>('POST', '/v1/rollouts', body));
+    if (o.json) printJson(r);
+    else out(lines(r).join('\n'));
+  });
+
+  withOperator(rollout.command('ls').description('list rollouts')).action(async (o: OperatorOpts) => {
+    const r = await withClient(o, (c) => c.request<{ rollouts: (RolloutView & { done: number; nodes: number })[] }>('GET', '/v1/rollouts'));
+    if (o.json) return printJson(r.rollouts);
+    out(formatTable(['ID', 'STATE', 'TARGET', 'WAVE', 'DONE', 'REASON'], r.rollouts.map((x) => [x.id, x.state, x.target, `${Math.min(x.wave + 1, x.waveCount)}/${x.waveCount}`, `${x.done}/${x.nodes}`, x.reason ?? ''])));
+  });
+
+  withOperator(rollout.command('status <id>').description('state, node phases, what it waits for').option('--watch', 'follow until it completes, halts or is aborted')).action(
+    async (id: string, o: OperatorOpts & { watch?: boolean }) => {
+      await withClient(o, async (c) => {
+        const fetch = () => c.request<RolloutView>('GET', `/v1/rollouts/${encodeURIComponent(id)}`);
+        if (!o.watch) {
+          const r = await fetch();
+          return o.json ? printJson(r) : out(lines(r).join('\n'));
+        }
+        const tty = process.stdout.isTTY && !o.json;
+        let last = '';
+        for (;;) {
+          const r = await fetch();
+          if (o.json) {
+            const s = JSON.stringify(r);
+            if (s !== last) out(s);
+            last = s;
+          } else if (tty) {
+            process.stdout.write(`\x1b[H\x1b[2J${liveView(r)}\n`);
+          } else {
+            // plain lines: print what changed since the last look
+            const now = lines(r);
+            for (const l of now) if (!last.split('\n').includes(l) && !l.startsWith('  waits:')) out(l);
+            last = now.join('\n');
+          }
+          if (TERMINAL.includes(r.state) || (r.state === 'paused' && r.nodes.every((n) => n.phase !== 'pushing' && n.phase !== 'gating' && !(n.phase === 'rolling_back')))) return;
+          await new Promise((res) => setTimeout(res, 1000));
+        }
+      });
+    },
+  );
+
+  for (const cmd of ['pause', 'resume', 'abort', 'rollback'] as const) {
+    withOperator(rollout.command(`${cmd} <id>`).description(`${cmd} a rollout`)).action(async (id: string, o: OperatorOpts) => {
+      const r = await withClient(o, (c) => c.request<RolloutView>('POST', `/v1/rollouts/${encodeURIComponent(id)}/${cmd}`));
+      if (o.json) printJson(r);
+      else out(lines(r).join('\n'));
+    });
+  }
+}

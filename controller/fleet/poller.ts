@@ -1,0 +1,200 @@
+// The health poller: GET /v1/status of every enrolled node over keep-alive TLS, with a concurrency
+// limit, a per-request timeout, a jittered interval, exponential backoff for unreachable nodes and
+// a fast interval for nodes a rollout is pushing to or gating. Conditional requests (ETag) let an
+// unchanged agent answer 304. Only changes reach the store; health transitions become events.
+import https from 'node:https';
+import type { Logger } from 'pino';
+import type { AgentStatus } from '../../protocol/status.js';
+import type { NodeObservation, NodeRecord, Store } from '../store/store.js';
+import { nodeTls } from './agent-tls.js';
+import { judge, nextDelayMs, type PollOutcome } from './health.js';
+
+export interface PollerOptions {
+  store: Store;
+  log: Logger;
+  agent: https.Agent;
+  intervalMs: number;
+  fastIntervalMs: number;
+  timeoutMs: number;
+  concurrency: number;
+  maxBackoffMs: number;
+  /** Nodes a rollout is pushing to or gating right now (polled at fastIntervalMs). */
+  fast?: () => ReadonlySet<string>;
+  now?: () => Date;
+  /** An observation of this node changed (written to the store). */
+  onChange?: (node: string) => void;
+  onPoll?: (node: string, ms: number, outcome: PollOutcome['kind'] | 'not-modified') => void;
+}
+
+interface Slot {
+  node: NodeRecord;
+  dueAt: number;
+  failures: number;
+  inflight: boolean;
+  etag?: string;
+  obs?: NodeObservation;
+  status?: AgentStatus;
+}
+
+const LIST_EVERY_MS = 1000;
+
+export class Poller {
+  private readonly slots = new Map<string, Slot>();
+  private timer: NodeJS.Timeout | null = null;
+  private inflight = 0;
+  private listedAt = 0;
+  private idleWaiters: (() => void)[] = [];
+  private readonly now: () => Date;
+
+  constructor(private readonly o: PollerOptions) {
+    this.now = o.now ?? (() => new Date());
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.tick(), Math.max(20, Math.min(100, this.o.fastIntervalMs / 4)));
+    this.tick();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    if (this.inflight) await new Promise<void>((r) => this.idleWaiters.push(r));
+  }
+
+  /** What the last poll saw (null before the first poll). */
+  latest(name: string): { observation: NodeObservation; status: AgentStatus | null } | null {
+    const s = this.slots.get(name);
+    return s?.obs ? { observation: s.obs, status: s.status ?? null } : null;
+  }
+
+  observations(): Record<string, NodeObservation> {
+    const out: Record<string, NodeObservation> = {};
+    for (const [name, s] of this.slots) if (s.obs) out[name] = s.obs;
+    return out;
+  }
+
+  /** Poll this node at the next tick (after a push, or a newly enrolled node). */
+  soon(name: string): void {
+    const s = this.slots.get(name);
+    if (s) s.dueAt = 0;
+    else this.listedAt = 0;
+  }
+
+  /** Poll one node now and wait for the result (used by the executor's gate checks and tests). */
+  async pollOnce(name: string): Promise<NodeObservation | null> {
+    this.refresh(Date.now(), true);
+    const s = this.slots.get(name);
+    if (!s) return null;
+    await this.poll(s);
+    return s.obs ?? null;
+  }
+
+  private refresh(t: number, force = false): void {
+    if (!force && t - this.listedAt < LIST_EVERY_MS) return;
+    this.listedAt = t;
+    const nodes = this.o.store.listNodes();
+    const seen = new Set<string>();
+    for (const n of nodes) {
+      seen.add(n.name);
+      const s = this.slots.get(n.name);
+      if (s && s.node.url === n.url) s.node = n;
+      else this.slots.set(n.name, { node: n, dueAt: t + Math.random() * Math.min(this.o.intervalMs, 1000), failures: 0, inflight: false });
+    }
+    for (const name of this.slots.keys()) if (!seen.has(name)) this.slots.delete(name);
+  }
+
+  private tick(): void {
+    const t = Date.now();
+    this.refresh(t);
+    const fast = this.o.fast?.() ?? new Set<string>();
+    for (const s of this.slots.values()) {
+      if (this.inflight >= this.o.concurrency) break;
+      if (s.inflight) continue;
+      const due = fast.has(s.node.name) && s.failures === 0 ? Math.min(s.dueAt, (s.obs ? Date.parse(s.obs.at) : 0) + this.o.fastIntervalMs) : s.dueAt;
+      if (due <= t) void this.poll(s);
+    }
+  }
+
+  private async poll(s: Slot): Promise<void> {
+    if (s.inflight) return;
+    s.inflight = true;
+    this.inflight++;
+    const t0 = performance.now();
+    let outcome: PollOutcome | 'not-modified';
+    try {
+      outcome = await this.get(s);
+    } catch (e) {
+      outcome = { kind: 'error', message: (e as Error).message };
+    }
+    this.o.onPoll?.(s.node.name, performance.now() - t0, outcome === 'not-modified' ? 'not-modified' : outcome.kind);
+    const at = this.now().toISOString();
+    let obs: NodeObservation;
+    if (outcome === 'not-modified' && s.obs) obs = { ...s.obs, at };
+    else {
+      obs = judge(outcome === 'not-modified' ? { kind: 'error', message: '304 without an earlier status' } : outcome, at, s.obs);
+      if (outcome !== 'not-modified' && outcome.kind === 'status') s.status = outcome.status;
+    }
+    s.failures = obs.health === 'unreachable' ? s.failures + 1 : 0;
+    this.record(s, obs);
+    s.dueAt = Date.now() + nextDelayMs({ intervalMs: this.o.intervalMs, failures: s.failures, maxBackoffMs: this.o.maxBackoffMs });
+    s.inflight = false;
+    this.inflight--;
+    if (this.inflight === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private record(s: Slot, obs: NodeObservation): void {
+    const before = s.obs ?? { health: s.node.health, reason: s.node.reason };
+    s.obs = obs;
+    if (!this.slots.has(s.node.name)) return; // removed while the poll ran
+    try {
+      if (this.o.store.observeNode(s.node.name, obs)) this.o.onChange?.(s.node.name);
+      if (before.health !== obs.health) {
+        this.o.store.appendEvent({
+          at: obs.at,
+          actor: 'poller',
+          kind: 'node.health',
+          subject: s.node.name,
+          message: `${s.node.name}: ${before.health} → ${obs.health}${obs.reason ? ` (${obs.reason})` : ''}`,
+          data: { from: before.health, to: obs.health, reason: obs.reason },
+        });
+        this.o.log.info({ node: s.node.name, from: before.health, to: obs.health, reason: obs.reason }, 'node health changed');
+      }
+    } catch (e) {
+      this.o.log.error({ node: s.node.name, err: (e as Error).message }, 'cannot record the observation');
+    }
+  }
+
+  private get(s: Slot): Promise<PollOutcome | 'not-modified'> {
+    return new Promise((resolve, reject) => {
+      const req = https.request(
+        new URL('/v1/status', s.node.url),
+        { agent: this.o.agent, timeout: this.o.timeoutMs, headers: s.etag && s.obs ? { 'if-none-match': s.etag } : {}, ...nodeTls(s.node.name) },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            if (res.statusCode === 304) return resolve('not-modified');
+            const text = Buffer.concat(chunks).toString('utf8');
+            let json: any = null;
+            try {
+              json = JSON.parse(text);
+            } catch {
+              // fall through: judged by the status code
+            }
+            if (res.statusCode === 200 && json && typeof json === 'object' && 'steps' in json) {
+              const etag = res.headers.etag;
+              s.etag = typeof etag === 'string' ? etag : undefined;
+              return resolve({ kind: 'status', status: json as AgentStatus });
+            }
+            resolve({ kind: 'http', status: res.statusCode ?? 0, code: json?.code, message: json?.message });
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.o.timeoutMs} ms`)));
+      req.on('error', reject);
+      req.end();
+    });
+  }
+}

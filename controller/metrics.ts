@@ -1,0 +1,50 @@
+// Prometheus text exposition of the controller: nodes by state, poll latency histogram, push and
+// gate outcomes, rollout progress (a few series; no client library needed).
+import type { NodeRecord } from './store/store.js';
+
+const BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export class ControllerMetrics {
+  private readonly pollBuckets = new Array<number>(BUCKETS_S.length).fill(0);
+  private pollSum = 0;
+  private pollCount = 0;
+  readonly polls = new Map<string, number>();
+  readonly pushes = new Map<string, number>();
+  readonly gates = new Map<string, number>();
+
+  observePoll(ms: number, outcome: string): void {
+    const s = ms / 1000;
+    for (let i = 0; i < BUCKETS_S.length; i++) if (s <= BUCKETS_S[i]) this.pollBuckets[i]++;
+    this.pollSum += s;
+    this.pollCount++;
+    this.polls.set(outcome, (this.polls.get(outcome) ?? 0) + 1);
+  }
+
+  count(map: Map<string, number>, key: string): void {
+    map.set(key, (map.get(key) ?? 0) + 1);
+  }
+
+  render(nodes: NodeRecord[], rollouts: { id: string; state: string; done: number; total: number }[]): string {
+    const L: string[] = [];
+    const head = (name: string, type: string, help: string) => L.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    head('nodewright_nodes', 'gauge', 'Enrolled nodes by health state.');
+    const byState = new Map<string, number>(['healthy', 'degraded', 'unreachable', 'unknown'].map((s) => [s, 0]));
+    for (const n of nodes) byState.set(n.health, (byState.get(n.health) ?? 0) + 1);
+    for (const [s, v] of byState) L.push(`nodewright_nodes{state="${s}"} ${v}`);
+    head('nodewright_poll_duration_seconds', 'histogram', 'Latency of status polls.');
+    BUCKETS_S.forEach((b, i) => L.push(`nodewright_poll_duration_seconds_bucket{le="${b}"} ${this.pollBuckets[i]}`));
+    L.push(`nodewright_poll_duration_seconds_bucket{le="+Inf"} ${this.pollCount}`, `nodewright_poll_duration_seconds_sum ${this.pollSum}`, `nodewright_poll_duration_seconds_count ${this.pollCount}`);
+    const counter = (name: string, help: string, label: string, m: Map<string, number>) => {
+      head(name, 'counter', help);
+      for (const [k, v] of m) L.push(`${name}{${label}="${k}"} ${v}`);
+    };
+    counter('nodewright_polls_total', 'Status polls by outcome.', 'outcome', this.polls);
+    counter('nodewright_pushes_total', 'Bundle pushes by outcome.', 'outcome', this.pushes);
+    counter('nodewright_gates_total', 'Health gates by outcome.', 'outcome', this.gates);
+    head('nodewright_rollout_nodes_done', 'gauge', 'Nodes of a rollout that are finished (healthy, skipped or rolled back).');
+    for (const r of rollouts) L.push(`nodewright_rollout_nodes_done{rollout="${r.id}",state="${r.state}"} ${r.done}`);
+    head('nodewright_rollout_nodes', 'gauge', 'Nodes a rollout targets.');
+    for (const r of rollouts) L.push(`nodewright_rollout_nodes{rollout="${r.id}",state="${r.state}"} ${r.total}`);
+    return L.join('\n') + '\n';
+  }
+}

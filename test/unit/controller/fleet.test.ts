@@ -1,0 +1,101 @@
+// Pure parts of the fleet room: join tokens, labels, durations, the poller's judgement and backoff,
+// controller.yaml and operator.yaml parsing.
+import { describe, expect, it } from 'vitest';
+import { parseControllerConfig } from '../../../controller/config.js';
+import { parseOperatorConfig, operatorConfigPath } from '../../../controller/commands/client.js';
+import { agentUrl } from '../../../controller/fleet/enroll.js';
+import { judge, nextDelayMs } from '../../../controller/fleet/health.js';
+import { hashSecret, newJoinToken, parseDuration, parseLabels, parseToken } from '../../../controller/fleet/join-token.js';
+import type { AgentStatus } from '../../../protocol/status.js';
+
+const status = (over: Partial<AgentStatus> = {}): AgentStatus => ({
+  agent: { version: '0.1.0', pid: 1, startedAt: 'x', node: 'w1' },
+  desired: { generation: 4, acceptedAt: '2026-12-01T10:00:00.000Z' },
+  converged: true,
+  ready: true,
+  steps: [],
+  kubelet: {},
+  lastReconcile: { at: '2026-12-01T10:00:05.000Z', durationMs: 4000, trigger: 'desired', ok: true },
+  lastError: null,
+  probes: [],
+  rollbacks: 0,
+  inflight: null,
+  ...over,
+});
+
+describe('join tokens', () => {
+  it('are id.secret; only the secret hash is kept; ttl sets expiresAt', () => {
+    const now = new Date('2026-12-01T10:00:00Z');
+    const { token, record } = newJoinToken({ group: 'lab', labels: { zone: 'a' }, ttlMs: 3_600_000, now });
+    const { id, secret } = parseToken(token);
+    expect(record).toMatchObject({ id, secretHash: hashSecret(secret), group: 'lab', expiresAt: '2026-12-01T11:00:00.000Z', usedAt: null });
+    expect(JSON.stringify(record)).not.toContain(secret);
+    expect(() => parseToken('abc.def')).toThrow(expect.objectContaining({ code: 'NW_TOKEN' }));
+  });
+
+  it('labels and durations parse or give NW_USAGE', () => {
+    expect(parseLabels('zone=a, rack=r1')).toEqual({ zone: 'a', rack: 'r1' });
+    expect(parseLabels(undefined)).toEqual({});
+    expect(() => parseLabels('zone')).toThrow(expect.objectContaining({ code: 'NW_USAGE' }));
+    expect(() => parseLabels('a=b c')).toThrow(expect.objectContaining({ code: 'NW_USAGE' }));
+    expect([parseDuration('30s'), parseDuration('1h'), parseDuration('2d'), parseDuration('15m')]).toEqual([30_000, 3_600_000, 172_800_000, 900_000]);
+    expect(() => parseDuration('1 hour')).toThrow(expect.objectContaining({ code: 'NW_USAGE' }));
+  });
+
+  it('a wildcard listen address becomes the address the join came from', () => {
+    expect(agentUrl('0.0.0.0:7701', '::ffff:10.0.0.5')).toBe('https://10.0.0.5:7701');
+    expect(agentUrl('10.1.1.1:7701', '10.0.0.5')).toBe('https://10.1.1.1:7701');
+    expect(agentUrl('[::]:7701', 'fd00::5')).toBe('https://[fd00::5]:7701');
+  });
+});
+
+describe('poller judgement', () => {
+  it('healthy only when ready and converged; the reason names what is wrong', () => {
+    expect(judge({ kind: 'status', status: status() }, 't')).toEqual({ health: 'healthy', reason: null, generation: 4, converged: true, ready: true, at: 't' });
+    const failed = status({ ready: false, steps: [{ name: 'artifact', state: 'rolled_back', message: '', durationMs: 1, at: 'x', error: { code: 'NW_HEALTH', message: 'm' } }] });
+    expect(judge({ kind: 'status', status: failed }, 't')).toMatchObject({ health: 'degraded', reason: 'artifact rolled_back (NW_HEALTH)', generation: 4 });
+    const probe = status({ ready: false, probes: [{ name: 'rbd', status: 'fail', ok: false, durationMs: 1 }] });
+    expect(judge({ kind: 'status', status: probe }, 't').reason).toBe('probe rbd failing');
+    expect(judge({ kind: 'status', status: status({ desired: null, ready: false, converged: false }) }, 't')).toMatchObject({ health: 'healthy', reason: 'no desired state yet', generation: null });
+  });
+
+  it('converged/ready of a reconcile that started before the generation was accepted do not count', () => {
+    const before = status({ lastReconcile: { at: '2026-12-01T10:00:05.000Z', durationMs: 6000, trigger: 'schedule', ok: true } });
+    expect(judge({ kind: 'status', status: before }, 't')).toEqual({ health: 'degraded', reason: 'generation 4 accepted, reconcile pending', generation: 4, converged: false, ready: false, at: 't' });
+    expect(judge({ kind: 'status', status: status({ lastReconcile: null }) }, 't')).toMatchObject({ health: 'degraded', converged: false });
+  });
+
+  it('errors are unreachable (keeping the last generation), 503 is degraded, never ready', () => {
+    const prev = judge({ kind: 'status', status: status() }, 't0');
+    expect(judge({ kind: 'error', message: 'connect ECONNREFUSED' }, 't1', prev)).toEqual({ health: 'unreachable', reason: 'connect ECONNREFUSED', generation: 4, converged: false, ready: false, at: 't1' });
+    expect(judge({ kind: 'http', status: 503, code: 'NW_RECOVERING', message: 'recovery pass' }, 't1')).toMatchObject({ health: 'degraded', reason: '503 NW_RECOVERING: recovery pass', ready: false });
+  });
+
+  it('the delay is the interval ±10 %, doubling per failure up to the cap', () => {
+    const d = (failures: number, random: number) => nextDelayMs({ intervalMs: 10_000, failures, maxBackoffMs: 60_000, random });
+    expect([d(0, 0), d(0, 1), d(0, 0.5)]).toEqual([9000, 11_000, 10_000]);
+    expect([d(1, 0.5), d(2, 0.5), d(3, 0.5), d(4, 0.5), d(30, 0.5)]).toEqual([10_000, 20_000, 40_000, 60_000, 60_000]);
+  });
+});
+
+describe('controller.yaml and operator.yaml', () => {
+  const minimal = 'stateDir: state\ntls: {cert: c.crt, key: c.key, ca: ca.crt}\ncaKeyFile: ca.key\nsigningKeyFile: s.key\n';
+  it('relative paths are relative to the file; defaults are the documented ones', () => {
+    const c = parseControllerConfig(minimal, '/etc/nw/controller.yaml');
+    expect(c).toMatchObject({ stateDir: '/etc/nw/state', tls: { cert: '/etc/nw/c.crt', ca: '/etc/nw/ca.crt' }, caKeyFile: '/etc/nw/ca.key', listen: { host: '127.0.0.1', port: 7700 }, url: 'https://127.0.0.1:7700' });
+    expect(c.poll).toEqual({ intervalMs: 10_000, rolloutIntervalMs: 1000, timeoutMs: 5000, concurrency: 256, maxBackoffMs: 120_000 });
+    expect(c.operatorRoles).toEqual(['operator']);
+  });
+  it('unknown keys and missing files are NW_CONFIG', () => {
+    expect(() => parseControllerConfig(minimal + 'colour: red\n', 'c.yaml')).toThrow(expect.objectContaining({ code: 'NW_CONFIG' }));
+    expect(() => parseControllerConfig('listen: 1.2.3.4:80\n', 'c.yaml')).toThrow(/NW_CONFIG|stateDir/);
+    expect(() => parseControllerConfig(minimal + 'poll: {intervalSec: 0}\n', 'c.yaml')).toThrow(expect.objectContaining({ code: 'NW_CONFIG' }));
+  });
+  it('operator.yaml: https controller, paths relative to it; lookup order flag > env > home', () => {
+    expect(parseOperatorConfig('controller: https://h:7700\nca: ca.crt\ncert: o.crt\nkey: o.key\n', '/d/operator.yaml')).toEqual({ file: '/d/operator.yaml', controller: 'https://h:7700', ca: '/d/ca.crt', cert: '/d/o.crt', key: '/d/o.key' });
+    expect(() => parseOperatorConfig('controller: http://h\nca: a\ncert: b\nkey: c\n', 'o.yaml')).toThrow(expect.objectContaining({ code: 'NW_CONFIG' }));
+    expect(operatorConfigPath('/f', { NODEWRIGHT_OPERATOR_CONFIG: '/e' })).toBe('/f');
+    expect(operatorConfigPath(undefined, { NODEWRIGHT_OPERATOR_CONFIG: '/e' })).toBe('/e');
+    expect(operatorConfigPath(undefined, {})).toMatch(/\.config\/nodewright\/operator\.yaml$/);
+  });
+});
