@@ -15,6 +15,8 @@ export const AgentConfigSchema = Type.Object(
     root: Type.Optional(AbsPath),
     stateDir: Type.Optional(AbsPath),
     node: Type.Optional(Type.String({ minLength: 1 })),
+    /** The Nova server id, for hosts without /sys/class/dmi/id/product_uuid. */
+    instanceUuid: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' })),
     kubelet: Type.Optional(
       Type.Object(
         {
@@ -85,6 +87,8 @@ export interface AgentConfig {
   root: string;
   stateDir: string;
   node: string;
+  /** agent.yaml instanceUuid (lowercased), overriding the SMBIOS product_uuid */
+  instanceUuid: string | null;
   kubelet: { healthUrl: string; healthTimeoutMs: number; restartTimeoutMs: number };
   schedule: { reconcile: string; probes: string };
   drift: { enabled: boolean; debounceMs: number };
@@ -114,6 +118,7 @@ export function withDefaults(raw: RawConfig, file: string | null, hostname = 'lo
     root: raw.root ?? '/',
     stateDir: raw.stateDir ?? '/var/lib/nodewright',
     node: raw.node ?? hostname,
+    instanceUuid: raw.instanceUuid?.toLowerCase() ?? null,
     kubelet: {
       healthUrl: raw.kubelet?.healthUrl ?? 'http://127.0.0.1:10248/healthz',
       healthTimeoutMs: (raw.kubelet?.healthTimeoutSec ?? 60) * 1000,

@@ -19,6 +19,7 @@ const groupOf: Record<string, keyof typeof groups> = {
   hypervisors: 'openstack',
   hosts: 'openstack',
   servers: 'openstack',
+  'volume-types': 'openstack',
   serve: 'openstack',
 };
 
