@@ -2,7 +2,7 @@
 // /servers, and a server that goes to ERROR is deleted and the outcome names what is left.
 import { describe, expect, it } from 'vitest';
 import { bootServer } from '../../../openstack/boot.js';
-import { CinderClient } from '../../../openstack/cinder.js';
+import { blockStorageEndpoint, CinderClient } from '../../../openstack/cinder.js';
 import { NovaClient } from '../../../openstack/nova.js';
 import { ComputeSession } from '../../../openstack/session.js';
 import { adminTokenConfig, fakeFetch, fakeNova, type Handler } from './fake-cloud.js';
@@ -76,5 +76,14 @@ describe('servers boot flow', () => {
       message: expect.stringMatching(/went to ERROR: Build of instance aborted.*deleted the server and its boot volume bbbbbbbb-.*nothing is left/),
     });
     expect(f.calls.some((c) => c.method === 'DELETE' && c.url.pathname === `/v2.1/servers/${SID}`)).toBe(true);
+  });
+});
+
+describe('the Cinder endpoint', () => {
+  it('block_storage_endpoint_override wins; admin_token without it is NW_CONFIG saying what to set', async () => {
+    const f = cloud();
+    const session = await ComputeSession.open(adminTokenConfig(), { fetch: f.fetch });
+    expect(blockStorageEndpoint(adminTokenConfig({ blockStorageEndpointOverride: 'http://cinder.test/v3/admin/' }), session)).toBe('http://cinder.test/v3/admin');
+    expect(() => blockStorageEndpoint(adminTokenConfig(), session)).toThrow(/set block_storage_endpoint_override/);
   });
 });
