@@ -57,7 +57,7 @@ ts "ceph: pools volumes-ssd, volumes-hdd and client.cinder ready"
 
 # ---------------------------------------------------------------- PostgreSQL (sqlite locks with two volumes at once)
 # postgres refuses root: it runs as the Debian 'postgres' user, which needs to traverse into $D.
-chmod o+x "$D" "$DATA"; d=$D; while [ "$d" != / ]; do d=$(dirname "$d"); [ -x "$d" ] || chmod o+x "$d"; done
+d=$DATA; while [ "$d" != / ]; do case "$(stat -c %A "$d")" in *x | *t) ;; *) chmod o+x "$d" ;; esac; d=$(dirname "$d"); done
 PG_PASSWORD_FILE=$ETC/pg.password
 [ -s "$PG_PASSWORD_FILE" ] || { head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$PG_PASSWORD_FILE"; chmod 600 "$PG_PASSWORD_FILE"; }
 PGPW=$(cat "$PG_PASSWORD_FILE")
