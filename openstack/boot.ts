@@ -171,23 +171,35 @@ async function createOrExplain(nova: NovaClient, request: unknown, type: string)
 async function cleanUpFailed(nova: NovaClient, cinder: CinderClient, s: RawServer, sleep: (ms: number) => Promise<void>): Promise<NwError> {
   const fault = s.fault?.message ?? 'no fault message';
   const volumes = (s['os-extended-volumes:volumes_attached'] ?? []).map((v) => v.id);
-  await nova.deleteServer(s.id);
+  const left: string[] = [];
+  const problems: string[] = [];
+  // the cleanup must never hide the boot failure: its own errors only add to what is reported as left
+  const attempt = async <T>(what: string, f: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await f();
+    } catch (e) {
+      problems.push(`${what}: ${(e as Error).message}`);
+      return undefined;
+    }
+  };
+  await attempt('deleting the server', () => nova.deleteServer(s.id));
   let gone = false;
-  for (let i = 0; i < 60 && !gone; i++) {
-    gone = (await nova.getServer(s.id)) === null;
+  for (let i = 0; i < 90 && !gone; i++) {
+    gone = (await attempt('reading the server', () => nova.getServer(s.id))) === null;
     if (!gone) await sleep(1000);
   }
-  const left: string[] = [];
   if (!gone) left.push(`server ${s.id} (delete it with 'openstack server delete ${s.id}')`);
   for (const v of volumes) {
     let vol = await cinder.getVolume(v).catch(() => null);
     for (let i = 0; i < 30 && vol && vol.status !== 'deleting'; i++) {
-      if (i === 10 && vol.attachments.length === 0 && ['available', 'error'].includes(vol.status)) await cinder.deleteVolume(v);
+      if (i === 10 && vol.attachments.length === 0 && ['available', 'error'].includes(vol.status)) await attempt('deleting the volume', () => cinder.deleteVolume(v));
       await sleep(1000);
       vol = await cinder.getVolume(v).catch(() => null);
     }
     if (vol && vol.status !== 'deleting') left.push(`volume ${v} (${vol.status}; delete it with 'openstack volume delete ${v}')`);
   }
-  const what = left.length ? `left behind: ${left.join(', ')}` : `deleted the server${volumes.length ? ` and its boot volume ${volumes.join(', ')}` : ''}; nothing is left`;
+  const what = left.length
+    ? `left behind: ${left.join(', ')}${problems.length ? ` (cleanup: ${problems.join('; ')})` : ''}`
+    : `deleted the server${volumes.length ? ` and its boot volume ${volumes.join(', ')}` : ''}; nothing is left`;
   return new NwError('NW_BOOT_FAILED', `server ${s.name} (${s.id}) went to ERROR: ${fault}; ${what}`, { id: s.id, fault, left });
 }

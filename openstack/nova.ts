@@ -106,11 +106,18 @@ export class NovaClient {
     }
   }
 
-  async deleteServer(id: string): Promise<void> {
-    try {
-      await this.session.request({ method: 'DELETE', path: `/servers/${encodeURIComponent(id)}` });
-    } catch (e) {
-      if (!(e instanceof NwError && e.code === 'NW_NOT_FOUND')) throw e;
+  /** DELETE is not retried by http.ts (not a GET), but deleting a server twice is harmless: retry 5xx. */
+  async deleteServer(id: string, attempts = 3, sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))): Promise<void> {
+    for (let i = 1; ; i++) {
+      try {
+        await this.session.request({ method: 'DELETE', path: `/servers/${encodeURIComponent(id)}` });
+        return;
+      } catch (e) {
+        if (e instanceof NwError && e.code === 'NW_NOT_FOUND') return;
+        const status = (e as NwError).details?.status as number | undefined;
+        if (i >= attempts || !(e instanceof NwError) || !(status && status >= 500)) throw e;
+        await sleep(1000 * i);
+      }
     }
   }
 
