@@ -11,6 +11,7 @@ import { acceptedGenerationOf, checkAcceptance, type Acceptance } from './accept
 import { CEPH_CONF_PATH, keyringPath, kubeletInstallPath, unitPath, type DesiredState } from '../protocol/desired.js';
 import { STEP_ORDER, type AgentStatus, type StepStatus } from '../protocol/status.js';
 import type { AgentConfig } from './config.js';
+import { FactsReader } from './facts.js';
 import { Metrics } from './metrics.js';
 import type { ReconcileResult } from './reconcile.js';
 import { Reconciler } from './reconciler.js';
@@ -38,6 +39,7 @@ export async function readPublicKey(file: string): Promise<KeyObject> {
 
 export class Agent {
   readonly host: Host;
+  private readonly facts: FactsReader;
   readonly state: StateStore;
   readonly metrics = new Metrics();
   readonly reconciler: Reconciler;
@@ -52,6 +54,7 @@ export class Agent {
   private constructor(readonly config: AgentConfig, readonly log: Logger, publicKey: KeyObject, hooks: AgentHooks) {
     this.host = createHost({ root: config.root, stateDir: config.stateDir });
     this.state = new StateStore(this.host);
+    this.facts = new FactsReader(config.root, config.instanceUuid);
     this.ctx = { host: this.host, config, state: this.state, log, publicKey, ...(hooks.onPhase ? { onPhase: hooks.onPhase } : {}) };
     this.reconciler = new Reconciler((t) => this.runReconcile(t));
   }
@@ -180,6 +183,7 @@ export class Agent {
     const errStep = steps.find((st) => st.error);
     return {
       agent: { version: AGENT_VERSION, pid: process.pid, startedAt: this.startedAt, node: this.config.node || os.hostname() },
+      facts: this.facts.read(d?.runtime),
       desired: d ? { generation: d.generation, ...(d.nodeGroup ? { nodeGroup: d.nodeGroup } : {}), acceptedAt: s.acceptedAt ?? '' } : null,
       converged,
       ready: converged && probesOk,

@@ -43,6 +43,9 @@ export const ERROR_CATALOGUE = {
   NW_OPENSTACK_FORBIDDEN: 502, // 403 (non-admin)
   NW_OPENSTACK: 502, // other API failure
   NW_MICROVERSION: 502, // server does not offer the microversion a feature needs
+  NW_VOLUME_TYPE: 400, // the Cinder volume type does not exist (or is not visible to the project)
+  NW_CINDER_UNAVAILABLE: 503, // Cinder (block storage) unreachable or failing
+  NW_BOOT_FAILED: 502, // the server went to ERROR; says what was cleaned up and what is left
   NW_NOT_FOUND: 404, // no hypervisor / server / node / route matches
   NW_AMBIGUOUS: 409, // several hypervisors match
   NW_ROLLOUT: 409, // ramp cannot be honoured / rollout halted

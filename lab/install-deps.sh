@@ -10,6 +10,8 @@ PKGS=(
   ceph-mon ceph-osd ceph-mgr ceph-mds ceph-common ceph-fuse attr
   # nova lab and the python-openstackclient baseline for bench P4
   nova-api nova-conductor nova-scheduler placement-api rabbitmq-server glance-api python3-openstackclient python3-keystone uwsgi-plugin-python3
+  # cinder on the ceph lab (NOVA_LAB_CINDER=1): RBD driver, image conversion, its PostgreSQL
+  cinder-api cinder-scheduler cinder-volume python3-rbd python3-rados qemu-utils sudo postgresql python3-psycopg2 jq bc
 )
 missing=()
 for p in "${PKGS[@]}"; do

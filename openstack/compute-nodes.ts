@@ -1,12 +1,12 @@
 // "Which VMs run on the physical host with IP X?": resolve an IP (through the host_ip index)
 // or a hostname (2.53 hypervisor_hostname_pattern, exact match preferred) to one hypervisor,
-// then list its servers by service.host. Also maps worker IPs to the hypervisors they run on.
+// then list its servers by service.host. (Workers → hypervisors: worker-map.ts.)
 import { isIP } from 'node:net';
 import { NwError } from '../host/errors.js';
 import type { HypervisorIndex } from './hypervisor-index.js';
 import { FEATURE_MIN, supports } from './microversion.js';
 import type { NovaClient } from './nova.js';
-import type { HostView, HypervisorView, WorkerMapping } from './types.js';
+import type { HostView, HypervisorView } from './types.js';
 
 export class ComputeNodes {
   constructor(
@@ -45,34 +45,6 @@ export class ComputeNodes {
     const host = hypervisor.service_host ?? hypervisor.hypervisor_hostname;
     const servers = await this.nova.listServersOnHost(host);
     return { hypervisor, servers };
-  }
-
-  /** Map worker IPs to their hypervisor: server by fixed IP → OS-EXT-SRV-ATTR:host → hypervisor. */
-  async mapWorkers(ips: string[]): Promise<WorkerMapping[]> {
-    const out: WorkerMapping[] = [];
-    for (const ip of ips) {
-      try {
-        if (!isIP(ip)) throw new NwError('NW_USAGE', `'${ip}' is not an IP address`);
-        const servers = await this.nova.listServersByIp(ip);
-        if (servers.length === 0) throw new NwError('NW_NOT_FOUND', `no server has the address ${ip}`);
-        if (servers.length > 1) {
-          throw new NwError('NW_AMBIGUOUS', `${servers.length} servers have the address ${ip}: ${servers.map((s) => s.name).join(', ')}`);
-        }
-        const s = servers[0];
-        const host = s['OS-EXT-SRV-ATTR:host'] ?? null;
-        if (!host) {
-          throw new NwError('NW_OPENSTACK_FORBIDDEN', `server ${s.name} shows no OS-EXT-SRV-ATTR:host; that attribute needs an admin token`);
-        }
-        const byHost = (hs: HypervisorView[]) => hs.filter((h) => h.service_host === host);
-        let hv = byHost(await this.index.all());
-        if (hv.length === 0) hv = byHost((await this.index.refresh()).hypervisors);
-        out.push({ ip, server: { id: s.id, name: s.name }, service_host: host, hypervisor: hv[0] ?? null });
-      } catch (e) {
-        if (!(e instanceof NwError) || e.code === 'NW_OPENSTACK_FORBIDDEN' || e.code === 'NW_OPENSTACK_AUTH') throw e;
-        out.push({ ip, server: null, service_host: null, hypervisor: null, error: { code: e.code, message: e.message } });
-      }
-    }
-    return out;
   }
 
   private async hostnameCandidates(name: string): Promise<HypervisorView[]> {

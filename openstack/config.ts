@@ -37,6 +37,8 @@ export interface CloudConfig {
   interface: EndpointInterface;
   /** Skips the service catalog for compute (clouds.yaml compute_endpoint_override). */
   computeEndpointOverride?: string;
+  /** Skips the service catalog for Cinder (clouds.yaml block_storage_endpoint_override, openstacksdk's key). */
+  blockStorageEndpointOverride?: string;
   /** Requested compute microversion ("2.67", "latest"); default: negotiate the highest. */
   computeApiVersion?: string;
   timeoutMs: number;
@@ -91,6 +93,7 @@ export interface CloudEntry {
   interface?: string;
   endpoint_type?: string;
   compute_endpoint_override?: string;
+  block_storage_endpoint_override?: string;
   compute_api_version?: string | number;
   api_timeout?: number | string;
 }
@@ -134,6 +137,7 @@ export function cloudFromEntry(entry: CloudEntry, source: string): CloudConfig {
     regionName: str(entry.region_name),
     interface: parseInterface(str(entry.interface) ?? str(entry.endpoint_type), source),
     computeEndpointOverride: str(entry.compute_endpoint_override),
+    blockStorageEndpointOverride: str(entry.block_storage_endpoint_override),
     computeApiVersion: str(entry.compute_api_version),
     timeoutMs: parseTimeout(entry.api_timeout, source),
   };
@@ -156,6 +160,7 @@ export function cloudFromEnv(env: NodeJS.ProcessEnv): CloudConfig {
     interface: os('interface'),
     endpoint_type: os('endpoint_type'),
     compute_endpoint_override: os('compute_endpoint_override'),
+    block_storage_endpoint_override: os('block_storage_endpoint_override'),
     compute_api_version: os('compute_api_version'),
     api_timeout: os('api_timeout'),
   };

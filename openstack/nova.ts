@@ -22,6 +22,9 @@ export interface RawServer {
   addresses?: ServerView['addresses'];
   flavor?: { id?: string; original_name?: string };
   'OS-EXT-SRV-ATTR:host'?: string | null;
+  'OS-EXT-SRV-ATTR:hypervisor_hostname'?: string | null;
+  'os-extended-volumes:volumes_attached'?: Array<{ id: string; delete_on_termination?: boolean }>;
+  fault?: { message?: string; code?: number };
 }
 
 export function toHypervisorView(h: RawHypervisor): HypervisorView {
@@ -91,6 +94,42 @@ export class NovaClient {
   async listServersByIp(ip: string): Promise<RawServer[]> {
     const raw = await this.pages<RawServer>('/servers/detail', 'servers', { all_tenants: 1, ip }, true);
     return raw.filter((s) => Object.values(s.addresses ?? {}).some((list) => list.some((a) => a.addr === ip)));
+  }
+
+  /** One server (any project, admin), or null once Nova no longer has it. */
+  async getServer(id: string): Promise<RawServer | null> {
+    try {
+      return ((await this.session.request({ path: `/servers/${encodeURIComponent(id)}` })).body as { server: RawServer }).server;
+    } catch (e) {
+      if (e instanceof NwError && e.code === 'NW_NOT_FOUND') return null;
+      throw e;
+    }
+  }
+
+  /** DELETE is not retried by http.ts (not a GET), but deleting a server twice is harmless: retry 5xx. */
+  async deleteServer(id: string, attempts = 3, sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))): Promise<void> {
+    for (let i = 1; ; i++) {
+      try {
+        await this.session.request({ method: 'DELETE', path: `/servers/${encodeURIComponent(id)}` });
+        return;
+      } catch (e) {
+        if (e instanceof NwError && e.code === 'NW_NOT_FOUND') return;
+        const status = (e as NwError).details?.status as number | undefined;
+        if (i >= attempts || !(e instanceof NwError) || !(status && status >= 500)) throw e;
+        await sleep(1000 * i);
+      }
+    }
+  }
+
+  /** Every server of every project (admin), with addresses and OS-EXT-SRV-ATTR:host. */
+  async listAllServers(): Promise<RawServer[]> {
+    return this.pages<RawServer>('/servers/detail', 'servers', { all_tenants: 1 }, true);
+  }
+
+  /** Images named exactly `name`, through Nova's image proxy (removed at 2.36, so asked at 2.35). */
+  async imagesNamed(name: string): Promise<Array<{ id: string; name: string }>> {
+    const res = await this.session.request({ path: '/images', query: { name }, microversion: '2.35' });
+    return ((res.body as { images?: Array<{ id: string; name: string }> }).images ?? []).filter((i) => i.name === name);
   }
 
   async listFlavors(): Promise<Array<{ id: string; name: string }>> {

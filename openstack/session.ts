@@ -3,7 +3,7 @@
 import { NwError } from '../host/errors.js';
 import type { CloudConfig } from './config.js';
 import { httpRequest, type FetchLike, type HttpOptions, type HttpResponse } from './http.js';
-import { findEndpoint, keystonePasswordAuth } from './keystone.js';
+import { findEndpoint, keystonePasswordAuth, type CatalogService } from './keystone.js';
 import { negotiateMicroversion, versionRangeFromDocument, type ServerVersionRange } from './microversion.js';
 
 export interface SessionOptions {
@@ -33,6 +33,8 @@ export class ComputeSession {
     readonly versions: ServerVersionRange,
     private readonly http: HttpOptions,
     private readonly reauth?: () => Promise<string>,
+    /** The Keystone service catalog (password auth), for the other services' endpoints. */
+    readonly catalog?: CatalogService[],
   ) {}
 
   static async open(cfg: CloudConfig, opts: SessionOptions = {}): Promise<ComputeSession> {
@@ -51,6 +53,7 @@ export class ComputeSession {
     let token: string;
     let endpoint: string;
     let reauth: (() => Promise<string>) | undefined;
+    let catalog: CatalogService[] | undefined;
     if (cfg.auth.type === 'admin_token') {
       token = cfg.auth.token;
       endpoint = cfg.computeEndpointOverride ?? cfg.auth.endpoint;
@@ -58,13 +61,14 @@ export class ComputeSession {
       const auth = cfg.auth;
       const kt = await keystonePasswordAuth(http, auth);
       token = kt.token;
+      catalog = kt.catalog;
       endpoint = cfg.computeEndpointOverride ?? findEndpoint(kt.catalog, 'compute', cfg.interface, cfg.regionName);
       reauth = async () => (await keystonePasswordAuth(http, auth)).token;
     }
     endpoint = endpoint.replace(/\/+$/, '');
     const versions = opts.knownVersions ?? (await discoverVersions(http, endpoint, token));
     const mv = negotiateMicroversion(versions, cfg.computeApiVersion);
-    counter = new ComputeSession(endpoint, token, mv, versions, http, reauth);
+    counter = new ComputeSession(endpoint, token, mv, versions, http, reauth, catalog);
     counter.apiCalls = early;
     return counter;
   }
@@ -78,6 +82,17 @@ export class ComputeSession {
         body: req.body,
         headers: microversionHeaders(req.microversion ?? this.microversion, this.token),
       });
+    return this.withReauth(send);
+  }
+
+  /** An authenticated request to another service of the same cloud (e.g. Cinder), same token and counter. */
+  requestUrl(req: { method?: ComputeRequest['method']; url: string; body?: unknown; headers?: Record<string, string> }): Promise<HttpResponse> {
+    return this.withReauth(() =>
+      httpRequest(this.http, { method: req.method ?? 'GET', url: req.url, body: req.body, headers: { ...req.headers, 'X-Auth-Token': this.token } }),
+    );
+  }
+
+  private async withReauth(send: () => Promise<HttpResponse>): Promise<HttpResponse> {
     try {
       return await send();
     } catch (e) {

@@ -24,12 +24,3 @@ export interface HostView {
   hypervisor: HypervisorView;
   servers: ServerView[];
 }
-
-export interface WorkerMapping {
-  ip: string;
-  server: { id: string; name: string } | null;
-  /** OS-EXT-SRV-ATTR:host of the server */
-  service_host: string | null;
-  hypervisor: HypervisorView | null;
-  error?: { code: string; message: string };
-}

@@ -35,8 +35,20 @@ export interface ProbeStatus {
   error?: CodedError;
 }
 
+/** What the worker is, for the controller (hypervisor mapping): never secrets. */
+export interface WorkerFacts {
+  hostname: string;
+  /** non-loopback addresses of the worker's interfaces */
+  addresses: string[];
+  /** how the kubelet runs: from the desired state, else detected (kubelet-wrapper present → rkt) */
+  runtime: 'rkt' | 'native';
+  /** the Nova server id: SMBIOS product_uuid (lowercase) or agent.yaml instanceUuid */
+  instanceUuid?: string;
+}
+
 export interface AgentStatus {
   agent: { version: string; pid: number; startedAt: string; node: string };
+  facts: WorkerFacts;
   desired: { generation: number; nodeGroup?: string; acceptedAt: string } | null;
   converged: boolean;
   ready: boolean;

@@ -1,11 +1,14 @@
-// OpenStack commands: hypervisors ls, hosts show, hosts map, servers boot, and `serve`
-// (the controller HTTP server with the compute-node routes).
+// OpenStack commands: hypervisors ls, hosts show, hosts map, servers boot, volume-types ls, and
+// `serve` (the controller HTTP server with the compute-node routes).
 import type { Command } from 'commander';
 import { NwError } from '../../host/errors.js';
-import { bootFromVolume } from '../../openstack/boot.js';
-import { loadCloudConfig } from '../../openstack/config.js';
+import { bootServer } from '../../openstack/boot.js';
+import { blockStorageEndpoint, CinderClient } from '../../openstack/cinder.js';
+import { loadCloudConfig, type CloudConfig } from '../../openstack/config.js';
 import { connectCompute, defaultCacheDir, type ComputeConnection } from '../../openstack/connect.js';
-import type { HostView, HypervisorView, WorkerMapping } from '../../openstack/types.js';
+import type { HostView, HypervisorView } from '../../openstack/types.js';
+import { placeWorkers, type WorkerPlacement } from '../../openstack/worker-map.js';
+import { workersFromAgents, workersFromFile, workersFromIps } from '../../openstack/worker-facts.js';
 
 interface CloudOpts {
   osCloud?: string;
@@ -21,7 +24,7 @@ function withCloudOptions(cmd: Command): Command {
     .option('--no-cache', 'ignore the on-disk hypervisor index and version cache');
 }
 
-async function connect(o: CloudOpts, memoryOnly = false): Promise<ComputeConnection> {
+async function connect(o: CloudOpts, memoryOnly = false): Promise<ComputeConnection & { cfg: CloudConfig }> {
   const cfg = loadCloudConfig({ cloud: o.osCloud });
   if (o.osComputeApiVersion) cfg.computeApiVersion = o.osComputeApiVersion;
   const c = await connectCompute(cfg, { cacheDir: memoryOnly || o.cache === false ? undefined : defaultCacheDir() });
@@ -29,8 +32,10 @@ async function connect(o: CloudOpts, memoryOnly = false): Promise<ComputeConnect
   if (process.env.NODEWRIGHT_TRACE_API_CALLS === '1') {
     process.once('exit', () => process.stderr.write(`nodewright: openstack api calls: ${c.session.apiCalls}\n`));
   }
-  return c;
+  return { ...c, cfg };
 }
+
+const cinderOf = (c: ComputeConnection & { cfg: CloudConfig }) => new CinderClient(blockStorageEndpoint(c.cfg, c.session), c.session);
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 
@@ -58,10 +63,18 @@ function printHost(v: HostView): void {
   out(`${v.servers.length} server(s)`);
 }
 
-function printMapping(m: WorkerMapping[]): void {
+function printPlacements(m: WorkerPlacement[]): void {
   out(formatTable(
-    ['IP', 'Server', 'Service Host', 'Hypervisor', 'Host IP', 'Error'],
-    m.map((x) => [x.ip, x.server?.name ?? '-', x.service_host ?? '-', x.hypervisor?.hypervisor_hostname ?? '-', x.hypervisor?.host_ip ?? '-', x.error ? `${x.error.code}: ${x.error.message}` : '']),
+    ['Worker', 'Rule', 'Server', 'Service Host', 'Hypervisor', 'Host IP', 'Why'],
+    m.map((x) => [
+      x.node,
+      x.rule ?? '-',
+      x.server ? `${x.server.name} (${x.server.id})` : '-',
+      x.service_host ?? '-',
+      x.hypervisor?.hypervisor_hostname ?? '-',
+      x.hypervisor?.host_ip ?? '-',
+      x.error ? `${x.error.code}: ${x.error.message}` : x.tried.map((t) => `${t.rule}: ${t.reason}`).join('; '),
+    ]),
   ));
 }
 
@@ -83,16 +96,38 @@ export function registerOpenstackCommands(program: Command): void {
       else printHost(v);
     });
 
-  withCloudOptions(hosts.command('map <ip...>').description('map worker IPs to the hypervisors they run on').option('--json', 'print JSON'))
-    .action(async (ips: string[], o: CloudOpts) => {
-      const c = await connect(o);
-      const m = await c.nodes.mapWorkers(ips);
-      if (o.json) out(JSON.stringify({ workers: m }, null, 2));
-      else printMapping(m);
-      const bad = m.filter((x) => x.error);
-      if (bad.length) {
-        throw new NwError(bad.every((b) => b.error!.code === 'NW_NOT_FOUND') ? 'NW_NOT_FOUND' : 'NW_OPENSTACK', `${bad.length} of ${m.length} worker IP(s) could not be mapped: ${bad.map((b) => b.ip).join(', ')}`);
-      }
+  withCloudOptions(
+    hosts
+      .command('map [ip...]')
+      .description('map workers to the server and hypervisor they run on: by instance UUID, then fixed IP, then name')
+      .option('--agent <url...>', "agents whose GET /v1/status facts to use, e.g. http://10.0.0.5:7701")
+      .option('--token-file <file>', "file holding the agents' bearer token (with --agent)")
+      .option('--facts <file>', 'JSON file: an array of agent statuses or of {node, hostname, addresses, instanceUuid}')
+      .option('--json', 'print JSON'),
+  ).action(async (ips: string[], o: CloudOpts & { agent?: string[]; tokenFile?: string; facts?: string }) => {
+    const workers = [
+      ...workersFromIps(ips),
+      ...(o.facts ? await workersFromFile(o.facts) : []),
+      ...(o.agent?.length ? await workersFromAgents(o.agent, o.tokenFile) : []),
+    ];
+    if (workers.length === 0) throw new NwError('NW_USAGE', 'give worker IPs, --agent URL(s) or --facts FILE');
+    const c = await connect(o);
+    const [servers, hypervisors] = await Promise.all([c.nova.listAllServers(), c.nodes.listHypervisors()]);
+    const m = placeWorkers(workers, servers, hypervisors);
+    if (o.json) out(JSON.stringify({ workers: m }, null, 2));
+    else printPlacements(m);
+    const bad = m.filter((x) => x.error);
+    if (bad.length) {
+      throw new NwError(bad.every((b) => b.error!.code === 'NW_NOT_FOUND') ? 'NW_NOT_FOUND' : 'NW_OPENSTACK', `${bad.length} of ${m.length} worker(s) could not be mapped: ${bad.map((b) => b.node).join(', ')}`);
+    }
+  });
+
+  const volumeTypes = program.command('volume-types').description('Cinder volume types (what servers boot --volume-type accepts)');
+  withCloudOptions(volumeTypes.command('ls').description('list volume types with their backend').option('--json', 'print JSON'))
+    .action(async (o: CloudOpts) => {
+      const c = await connect(o, true);
+      const types = await cinderOf(c).listVolumeTypes();
+      out(o.json ? JSON.stringify({ volume_types: types }, null, 2) : formatTable(['Name', 'Backend', 'Public', 'ID'], types.map((t) => [t.name, t.backend ?? '-', String(t.is_public), t.id])));
     });
 
   const servers = program.command('servers').description('Nova servers');
@@ -101,16 +136,25 @@ export function registerOpenstackCommands(program: Command): void {
       .command('boot <name>')
       .description('boot from a new volume of a Cinder volume type (microversion 2.67; the seed\'s volume_type=ceph-ssd)')
       .requiredOption('--flavor <flavor>', 'flavor id or name')
-      .requiredOption('--image <uuid>', 'image UUID the boot volume is created from')
-      .requiredOption('--volume-size <gb>', 'boot volume size in GB')
-      .requiredOption('--volume-type <type>', 'Cinder volume type, e.g. ceph-ssd')
+      .requiredOption('--image <image>', 'image UUID or name the boot volume is created from')
+      .option('--boot-volume-size <gib>', 'boot volume size in GiB')
+      .option('--volume-size <gib>', 'same as --boot-volume-size')
+      .requiredOption('--volume-type <type>', 'Cinder volume type, e.g. ceph-ssd (see volume-types ls)')
       .option('--network <uuid|auto|none>', 'network UUID, "auto" or "none"', 'auto')
-      .option('--json', 'print JSON'),
-  ).action(async (name: string, o: CloudOpts & { flavor: string; image: string; volumeSize: string; volumeType: string; network: string }) => {
-    const size = Number(o.volumeSize);
+      .option('--wait', 'wait until the server is ACTIVE (exit 0) or ERROR (cleaned up, NW_BOOT_FAILED)')
+      .option('--wait-timeout <seconds>', 'how long --wait waits', '300')
+      .option('--json', 'print one JSON object: id, name, status, host, volume_type, boot_volume'),
+  ).action(async (name: string, o: CloudOpts & { flavor: string; image: string; bootVolumeSize?: string; volumeSize?: string; volumeType: string; network: string; wait?: boolean; waitTimeout: string }) => {
+    const sizeArg = o.bootVolumeSize ?? o.volumeSize;
+    if (sizeArg === undefined) throw new NwError('NW_USAGE', '--boot-volume-size GiB is required');
     const c = await connect(o, true);
-    const r = await bootFromVolume(c.nova, { name, flavorRef: o.flavor, imageRef: o.image, volumeSizeGb: size, volumeType: o.volumeType, network: o.network });
-    out(o.json ? JSON.stringify({ server: { id: r.id }, microversion: r.microversion }, null, 2) : `server ${name} requested: id ${r.id} (microversion ${r.microversion})`);
+    const r = await bootServer(
+      c.nova,
+      cinderOf(c),
+      { name, flavorRef: o.flavor, imageRef: o.image, volumeSizeGb: Number(sizeArg), volumeType: o.volumeType, network: o.network },
+      { wait: !!o.wait, timeoutMs: Number(o.waitTimeout) * 1000 },
+    );
+    out(o.json ? JSON.stringify(r, null, 2) : `server ${r.name} ${r.status}: id ${r.id}, host ${r.host ?? '-'}, boot volume ${r.boot_volume?.id ?? '(not yet created)'} (${r.volume_type}), microversion ${r.microversion}`);
   });
 
   withCloudOptions(

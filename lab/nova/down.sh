@@ -9,6 +9,10 @@ RUN=${RUN:-${NOVA_LAB_DIR:-/var/tmp/nodewright-nova-lab}}
 PIDS=$RUN/pids
 # the Keystone that up.sh started with NOVA_LAB_KEYSTONE=1
 [ -d "$RUN/keystone" ] && bash "$(cd "$(dirname "$0")" && pwd)/../keystone/down.sh" "$RUN/keystone"
+# the Cinder and Ceph labs that up.sh started with NOVA_LAB_CINDER=1 (Cinder first: it holds RBD images)
+HERE=$(cd "$(dirname "$0")" && pwd)
+[ -d "$RUN/cinder/pids" ] && bash "$HERE/../cinder/down.sh" "$RUN/cinder"
+[ -f "$RUN/ceph/.cephlab" ] && bash "$HERE/../ceph/down.sh" "$RUN/ceph"
 [ -d "$PIDS" ] || { echo "nothing recorded in $PIDS"; [ "$PURGE" = 1 ] && rm -rf "$RUN"; exit 0; }
 
 ORDER="nova-compute-cmp-a nova-compute-cmp-b nova-api neutron-stub nova-scheduler nova-conductor glance placement rabbitmq epmd"

@@ -1,6 +1,7 @@
 // Start/stop the Nova lab from TypeScript (tests, benchmarks). up.sh/down.sh do the work;
 // this picks free loopback ports, a fresh state dir, and reads back lab.env.
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { freeBasePort } from '../ceph/lab.js';
 import { freePort } from '../ports.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +17,11 @@ export interface NovaLab {
   adminToken: string;
   nonAdminToken: string;
   imageId: string;
+  /** the image named cirros (a 1 MiB raw stand-in) */
+  cirrosId: string;
   flavorId: string;
+  /** DIR/clouds.yaml: cloud "lab" (admin token on /trusted/v2.1, Cinder endpoint when Cinder runs) */
+  cloudsYaml: string;
   /** compute service host → host_ip */
   computes: Record<string, string>;
   /** server name → compute service host */
@@ -26,8 +31,18 @@ export interface NovaLab {
   owned: boolean;
   /** the real Keystone started with the lab (NOVA_LAB_KEYSTONE=1), if any */
   keystone?: KeystoneLab;
+  /** the real Cinder (two RBD backends on a Ceph lab) started with NOVA_LAB_CINDER=1, if any */
+  cinder?: CinderLab;
 }
 
+export interface CinderLab {
+  /** Cinder v3 URL for project admin (noauth: token user:project) */
+  endpoint: string;
+  port: number;
+  logs: string;
+  /** the Ceph lab's dir: ceph.conf, ceph.client.admin.keyring, ceph.client.cinder.keyring */
+  cephDir: string;
+}
 export interface KeystoneLab {
   /** Keystone v3 URL (auth_url) */
   authUrl: string;
@@ -58,6 +73,8 @@ export function readLabEnv(dir: string): NovaLab {
     adminToken: env.NOVA_ADMIN_TOKEN,
     nonAdminToken: env.NOVA_NONADMIN_TOKEN,
     imageId: env.NOVA_IMAGE_ID,
+    cirrosId: env.NOVA_CIRROS_ID,
+    cloudsYaml: env.NOVA_CLOUDS_YAML,
     flavorId: env.NOVA_FLAVOR_ID,
     computes: pairs(env.NOVA_COMPUTES, 1),
     servers: pairs(env.NOVA_SERVERS, 1),
@@ -73,6 +90,9 @@ export function readLabEnv(dir: string): NovaLab {
           pid: Number(env.KEYSTONE_PID),
         }
       : undefined,
+    cinder: env.CINDER_ENDPOINT
+      ? { endpoint: env.CINDER_ENDPOINT, port: Number(env.CINDER_PORT), logs: env.CINDER_LOGS, cephDir: env.CEPH_DIR }
+      : undefined,
   };
 }
 
@@ -80,9 +100,10 @@ export function readLabEnv(dir: string): NovaLab {
  * Bring a lab up. With `reuseDir` (a lab already started by hand) it re-runs the idempotent
  * up.sh there and leaves it running afterwards; otherwise a fresh dir on free ports.
  */
-export async function startNovaLab(opts: { reuseDir?: string; timeoutMs?: number; keystone?: boolean } = {}): Promise<NovaLab> {
+export async function startNovaLab(opts: { reuseDir?: string; timeoutMs?: number; keystone?: boolean; cinder?: boolean } = {}): Promise<NovaLab> {
   const pkgs = ['nova-api', 'nova-conductor', 'nova-scheduler', 'placement-api', 'rabbitmq-server', 'glance-api', 'jq', 'bc', 'curl'];
   if (opts.keystone) pkgs.push('python3-keystone', 'uwsgi-plugin-python3');
+  if (opts.cinder) pkgs.push('cinder-api', 'cinder-scheduler', 'cinder-volume', 'python3-rbd', 'qemu-utils', 'postgresql-15', 'python3-psycopg2', 'ceph-mon', 'ceph-osd');
   const q = await execa('dpkg-query', ['-W', '-f=${Package} ${Status}\n', ...pkgs], { reject: false });
   const ok = new Set(q.stdout.split('\n').filter((l) => l.endsWith('install ok installed')).map((l) => l.split(' ')[0]));
   const missing = pkgs.filter((p) => !ok.has(p));
@@ -95,6 +116,14 @@ export async function startNovaLab(opts: { reuseDir?: string; timeoutMs?: number
   if (opts.keystone) {
     env.NOVA_LAB_KEYSTONE = '1';
     if (!opts.reuseDir) env.KEYSTONE_PORT = String(await freePort());
+  }
+  if (opts.cinder) {
+    env.NOVA_LAB_CINDER = '1';
+    if (!opts.reuseDir) {
+      env.CINDER_PORT = String(await freePort());
+      env.PG_PORT = String(await freePort());
+      env.CEPH_BASE_PORT = String(await freeBasePort());
+    }
   }
   const r = await execa('bash', [path.join(scriptDir, 'up.sh'), dir], { env, reject: false, timeout: opts.timeoutMs ?? 300_000, all: true });
   if (r.exitCode !== 0) {

@@ -14,6 +14,12 @@
 # NOVA_LAB_KEYSTONE=1 also starts a real Keystone (lab/keystone/up.sh STATE_DIR/keystone, on
 # KEYSTONE_PORT=15000, alongside Nova's own start) and adds the keystone-authenticated API path
 # /ks/v2.1 (authtoken + keystonecontext) next to the noauth2 /v2.1; down.sh stops it too.
+# NOVA_LAB_CINDER=1 also starts a Ceph lab (lab/ceph/up.sh STATE_DIR/ceph, CEPH_BASE_PORT=23400) and a
+# real Cinder on it (lab/cinder/up.sh STATE_DIR/cinder; CINDER_PORT=18776 PG_PORT=15432): volume types
+# ceph-ssd / ceph-hdd on pools volumes-ssd / volumes-hdd; Nova's [cinder] points at it.
+# Always written: STATE_DIR/clouds.yaml (cloud "lab": admin token on /trusted/v2.1, the path whose
+# requests carry a token to Glance/Cinder; block_storage_endpoint_override with Cinder), flavors
+# m1.fake and m1.tiny, images fake-image and cirros (a 1 MiB raw stand-in: no network here).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -45,6 +51,17 @@ if [ "$KEYSTONE" = 1 ]; then
   for ((n = 0; n < 120; n++)); do [ -s "$KS_DIR/secrets/nova.password" ] && break; sleep 0.25; done
   [ -s "$KS_DIR/secrets/nova.password" ] || { echo "keystone lab did not start; see $LOG/keystone-up.log" >&2; exit 1; }
   ts "keystone lab starting (pid $ks_up, log $LOG/keystone-up.log)"
+fi
+
+# ---------------------------------------------------------------- 0b. optional Ceph for Cinder, started alongside
+CINDER=${NOVA_LAB_CINDER:-0} CEPH_BASE_PORT=${CEPH_BASE_PORT:-23400} CINDER_PORT=${CINDER_PORT:-18776} PG_PORT=${PG_PORT:-15432}
+ceph_up= cinder_up=
+if [ "$CINDER" = 1 ]; then
+  CEPH_BASE_PORT=$CEPH_BASE_PORT CEPH_SKIP_INSTALL=1 bash "$HERE/../ceph/up.sh" "$RUN/ceph" > "$LOG/ceph-up.log" 2>&1 &
+  ceph_up=$!
+  # never leave a helper running unwatched: on any exit, let it finish first (down.sh then stops it)
+  trap '[ -n "$ks_up" ] && wait "$ks_up" 2>/dev/null; [ -n "$ceph_up" ] && wait "$ceph_up" 2>/dev/null; [ -n "$cinder_up" ] && wait "$cinder_up" 2>/dev/null; true' EXIT
+  ts "ceph lab starting (pid $ceph_up, log $LOG/ceph-up.log)"
 fi
 
 # ---------------------------------------------------------------- 1. packages (installed by lab/install-deps.sh)
@@ -120,6 +137,9 @@ vif_plugging_timeout = 0
 vif_plugging_is_fatal = false
 # start periodic tasks (scheduler host discovery) immediately, not after random(0,60) s
 periodic_fuzzy_delay = 0
+# a compute's first resource report can lose a sqlite lock race (no placement inventory, every boot
+# NoValidHost until the next report): report every 10 s instead of 60
+update_resources_interval = 10
 [api]
 auth_strategy = noauth2
 [wsgi]
@@ -156,6 +176,18 @@ enabled = false
 [service_user]
 send_service_user_token = false
 EOF
+if [ "$CINDER" = 1 ]; then
+  cat >> "$ETC/nova.conf" <<EOF
+[cinder]
+# no Keystone catalog: the URL is a template filled from the request context
+endpoint_template = http://127.0.0.1:$CINDER_PORT/v3/%(project_id)s
+# admin contexts without a token (periodic tasks) use this static token
+auth_type = admin_token
+endpoint = http://127.0.0.1:$CINDER_PORT/v3/admin
+token = admin:admin
+os_region_name = RegionOne
+EOF
+fi
 if [ "$KEYSTONE" = 1 ]; then
   # authtoken of the /ks/v2.1 pipeline; validates tokens as user nova (lazily, on first request)
   cat >> "$ETC/nova.conf" <<EOF
@@ -177,12 +209,15 @@ fi
 # headers and X-Auth-Token lands in the RequestContext. noauth2 (/v2.1) never sets
 # context.auth_token, so any nova-api -> glance/cinder/neutron call made on behalf of the
 # user fails with keystoneauth1 AuthorizationFailure; /trusted/v2.1 is used only to boot.
-sed -e 's|^/v2.1/+: openstack_compute_api_v21$|&\n/trusted/v2.1/+: openstack_compute_api_v21_trusted|' \
+sed -e 's|^/v2.1/+: openstack_compute_api_v21$|&\n/trusted/v2.1: oscomputeversion_v2\n/trusted/v2.1/+: openstack_compute_api_v21_trusted|' \
     /etc/nova/api-paste.ini > "$ETC/nova-api-paste.ini"
 cat >> "$ETC/nova-api-paste.ini" <<'EOF2'
 
 [pipeline:openstack_compute_api_v21_trusted]
-pipeline = healthcheck cors http_proxy_to_wsgi compute_req_id faultwrap request_log sizelimit osprofiler keystonecontext osapi_compute_app_v21
+pipeline = healthcheck cors http_proxy_to_wsgi compute_req_id faultwrap request_log sizelimit osprofiler labauth keystonecontext osapi_compute_app_v21
+
+[filter:labauth]
+paste.filter_factory = labauth:filter_factory
 EOF2
 grep -q '^/trusted/v2.1/+' "$ETC/nova-api-paste.ini" || { echo "paste edit failed" >&2; exit 1; }
 if [ "$KEYSTONE" = 1 ]; then
@@ -242,7 +277,10 @@ config_file = /etc/glance/glance-api-paste.ini
 lock_path = $DATA/lock
 [oslo_policy]
 enforce_new_defaults = false
+policy_file = $ETC/glance-policy.yaml
 EOF
+# the unauthenticated context may publish images: 'cirros' is public, so clients find it by name
+echo '"publicize_image": ""' > "$ETC/glance-policy.yaml"
 
 # ------------------------------------------------------------ 3. rabbitmq (private epmd + node)
 export HOME=$DATA/rabbit ERL_EPMD_PORT=$EPMD_PORT ERL_CRASH_DUMP=$LOG/erl_crash.dump
@@ -278,6 +316,16 @@ for ((n = 0; n < 120; n++)); do /usr/lib/rabbitmq/bin/rabbitmqctl -q -n novalab@
 /usr/lib/rabbitmq/bin/rabbitmqctl -q -n novalab@localhost status >/dev/null 2>&1 || { echo "rabbitmq did not come up; see $LOG/rabbitmq.out" >&2; exit 1; }
 ts "rabbitmq up"
 
+# ------------------------------------------------------------ 4b. Cinder on the Ceph lab (needs rabbitmq), alongside Nova's start
+if [ "$CINDER" = 1 ]; then
+  wait "$ceph_up" || { ceph_up=; echo "ceph lab failed; see $LOG/ceph-up.log" >&2; tail -5 "$LOG/ceph-up.log" >&2; exit 7; }
+  ceph_up=
+  ts "ceph up ($RUN/ceph)"
+  CEPH_DIR=$RUN/ceph RABBIT_PORT=$RABBIT_PORT GLANCE_PORT=$GLANCE_PORT CINDER_PORT=$CINDER_PORT PG_PORT=$PG_PORT \
+    bash "$HERE/../cinder/up.sh" "$RUN/cinder" > "$LOG/cinder-up.log" 2>&1 &
+  cinder_up=$!
+fi
+
 # ------------------------------------------------------------ 5. control plane
 start placement "placement-api" env OS_PLACEMENT_CONFIG_DIR="$ETC/placement" \
   /usr/bin/python3 /usr/bin/placement-api --host 127.0.0.1 --port "$PLACEMENT_PORT"
@@ -285,7 +333,7 @@ start glance "glance-api" /usr/bin/python3 /usr/bin/glance-api --config-file "$E
 start neutron-stub "neutron_stub.py" /usr/bin/python3 "$HERE/neutron_stub.py" "$NEUTRON_PORT"
 start nova-conductor "nova-conductor" /usr/bin/python3 /usr/bin/nova-conductor --config-file "$ETC/nova.conf" --log-file "$LOG/nova-conductor.log"
 start nova-scheduler "nova-scheduler" /usr/bin/python3 /usr/bin/nova-scheduler --config-file "$ETC/nova.conf" --log-file "$LOG/nova-scheduler.log"
-start nova-api "nova-api" /usr/bin/python3 /usr/bin/nova-api --config-file "$ETC/nova.conf" --log-file "$LOG/nova-api.log"
+start nova-api "nova-api" env PYTHONPATH="$HERE" /usr/bin/python3 /usr/bin/nova-api --config-file "$ETC/nova.conf" --log-file "$LOG/nova-api.log"
 for c in "${COMPUTES[@]}"; do
   h=${c%%:*}
   start "nova-compute-$h" "nova-compute-$h" /usr/bin/python3 -c \
@@ -315,6 +363,18 @@ for ((n = 0; n < 120; n++)); do
 done
 [ "$(nhyp)" -ge "$want" ] || { echo "hypervisors did not show up" >&2; exit 1; }
 ts "$want hypervisors visible in GET /os-hypervisors"
+# the scheduler needs each compute's inventory in placement (its resource report may need a retry)
+P=http://127.0.0.1:$PLACEMENT_PORT
+ninv() {
+  local n=0 rp
+  for rp in $(curl -s -H "$TOKEN" "$P/resource_providers" | jq -r '.resource_providers[].uuid'); do
+    [ "$(curl -s -H "$TOKEN" "$P/resource_providers/$rp/inventories" | jq '.inventories | length')" -gt 0 ] && n=$((n + 1))
+  done
+  echo $n
+}
+for ((n = 0; n < 120; n++)); do [ "$(ninv)" -ge "$want" ] && break; sleep 0.5; done
+[ "$(ninv)" -ge "$want" ] || { echo "placement has no inventory for $want computes; see $LOG/nova-compute-*.log" >&2; exit 1; }
+ts "$want computes have inventory in placement"
 
 # ------------------------------------------------------------ 7. image, flavor, servers
 G=http://127.0.0.1:$GLANCE_PORT
@@ -328,6 +388,18 @@ if [ -z "$IMAGE" ]; then
 fi
 if [ "$(curl -s -o /dev/null -w '%{http_code}' -H "$TOKEN" "$NOVA/flavors/1")" != 200 ]; then
   api POST /flavors 2.1 '{"flavor":{"name":"m1.fake","ram":512,"vcpus":1,"disk":1,"id":"1"}}' > /dev/null
+fi
+if [ "$(curl -s -o /dev/null -w '%{http_code}' -H "$TOKEN" "$NOVA/flavors/2")" != 200 ]; then
+  api POST /flavors 2.1 '{"flavor":{"name":"m1.tiny","ram":512,"vcpus":1,"disk":1,"id":"2"}}' > /dev/null
+fi
+CIRROS=$(curl -s "$G/v2/images?name=cirros&visibility=public" | jq -r '.images[0].id // empty')
+if [ -z "$CIRROS" ]; then
+  # no network here for the real cirros: 1 MiB of raw bytes under its name (boot volumes are made from it)
+  CIRROS=$(curl -s -X POST -H 'Content-Type: application/json' \
+    -d '{"name":"cirros","disk_format":"raw","container_format":"bare","visibility":"public"}' "$G/v2/images" | jq -r .id)
+  { printf 'nodewright lab cirros stand-in\n'; head -c 1048545 /dev/zero; } |
+    curl -s -X PUT -H 'Content-Type: application/octet-stream' --data-binary @- "$G/v2/images/$CIRROS/file"
+  ts "glance image cirros $CIRROS uploaded"
 fi
 TRUSTED=http://127.0.0.1:$NOVA_PORT/trusted/v2.1
 trusted() { # trusted METHOD PATH MV [BODY] -- identity from headers, token is carried to glance
@@ -377,6 +449,23 @@ if [ "$KEYSTONE" = 1 ]; then
   ts "keystone up: $(tail -1 "$LOG/keystone-up.log")"
 fi
 
+# ------------------------------------------------------------ 7c. Cinder (started in step 4b)
+if [ "$CINDER" = 1 ]; then
+  wait "$cinder_up" || { cinder_up=; echo "cinder lab failed; see $LOG/cinder-up.log" >&2; tail -5 "$LOG/cinder-up.log" >&2; exit 8; }
+  cinder_up=
+  ts "$(tail -1 "$LOG/cinder-up.log")"
+fi
+
+# ------------------------------------------------------------ 7d. clouds.yaml (cloud "lab", admin; the token stays in this 0600 file)
+{
+  echo "clouds:"
+  echo "  lab:"
+  echo "    auth_type: admin_token"
+  echo "    auth: {endpoint: \"http://127.0.0.1:$NOVA_PORT/trusted/v2.1\", token: \"admin:admin\"}"
+  if [ "$CINDER" = 1 ]; then echo "    block_storage_endpoint_override: \"http://127.0.0.1:$CINDER_PORT/v3/admin\""; fi
+  echo "    api_timeout: 60"
+} > "$RUN/clouds.yaml.tmp" && chmod 600 "$RUN/clouds.yaml.tmp" && mv "$RUN/clouds.yaml.tmp" "$RUN/clouds.yaml"
+
 # ------------------------------------------------------------ 8. endpoint info for tests and benchmarks
 {
   echo "NOVA_LAB_DIR=$RUN"
@@ -385,6 +474,8 @@ fi
   echo "NOVA_ADMIN_TOKEN=admin:admin"
   echo "NOVA_NONADMIN_TOKEN=demo:demo"
   echo "NOVA_IMAGE_ID=$IMAGE"
+  echo "NOVA_CIRROS_ID=$CIRROS"
+  echo "NOVA_CLOUDS_YAML=$RUN/clouds.yaml"
   echo "NOVA_FLAVOR_ID=1"
   echo "NOVA_COMPUTES=${COMPUTES[*]}"
   echo "NOVA_SERVERS=${SERVERS[*]}"
@@ -392,6 +483,10 @@ fi
   if [ "$KEYSTONE" = 1 ]; then
     echo "NOVA_KEYSTONE_ENDPOINT=http://127.0.0.1:$NOVA_PORT/ks/v2.1"
     cat "$KS_DIR/keystone.env"
+  fi
+  if [ "$CINDER" = 1 ]; then
+    cat "$RUN/cinder/cinder.env"
+    echo "CEPH_DIR=$RUN/ceph"
   fi
 } > "$RUN/lab.env.tmp" && mv "$RUN/lab.env.tmp" "$RUN/lab.env"
 

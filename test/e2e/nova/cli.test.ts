@@ -100,8 +100,9 @@ describe('nodewright CLI against real Nova', () => {
     const r = await nodewright(e, ['hosts', 'map', '192.0.2.10', '--os-cloud', 'lab', '--json']);
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout).workers).toEqual([
-      expect.objectContaining({ ip: '192.0.2.10', hypervisor: null, error: expect.objectContaining({ code: 'NW_NOT_FOUND' }) }),
+      expect.objectContaining({ node: '192.0.2.10', rule: null, hypervisor: null, error: expect.objectContaining({ code: 'NW_NOT_FOUND' }) }),
     ]);
-    expect(r.stderr).toMatch(/^NW_NOT_FOUND: 1 of 1 worker IP/);
+    expect(JSON.parse(r.stdout).workers[0].tried.map((t: { rule: string }) => t.rule)).toEqual(['uuid', 'ip', 'name']);
+    expect(r.stderr).toMatch(/^NW_NOT_FOUND: 1 of 1 worker\(s\) could not be mapped: 192.0.2.10/);
   });
 });

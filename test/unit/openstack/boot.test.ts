@@ -26,7 +26,7 @@ describe('boot from a volume of a Cinder volume type', () => {
 
   it('validates its input with NW_USAGE', () => {
     const ok = { name: 'n', flavorRef: '1', imageRef: IMAGE, volumeSizeGb: 1, volumeType: 't' };
-    expect(() => buildBootFromVolumeRequest({ ...ok, volumeSizeGb: 0 })).toThrow(/--volume-size/);
+    expect(() => buildBootFromVolumeRequest({ ...ok, volumeSizeGb: 0 })).toThrow(/--boot-volume-size/);
     expect(() => buildBootFromVolumeRequest({ ...ok, imageRef: 'cirros' })).toThrow(/image UUID/);
     expect(() => buildBootFromVolumeRequest({ ...ok, network: 'private' })).toThrow(/--network/);
     expect(buildBootFromVolumeRequest({ ...ok, network: IMAGE }).server.networks).toEqual([{ uuid: IMAGE }]);
