@@ -41,6 +41,8 @@ export interface CloudConfig {
   blockStorageEndpointOverride?: string;
   /** Requested compute microversion ("2.67", "latest"); default: negotiate the highest. */
   computeApiVersion?: string;
+  /** `servers boot` network when --network is not given (clouds.yaml default_network, a nodewright key): a UUID, auto or none. */
+  defaultNetwork?: string;
   timeoutMs: number;
 }
 
@@ -96,6 +98,7 @@ export interface CloudEntry {
   block_storage_endpoint_override?: string;
   compute_api_version?: string | number;
   api_timeout?: number | string;
+  default_network?: string;
 }
 
 function parseCloudsYaml(file: string): CloudsYaml {
@@ -139,6 +142,7 @@ export function cloudFromEntry(entry: CloudEntry, source: string): CloudConfig {
     computeEndpointOverride: str(entry.compute_endpoint_override),
     blockStorageEndpointOverride: str(entry.block_storage_endpoint_override),
     computeApiVersion: str(entry.compute_api_version),
+    defaultNetwork: str(entry.default_network),
     timeoutMs: parseTimeout(entry.api_timeout, source),
   };
 }

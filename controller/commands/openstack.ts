@@ -140,18 +140,18 @@ export function registerOpenstackCommands(program: Command): void {
       .option('--boot-volume-size <gib>', 'boot volume size in GiB')
       .option('--volume-size <gib>', 'same as --boot-volume-size')
       .requiredOption('--volume-type <type>', 'Cinder volume type, e.g. ceph-ssd (see volume-types ls)')
-      .option('--network <uuid|auto|none>', 'network UUID, "auto" or "none"', 'auto')
+      .option('--network <uuid|auto|none>', 'network UUID, "auto" or "none" (default: the cloud\'s default_network in clouds.yaml, else auto)')
       .option('--wait', 'wait until the server is ACTIVE (exit 0) or ERROR (cleaned up, NW_BOOT_FAILED)')
       .option('--wait-timeout <seconds>', 'how long --wait waits', '300')
       .option('--json', 'print one JSON object: id, name, status, host, volume_type, boot_volume'),
-  ).action(async (name: string, o: CloudOpts & { flavor: string; image: string; bootVolumeSize?: string; volumeSize?: string; volumeType: string; network: string; wait?: boolean; waitTimeout: string }) => {
+  ).action(async (name: string, o: CloudOpts & { flavor: string; image: string; bootVolumeSize?: string; volumeSize?: string; volumeType: string; network?: string; wait?: boolean; waitTimeout: string }) => {
     const sizeArg = o.bootVolumeSize ?? o.volumeSize;
     if (sizeArg === undefined) throw new NwError('NW_USAGE', '--boot-volume-size GiB is required');
     const c = await connect(o, true);
     const r = await bootServer(
       c.nova,
       cinderOf(c),
-      { name, flavorRef: o.flavor, imageRef: o.image, volumeSizeGb: Number(sizeArg), volumeType: o.volumeType, network: o.network },
+      { name, flavorRef: o.flavor, imageRef: o.image, volumeSizeGb: Number(sizeArg), volumeType: o.volumeType, network: o.network ?? c.cfg.defaultNetwork ?? 'auto' },
       { wait: !!o.wait, timeoutMs: Number(o.waitTimeout) * 1000 },
     );
     out(o.json ? JSON.stringify(r, null, 2) : `server ${r.name} ${r.status}: id ${r.id}, host ${r.host ?? '-'}, boot volume ${r.boot_volume?.id ?? '(not yet created)'} (${r.volume_type}), microversion ${r.microversion}`);

@@ -464,6 +464,7 @@ fi
   echo "    auth: {endpoint: \"http://127.0.0.1:$NOVA_PORT/trusted/v2.1\", token: \"admin:admin\"}"
   if [ "$CINDER" = 1 ]; then echo "    block_storage_endpoint_override: \"http://127.0.0.1:$CINDER_PORT/v3/admin\""; fi
   echo "    api_timeout: 60"
+  echo "    default_network: none   # the lab stubs Neutron: servers boot without a NIC"
 } > "$RUN/clouds.yaml.tmp" && chmod 600 "$RUN/clouds.yaml.tmp" && mv "$RUN/clouds.yaml.tmp" "$RUN/clouds.yaml"
 
 # ------------------------------------------------------------ 8. endpoint info for tests and benchmarks

@@ -22,7 +22,7 @@ function labCloud(extra = ''): CliEnv {
   return { dir, env: { OS_CLIENT_CONFIG_FILE: extra ? file : lab.cloudsYaml, XDG_CACHE_HOME: path.join(dir, 'cache'), OS_CLOUD: '' } };
 }
 const boot = (e: CliEnv, name: string, type: string, ...more: string[]) =>
-  nodewright(e, ['servers', 'boot', name, '--flavor', 'm1.tiny', '--image', 'cirros', '--boot-volume-size', '1', '--volume-type', type, '--network', 'none', '--wait', '--json', '--os-cloud', 'lab', ...more]);
+  nodewright(e, ['servers', 'boot', name, '--flavor', 'm1.tiny', '--image', 'cirros', '--boot-volume-size', '1', '--volume-type', type, '--wait', '--json', '--os-cloud', 'lab', ...more]);
 
 async function rbdLs(pool: string): Promise<string[]> {
   const r = await execa('rbd', ['-c', path.join(cinder.cephDir, 'ceph.conf'), '--id', 'cinder', 'ls', pool], { timeout: 60_000 });

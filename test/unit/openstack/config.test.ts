@@ -21,13 +21,14 @@ describe('loadCloudConfig', () => {
     mkdirSync(path.join(home, '.config', 'openstack'), { recursive: true });
     writeFileSync(
       path.join(home, '.config', 'openstack', 'clouds.yaml'),
-      'clouds:\n  prod:\n    auth:\n      auth_url: https://keystone.example:5000\n      username: ops\n      password: s3cret\n      project_name: infra\n    region_name: RegionTwo\n    interface: internal\n    compute_api_version: "2.67"\n',
+      'clouds:\n  prod:\n    auth:\n      auth_url: https://keystone.example:5000\n      username: ops\n      password: s3cret\n      project_name: infra\n    region_name: RegionTwo\n    interface: internal\n    compute_api_version: "2.67"\n    default_network: none\n',
     );
     const c = loadCloudConfig({ cwd: tmp(), home, env: { OS_CLOUD: 'prod' } });
     expect(c.auth).toMatchObject({ type: 'password', authUrl: 'https://keystone.example:5000', username: 'ops', projectName: 'infra', userDomainName: 'Default', projectDomainName: 'Default' });
     expect(c.regionName).toBe('RegionTwo');
     expect(c.interface).toBe('internal');
     expect(c.computeApiVersion).toBe('2.67');
+    expect(c.defaultNetwork).toBe('none');
   });
 
   it('searches OS_CLIENT_CONFIG_FILE, ./, ~/.config/openstack, /etc/openstack in that order', () => {
