@@ -19,8 +19,16 @@ export async function recover(ctx: StepContext): Promise<RecoveryReport> {
   ctx.log.warn({ inflight: { step: f.step, phase: f.phase, since: f.since } }, 'recovery: a change was in flight when the agent stopped');
   if (f.step === 'artifact') {
     let phase = f.phase;
+    const at = await shaOf(ctx.host, f.target);
     // A crash between the rename and persisting `swapped`: the target already is the new binary.
-    if (phase === 'staged' && (await shaOf(ctx.host, f.target)) === f.next.sha256) phase = 'swapped';
+    if (phase === 'staged' && at === f.next.sha256) phase = 'swapped';
+    // A crash during the rollback, after the previous binary was put back and before that was
+    // recorded: finish the rollback (the new one was unhealthy; its gate result is gone).
+    if (phase === 'swapped' && f.previous && at === f.previous.sha256 && at !== f.next.sha256) {
+      const reason = `the agent stopped while rolling back kubelet ${f.next.version} (it had failed its health gate)`;
+      const note = await rollbackBinary(ctx, { unit: f.unit, target: f.target, next: f.next, previous: f.previous, reason });
+      return { action: 'rolled-back', message: `finished the interrupted rollback of kubelet ${f.next.version}: ${note}` };
+    }
     if (phase === 'staged') {
       await ctx.host.fs.remove(f.staged);
       await clearInflight(ctx);
