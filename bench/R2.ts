@@ -5,7 +5,8 @@
 // Every answer must be a coded 4xx `{code, message}`: never a 2xx, a 5xx, a dropped connection,
 // a dead process or an uncaught error; the state file and the managed files stay byte-identical
 // (checked after every batch; a change is a failure, and the baseline is restored to go on).
-//   npm run bench -- R2      R2_INPUTS (100000), R2_HTTP_INPUTS (3000), R2_CONCURRENCY (8), R2_SEED
+//   npm run bench -- R2      R2_INPUTS (100000), R2_HTTP_INPUTS (3000), R2_CONCURRENCY (8), R2_SEED,
+//                            R2_BUDGET_S (3600: no new in-process batch after)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createPrivateKey, sign as edSign } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
@@ -244,7 +245,7 @@ async function settled(fingerprint: () => string): Promise<string> {
   return last;
 }
 
-async function fuzz(t: Target, n: number, concurrency: number, nextInput: () => Input, fingerprint: () => string, tally: Tally): Promise<number> {
+async function fuzz(t: Target, n: number, concurrency: number, nextInput: () => Input, fingerprint: () => string, tally: Tally, stopAt = Infinity): Promise<number> {
   let baseline = await settled(fingerprint);
   const fail = (f: Failure) => {
     tally.failed++;
@@ -273,7 +274,7 @@ async function fuzz(t: Target, n: number, concurrency: number, nextInput: () => 
   };
   const tF = Date.now();
   let sent = 0;
-  while (sent < n) {
+  while (sent < n && Date.now() < stopAt) {
     const batch = Array.from({ length: Math.min(1000, n - sent) }, nextInput);
     let k = 0;
     await Promise.all(
@@ -305,6 +306,8 @@ export async function run(): Promise<void> {
   const nHttp = num('R2_HTTP_INPUTS', 3000);
   const concurrency = num('R2_CONCURRENCY', 8);
   const seed = num('R2_SEED', Date.now() % 1_000_000);
+  // A time budget: a run it stops reports the inputs it sent, and one below 100k is a MISS.
+  const stopAt = t0 + num('R2_BUDGET_S', 3600) * 1000;
   const keys = generateSigningKeys();
   const foreign = generateSigningKeys();
   const sb = await makeSandbox(seed, keys.publicKeyPem);
@@ -366,7 +369,7 @@ export async function run(): Promise<void> {
     const httpSent = tally.sent;
     await target.close();
     target = await injectTarget(sb, () => saved);
-    const injS = await fuzz(target, nInject, concurrency, nextInput, fingerprint, tally);
+    const injS = await fuzz(target, nInject, concurrency, nextInput, fingerprint, tally, stopAt);
     await target.close();
     target = null;
 
