@@ -9,11 +9,11 @@
 //             → gen 1: keyring + ceph.conf write, unit edit + daemon-reload + restart + read-back,
 //               kubelet v2 fetch/stage/keep previous/rename/restart/health gate;
 //   rollback  converged at v2 → gen 2 with a broken v3: stage/rename/restart/gate fails/rollback to v2.
-// Plus a few dozen points in a real systemd worker container (bench/r1-worker.ts), where
-// systemd itself answers NeedDaemonReload and runs the kubelet stand-in.
+// Not here yet: the few dozen points in a real systemd worker container (lab/worker), where
+// systemd itself would answer NeedDaemonReload; the stand-in answers it from its loaded snapshot.
 // A trial chains up to R1_CHAIN kills: the restart after a kill is killed again (a kill during the
 // recovery pass), then the last restart runs to the end and the worker is judged.
-//   npm run bench -- R1        R1_KILLS (1100 sandbox kills planned), R1_WORKER_KILLS (40),
+//   npm run bench -- R1        R1_KILLS (1100 sandbox kills planned),
 //                              R1_CONCURRENCY (3), R1_CHAIN (3), R1_BUDGET_S (1500: no new trial after)
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -38,7 +38,6 @@ import {
   writeTrialConfig,
   type R1Base,
 } from './r1-sandbox.js';
-import { runWorkerPoints, type WorkerOutcome } from './r1-worker.js';
 
 interface Campaign {
   scenario: Scenario;
@@ -192,7 +191,6 @@ async function pool<T>(items: T[], n: number, fn: (x: T) => Promise<void>, stopA
 export async function run(): Promise<void> {
   const t0 = Date.now();
   const planned = num('R1_KILLS', 1100);
-  const workerKills = num('R1_WORKER_KILLS', 40);
   const concurrency = num('R1_CONCURRENCY', 3);
   const chain = num('R1_CHAIN', 3);
   const stopAt = t0 + num('R1_BUDGET_S', 1500) * 1000;
@@ -249,14 +247,6 @@ export async function run(): Promise<void> {
     console.log(`R1 sandbox: ${ran}/${points.length} trials run in ${sandboxS.toFixed(0)} s: ${tally.kills} kills (up to ${chain} a trial), ${tally.missed} applies finished before their first kill`);
     for (const [k, v] of Object.entries(tally.progress).sort()) console.log(`  ${k.padEnd(48)} ${v}`);
 
-    let worker: WorkerOutcome | null = null;
-    if (workerKills > 0) {
-      worker = await runWorkerPoints(workerKills);
-      tally.kills += worker.kills;
-      tally.inconsistent += worker.inconsistent;
-      tally.failures.push(...worker.failures);
-      console.log(`R1 systemd worker: ${worker.kills} kills in ${worker.seconds.toFixed(0)} s, ${worker.inconsistent} inconsistent (${worker.summary})`);
-    }
     for (const f of tally.failures.slice(0, 10)) console.log(`  INCONSISTENT ${f.where} kill at ${f.delayMs} ms (${f.progress}): ${f.problems.join(' | ')}${f.dir ? ` [kept: ${f.dir}]` : ''}`);
     if (tally.failures.some((f) => f.dir)) keepBase = true;
     console.log(
@@ -275,8 +265,7 @@ export async function run(): Promise<void> {
         durationsMs: { swap: Math.round(refA.durationMs), rollback: Math.round(refB.durationMs) },
         reconcileAtMs: { swap: Math.round(refA.reconcileAtMs), rollback: Math.round(refB.reconcileAtMs) },
         agent: AGENT_CLI,
-        sandbox: { trials: ran, kills: tally.kills - (worker?.kills ?? 0), missed: tally.missed, seconds: Math.round(sandboxS), concurrency, chain },
-        worker,
+        sandbox: { trials: ran, kills: tally.kills, missed: tally.missed, seconds: Math.round(sandboxS), concurrency, chain },
         progress: tally.progress,
         notConverged: tally.notConverged,
         leftovers: tally.leftovers,
