@@ -26,8 +26,16 @@ export async function recover(ctx: StepContext): Promise<RecoveryReport> {
 
 async function recoverBinary(ctx: StepContext, f: Extract<Inflight, { kind: 'binary' }>, generation: number | undefined): Promise<RecoveryReport> {
   let phase = f.phase;
+  const at = await shaOf(ctx.host, f.target);
   // A crash between the rename and persisting `swapped`: the target already is the new binary.
-  if (phase === 'staged' && (await shaOf(ctx.host, f.target)) === f.artifact.sha256) phase = 'swapped';
+  if (phase === 'staged' && at === f.artifact.sha256) phase = 'swapped';
+  // A crash during the rollback, after the previous binary was put back and before that was
+  // recorded: finish the rollback (the new one was unhealthy; its gate result is gone).
+  if (phase === 'swapped' && f.previous && at === f.previous.sha256 && at !== f.artifact.sha256) {
+    const reason = `the agent stopped while rolling back kubelet ${f.artifact.version} (it had failed its health gate)`;
+    const r = await rollbackBinary(ctx, { unit: f.unit, target: f.target, next: f.artifact, previous: f.previous, reason, generation });
+    return { action: r.restored ? 'rolled-back' : 'failed', message: `finished the interrupted rollback of kubelet ${f.artifact.version}: ${r.note}` };
+  }
   if (phase === 'staged') {
     await removeStaged(ctx.host, f.staged);
     await clearInflight(ctx);

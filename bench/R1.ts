@@ -9,11 +9,11 @@
 //             → gen 1: keyring + ceph.conf write, unit edit + daemon-reload + restart + read-back,
 //               kubelet v2 fetch/stage/keep previous/rename/restart/health gate;
 //   rollback  converged at v2 → gen 2 with a broken v3: stage/rename/restart/gate fails/rollback to v2.
-// Plus a few dozen points in a real systemd worker container (bench/r1-worker.ts), where
-// systemd itself answers NeedDaemonReload and runs the kubelet stand-in.
+// Not here yet: the few dozen points in a real systemd worker container (lab/worker), where
+// systemd itself would answer NeedDaemonReload; the stand-in answers it from its loaded snapshot.
 // A trial chains up to R1_CHAIN kills: the restart after a kill is killed again (a kill during the
 // recovery pass), then the last restart runs to the end and the worker is judged.
-//   npm run bench -- R1        R1_KILLS (1100 sandbox kills planned), R1_WORKER_KILLS (40),
+//   npm run bench -- R1        R1_KILLS (1100 sandbox kills planned),
 //                              R1_CONCURRENCY (3), R1_CHAIN (3), R1_BUDGET_S (1500: no new trial after)
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -38,7 +38,6 @@ import {
   writeTrialConfig,
   type R1Base,
 } from './r1-sandbox.js';
-import { runWorkerPoints, type WorkerOutcome } from './r1-worker.js';
 
 interface Campaign {
   scenario: Scenario;
@@ -85,22 +84,29 @@ async function reference(base: R1Base, name: string, template: string, bundle: s
   const times: number[] = [];
   const reconcileAt: number[] = [];
   let last: { scenario: Scenario; endDir: string } | null = null;
-  for (let i = 0; i < 3; i++) {
+  // 3 good runs; on this shared machine a health check can time out, so up to 3 more tries.
+  for (let i = 0, bad = 0; times.length < 3; i++) {
     if (last) rmSync(last.endDir, { recursive: true, force: true });
+    last = null;
     const id = `ref-${name}-${i}`;
     const dir = path.join(base.dir, 'trials', id);
     copyTree(template, dir);
     writeTrialConfig(base, dir, id);
     const before = snapshot(dir).files;
     const r = await runApply(dir, bundle);
-    times.push(r.ms);
-    const lr = (JSON.parse(r.stdout) as { lastReconcile?: { at: string; durationMs: number } }).lastReconcile;
-    if (lr) reconcileAt.push(Date.parse(lr.at) - lr.durationMs - r.startedAt);
+    const lr = afterRestart(dir, r).status as { lastReconcile?: { at: string; durationMs: number } } | null;
+    if (lr?.lastReconcile) reconcileAt.push(Date.parse(lr.lastReconcile.at) - lr.lastReconcile.durationMs - r.startedAt);
     const scenario = scenarioFrom(name, base, before, snapshot(dir).files, desiredV);
     const problems = restartProblems(scenario, afterRestart(dir, r));
-    if (r.exitCode !== expectExit || problems.length) {
-      throw new Error(`R1 reference run of ${name} is not what the campaign assumes (exit ${r.exitCode}, want ${expectExit}): ${problems.join('; ')}\n${r.stdout}\n${r.stderr}`);
+    if ((r.exitCode !== expectExit || problems.length) && ++bad <= 3) {
+      process.stderr.write(`R1: reference run of ${name} exited ${r.exitCode} (${problems.join('; ') || 'want ' + expectExit}); trying again\n`);
+      rmSync(dir, { recursive: true, force: true });
+      continue;
     }
+    if (r.exitCode !== expectExit || problems.length) {
+      throw new Error(`R1 reference run of ${name} is not what the campaign assumes (exit ${r.exitCode}, want ${expectExit}): ${problems.join('; ')}\n${r.stderr.slice(-2000)}`);
+    }
+    times.push(r.ms);
     last = { scenario, endDir: dir };
   }
   return { durationMs: median(times), reconcileAtMs: reconcileAt.length ? median(reconcileAt) : 0, ...last! };
@@ -185,7 +191,6 @@ async function pool<T>(items: T[], n: number, fn: (x: T) => Promise<void>, stopA
 export async function run(): Promise<void> {
   const t0 = Date.now();
   const planned = num('R1_KILLS', 1100);
-  const workerKills = num('R1_WORKER_KILLS', 40);
   const concurrency = num('R1_CONCURRENCY', 3);
   const chain = num('R1_CHAIN', 3);
   const stopAt = t0 + num('R1_BUDGET_S', 1500) * 1000;
@@ -242,14 +247,6 @@ export async function run(): Promise<void> {
     console.log(`R1 sandbox: ${ran}/${points.length} trials run in ${sandboxS.toFixed(0)} s: ${tally.kills} kills (up to ${chain} a trial), ${tally.missed} applies finished before their first kill`);
     for (const [k, v] of Object.entries(tally.progress).sort()) console.log(`  ${k.padEnd(48)} ${v}`);
 
-    let worker: WorkerOutcome | null = null;
-    if (workerKills > 0) {
-      worker = await runWorkerPoints(workerKills);
-      tally.kills += worker.kills;
-      tally.inconsistent += worker.inconsistent;
-      tally.failures.push(...worker.failures);
-      console.log(`R1 systemd worker: ${worker.kills} kills in ${worker.seconds.toFixed(0)} s, ${worker.inconsistent} inconsistent (${worker.summary})`);
-    }
     for (const f of tally.failures.slice(0, 10)) console.log(`  INCONSISTENT ${f.where} kill at ${f.delayMs} ms (${f.progress}): ${f.problems.join(' | ')}${f.dir ? ` [kept: ${f.dir}]` : ''}`);
     if (tally.failures.some((f) => f.dir)) keepBase = true;
     console.log(
@@ -268,8 +265,7 @@ export async function run(): Promise<void> {
         durationsMs: { swap: Math.round(refA.durationMs), rollback: Math.round(refB.durationMs) },
         reconcileAtMs: { swap: Math.round(refA.reconcileAtMs), rollback: Math.round(refB.reconcileAtMs) },
         agent: AGENT_CLI,
-        sandbox: { trials: ran, kills: tally.kills - (worker?.kills ?? 0), missed: tally.missed, seconds: Math.round(sandboxS), concurrency, chain },
-        worker,
+        sandbox: { trials: ran, kills: tally.kills, missed: tally.missed, seconds: Math.round(sandboxS), concurrency, chain },
         progress: tally.progress,
         notConverged: tally.notConverged,
         leftovers: tally.leftovers,

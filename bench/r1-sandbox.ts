@@ -208,7 +208,7 @@ export function writeTrialConfig(base: R1Base, dir: string, trial: string): stri
       `stateDir: /var/lib/nodewright`,
       `kubelet:`,
       `  healthUrl: http://127.0.0.1:${base.healthPort}/${trial}/healthz`,
-      `  healthTimeoutSec: 1`,
+      `  healthTimeoutSec: 2`,
       `probes:`,
       `  enabled: false`,
       `log:`,

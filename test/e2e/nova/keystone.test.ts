@@ -1,9 +1,34 @@
 // The Keystone v3 password path for real: the lab's Keystone (python3-keystone, fernet, sqlite)
 // issues the token and the service catalog; Nova's /ks/v2.1 validates it (authtoken + keystonecontext).
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { execa } from 'execa';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { cliEnv, keystoneCliEnv, nodewright, type CliEnv } from './cli.js';
+import { cliEnv, cliPath, keystoneCliEnv, nodewright, type CliEnv } from './cli.js';
+
+/**
+ * Run the real CLI and, while it runs, read its /proc/<pid>/cmdline every millisecond: what
+ * another user on the host could see of it (`ps`). Only readings that are the CLI itself count
+ * (before exec the child still shows the parent's command line).
+ */
+async function watchedCli(e: CliEnv, args: string[], extraEnv: Record<string, string> = {}) {
+  const p = execa('node', [cliPath, ...args], { env: { ...e.env, ...extraEnv }, reject: false, timeout: 120_000, cwd: e.dir });
+  const cmdlines = new Set<string>();
+  let running = true;
+  void p.finally(() => (running = false));
+  while (running) {
+    try {
+      const c = readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0').join(' ');
+      if (c.includes(cliPath)) cmdlines.add(c);
+    } catch {}
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  const r = await p;
+  return { code: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr), cmdlines: [...cmdlines] };
+}
+
+const filesUnder = (dir: string): string[] =>
+  existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => path.join(d.parentPath, d.name)) : [];
 
 const lab = inject('novaLab');
 const ks = lab.keystone;
@@ -71,15 +96,29 @@ describe('nodewright CLI through a real Keystone (password auth, service catalog
     expect(r.stderr).toMatch(/^NW_OPENSTACK: no public 'compute' endpoint in region Nowhere in the service catalog/);
   });
 
-  it('a wrong password gives NW_OPENSTACK_AUTH (exit 2); no password appears in output or argv', async () => {
-    const args = ['hosts', 'show', ipB, '--os-cloud', 'ks-wrong', '--no-cache'];
-    const r = await nodewright(pw, args);
+  it('a wrong password gives NW_OPENSTACK_AUTH (exit 2); no password in the running process\'s argv, its output or the files it wrote', async () => {
+    const r = await watchedCli(pw, ['hosts', 'show', ipB, '--os-cloud', 'ks-wrong', '--no-cache']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^NW_OPENSTACK_AUTH: Keystone at .* refused the credentials of user admin/);
+    expect(r.cmdlines.length, 'never saw the CLI process in /proc').toBeGreaterThan(0);
     for (const secret of [WRONG, adminPassword]) {
+      for (const c of r.cmdlines) expect(c).not.toContain(secret);
       expect(r.stdout + r.stderr).not.toContain(secret);
-      expect(args.join(' ')).not.toContain(secret);
+      for (const f of filesUnder(path.join(pw.dir, 'cache'))) expect(readFileSync(f, 'utf8'), f).not.toContain(secret);
     }
+  });
+
+  it('the OS_PASSWORD path: the password is in the environment it was given, never in the process\'s argv or output', async () => {
+    const env = {
+      OS_AUTH_URL: ks!.authUrl, OS_USERNAME: 'admin', OS_PASSWORD: adminPassword, OS_PROJECT_NAME: 'admin',
+      OS_USER_DOMAIN_NAME: 'Default', OS_PROJECT_DOMAIN_NAME: 'Default', OS_REGION_NAME: ks!.region, OS_INTERFACE: 'public',
+    };
+    const r = await watchedCli(pw, ['hosts', 'show', ipB, '--json'], env);
+    expect(r.code, r.stderr + failHint).toBe(0);
+    expect(r.cmdlines.length, 'never saw the CLI process in /proc').toBeGreaterThan(0);
+    for (const c of r.cmdlines) expect(c).not.toContain(adminPassword);
+    expect(r.stdout + r.stderr).not.toContain(adminPassword);
+    for (const f of filesUnder(path.join(pw.dir, 'cache'))) expect(readFileSync(f, 'utf8'), f).not.toContain(adminPassword);
   });
 
   it('a non-admin Keystone user (member of demo) gives NW_OPENSTACK_FORBIDDEN', async () => {

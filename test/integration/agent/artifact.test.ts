@@ -162,6 +162,29 @@ describe('kubelet binary swap on a sandbox root', () => {
     expect(r.message).toMatch(/kubelet v3 not healthy after restart .* rolled back kubelet v3 → v2/);
     expect(installed()).toContain('v2');
   });
+
+  test('recovery: killed during a rollback, after the previous binary was put back — the rollback is finished, not the bad swap (found by bench R1)', async () => {
+    const c = ctx(healthPort);
+    await c.state.load();
+    writeFileSync(path.join(dir, 'root', TARGET), builds.v2, { mode: 0o755 }); // the rollback's install from cache happened
+    const v3 = { version: 'v3', sha256: sha(builds.v3) };
+    const v2 = { version: 'v2', sha256: sha(builds.v2) };
+    await c.state.update((s) => {
+      s.kubelet.current = v2;
+      s.kubelet.lastGood = v2;
+      delete s.kubelet.rejected[v3.sha256];
+      s.inflight = { kind: 'binary', phase: 'swapped', target: TARGET, staged: stagedPath(TARGET), unit: 'kubelet.service', artifact: v3, previous: v2, since: '' };
+    });
+    const r = await recover(c);
+    expect(r.action).toBe('rolled-back');
+    expect(r.message).toMatch(/finished the interrupted rollback of kubelet v3: rolled back kubelet v3 → v2, which is healthy again/);
+    expect(installed()).toContain('v2');
+    const k = c.state.get().kubelet;
+    expect(k.current).toEqual(v2);
+    expect(k.lastGood).toEqual(v2); // not the broken v3
+    expect(k.rejected[v3.sha256]?.reason).toMatch(/stopped while rolling back/);
+    expect(c.state.get().inflight).toBeNull();
+  });
 });
 
 /** A fresh sandbox root whose target holds `current` (or nothing), sharing the HTTP server. */
