@@ -39,16 +39,18 @@ export async function ensureQuotaDir(host: Host, a: CephAdmin, cephfsPath: strin
     const version = await detectVersion(host, 'ceph-fuse');
     await fuseMount(host, client, { path: '/', mountDir, workDir, timeoutMs: client.timeoutMs ?? 30_000, version });
     const dir = path.join(mountDir, p);
-    const existed = await host.exec('test', ['-d', dir], { timeoutMs: 10_000, allowFailure: true }).then((r) => r.exitCode === 0);
-    if (!existed) await host.exec('mkdir', ['-p', dir], { timeoutMs: 10_000 });
-    const cur = await host.exec('getfattr', ['--only-values', '-n', 'ceph.quota.max_bytes', dir], { timeoutMs: 10_000, allowFailure: true });
+    // each metadata operation waits on the MDS: the admin's cluster limit, not a fixed 10 s (slow, loaded hosts)
+    const opMs = Math.max(10_000, client.timeoutMs ?? 30_000);
+    const existed = await host.exec('test', ['-d', dir], { timeoutMs: opMs, allowFailure: true }).then((r) => r.exitCode === 0);
+    if (!existed) await host.exec('mkdir', ['-p', dir], { timeoutMs: opMs });
+    const cur = await host.exec('getfattr', ['--only-values', '-n', 'ceph.quota.max_bytes', dir], { timeoutMs: opMs, allowFailure: true });
     const previous = cur.exitCode === 0 && /^\d+$/.test(cur.stdout.trim()) ? +cur.stdout.trim() : 0;
     let changed = !existed;
     if (previous !== quotaBytes) {
-      await host.exec('setfattr', ['-n', 'ceph.quota.max_bytes', '-v', String(quotaBytes), dir], { timeoutMs: 10_000 });
+      await host.exec('setfattr', ['-n', 'ceph.quota.max_bytes', '-v', String(quotaBytes), dir], { timeoutMs: opMs });
       changed = true;
     }
-    const check = await host.exec('getfattr', ['--only-values', '-n', 'ceph.quota.max_bytes', dir], { timeoutMs: 10_000, allowFailure: true });
+    const check = await host.exec('getfattr', ['--only-values', '-n', 'ceph.quota.max_bytes', dir], { timeoutMs: opMs, allowFailure: true });
     if (check.stdout.trim() !== String(quotaBytes)) throw new NwError('NW_QUOTA', `set ceph.quota.max_bytes=${quotaBytes} on ${p} but it reads back ${JSON.stringify(check.stdout.trim())}`);
     return { path: p, quotaBytes, previousQuotaBytes: existed ? previous : null, changed };
   } finally {

@@ -2,11 +2,12 @@
 # provision.sh — run INSIDE the booted native worker (via lab/systemd/exec.sh) as root: the agent
 # as the shipped systemd service, listening on loopback with the share's token and signing key.
 # Nothing else: ceph-common is NOT installed here (the agent's packages step installs it).
-#   AGENT_PORT  NODE_NAME  LAB_SHARE=/lab  NW=/opt/nodewright
+#   AGENT_PORT  NODE_NAME  NODE_GROUP=native (bundles bound to another group are refused)  LAB_SHARE=/lab  NW=/opt/nodewright
 set -euo pipefail
 : "${AGENT_PORT:?}" "${NODE_NAME:?}"
 LAB_SHARE=${LAB_SHARE:-/lab}
 NW=${NW:-/opt/nodewright}
+NODE_GROUP=${NODE_GROUP:-native}
 install -d -m 0700 /etc/nodewright
 install -m 0600 "$LAB_SHARE/token" /etc/nodewright/token
 install -m 0644 "$LAB_SHARE/controller.pub" /etc/nodewright/controller.pub
@@ -14,6 +15,7 @@ cat > /etc/nodewright/agent.yaml <<YAML
 # nodewright agent (native-kubelet lab worker)
 listen: 127.0.0.1:$AGENT_PORT
 node: $NODE_NAME
+nodeGroup: $NODE_GROUP
 tokenFile: /etc/nodewright/token
 publicKeyFile: /etc/nodewright/controller.pub
 stateDir: /var/lib/nodewright

@@ -2,7 +2,7 @@
 // hostusr mode) under a unique name, hand its coordinates to the tests, and stop exactly that
 // instance (by the pids boot.sh recorded, via stop.sh) when the run ends — even on failure.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { ensureFreshBuild } from '../build.js';
@@ -37,7 +37,10 @@ export default function setup(project: TestProject): () => void {
   ensureFreshBuild('systemd'); // the tests run dist/ inside the container
   const name = `nwunit${process.pid}`;
   // The project is visible read-only inside as /opt/nodewright (to run the built CLI there).
-  const r = spawnSync(path.join(labDir, 'boot.sh'), [`--bind-ro=${process.cwd()}:${PROJECT_INSIDE}`], {
+  // A node_modules that is a symlink (a git worktree sharing one) is bound at its target path too.
+  const nm = realpathSync(path.join(process.cwd(), 'node_modules'));
+  const nmBind = nm === path.join(process.cwd(), 'node_modules') ? [] : [`--bind-ro=${nm}:${nm}`];
+  const r = spawnSync(path.join(labDir, 'boot.sh'), [`--bind-ro=${process.cwd()}:${PROJECT_INSIDE}`, ...nmBind], {
     env: labEnv(name),
     encoding: 'utf8',
     timeout: 120_000,
