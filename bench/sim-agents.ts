@@ -21,7 +21,7 @@ export function sampleStatus(node: string): AgentStatus {
   const at = '2026-12-01T22:00:00.000Z';
   return {
     agent: { version: '0.1.0', pid: 4242, startedAt: '2026-12-01T21:59:58.000Z', node },
-    desired: { generation: 7, nodeGroup: 'workers', acceptedAt: at },
+    desired: { generation: 7, nodeGroup: 'workers', acceptedAt: '2026-12-01T21:59:50.000Z' },
     converged: true,
     ready: true,
     steps: [
