@@ -37,6 +37,9 @@ const onFirstSchema =
   (...args: unknown[]) =>
     (fromFastify(compiler) as () => (...a: unknown[]) => unknown)()(...args);
 
+/** A strong ETag of a status body: the poller sends it back in If-None-Match and gets 304 while nothing changed. */
+export const statusEtag = (body: string): string => `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
+
 export interface ServerOptions {
   auth: ServerAuth;
   /** True until the recovery pass is done: mutations answer 503 NW_RECOVERING meanwhile. */
@@ -106,7 +109,13 @@ export function buildServer(agent: Agent, o: ServerOptions): FastifyInstance {
     const s = agent.status();
     return reply.code(s.ready ? 200 : 503).send({ ready: s.ready, converged: s.converged, lastError: s.lastError });
   });
-  app.get('/v1/status', read, async () => agent.status());
+  app.get('/v1/status', read, async (req, reply) => {
+    const body = JSON.stringify(agent.status());
+    const etag = statusEtag(body);
+    reply.header('etag', etag);
+    if (req.headers['if-none-match'] === etag) return reply.code(304).send();
+    return reply.type('application/json; charset=utf-8').send(body);
+  });
   app.get('/metrics', read, async (_req, reply) => reply.type('text/plain; version=0.0.4').send(agent.metrics.render(agent.status())));
 
   const waitFor = (q: unknown) => (q as { wait?: string } | undefined)?.wait === '1' || (q as { wait?: string } | undefined)?.wait === 'true';

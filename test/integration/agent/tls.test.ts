@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { request } from 'node:https';
 import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { agentRequest, type AgentCredentials } from '../../../controller/agent-http.js';
@@ -57,6 +58,25 @@ describe('agent over TLS with client certificates', () => {
       expect((s.body as { agent: { pid: number } }).agent.pid).toBe(agent.pid);
       expect((await call(who, 'GET', '/metrics')).status).toBe(200);
     }
+  });
+
+  test('/v1/status carries an ETag; If-None-Match with it → 304 without a body, another tag → 200', async () => {
+    const get = (ifNoneMatch?: string) =>
+      new Promise<{ status: number; etag: string; body: string }>((resolve, reject) => {
+        const req = request(new URL('/v1/status', base()), { ca: pki.ca.certPem, ...pki.clients.controller, headers: ifNoneMatch ? { 'if-none-match': ifNoneMatch } : {} }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (d: string) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, etag: String(res.headers.etag), body }));
+        });
+        req.on('error', reject).end();
+      });
+    const first = await get();
+    expect(first.status).toBe(200);
+    expect(first.etag).toMatch(/^"[A-Za-z0-9_-]{22}"$/);
+    expect(JSON.parse(first.body).agent.pid).toBe(agent.pid);
+    const again = await get(first.etag);
+    expect(again).toEqual({ status: 304, etag: first.etag, body: '' });
+    expect((await get('"other"')).status).toBe(200);
   });
 
   test('refusals: no cert → 401, foreign CA → 401, agent role → 403, bearer token → 401; state untouched', async () => {

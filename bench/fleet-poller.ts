@@ -1,0 +1,163 @@
+// The controller side of bench P8, in its own process: polls N simulated agents every 10 s and
+// reports its own CPU and RSS over a measured window. mode "poller" is the real thing (the
+// controller's Poller with its SQLite store, agentsHttpsAgent, nodeTls identity checks); mode
+// "bare" is the baseline: the same https keep-alive agent in a plain loop with If-None-Match, no
+// store, no judging. Run: node fleet-poller.js SPEC.json; prints one JSON line.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { agentsHttpsAgent } from '../controller/fleet/agent-tls.js';
+import { Poller } from '../controller/fleet/poller.js';
+import { openSqliteStore } from '../controller/store/sqlite.js';
+import { simAddress, simName } from './sim-agents.js';
+
+export interface PollSpec {
+  mode: 'poller' | 'bare';
+  caCertFile: string;
+  certFile: string;
+  keyFile: string;
+  count: number;
+  port: number;
+  intervalMs: number;
+  settleMs: number;
+  windowMs: number;
+}
+
+export interface PollResult {
+  mode: PollSpec['mode'];
+  n: number;
+  cpuPct: number;
+  rssMiB: number;
+  kibPerConnection: number;
+  pollsPerSec: number;
+  notModifiedPct: number;
+  errors: number;
+  storeWrites: number;
+  sockets: number;
+  firstRoundMs: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<void> {
+  const spec = JSON.parse(readFileSync(process.argv[2], 'utf8')) as PollSpec;
+  const idleMs = Math.max(3 * spec.intervalMs, 60_000);
+  const agent = agentsHttpsAgent({ ca: readFileSync(spec.caCertFile, 'utf8'), cert: readFileSync(spec.certFile, 'utf8'), key: readFileSync(spec.keyFile, 'utf8'), idleMs });
+  const urlOf = (i: number) => `https://${simAddress(i)}:${spec.port}`;
+  let polls = 0;
+  let notModified = 0;
+  let errors = 0;
+  let storeWrites = 0;
+  const onPoll = (outcome: string) => {
+    polls++;
+    if (outcome === 'not-modified') notModified++;
+    else if (outcome !== 'status') errors++;
+  };
+  let stop: () => Promise<void>;
+  const stateDir = mkdtempSync(path.join(tmpdir(), 'nw-p8-'));
+  if (spec.mode === 'poller') {
+    const store = openSqliteStore({ stateDir });
+    const at = new Date().toISOString();
+    for (let i = 0; i < spec.count; i++) {
+      store.putNode({
+        name: simName(i), group: 'workers', labels: { rack: `r${i % 40}` }, url: urlOf(i), certSha256: 'ab'.repeat(32),
+        facts: { hostname: simName(i), addresses: [simAddress(i)], runtime: 'rkt' }, enrolledAt: at,
+        health: 'unknown', reason: null, healthSince: at, lastSeenAt: null, generation: null, converged: false, ready: false,
+      });
+    }
+    global.gc?.();
+    const poller = new Poller({
+      store, log: pino({ level: 'warn' }), agent, intervalMs: spec.intervalMs, fastIntervalMs: 1000, timeoutMs: 5000, concurrency: 256, maxBackoffMs: 120_000,
+      onPoll: (_n, _ms, outcome) => onPoll(outcome), onChange: () => storeWrites++,
+    });
+    poller.start();
+    stop = async () => {
+      await poller.stop();
+      store.close();
+    };
+  } else {
+    let running = true;
+    const etags = new Map<number, string>();
+    const pollOne = (i: number) =>
+      new Promise<void>((resolve) => {
+        const etag = etags.get(i);
+        const req = https.request(`${urlOf(i)}/v1/status`, { agent, servername: simName(i), timeout: 5000, headers: etag ? { 'if-none-match': etag } : {} }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            if (res.statusCode === 304) onPoll('not-modified');
+            else if (res.statusCode === 200) {
+              JSON.parse(Buffer.concat(chunks).toString('utf8'));
+              if (typeof res.headers.etag === 'string') etags.set(i, res.headers.etag);
+              onPoll('status');
+            } else onPoll('http');
+            resolve();
+          });
+        });
+        req.on('timeout', () => req.destroy(new Error('timeout')));
+        req.on('error', () => (onPoll('error'), resolve()));
+        req.end();
+      });
+    // Same concurrency limit as the poller's default (256), first round spread over 1 s, then every interval ± 10 %.
+    let inflight = 0;
+    const queue: number[] = [];
+    const pump = () => {
+      while (running && inflight < 256 && queue.length) {
+        const i = queue.shift()!;
+        inflight++;
+        void pollOne(i).then(() => {
+          inflight--;
+          setTimeout(() => queue.push(i), spec.intervalMs * (0.9 + Math.random() * 0.2));
+          pump();
+        });
+      }
+    };
+    for (let i = 0; i < spec.count; i++) setTimeout(() => queue.push(i), Math.random() * 1000);
+    const timer = setInterval(pump, 20);
+    stop = async () => {
+      running = false;
+      clearInterval(timer);
+    };
+  }
+  const rssBefore = process.memoryUsage().rss;
+  const t0 = Date.now();
+  while (polls < spec.count) await sleep(100);
+  const firstRoundMs = Date.now() - t0;
+  await sleep(spec.settleMs);
+  const polls0 = polls;
+  const nm0 = notModified;
+  const cpu0 = process.cpuUsage();
+  const w0 = performance.now();
+  await sleep(spec.windowMs);
+  const cpu = process.cpuUsage(cpu0);
+  const wallMs = performance.now() - w0;
+  const rss = process.memoryUsage().rss;
+  const sockets = Object.values(agent.sockets).reduce((a, s) => a + (s?.length ?? 0), 0) + Object.values(agent.freeSockets).reduce((a, s) => a + (s?.length ?? 0), 0);
+  const windowPolls = polls - polls0;
+  const result: PollResult = {
+    mode: spec.mode,
+    n: spec.count,
+    cpuPct: ((cpu.user + cpu.system) / 1000 / wallMs) * 100,
+    rssMiB: rss / 2 ** 20,
+    kibPerConnection: (rss - rssBefore) / 1024 / spec.count,
+    pollsPerSec: windowPolls / (wallMs / 1000),
+    notModifiedPct: windowPolls ? ((notModified - nm0) / windowPolls) * 100 : 0,
+    errors,
+    storeWrites,
+    sockets,
+    firstRoundMs,
+  };
+  await stop();
+  agent.destroy();
+  rmSync(stateDir, { recursive: true, force: true });
+  process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+if (process.argv[1]?.endsWith('fleet-poller.js')) {
+  main().catch((e) => {
+    process.stderr.write(`fleet-poller: ${(e as Error).stack}\n`);
+    process.exit(1);
+  });
+}
