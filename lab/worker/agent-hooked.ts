@@ -6,10 +6,8 @@
 // /etc/nodewright/lab-hooks.json (NW_LAB_HOOKS overrides the path), e.g.
 //   {"pauseMs": {"artifact:staged": 4000, "unit:written": 5000}}
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
 import { runCli } from '../../host/cli.js';
-import { registerUnitCommands } from '../../agent/commands/unit.js';
-import { registerAgentCommands } from '../../agent/commands/agent.js';
+import { agentProgram } from '../../agent/program.js';
 import type { Phase } from '../../agent/steps/types.js';
 
 function readPauses(file: string): Partial<Record<Phase, number>> {
@@ -28,7 +26,4 @@ const onPhase = async (phase: Phase) => {
   await new Promise((r) => setTimeout(r, ms));
 };
 
-const program = new Command('nodewright-agent').description('nodewright worker agent (lab entry with phase hooks)').version('0.1.0');
-registerUnitCommands(program);
-registerAgentCommands(program, { onPhase });
-await runCli(program);
+await runCli(agentProgram({ onPhase }, 'nodewright worker agent (lab entry with phase hooks)'));
