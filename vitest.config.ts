@@ -36,7 +36,8 @@ export default defineConfig({
       e2e('ceph', 3),
       e2e('agent', 4),
       e2e('controller', 5),
-      e2e('nova', 6),
+      e2e('native', 6),
+      e2e('nova', 7),
     ],
   },
 });

@@ -14,9 +14,15 @@ import type { AgentConfig } from './config.js';
 import { Metrics } from './metrics.js';
 import type { ReconcileResult } from './reconcile.js';
 import { Reconciler } from './reconciler.js';
+import { bringsDesired } from './trigger.js';
 import type { RecoveryReport } from './recovery.js';
 import { StateStore } from './state.js';
-import type { StepContext } from './steps/types.js';
+import type { PhaseHook, StepContext } from './steps/types.js';
+
+/** Injected by a test entry only (never from agent.yaml): see lab/worker/agent-hooked.ts. */
+export interface AgentHooks {
+  onPhase?: PhaseHook;
+}
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -39,18 +45,19 @@ export class Agent {
   lastResult: ReconcileResult | null = null;
   lastRecovery: RecoveryReport | null = null;
   private ctx: StepContext;
+  private accepting: Promise<unknown> = Promise.resolve();
   /** Hook for the daemon (e.g. systemd STATUS=). */
   onReconciled: (r: ReconcileResult) => void = () => {};
 
-  private constructor(readonly config: AgentConfig, readonly log: Logger, publicKey: KeyObject) {
+  private constructor(readonly config: AgentConfig, readonly log: Logger, publicKey: KeyObject, hooks: AgentHooks) {
     this.host = createHost({ root: config.root, stateDir: config.stateDir });
     this.state = new StateStore(this.host);
-    this.ctx = { host: this.host, config, state: this.state, log, publicKey };
+    this.ctx = { host: this.host, config, state: this.state, log, publicKey, ...(hooks.onPhase ? { onPhase: hooks.onPhase } : {}) };
     this.reconciler = new Reconciler((t) => this.runReconcile(t));
   }
 
-  static async create(config: AgentConfig, log: Logger): Promise<Agent> {
-    const agent = new Agent(config, log, await readPublicKey(config.publicKeyFile));
+  static async create(config: AgentConfig, log: Logger, hooks: AgentHooks = {}): Promise<Agent> {
+    const agent = new Agent(config, log, await readPublicKey(config.publicKeyFile), hooks);
     await agent.state.load();
     const b = agent.state.get().bundle;
     if (b) {
@@ -78,7 +85,14 @@ export class Agent {
    * Nothing changes when it is refused. `changed` is false when the agent already holds exactly
    * this generation and content: the caller then has nothing to reconcile.
    */
-  async accept(input: unknown, now = new Date()): Promise<{ desired: DesiredState; changed: boolean }> {
+  accept(input: unknown, now = new Date()): Promise<{ desired: DesiredState; changed: boolean }> {
+    // One at a time: two bundles posted at once must not both pass the check against the same held generation.
+    const run = this.accepting.then(() => this.acceptOne(input, now));
+    this.accepting = run.catch(() => undefined);
+    return run;
+  }
+
+  private async acceptOne(input: unknown, now: Date): Promise<{ desired: DesiredState; changed: boolean }> {
     let desired: DesiredState;
     let verdict: Acceptance;
     try {
@@ -112,6 +126,14 @@ export class Agent {
     return this.reconciler.trigger(trigger);
   }
 
+  /** Forget every rejected kubelet artifact, so the next reconcile installs the desired one again. */
+  async retryArtifact(): Promise<void> {
+    await this.state.update((s) => {
+      s.kubelet.rejected = {};
+    });
+    this.log.info('rejected kubelet artifacts forgotten: the next reconcile retries the desired one');
+  }
+
   async plan(d: DesiredState) {
     const { planAll } = await import('./reconcile.js');
     return planAll(this.ctx, d);
@@ -122,14 +144,15 @@ export class Agent {
     if (!d) return null;
     const { reconcileOnce } = await import('./reconcile.js');
     const r = await reconcileOnce(this.ctx, d, trigger);
-    this.lastResult = r;
     this.metrics.observeReconcile(r.ok, r.durationMs);
     // Anything that changed the worker without a new desired state was drift being repaired.
-    if (!/desired|apply/.test(trigger) && r.changed) this.metrics.driftRepairs++;
+    if (!bringsDesired(trigger) && r.changed) this.metrics.driftRepairs++;
     await this.state.update((s) => {
       for (const st of r.steps) s.steps[st.name] = st;
       s.reconciles += 1;
     });
+    // Only now: status() must never pair this result with the previous run's step states.
+    this.lastResult = r;
     this.log.info({ trigger, ok: r.ok, converged: r.converged, durationMs: r.durationMs }, 'reconcile done');
     this.onReconciled(r);
     return r;
@@ -163,13 +186,17 @@ export class Agent {
       kubelet: {
         ...(s.kubelet.current ? { version: s.kubelet.current.version, sha256: s.kubelet.current.sha256 } : {}),
         ...(s.kubelet.lastGood ? { lastGood: s.kubelet.lastGood } : {}),
+        ...(Object.keys(s.kubelet.rejected).length
+          ? { rejected: Object.entries(s.kubelet.rejected).map(([sha256, r]) => ({ sha256, ...r, rolledBack: r.rolledBack !== false })) }
+          : {}),
       },
       lastReconcile: r ? { at: r.at, durationMs: r.durationMs, trigger: r.trigger, ok: r.ok } : null,
       lastError: errStep?.error ? { ...errStep.error, step: errStep.name, at: errStep.at } : null,
       probes: s.probes,
       rollbacks: s.rollbacks,
       reconciles: s.reconciles,
-      inflight: s.inflight ? { step: s.inflight.step, phase: s.inflight.phase, since: s.inflight.since } : null,
+      // An image change is a unit edit on disk: its files are the unit's.
+      inflight: s.inflight ? { step: s.inflight.kind === 'binary' ? 'artifact' : 'unit', kind: s.inflight.kind, phase: s.inflight.phase, since: s.inflight.since } : null,
     };
   }
 }

@@ -30,6 +30,8 @@ export const AgentConfigSchema = Type.Object(
           healthUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
           healthTimeoutSec: Type.Optional(Type.Number({ minimum: 0.5, maximum: 3600 })),
           restartTimeoutSec: Type.Optional(Type.Number({ minimum: 1, maximum: 3600 })),
+          /** The kubelet must stay healthy this long, without a break, within healthTimeoutSec. */
+          minHealthySec: Type.Optional(Type.Number({ minimum: 0, maximum: 3600 })),
         },
         { additionalProperties: false },
       ),
@@ -60,6 +62,8 @@ export const AgentConfigSchema = Type.Object(
         {
           bodyBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
           artifactBytes: Type.Optional(Type.Integer({ minimum: 1 })),
+          /** Cached kubelet artifacts kept besides the current and the last good one. */
+          artifactCacheKeep: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
         },
         { additionalProperties: false },
       ),
@@ -67,17 +71,6 @@ export const AgentConfigSchema = Type.Object(
     log: Type.Optional(
       Type.Object(
         { level: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))) },
-        { additionalProperties: false },
-      ),
-    ),
-    /** Test hooks, off by default: widen race windows so the e2e can kill the agent at a known point. */
-    testHooks: Type.Optional(
-      Type.Object(
-        {
-          pauseAfterStageMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
-          /** After the unit files are written, before daemon-reload/restart/verify. */
-          pauseAfterUnitWriteMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
-        },
         { additionalProperties: false },
       ),
     ),
@@ -104,13 +97,12 @@ export interface AgentConfig {
   node: string;
   nodeGroup: string | null;
   instanceUuid: string | null;
-  kubelet: { healthUrl: string; healthTimeoutMs: number; restartTimeoutMs: number };
+  kubelet: { healthUrl: string; healthTimeoutMs: number; restartTimeoutMs: number; minHealthyMs: number };
   schedule: { reconcile: string; probes: string };
   drift: { enabled: boolean; debounceMs: number };
   probes: { enabled: boolean; timeoutMs: number };
-  limits: { bodyBytes: number; artifactBytes: number };
+  limits: { bodyBytes: number; artifactBytes: number; artifactCacheKeep: number };
   log: { level: string };
-  testHooks: { pauseAfterStageMs: number; pauseAfterUnitWriteMs: number };
 }
 
 // Shape check only (5 or 6 fields of cron characters); node-cron itself validates when it
@@ -150,13 +142,17 @@ export function withDefaults(raw: RawConfig, file: string | null, hostname = 'lo
       healthUrl: raw.kubelet?.healthUrl ?? 'http://127.0.0.1:10248/healthz',
       healthTimeoutMs: (raw.kubelet?.healthTimeoutSec ?? 60) * 1000,
       restartTimeoutMs: (raw.kubelet?.restartTimeoutSec ?? 90) * 1000,
+      minHealthyMs: (raw.kubelet?.minHealthySec ?? 10) * 1000,
     },
     schedule: { reconcile: raw.schedule?.reconcile ?? '*/5 * * * *', probes: raw.schedule?.probes ?? '*/10 * * * *' },
     drift: { enabled: raw.drift?.enabled ?? true, debounceMs: raw.drift?.debounceMs ?? 100 },
     probes: { enabled: raw.probes?.enabled ?? true, timeoutMs: (raw.probes?.timeoutSec ?? 30) * 1000 },
-    limits: { bodyBytes: raw.limits?.bodyBytes ?? 1024 * 1024, artifactBytes: raw.limits?.artifactBytes ?? 512 * 1024 * 1024 },
+    limits: {
+      bodyBytes: raw.limits?.bodyBytes ?? 1024 * 1024,
+      artifactBytes: raw.limits?.artifactBytes ?? 512 * 1024 * 1024,
+      artifactCacheKeep: raw.limits?.artifactCacheKeep ?? 2,
+    },
     log: { level: raw.log?.level ?? 'info' },
-    testHooks: { pauseAfterStageMs: raw.testHooks?.pauseAfterStageMs ?? 0, pauseAfterUnitWriteMs: raw.testHooks?.pauseAfterUnitWriteMs ?? 0 },
   };
 }
 
@@ -192,6 +188,13 @@ export function parseAgentConfig(text: string, file = 'agent.yaml', hostname?: s
     throw new NwError(
       'NW_CONFIG',
       `${where(isNode(node) ? node.range?.[0] : undefined)}: /listen: ${cfg.listen.host} is not a loopback address and there is no tls: section; the bearer token is for loopback only: add tls: {cert, key, ca} (docs/agent.md) or listen on 127.0.0.1`,
+    );
+  }
+  if (cfg.kubelet.minHealthyMs >= cfg.kubelet.healthTimeoutMs) {
+    const node = doc.getIn(['kubelet', 'minHealthySec'], true) ?? doc.getIn(['kubelet', 'healthTimeoutSec'], true);
+    throw new NwError(
+      'NW_CONFIG',
+      `${where(isNode(node) ? node.range?.[0] : undefined)}: /kubelet/minHealthySec (${cfg.kubelet.minHealthyMs / 1000} s) must be shorter than kubelet.healthTimeoutSec (${cfg.kubelet.healthTimeoutMs / 1000} s): the kubelet must stay healthy that long within the timeout`,
     );
   }
   for (const [k, expr] of Object.entries(cfg.schedule)) {

@@ -8,7 +8,7 @@ import type { ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import { NwError } from '../host/errors.js';
 import { createNotifier, type Notifier } from '../systemd/notify.js';
-import { Agent } from './agent.js';
+import { Agent, type AgentHooks } from './agent.js';
 import { loadServerAuth } from './auth.js';
 import type { AgentConfig } from './config.js';
 import type { FastifyInstance } from 'fastify';
@@ -27,10 +27,10 @@ export const summarize = (r: ReconcileResult | null, a: Agent): string => {
 };
 
 /** Injected by tests only (unset in production). */
-export interface DaemonHooks {
+export interface DaemonHooks extends AgentHooks {
   notifier?: Notifier;
   /** Awaited at each start-up phase. */
-  onPhase?: (phase: 'listening' | 'ready' | 'recovering' | 'recovered') => unknown;
+  onStartupPhase?: (phase: 'listening' | 'ready' | 'recovering' | 'recovered') => unknown;
   /** Instead of process.exit after a signal. */
   exit?: (code: number) => void;
 }
@@ -81,13 +81,15 @@ export async function runDaemon(config: AgentConfig, log: Logger, hooks: DaemonH
   const auth = await loadServerAuth(config);
   lock = await acquireLock(path.join(config.root, config.stateDir), 'nodewright-agent run');
   try {
-    agent = await Agent.create(config, log);
+    agent = await Agent.create(config, log, hooks);
   } catch (e) {
     await lock.release();
     throw e;
   }
   const a = agent;
-  let recovering = true;
+  const inflight = a.state.get().inflight;
+  // Only a change left in flight makes the recovery pass do anything; without one the API is open at once.
+  let recovering = inflight !== null;
   app = buildServer(a, { auth, recovering: () => recovering });
   try {
     await app.listen({ host: config.listen.host, port: config.listen.port });
@@ -97,16 +99,15 @@ export async function runDaemon(config: AgentConfig, log: Logger, hooks: DaemonH
     throw new NwError('NW_CONFIG', `cannot listen on ${config.listen.host}:${config.listen.port} (${code ?? (e as Error).message}): is another agent running? change \`listen\` in ${config.file ?? 'agent.yaml'}`);
   }
   log.info({ listen: `${config.listen.host}:${config.listen.port}`, auth: auth.kind }, 'listening');
-  await hooks.onPhase?.('listening');
+  await hooks.onStartupPhase?.('listening');
   const daemon: Daemon = { app, agent: a, stop };
 
-  const inflight = a.state.get().inflight;
   const budget = recoveryBudget(config.kubelet, UNIT_TIMEOUT_START_SEC);
-  await notifier.ready(inflight ? `recovering a ${inflight.step} change (up to ${Math.round(budget.worstCaseRecoveryMs / 1000)} s)` : summarize(null, a));
-  log.info({ inflight: inflight?.step ?? null, worstCaseRecoverySec: Math.round(budget.worstCaseRecoveryMs / 1000) }, 'ready');
-  await hooks.onPhase?.('ready');
+  await notifier.ready(inflight ? `recovering the in-flight ${inflight.kind} change (up to ${Math.round(budget.worstCaseRecoveryMs / 1000)} s)` : summarize(null, a));
+  log.info({ inflight: inflight?.kind ?? null, worstCaseRecoverySec: Math.round(budget.worstCaseRecoveryMs / 1000) }, 'ready');
+  await hooks.onStartupPhase?.('ready');
 
-  await hooks.onPhase?.('recovering');
+  await hooks.onStartupPhase?.('recovering');
   let recovery;
   try {
     recovery = await a.recover();
@@ -117,7 +118,7 @@ export async function runDaemon(config: AgentConfig, log: Logger, hooks: DaemonH
     throw e;
   }
   recovering = false;
-  await hooks.onPhase?.('recovered');
+  await hooks.onStartupPhase?.('recovered');
   if (stopping) return daemon;
   if (recovery.action !== 'none') await notifier.status(`recovery: ${recovery.action}; ${summarize(null, a)}`);
   log.info({ recovery: recovery.action }, 'recovery pass done');

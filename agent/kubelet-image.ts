@@ -2,7 +2,7 @@
 // (and KUBELET_IMAGE_URL) in the kubelet unit. The health gate and the rollback of a tag edit,
 // shared by the artifact step and the recovery pass.
 import type { ImageArtifact } from '../protocol/desired.js';
-import { waitHealthy, type HealthResult } from './health.js';
+import { gate, reject, restoredNote, type Restore } from './kubelet-verdict.js';
 import type { ArtifactRef } from './state.js';
 import { effectiveEnvironment, restoreUnit, type UnitUndo } from './unit-changes.js';
 import type { StepContext } from './steps/types.js';
@@ -22,13 +22,6 @@ export function parseImageRef(ref: ArtifactRef | null): Pick<ImageArtifact, 'tag
   return { tag: rest.slice(i + 1), ...(i > 0 ? { url: rest.slice(0, i) } : {}) };
 }
 
-/** A unit edit whose read-back expects KUBELET_IMAGE_TAG is a kubelet image change. */
-export const isImageEdit = (expect: { variable: string }[]) => expect.some((e) => e.variable === IMAGE_TAG);
-
-export function gateImage(ctx: StepContext, unit: string): Promise<HealthResult> {
-  return waitHealthy(ctx.host.exec, ctx.host.clock, { unit, url: ctx.config.kubelet.healthUrl, timeoutMs: ctx.config.kubelet.healthTimeoutMs });
-}
-
 /** The effective tag as PID 1 sees it (after a reload), for reports. */
 export async function effectiveTag(ctx: StepContext, unit: string): Promise<string> {
   try {
@@ -40,24 +33,18 @@ export async function effectiveTag(ctx: StepContext, unit: string): Promise<stri
 
 /**
  * The new tag did not verify or is not healthy: restore the unit backups, reload, restart,
- * re-check health, and remember the rejected image so the periodic reconcile does not retry it.
+ * gate the restored tag, and reject the new image so the periodic reconcile does not retry it.
  */
 export async function rollbackImage(
   ctx: StepContext,
-  o: { unit: string; undo: Pick<UnitUndo, 'backups' | 'created'>; next: ArtifactRef; reason: string },
-): Promise<string> {
+  o: { unit: string; undo: Pick<UnitUndo, 'backups' | 'created'>; next: ArtifactRef; reason: string; generation: number | undefined },
+): Promise<Restore> {
   const restored = await restoreUnit(ctx, o.unit, o.undo);
   const tag = await effectiveTag(ctx, o.unit);
-  let h: HealthResult;
-  try {
-    h = await gateImage(ctx, o.unit);
-  } catch (e) {
-    h = { ok: false, reason: (e as Error).message, waitedMs: 0 };
-  }
-  await ctx.state.update((s) => {
-    s.kubelet.rejected[o.next.sha256] = { version: o.next.version, reason: o.reason, at: new Date().toISOString() };
-    s.rollbacks += 1;
-    s.inflight = null;
-  });
-  return `rolled back kubelet image ${o.next.version} → ${IMAGE_TAG}=${tag} (${restored}), which is ${h.ok ? 'healthy again' : `still unhealthy (${h.reason})`}`;
+  const h = restored.restored ? await gate(ctx, o.unit) : { ok: false, reason: restored.note, waitedMs: 0 };
+  const r = restoredNote(`rolled back kubelet image ${o.next.version} → ${IMAGE_TAG}=${tag} (${restored.note})`, h);
+  const st = ctx.state.get().kubelet;
+  const installed = st.lastGood && parseImageRef(st.lastGood)?.tag === tag ? st.lastGood : st.current;
+  await reject(ctx, { next: o.next, reason: o.reason, generation: o.generation, installed, rolledBack: r.restored, attempted: true });
+  return r;
 }

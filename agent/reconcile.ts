@@ -1,6 +1,6 @@
-// One reconcile: every step in order, observe → plan → apply → verify (→ rollback).
-// A Reconciler runs one at a time; triggers that arrive meanwhile coalesce into one next run.
-import { asNwError, type NwError } from '../host/errors.js';
+// One reconcile: every step in order, observe → plan → apply → verify (→ rollback), then the
+// probes as a health check. A Reconciler runs one at a time; triggers coalesce into one next run.
+import { NwError, asNwError } from '../host/errors.js';
 import type { DesiredState } from '../protocol/desired.js';
 import type { StepName, StepState, StepStatus } from '../protocol/status.js';
 import { isHold, type Step, type StepContext } from './steps/types.js';
@@ -8,9 +8,10 @@ import { packagesStep } from './steps/packages.js';
 import { keyringStep } from './steps/keyring.js';
 import { unitStep } from './steps/unit.js';
 import { artifactStep } from './steps/artifact.js';
-import { probesStep } from './steps/probes.js';
+import { checkProbes, probesReport, probesSkip } from './probes.js';
+import { isDriftOnly } from './trigger.js';
 
-export const STEPS: Step<any, any, any>[] = [packagesStep, keyringStep, unitStep, artifactStep, probesStep];
+export const STEPS: Step<any, any, any>[] = [packagesStep, keyringStep, unitStep, artifactStep];
 
 export interface ReconcileResult {
   trigger: string;
@@ -41,10 +42,6 @@ export async function planAll(ctx: StepContext, d: DesiredState): Promise<{ step
       out.push({ step: step.name, state: skip.state, text: skip.message });
       continue;
     }
-    if (step.name === 'probes') {
-      out.push({ step: step.name, state: 'would run', text: 'probes run on apply' });
-      continue;
-    }
     try {
       const p = await step.plan(await step.observe(ctx, d), d);
       if (p === null) out.push({ step: step.name, state: 'converged', text: '' });
@@ -55,11 +52,26 @@ export async function planAll(ctx: StepContext, d: DesiredState): Promise<{ step
       out.push({ step: step.name, state: 'error', text: `${err.code}: ${err.message}` });
     }
   }
+  const skip = probesSkip(ctx, d);
+  out.push(skip ? { step: 'probes', state: skip.state, text: skip.message } : { step: 'probes', state: 'would run', text: 'probes run on apply' });
   return out;
 }
 
-/** Drift checks only (the agent's own writes come back as drift events too). */
-const driftOnly = (trigger: string) => trigger.split('+').every((t) => t === 'drift' || t === 'watch');
+/** The probes after the steps: skipped, blocked, the last results (a drift check that repaired nothing), or a fresh run. */
+async function probeStatus(ctx: StepContext, d: DesiredState, o: { blockedBy: StepName | null; reuse: boolean }): Promise<StepStatus> {
+  const ts = performance.now();
+  if (o.blockedBy) return stepStatus('probes', 'pending', `not run: ${o.blockedBy} failed`, ts);
+  const skip = probesSkip(ctx, d);
+  if (skip) return stepStatus('probes', skip.state, skip.message, ts);
+  const last = ctx.state.get().steps.probes;
+  if (o.reuse && last) return last;
+  const results = await checkProbes(ctx, d);
+  await ctx.state.update((s) => {
+    s.probes = results;
+  });
+  const r = probesReport(results);
+  return stepStatus('probes', r.state, r.message, ts);
+}
 
 export async function reconcileOnce(ctx: StepContext, d: DesiredState, trigger: string): Promise<ReconcileResult> {
   const t0 = performance.now();
@@ -70,12 +82,6 @@ export async function reconcileOnce(ctx: StepContext, d: DesiredState, trigger: 
     const ts = performance.now();
     if (error) {
       steps.push(stepStatus(step.name, 'pending', `not run: ${error.step} failed`, ts));
-      continue;
-    }
-    // A drift check that repaired nothing keeps the last probe results instead of probing Ceph again.
-    const lastProbes = ctx.state.get().steps.probes;
-    if (step.name === 'probes' && !changed && driftOnly(trigger) && lastProbes) {
-      steps.push(lastProbes);
       continue;
     }
     let phase: 'observe' | 'apply' | 'verify' = 'observe';
@@ -93,7 +99,9 @@ export async function reconcileOnce(ctx: StepContext, d: DesiredState, trigger: 
         continue;
       }
       if (isHold(plan)) {
-        steps.push(stepStatus(step.name, plan.state, plan.message, ts));
+        const err = plan.error ? new NwError(plan.error, plan.message) : undefined;
+        steps.push(stepStatus(step.name, plan.state, plan.message, ts, err));
+        if (err) error = { ...err.toJSON(), step: step.name };
         continue;
       }
       ctx.log.info({ step: step.name, trigger, plan: step.render(plan) }, `${step.name}: applying`);
@@ -107,21 +115,23 @@ export async function reconcileOnce(ctx: StepContext, d: DesiredState, trigger: 
     } catch (e) {
       const err = asNwError(e);
       let note = '';
+      let restored = false;
       if (phase !== 'observe') {
         try {
-          note = await step.rollback(ctx, plan, d, undo, err);
+          ({ note, restored } = await step.rollback(ctx, plan, d, undo, err));
         } catch (re) {
           note = `restore failed too: ${asNwError(re).message}`;
         }
       }
-      const state: StepState = phase === 'verify' && !note.startsWith('restore failed') ? 'rolled_back' : 'failed';
+      // "rolled_back" only when the change was really undone and the worker is good again.
+      const state: StepState = phase === 'verify' && restored ? 'rolled_back' : 'failed';
       const message = note ? `${err.message} — ${note}` : err.message;
       ctx.log.error({ step: step.name, code: err.code, phase }, `${step.name}: ${message}`);
       steps.push(stepStatus(step.name, state, message, ts, err));
-      // A rolled-back artifact leaves a consistent worker: probes still run.
-      if (!(step.name === 'artifact' && state === 'rolled_back')) error = { ...err.toJSON(), message, step: step.name };
+      if (step.blocksLaterSteps?.(state) ?? true) error = { ...err.toJSON(), message, step: step.name };
     }
   }
+  steps.push(await probeStatus(ctx, d, { blockedBy: error?.step ?? null, reuse: !changed && isDriftOnly(trigger) }));
   const bad = (s: StepStatus) => s.state === 'failed' || s.state === 'rolled_back' || s.state === 'pending';
   const converged = !steps.some(bad);
   return {

@@ -116,8 +116,13 @@ export function buildServer(agent: Agent, o: ServerOptions): FastifyInstance {
       return refuse(reply, 400, 'NW_BUNDLE', 'send the signed bundle as a JSON object (Content-Type: application/json)');
     }
     const { desired: d, changed } = await agent.accept(req.body);
-    // The same generation and content again: already held, nothing to reconcile (no reconcile storm).
-    if (!changed) return reply.code(200).send({ accepted: true, generation: d.generation, changed, ...(waitFor(req.query) ? { status: agent.status() } : {}) });
+    // The same generation and content again: already held, nothing new to reconcile (no reconcile
+    // storm); with wait, answer once a reconcile still running for it has finished.
+    if (!changed) {
+      if (!waitFor(req.query)) return reply.code(200).send({ accepted: true, generation: d.generation, changed });
+      await agent.reconciler.idle();
+      return reply.code(200).send({ accepted: true, generation: d.generation, changed, status: agent.status() });
+    }
     const run = agent.reconcile('desired');
     if (waitFor(req.query)) {
       await run;
@@ -129,6 +134,9 @@ export function buildServer(agent: Agent, o: ServerOptions): FastifyInstance {
 
   app.post('/v1/reconcile', mutate, async (req, reply) => {
     if (!agent.desired()) return refuse(reply, 409, 'NW_BUNDLE', 'no desired state yet: POST a signed bundle to /v1/desired first');
+    const retry = (req.query as { retry?: string } | undefined)?.retry;
+    if (retry !== undefined && retry !== 'artifact') return refuse(reply, 400, 'NW_USAGE', `retry=${retry} is not known: the only retry is retry=artifact`);
+    if (retry === 'artifact') await agent.retryArtifact();
     const run = agent.reconcile('api');
     if (waitFor(req.query)) {
       await run;

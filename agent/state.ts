@@ -16,28 +16,60 @@ export interface ArtifactRef {
   sha256: string;
 }
 
-/** A change that was started but not verified yet. */
+/**
+ * A kubelet artifact that failed its health gate, keyed by its ref's sha256. It is held (not
+ * installed again) until a bundle of a newer generation arrives or an operator asks for a retry
+ * (`POST /v1/reconcile?retry=artifact`). Records written before these fields existed lack
+ * `generation` (held until a retry) and `rolledBack` (they were rolled back).
+ */
+export interface Rejection {
+  version: string;
+  reason: string;
+  at: string;
+  /** Generation of the bundle that asked for it. */
+  generation?: number;
+  /** Whether the previous kubelet was put back and is healthy again. */
+  rolledBack?: boolean;
+}
+
+/** What a unit edit's read-back must find in the effective environment. */
+export interface Expectation {
+  variable: string;
+  /** Normalised (whitespace-collapsed) effective value the variable must have. */
+  value: string;
+}
+
+/** Unit files written but not verified yet: the backups to restore and what the read-back expects. */
+interface UnitEditInflight {
+  phase: 'written';
+  unit: string;
+  backups: Backup[];
+  created: string[];
+  expect: Expectation[];
+  since: string;
+}
+
+/**
+ * A change that was started but not verified yet, stored as its owner knows it so the recovery
+ * pass reads it back instead of guessing: a kubelet binary swap, a kubelet image (a unit edit of
+ * KUBELET_IMAGE_TAG/URL that must also pass the health gate), or a plain unit edit.
+ */
 export type Inflight =
-  | {
-      step: 'artifact';
-      phase: 'staged' | 'swapped';
-      target: string;
-      staged: string;
-      unit: string;
-      next: ArtifactRef;
-      previous: ArtifactRef | null;
-      since: string;
-    }
-  | {
-      step: 'unit';
-      phase: 'written';
-      unit: string;
-      backups: Backup[];
-      created: string[];
-      since: string;
-      /** What the verify must find in the effective environment. */
-      expect: { variable: string; contains: string[] }[];
-    };
+  | { kind: 'binary'; phase: 'staged' | 'swapped'; unit: string; target: string; staged: string; artifact: ArtifactRef; previous: ArtifactRef | null; since: string }
+  | (UnitEditInflight & { kind: 'image'; artifact: ArtifactRef })
+  | (UnitEditInflight & { kind: 'unit' });
+
+/**
+ * Records written before `kind` existed: a binary swap keeps its meaning; an old unit record
+ * (`contains: [value]`) is finished or restored as a plain unit edit (read back, no health gate).
+ */
+function upgradeInflight(f: unknown): Inflight | null {
+  const o = f as Record<string, any> | null;
+  if (!o || o.kind) return (o as Inflight | null) ?? null;
+  if (o.step === 'artifact') return { kind: 'binary', phase: o.phase, unit: o.unit, target: o.target, staged: o.staged, artifact: o.next, previous: o.previous, since: o.since };
+  const expect = (o.expect ?? []).map((e: { variable: string; contains: string[] }) => ({ variable: e.variable, value: e.contains[0] }));
+  return { kind: 'unit', phase: 'written', unit: o.unit, backups: o.backups ?? [], created: o.created ?? [], expect, since: o.since };
+}
 
 export interface PersistedState {
   schema: 1;
@@ -46,7 +78,7 @@ export interface PersistedState {
   /** The highest generation ever accepted; kept when `bundle` is dropped, so an older one stays stale. */
   highestAccepted: AcceptedGeneration | null;
   inflight: Inflight | null;
-  kubelet: { current: ArtifactRef | null; lastGood: ArtifactRef | null; rejected: Record<string, { version: string; reason: string; at: string }> };
+  kubelet: { current: ArtifactRef | null; lastGood: ArtifactRef | null; rejected: Record<string, Rejection> };
   steps: Partial<Record<StepName, StepStatus>>;
   probes: ProbeStatus[];
   rollbacks: number;
@@ -107,7 +139,7 @@ export class StateStore {
     const wrongShape = (why: string) =>
       new NwError('NW_STATE', `state file ${this.file} has the wrong shape (${why}): move it aside and restart; the agent then starts empty and takes the next signed bundle it is sent`);
     if (saved !== null && (typeof saved !== 'object' || Array.isArray(saved))) throw wrongShape('not a JSON object');
-    const state = saved ? { ...emptyState(), ...saved } : emptyState();
+    const state = saved ? { ...emptyState(), ...saved, inflight: upgradeInflight(saved.inflight) } : emptyState();
     if (!Value.Check(PersistedStateSchema, state)) throw wrongShape(schemaErrors(PersistedStateSchema, state, 3).join('; '));
     this.state = state;
     return this.state;

@@ -2,15 +2,13 @@
 // restart; then the read-back through `systemctl show` (the only guard against silently dropped lines).
 import { NwError } from '../host/errors.js';
 import type { Backup } from '../host/fs.js';
+import type { ArtifactRef, Expectation } from './state.js';
 import { daemonReload, restartUnit, showUnit } from '../systemd/systemctl.js';
 import { parseShowEnvironment, type UnitChange } from './unit-editor.js';
 import type { StepContext } from './steps/types.js';
+import type { Restore } from './kubelet-verdict.js';
 
-export interface Expectation {
-  variable: string;
-  /** Normalised (whitespace-collapsed) effective value the variable must have. */
-  value: string;
-}
+export type { Expectation };
 export interface UnitUndo {
   backups: Backup[];
   created: string[];
@@ -25,29 +23,20 @@ export async function writeUnitChanges(
   changes: UnitChange[],
   expect: Expectation[],
   undo: UnitUndo,
+  /** Set when the edit installs a kubelet image: recovery then also gates it. */
+  image?: ArtifactRef,
 ): Promise<void> {
   for (const c of changes) {
     if (await ctx.host.fs.exists(c.path)) undo.backups.push(await ctx.host.fs.backup(c.path));
     else undo.created.push(c.path);
   }
   await ctx.state.update((s) => {
-    s.inflight = {
-      step: 'unit',
-      phase: 'written',
-      unit,
-      backups: undo.backups,
-      created: undo.created,
-      since: new Date().toISOString(),
-      expect: expect.map((e) => ({ variable: e.variable, contains: [e.value] })),
-    };
+    const edit = { phase: 'written' as const, unit, backups: undo.backups, created: undo.created, expect, since: new Date().toISOString() };
+    s.inflight = image ? { kind: 'image', artifact: image, ...edit } : { kind: 'unit', ...edit };
   });
   undo.written = true;
   for (const c of changes) await ctx.host.fs.writeAtomic(c.path, c.after, { backup: false });
-  const pause = ctx.config.testHooks.pauseAfterUnitWriteMs ?? 0;
-  if (pause > 0) {
-    ctx.log.warn({ unit, files: changes.map((c) => c.path), ms: pause }, 'test hook: pausing after writing the unit, before daemon-reload');
-    await ctx.host.clock.sleep(pause);
-  }
+  await ctx.onPhase?.('unit:written');
   await reloadAndRestart(ctx, unit);
 }
 
@@ -91,17 +80,18 @@ export async function clearInflight(ctx: StepContext): Promise<void> {
 }
 
 /** Put the unit files back, reload and restart; clears the in-flight record. */
-export async function restoreUnit(ctx: StepContext, unit: string, undo: Pick<UnitUndo, 'backups' | 'created'>): Promise<string> {
+export async function restoreUnit(ctx: StepContext, unit: string, undo: Pick<UnitUndo, 'backups' | 'created'>): Promise<Restore> {
   for (const b of undo.backups) await ctx.host.fs.restore(b);
   for (const p of undo.created) await ctx.host.fs.remove(p);
-  let note = `restored ${undo.backups.length} unit file(s)`;
+  const r: Restore = { note: `restored ${undo.backups.length} unit file(s)`, restored: true };
   try {
     // A unit that crash-looped on the bad edit may have hit its start limit: clear it so the restart is accepted.
     await ctx.host.exec('systemctl', ['reset-failed', unit], { timeoutMs: 10_000, allowFailure: true });
     await reloadAndRestart(ctx, unit);
   } catch (e) {
-    note += `; restart after restore failed: ${(e as Error).message}`;
+    r.note += `; restart after restore failed: ${(e as Error).message}`;
+    r.restored = false;
   }
   await clearInflight(ctx);
-  return note;
+  return r;
 }

@@ -16,7 +16,10 @@ import { planUnitBindMount } from '../rkt/unit-bind-mount.js';
 import { ensureBindMount } from '../rkt/args.js';
 
 export interface FuzzStats {
+  /** Inputs asked for, and inputs actually run (fewer when the time budget ran out). */
+  requested: number;
   iterations: number;
+  stoppedEarly: boolean;
   parsed: number;
   codedErrors: Record<string, number>;
   failures: { input: string; error: string }[];
@@ -122,11 +125,12 @@ function exercise(text: string): { parsed: boolean; codes: string[] } {
 
 export function fuzzUnitParser(iterations = 100_000, seed = 1, corpus = loadCorpus(), timeBudgetMs = Infinity): FuzzStats {
   const rnd = mulberry32(seed);
-  const stats: FuzzStats = { iterations, parsed: 0, codedErrors: {}, failures: [], maxMs: 0, totalMs: 0 };
+  const stats: FuzzStats = { requested: iterations, iterations, stoppedEarly: false, parsed: 0, codedErrors: {}, failures: [], maxMs: 0, totalMs: 0 };
   const t0 = performance.now();
   for (let i = 0; i < iterations; i++) {
     if (performance.now() - t0 > timeBudgetMs) {
       stats.iterations = i;
+      stats.stoppedEarly = true;
       break;
     }
     const input = rnd() < 0.15 ? randomText(rnd) : mutate(corpus[Math.floor(rnd() * corpus.length)], rnd);
@@ -151,7 +155,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const s = fuzzUnitParser(iterations, seed);
   console.log(JSON.stringify({ ...s, failures: s.failures.slice(0, 3) }, null, 2));
   console.log(
-    `fuzz-unit iterations=${s.iterations} seed=${seed} parsed=${s.parsed} failures=${s.failures.length} max_ms=${s.maxMs.toFixed(1)} total_s=${(s.totalMs / 1000).toFixed(1)} ${s.failures.length ? 'FAIL' : 'PASS'}`,
+    `fuzz-unit iterations=${s.iterations}/${s.requested} seed=${seed} parsed=${s.parsed} failures=${s.failures.length} max_ms=${s.maxMs.toFixed(1)} total_s=${(s.totalMs / 1000).toFixed(1)} ${s.failures.length ? 'FAIL' : 'PASS'}`,
   );
   process.exitCode = s.failures.length ? 1 : 0;
 }

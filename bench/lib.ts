@@ -9,8 +9,12 @@ export interface BenchResult {
   metric: string;
   value: number;
   unit: string;
-  op: '<=' | '>=';
+  op: '<=' | '>=' | '==';
   target: number;
+  /** A campaign's size, printed next to the value (`kills=1000`, `inputs=100000`). */
+  size?: Record<string, number>;
+  /** A campaign smaller than this is a MISS whatever its value (a pass on a tiny run is no pass). */
+  minSize?: Record<string, number>;
   extra?: Record<string, unknown>;
 }
 
@@ -32,10 +36,12 @@ export async function timeIt<T>(fn: () => Promise<T>): Promise<[number, T]> {
 }
 
 export function report(r: BenchResult): void {
-  const ok = r.op === '<=' ? r.value <= r.target : r.value >= r.target;
+  const big = Object.entries(r.minSize ?? {}).every(([k, min]) => (r.size?.[k] ?? 0) >= min);
+  const ok = big && (r.op === '<=' ? r.value <= r.target : r.op === '>=' ? r.value >= r.target : r.value === r.target);
   const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(3));
   const dir = path.resolve('bench/results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, `${r.id}.json`), JSON.stringify({ ...r, pass: ok }, null, 2) + '\n');
-  console.log(`${r.id} ${r.metric}=${fmt(r.value)} ${r.unit} (target ${r.op} ${fmt(r.target)}) ${ok ? 'PASS' : 'MISS'}`);
+  const size = Object.entries(r.size ?? {}).map(([k, v]) => ` ${k}=${v}`).join('');
+  console.log(`${r.id} ${r.metric}=${fmt(r.value)}${r.unit ? ` ${r.unit}` : ''}${size} (target ${r.op} ${fmt(r.target)}) ${ok ? 'PASS' : 'MISS'}`);
 }

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const all = readdirSync(here)
-  .filter((f) => /^P\d+\.js$/.test(f))
+  .filter((f) => /^[PR]\d+\.js$/.test(f))
   .map((f) => f.replace(/\.js$/, ''))
   .sort();
 const wanted = process.argv.slice(2);

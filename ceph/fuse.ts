@@ -2,10 +2,15 @@
 // -r PATH`), bounded by ceph's client_mount_timeout and our process timeout, and unmounted
 // for sure: umount, lazy umount as fallback, and the ceph-fuse process (found by its unique
 // mount dir in /proc/PID/cmdline) waited for and, if it lingers, killed by pid.
+// Under the agent's unit (no CAP_SYS_ADMIN, no /dev/fuse, its own mount namespace) the mount and
+// the unmount run in transient units started by PID 1 (host/transient.ts); the mount is made in
+// the worker's namespace and propagates into the agent's, where the probe's I/O runs.
 import { readFile, readdir, rm } from 'node:fs/promises';
 import type { Host } from '../host/index.js';
 import { NwError } from '../host/errors.js';
+import { runTransient, startedRunArgs, stopUnit, transientUnitName, unitExit } from '../host/transient.js';
 import { type CephClient, cephTimeoutArgs, runCephTool } from './client.js';
+import { classifyCephFailure } from './failure.js';
 import { type CephVersion, needsClientQuotaFlag } from './version.js';
 
 export interface FuseMountOptions {
@@ -16,7 +21,27 @@ export interface FuseMountOptions {
   workDir: string;
   timeoutMs: number;
   version: CephVersion;
+  /** mount from a transient unit (the agent's own sandbox cannot mount) */
+  transient?: boolean;
 }
+
+/**
+ * The mount unit: no namespace of its own (the mount must land in the worker's), only the
+ * capability to mount, only /dev/fuse among devices, only the sockets a ceph client needs.
+ */
+export const MOUNT_UNIT_PROPERTIES = [
+  'NoNewPrivileges=yes',
+  'CapabilityBoundingSet=CAP_SYS_ADMIN',
+  'DevicePolicy=closed',
+  'DeviceAllow=/dev/fuse rw',
+  'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK',
+  'SystemCallArchitectures=native',
+  'LockPersonality=yes',
+  'RestrictRealtime=yes',
+  'LimitCORE=0',
+];
+/** The unmount unit: umount(2) and nothing else. */
+export const UMOUNT_UNIT_PROPERTIES = ['NoNewPrivileges=yes', 'CapabilityBoundingSet=CAP_SYS_ADMIN', 'RestrictAddressFamilies=AF_UNIX', 'LimitCORE=0'];
 
 export function fuseArgs(c: CephClient, o: Omit<FuseMountOptions, 'timeoutMs'> & { timeoutMs: number }): string[] {
   const args = ['-c', c.confPath ?? '/dev/null', '-k', c.keyringPath, '--id', c.id.replace(/^client\./, ''), '-m', c.monHost, '-r', o.path, o.mountDir];
@@ -27,12 +52,52 @@ export function fuseArgs(c: CephClient, o: Omit<FuseMountOptions, 'timeoutMs'> &
   return args;
 }
 
-export async function fuseMount(host: Host, c: CephClient, o: FuseMountOptions): Promise<void> {
+/** Mount; returns the transient unit holding ceph-fuse, if one was used (fuseUnmount stops it). */
+export async function fuseMount(host: Host, c: CephClient, o: FuseMountOptions): Promise<string | undefined> {
   const who = `client.${c.id.replace(/^client\./, '')} (keyring ${c.keyringPath})`;
-  await runCephTool(host, 'ceph-fuse', fuseArgs(c, o), { timeoutMs: o.timeoutMs, what: `ceph-fuse mount of ${o.path} as ${who}`, who, monHost: c.monHost });
+  const what = `ceph-fuse mount of ${o.path} as ${who}`;
+  let unit: string | undefined;
+  if (o.transient) unit = await transientMount(host, c, o, what, who);
+  else await runCephTool(host, 'ceph-fuse', fuseArgs(c, o), { timeoutMs: o.timeoutMs, what, who, monHost: c.monHost });
   if (!(await isMounted(o.mountDir))) {
+    if (unit) await stopUnit(host, unit);
     throw new NwError('NW_CEPH', `ceph-fuse exited 0 but ${o.mountDir} is not mounted; see ${o.workDir}/ceph-fuse.log`);
   }
+  return unit;
+}
+
+/**
+ * ceph-fuse as a Type=forking transient unit: systemd-run returns when the parent exits, i.e.
+ * when the mount is up or has failed. Its output goes to files in the work dir, read back for
+ * the coded error, with the exit status PID 1 recorded.
+ */
+async function transientMount(host: Host, c: CephClient, o: FuseMountOptions, what: string, who: string): Promise<string> {
+  if (o.timeoutMs <= 0) throw new NwError('NW_CEPH_TIMEOUT', `${what}: no time left within the configured limit; check that the monitors (${c.monHost}) are reachable`);
+  const unit = transientUnitName('nodewright-quota-mount');
+  const out = `${o.workDir}/ceph-fuse.stdout`;
+  const err = `${o.workDir}/ceph-fuse.stderr`;
+  const timeoutSec = Math.max(1, Math.ceil(o.timeoutMs / 1000));
+  const args = startedRunArgs(unit, {
+    prefix: unit,
+    serviceType: 'forking',
+    command: ['ceph-fuse', ...fuseArgs(c, o)],
+    properties: [...MOUNT_UNIT_PROPERTIES, `StandardOutput=file:${out}`, `StandardError=file:${err}`],
+    timeoutSec,
+  });
+  const r = await host.exec('systemd-run', args, { timeoutMs: o.timeoutMs + 10_000, allowFailure: true }).catch((e: unknown) => {
+    if (e instanceof NwError && e.code === 'NW_EXEC_TIMEOUT') return null;
+    throw e;
+  });
+  if (r && r.exitCode === 0) return unit;
+  const x = await unitExit(host, unit);
+  const read = (f: string) => readFile(f, 'utf8').catch(() => '');
+  const [stdout, stderr] = await Promise.all([read(out), read(err)]);
+  await stopUnit(host, unit);
+  if (!r || x.result === 'timeout') {
+    throw new NwError('NW_CEPH_TIMEOUT', `${what}: no answer from the cluster within ${o.timeoutMs} ms; check that the monitors (${c.monHost}) are up and reachable`, { timeoutMs: o.timeoutMs, unit });
+  }
+  const signal = x.code === 'killed' || x.code === 'dumped' ? (x.status === 6 ? 'SIGABRT' : `signal ${x.status}`) : undefined;
+  throw classifyCephFailure(what, { exitCode: signal ? -1 : x.status, signal, stdout, stderr: stderr || r.stderr }, { who, monHost: c.monHost });
 }
 
 const unescapeMount = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
@@ -72,15 +137,19 @@ export interface UnmountReport {
 }
 
 /** Unmount and make sure no ceph-fuse for this dir survives. Never throws for cleanup trouble it can fix. */
-export async function fuseUnmount(host: Host, dir: string, o: { timeoutMs?: number; exitWaitMs?: number } = {}): Promise<UnmountReport> {
+export async function fuseUnmount(host: Host, dir: string, o: { timeoutMs?: number; exitWaitMs?: number; unit?: string } = {}): Promise<UnmountReport> {
   const t0 = host.clock.now();
   const pids = await fusePids(dir);
   let method: UnmountReport['method'] = 'not mounted';
+  const umount = (args: string[], ms: number) =>
+    o.unit
+      ? runTransient(host, { prefix: 'nodewright-quota-umount', command: ['umount', ...args], properties: UMOUNT_UNIT_PROPERTIES, timeoutSec: Math.ceil(ms / 1000) }, { allowFailure: true })
+      : host.exec('umount', args, { timeoutMs: ms, allowFailure: true });
   if (await isMounted(dir)) {
-    const r = await host.exec('umount', [dir], { timeoutMs: o.timeoutMs ?? 10_000, allowFailure: true }).catch(() => null);
+    const r = await umount([dir], o.timeoutMs ?? 10_000).catch(() => null);
     method = 'umount';
     if (!r || r.exitCode !== 0 || (await isMounted(dir))) {
-      await host.exec('umount', ['-l', dir], { timeoutMs: 5_000, allowFailure: true }).catch(() => null);
+      await umount(['-l', dir], 5_000).catch(() => null);
       method = 'lazy';
     }
   }
@@ -98,7 +167,8 @@ export async function fuseUnmount(host: Host, dir: string, o: { timeoutMs?: numb
       // gone
     }
   }
-  if (left.length && (await isMounted(dir))) await host.exec('umount', ['-l', dir], { timeoutMs: 5_000, allowFailure: true }).catch(() => null);
+  if (left.length && (await isMounted(dir))) await umount(['-l', dir], 5_000).catch(() => null);
+  if (o.unit) await stopUnit(host, o.unit);
   return { method, killed: left, ms: Math.round(host.clock.now() - t0) };
 }
 

@@ -1,12 +1,18 @@
 // cephfs quota probe: mount the quota'd directory with ceph-fuse as the node's client, check
 // statfs shows the quota, write past it expecting EDQUOT within a bounded overshoot, check a
 // second write fails at once; always remove the probe files and unmount (also on timeout).
+// Each worker writes and removes only its own files, `.nw-quota-probe@<node>@<random>-N`, so the
+// probes of different workers never touch each other's files. They sit in the quota directory
+// itself, not in a per-node subdirectory: below a subdirectory the client learns the quota root's
+// usage only after the MDS propagated it two levels up (lazily), and a 16 MiB quota took 80 MiB
+// without EDQUOT (measured here, ceph-fuse 16.2.15); direct children are enforced at once.
 import { access, mkdtemp, mkdir, rmdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Host } from '../host/index.js';
 import { NwError } from '../host/errors.js';
+import { systemdBooted } from '../host/transient.js';
 import { type CephClient, DEFAULT_CEPH_TIMEOUT_MS, Deadline, resolveClient } from './client.js';
 import { fuseMount, fuseUnmount, isMounted, removeWorkDir, withFuseWatchdog } from './fuse.js';
 import { type ProbeResult, failed, passed } from './probe.js';
@@ -24,6 +30,28 @@ export interface QuotaProbeOptions {
   mountDir?: string;
   /** limit for the writes (default 60 s) */
   writeTimeoutMs?: number;
+  /** this worker's name: it touches only its own probe files, .nw-quota-probe@<node>@… (default: the host name) */
+  node?: string;
+}
+
+/** A node name as part of a file name: no '/', no '@' (the separator), no glob characters. */
+export function probeNodeTag(node: string): string {
+  return node.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 200) || '_';
+}
+
+/** This node's probe files: `.nw-quota-probe@<node>@` + random + `-1|-2`; never another node's. */
+export const probeFilePrefix = (node: string) => `${PROBE_FILE_PREFIX}@${probeNodeTag(node)}@`;
+
+/**
+ * Under systemd (the shipped unit) ceph-fuse runs in a transient unit, so the mount point must
+ * be a path PID 1 and the agent share: a private dir under the state dir, not the agent's
+ * PrivateTmp. Elsewhere (tests with a sandbox root, a CLI on a host without systemd) a temp dir.
+ */
+async function probeWorkDir(host: Host, transient: boolean): Promise<string> {
+  if (!transient) return mkdtemp(path.join(tmpdir(), 'nw-quota-'));
+  const base = host.fs.resolve(path.posix.join(host.fs.stateDir, 'quota-probe'));
+  await mkdir(base, { recursive: true, mode: 0o700 });
+  return mkdtemp(path.join(base, 'p-'));
 }
 
 export async function quotaProbe(host: Host, worker: CephClient, opts: QuotaProbeOptions): Promise<ProbeResult> {
@@ -41,20 +69,25 @@ export async function quotaProbe(host: Host, worker: CephClient, opts: QuotaProb
       timings[`${step}Ms`] = Math.round(host.clock.now() - t);
     }
   };
-  const workDir = await mkdtemp(path.join(tmpdir(), 'nw-quota-'));
+  const transient = host.fs.root === '/' && (await systemdBooted(host));
+  const workDir = await probeWorkDir(host, transient);
   const mountDir = opts.mountDir ? host.fs.resolve(opts.mountDir) : path.join(workDir, 'mnt');
   const createdMountDir = !opts.mountDir || !(await exists(mountDir));
   await mkdir(mountDir, { recursive: true });
   details.mountDir = mountDir;
+  const prefix = probeFilePrefix(opts.node ?? hostname());
+  details.probeFiles = `${prefix}*`;
+  details.transientUnits = transient;
   const files: string[] = [];
+  let unit: string | undefined;
   let result: ProbeResult;
   try {
     if (await isMounted(mountDir)) throw new NwError('NW_QUOTA', `${mountDir} is already a mount point; give the quota probe a free mountDir`);
     const version = await time('version', () => detectVersion(host, 'ceph-fuse'));
     details.cephFuseVersion = `${version.major}.${version.minor}.${version.patch}`;
     details.clientQuotaFlag = needsClientQuotaFlag(version);
-    await time('mount', () =>
-      fuseMount(host, c, { path: opts.path, mountDir, workDir, timeoutMs: dl.remaining(), version }).catch((e: unknown) => {
+    unit = await time('mount', () =>
+      fuseMount(host, c, { path: opts.path, mountDir, workDir, timeoutMs: dl.remaining(), version, transient }).catch((e: unknown) => {
         if (e instanceof NwError && e.code === 'NW_CEPH' && /\(2\) No such file/.test(String(e.details?.stderr))) {
           throw new NwError('NW_QUOTA', `${opts.path} does not exist in CephFS; create it with \`nodewright cephfs volume create\` (or fix the probe path)`);
         }
@@ -75,10 +108,10 @@ export async function quotaProbe(host: Host, worker: CephClient, opts: QuotaProb
       if (!dfShowsQuota(dfBytes, quota)) {
         throw new NwError('NW_QUOTA', `statfs of ${opts.path} shows ${dfBytes} bytes, not the quota ${quota} (expected ${expectedDfBytes(quota)}): ceph-fuse does not apply the quota`);
       }
-      // files of an earlier probe that could not clean up (cluster gone mid-write) would eat the quota
-      details.staleProbeFiles = await io('removing stale probe files', ioMs + WATCHDOG_GRACE_MS, () => removeStaleProbeFiles(host, mountDir, ioMs));
+      // files of an earlier probe of THIS node that could not clean up (cluster gone mid-write) would eat the quota
+      details.staleProbeFiles = await io('removing stale probe files', ioMs + WATCHDOG_GRACE_MS, () => removeStaleProbeFiles(host, mountDir, prefix, ioMs));
       details.usedBytesBefore = await io(`reading the usage of ${opts.path}`, ioMs + WATCHDOG_GRACE_MS, () => readRbytes(host, mountDir, ioMs));
-      const tag = `${PROBE_FILE_PREFIX}${randomBytes(4).toString('hex')}`;
+      const tag = `${prefix}${randomBytes(4).toString('hex')}`;
       const writeMs = opts.writeTimeoutMs ?? 60_000;
       const f1 = path.join(mountDir, `${tag}-1`);
       files.push(f1);
@@ -107,7 +140,7 @@ export async function quotaProbe(host: Host, worker: CephClient, opts: QuotaProb
       );
       if (!rmr || rmr.exitCode !== 0) details.cleanupFiles = `could not remove ${files.join(', ')}`;
     }
-    const um = await time('unmount', () => fuseUnmount(host, mountDir));
+    const um = await time('unmount', () => fuseUnmount(host, mountDir, { unit }));
     details.unmount = um;
     if (await isMounted(mountDir)) details.leftoverMount = mountDir;
     else if (createdMountDir) await rmdir(mountDir).catch(() => undefined);
@@ -135,8 +168,8 @@ async function readQuota(host: Host, dir: string, ioMs: number): Promise<number>
   return +v;
 }
 
-async function removeStaleProbeFiles(host: Host, dir: string, ioMs: number): Promise<number> {
-  const r = await host.exec('find', [dir, '-maxdepth', '1', '-name', `${PROBE_FILE_PREFIX}*`, '-print', '-delete'], { timeoutMs: ioMs, allowFailure: true });
+async function removeStaleProbeFiles(host: Host, dir: string, prefix: string, ioMs: number): Promise<number> {
+  const r = await host.exec('find', [dir, '-maxdepth', '1', '-name', `${prefix}*`, '-print', '-delete'], { timeoutMs: ioMs, allowFailure: true });
   return r.stdout.split('\n').filter(Boolean).length;
 }
 

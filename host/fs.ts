@@ -52,34 +52,45 @@ export class RootedFs {
     return path.join(this.root, ...segs);
   }
 
-  /** Resolve and also follow symlinks: refuse when the real location leaves the root. */
+  /**
+   * Resolve and follow symlinks one component at a time. Refused (NW_PATH_ESCAPE): a real location
+   * outside the root, and — also when the root is `/` — a symlink someone other than root could have
+   * planted (the link not owned by root or us, or its directory writable by others without the sticky
+   * bit, or owned by another user): e.g. /etc/ceph/ceph.client.k8s.keyring → /etc/shadow made by the
+   * owner of a loosely-owned /etc/ceph must not make the agent read or write the link's target.
+   */
   async resolveReal(p: string): Promise<string> {
     const lexical = this.resolve(p);
-    if (this.root === '/') return lexical;
-    const rootReal = await fsp.realpath(this.root);
-    // Follow symlinks on the longest existing prefix.
-    let probe = lexical;
-    const rest: string[] = [];
-    for (;;) {
+    const rootReal = this.root === '/' ? '/' : await fsp.realpath(this.root);
+    const todo = path.relative(this.root, lexical).split(path.sep).filter(Boolean);
+    let cur = rootReal;
+    let links = 0;
+    while (todo.length) {
+      const next = path.join(cur, todo.shift()!);
+      let st;
       try {
-        const real = await fsp.realpath(probe);
-        const full = path.join(real, ...rest.reverse());
-        if (full !== rootReal && !full.startsWith(rootReal + path.sep)) {
-          throw new NwError(
-            'NW_PATH_ESCAPE',
-            `path ${p} resolves to ${full}, outside the root ${this.root} (a symlink points out of it): fix or remove the link`,
-          );
-        }
-        return full;
+        st = await fsp.lstat(next);
       } catch (e) {
-        if (e instanceof NwError) throw e;
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-        const parent = path.dirname(probe);
-        if (parent === probe) return lexical;
-        rest.push(path.basename(probe));
-        probe = parent;
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' && code !== 'ENOTDIR') throw fsError(e, 'resolve', p);
+        cur = path.join(next, ...todo);
+        break;
       }
+      if (!st.isSymbolicLink()) {
+        cur = next;
+        continue;
+      }
+      if (++links > 40) throw new NwError('NW_PATH_ESCAPE', `path ${p} has more than 40 symlinks (a loop?): fix the links`);
+      await refuseUntrustedLink(next, st.uid, cur, p);
+      // `cur` is real already, so resolving the target lexically against it is what the kernel does.
+      const target = path.resolve(cur, await fsp.readlink(next));
+      todo.unshift(...target.split(path.sep).filter(Boolean));
+      cur = '/';
     }
+    if (rootReal !== '/' && cur !== rootReal && !cur.startsWith(rootReal + path.sep)) {
+      throw new NwError('NW_PATH_ESCAPE', `path ${p} resolves to ${cur}, outside the root ${this.root} (a symlink points out of it): fix or remove the link`);
+    }
+    return cur;
   }
 
   async exists(p: string): Promise<boolean> {
@@ -151,7 +162,7 @@ export class RootedFs {
     }
     const tmp = path.join(dir, `.${path.basename(target)}.nw-${randomBytes(6).toString('hex')}`);
     try {
-      const fh = await fsp.open(tmp, C.O_CREAT | C.O_EXCL | C.O_WRONLY, 0o600);
+      const fh = await fsp.open(tmp, C.O_CREAT | C.O_EXCL | C.O_WRONLY | C.O_NOFOLLOW, 0o600);
       try {
         await fh.writeFile(data);
         await fh.chmod(opts.mode ?? previousMode ?? 0o644);
@@ -198,6 +209,20 @@ export class RootedFs {
     const data = await fsp.readFile(b.file);
     const st = await fsp.stat(b.file);
     await this.writeAtomic(b.path, data, { mode: st.mode & 0o7777, backup: false });
+  }
+}
+
+const trustedUid = (uid: number) => uid === 0 || uid === (process.getuid?.() ?? 0);
+
+/** A symlink is followed only if nobody but root (or the agent's user) could have put it there. */
+async function refuseUntrustedLink(link: string, linkUid: number, dir: string, p: string): Promise<void> {
+  const d = await fsp.stat(dir);
+  const othersMayWrite = (d.mode & 0o022) !== 0 && (d.mode & 0o1000) === 0; // sticky: only owners rename/remove
+  if (!trustedUid(linkUid) || !trustedUid(d.uid) || othersMayWrite) {
+    throw new NwError(
+      'NW_PATH_ESCAPE',
+      `path ${p} goes through the symlink ${link} (owner uid ${linkUid}, in ${dir} owned by uid ${d.uid}, mode ${(d.mode & 0o7777).toString(8)}), which someone other than root could have planted: remove the link, or make ${dir} root-owned and not writable by others`,
+    );
   }
 }
 

@@ -4,8 +4,8 @@ set -euo pipefail
 [ "$(id -u)" = 0 ] || { echo "install-deps.sh: run as root" >&2; exit 1; }
 export DEBIAN_FRONTEND=noninteractive
 PKGS=(
-  # systemd workers (systemd-nspawn) and their tools
-  systemd-container iproute2 util-linux curl python3
+  # systemd workers (systemd-nspawn) and their tools; the native-kubelet worker's Debian root (lab/native)
+  systemd-container iproute2 util-linux curl python3 debootstrap zstd
   # ceph lab + client tools
   ceph-mon ceph-osd ceph-mgr ceph-mds ceph-common ceph-fuse attr
   # nova lab and the python-openstackclient baseline for bench P4

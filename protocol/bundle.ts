@@ -95,14 +95,25 @@ export function verifyBundle(input: unknown, publicKey: KeyObject): DesiredState
   return parseDesiredState(b.desired);
 }
 
-/** Detached signature of artifact bytes (optional second check next to the signed sha256). */
-export function signArtifact(data: Buffer, privateKey: KeyObject): string {
-  return sign(null, data, privateKey).toString('base64');
+export const ARTIFACT_KIND = 'nodewright.artifact/v1';
+
+/**
+ * What an artifact signature covers: a domain tag of its own (never a valid bundle message), the
+ * sha256 and the size. The signer and the agent hash while streaming; no file is held in memory.
+ */
+const artifactMessage = (a: { sha256: string; size: number }) => Buffer.from(`${ARTIFACT_KIND}\n${a.sha256}\n${a.size}`);
+const isDigest = (a: { sha256: string; size: number }) => /^[0-9a-f]{64}$/.test(a.sha256) && Number.isSafeInteger(a.size) && a.size >= 0;
+
+/** Detached signature of an artifact (optional second check next to the bundle's signed sha256). */
+export function signArtifact(a: { sha256: string; size: number }, privateKey: KeyObject): string {
+  if (!isDigest(a)) throw new NwError('NW_USAGE', `artifact digest must be 64 lowercase hex and a byte count (got ${JSON.stringify(a)})`);
+  return sign(null, artifactMessage(a), privateKey).toString('base64');
 }
 
-export function verifyArtifactSignature(data: Buffer, signatureB64: string, publicKey: KeyObject): boolean {
+export function verifyArtifactSignature(a: { sha256: string; size: number }, signatureB64: string, publicKey: KeyObject): boolean {
+  if (!isDigest(a)) return false;
   try {
-    return verify(null, data, publicKey, Buffer.from(signatureB64, 'base64'));
+    return verify(null, artifactMessage(a), publicKey, Buffer.from(signatureB64, 'base64'));
   } catch {
     return false;
   }

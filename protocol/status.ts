@@ -41,12 +41,18 @@ export interface AgentStatus {
   converged: boolean;
   ready: boolean;
   steps: StepStatus[];
-  kubelet: { version?: string; sha256?: string; lastGood?: { version: string; sha256: string } };
+  kubelet: {
+    version?: string;
+    sha256?: string;
+    lastGood?: { version: string; sha256: string };
+    /** Artifacts that failed their health gate: held until a newer generation or `POST /v1/reconcile?retry=artifact`. */
+    rejected?: { sha256: string; version: string; reason: string; at: string; generation?: number; rolledBack: boolean }[];
+  };
   lastReconcile: { at: string; durationMs: number; trigger: string; ok: boolean } | null;
   lastError: (CodedError & { step?: StepName; at: string }) | null;
   probes: ProbeStatus[];
   rollbacks: number;
   /** Reconciles run since the state file was created. */
   reconciles: number;
-  inflight: { step: StepName; phase: string; since: string } | null;
+  inflight: { step: StepName; kind?: 'binary' | 'image' | 'unit'; phase: string; since: string } | null;
 }

@@ -6,6 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
 import { NwError } from '../../host/errors.js';
 import { DAEMON_V8_FLAGS } from '../daemon-flags.js';
+import type { AgentHooks } from '../agent.js';
 
 // Each command loads what it needs when it runs (the daemon's start-up time counts).
 const DEFAULT_CONFIG_PATH = '/etc/nodewright/agent.yaml';
@@ -28,7 +29,8 @@ async function readBundle(file: string): Promise<unknown> {
   }
 }
 
-export function registerAgentCommands(program: Command): void {
+/** `hooks` come only from a test entry (lab/worker/agent-hooked.ts); the shipped CLI passes none. */
+export function registerAgentCommands(program: Command, hooks: AgentHooks = {}): void {
   program
     .command('run')
     .description('run the agent daemon (systemd Type=notify service)')
@@ -37,7 +39,7 @@ export function registerAgentCommands(program: Command): void {
       setFlagsFromString(DAEMON_V8_FLAGS); // before the modules load (idle RSS; see agent/daemon-flags.ts)
       const [{ loadAgentConfig, createLogger }, { runDaemon }] = await Promise.all([load(), import('../daemon.js')]);
       const config = await loadAgentConfig(o.config, os.hostname());
-      await runDaemon(config, createLogger(config.log.level));
+      await runDaemon(config, createLogger(config.log.level), hooks);
       await new Promise(() => {}); // the daemon exits from its signal handler
     });
 
@@ -77,7 +79,7 @@ export function registerAgentCommands(program: Command): void {
       const lock = await acquireLock(path.join(config.root, config.stateDir), 'nodewright-agent apply');
       let r, s;
       try {
-        const agent = await Agent.create(config, createLogger(config.log.level));
+        const agent = await Agent.create(config, createLogger(config.log.level), hooks);
         await agent.accept(bundle);
         await agent.recover();
         r = await agent.reconcile('apply');

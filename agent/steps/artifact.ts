@@ -4,14 +4,18 @@
 import { NwError } from '../../host/errors.js';
 import { kubeletInstallPath, unitName, unitPath, type BinaryArtifact, type DesiredState, type ImageArtifact } from '../../protocol/desired.js';
 import { verifyArtifactSignature } from '../../protocol/bundle.js';
-import { fetchToFile } from '../fetch-artifact.js';
+import { fetchToFile, loadTlsMaterial, redactUrl } from '../fetch-artifact.js';
 import {
   cacheCopy,
   cachePath,
   checksumError,
+  copyAtomic,
   inCache,
   installFromCache,
+  newFilePath,
   previousPath,
+  pruneCache,
+  removeStaged,
   renameInto,
   restartAndGate,
   rollbackBinary,
@@ -21,7 +25,8 @@ import {
 import type { ArtifactRef, PersistedState } from '../state.js';
 import { loadUnitSources, planSetEnvironment, unifiedDiff, applyChanges, type UnitChange, type UnitSources } from '../unit-editor.js';
 import { verifyUnit, writeUnitChanges, clearInflight, type UnitUndo } from '../unit-changes.js';
-import { effectiveTag, gateImage, imageRef, imageVars, parseImageRef, rollbackImage } from '../kubelet-image.js';
+import { gate, heldReport, holding, promote, reject } from '../kubelet-verdict.js';
+import { effectiveTag, imageRef, imageVars, parseImageRef, rollbackImage } from '../kubelet-image.js';
 import type { Hold, Step, StepContext } from './types.js';
 
 export interface BinaryObserved {
@@ -48,6 +53,8 @@ export interface BinaryPlan {
   previous: ArtifactRef | null;
   /** Re-installing the last good binary after the desired one was rejected. */
   restoring: boolean;
+  /** The bytes are in place but were rejected at an older generation: restart and gate them again. */
+  regate: boolean;
 }
 export interface ImagePlan {
   kind: 'image';
@@ -61,17 +68,22 @@ export interface ImagePlan {
 }
 export type ArtifactPlan = BinaryPlan | ImagePlan;
 
-export function planBinary(o: BinaryObserved, a: BinaryArtifact, unit: string): BinaryPlan | Hold | null {
-  const rejected = o.kubelet.rejected[a.sha256];
+/** A rejected sha256 is held until a newer generation (default: held at any generation). */
+export function planBinary(o: BinaryObserved, a: BinaryArtifact, unit: string, generation = Infinity): BinaryPlan | Hold | null {
+  const rejected = holding(o.kubelet, a.sha256, generation);
   const want: ArtifactRef | null = rejected ? o.kubelet.lastGood : { version: a.version, sha256: a.sha256 };
   const current = o.currentSha
     ? o.kubelet.current?.sha256 === o.currentSha
       ? o.kubelet.current
       : { version: o.kubelet.lastGood?.sha256 === o.currentSha ? o.kubelet.lastGood.version : 'unknown', sha256: o.currentSha }
     : null;
-  const held = rejected && { hold: true as const, state: 'rolled_back' as const, message: `kubelet ${a.version} was rolled back: ${rejected.reason}` };
+  const held = rejected && heldReport(`kubelet ${a.version}`, rejected);
   if (!want) return held || null;
-  if (o.currentSha === want.sha256) return held || null;
+  if (o.currentSha === want.sha256) {
+    if (held || !o.kubelet.rejected[want.sha256]) return held || null;
+    const installed = { version: a.version, sha256: a.sha256 };
+    return { kind: 'binary', target: o.target, unit, install: installed, source: 'in place', fromCache: false, previous: null, restoring: false, regate: true };
+  }
   if (rejected && !o.cached[want.sha256]) return held || null;
   return {
     kind: 'binary',
@@ -82,6 +94,7 @@ export function planBinary(o: BinaryObserved, a: BinaryArtifact, unit: string): 
     fromCache: Boolean(o.cached[want.sha256]),
     previous: current,
     restoring: Boolean(rejected),
+    regate: false,
   };
 }
 
@@ -89,10 +102,10 @@ export function planBinary(o: BinaryObserved, a: BinaryArtifact, unit: string): 
  * Set KUBELET_IMAGE_TAG (and _URL) where the unit defines them. A rejected image is held; if the
  * unit drifted away from the last good image meanwhile, that one is put back.
  */
-export async function planImage(o: ImageObserved, a: ImageArtifact, unit: string): Promise<ImagePlan | Hold | null> {
+export async function planImage(o: ImageObserved, a: ImageArtifact, unit: string, generation = Infinity): Promise<ImagePlan | Hold | null> {
   const ref = imageRef(a);
-  const rejected = o.kubelet.rejected[ref.sha256];
-  const held = rejected && { hold: true as const, state: 'rolled_back' as const, message: `kubelet image ${a.tag} was rolled back: ${rejected.reason}` };
+  const rejected = holding(o.kubelet, ref.sha256, generation);
+  const held = rejected && heldReport(`kubelet image ${a.tag}`, rejected);
   const lastGood = rejected ? parseImageRef(o.kubelet.lastGood) : null;
   if (rejected && !lastGood) return held;
   const want = lastGood ?? a;
@@ -104,7 +117,8 @@ export async function planImage(o: ImageObserved, a: ImageArtifact, unit: string
     src = applyChanges(src, cs);
   }
   const changes = [...byPath.values()];
-  if (!changes.length) return held || null;
+  // No edit but a rejection from an older generation: reload, restart and gate the tag again.
+  if (!changes.length && (held || !o.kubelet.rejected[ref.sha256])) return held || null;
   const diff = (await Promise.all(changes.map((c) => unifiedDiff(c.path, c.before ?? '', c.after)))).join('\n');
   const install = rejected ? o.kubelet.lastGood! : ref;
   return { kind: 'image', unit, install, changes, expect: imageVars(want).map(([variable, value]) => ({ variable, value })), diff, restoring: Boolean(rejected) };
@@ -119,22 +133,25 @@ interface Undo {
 async function stageBinary(ctx: StepContext, p: BinaryPlan, a: BinaryArtifact): Promise<string> {
   const staged = stagedPath(p.target);
   await ctx.host.fs.mkdirp(staged.slice(0, staged.lastIndexOf('/')) || '/');
+  // A leftover from an earlier run (or a planted symlink) is removed, never written through.
+  await removeStaged(ctx.host, staged);
   if (p.fromCache) {
     await installFromCache(ctx.host, p.install.sha256, staged);
     return staged;
   }
-  const got = await fetchToFile(a.url, await ctx.host.fs.resolveReal(staged), {
+  const got = await fetchToFile(a.url, await newFilePath(ctx.host, staged), {
     maxBytes: Math.min(ctx.config.limits.artifactBytes, a.size),
     mode: 0o755,
     resolveLocal: (q) => ctx.host.fs.resolveReal(q),
+    tls: await loadTlsMaterial(ctx.config.tls),
   });
   if (got.sha256 !== a.sha256 || got.size !== a.size) {
-    await ctx.host.fs.remove(staged);
+    await removeStaged(ctx.host, staged);
     throw checksumError(a.url, a, got);
   }
   if (a.signature) {
-    if (!ctx.publicKey || !verifyArtifactSignature(await ctx.host.fs.readFile(staged), a.signature, ctx.publicKey)) {
-      await ctx.host.fs.remove(staged);
+    if (!ctx.publicKey || !verifyArtifactSignature(got, a.signature, ctx.publicKey)) {
+      await removeStaged(ctx.host, staged);
       throw new NwError('NW_SIGNATURE', `kubelet ${a.version}: the artifact's detached signature does not verify with the pinned key`);
     }
   }
@@ -144,6 +161,7 @@ async function stageBinary(ctx: StepContext, p: BinaryPlan, a: BinaryArtifact): 
 
 export const artifactStep: Step<ArtifactObserved, ArtifactPlan, Undo> = {
   name: 'artifact',
+  blocksLaterSteps: (state) => state !== 'rolled_back',
   async skip(d) {
     return d.kubelet ? null : { state: 'not-configured', message: 'no kubelet artifact in the desired state' };
   },
@@ -158,17 +176,18 @@ export const artifactStep: Step<ArtifactObserved, ArtifactPlan, Undo> = {
   },
   plan(o, d) {
     const a = d.kubelet!;
-    if (o.kind === 'image' && a.kind === 'image') return planImage(o, a, unitName(d));
-    if (o.kind === 'binary' && a.kind === 'binary') return planBinary(o, a, unitName(d));
+    if (o.kind === 'image' && a.kind === 'image') return planImage(o, a, unitName(d), d.generation);
+    if (o.kind === 'binary' && a.kind === 'binary') return planBinary(o, a, unitName(d), d.generation);
     return null;
   },
   render(p) {
     if (p.kind === 'image') {
       return [`# kubelet image → ${p.install.version}${p.restoring ? ' [restoring last good]' : ''}`, p.diff, `systemctl daemon-reload && systemctl restart ${p.unit}; read back ${p.expect.map((e) => e.variable).join(', ')}; health gate`].join('\n');
     }
+    if (p.regate) return [`# kubelet binary ${p.install.version} (${p.install.sha256.slice(0, 12)}) is in place but was rejected earlier: retry`, `systemctl restart ${p.unit}; health gate`].join('\n');
     return [
       `# kubelet binary ${p.previous ? `${p.previous.version} (${p.previous.sha256.slice(0, 12)})` : '(none)'} → ${p.install.version} (${p.install.sha256.slice(0, 12)})${p.restoring ? ' [restoring last good]' : ''}`,
-      `fetch ${p.fromCache ? `cache ${p.install.sha256.slice(0, 12)}` : p.source} → ${stagedPath(p.target)} (verify sha256 + size)`,
+      `fetch ${p.fromCache ? `cache ${p.install.sha256.slice(0, 12)}` : redactUrl(p.source)} → ${stagedPath(p.target)} (verify sha256 + size)`,
       `keep ${p.target} → ${previousPath(p.target)}; rename staged → ${p.target}`,
       `systemctl restart ${p.unit}; health gate`,
     ].join('\n');
@@ -176,51 +195,53 @@ export const artifactStep: Step<ArtifactObserved, ArtifactPlan, Undo> = {
   newUndo: () => ({ swapped: false, staged: null, unit: { backups: [], created: [], written: false } }),
   async apply(ctx, p, d, undo) {
     if (p.kind === 'image') {
-      await writeUnitChanges(ctx, p.unit, p.changes, p.expect, undo.unit);
+      await writeUnitChanges(ctx, p.unit, p.changes, p.expect, undo.unit, p.install);
       return;
     }
+    if (p.regate) return;
     const a = d.kubelet as BinaryArtifact;
     const staged = await stageBinary(ctx, p, a);
     undo.staged = staged;
     await ctx.state.update((s) => {
-      s.inflight = { step: 'artifact', phase: 'staged', target: p.target, staged, unit: p.unit, next: p.install, previous: p.previous, since: new Date().toISOString() };
+      s.inflight = { kind: 'binary', phase: 'staged', unit: p.unit, target: p.target, staged, artifact: p.install, previous: p.previous, since: new Date().toISOString() };
     });
-    if (ctx.config.testHooks.pauseAfterStageMs > 0) {
-      ctx.log.warn({ staged, ms: ctx.config.testHooks.pauseAfterStageMs }, 'test hook: pausing after staging the kubelet binary');
-      await ctx.host.clock.sleep(ctx.config.testHooks.pauseAfterStageMs);
-    }
+    await ctx.onPhase?.('artifact:staged');
     if (p.previous) {
       await cacheCopy(ctx.host, p.target, p.previous.sha256);
-      await ctx.host.fs.writeAtomic(previousPath(p.target), await ctx.host.fs.readFile(cachePath(ctx.host, p.previous.sha256)), { mode: 0o755, backup: false });
+      await copyAtomic(ctx.host, cachePath(ctx.host, p.previous.sha256), previousPath(p.target), 0o755);
     }
     await renameInto(ctx.host, staged, p.target);
     undo.swapped = true;
     await ctx.state.update((s) => {
-      if (s.inflight?.step === 'artifact') s.inflight.phase = 'swapped';
+      if (s.inflight?.kind === 'binary') s.inflight.phase = 'swapped';
     });
   },
   async verify(ctx, p) {
     if (p.kind === 'image') await verifyUnit(ctx, p.unit, p.expect);
-    const h = p.kind === 'image' ? await gateImage(ctx, p.unit) : await restartAndGate(ctx, p.unit);
+    const h = p.kind === 'image' ? await gate(ctx, p.unit) : await restartAndGate(ctx, p.unit);
     if (!h.ok) throw new NwError('NW_HEALTH', `kubelet ${p.install.version}${p.kind === 'image' ? ` (${await effectiveTag(ctx, p.unit).then((t) => `KUBELET_IMAGE_TAG=${t}`)})` : ''}: ${h.reason}`);
-    await ctx.state.update((s) => {
-      s.kubelet.current = p.install;
-      s.kubelet.lastGood = p.install;
-      s.inflight = null;
-    });
-    if (p.kind === 'image') await clearInflight(ctx);
+    await promote(ctx, p.install);
+    if (p.kind === 'binary') {
+      const k = ctx.state.get().kubelet;
+      const dropped = await pruneCache(ctx.host, { pinned: [k.current?.sha256, k.lastGood?.sha256], keep: ctx.config.limits.artifactCacheKeep });
+      if (dropped.length) ctx.log.info({ dropped }, `artifact cache: removed ${dropped.length} old artifact(s)`);
+    }
     return `kubelet ${p.install.version} installed and healthy (${h.reason}, ${Math.round(h.waitedMs)} ms)`;
   },
-  async rollback(ctx, p, _d, undo, cause) {
+  async rollback(ctx, p, d, undo, cause) {
     if (p.kind === 'image') {
-      if (!undo.unit.written) return 'nothing was written';
-      return rollbackImage(ctx, { unit: p.unit, undo: undo.unit, next: p.install, reason: cause.message });
+      if (!undo.unit.written) return { note: 'nothing was written', restored: false };
+      return rollbackImage(ctx, { unit: p.unit, undo: undo.unit, next: p.install, reason: cause.message, generation: d.generation });
+    }
+    if (p.regate) {
+      await reject(ctx, { next: p.install, reason: cause.message, generation: d.generation, installed: p.install, rolledBack: false, attempted: false });
+      return { note: `no previous kubelet binary to roll back to: ${p.install.version} stays installed and unhealthy`, restored: false };
     }
     if (!undo.swapped) {
-      if (undo.staged) await ctx.host.fs.remove(undo.staged);
+      if (undo.staged) await removeStaged(ctx.host, undo.staged);
       await clearInflight(ctx);
-      return 'the running kubelet binary was not touched';
+      return { note: 'the running kubelet binary was not touched', restored: false };
     }
-    return rollbackBinary(ctx, { unit: p.unit, target: p.target, next: p.install, previous: p.previous, reason: cause.message });
+    return rollbackBinary(ctx, { unit: p.unit, target: p.target, next: p.install, previous: p.previous, reason: cause.message, generation: d.generation });
   },
 };

@@ -87,6 +87,6 @@ export const keyringStep: Step<ObservedFile[], KeyringPlan, Undo> = {
   async rollback(ctx, _plan, _d, undo) {
     for (const b of undo.backups) await ctx.host.fs.restore(b);
     for (const p of undo.created) await ctx.host.fs.remove(p);
-    return `restored ${undo.backups.length} file(s), removed ${undo.created.length}`;
+    return { note: `restored ${undo.backups.length} file(s), removed ${undo.created.length}`, restored: true };
   },
 };

@@ -57,6 +57,6 @@ export const packagesStep: Step<PackagesObserved, PackagesPlan, null> = {
     return `installed ${p.install.join(' ')}`;
   },
   async rollback() {
-    return 'packages are left as installed';
+    return { note: 'packages are left as installed', restored: false };
   },
 };

@@ -85,7 +85,7 @@ export const unitStep: Step<UnitObserved, UnitPlan, UnitUndo> = {
     return p.reloadOnly ? `reloaded ${p.unit}` : `${p.summary.join('; ')}; ${p.unit} restarted with the new environment`;
   },
   async rollback(ctx, p, _d, undo) {
-    if (!undo.written) return 'nothing was written';
+    if (!undo.written) return { note: 'nothing was written', restored: false };
     return restoreUnit(ctx, p.unit, undo);
   },
 };

@@ -1,21 +1,14 @@
 // nodewright keygen | bundle sign | bundle verify: make signed desired-state bundles today.
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { NwError } from '../../host/errors.js';
+import { readText } from './files.js';
 import type { AgentCredentials } from '../agent-http.js';
 import { describeStatus, pushBundle } from '../push.js';
 import { applySignOverrides, type SignOverrides } from '../sign-overrides.js';
 import { generateSigningKeys, keyId, loadPrivateKey, loadPublicKey, signBundle, verifyBundle } from '../../protocol/bundle.js';
-
-async function readText(file: string, what: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (e) {
-    throw new NwError('NW_USAGE', `cannot read ${what} ${file} (${(e as NodeJS.ErrnoException).code})`);
-  }
-}
 
 /** A signed bundle file (JSON). */
 async function readBundle(file: string): Promise<unknown> {

@@ -1,20 +1,13 @@
 // nodewright ca init | ca issue: run a fleet CA by hand today (the controller's enrollment automates it).
-import { readFile, writeFile, mkdir, lstat } from 'node:fs/promises';
+import { writeFile, mkdir, lstat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { NwError } from '../../host/errors.js';
+import { readText } from './files.js';
 import { caCertHash, createCa, readCsr, requestedAltNames, signCsr, isRole, ROLES } from '../../pki/index.js';
 
 export const CA_KEY = 'ca.key';
 export const CA_CERT = 'ca.crt';
-
-async function readText(file: string, what: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (e) {
-    throw new NwError('NW_USAGE', `cannot read ${what} ${file} (${(e as NodeJS.ErrnoException).code})`);
-  }
-}
 
 const exists = (file: string) => lstat(file).then(() => true, () => false);
 

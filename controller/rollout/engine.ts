@@ -361,13 +361,24 @@ export function pushed(state: RolloutState, node: string, generation: number, ou
 /**
  * After a restart: a push recorded as started may or may not have reached the agent. The agent's
  * generation tells: it holds the pushed generation → gate it; otherwise push the SAME generation
- * again (the agent treats same generation + same content as a no-op).
+ * again (the agent treats same generation + same content as a no-op). Gates in progress restart
+ * their minHealthy count.
  */
 export function recover(state: RolloutState, obs: Record<string, NodeObservation>, now: string): Transition {
   if (isDone(state)) return { next: state, actions: [] };
   const d = new Draft(state, now);
   for (const n of d.s.nodes) {
-    if (!isInFlight(n) || n.gateStartedAt !== null) continue;
+    if (!isInFlight(n)) continue;
+    if (n.gateStartedAt !== null) {
+      // health "held continuously" cannot be vouched for across the outage: the gate's
+      // minHealthy starts over (its deadline stays, but leaves at least minHealthy)
+      if (n.healthySince !== null) {
+        n.healthySince = null;
+        const floor = plus(now, d.s.strategy.minHealthyMs);
+        if (n.deadline === null || Date.parse(n.deadline) < Date.parse(floor)) n.deadline = floor;
+      }
+      continue;
+    }
     const rollback = n.phase === 'rolling_back';
     const generation = (rollback ? n.rollbackGeneration : n.targetGeneration)!;
     if (obs[n.name]?.generation === generation) {
@@ -429,7 +440,8 @@ export function command(state: RolloutState, cmd: Command, now: string): Transit
         if (n.phase === 'pending') {
           n.phase = 'skipped';
           n.reason = `rollback by ${cmd.actor}`;
-        } else if (n.phase === 'pushing' || n.phase === 'gating' || n.phase === 'healthy') {
+        } else if (n.phase === 'pushing' || n.phase === 'gating' || n.phase === 'healthy' || (n.phase === 'failed' && n.rollbackGeneration === null)) {
+          // (a failed node that was never rolled back may hold the target)
           if (n.canRollBack) {
             n.phase = 'rolling_back';
             n.rollbackGeneration = null;

@@ -95,6 +95,13 @@ export class RolloutExecutor {
   }): Promise<RolloutState> {
     const { store } = this.deps;
     const now = this.deps.now();
+    // two rollouts pushing one node would undo each other
+    const wanted = new Set(o.nodes.map((n) => n.name));
+    for (const r of store.listRollouts()) {
+      if (r.state.state === 'completed' || r.state.state === 'aborted') continue;
+      const busy = r.state.nodes.find((n) => wanted.has(n.name));
+      if (busy) throw new NwError('NW_ROLLOUT', `node ${busy.name} is in rollout ${r.id} (${r.state.state}); let it complete or abort it first`);
+    }
     const nodes = o.nodes.map((n) => {
       const last = store.lastDesired(n.name);
       return {
@@ -158,6 +165,10 @@ export class RolloutExecutor {
         pushes.push({ node: a.node, generation: a.generation, bundle: signed.bundle }); // a push in doubt: the same bundle again
         continue;
       }
+      if (!store.getNode(a.node)) {
+        pushes.push({ node: a.node, generation: a.generation, bundle: null }); // launch() reports it as refused
+        continue;
+      }
       const desired = this.desiredFor(before, a);
       const bundle = this.deps.sign(desired);
       records.push({ node: a.node, generation: a.generation, desired, bundle, at: now });
@@ -174,12 +185,9 @@ export class RolloutExecutor {
   }
 
   private desiredFor(s: RolloutState, a: Extract<Action, { kind: 'push' }>): Record<string, unknown> {
-    const node = this.deps.store.getNode(a.node);
+    const node = this.deps.store.getNode(a.node)!;
     const n = s.nodes.find((x) => x.name === a.node)!;
-    if (a.desired === 'target') {
-      if (!node) throw new NwError('NW_NOT_FOUND', `node ${a.node} is no longer enrolled; abort rollout ${s.id} or enroll it again`);
-      return bindDesired(s.desired as DesiredTemplate, node, a.generation);
-    }
+    if (a.desired === 'target') return bindDesired(s.desired as DesiredTemplate, node, a.generation);
     const previous = this.deps.store.desiredHistory(a.node, 100).find((d) => d.generation === n.previousGeneration);
     if (!previous) throw new NwError('NW_STATE', `the previous desired state of ${a.node} (generation ${n.previousGeneration}) is missing from the store; roll it back by hand`);
     return rebindDesired(previous.desired, a.generation);
@@ -190,7 +198,9 @@ export class RolloutExecutor {
       const node = this.deps.store.getNode(name);
       let outcome: PushOutcome;
       try {
-        outcome = node ? await this.deps.push(node, bundle) : { ok: false, definite: true, reason: `node ${name} is no longer enrolled` };
+        outcome = node && bundle !== null
+          ? await this.deps.push(node, bundle)
+          : { ok: false, definite: true, reason: `node ${name} is no longer enrolled` };
       } catch (e) {
         outcome = outcomeOf(e);
       }

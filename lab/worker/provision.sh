@@ -6,7 +6,9 @@
 #   LAB_SHARE=/lab             controller.pub, token, kubelets/ (from build-kubelets.sh)
 #   NW=/opt/nodewright         the project (built: dist/), bind-mounted read-only
 #   HEALTH_TIMEOUT_SEC=8  WATCHDOG_SEC=  (drop-in override)
-#   PAUSE_AFTER_STAGE_MS=0  PAUSE_AFTER_UNIT_WRITE_MS=0  (test hooks)
+#   MIN_HEALTHY_SEC=1     kubelet.minHealthySec (must be below HEALTH_TIMEOUT_SEC)
+#   Phase pauses for kill -9 tests: /etc/nodewright/lab-hooks.json, read at agent start by the
+#   lab-only entry dist/lab/worker/agent-hooked.js (not configurable through agent.yaml)
 #   KUBELET_IMAGE_TAG=v1.7.10  the unit's initial tag (the seed's); image stand-ins in /opt/kubelet-images:
 #     v1, v2, v3-broken = the share's kubelet builds; v1.7.10 = /usr/local/bin/kubelet (what the binary kind installs)
 #   PROBE_TIMEOUT_SEC=30  per-command limit of the Ceph probes (a wrong key costs this much per probe)
@@ -42,17 +44,16 @@ ${NODE_GROUP:+nodeGroup: $NODE_GROUP}
 kubelet:
   healthUrl: http://127.0.0.1:$KUBELET_PORT/healthz
   healthTimeoutSec: ${HEALTH_TIMEOUT_SEC:-8}
+  minHealthySec: ${MIN_HEALTHY_SEC:-1}
 drift:
   debounceMs: 50
 probes:
   timeoutSec: ${PROBE_TIMEOUT_SEC:-30}
 log:
   level: info
-testHooks:
-  pauseAfterStageMs: ${PAUSE_AFTER_STAGE_MS:-0}
-  pauseAfterUnitWriteMs: ${PAUSE_AFTER_UNIT_WRITE_MS:-0}
 YAML
-printf '#!/bin/sh\nexec /usr/bin/node %s/dist/agent/cli.js "$@"\n' "$NW" > /usr/local/bin/nodewright-agent
+echo '{"pauseMs": {}}' > /etc/nodewright/lab-hooks.json
+printf '#!/bin/sh\nexec /usr/bin/node %s/dist/lab/worker/agent-hooked.js "$@"\n' "$NW" > /usr/local/bin/nodewright-agent
 chmod 755 /usr/local/bin/nodewright-agent
 install -m 0644 "$NW/systemd/units/nodewright-agent.service" /etc/systemd/system/nodewright-agent.service
 if [ -n "${WATCHDOG_SEC:-}" ]; then

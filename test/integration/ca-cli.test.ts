@@ -16,7 +16,7 @@ describe('nodewright ca', () => {
   beforeAll(() => {
     requireBuild();
     dir = tempDir('nw-ca-cli-');
-  });
+  }, 60_000);
 
   it('init writes ca.key 0600 and ca.crt, prints the CA hash, and refuses to overwrite', () => {
     const caDir = path.join(dir, 'ca');

@@ -108,8 +108,9 @@ describe('nodewright-agent on a real systemd worker', () => {
     sh(`rm -f ${KEYRING_PATH}`);
     await waitFor('keyring recreated', () => keyringState() === `600\n${KEYRING}`, 10_000);
 
-    sh(`sed -i '/ceph-keyring/d; s#--mount volume=lib-modules,target=/lib/modules \\\\#--mount volume=lib-modules,target=/lib/modules"#' /etc/systemd/system/kubelet.service`);
-    expect(sh('cat /etc/systemd/system/kubelet.service')).not.toContain('ceph-keyring');
+    // Tamper and look in one shell: the drift watcher may repair the file within milliseconds.
+    const tampered = sh(`sed -i '/ceph-keyring/d; s#--mount volume=lib-modules,target=/lib/modules \\\\#--mount volume=lib-modules,target=/lib/modules"#' /etc/systemd/system/kubelet.service && cat /etc/systemd/system/kubelet.service`);
+    expect(tampered).not.toContain('ceph-keyring');
     await waitFor('unit repaired and effective', () => {
       const e = show('kubelet', ['Environment', 'NeedDaemonReload']);
       return e.NeedDaemonReload === 'no' && e.Environment.includes('--volume ceph-keyring') && sh('cat /etc/systemd/system/kubelet.service').includes('ceph-keyring');
@@ -147,24 +148,33 @@ describe('nodewright-agent on a real systemd worker', () => {
     expect(again.json.steps.find((x: any) => x.name === 'artifact').state).toBe('rolled_back');
     expect(fileSha('/usr/local/bin/kubelet')).toBe(kubeletBuild('v2').sha256);
     expect((await api('GET', '/metrics', undefined, null)).text).toContain('nodewright_rollbacks_total 1');
+    // The rejection is recorded with why and when, and an explicit retry installs v3 again (and rolls it back again).
+    const rej = (await status()).kubelet.rejected.find((x: any) => x.version === 'v3-broken');
+    expect(rej).toMatchObject({ sha256: kubeletBuild('v3-broken').sha256, generation: 2, rolledBack: true });
+    expect(rej.reason).toMatch(/healthz 500/);
+    expect((await api('POST', '/v1/reconcile?retry=nope', undefined)).json.code).toBe('NW_USAGE');
+    const retried = await api('POST', '/v1/reconcile?retry=artifact&wait=1', undefined);
+    expect(retried.json.steps.find((x: any) => x.name === 'artifact').message).toContain('rolled back kubelet v3-broken → v2, which is healthy again');
+    expect(retried.json.rollbacks).toBe(2);
+    expect(fileSha('/usr/local/bin/kubelet')).toBe(kubeletBuild('v2').sha256);
   });
 
   it('kill -9 right after staging a binary: the recovery pass leaves a consistent state', async () => {
-    sh(`sed -i 's/pauseAfterStageMs: .*/pauseAfterStageMs: 4000/' /etc/nodewright/agent.yaml && systemctl restart nodewright-agent`);
+    sh(`echo '{"pauseMs": {"artifact:staged": 4000}}' > /etc/nodewright/lab-hooks.json && systemctl restart nodewright-agent`);
     const pid0 = agentPid();
     const r = await api('POST', '/v1/desired', sign(desired(3, build('v1', 'file'))));
     expect(r.status).toBe(202);
     await waitFor('binary staged', async () => (await status()).inflight?.phase === 'staged', 15_000, 50);
     expect(sh("ls -a /usr/local/bin | grep -c '^.kubelet.nw-staged$'").trim()).toBe('1');
     sh(`kill -9 ${pid0}`);
-    // systemd restarts it (Restart=on-failure); the recovery pass runs before READY=1.
+    // systemd restarts it (Restart=on-failure); the recovery pass runs right after READY=1.
     await waitFor('agent restarted', () => {
       const s = show('nodewright-agent', ['MainPID', 'ActiveState', 'SubState']);
       return s.ActiveState === 'active' && s.SubState === 'running' && Number(s.MainPID) !== pid0 && Number(s.MainPID) > 0;
     }, 20_000);
-    expect(sh('journalctl -u nodewright-agent --no-pager -o cat')).toContain('discarded staged kubelet v1');
+    await waitFor('recovery discarded the stage', () => sh('journalctl -u nodewright-agent --no-pager -o cat').includes('discarded staged kubelet v1'), 20_000, 200);
     // Then the normal reconcile installs v1 properly (it pauses again after staging).
-    sh(`sed -i 's/pauseAfterStageMs: .*/pauseAfterStageMs: 0/' /etc/nodewright/agent.yaml`);
+    sh(`echo '{"pauseMs": {}}' > /etc/nodewright/lab-hooks.json`);
     await waitFor('v1 installed after recovery', async () => {
       const s = await status();
       return s.kubelet.version === 'v1' && s.inflight === null && s.converged;

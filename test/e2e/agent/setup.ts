@@ -11,6 +11,7 @@ import { freePort } from '../../../lab/ports.js';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startCephLab, stopCephLab, type CephLab } from '../../../lab/ceph/lab.js';
+import { ensureFreshBuild } from '../build.js';
 
 export interface AgentLab {
   name: string;
@@ -59,8 +60,7 @@ export default async function setup(project: TestProject): Promise<() => void> {
     if (!existsSync(bin)) throw new Error(`${bin} is missing: run lab/install-deps.sh (installs systemd-container)`);
   }
   // The container runs the built agent from the bind-mounted tree.
-  const b = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: repo, encoding: 'utf8', timeout: 300_000 });
-  if (!existsSync(path.join(repo, 'dist/agent/cli.js'))) throw new Error(`build failed: ${b.stdout}${b.stderr}`);
+  ensureFreshBuild('agent');
 
   const share = mkdtempSync('/tmp/nw-e2e-agent-');
   const mk = spawnSync('bash', [path.join(repo, 'lab/worker/make-share.sh'), share], { encoding: 'utf8', timeout: 60_000 });

@@ -3,6 +3,7 @@
 // suite proves `nodewright ceph prepare` on a fresh cluster. Torn down at the end, even on
 // failure: down.sh stops exactly the pids up.sh recorded and removes the dir.
 import type { TestProject } from 'vitest/node';
+import { ensureFreshBuild } from '../build.js';
 import { type CephLab, startCephLab, stopCephLab } from '../../../lab/ceph/lab.js';
 
 declare module 'vitest' {
@@ -12,6 +13,7 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => void> {
+  ensureFreshBuild('ceph'); // the tests run the real CLI from dist/
   const t0 = Date.now();
   const lab = await startCephLab({ bare: true });
   process.stderr.write(`ceph lab up in ${Date.now() - t0} ms: ${lab.dir} (mon ${lab.monHost}, logs ${lab.dir}/log)\n`);

@@ -5,10 +5,9 @@
 // Set NOVA_LAB_REUSE=<dir> to run against a lab you started with lab/nova/up.sh <dir> (it is
 // left running; start it with NOVA_LAB_KEYSTONE=1 too: up.sh is re-run with it, but an already
 // running nova-api keeps the paste config it started with, so no /ks/v2.1 otherwise).
-import path from 'node:path';
-import { execa } from 'execa';
 import type { TestProject } from 'vitest/node';
 import { type NovaLab, startNovaLab, stopNovaLab } from '../../../lab/nova/lab.js';
+import { ensureFreshBuild } from '../build.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -17,9 +16,7 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  // the e2e tests run the real CLI from dist/: build it first (emits even if others' files have type errors)
-  const root = path.resolve(import.meta.dirname, '../../..');
-  await execa(path.join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], { cwd: root, reject: false, timeout: 180_000 });
+  ensureFreshBuild('nova'); // the e2e tests run the real CLI from dist/
   const t0 = Date.now();
   const lab = await startNovaLab({ reuseDir: process.env.NOVA_LAB_REUSE || undefined, keystone: true });
   process.stderr.write(`nova lab up in ${Date.now() - t0} ms: ${lab.endpoint} (dir ${lab.dir}, logs ${lab.logs})\n`);

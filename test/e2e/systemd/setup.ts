@@ -5,6 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { ensureFreshBuild } from '../build.js';
 
 export interface SystemdLab {
   name: string;
@@ -33,6 +34,7 @@ export default function setup(project: TestProject): () => void {
   for (const bin of ['/usr/bin/systemd-nspawn', '/usr/bin/nsenter', '/lib/systemd/systemd']) {
     if (!existsSync(bin)) throw new Error(`${bin} is missing: run lab/install-deps.sh (installs systemd-container)`);
   }
+  ensureFreshBuild('systemd'); // the tests run dist/ inside the container
   const name = `nwunit${process.pid}`;
   // The project is visible read-only inside as /opt/nodewright (to run the built CLI there).
   const r = spawnSync(path.join(labDir, 'boot.sh'), [`--bind-ro=${process.cwd()}:${PROJECT_INSIDE}`], {

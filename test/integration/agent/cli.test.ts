@@ -1,11 +1,28 @@
 // The agent without a controller: `nodewright keygen` / `bundle sign|verify`, then
 // `nodewright-agent plan|apply` against a sandbox --root (real processes).
-import { readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { AGENT_CLI, CONTROLLER_CLI, KEY, KEYRING, desiredKeyringOnly, requireBuild, runCli, sandbox, type Sandbox } from './fixture.js';
 
 let sb: Sandbox;
+
+/** Every path under `dir` with its type, mode, size, mtime and content hash. */
+function treeHash(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = path.join(d, name);
+      const st = lstatSync(p);
+      const sum = st.isFile() ? createHash('sha256').update(readFileSync(p)).digest('hex') : st.isSymbolicLink() ? readlinkSync(p) : '';
+      out.push(`${path.relative(dir, p)} ${st.mode.toString(8)} ${st.size} ${st.mtimeMs} ${sum}`);
+      if (st.isDirectory()) walk(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
 beforeAll(async () => {
   requireBuild();
   sb = await sandbox();
@@ -67,6 +84,31 @@ describe('nodewright-agent plan / apply', () => {
     expect(again.stdout).toMatch(/keyring\s+converged/);
     expect(statSync(sb.real('/etc/ceph/ceph.conf')).ino).toBe(ino);
     expect(statSync(sb.real('/var/lib/nodewright/state.json')).mode & 0o777).toBe(0o600);
+  });
+  test('plan changes nothing on disk: the sandbox tree hashes the same before and after', () => {
+    // After apply: a stored bundle and state exist; the planned bundle also changes the kubelet binary.
+    mkdirSync(sb.real('/usr/local/bin'), { recursive: true });
+    writeFileSync(sb.real('/usr/local/bin/kubelet'), '#!/bin/sh\n# v1\n', { mode: 0o755 });
+    const v2 = Buffer.from('#!/bin/sh\n# v2\n');
+    writeFileSync(path.join(sb.dir, 'kubelet-v2'), v2);
+    const d = {
+      ...desiredKeyringOnly(2),
+      ceph: { ...desiredKeyringOnly(2).ceph, monHost: ['127.0.0.1:3301'] },
+      kubelet: { kind: 'binary', version: 'v2', sha256: createHash('sha256').update(v2).digest('hex'), size: v2.length, url: `file://${sb.dir}/kubelet-v2?token=SECRET` },
+    };
+    const f = path.join(sb.dir, 'b2.json');
+    writeFileSync(f, JSON.stringify(sb.sign(d)));
+    const before = treeHash(sb.dir);
+    const r = runCli(AGENT_CLI, ['plan', '--config', sb.config, '--bundle', f]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('== keyring: change');
+    expect(r.stdout).toContain('== artifact: change');
+    expect(r.stdout).toContain('?<redacted>');
+    expect(r.stdout).not.toContain('SECRET');
+    expect(treeHash(sb.dir)).toEqual(before);
+    const plain = runCli(AGENT_CLI, ['plan', '--config', sb.config]);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(treeHash(sb.dir)).toEqual(before);
   });
   test('unsigned bundles and bad configs are refused with coded errors (exit 2)', () => {
     const f = path.join(sb.dir, 'unsigned.json');

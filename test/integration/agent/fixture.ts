@@ -50,7 +50,7 @@ export async function sandbox(extraYaml = ''): Promise<Sandbox> {
   const config = path.join(dir, 'agent.yaml');
   writeFileSync(
     config,
-    `listen: 127.0.0.1:${port}\ntokenFile: ${dir}/token\npublicKeyFile: ${pubFile}\nroot: ${root}\nstateDir: /var/lib/nodewright\ndrift:\n  debounceMs: 20\nlog:\n  level: info\n${extraYaml}`,
+    `listen: 127.0.0.1:${port}\ntokenFile: ${dir}/token\npublicKeyFile: ${pubFile}\nroot: ${root}\nstateDir: /var/lib/nodewright\n${extraYaml.includes('drift:') ? '' : 'drift:\n  debounceMs: 20\n'}log:\n  level: info\n${extraYaml}`,
   );
   const priv = loadPrivateKey(keys.privateKeyPem);
   return {
@@ -70,4 +70,13 @@ export async function sandbox(extraYaml = ''): Promise<Sandbox> {
 export function runCli(cli: string, args: string[], input?: string) {
   const r = spawnSync('node', [cli, ...args], { encoding: 'utf8', input, timeout: 60_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Poll until `f` is true; on timeout the error carries the tail of `log()`. */
+export async function waitUntil(what: string, f: () => boolean | Promise<boolean>, ms = 15_000, log: () => string = () => ''): Promise<void> {
+  const t0 = Date.now();
+  while (!(await f())) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}; agent log:\n${log().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

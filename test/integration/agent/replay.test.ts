@@ -14,7 +14,7 @@ import { AGENT_CLI, desiredKeyringOnly, requireBuild, sandbox, type Sandbox } fr
 let sb: Sandbox;
 let agent: ChildProcess | null = null;
 let logs = '';
-// No cron run during the test: every reconcile counted here was started by a request.
+// No cron run and no drift watch during the test: every reconcile counted here was started by a request.
 const NEVER = '0 0 1 1 *';
 
 const url = (p: string) => `http://127.0.0.1:${sb.port}${p}`;
@@ -47,7 +47,7 @@ async function stopAgent(): Promise<void> {
 
 beforeAll(async () => {
   requireBuild();
-  sb = await sandbox(`node: w1\nnodeGroup: workers-a\nschedule:\n  reconcile: "${NEVER}"\n  probes: "${NEVER}"\n`);
+  sb = await sandbox(`node: w1\nnodeGroup: workers-a\ndrift:\n  enabled: false\nschedule:\n  reconcile: "${NEVER}"\n  probes: "${NEVER}"\n`);
   await startAgent();
 });
 afterAll(() => {

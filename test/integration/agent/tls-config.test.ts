@@ -19,7 +19,7 @@ beforeAll(async () => {
   requireBuild();
   pki = await fleet();
   sb = await sandbox();
-});
+}, 60_000);
 
 describe('agent TLS / token material at start', () => {
   test('a good triple loads; relative tls paths resolve against agent.yaml', async () => {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { agentRequest, type AgentCredentials } from '../../../controller/agent-http.js';
-import { AGENT_CLI, CONTROLLER_CLI, desiredKeyringOnly, requireBuild, runCli, sandbox, type Sandbox } from './fixture.js';
+import { AGENT_CLI, CONTROLLER_CLI, desiredKeyringOnly, requireBuild, runCli, sandbox, waitUntil, type Sandbox } from './fixture.js';
 import { fleet, type Fleet } from './pki-fixture.js';
 
 let sb: Sandbox;
@@ -15,13 +15,7 @@ let pki: Fleet;
 let agent: ChildProcess;
 let logs = '';
 
-const waitFor = async (what: string, f: () => boolean | Promise<boolean>, ms = 15_000) => {
-  const t0 = Date.now();
-  while (!(await f())) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}; agent log:\n${logs.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
+const waitFor = (what: string, f: () => boolean | Promise<boolean>) => waitUntil(what, f, 30_000, () => logs);
 const base = () => `https://127.0.0.1:${sb.port}`;
 type Who = keyof Fleet['clients'] | 'none';
 const creds = (who: Who, token?: string): AgentCredentials => ({
@@ -42,7 +36,7 @@ beforeAll(async () => {
   agent.stderr!.setEncoding('utf8').on('data', (d: string) => (logs += d));
   agent.stdout!.setEncoding('utf8').on('data', (d: string) => (logs += d));
   await waitFor('https /healthz', async () => (await call('none', 'GET', '/healthz').catch(() => ({ status: 0 }))).status === 200);
-});
+}, 60_000);
 afterAll(() => {
   if (agent && agent.exitCode === null) agent.kill('SIGKILL');
   sb?.cleanup();

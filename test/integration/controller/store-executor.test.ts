@@ -142,6 +142,32 @@ describe('rollout executor with a real SQLite store', () => {
     expect(kinds[kinds.length - 1]).toBe('rollout.completed r1');
   });
 
+  it('a node removed before its push counts as a refused push; the rest of the rollout is unaffected', async () => {
+    const f = setUp(['w1', 'w2', 'w3']);
+    const errors: unknown[] = [];
+    const ex = executor(f, errors);
+    const nodes = f.store.listNodes();
+    f.store.removeNode('w3');
+    await ex.create({ id: 'r1', target: 'group workers', nodes, strategy: strategy({ steps: '1', failureBudget: '1', onFailure: 'skip', maxUnavailable: '2' }), desired: template, actor: 'op' });
+    // unobserved, w3 counts as unavailable: with maxUnavailable 1 nothing else could start
+    const s = await until(f, 'r1', ['completed', 'paused', 'halted']);
+    expect(s.state).toBe('completed');
+    expect(s.nodes.find((n) => n.name === 'w3')).toMatchObject({ phase: 'failed', reason: expect.stringMatching(/no longer enrolled/) });
+    expect(f.agents.get('w3')!.accepted).toEqual([]);
+    expect(f.store.lastDesired('w3')!.generation).toBe(1);
+    expect(errors).toEqual([]);
+  });
+
+  it('refuses a second rollout over nodes a running one holds', async () => {
+    const f = setUp(['w1', 'w2']);
+    const ex = executor(f);
+    Object.assign(f.agents.get('w1')!, { hang: true });
+    await ex.create({ id: 'r1', target: 'group workers', nodes: f.store.listNodes(), strategy: strategy(), desired: template, actor: 'op' });
+    await expect(ex.create({ id: 'r2', target: 'nodes w2', nodes: [f.store.getNode('w2')!], strategy: strategy(), desired: template, actor: 'op' }))
+      .rejects.toThrow(/node w2 is in rollout r1 \(running\)/);
+    expect(f.store.getRollout('r2')).toBeNull();
+  });
+
   it('a bad canary is rolled back with a new generation carrying its previous state; the rollout pauses', async () => {
     const f = setUp(['w1', 'w2', 'w3']);
     const ex = executor(f);

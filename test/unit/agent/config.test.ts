@@ -18,16 +18,23 @@ describe('agent.yaml', () => {
     expect(c.kubelet.healthTimeoutMs).toBe(60_000);
     expect(c.stateDir).toBe('/var/lib/nodewright');
     expect(c.node).toBe('w1');
+    expect(c.kubelet.minHealthyMs).toBe(10_000);
+    expect(c.limits.artifactCacheKeep).toBe(2);
+    expect(c.tls).toBeNull();
     expect(c.nodeGroup).toBeNull();
-    expect(c.testHooks.pauseAfterStageMs).toBe(0);
   });
   test('values', () => {
-    const c = parseAgentConfig('listen: 0.0.0.0:9000\ntls: {cert: a.crt, key: a.key, ca: ca.crt}\nkubelet:\n  healthTimeoutSec: 5\nschedule:\n  reconcile: "*/2 * * * *"\n', 'a.yaml');
+    const c = parseAgentConfig('listen: 0.0.0.0:9000\ntls: {cert: a.crt, key: a.key, ca: ca.crt}\nkubelet:\n  healthTimeoutSec: 5\n  minHealthySec: 2\nschedule:\n  reconcile: "*/2 * * * *"\n', 'a.yaml');
     expect(c.listen.port).toBe(9000);
     expect(c.kubelet.healthTimeoutMs).toBe(5000);
     expect(c.schedule.reconcile).toBe('*/2 * * * *');
     expect(parseAgentConfig('nodeGroup: workers-a\n', 'a.yaml').nodeGroup).toBe('workers-a');
     expect(err('\nnodeGroup: "workers a"\n')).toMatch(/^NW_CONFIG: \/etc\/nodewright\/agent.yaml:2: \/nodeGroup/);
+  });
+  test('minHealthySec must fit in healthTimeoutSec; test hooks are not configurable', () => {
+    expect(err('kubelet:\n  healthTimeoutSec: 5\n')).toMatch(/^NW_CONFIG: \/etc\/nodewright\/agent.yaml:2: \/kubelet\/minHealthySec \(10 s\) must be shorter than kubelet.healthTimeoutSec \(5 s\)/);
+    expect(err('kubelet:\n  healthTimeoutSec: 5\n  minHealthySec: 5\n')).toMatch(/agent.yaml:3: \/kubelet\/minHealthySec \(5 s\)/);
+    expect(err('testHooks:\n  pauseAfterStageMs: 4000\n')).toMatch(/^NW_CONFIG: .*unknown or misplaced key/);
   });
   test('a wrong type names its line', () => {
     expect(err('listen: 127.0.0.1:7701\nkubelet:\n  healthTimeoutSec: soon\n')).toMatch(/^NW_CONFIG: \/etc\/nodewright\/agent.yaml:3: \/kubelet\/healthTimeoutSec/);

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { planImage } from '../../../agent/steps/artifact.js';
-import { imageRef, isImageEdit, parseImageRef } from '../../../agent/kubelet-image.js';
+import { imageRef, parseImageRef } from '../../../agent/kubelet-image.js';
 
 const seed = readFileSync('lab/worker/kubelet.service.in', 'utf8').replace('@KUBELET_PORT@', '10248');
 const sources = (text: string) => ({ main: { path: '/etc/systemd/system/kubelet.service', text }, dropIns: [] });
@@ -12,13 +12,11 @@ const v3 = { kind: 'image' as const, version: 'v3-broken', tag: 'v3-broken', url
 const none = { current: null, lastGood: null, rejected: {} };
 
 describe('kubelet image refs and plans', () => {
-  test('image refs round-trip (a URL may contain ":"); only KUBELET_IMAGE_TAG marks an image edit', () => {
+  test('image refs round-trip (a URL may contain ":")', () => {
     expect(parseImageRef(imageRef(v2))).toEqual({ tag: 'v2', url: URL });
     expect(parseImageRef(imageRef({ kind: 'image', version: 'x', tag: 't1', url: 'docker://reg:5000/hk' }))).toEqual({ tag: 't1', url: 'docker://reg:5000/hk' });
     expect(parseImageRef(imageRef({ kind: 'image', version: 'x', tag: 't1' }))).toEqual({ tag: 't1' });
     expect(parseImageRef({ version: 'v2', sha256: 'a'.repeat(64) })).toBeNull();
-    expect(isImageEdit([{ variable: 'KUBELET_IMAGE_TAG' }])).toBe(true);
-    expect(isImageEdit([{ variable: 'RKT_RUN_ARGS' }])).toBe(false);
   });
 
   test('sets the tag in place and adds KUBELET_IMAGE_URL; expectations for the read-back', async () => {

@@ -83,4 +83,18 @@ describe('kubelet binary plan', () => {
     const p = planBinary(obs({ currentSha: v1.sha256, kubelet: { current: v2, lastGood: v2, rejected }, cached: { [v2.sha256]: true } }), art(v3), 'k') as any;
     expect(p).toMatchObject({ install: v2, source: 'cache', fromCache: true, restoring: true });
   });
+  test('a rejection holds at its generation and older ones; a newer generation retries the artifact', () => {
+    const rejected = { [v3.sha256]: { version: 'v3', reason: 'healthz 500', at: 't', generation: 5, rolledBack: true } };
+    const o = obs({ currentSha: v2.sha256, kubelet: { current: v2, lastGood: v2, rejected } });
+    expect(planBinary(o, art(v3), 'k', 5)).toMatchObject({ hold: true, state: 'rolled_back' });
+    expect(planBinary(o, art(v3), 'k', 6)).toMatchObject({ kind: 'binary', install: v3, source: 'https://a/kubelet', restoring: false });
+  });
+  test('a rejection that rolled nothing back holds as failed with a coded error; a retry of bytes in place re-gates them', () => {
+    const rejected = { [v3.sha256]: { version: 'v3', reason: 'healthz 500', at: 't', generation: 5, rolledBack: false } };
+    const o = obs({ currentSha: v3.sha256, kubelet: { current: v3, lastGood: null, rejected } });
+    const held = planBinary(o, art(v3), 'k', 5) as any;
+    expect(held).toMatchObject({ hold: true, state: 'failed', error: 'NW_HEALTH' });
+    expect(held.message).toMatch(/nothing healthy could be put back: healthz 500; .*retry=artifact/);
+    expect(planBinary(o, art(v3), 'k', 6)).toMatchObject({ kind: 'binary', install: v3, regate: true });
+  });
 });

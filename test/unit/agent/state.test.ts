@@ -14,6 +14,18 @@ const store = () => {
 };
 
 describe('StateStore', () => {
+  it('in-flight records written before `kind` existed are read back in the new shape', async () => {
+    const { root, s } = store();
+    mkdirSync(path.join(root, 'var/lib/nodewright'), { recursive: true });
+    const v2 = { version: 'v2', sha256: '2'.repeat(64) };
+    const old = { step: 'artifact', phase: 'swapped', target: '/usr/local/bin/kubelet', staged: '/usr/local/bin/.kubelet.nw-staged', unit: 'kubelet.service', next: v2, previous: null, since: 't' };
+    writeFileSync(path.join(root, 'var/lib/nodewright/state.json'), JSON.stringify({ schema: 1, inflight: old }));
+    expect((await s.load()).inflight).toEqual({ kind: 'binary', phase: 'swapped', unit: 'kubelet.service', target: old.target, staged: old.staged, artifact: v2, previous: null, since: 't' });
+    const unit = { step: 'unit', phase: 'written', unit: 'kubelet.service', backups: [], created: [], since: 't', expect: [{ variable: 'KUBELET_IMAGE_TAG', contains: ['v2'] }] };
+    writeFileSync(path.join(root, 'var/lib/nodewright/state.json'), JSON.stringify({ schema: 1, inflight: unit }));
+    expect((await s.load()).inflight).toEqual({ kind: 'unit', phase: 'written', unit: 'kubelet.service', backups: [], created: [], since: 't', expect: [{ variable: 'KUBELET_IMAGE_TAG', value: 'v2' }] });
+  });
+
   it('overlapping updates are applied one after another: none is lost', async () => {
     const { s } = store();
     await s.load();

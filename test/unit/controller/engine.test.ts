@@ -163,6 +163,21 @@ describe('rollout engine', () => {
     expect(phases(r.next)).toEqual({ w1: 'gating', w2: 'pushing' });
   });
 
+  it('after a restart, a gate in progress counts minHealthy again (health across the outage is unknown)', () => {
+    const behaviours = { w1: 'good' } as const;
+    const agents = simFleet(behaviours);
+    let s = step(rollout(behaviours), observe(agents, T0), iso(T0)).next;
+    s = pushed(s, 'w1', 2, { ok: true }, iso(T0)).next;
+    agents.w1.generation = 2; agents.w1.content = 'target'; agents.w1.acceptedAt = T0;
+    s = step(s, observe(agents, T0 + 3000), iso(T0 + 3000)).next;
+    expect(s.nodes[0].healthySince).toBe(iso(T0 + 3000));
+    const tr = recover(s, observe(agents, T0 + 59_000), iso(T0 + 59_000));
+    const r = tr.next;
+    expect(r.nodes[0]).toMatchObject({ phase: 'gating', healthySince: null, deadline: iso(T0 + 69_000) });
+    expect(tr.actions.filter((a) => a.kind === 'push')).toEqual([]);
+    expect(run(r, agents, { from: T0 + 59_000 }).state.nodes[0].phase).toBe('healthy');
+  });
+
   it('the rollback command returns every node that got the target, then ends aborted', () => {
     const behaviours = { w1: 'good', w2: 'good', w3: 'good' } as const;
     const agents = simFleet(behaviours);
@@ -173,6 +188,17 @@ describe('rollout engine', () => {
     expect(state).toMatchObject({ state: 'aborted', reason: 'rolled back (by op)' });
     expect(pushes.map((p) => `${p.node}:${p.generation}:${p.desired}`)).toEqual(['w1:3:previous', 'w2:3:previous', 'w3:3:previous']);
     expect(Object.values(phases(state))).toEqual(['rolled_back', 'rolled_back', 'rolled_back']);
+  });
+
+  it('the rollback command also returns a node that failed its gate without automatic rollback', () => {
+    const behaviours = { w1: 'bad', w2: 'good' } as const;
+    const agents = simFleet(behaviours);
+    const failed = run(rollout(behaviours, { autoRollback: false }), agents).state;
+    expect(phases(failed)).toEqual({ w1: 'failed', w2: 'pending' });
+    expect(agents.w1.content).toBe('target');
+    const { state } = run(command(failed, { kind: 'rollback', actor: 'op' }, iso(T0 + 200_000)).next, agents, { from: T0 + 200_000 });
+    expect(phases(state)).toEqual({ w1: 'rolled_back', w2: 'skipped' });
+    expect(agents.w1).toMatchObject({ content: 'previous', accepted: [2, 3] });
   });
 
   it('keeps a refused push as a failure, and ignores outcomes of pushes no longer current', () => {

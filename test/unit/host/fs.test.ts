@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import { mkdtempSync, rmSync, symlinkSync, mkdirSync, writeFileSync, statSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, mkdirSync, writeFileSync, statSync, readdirSync, readFileSync, chownSync, lchownSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RootedFs } from '../../../host/fs.js';
@@ -46,6 +46,47 @@ describe('RootedFs.resolve', () => {
     writeFileSync(path.join(root, 'real/f'), 'ok');
     symlinkSync('real', path.join(root, 'link'));
     expect(await fs.readText('/link/f')).toBe('ok');
+  });
+});
+
+describe('RootedFs: symlinks someone other than root could have planted (also at root /)', () => {
+  const NOBODY = 65534;
+  /** dir/ceph owned by nobody, holding keyring → secret (a link nobody made). */
+  const planted = (base: string) => {
+    writeFileSync(path.join(base, 'secret'), 'root only', { mode: 0o600 });
+    mkdirSync(path.join(base, 'ceph'));
+    chownSync(path.join(base, 'ceph'), NOBODY, NOBODY);
+    symlinkSync(path.join(base, 'secret'), path.join(base, 'ceph/keyring'));
+    lchownSync(path.join(base, 'ceph/keyring'), NOBODY, NOBODY);
+  };
+  it('at root /: neither read nor write follows the planted link; the target is untouched', async () => {
+    const slash = new RootedFs('/', path.join(root, 'state'));
+    planted(root);
+    const keyring = path.join(root, 'ceph/keyring');
+    expect(await code(slash.readText(keyring))).toBe('NW_PATH_ESCAPE');
+    expect(await code(slash.writeAtomic(keyring, '[client.k8s]'))).toBe('NW_PATH_ESCAPE');
+    expect(readFileSync(path.join(root, 'secret'), 'utf8')).toBe('root only');
+  });
+  it('in a sandbox root too (the link stays inside the root)', async () => {
+    mkdirSync(path.join(root, 'etc'));
+    planted(path.join(root, 'etc'));
+    expect(await code(fs.readText('/etc/ceph/keyring'))).toBe('NW_PATH_ESCAPE');
+  });
+  it('at root /: a root-owned link in a root-owned dir is followed; in a world-writable dir only with the sticky bit', async () => {
+    const slash = new RootedFs('/', path.join(root, 'state'));
+    writeFileSync(path.join(root, 'f'), 'ok');
+    mkdirSync(path.join(root, 'd'));
+    symlinkSync(path.join(root, 'f'), path.join(root, 'd/link'));
+    expect(await slash.readText(path.join(root, 'd/link'))).toBe('ok');
+    chmodSync(path.join(root, 'd'), 0o777);
+    expect(await code(slash.readText(path.join(root, 'd/link')))).toBe('NW_PATH_ESCAPE');
+    chmodSync(path.join(root, 'd'), 0o1777);
+    expect(await slash.readText(path.join(root, 'd/link'))).toBe('ok');
+  });
+  it('a symlink loop is a coded error', async () => {
+    symlinkSync('b', path.join(root, 'a'));
+    symlinkSync('a', path.join(root, 'b'));
+    expect(await code(fs.readText('/a/x'))).toBe('NW_PATH_ESCAPE');
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { sign } from 'node:crypto';
+import { createHash, sign } from 'node:crypto';
 import { canonicalJson } from '../../../protocol/canonical.js';
 import {
   generateSigningKeys,
@@ -105,11 +105,27 @@ describe('signed bundles', () => {
     expect(codeOf(() => loadPrivateKey('not a key'))).toBe('NW_SIGNATURE');
     expect(codeOf(() => loadPublicKey(keys.privateKeyPem.replace('PRIVATE', 'PUBLIC')))).toBe('NW_SIGNATURE');
   });
-  test('detached artifact signatures', () => {
+  test('detached artifact signatures cover the sha256 and the size', () => {
     const data = Buffer.from('#!/bin/sh\necho kubelet\n');
-    const s = signArtifact(data, priv);
-    expect(verifyArtifactSignature(data, s, pub)).toBe(true);
-    expect(verifyArtifactSignature(Buffer.concat([data, Buffer.from('x')]), s, pub)).toBe(false);
+    const a = { sha256: createHash('sha256').update(data).digest('hex'), size: data.length };
+    const s = signArtifact(a, priv);
+    expect(verifyArtifactSignature(a, s, pub)).toBe(true);
+    expect(verifyArtifactSignature({ ...a, size: a.size + 1 }, s, pub)).toBe(false);
+    expect(verifyArtifactSignature({ ...a, sha256: 'f'.repeat(64) }, s, pub)).toBe(false);
+    expect(verifyArtifactSignature(a, s, loadPublicKey(generateSigningKeys().publicKeyPem))).toBe(false);
+    expect(codeOf(() => signArtifact({ sha256: 'XYZ', size: 1 }, priv))).toBe('NW_USAGE');
+  });
+  test('domain separation: a bundle signature is never an artifact signature, and vice versa', () => {
+    const b = signBundle(desired, priv);
+    // The bundle's signed message itself, taken as artifact bytes: its digest with the bundle's signature.
+    const message = Buffer.from(`nodewright.bundle/v1\n${canonicalJson(b.desired)}`);
+    const asArtifact = { sha256: createHash('sha256').update(message).digest('hex'), size: message.length };
+    expect(verifyArtifactSignature(asArtifact, b.signature.value, pub)).toBe(false);
+    // An artifact signature over exactly the bundle's bytes does not make the bundle verify.
+    expect(codeOf(() => verifyBundle({ ...b, signature: { ...b.signature, value: signArtifact(asArtifact, priv) } }, pub))).toBe('NW_SIGNATURE');
+    // Nor does a raw signature of the digest line without the artifact tag.
+    const untagged = sign(null, Buffer.from(`${asArtifact.sha256}\n${asArtifact.size}`), priv).toString('base64');
+    expect(verifyArtifactSignature(asArtifact, untagged, pub)).toBe(false);
   });
   test('desired-state schema: unknown keys and bad sha256 are refused', () => {
     expect(codeOf(() => parseDesiredState({ ...desired, extra: 1 }))).toBe('NW_BUNDLE');
