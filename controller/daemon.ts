@@ -16,7 +16,9 @@ import type { ControllerConfig } from './config.js';
 import { agentsHttpsAgent } from './fleet/agent-tls.js';
 import { Poller } from './fleet/poller.js';
 import { pushDesired } from './fleet/push.js';
+import { artifactRoutes } from './api/routes/artifacts.js';
 import { rolloutRoutes } from './api/routes/rollouts.js';
+import { ArtifactStore } from './artifacts/store.js';
 import { isInFlight, type RolloutState } from './rollout/engine.js';
 import { RolloutExecutor } from './rollout/executor.js';
 import { ControllerMetrics } from './metrics.js';
@@ -139,10 +141,11 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     now: () => new Date(),
     ready: () => ready,
   };
+  const artifacts = new ArtifactStore({ stateDir: config.stateDir, store, signingKey, now: () => new Date().toISOString() });
   let app: FastifyInstance;
   try {
     // The chain carries the CA: a joining agent checks it against its pinned --ca-cert-hash.
-    app = await buildControllerServer({ fleet: ctx, tls: { cert: keys.cert + keys.ca, key: keys.key, ca: keys.ca }, extraRoutes: [rolloutRoutes(exec)] });
+    app = await buildControllerServer({ fleet: ctx, tls: { cert: keys.cert + keys.ca, key: keys.key, ca: keys.ca }, extraRoutes: [rolloutRoutes(exec, { artifactBaseUrl: config.url }), artifactRoutes(artifacts)] });
   } catch (e) {
     store.close();
     throw e;
