@@ -10,6 +10,7 @@ import { Command } from 'commander';
 import { runCli } from '../../host/cli.js';
 import { registerUnitCommands } from '../../agent/commands/unit.js';
 import { registerAgentCommands } from '../../agent/commands/agent.js';
+import { registerJoinCommand } from '../../agent/commands/join.js';
 import type { Phase } from '../../agent/steps/types.js';
 
 function readPauses(file: string): Partial<Record<Phase, number>> {
@@ -31,4 +32,5 @@ const onPhase = async (phase: Phase) => {
 const program = new Command('nodewright-agent').description('nodewright worker agent (lab entry with phase hooks)').version('0.1.0');
 registerUnitCommands(program);
 registerAgentCommands(program, { onPhase });
+registerJoinCommand(program);
 await runCli(program);
