@@ -92,7 +92,7 @@ while IFS=$'\t' read -r name ap kp; do
   LAB_NAME=$name lab/systemd/exec.sh sh -c 'systemctl stop nodewright-agent; rm -f /etc/nodewright/agent.yaml /etc/nodewright/controller.pub /etc/nodewright/token'
   LAB_NAME=$name lab/systemd/exec.sh nodewright-agent join --controller "https://127.0.0.1:$ctl_port" --token "$t" --ca-cert-hash "$h" \
     --config-out /etc/nodewright/agent.yaml --listen "127.0.0.1:$ap" --name "w$i" | sed "s/^/   $name: /"
-  LAB_NAME=$name lab/systemd/exec.sh sh -c "printf 'stateDir: /var/lib/nodewright\nkubelet:\n  healthUrl: http://127.0.0.1:$kp/healthz\n  healthTimeoutSec: 8\n' >> /etc/nodewright/agent.yaml; systemctl start nodewright-agent"
+  LAB_NAME=$name lab/systemd/exec.sh sh -c "printf 'stateDir: /var/lib/nodewright\nkubelet:\n  healthUrl: http://127.0.0.1:$kp/healthz\n  healthTimeoutSec: 8\n  minHealthySec: 1\n' >> /etc/nodewright/agent.yaml; systemctl start nodewright-agent"
 done < "$share/workers.tsv"
 for _ in $(seq 1 60); do [ "$(nw nodes ls --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).filter(n=>n.state==="healthy").length))')" = 3 ] && break; sleep 1; done
 nw nodes ls

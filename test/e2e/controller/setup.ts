@@ -88,6 +88,7 @@ const extraAgentYaml = (kubeletPort: number) => `stateDir: /var/lib/nodewright
 kubelet:
   healthUrl: http://127.0.0.1:${kubeletPort}/healthz
   healthTimeoutSec: 6
+  minHealthySec: 1
 drift:
   debounceMs: 50
 log:
