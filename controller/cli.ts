@@ -23,7 +23,8 @@ const groups: Group[] = [
   { names: ['events'], load: async () => (await import('./commands/events.js')).registerEventsCommands },
 ];
 
-const program = new Command('nodewright').description('nodewright controller and operator CLI').version('0.1.0');
+// positional: the program's own --version is read only before the command word, so `artifact add --version V` is the artifact's
+const program = new Command('nodewright').description('nodewright controller and operator CLI').version('0.1.0').enablePositionalOptions();
 const first = process.argv[2];
 const picked = groups.filter((g) => first && g.names.includes(first));
 for (const g of picked.length ? picked : groups) (await g.load())(program);

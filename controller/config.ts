@@ -40,6 +40,10 @@ export const ControllerConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /** An OpenStack cloud (clouds.yaml name): the daemon's API then answers the compute-node routes. */
+    openstack: Type.Optional(
+      Type.Object({ cloud: Type.String({ minLength: 1, maxLength: 256 }), computeApiVersion: Type.Optional(Type.String({ pattern: '^2\\.[0-9]{1,3}$' })) }, { additionalProperties: false }),
+    ),
     join: Type.Optional(Type.Object({ certValidDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })) }, { additionalProperties: false })),
     log: Type.Optional(
       Type.Object(
@@ -64,6 +68,7 @@ export interface ControllerConfig {
   poll: { intervalMs: number; rolloutIntervalMs: number; timeoutMs: number; concurrency: number; maxBackoffMs: number };
   certValidDays: number;
   log: { level: string };
+  openstack: { cloud: string; computeApiVersion?: string } | null;
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:7700';
@@ -98,6 +103,7 @@ export function withDefaults(raw: RawConfig, file: string): ControllerConfig {
     },
     certValidDays: raw.join?.certValidDays ?? 365,
     log: { level: raw.log?.level ?? 'info' },
+    openstack: raw.openstack ?? null,
   };
 }
 

@@ -16,7 +16,13 @@ import type { ControllerConfig } from './config.js';
 import { agentsHttpsAgent } from './fleet/agent-tls.js';
 import { Poller } from './fleet/poller.js';
 import { pushDesired } from './fleet/push.js';
+import { callerOf } from './api/auth.js';
+import { artifactRoutes } from './api/routes/artifacts.js';
+import { computeNodesRoutes } from './api/routes/compute-nodes.js';
+import { loadCloudConfig } from '../openstack/config.js';
+import { connectCompute } from '../openstack/connect.js';
 import { rolloutRoutes } from './api/routes/rollouts.js';
+import { ArtifactStore } from './artifacts/store.js';
 import { isInFlight, type RolloutState } from './rollout/engine.js';
 import { RolloutExecutor } from './rollout/executor.js';
 import { ControllerMetrics } from './metrics.js';
@@ -139,10 +145,31 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     now: () => new Date(),
     ready: () => ready,
   };
+  // controller.yaml names a cloud: the compute-node routes (as in `nodewright serve`), operators only
+  const routes = [rolloutRoutes(exec, { artifactBaseUrl: config.url })];
+  if (config.openstack) {
+    let compute;
+    try {
+      const cloud = loadCloudConfig({ cloud: config.openstack.cloud });
+      if (config.openstack.computeApiVersion) cloud.computeApiVersion = config.openstack.computeApiVersion;
+      compute = await connectCompute(cloud);
+    } catch (e) {
+      store.close();
+      throw e;
+    }
+    const deps = { nodes: compute.nodes, session: compute.session };
+    routes.push(async (app, c) => {
+      await app.register(async (scope) => {
+        scope.addHook('onRequest', async (req) => void callerOf(req, c.operatorRoles));
+        await computeNodesRoutes(scope, deps);
+      });
+    });
+  }
+  const artifacts = new ArtifactStore({ stateDir: config.stateDir, store, signingKey, now: () => new Date().toISOString() });
   let app: FastifyInstance;
   try {
     // The chain carries the CA: a joining agent checks it against its pinned --ca-cert-hash.
-    app = await buildControllerServer({ fleet: ctx, tls: { cert: keys.cert + keys.ca, key: keys.key, ca: keys.ca }, extraRoutes: [rolloutRoutes(exec)] });
+    app = await buildControllerServer({ fleet: ctx, tls: { cert: keys.cert + keys.ca, key: keys.key, ca: keys.ca }, extraRoutes: [...routes, artifactRoutes(artifacts)] });
   } catch (e) {
     store.close();
     throw e;

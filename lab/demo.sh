@@ -92,30 +92,29 @@ while IFS=$'\t' read -r name ap kp; do
   LAB_NAME=$name lab/systemd/exec.sh sh -c 'systemctl stop nodewright-agent; rm -f /etc/nodewright/agent.yaml /etc/nodewright/controller.pub /etc/nodewright/token'
   LAB_NAME=$name lab/systemd/exec.sh nodewright-agent join --controller "https://127.0.0.1:$ctl_port" --token "$t" --ca-cert-hash "$h" \
     --config-out /etc/nodewright/agent.yaml --listen "127.0.0.1:$ap" --name "w$i" | sed "s/^/   $name: /"
-  LAB_NAME=$name lab/systemd/exec.sh sh -c "printf 'stateDir: /var/lib/nodewright\nkubelet:\n  healthUrl: http://127.0.0.1:$kp/healthz\n  healthTimeoutSec: 8\n' >> /etc/nodewright/agent.yaml; systemctl start nodewright-agent"
+  LAB_NAME=$name lab/systemd/exec.sh sh -c "printf 'stateDir: /var/lib/nodewright\nkubelet:\n  healthUrl: http://127.0.0.1:$kp/healthz\n  healthTimeoutSec: 8\n  minHealthySec: 1\n' >> /etc/nodewright/agent.yaml; systemctl start nodewright-agent"
 done < "$share/workers.tsv"
 for _ in $(seq 1 60); do [ "$(nw nodes ls --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).filter(n=>n.state==="healthy").length))')" = 3 ] && break; sleep 1; done
 nw nodes ls
 
-say "8. the rollout's desired state: keyring from a file, the keyring bind mount, kubelet v2, both Ceph probes"
+say "8. kubelet builds into the controller's artifact store (nodewright artifact add); the rollout's desired state: keyring from a file, the keyring bind mount, kubelet v2 by version, both Ceph probes"
 desired() { # $1 kubelet build → desired YAML (the controller assigns generations, binds and signs per node)
   node - "$1" <<'JS'
-const fs = require('fs'), crypto = require('crypto');
 const [build] = process.argv.slice(2);
 const share = process.env.SHARE, e = process.env;
-const bin = fs.readFileSync(`${share}/kubelets/kubelet-${build}`);
 const kr = '/etc/ceph/ceph.client.k8s.keyring';
 console.log(JSON.stringify({
   runtime: 'rkt', packages: { policy: 'auto' },
   ceph: { fsid: e.CEPH_FSID, monHost: [e.CEPH_MON_ADDR], clientId: 'k8s', keyringFile: `${share}/ceph.client.k8s.keyring` },
   unit: { bindMounts: [{ name: 'ceph-keyring', source: kr, target: kr, readOnly: true }] },
-  kubelet: { kind: 'binary', version: build, sha256: crypto.createHash('sha256').update(bin).digest('hex'), size: bin.length,
-             url: `file:///lab/kubelets/kubelet-${build}` },
+  kubelet: { kind: 'binary', version: build }, // resolved from the controller's artifact store
   probes: { rbd: { pool: 'k8s' }, quota: { path: '/kubernetes/demo-quota' } },
 }, null, 2));
 JS
 }
 export SHARE=$share CEPH_FSID CEPH_MON_ADDR
+for b in v2 v3-broken; do nw artifact add "$share/kubelets/kubelet-$b" --kind kubelet-binary --version "$b"; done
+nw artifact ls
 desired v2 > "$demo/desired-v2.yaml"
 cat "$demo/desired-v2.yaml"
 

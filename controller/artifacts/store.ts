@@ -23,7 +23,9 @@ export class ArtifactStore {
     this.dir = path.join(o.stateDir, 'artifacts', 'sha256');
   }
 
-  async add(file: string, a: { kind: ArtifactRecord['kind']; version: string }): Promise<ArtifactRecord> {
+  /** `src` is a file path or a stream (an upload); `file` names it in errors. */
+  async add(src: string | NodeJS.ReadableStream, a: { kind: ArtifactRecord['kind']; version: string; file?: string }): Promise<ArtifactRecord> {
+    const file = a.file ?? (typeof src === 'string' ? src : 'upload');
     if (!/^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$/.test(a.version)) {
       throw new NwError('NW_USAGE', `artifact version "${a.version}" must be letters, digits and . _ + - (at most 128)`);
     }
@@ -39,7 +41,7 @@ export class ArtifactStore {
           done(null, chunk);
         },
       });
-      await pipeline(createReadStream(file), meter, createWriteStream(tmp, { mode: 0o644, flags: 'wx' }));
+      await pipeline(typeof src === 'string' ? createReadStream(src) : src, meter, createWriteStream(tmp, { mode: 0o644, flags: 'wx' }));
     } catch (e) {
       await fsp.rm(tmp, { force: true });
       const err = e as NodeJS.ErrnoException;

@@ -1,3 +1,5 @@
+// nodewright artifact add FILE --kind kubelet-binary --version V: upload to the controller's store
+// (streamed; the controller hashes and signs it). artifact ls: the stored records.
 // nodewright artifact sign: the detached signature the agent checks next to the bundle's sha256
 // (protocol/bundle.ts signArtifact: domain tag + sha256 + size). The file is hashed as a stream.
 import { createHash } from 'node:crypto';
@@ -6,6 +8,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { NwError } from '../../host/errors.js';
 import { keyId, loadPrivateKey, signArtifact } from '../../protocol/bundle.js';
+import type { ArtifactRecord } from '../store/store.js';
+import { formatTable, out, printJson, withClient, withOperator, type OperatorOpts } from './operator.js';
 
 /** sha256 and size of a file, read as a stream. */
 export async function digestFile(file: string): Promise<{ sha256: string; size: number }> {
@@ -24,6 +28,24 @@ export async function digestFile(file: string): Promise<{ sha256: string; size: 
 
 export function registerArtifactCommands(program: Command): void {
   const artifact = program.command('artifact').description('kubelet artifacts');
+  withOperator(
+    artifact
+      .command('add')
+      .description("upload an artifact to the controller's store; rollouts name it as kubelet: {kind: binary, version: V}")
+      .argument('<file>', 'the artifact (e.g. the kubelet binary)')
+      .requiredOption('--kind <kind>', 'kubelet-binary')
+      .requiredOption('--version <version>', 'the version rollouts name'),
+  ).action(async (file: string, o: OperatorOpts & { kind: string; version: string }) => {
+    const q = new URLSearchParams({ kind: o.kind, version: o.version });
+    const r = await withClient(o, (c) => c.upload<ArtifactRecord>(`/v1/artifacts?${q}`, file));
+    if (o.json) printJson(r);
+    else out(`${r.kind} ${r.version} sha256=${r.sha256} size=${r.size}`);
+  });
+  withOperator(artifact.command('ls').description('the artifacts in the controller store')).action(async (o: OperatorOpts) => {
+    const r = await withClient(o, (c) => c.request<{ artifacts: ArtifactRecord[] }>('GET', '/v1/artifacts'));
+    if (o.json) return printJson(r.artifacts);
+    out(formatTable(['KIND', 'VERSION', 'SHA256', 'SIZE', 'ADDED'], r.artifacts.map((a) => [a.kind, a.version, a.sha256, String(a.size), a.addedAt])));
+  });
   artifact
     .command('sign')
     .description("sign an artifact: prints the base64 signature for the bundle's kubelet.signature (sha256 and size on stderr)")

@@ -1,7 +1,7 @@
 // The operator's side of the controller API: operator.yaml (controller URL, CA, client cert) and
 // one TLS request helper. Found via --operator-config, else $NODEWRIGHT_OPERATOR_CONFIG, else
 // ~/.config/nodewright/operator.yaml. Coded errors from the controller come back as NwError.
-import { readFileSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,8 +57,18 @@ const readPem = (file: string, what: string) => {
   }
 };
 
+const fileSize = (file: string): number => {
+  try {
+    return statSync(file).size;
+  } catch (e) {
+    throw new NwError('NW_USAGE', `cannot read ${file} (${(e as NodeJS.ErrnoException).code}): give the path of the file to upload`);
+  }
+};
+
 export interface ControllerClient {
   request<T = unknown>(method: string, p: string, body?: unknown): Promise<T>;
+  /** POST a file as application/octet-stream, streamed from disk. */
+  upload<T = unknown>(p: string, file: string): Promise<T>;
   /** A streaming GET (events --follow); resolves when the response ends. */
   stream(p: string, onChunk: (s: string) => void): Promise<void>;
   close(): void;
@@ -67,34 +77,42 @@ export interface ControllerClient {
 export function controllerClient(cfg: OperatorConfig, timeoutMs = 30_000): ControllerClient {
   const agent = new https.Agent({ ca: readPem(cfg.ca, 'CA'), cert: readPem(cfg.cert, 'certificate'), key: readPem(cfg.key, 'key'), keepAlive: true });
   const base = new URL(cfg.controller);
-  const open = (method: string, p: string, data: string | undefined, timeout: number, onRes: (res: import('node:http').IncomingMessage) => void, reject: (e: Error) => void) => {
-    const req = https.request(new URL(p, base), { method, agent, timeout, headers: data !== undefined ? { 'content-type': 'application/json' } : {} }, onRes);
+  const open = (method: string, p: string, data: string | { file: string } | undefined, timeout: number, onRes: (res: import('node:http').IncomingMessage) => void, reject: (e: Error) => void) => {
+    const headers: Record<string, string> =
+      data === undefined ? {} : typeof data === 'string' ? { 'content-type': 'application/json' } : { 'content-type': 'application/octet-stream', 'content-length': String(fileSize(data.file)) };
+    const req = https.request(new URL(p, base), { method, agent, timeout, headers }, onRes);
     req.on('error', (e) => reject(isNwError(e) ? e : new NwError('NW_PUSH', `cannot reach the controller at ${cfg.controller}: ${e.message}; is \`nodewright controller run\` up, and is ${cfg.file} right?`)));
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeout} ms`)));
-    req.end(data);
+    if (typeof data === 'object') {
+      const src = createReadStream(data.file);
+      src.on('error', (e) => req.destroy(new NwError('NW_USAGE', `cannot read ${data.file} (${(e as NodeJS.ErrnoException).code ?? e.message})`)));
+      src.pipe(req);
+    } else req.end(data);
   };
+  const call = <T>(method: string, p: string, data: string | { file: string } | undefined) =>
+    new Promise<T>((resolve, reject) => {
+      open(method, p, data, timeoutMs, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (text += c));
+        res.on('end', () => {
+          let json: any = null;
+          try {
+            json = text ? JSON.parse(text) : null;
+          } catch {
+            return reject(new NwError('NW_INTERNAL', `the controller answered ${res.statusCode} with non-JSON: ${text.slice(0, 200)}`));
+          }
+          if ((res.statusCode ?? 500) >= 400) {
+            const code = (typeof json?.code === 'string' && /^NW_[A-Z_]+$/.test(json.code) ? json.code : 'NW_INTERNAL') as ErrorCode;
+            return reject(new NwError(code, json?.message ?? `HTTP ${res.statusCode}`));
+          }
+          resolve(json as T);
+        });
+      }, reject);
+    });
   return {
-    request: <T>(method: string, p: string, body?: unknown) =>
-      new Promise<T>((resolve, reject) => {
-        open(method, p, body === undefined ? undefined : JSON.stringify(body), timeoutMs, (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (c) => (text += c));
-          res.on('end', () => {
-            let json: any = null;
-            try {
-              json = text ? JSON.parse(text) : null;
-            } catch {
-              return reject(new NwError('NW_INTERNAL', `the controller answered ${res.statusCode} with non-JSON: ${text.slice(0, 200)}`));
-            }
-            if ((res.statusCode ?? 500) >= 400) {
-              const code = (typeof json?.code === 'string' && /^NW_[A-Z_]+$/.test(json.code) ? json.code : 'NW_INTERNAL') as ErrorCode;
-              return reject(new NwError(code, json?.message ?? `HTTP ${res.statusCode}`));
-            }
-            resolve(json as T);
-          });
-        }, reject);
-      }),
+    request: <T>(method: string, p: string, body?: unknown) => call<T>(method, p, body === undefined ? undefined : JSON.stringify(body)),
+    upload: <T>(p: string, file: string) => call<T>('POST', p, { file }),
     stream: (p, onChunk) =>
       new Promise<void>((resolve, reject) => {
         open('GET', p, undefined, 0, (res) => {

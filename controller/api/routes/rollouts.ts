@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { NwError } from '../../../host/errors.js';
 import { describe as describeRollout, type Command, type RolloutState } from '../../rollout/engine.js';
+import { resolveRolloutDesired } from '../../rollout/desired.js';
 import type { RolloutExecutor } from '../../rollout/executor.js';
 import { parseStrategy, type StrategyInput } from '../../rollout/strategy.js';
 import { actorOf, callerOf } from '../auth.js';
@@ -41,7 +42,8 @@ export const rolloutSummary = (s: RolloutState) => ({
 
 const newId = () => `r-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`;
 
-export function rolloutRoutes(executor: RolloutExecutor) {
+/** `artifactBaseUrl`: where agents download artifacts (controller.yaml `url`). */
+export function rolloutRoutes(executor: RolloutExecutor, o: { artifactBaseUrl: string }) {
   return async function routes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
     const get = (id: string) => {
       const r = ctx.store.getRollout(id);
@@ -64,7 +66,10 @@ export function rolloutRoutes(executor: RolloutExecutor) {
       const groups = new Set(nodes.map((n) => n.group));
       if (groups.size > 1) throw new NwError('NW_USAGE', `the target spans node groups ${[...groups].join(', ')}: a rollout's bundles are bound to one group`);
       const strategy = parseStrategy(b.strategy ?? {});
-      const { schema: _s, generation: _g, ...desired } = b.desired;
+      const ceph = b.desired.ceph as Record<string, unknown> | undefined;
+      if (ceph && typeof ceph === 'object' && 'keyringFile' in ceph) throw new NwError('NW_USAGE', 'send ceph.keyring (`nodewright rollout start` reads ceph.keyringFile on your machine), not a path on the controller');
+      // the CLI sent the keyring it read from keyringFile; kubelet {kind: binary, version} comes from the artifact store
+      const desired = resolveRolloutDesired(b.desired, { store: ctx.store, artifactBaseUrl: o.artifactBaseUrl, baseDir: '/', keyring: 'inline' }, 'the rollout desired state');
       const state = await executor.create({ id: newId(), target, nodes, strategy, desired, actor: actorOf(who) });
       return rolloutView(state, ctx.now().toISOString());
     });

@@ -1,13 +1,12 @@
 // kill -9 the controller between a push and its gate → start it again → the same rollout
 // completes, and every agent accepted its target generation exactly once (counted in the agents'
 // journals: "accepted a signed desired state" is logged only when a bundle changes what they hold).
-import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { tempDir } from '../../tmp.js';
-import { inWorker, lab, nwJson, waitFor } from './lab.js';
+import { addKubelet, inWorker, lab, nwJson, waitFor } from './lab.js';
 import { startController } from './setup.js';
 
 const KEYRING_PATH = '/etc/ceph/ceph.client.k8s.keyring';
@@ -15,14 +14,14 @@ const KEYRING_PATH = '/etc/ceph/ceph.client.k8s.keyring';
 function desiredFile(): string {
   const dir = tempDir('nw-e2e-crash-');
   writeFileSync(path.join(dir, 'keyring'), '[client.k8s]\n\tkey = AQCs2Q9bqAjCHRAAlQUF+hAiXhbErk4NdtvORQ==\n', { mode: 0o600 });
-  const bin = readFileSync(path.join(lab().share, 'kubelets', 'kubelet-v2'));
+  addKubelet('v2');
   const file = path.join(dir, 'desired.yaml');
   writeFileSync(file, stringify({
     runtime: 'rkt',
     packages: { policy: 'auto' },
     ceph: { fsid: '0b7e5a2c-1f3d-4c59-9a57-2f0c1d9e8a11', monHost: ['127.0.0.1:3300'], clientId: 'k8s', keyringFile: 'keyring' },
     unit: { bindMounts: [{ name: 'ceph-keyring', source: KEYRING_PATH, target: KEYRING_PATH, readOnly: true }] },
-    kubelet: { kind: 'binary', version: 'v2', sha256: createHash('sha256').update(bin).digest('hex'), size: bin.length, url: 'file:///lab/kubelets/kubelet-v2' },
+    kubelet: { kind: 'binary', version: 'v2' },
   }));
   return file;
 }

@@ -86,6 +86,12 @@ describe('controller.yaml and operator.yaml', () => {
     expect(c.poll).toEqual({ intervalMs: 10_000, rolloutIntervalMs: 1000, timeoutMs: 5000, concurrency: 256, maxBackoffMs: 120_000 });
     expect(c.operatorRoles).toEqual(['operator']);
   });
+  it('openstack: a named cloud turns the compute-node routes on; none by default', () => {
+    expect(parseControllerConfig(minimal, 'c.yaml').openstack).toBeNull();
+    expect(parseControllerConfig(minimal + 'openstack: {cloud: lab, computeApiVersion: "2.53"}\n', 'c.yaml').openstack).toEqual({ cloud: 'lab', computeApiVersion: '2.53' });
+    expect(() => parseControllerConfig(minimal + 'openstack: {cloud: lab, computeApiVersion: latest}\n', 'c.yaml')).toThrow(expect.objectContaining({ code: 'NW_CONFIG' }));
+    expect(() => parseControllerConfig(minimal + 'openstack: {}\n', 'c.yaml')).toThrow(expect.objectContaining({ code: 'NW_CONFIG' }));
+  });
   it('unknown keys and missing files are NW_CONFIG', () => {
     expect(() => parseControllerConfig(minimal + 'colour: red\n', 'c.yaml')).toThrow(expect.objectContaining({ code: 'NW_CONFIG' }));
     expect(() => parseControllerConfig('listen: 1.2.3.4:80\n', 'c.yaml')).toThrow(/NW_CONFIG|stateDir/);
