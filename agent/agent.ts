@@ -200,6 +200,7 @@ export class Agent {
       probes: s.probes,
       rollbacks: s.rollbacks,
       reconciles: s.reconciles,
+      recovery: this.lastRecovery ? { action: this.lastRecovery.action, message: this.lastRecovery.message } : null,
       // An image change is a unit edit on disk: its files are the unit's.
       inflight: s.inflight ? { step: s.inflight.kind === 'binary' ? 'artifact' : 'unit', kind: s.inflight.kind, phase: s.inflight.phase, since: s.inflight.since } : null,
     };

@@ -34,6 +34,7 @@ export function sampleStatus(node: string): AgentStatus {
     ],
     kubelet: { version: '1.10.13-ceph1', sha256: 'c0ffee'.repeat(10) + 'c0ff', lastGood: { version: '1.10.13-ceph1', sha256: 'c0ffee'.repeat(10) + 'c0ff' } },
     lastReconcile: { at, durationMs: 1904, trigger: 'schedule', ok: true, generation: 7 },
+    recovery: null,
     lastError: null,
     probes: [
       { name: 'rbd', status: 'pass', ok: true, durationMs: 912, details: { pool: 'kube', image: 'nodewright-probe', bytes: 4096 } },

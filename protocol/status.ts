@@ -66,5 +66,7 @@ export interface AgentStatus {
   rollbacks: number;
   /** Reconciles run since the state file was created. */
   reconciles: number;
+  /** What the last recovery pass did with a change left in flight (null: none ran yet). */
+  recovery: { action: string; message: string } | null;
   inflight: { step: StepName; kind?: 'binary' | 'image' | 'unit'; phase: string; since: string } | null;
 }

@@ -215,6 +215,7 @@ export const artifactStep: Step<ArtifactObserved, ArtifactPlan, Undo> = {
     await ctx.state.update((s) => {
       if (s.inflight?.kind === 'binary') s.inflight.phase = 'swapped';
     });
+    await ctx.onPhase?.('artifact:swapped');
   },
   async verify(ctx, p) {
     if (p.kind === 'image') await verifyUnit(ctx, p.unit, p.expect);

@@ -11,7 +11,7 @@ import type { Restore } from '../kubelet-verdict.js';
 import type { KeyObject } from 'node:crypto';
 
 /** Points inside a change where a test may widen the window (e.g. to kill the agent there). */
-export type Phase = 'artifact:staged' | 'unit:written';
+export type Phase = 'artifact:staged' | 'artifact:swapped' | 'unit:written';
 export type PhaseHook = (phase: Phase) => Promise<void> | void;
 
 export interface StepContext {

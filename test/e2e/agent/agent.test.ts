@@ -185,6 +185,32 @@ describe('nodewright-agent on a real systemd worker', () => {
     sh('systemctl restart nodewright-agent');
   });
 
+  it('kill -9 right after the binary rename: the recovery pass gates v2 and keeps it (or rolls back to v1), and status says which', async () => {
+    sh(`echo '{"pauseMs": {"artifact:swapped": 4000}}' > /etc/nodewright/lab-hooks.json && systemctl restart nodewright-agent`);
+    const pid0 = agentPid();
+    expect((await api('POST', '/v1/desired', sign(desired(4, build('v2'))))).status).toBe(202);
+    await waitFor('binary swapped', async () => (await status()).inflight?.phase === 'swapped', 15_000, 50);
+    expect(fileSha('/usr/local/bin/kubelet')).toBe(kubeletBuild('v2').sha256); // renamed, not yet gated
+    sh(`echo '{"pauseMs": {}}' > /etc/nodewright/lab-hooks.json; kill -9 ${pid0}`);
+    await waitFor('agent restarted', () => {
+      const s = show('nodewright-agent', ['MainPID', 'ActiveState', 'SubState']);
+      return s.ActiveState === 'active' && s.SubState === 'running' && Number(s.MainPID) !== pid0 && Number(s.MainPID) > 0;
+    }, 20_000);
+    await waitFor('recovery done', async () => (await status()).recovery?.action !== undefined && (await status()).inflight === null, 60_000, 200);
+    const s = await status();
+    // v2 is a healthy build: recovery finishes the swap; status and the binary agree.
+    expect(s.recovery).toMatchObject({ action: 'finished' });
+    expect(s.recovery.message).toMatch(/finished kubelet v2 swap/);
+    expect(s.kubelet.version).toBe('v2');
+    expect(fileSha('/usr/local/bin/kubelet')).toBe(kubeletBuild('v2').sha256);
+    expect(show('kubelet', ['NeedDaemonReload']).NeedDaemonReload).toBe('no');
+    await waitFor('converged on generation 4', async () => {
+      const t = await status();
+      return t.converged && t.desired.generation === 4;
+    }, 30_000, 200);
+    sh('systemctl restart nodewright-agent');
+  });
+
   it('SIGSTOP of the agent: systemd\'s watchdog kills and restarts it', async () => {
     const before = show('nodewright-agent', ['MainPID', 'NRestarts']);
     sh(`kill -STOP ${before.MainPID}`);
