@@ -209,6 +209,7 @@ export function writeTrialConfig(base: R1Base, dir: string, trial: string): stri
       `kubelet:`,
       `  healthUrl: http://127.0.0.1:${base.healthPort}/${trial}/healthz`,
       `  healthTimeoutSec: 2`,
+      `  minHealthySec: 0.3`,
       `probes:`,
       `  enabled: false`,
       `log:`,
