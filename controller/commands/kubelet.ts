@@ -61,6 +61,8 @@ export function registerKubeletCommands(program: Command): void {
     const patch = parsePatch(readPatch(patchFile), patchFile);
     const timeout = Number(o.timeout);
     if (!Number.isInteger(timeout) || timeout < 1) throw new NwError('NW_USAGE', `--timeout ${o.timeout} must be a whole number of seconds`);
+    const logFile = path.resolve(o.log ?? path.join(os.tmpdir(), `nodewright-kubelet-build-${o.ref}-${stamp()}.log`));
+    if (!statSync(path.dirname(logFile), { throwIfNoEntry: false })?.isDirectory()) throw new NwError('NW_USAGE', `--log ${logFile}: its directory does not exist`);
     const go = await locateGo(exec, o.go, process.env.PATH ?? '');
     const result = await withClient(o, async (client) => {
       await listArtifacts(client); // an unreachable controller fails now, not after the build
@@ -72,7 +74,7 @@ export function registerKubeletCommands(program: Command): void {
           patchFile,
           go,
           workDir,
-          logFile: path.resolve(o.log ?? path.join(os.tmpdir(), `nodewright-kubelet-build-${o.ref}-${stamp()}.log`)),
+          logFile,
           makeTimeoutMs: timeout * 1000,
           env: process.env,
         });
