@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { NwError } from '../../host/errors.js';
 import { exec } from '../../host/exec.js';
-import { runKubeletBuild } from '../kubelet-build/build.js';
+import { removeWorktreeSync, runKubeletBuild } from '../kubelet-build/build.js';
 import { locateGo } from '../kubelet-build/go.js';
 import { parsePatch } from '../kubelet-build/patch.js';
 import { buildVersion, checkRef, nextBuildNumber, planKubeletBuild } from '../kubelet-build/plan.js';
@@ -78,11 +78,23 @@ export function registerKubeletCommands(program: Command): void {
           makeTimeoutMs: timeout * 1000,
           env: process.env,
         });
-        return await runKubeletBuild(plan, patch, {
-          exec,
-          progress,
-          register: async (file) => addArtifact(client, file, { kind: 'kubelet-binary', version: buildVersion(o.ref, nextBuildNumber(await listArtifacts(client), o.ref)) }),
-        });
+        // Ctrl-C (the terminal signals make too) or a stop: leave no worktree behind
+        const interrupted = (sig: NodeJS.Signals) => {
+          removeWorktreeSync(plan);
+          rmSync(workDir, { recursive: true, force: true });
+          progress(`interrupted by ${sig}; worktree removed, nothing registered`);
+          process.exit(sig === 'SIGINT' ? 130 : 143);
+        };
+        process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
+        try {
+          return await runKubeletBuild(plan, patch, {
+            exec,
+            progress,
+            register: async (file) => addArtifact(client, file, { kind: 'kubelet-binary', version: buildVersion(o.ref, nextBuildNumber(await listArtifacts(client), o.ref)) }),
+          });
+        } finally {
+          process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
+        }
       } finally {
         rmSync(workDir, { recursive: true, force: true });
       }

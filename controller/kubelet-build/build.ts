@@ -1,7 +1,8 @@
 // Runs a planned kubelet build: a git worktree of the ref, the patch checked then applied,
 // `make WHAT=cmd/kubelet`, the binary handed to `register`. The worktree is removed at the end,
 // also when a step fails; the source checkout's own tree and HEAD are never touched.
-import { promises as fsp } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { promises as fsp, rmSync } from 'node:fs';
 import { NwError, isNwError } from '../../host/errors.js';
 import type { Exec, ExecResult } from '../../host/exec.js';
 import type { ArtifactRecord } from '../store/store.js';
@@ -90,4 +91,16 @@ async function removeWorktree(exec: Exec, plan: KubeletBuildPlan, progress: (lin
   const pruned = await run(exec, plan.prune, true).catch(() => null);
   if (removed.exitCode === 0 || pruned?.exitCode === 0) progress(`worktree removed: ${plan.worktree}`);
   else progress(`could not remove the worktree ${plan.worktree} (${firstLine(removed)}): run git -C ${plan.src} worktree prune`);
+}
+
+/** For a signal handler (it cannot await): the same removal, synchronously, each command bounded. */
+export function removeWorktreeSync(plan: KubeletBuildPlan): void {
+  for (const c of [plan.removeWorktree, plan.prune]) {
+    try {
+      execFileSync(c.file, c.args, { stdio: 'ignore', timeout: 60_000, env: { ...process.env, ...c.env } });
+    } catch {
+      // the rm and the prune below still run
+    }
+    if (c === plan.removeWorktree) rmSync(plan.worktree, { recursive: true, force: true });
+  }
 }

@@ -76,6 +76,11 @@ describe('kubelet build: the patched kubelet from a fixture Kubernetes tree into
     git(src, 'rm', '-q', 'cmd/kubelet/kubelet.go');
     git(src, 'commit', '-qm', 'lose cmd/kubelet');
     git(src, 'tag', 'v1.10.4-nobuild');
+    git(src, 'checkout', '-q', '-b', 'slow', 'v1.10.4');
+    writeFileSync(path.join(src, 'Makefile'), 'all:\n\t@echo "+++ Building go targets for linux/amd64:"\n\tsleep 120\n');
+    git(src, 'commit', '-qam', 'a build that takes its time');
+    git(src, 'tag', 'v1.10.4-slow');
+    git(src, 'checkout', '-q', 'main');
     writeFileSync(path.join(src, 'NOTES.local'), 'the operator was here\n');
     headBefore = git(src, 'rev-parse', 'HEAD');
     statusBefore = git(src, 'status', '--porcelain', '--ignored');
@@ -110,6 +115,9 @@ describe('kubelet build: the patched kubelet from a fixture Kubernetes tree into
     expect(blob.toString()).toMatch(/kubelet STAND-IN built by the fixture's go stand-in/);
     expect(blob.toString()).toContain('ceph-fuse --id: yes');
     expect(verifyArtifactSignature({ sha256: a.sha256, size: a.size }, a.signature, loadPublicKey(readFileSync(path.join(dir, 'ctl', 'signing.pub'), 'utf8')))).toBe(true);
+    // the same signature `artifact sign` makes with the fleet key (ed25519 is deterministic)
+    writeFileSync(path.join(dir, 'kubelet-built'), blob);
+    expect(cli(['artifact', 'sign', '--key', path.join(dir, 'ctl', 'signing.key'), path.join(dir, 'kubelet-built')]).stdout.trim()).toBe(a.signature);
     expect(artifacts().map((x) => x.version)).toEqual(['v1.10.4-nw.1']);
     expect(readFileSync(out.log, 'utf8')).toContain('go build -o _output/bin/kubelet ./cmd/kubelet');
     expectCleanAfter();
@@ -155,6 +163,25 @@ describe('kubelet build: the patched kubelet from a fixture Kubernetes tree into
     expect(r.stderr).toContain(`kubelet build:   | can't load package: package k8s.io/kubernetes/cmd/kubelet`);
     expect(r.stderr).toMatch(new RegExp(`^NW_BUILD: make WHAT=cmd/kubelet exited 2 after [0-9.]+ s; full log: ${log.replace(/[.]/g, '\\.')}$`, 'm'));
     expect(readFileSync(log, 'utf8')).toContain("can't load package");
+    expect(artifacts()).toHaveLength(2);
+    expectCleanAfter();
+  });
+
+  it('interrupted (Ctrl-C signals the whole process group): the worktree is removed, nothing registered', async () => {
+    // its own process group, as a terminal's foreground job: the signal reaches the CLI, make and sleep
+    const child = spawn(process.execPath, [CONTROLLER_CLI, 'kubelet', 'build', '--src', src, '--ref', 'v1.10.4-slow', '--patch', PATCH, '--go', GO_STANDIN], { env: env(), detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (c) => (stderr += c));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      await waitUntil('make running', () => stderr.includes('kubelet build: make WHAT=cmd/kubelet'), 30_000, () => stderr);
+      await new Promise((r) => setTimeout(r, 300)); // make has started sleep
+      process.kill(-child.pid!, 'SIGINT');
+      expect(await exited).toBe(130);
+    } finally {
+      if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
+    }
+    expect(stderr).toContain('kubelet build: interrupted by SIGINT; worktree removed, nothing registered');
     expect(artifacts()).toHaveLength(2);
     expectCleanAfter();
   });
