@@ -65,12 +65,15 @@ export function registerKubeletCommands(program: Command): void {
     if (!statSync(path.dirname(logFile), { throwIfNoEntry: false })?.isDirectory()) throw new NwError('NW_USAGE', `--log ${logFile}: its directory does not exist`);
     const go = await locateGo(exec, o.go, process.env.PATH ?? '');
     const result = await withClient(o, async (client) => {
-      await listArtifacts(client); // an unreachable controller fails now, not after the build
+      // an unreachable controller fails now, not after the build; the number is taken now so the
+      // binary can carry its version (a build registering the same version meanwhile: NW_EXISTS)
+      const version = buildVersion(o.ref, nextBuildNumber(await listArtifacts(client), o.ref));
       const workDir = mkdtempSync(path.join(os.tmpdir(), 'nodewright-kubelet-build-'));
       try {
         const plan = planKubeletBuild({
           src,
           ref: o.ref,
+          version,
           patchFile,
           go,
           workDir,
@@ -90,7 +93,7 @@ export function registerKubeletCommands(program: Command): void {
           return await runKubeletBuild(plan, patch, {
             exec,
             progress,
-            register: async (file) => addArtifact(client, file, { kind: 'kubelet-binary', version: buildVersion(o.ref, nextBuildNumber(await listArtifacts(client), o.ref)) }),
+            register: (file, v) => addArtifact(client, file, { kind: 'kubelet-binary', version: v }),
           });
         } finally {
           process.off('SIGINT', interrupted).off('SIGTERM', interrupted);

@@ -12,8 +12,8 @@ import { logTail, type KubeletBuildPlan, type PlannedCommand } from './plan.js';
 export interface BuildDeps {
   exec: Exec;
   progress: (line: string) => void;
-  /** Registers the built binary (the `artifact add` path) and returns its record. */
-  register: (file: string) => Promise<ArtifactRecord>;
+  /** Registers the built binary under plan.version (the `artifact add` path) and returns its record. */
+  register: (file: string, version: string) => Promise<ArtifactRecord>;
   now?: () => number;
 }
 
@@ -50,7 +50,7 @@ export async function runKubeletBuild(plan: KubeletBuildPlan, patch: PatchFile[]
     const hunks = patch.reduce((n, f) => n + f.hunks.length, 0);
     progress(`patch: ${plan.patchFile} applied (${patch.length} file${patch.length === 1 ? '' : 's'}, ${hunks} hunk${hunks === 1 ? '' : 's'})`);
 
-    progress(`make WHAT=cmd/kubelet with ${plan.go.version} (${plan.go.binDir}${plan.go.goroot ? `, GOROOT ${plan.go.goroot}` : ''}); log: ${plan.logFile}`);
+    progress(`make WHAT=cmd/kubelet as ${plan.version} with ${plan.go.version} (${plan.go.binDir}${plan.go.goroot ? `, GOROOT ${plan.go.goroot}` : ''}); log: ${plan.logFile}`);
     const t0 = now();
     const made = await runMake(exec, plan);
     const buildMs = Math.round(now() - t0);
@@ -65,7 +65,7 @@ export async function runKubeletBuild(plan: KubeletBuildPlan, patch: PatchFile[]
     if (!st?.isFile() || st.size === 0) throw new NwError('NW_BUILD', `make WHAT=cmd/kubelet succeeded but left no ${plan.output}; full log: ${plan.logFile}`);
     progress(`built: _output/bin/kubelet (${st.size} bytes) in ${(buildMs / 1000).toFixed(1)} s`);
 
-    const artifact = await deps.register(plan.output);
+    const artifact = await deps.register(plan.output, plan.version);
     progress(`registered: ${artifact.kind} ${artifact.version} sha256=${artifact.sha256} size=${artifact.size}`);
     return { ref: plan.ref, commit, artifact, log: plan.logFile, buildMs };
   } finally {

@@ -19,6 +19,8 @@ export interface GoToolchain {
 export interface BuildRequest {
   src: string;
   ref: string;
+  /** The artifact version this build becomes (`<ref>-nw.<n>`); also what `kubelet --version` says. */
+  version: string;
   patchFile: string;
   go: GoToolchain;
   /** A fresh scratch directory; the worktree is made inside it. */
@@ -40,6 +42,7 @@ export interface PlannedCommand {
 export interface KubeletBuildPlan {
   src: string;
   ref: string;
+  version: string;
   patchFile: string;
   worktree: string;
   /** Where `make WHAT=cmd/kubelet` leaves the binary. */
@@ -94,12 +97,17 @@ export function planKubeletBuild(r: BuildRequest): KubeletBuildPlan {
     // Kubernetes 1.10 predates modules; later trees set GO111MODULE themselves (hack/lib/golang.sh)
     GO111MODULE: 'off',
     ...passed,
+    // hack/lib/version.sh: the binary reports the artifact's version, not `git describe`'s
+    // "v1.10.4-dirty" of a patched tree (the version itself says it is patched)
+    KUBE_GIT_VERSION: r.version,
+    KUBE_GIT_TREE_STATE: 'clean',
     PATH: `${r.go.binDir}:${BASE_ENV.PATH}`,
     ...(r.go.goroot ? { GOROOT: r.go.goroot } : {}),
   };
   return {
     src: r.src,
     ref: r.ref,
+    version: r.version,
     patchFile: r.patchFile,
     worktree,
     output: path.join(worktree, '_output', 'bin', 'kubelet'),

@@ -103,7 +103,7 @@ describe('kubelet build: the patched kubelet from a fixture Kubernetes tree into
     // the progress, in order
     expect(r.stderr).toMatch(/kubelet build: worktree: v1\.10\.4 \([0-9a-f]{12}\) at .*\n/);
     expect(r.stderr).toContain(`kubelet build: patch: ${PATCH} applied (2 files, 3 hunks)`);
-    expect(r.stderr).toMatch(/kubelet build: make WHAT=cmd\/kubelet with go version go1\.10\.3-nodewright-standin linux\/amd64 \(.*go-standin\/bin\); log: /);
+    expect(r.stderr).toMatch(/kubelet build: make WHAT=cmd\/kubelet as v1\.10\.4-nw\.1 with go version go1\.10\.3-nodewright-standin linux\/amd64 \(.*go-standin\/bin\); log: /);
     expect(r.stderr).toMatch(/kubelet build: built: _output\/bin\/kubelet \(\d+ bytes\)/);
     expect(r.stderr).toContain(`kubelet build: registered: kubelet-binary v1.10.4-nw.1 sha256=${a.sha256} size=${a.size}`);
     expect(r.stderr).toMatch(/kubelet build: worktree removed: /);
@@ -128,7 +128,7 @@ describe('kubelet build: the patched kubelet from a fixture Kubernetes tree into
     const k = spawn(path.join(dir, 'kubelet'), [`--healthz-port=${healthz}`], { stdio: 'ignore', env: { PATH, KUBELET_STANDIN_RECORD: path.join(dir, 'record.json') } });
     try {
       await waitUntil('the built kubelet stand-in healthy', () => new Promise((res) => http.get(`http://127.0.0.1:${healthz}/healthz`, (h) => { h.resume(); res(h.statusCode === 200); }).on('error', () => res(false))), 15_000);
-      expect(JSON.parse(readFileSync(path.join(dir, 'record.json'), 'utf8')).version).toBe('v1.10.4-fixture');
+      expect(JSON.parse(readFileSync(path.join(dir, 'record.json'), 'utf8')).version).toBe('v1.10.4-nw.1');
     } finally {
       k.kill('SIGTERM');
       await new Promise((res) => (k.exitCode !== null ? res(null) : k.once('exit', res)));

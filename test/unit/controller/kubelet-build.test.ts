@@ -54,6 +54,7 @@ describe('the planned build', () => {
   const req = (over: Partial<BuildRequest> = {}): BuildRequest => ({
     src: '/src/kubernetes',
     ref: 'v1.10.4',
+    version: 'v1.10.4-nw.3',
     patchFile: '/p/fix.patch',
     go: { bin: '/usr/local/go/bin/go', binDir: '/usr/local/go/bin', goroot: '/usr/local/go', version: 'go version go1.10.8 linux/amd64' },
     workDir: '/tmp/nw-x',
@@ -72,14 +73,14 @@ describe('the planned build', () => {
     expect([p.checkPatch.args, p.checkPatch.cwd]).toEqual([['apply', '--check', '/p/fix.patch'], p.worktree]);
     expect([p.applyPatch.args, p.applyPatch.cwd]).toEqual([['apply', '/p/fix.patch'], p.worktree]);
     expect(p.make).toMatchObject({ file: 'sh', args: ['-c', 'exec make WHAT=cmd/kubelet >"$1" 2>&1', 'sh', '/tmp/b.log'], cwd: p.worktree, timeoutMs: 3_600_000 });
-    expect(p.make.env).toEqual({ PATH: `/usr/local/go/bin:${BASE_ENV.PATH}`, GOROOT: '/usr/local/go', GO111MODULE: 'off', HOME: '/home/op', GOPATH: '/home/op/go' });
+    expect(p.make.env).toEqual({ PATH: `/usr/local/go/bin:${BASE_ENV.PATH}`, GOROOT: '/usr/local/go', GO111MODULE: 'off', HOME: '/home/op', GOPATH: '/home/op/go', KUBE_GIT_VERSION: 'v1.10.4-nw.3', KUBE_GIT_TREE_STATE: 'clean' });
     expect(p.removeWorktree.args).toEqual(['-C', '/src/kubernetes', 'worktree', 'remove', '--force', p.worktree]);
     for (const c of [p.isRepo, p.resolveRef, p.addWorktree('x'), p.checkPatch, p.make, p.removeWorktree, p.prune]) expect(c.timeoutMs).toBeGreaterThan(0);
   });
 
   it('no GOROOT when the go is not in a Go root; the operator may set GO111MODULE', () => {
     const p = planKubeletBuild(req({ go: { bin: '/opt/go-standin/go', binDir: '/opt/go-standin', version: 'go' }, env: { GO111MODULE: 'auto' } }));
-    expect(p.make.env).toEqual({ PATH: `/opt/go-standin:${BASE_ENV.PATH}`, GO111MODULE: 'auto' });
+    expect(p.make.env).toEqual({ PATH: `/opt/go-standin:${BASE_ENV.PATH}`, GO111MODULE: 'auto', KUBE_GIT_VERSION: 'v1.10.4-nw.3', KUBE_GIT_TREE_STATE: 'clean' });
   });
 
   it('the log tail is its last lines', () => {
