@@ -55,6 +55,9 @@ describe('kubelet build: the patched kubelet from a fixture Kubernetes tree into
 
   beforeAll(async () => {
     requireBuild();
+    for (const tool of ['git', 'make']) {
+      if (spawnSync(tool, ['--version'], { stdio: 'ignore' }).status !== 0) throw new Error(`${tool} is not installed: apt-get install git make (the kubelet build test runs both for real)`);
+    }
     dir = tempDir('nw-kubelet-build-it-');
     tmp = path.join(dir, 'tmp');
     mkdirSync(tmp);
