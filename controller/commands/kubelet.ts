@@ -82,10 +82,11 @@ export function registerKubeletCommands(program: Command): void {
           env: process.env,
         });
         // Ctrl-C (the terminal signals make too) or a stop: leave no worktree behind
+        let registering = false;
         const interrupted = (sig: NodeJS.Signals) => {
           removeWorktreeSync(plan);
           rmSync(workDir, { recursive: true, force: true });
-          progress(`interrupted by ${sig}; worktree removed, nothing registered`);
+          progress(`interrupted by ${sig}; worktree removed, ${registering ? 'check `nodewright artifact ls` for ' + version : 'nothing registered'}`);
           process.exit(sig === 'SIGINT' ? 130 : 143);
         };
         process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
@@ -93,7 +94,10 @@ export function registerKubeletCommands(program: Command): void {
           return await runKubeletBuild(plan, patch, {
             exec,
             progress,
-            register: (file, v) => addArtifact(client, file, { kind: 'kubelet-binary', version: v }),
+            register: (file, v) => {
+              registering = true;
+              return addArtifact(client, file, { kind: 'kubelet-binary', version: v });
+            },
           });
         } finally {
           process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
