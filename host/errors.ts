@@ -49,6 +49,10 @@ export const ERROR_CATALOGUE = {
   NW_NOT_FOUND: 404, // no hypervisor / server / node / route matches
   NW_AMBIGUOUS: 409, // several hypervisors match
   NW_ROLLOUT: 409, // ramp cannot be honoured / rollout halted
+  NW_GIT: 400, // not a git checkout, or the ref is not in it
+  NW_PATCH: 422, // a patch does not apply to the tree (names the rejected hunk)
+  NW_GO_MISSING: 500, // no Go toolchain at --go or on PATH (says how to install one)
+  NW_BUILD: 500, // the kubelet build failed (log tail shown, full log path given)
   NW_INTERNAL: 500, // a bug: report it with the log
 } as const;
 
