@@ -6,6 +6,8 @@ export DEBIAN_FRONTEND=noninteractive
 PKGS=(
   # systemd workers (systemd-nspawn) and their tools; the native-kubelet worker's Debian root (lab/native)
   systemd-container iproute2 util-linux curl python3 debootstrap zstd
+  # the kubelet build driver (git worktree, make)
+  git make
   # ceph lab + client tools
   ceph-mon ceph-osd ceph-mgr ceph-mds ceph-common ceph-fuse attr
   # nova lab and the python-openstackclient baseline for bench P4
