@@ -53,7 +53,7 @@ export const RolloutDesiredSchema = Type.Object(
   {
     additionalProperties: false,
     description:
-      'The desired-state YAML `nodewright rollout start --desired FILE` takes: the signed desired state\'s fields without `schema` and `generation` (refused: the controller assigns a generation per node) and without `nodeGroup`/`nodes` (the controller binds each node\'s bundle to its group and name).',
+      'The desired-state YAML `nodewright rollout start --desired FILE` takes: the signed desired state\'s fields without `schema` and `generation` (refused: the controller assigns a generation per node) and without `nodeGroup`/`nodes` (the controller binds each node\'s bundle to its group and name, replacing any written here).',
   },
 );
 
