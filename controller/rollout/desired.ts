@@ -20,7 +20,7 @@ import type { DesiredTemplate } from './bind.js';
  */
 export const RolloutDesiredSchema = Type.Object(
   {
-    ...Type.Omit(DesiredStateSchema, ['schema', 'generation', 'nodeGroup', 'nodes', 'ceph', 'kubelet']).properties,
+    ...Type.Omit(DesiredStateSchema, ['schema', 'generation', 'nodeGroup', 'nodes']).properties, // ceph and kubelet replaced below, in place
     ceph: Type.Optional(
       Type.Object(
         {
