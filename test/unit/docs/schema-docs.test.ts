@@ -1,9 +1,12 @@
 // The schemas' documentation tells the truth: every field has a description, and every
 // `default` a schema states is the default the code applies.
+import { Value } from '@sinclair/typebox/value';
 import { describe, expect, test } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { withDefaults as agentDefaults } from '../../../agent/config.js';
 import { wantedPackages } from '../../../agent/steps/packages.js';
 import { withDefaults as controllerDefaults } from '../../../controller/config.js';
+import { resolveRolloutDesired, RolloutDesiredSchema } from '../../../controller/rollout/desired.js';
 import { DEFAULT_STRATEGY, parseStrategy, StrategySchema } from '../../../controller/rollout/strategy.js';
 import { DesiredStateSchema, kubeletInstallPath, unitName, type BinaryArtifact, type DesiredState } from '../../../protocol/desired.js';
 import { PAGES } from '../../../tools/reference/pages.js';
@@ -65,5 +68,20 @@ describe('schema documentation', () => {
     expect(at(d, 'packages', 'names').default).toEqual(wantedPackages({} as DesiredState));
     const binary = at(d, 'kubelet').anyOf![0];
     expect(at(binary, 'installPath').default).toBe(kubeletInstallPath({} as BinaryArtifact));
+  });
+
+  test('the rollout desired YAML example of the reference fits its schema and resolves', () => {
+    const page = PAGES.find((p) => p.file === 'rollout-desired.md')!;
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(page.notes!.join('\n'))![1];
+    const doc = parseYaml(yaml);
+    expect([...Value.Errors(RolloutDesiredSchema, doc)].map((e) => `${e.path}: ${e.message}`)).toEqual([]);
+    const store = { getArtifact: () => ({ sha256: 'a'.repeat(64), size: 10, signature: undefined }) } as never;
+    const keyring = '[client.k8s]\n\tkey = AQCs2Q9bqAjCHRAAlQUF+hAiXhbErk4NdtvORQ==\n';
+    const t = resolveRolloutDesired(doc, { store, artifactBaseUrl: 'https://ctl:7700', baseDir: '/r', readFile: () => keyring });
+    expect(t.ceph).toMatchObject({ keyring });
+    expect(t.kubelet).toMatchObject({ kind: 'binary', sha256: 'a'.repeat(64), size: 10 });
+    // what the schema leaves out, resolveRolloutDesired refuses
+    expect(Value.Check(RolloutDesiredSchema, { ...doc, generation: 3 })).toBe(false);
+    expect(() => resolveRolloutDesired({ ...doc, generation: 3 }, { store, artifactBaseUrl: 'https://ctl:7700', baseDir: '/r', readFile: () => keyring })).toThrow(/generation/);
   });
 });
