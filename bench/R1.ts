@@ -19,6 +19,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { median, report } from './lib.js';
+import { runWorkerPart, type WorkerPart } from './r1-worker.js';
 import { fileProblems, progressOf, restartProblems, type Digest, type Scenario } from './r1-check.js';
 import {
   KEYRING,
@@ -188,12 +189,21 @@ async function pool<T>(items: T[], n: number, fn: (x: T) => Promise<void>, stopA
   return done;
 }
 
-export async function run(): Promise<void> {
-  const t0 = Date.now();
+interface SandboxPart {
+  tally: Tally;
+  ran: number;
+  planned: number;
+  seconds: number;
+  concurrency: number;
+  chain: number;
+  durationsMs: Record<string, number>;
+  reconcileAtMs: Record<string, number>;
+}
+
+async function sandboxPart(t0: number, stopAt: number): Promise<SandboxPart> {
   const planned = num('R1_KILLS', 1100);
   const concurrency = num('R1_CONCURRENCY', 3);
   const chain = num('R1_CHAIN', 3);
-  const stopAt = t0 + num('R1_BUDGET_S', 1500) * 1000;
   if (process.env.R1_BUNDLE !== '0') useBundledAgent();
   const base = await makeBase(mkdtempSync(path.join(os.tmpdir(), 'nw-r1-')));
   let keepBase = false;
@@ -216,7 +226,7 @@ export async function run(): Promise<void> {
       { scenario: refB.scenario, template: rollbackTemplate, bundle: bundleB, durationMs: refB.durationMs, reconcileAtMs: refB.reconcileAtMs },
     ];
     for (const c of campaigns) {
-      console.log(`R1: ${c.scenario.name} apply takes ${Math.round(c.durationMs)} ms unkilled (reconcile from ${Math.round(c.reconcileAtMs)} ms), medians of 3`);
+      console.log(`R1 sandbox: ${c.scenario.name} apply takes ${Math.round(c.durationMs)} ms unkilled (reconcile from ${Math.round(c.reconcileAtMs)} ms), medians of 3`);
     }
 
     // Points in proportion to each apply's working time, evenly spaced: 90% from 600 ms before the
@@ -250,31 +260,80 @@ export async function run(): Promise<void> {
     for (const f of tally.failures.slice(0, 10)) console.log(`  INCONSISTENT ${f.where} kill at ${f.delayMs} ms (${f.progress}): ${f.problems.join(' | ')}${f.dir ? ` [kept: ${f.dir}]` : ''}`);
     if (tally.failures.some((f) => f.dir)) keepBase = true;
     console.log(
-      `R1: ${tally.notConverged} swap restarts did not converge, ${tally.leftovers} left temp/staging files next to managed files; total ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+      `R1 sandbox: ${tally.notConverged} swap restarts did not converge, ${tally.leftovers} left temp/staging files next to managed files; done at ${((Date.now() - t0) / 1000).toFixed(0)} s`,
     );
-    report({
-      id: 'R1',
-      metric: 'inconsistent',
-      value: tally.inconsistent,
-      unit: '',
-      op: '==',
-      target: 0,
-      size: { kills: tally.kills },
-      minSize: { kills: 1000 },
-      extra: {
-        durationsMs: { swap: Math.round(refA.durationMs), rollback: Math.round(refB.durationMs) },
-        reconcileAtMs: { swap: Math.round(refA.reconcileAtMs), rollback: Math.round(refB.reconcileAtMs) },
-        agent: AGENT_CLI,
-        sandbox: { trials: ran, kills: tally.kills, missed: tally.missed, seconds: Math.round(sandboxS), concurrency, chain },
-        progress: tally.progress,
-        notConverged: tally.notConverged,
-        leftovers: tally.leftovers,
-        failures: tally.failures.slice(0, 50),
-        seconds: Math.round((Date.now() - t0) / 1000),
-      },
-    });
+    return {
+      tally,
+      ran,
+      planned,
+      seconds: Math.round(sandboxS),
+      concurrency,
+      chain,
+      durationsMs: { swap: Math.round(refA.durationMs), rollback: Math.round(refB.durationMs) },
+      reconcileAtMs: { swap: Math.round(refA.reconcileAtMs), rollback: Math.round(refB.reconcileAtMs) },
+    };
   } finally {
     await base.close();
     if (!keepBase) rmSync(base.dir, { recursive: true, force: true });
   }
+}
+
+/** The worker part (bench/r1-worker.ts): its failures are kept under its dir, which is removed when there are none. */
+async function workerPart(stopAt: number): Promise<WorkerPart | null> {
+  const workers = num('R1_WORKERS', 2);
+  if (workers <= 0) {
+    console.log('R1 worker: skipped (R1_WORKERS=0): R1 is a MISS without it');
+    return null;
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'nw-r1-worker-'));
+  const w = await runWorkerPart({ kills: num('R1_WORKER_KILLS', 44), workers, dir, stopAt, log: (s) => console.log(s) });
+  console.log(`R1 worker: ${w.trials} trials in ${w.seconds} s on ${w.workers} container(s): ${w.kills} kills, ${w.missed} applies finished before the kill, ${w.notConverged} swap restarts did not converge`);
+  for (const [k, v] of Object.entries(w.progress).sort()) console.log(`  ${k.padEnd(48)} ${v}`);
+  for (const f of w.failures.slice(0, 10)) console.log(`  INCONSISTENT ${f.where} (${f.progress}): ${f.problems.join(' | ')}${f.journal ? ` [journal: ${f.journal}]` : ''}`);
+  if (!w.failures.length) rmSync(dir, { recursive: true, force: true });
+  return w;
+}
+
+export async function run(): Promise<void> {
+  const t0 = Date.now();
+  const stopAt = t0 + num('R1_BUDGET_S', 1500) * 1000;
+  // The worker containers wait on systemd, health gates and restarts much of the time: they run
+  // alongside the sandbox trials.
+  const [sb, wk] = await Promise.all([sandboxPart(t0, stopAt), workerPart(stopAt)]);
+  const t = sb.tally;
+  report({
+    id: 'R1-worker',
+    metric: 'inconsistent',
+    value: wk?.inconsistent ?? 0,
+    unit: '',
+    op: '==',
+    target: 0,
+    size: { kills: wk?.kills ?? 0 },
+    minSize: { kills: 40 },
+    extra: wk ? { ...wk, failures: wk.failures.slice(0, 50) } : { skipped: true },
+  });
+  const workerOk = Boolean(wk && wk.inconsistent === 0 && wk.kills >= 40);
+  report({
+    id: 'R1',
+    metric: 'inconsistent',
+    value: t.inconsistent + (wk?.inconsistent ?? 0),
+    unit: '',
+    op: '==',
+    target: 0,
+    size: { kills: t.kills + (wk?.kills ?? 0) },
+    minSize: { kills: 1000 },
+    also: [{ name: 'R1-worker', pass: workerOk }],
+    extra: {
+      durationsMs: sb.durationsMs,
+      reconcileAtMs: sb.reconcileAtMs,
+      agent: AGENT_CLI,
+      sandbox: { trials: sb.ran, planned: sb.planned, kills: t.kills, missed: t.missed, seconds: sb.seconds, concurrency: sb.concurrency, chain: sb.chain, inconsistent: t.inconsistent },
+      worker: wk ? { kills: wk.kills, inconsistent: wk.inconsistent, trials: wk.trials, seconds: wk.seconds, containers: wk.workers } : null,
+      progress: t.progress,
+      notConverged: t.notConverged,
+      leftovers: t.leftovers,
+      failures: t.failures.slice(0, 50),
+      seconds: Math.round((Date.now() - t0) / 1000),
+    },
+  });
 }

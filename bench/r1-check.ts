@@ -145,3 +145,51 @@ export function progressOf(sc: Scenario, s: Snapshot, inflight: { step?: string;
   const names = done.map((p) => (sc.keyringPaths.includes(p) ? 'keyring' : sc.unitPaths.includes(p) ? 'unit' : p === sc.kubeletPath ? 'kubelet' : 'other'));
   return `written: ${[...new Set(names)].sort().join('+')}`;
 }
+
+/** GET /v1/status of a daemon: what R1 holds true beyond `apply --json`'s fields. */
+export interface DaemonStatusLike extends StatusLike {
+  desired: { generation: number } | null;
+  lastReconcile: { generation: number; ok: boolean } | null;
+  kubelet: StatusLike['kubelet'] & { rejected?: { sha256: string }[] };
+}
+
+/** What a real systemd worker running the agent as a service tells, after the recovery pass and its reconcile. */
+export interface WorkerFacts {
+  /** Generation of the bundle the trial pushed (answered 202 before the kill: it must have stuck). */
+  generation: number;
+  status: DaemonStatusLike | null;
+  /** The kubelet stand-in's own account (GET /record): the process that answers on the health port. */
+  kubelet: { version: string; broken: boolean; pid: number } | null;
+  /** MainPID of kubelet.service as systemd shows it. */
+  kubeletMainPid: number | null;
+  /** The unit's effective Environment= by the project's parser of the unit files on disk. */
+  modelEnv: Record<string, string> | null;
+  /** `systemctl show -p Environment` of the running manager, parsed. */
+  shownEnv: Record<string, string> | null;
+}
+
+/** The judgement only a real worker allows: systemd's view equals the files, the kubelet is who status says. */
+export function workerProblems(sc: Scenario, a: AfterRestart, f: WorkerFacts): string[] {
+  const out: string[] = [];
+  if (a.leftovers.length) out.push(`temp/staging files left next to managed files: ${a.leftovers.join(', ')}`);
+  if (!f.modelEnv) out.push('the unit files give no effective environment (parser failed)');
+  else if (!f.shownEnv) out.push('systemctl show -p Environment did not parse');
+  else {
+    for (const k of new Set([...Object.keys(f.modelEnv), ...Object.keys(f.shownEnv)])) {
+      if (f.modelEnv[k] !== f.shownEnv[k]) out.push(`systemd's ${k}=${JSON.stringify(f.shownEnv[k] ?? null)} is not the unit files' ${JSON.stringify(f.modelEnv[k] ?? null)}`);
+    }
+  }
+  if (!f.kubelet) out.push('no kubelet answers on its health port');
+  else if (f.kubeletMainPid !== f.kubelet.pid) out.push(`the kubelet answering (pid ${f.kubelet.pid}) is not kubelet.service's main process (${f.kubeletMainPid ?? 'none'})`);
+  const st = f.status;
+  if (!st) return out;
+  if (st.desired?.generation !== f.generation) out.push(`status holds generation ${st.desired?.generation ?? 'none'}, the accepted bundle was ${f.generation}`);
+  if (st.lastReconcile?.generation !== f.generation) out.push(`the last reconcile ran generation ${st.lastReconcile?.generation ?? 'none'}, not ${f.generation}`);
+  const installed = buildOf(sc, a.files[sc.kubeletPath] ?? null);
+  if (f.kubelet && st.kubelet.version !== undefined && st.kubelet.version !== f.kubelet.version && !(installed?.preinstalled && st.kubelet.version === 'unknown')) {
+    out.push(`status names kubelet "${st.kubelet.version}", the running kubelet says ${f.kubelet.version}`);
+  }
+  const art = st.steps.find((x) => x.name === 'artifact');
+  if (art?.state === 'rolled_back' && !st.kubelet.rejected?.some((r) => r.sha256 === sc.desiredKubelet)) out.push('status says artifact rolled_back but does not hold the desired build as rejected');
+  return out;
+}
