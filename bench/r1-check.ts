@@ -136,8 +136,10 @@ export function restartProblems(sc: Scenario, a: AfterRestart): string[] {
 }
 
 /** Where on the apply's path a kill landed, read from the files it left (for the histogram). */
-export function progressOf(sc: Scenario, s: Snapshot, inflight: { step?: string; phase?: string } | null): string {
-  if (inflight?.step) return `inflight:${inflight.step}/${inflight.phase}`;
+export function progressOf(sc: Scenario, s: Snapshot, inflight: { step?: string; kind?: string; phase?: string } | null): string {
+  // state.json names an in-flight change by its kind (binary, image, unit); status by its step.
+  const what = inflight?.step ?? inflight?.kind;
+  if (what) return `inflight:${what}/${inflight?.phase}`;
   const done = Object.keys(sc.converged).filter((p) => s.files[p] === sc.converged[p] && sc.allowed[p].length > 1 && sc.allowed[p][0] !== sc.converged[p]);
   const changedPaths = Object.keys(sc.allowed).filter((p) => sc.allowed[p].some((d) => d !== sc.allowed[p][0]));
   if (!done.length) return 'nothing written';

@@ -274,7 +274,7 @@ function digestOf(file: string): Digest {
 }
 
 /** Managed files, unit parse results, state.json, leftovers — as found on disk now. */
-export function snapshot(dir: string): Snapshot & { inflight: { step?: string; phase?: string } | null } {
+export function snapshot(dir: string): Snapshot & { inflight: { step?: string; kind?: string; phase?: string } | null } {
   return snapshotRoot(path.join(dir, 'root'));
 }
 
@@ -285,7 +285,7 @@ export type Watch = (dir: string, name: string) => boolean;
  * The same for any worker root (a sandbox's, or a container's /proc/<pid>/root): files of
  * MANAGED_DIRS that `watch` selects, dot files there as leftovers, the unit files, state.json.
  */
-export function snapshotRoot(root: string, watch: Watch = () => true): Snapshot & { inflight: { step?: string; phase?: string } | null; reconciles: number | null } {
+export function snapshotRoot(root: string, watch: Watch = () => true): Snapshot & { inflight: { step?: string; kind?: string; phase?: string } | null; reconciles: number | null } {
   const files: Record<string, Digest> = {};
   const leftovers: string[] = [];
   for (const d of MANAGED_DIRS) {
@@ -307,7 +307,7 @@ export function snapshotRoot(root: string, watch: Watch = () => true): Snapshot 
     }
   }
   let stateError: string | null = null;
-  let inflight: { step?: string; phase?: string } | null = null;
+  let inflight: { step?: string; kind?: string; phase?: string } | null = null;
   let reconciles: number | null = null;
   const sf = path.join(root, STATE);
   if (existsSync(sf)) {

@@ -53,6 +53,8 @@ export interface WorkerPart {
   kills: number;
   missed: number;
   inconsistent: number;
+  /** Trials the bench could not carry out (a reset or the lab failed): the part is a MISS with any. */
+  errors: string[];
   notConverged: number;
   progress: Record<string, number>;
   failures: WorkerFailure[];
@@ -363,7 +365,7 @@ export async function runWorkerPart(o: { kills: number; workers: number; dir: st
   await makeShare(share);
   const builds = readBuilds(share);
   const labs: WorkerLab[] = [];
-  const tally: WorkerPart = { workers: o.workers, trials: 0, kills: 0, missed: 0, inconsistent: 0, notConverged: 0, progress: {}, failures: [], durationsMs: {}, seconds: 0 };
+  const tally: WorkerPart = { workers: o.workers, trials: 0, kills: 0, missed: 0, inconsistent: 0, errors: [], notConverged: 0, progress: {}, failures: [], durationsMs: {}, seconds: 0 };
   try {
     const env = { HEALTH_TIMEOUT_SEC: String(HEALTH_TIMEOUT_SEC), MIN_HEALTHY_SEC: '1', NODE_GROUP };
     for (let i = 0; i < o.workers; i++) labs.push(await WorkerLab.boot(`nwr1w${process.pid}x${i + 1}`, share, env));
@@ -377,7 +379,13 @@ export async function runWorkerPart(o: { kills: number; workers: number; dir: st
       workers.map(async (w) => {
         while (next < points.length && Date.now() < o.stopAt) {
           const p = points[next++];
-          await w.trial(p, tally);
+          try {
+            await w.trial(p, tally);
+          } catch (e) {
+            tally.errors.push(`${w.lab.name} ${p.scenario} ${p.anchor}+${Math.round(p.offsetMs)} ms: ${(e as Error).message}`);
+            o.log(`R1 worker: a trial could not be carried out: ${tally.errors[tally.errors.length - 1]}`);
+            if (tally.errors.length >= 3) throw new Error(`R1 worker part: 3 trials could not be carried out; last: ${(e as Error).message}`);
+          }
           tally.trials++;
           if (tally.trials % 10 === 0) o.log(`R1 worker: ${tally.trials}/${points.length} trials, ${tally.kills} kills`);
         }

@@ -92,6 +92,7 @@ describe('R1 checks', () => {
     const s = { files: { [K]: v1.sha256, [KR]: 'new', [U]: 'u-old' }, unitErrors: {}, stateError: null, leftovers: [] };
     expect(progressOf(sc, s, null)).toBe('written: keyring');
     expect(progressOf(sc, s, { step: 'artifact', phase: 'staged' })).toBe('inflight:artifact/staged');
+    expect(progressOf(sc, s, { kind: 'binary', phase: 'swapped' })).toBe('inflight:binary/swapped');
     expect(progressOf(sc, { ...s, files: { [K]: v1.sha256, [KR]: 'old', [U]: 'u-old' } }, null)).toBe('nothing written');
   });
 
