@@ -18,7 +18,7 @@
 // at offsets from the reconcile's start or after a lab phase hook, restarted by systemd), judged by
 // the real systemd (NeedDaemonReload, Environment against the unit files, kubelet.service's process).
 //
-//   npm run bench -- R1   R1_KILLS (1100 sandbox kills planned), R1_CONCURRENCY (3), R1_CHAIN (3),
+//   npm run bench -- R1   R1_KILLS (1200 sandbox kills planned), R1_CONCURRENCY (3), R1_CHAIN (3),
 //                         R1_WORKERS (2 containers; 0 skips the part, then R1 is a MISS),
 //                         R1_WORKER_KILLS (50 planned: some applies end before their kill), R1_BUDGET_S (1200: no new trial after)
 // Lines: `R1-worker inconsistent=… kills=…`, then `R1 inconsistent=<n> kills=<sandbox + worker>`;
@@ -209,7 +209,7 @@ interface SandboxPart {
 }
 
 async function sandboxPart(t0: number, stopAt: number): Promise<SandboxPart> {
-  const planned = num('R1_KILLS', 1100);
+  const planned = num('R1_KILLS', 1200);
   const concurrency = num('R1_CONCURRENCY', 3);
   const chain = num('R1_CHAIN', 3);
   if (process.env.R1_BUNDLE !== '0') useBundledAgent();

@@ -1,7 +1,8 @@
 // R1's judgement, pure: given what was found on a worker after a kill -9 and after the agent's
 // restart, list every way the worker is inconsistent. No I/O here (bench/R1.ts gathers the facts).
 //   - every managed file is the old or the new content (or absent where it was absent), never a mix;
-//   - the unit files parse, and after the restart systemd agrees (NeedDaemonReload=no);
+//   - the unit files parse, and after the restart systemd agrees (NeedDaemonReload=no) and no temp
+//     or staging file is left;
 //   - the running kubelet is a known-good build and is the installed binary;
 //   - the status the agent printed is true of the worker (kubelet sha, step states, inflight, converged).
 
@@ -23,7 +24,7 @@ export interface Snapshot {
   unitErrors: Record<string, string>;
   /** state.json parse error, if any (absent is fine before the first write). */
   stateError: string | null;
-  /** Leftover temp/staging files next to managed files (reported, not judged). */
+  /** Leftover temp/staging files next to managed files (judged after the restart, not right after a kill). */
   leftovers: string[];
 }
 
@@ -90,6 +91,8 @@ export const versionLine = (b: Pick<Build, 'version' | 'broken'>) => `# kubelet 
 /** After the agent was restarted and finished: the worker is consistent and the status is true. */
 export function restartProblems(sc: Scenario, a: AfterRestart): string[] {
   const out = fileProblems(sc, a);
+  // The recovery pass removes what a killed agent left (agent/leftovers.ts).
+  if (a.leftovers.length) out.push(`temp/staging files left next to managed files: ${a.leftovers.join(', ')}`);
   if (a.needDaemonReload !== false) out.push(`NeedDaemonReload=${a.needDaemonReload === null ? 'unknown' : 'yes'} after the restart`);
   const installed = buildOf(sc, a.files[sc.kubeletPath] ?? null);
   const running = buildByLine(sc, a.running);
@@ -173,7 +176,6 @@ export interface WorkerFacts {
 /** The judgement only a real worker allows: systemd's view equals the files, the kubelet is who status says. */
 export function workerProblems(sc: Scenario, a: AfterRestart, f: WorkerFacts): string[] {
   const out: string[] = [];
-  if (a.leftovers.length) out.push(`temp/staging files left next to managed files: ${a.leftovers.join(', ')}`);
   if (!f.modelEnv) out.push('the unit files give no effective environment (parser failed)');
   else if (!f.shownEnv) out.push('systemctl show -p Environment did not parse');
   else {

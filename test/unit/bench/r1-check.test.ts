@@ -59,6 +59,8 @@ describe('R1 checks', () => {
 
   test('systemd disagrees, a broken or different build runs, the status lies', () => {
     expect(restartProblems(sc, { ...good(), needDaemonReload: true })).toEqual(['NeedDaemonReload=yes after the restart']);
+    expect(restartProblems(sc, { ...good(), leftovers: ['/usr/local/bin/.kubelet.nw-staged'] })).toEqual(['temp/staging files left next to managed files: /usr/local/bin/.kubelet.nw-staged']);
+    expect(fileProblems(sc, { ...good(), leftovers: ['/etc/ceph/.ceph.conf.nw-0123456789ab'] })).toEqual([]); // right after a kill they may exist
     expect(restartProblems(sc, { ...good(), running: versionLine(v3) })).toContain('the running kubelet is the broken build v3');
     expect(restartProblems(sc, { ...good(), running: versionLine(v1) })).toContain('installed kubelet v2 is not the running one (v1)');
     const lie = good();
@@ -117,9 +119,6 @@ describe('R1 checks', () => {
       expect(workerProblems(sc, good(), { ...facts(), modelEnv: null })).toEqual(['the unit files give no effective environment (parser failed)']);
     });
     test('leftover temp files, a kubelet that is not the service, a status of another generation or kubelet', () => {
-      expect(workerProblems(sc, { ...good(), leftovers: ['/usr/local/bin/.kubelet.nw-staged'] }, facts())).toEqual([
-        'temp/staging files left next to managed files: /usr/local/bin/.kubelet.nw-staged',
-      ]);
       expect(workerProblems(sc, good(), { ...facts(), kubeletMainPid: 7 })).toEqual(["the kubelet answering (pid 42) is not kubelet.service's main process (7)"]);
       expect(workerProblems(sc, good(), { ...facts(), kubelet: null })).toEqual(['no kubelet answers on its health port']);
       expect(workerProblems(sc, good(), { ...facts(), generation: 2 })).toEqual([
