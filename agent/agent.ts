@@ -12,6 +12,7 @@ import { CEPH_CONF_PATH, keyringPath, kubeletInstallPath, unitPath, type Desired
 import { STEP_ORDER, type AgentStatus, type StepStatus } from '../protocol/status.js';
 import type { AgentConfig } from './config.js';
 import { FactsReader } from './facts.js';
+import { sweepLeftovers, writeDirs } from './leftovers.js';
 import { Metrics } from './metrics.js';
 import type { ReconcileResult } from './reconcile.js';
 import { Reconciler } from './reconciler.js';
@@ -117,12 +118,22 @@ export class Agent {
   }
 
   async recover(): Promise<RecoveryReport> {
+    await this.removeLeftovers();
     // The steps and the unit editor load on first use: start-up (READY=1) does not wait for them.
     if (!this.state.get().inflight) return (this.lastRecovery = { action: 'none', message: 'nothing in flight' });
     const { recover } = await import('./recovery.js');
     this.lastRecovery = await recover(this.ctx);
     if (this.lastRecovery.action !== 'none') this.log.warn({ recovery: this.lastRecovery }, `recovery: ${this.lastRecovery.message}`);
     return this.lastRecovery;
+  }
+
+  /** Temp and staging files of a killed agent (agent/leftovers.ts); a change in flight keeps its staged binary for recovery. */
+  private async removeLeftovers(): Promise<void> {
+    const f = this.state.get().inflight;
+    const keep = new Set(f?.kind === 'binary' && f.phase === 'staged' ? [f.staged] : []);
+    const paths = [...this.watchedPaths(), ...(f?.kind === 'binary' ? [f.target] : [])];
+    const removed = await sweepLeftovers(this.host, writeDirs(paths, this.host.fs.stateDir), keep);
+    if (removed.length) this.log.warn({ removed }, `recovery: removed ${removed.length} temp file(s) a stopped agent left`);
   }
 
   reconcile(trigger: string): Promise<ReconcileResult | null> {

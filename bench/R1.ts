@@ -1,24 +1,34 @@
-// R1 — kill -9 campaign. The real `nodewright-agent apply` is killed with SIGKILL at ≥ 1,000
-// distinct points during an apply, then restarted (`apply` again: recovery pass first), and the
-// worker is judged (bench/r1-check.ts): no half-written managed file, unit files parse, systemd
-// agrees (NeedDaemonReload=no), the running kubelet is a known-good build, the status is true.
+// R1 — kill -9 campaign, two parts run side by side; each kill lands at its own point of an apply,
+// then the agent is restarted (its recovery pass first) and the worker is judged (bench/r1-check.ts):
+// no half-written managed file, unit files parse, systemd agrees (NeedDaemonReload=no), the running
+// kubelet is a known-good build, the status is true.
 //
-// Points: kill delays spread evenly over each scenario's apply duration (measured first, median
-// of 3), on a sandbox --root with a systemctl stand-in (bench/r1-sandbox.ts):
+// Sandbox part (≥ 1,000 kills): the real `nodewright-agent apply` on a sandbox --root with a
+// systemctl stand-in (bench/r1-sandbox.ts), kill delays spread evenly over each scenario's apply
+// duration (measured first, median of 3):
 //   swap      old keyring/ceph.conf, kubelet.service without the keyring mount, kubelet v1
 //             → gen 1: keyring + ceph.conf write, unit edit + daemon-reload + restart + read-back,
 //               kubelet v2 fetch/stage/keep previous/rename/restart/health gate;
 //   rollback  converged at v2 → gen 2 with a broken v3: stage/rename/restart/gate fails/rollback to v2.
-// Not here yet: the few dozen points in a real systemd worker container (lab/worker), where
-// systemd itself would answer NeedDaemonReload; the stand-in answers it from its loaded snapshot.
 // A trial chains up to R1_CHAIN kills: the restart after a kill is killed again (a kill during the
 // recovery pass), then the last restart runs to the end and the worker is judged.
-//   npm run bench -- R1        R1_KILLS (1100 sandbox kills planned),
-//                              R1_CONCURRENCY (3), R1_CHAIN (3), R1_BUDGET_S (1500: no new trial after)
+//
+// Worker part (≥ 40 kills, bench/r1-worker.ts): the points that need systemd, in real systemd
+// worker containers booted by lab/worker (the agent as nodewright-agent.service, killed with SIGKILL
+// at offsets from the reconcile's start or after a lab phase hook, restarted by systemd), judged by
+// the real systemd (NeedDaemonReload, Environment against the unit files, kubelet.service's process).
+//
+//   npm run bench -- R1   R1_KILLS (1300 sandbox kills planned: a chained kill
+//                         after its restart ended does not count), R1_CONCURRENCY (3), R1_CHAIN (3),
+//                         R1_WORKERS (2 containers; 0 skips the part, then R1 is a MISS),
+//                         R1_WORKER_KILLS (50 planned: some applies end before their kill), R1_BUDGET_S (1200: no new trial after)
+// Lines: `R1-worker inconsistent=… kills=…`, then `R1 inconsistent=<n> kills=<sandbox + worker>`;
+// R1 passes when both parts are consistent, the worker part has ≥ 40 kills and the total ≥ 1,000.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { median, report } from './lib.js';
+import { runWorkerPart, type WorkerPart } from './r1-worker.js';
 import { fileProblems, progressOf, restartProblems, type Digest, type Scenario } from './r1-check.js';
 import {
   KEYRING,
@@ -188,12 +198,22 @@ async function pool<T>(items: T[], n: number, fn: (x: T) => Promise<void>, stopA
   return done;
 }
 
-export async function run(): Promise<void> {
-  const t0 = Date.now();
-  const planned = num('R1_KILLS', 1100);
+interface SandboxPart {
+  tally: Tally;
+  ran: number;
+  planned: number;
+  seconds: number;
+  concurrency: number;
+  chain: number;
+  durationsMs: Record<string, number>;
+  reconcileAtMs: Record<string, number>;
+}
+
+/** `measured` is called once the reference applies are timed (the worker part waits for it: its boot would slow them). */
+async function sandboxPart(t0: number, stopAt: number, measured: () => void): Promise<SandboxPart> {
+  const planned = num('R1_KILLS', 1300);
   const concurrency = num('R1_CONCURRENCY', 3);
   const chain = num('R1_CHAIN', 3);
-  const stopAt = t0 + num('R1_BUDGET_S', 1500) * 1000;
   if (process.env.R1_BUNDLE !== '0') useBundledAgent();
   const base = await makeBase(mkdtempSync(path.join(os.tmpdir(), 'nw-r1-')));
   let keepBase = false;
@@ -211,12 +231,13 @@ export async function run(): Promise<void> {
     rmSync(refA.endDir, { recursive: true, force: true });
     const refB = await reference(base, 'rollback', rollbackTemplate, bundleB, 'v3', 1);
     rmSync(refB.endDir, { recursive: true, force: true });
+    measured();
     const campaigns: Campaign[] = [
       { scenario: refA.scenario, template: swapTemplate, bundle: bundleA, durationMs: refA.durationMs, reconcileAtMs: refA.reconcileAtMs },
       { scenario: refB.scenario, template: rollbackTemplate, bundle: bundleB, durationMs: refB.durationMs, reconcileAtMs: refB.reconcileAtMs },
     ];
     for (const c of campaigns) {
-      console.log(`R1: ${c.scenario.name} apply takes ${Math.round(c.durationMs)} ms unkilled (reconcile from ${Math.round(c.reconcileAtMs)} ms), medians of 3`);
+      console.log(`R1 sandbox: ${c.scenario.name} apply takes ${Math.round(c.durationMs)} ms unkilled (reconcile from ${Math.round(c.reconcileAtMs)} ms), medians of 3`);
     }
 
     // Points in proportion to each apply's working time, evenly spaced: 90% from 600 ms before the
@@ -250,31 +271,92 @@ export async function run(): Promise<void> {
     for (const f of tally.failures.slice(0, 10)) console.log(`  INCONSISTENT ${f.where} kill at ${f.delayMs} ms (${f.progress}): ${f.problems.join(' | ')}${f.dir ? ` [kept: ${f.dir}]` : ''}`);
     if (tally.failures.some((f) => f.dir)) keepBase = true;
     console.log(
-      `R1: ${tally.notConverged} swap restarts did not converge, ${tally.leftovers} left temp/staging files next to managed files; total ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+      `R1 sandbox: ${tally.notConverged} swap restarts did not converge, ${tally.leftovers} left temp/staging files next to managed files; done at ${((Date.now() - t0) / 1000).toFixed(0)} s`,
     );
-    report({
-      id: 'R1',
-      metric: 'inconsistent',
-      value: tally.inconsistent,
-      unit: '',
-      op: '==',
-      target: 0,
-      size: { kills: tally.kills },
-      minSize: { kills: 1000 },
-      extra: {
-        durationsMs: { swap: Math.round(refA.durationMs), rollback: Math.round(refB.durationMs) },
-        reconcileAtMs: { swap: Math.round(refA.reconcileAtMs), rollback: Math.round(refB.reconcileAtMs) },
-        agent: AGENT_CLI,
-        sandbox: { trials: ran, kills: tally.kills, missed: tally.missed, seconds: Math.round(sandboxS), concurrency, chain },
-        progress: tally.progress,
-        notConverged: tally.notConverged,
-        leftovers: tally.leftovers,
-        failures: tally.failures.slice(0, 50),
-        seconds: Math.round((Date.now() - t0) / 1000),
-      },
-    });
+    return {
+      tally,
+      ran,
+      planned,
+      seconds: Math.round(sandboxS),
+      concurrency,
+      chain,
+      durationsMs: { swap: Math.round(refA.durationMs), rollback: Math.round(refB.durationMs) },
+      reconcileAtMs: { swap: Math.round(refA.reconcileAtMs), rollback: Math.round(refB.reconcileAtMs) },
+    };
   } finally {
     await base.close();
     if (!keepBase) rmSync(base.dir, { recursive: true, force: true });
   }
+}
+
+/** The worker part (bench/r1-worker.ts): its failures are kept under its dir, which is removed when there are none. */
+async function workerPart(stopAt: number): Promise<WorkerPart | null> {
+  const workers = num('R1_WORKERS', 2);
+  if (workers <= 0) {
+    console.log('R1 worker: skipped (R1_WORKERS=0): R1 is a MISS without it');
+    return null;
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'nw-r1-worker-'));
+  const w = await runWorkerPart({ kills: num('R1_WORKER_KILLS', 50), workers, dir, stopAt, log: (s) => console.log(s) });
+  console.log(`R1 worker: ${w.trials} trials in ${w.seconds} s on ${w.workers} container(s): ${w.kills} kills, ${w.missed} applies finished before the kill, ${w.notConverged} swap restarts did not converge, ${w.errors.length} trials not carried out`);
+  for (const e of w.errors) console.log(`  NOT CARRIED OUT ${e}`);
+  for (const [k, v] of Object.entries(w.progress).sort()) console.log(`  ${k.padEnd(48)} ${v}`);
+  for (const f of w.failures.slice(0, 10)) console.log(`  INCONSISTENT ${f.where} (${f.progress}): ${f.problems.join(' | ')}${f.journal ? ` [journal: ${f.journal}]` : ''}`);
+  if (!w.failures.length) rmSync(dir, { recursive: true, force: true });
+  return w;
+}
+
+export async function run(): Promise<void> {
+  const t0 = Date.now();
+  const stopAt = t0 + num('R1_BUDGET_S', 1200) * 1000;
+  // The worker containers wait on systemd, health gates and restarts much of the time: they run
+  // alongside the sandbox trials, once the sandbox's reference applies are timed.
+  let measured = () => {};
+  const references = new Promise<void>((r) => (measured = r));
+  const sandbox = sandboxPart(t0, stopAt, () => measured());
+  sandbox.catch(() => measured());
+  const [sb, wk] = await Promise.all([
+    sandbox,
+    references.then(() => workerPart(stopAt)).catch((e: Error) => {
+      console.log(`R1 worker: failed: ${e.message}`);
+      return null;
+    }),
+  ]);
+  const t = sb.tally;
+  report({
+    id: 'R1-worker',
+    metric: 'inconsistent',
+    value: wk?.inconsistent ?? 0,
+    unit: '',
+    op: '==',
+    target: 0,
+    size: { kills: wk?.kills ?? 0 },
+    minSize: { kills: 40 },
+    also: [{ name: 'trials carried out', pass: Boolean(wk && wk.errors.length === 0) }],
+    extra: wk ? { ...wk, failures: wk.failures.slice(0, 50) } : { skipped: true },
+  });
+  const workerOk = Boolean(wk && wk.inconsistent === 0 && wk.errors.length === 0 && wk.kills >= 40);
+  report({
+    id: 'R1',
+    metric: 'inconsistent',
+    value: t.inconsistent + (wk?.inconsistent ?? 0),
+    unit: '',
+    op: '==',
+    target: 0,
+    size: { kills: t.kills + (wk?.kills ?? 0) },
+    minSize: { kills: 1000 },
+    also: [{ name: 'R1-worker', pass: workerOk }],
+    extra: {
+      durationsMs: sb.durationsMs,
+      reconcileAtMs: sb.reconcileAtMs,
+      agent: AGENT_CLI,
+      sandbox: { trials: sb.ran, planned: sb.planned, kills: t.kills, missed: t.missed, seconds: sb.seconds, concurrency: sb.concurrency, chain: sb.chain, inconsistent: t.inconsistent },
+      worker: wk ? { kills: wk.kills, inconsistent: wk.inconsistent, errors: wk.errors.length, trials: wk.trials, seconds: wk.seconds, containers: wk.workers } : null,
+      progress: t.progress,
+      notConverged: t.notConverged,
+      leftovers: t.leftovers,
+      failures: t.failures.slice(0, 50),
+      seconds: Math.round((Date.now() - t0) / 1000),
+    },
+  });
 }

@@ -1,7 +1,8 @@
 // R1's judgement, pure: given what was found on a worker after a kill -9 and after the agent's
 // restart, list every way the worker is inconsistent. No I/O here (bench/R1.ts gathers the facts).
 //   - every managed file is the old or the new content (or absent where it was absent), never a mix;
-//   - the unit files parse, and after the restart systemd agrees (NeedDaemonReload=no);
+//   - the unit files parse, and after the restart systemd agrees (NeedDaemonReload=no) and no temp
+//     or staging file is left;
 //   - the running kubelet is a known-good build and is the installed binary;
 //   - the status the agent printed is true of the worker (kubelet sha, step states, inflight, converged).
 
@@ -23,7 +24,7 @@ export interface Snapshot {
   unitErrors: Record<string, string>;
   /** state.json parse error, if any (absent is fine before the first write). */
   stateError: string | null;
-  /** Leftover temp/staging files next to managed files (reported, not judged). */
+  /** Leftover temp/staging files next to managed files (judged after the restart, not right after a kill). */
   leftovers: string[];
 }
 
@@ -90,6 +91,8 @@ export const versionLine = (b: Pick<Build, 'version' | 'broken'>) => `# kubelet 
 /** After the agent was restarted and finished: the worker is consistent and the status is true. */
 export function restartProblems(sc: Scenario, a: AfterRestart): string[] {
   const out = fileProblems(sc, a);
+  // The recovery pass removes what a killed agent left (agent/leftovers.ts).
+  if (a.leftovers.length) out.push(`temp/staging files left next to managed files: ${a.leftovers.join(', ')}`);
   if (a.needDaemonReload !== false) out.push(`NeedDaemonReload=${a.needDaemonReload === null ? 'unknown' : 'yes'} after the restart`);
   const installed = buildOf(sc, a.files[sc.kubeletPath] ?? null);
   const running = buildByLine(sc, a.running);
@@ -136,12 +139,61 @@ export function restartProblems(sc: Scenario, a: AfterRestart): string[] {
 }
 
 /** Where on the apply's path a kill landed, read from the files it left (for the histogram). */
-export function progressOf(sc: Scenario, s: Snapshot, inflight: { step?: string; phase?: string } | null): string {
-  if (inflight?.step) return `inflight:${inflight.step}/${inflight.phase}`;
+export function progressOf(sc: Scenario, s: Snapshot, inflight: { step?: string; kind?: string; phase?: string } | null): string {
+  // state.json names an in-flight change by its kind (binary, image, unit); status by its step.
+  const what = inflight?.step ?? inflight?.kind;
+  if (what) return `inflight:${what}/${inflight?.phase}`;
   const done = Object.keys(sc.converged).filter((p) => s.files[p] === sc.converged[p] && sc.allowed[p].length > 1 && sc.allowed[p][0] !== sc.converged[p]);
   const changedPaths = Object.keys(sc.allowed).filter((p) => sc.allowed[p].some((d) => d !== sc.allowed[p][0]));
   if (!done.length) return 'nothing written';
   if (done.length === changedPaths.length) return 'all files written';
   const names = done.map((p) => (sc.keyringPaths.includes(p) ? 'keyring' : sc.unitPaths.includes(p) ? 'unit' : p === sc.kubeletPath ? 'kubelet' : 'other'));
   return `written: ${[...new Set(names)].sort().join('+')}`;
+}
+
+/** GET /v1/status of a daemon: what R1 holds true beyond `apply --json`'s fields. */
+export interface DaemonStatusLike extends StatusLike {
+  desired: { generation: number } | null;
+  lastReconcile: { generation: number; ok: boolean } | null;
+  kubelet: StatusLike['kubelet'] & { rejected?: { sha256: string }[] };
+}
+
+/** What a real systemd worker running the agent as a service tells, after the recovery pass and its reconcile. */
+export interface WorkerFacts {
+  /** Generation of the bundle the trial pushed (answered 202 before the kill: it must have stuck). */
+  generation: number;
+  status: DaemonStatusLike | null;
+  /** The kubelet stand-in's own account (GET /record): the process that answers on the health port. */
+  kubelet: { version: string; broken: boolean; pid: number } | null;
+  /** MainPID of kubelet.service as systemd shows it. */
+  kubeletMainPid: number | null;
+  /** The unit's effective Environment= by the project's parser of the unit files on disk. */
+  modelEnv: Record<string, string> | null;
+  /** `systemctl show -p Environment` of the running manager, parsed. */
+  shownEnv: Record<string, string> | null;
+}
+
+/** The judgement only a real worker allows: systemd's view equals the files, the kubelet is who status says. */
+export function workerProblems(sc: Scenario, a: AfterRestart, f: WorkerFacts): string[] {
+  const out: string[] = [];
+  if (!f.modelEnv) out.push('the unit files give no effective environment (parser failed)');
+  else if (!f.shownEnv) out.push('systemctl show -p Environment did not parse');
+  else {
+    for (const k of new Set([...Object.keys(f.modelEnv), ...Object.keys(f.shownEnv)])) {
+      if (f.modelEnv[k] !== f.shownEnv[k]) out.push(`systemd's ${k}=${JSON.stringify(f.shownEnv[k] ?? null)} is not the unit files' ${JSON.stringify(f.modelEnv[k] ?? null)}`);
+    }
+  }
+  if (!f.kubelet) out.push('no kubelet answers on its health port');
+  else if (f.kubeletMainPid !== f.kubelet.pid) out.push(`the kubelet answering (pid ${f.kubelet.pid}) is not kubelet.service's main process (${f.kubeletMainPid ?? 'none'})`);
+  const st = f.status;
+  if (!st) return out;
+  if (st.desired?.generation !== f.generation) out.push(`status holds generation ${st.desired?.generation ?? 'none'}, the accepted bundle was ${f.generation}`);
+  if (st.lastReconcile?.generation !== f.generation) out.push(`the last reconcile ran generation ${st.lastReconcile?.generation ?? 'none'}, not ${f.generation}`);
+  const installed = buildOf(sc, a.files[sc.kubeletPath] ?? null);
+  if (f.kubelet && st.kubelet.version !== undefined && st.kubelet.version !== f.kubelet.version && !(installed?.preinstalled && st.kubelet.version === 'unknown')) {
+    out.push(`status names kubelet "${st.kubelet.version}", the running kubelet says ${f.kubelet.version}`);
+  }
+  const art = st.steps.find((x) => x.name === 'artifact');
+  if (art?.state === 'rolled_back' && !st.kubelet.rejected?.some((r) => r.sha256 === sc.desiredKubelet)) out.push('status says artifact rolled_back but does not hold the desired build as rejected');
+  return out;
 }

@@ -274,8 +274,18 @@ function digestOf(file: string): Digest {
 }
 
 /** Managed files, unit parse results, state.json, leftovers — as found on disk now. */
-export function snapshot(dir: string): Snapshot & { inflight: { step?: string; phase?: string } | null } {
-  const root = path.join(dir, 'root');
+export function snapshot(dir: string): Snapshot & { inflight: { step?: string; kind?: string; phase?: string } | null } {
+  return snapshotRoot(path.join(dir, 'root'));
+}
+
+/** Which files of a managed directory R1 watches (a real worker's /usr/local/bin holds much else). */
+export type Watch = (dir: string, name: string) => boolean;
+
+/**
+ * The same for any worker root (a sandbox's, or a container's /proc/<pid>/root): files of
+ * MANAGED_DIRS that `watch` selects, dot files there as leftovers, the unit files, state.json.
+ */
+export function snapshotRoot(root: string, watch: Watch = () => true): Snapshot & { inflight: { step?: string; kind?: string; phase?: string } | null; reconciles: number | null } {
   const files: Record<string, Digest> = {};
   const leftovers: string[] = [];
   for (const d of MANAGED_DIRS) {
@@ -283,7 +293,7 @@ export function snapshot(dir: string): Snapshot & { inflight: { step?: string; p
     for (const n of readdirSync(path.join(root, d))) {
       const p = path.posix.join(d, n);
       if (n.startsWith('.')) leftovers.push(p);
-      else files[p] = digestOf(path.join(root, p));
+      else if (watch(d, n)) files[p] = digestOf(path.join(root, p));
     }
   }
   for (const p of MANAGED_FILES) files[p] = digestOf(path.join(root, p));
@@ -297,16 +307,19 @@ export function snapshot(dir: string): Snapshot & { inflight: { step?: string; p
     }
   }
   let stateError: string | null = null;
-  let inflight: { step?: string; phase?: string } | null = null;
+  let inflight: { step?: string; kind?: string; phase?: string } | null = null;
+  let reconciles: number | null = null;
   const sf = path.join(root, STATE);
   if (existsSync(sf)) {
     try {
-      inflight = (JSON.parse(readFileSync(sf, 'utf8')) as { inflight: typeof inflight }).inflight ?? null;
+      const st = JSON.parse(readFileSync(sf, 'utf8')) as { inflight: typeof inflight; reconciles?: number };
+      inflight = st.inflight ?? null;
+      reconciles = st.reconciles ?? null;
     } catch (e) {
       stateError = `does not parse (${(e as Error).message})`;
     }
   }
-  return { files, unitErrors, stateError, leftovers, inflight };
+  return { files, unitErrors, stateError, leftovers, inflight, reconciles };
 }
 
 /** Everything R1 judges after the restarted agent finished. */

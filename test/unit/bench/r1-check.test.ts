@@ -1,6 +1,6 @@
 // R1's judgement (bench/r1-check.ts) on hand-made worker snapshots: each rule can fail.
 import { describe, expect, test } from 'vitest';
-import { fileProblems, progressOf, restartProblems, versionLine, type AfterRestart, type Scenario } from '../../../bench/r1-check.js';
+import { fileProblems, progressOf, restartProblems, versionLine, workerProblems, type AfterRestart, type Scenario, type WorkerFacts } from '../../../bench/r1-check.js';
 
 const v1 = { version: 'v1', sha256: 'a'.repeat(64), broken: false, preinstalled: true };
 const v2 = { version: 'v2', sha256: 'b'.repeat(64), broken: false };
@@ -59,6 +59,8 @@ describe('R1 checks', () => {
 
   test('systemd disagrees, a broken or different build runs, the status lies', () => {
     expect(restartProblems(sc, { ...good(), needDaemonReload: true })).toEqual(['NeedDaemonReload=yes after the restart']);
+    expect(restartProblems(sc, { ...good(), leftovers: ['/usr/local/bin/.kubelet.nw-staged'] })).toEqual(['temp/staging files left next to managed files: /usr/local/bin/.kubelet.nw-staged']);
+    expect(fileProblems(sc, { ...good(), leftovers: ['/etc/ceph/.ceph.conf.nw-0123456789ab'] })).toEqual([]); // right after a kill they may exist
     expect(restartProblems(sc, { ...good(), running: versionLine(v3) })).toContain('the running kubelet is the broken build v3');
     expect(restartProblems(sc, { ...good(), running: versionLine(v1) })).toContain('installed kubelet v2 is not the running one (v1)');
     const lie = good();
@@ -92,6 +94,43 @@ describe('R1 checks', () => {
     const s = { files: { [K]: v1.sha256, [KR]: 'new', [U]: 'u-old' }, unitErrors: {}, stateError: null, leftovers: [] };
     expect(progressOf(sc, s, null)).toBe('written: keyring');
     expect(progressOf(sc, s, { step: 'artifact', phase: 'staged' })).toBe('inflight:artifact/staged');
+    expect(progressOf(sc, s, { kind: 'binary', phase: 'swapped' })).toBe('inflight:binary/swapped');
     expect(progressOf(sc, { ...s, files: { [K]: v1.sha256, [KR]: 'old', [U]: 'u-old' } }, null)).toBe('nothing written');
+  });
+
+  describe('on a real worker (systemd and the kubelet answer for themselves)', () => {
+    const facts = (): WorkerFacts => ({
+      generation: 1,
+      status: { ...good().status!, desired: { generation: 1 }, lastReconcile: { generation: 1, ok: true } },
+      kubelet: { version: 'v2', broken: false, pid: 42 },
+      kubeletMainPid: 42,
+      modelEnv: { RKT_RUN_ARGS: '--volume ceph-keyring', KUBELET_IMAGE_TAG: 'v1.7.10' },
+      shownEnv: { RKT_RUN_ARGS: '--volume ceph-keyring', KUBELET_IMAGE_TAG: 'v1.7.10' },
+    });
+    test('a consistent worker has no problems', () => {
+      expect(workerProblems(sc, good(), facts())).toEqual([]);
+    });
+    test('systemd runs another environment than the unit files say', () => {
+      const f = { ...facts(), shownEnv: { RKT_RUN_ARGS: '--volume other' } };
+      expect(workerProblems(sc, good(), f)).toEqual([
+        'systemd\'s RKT_RUN_ARGS="--volume other" is not the unit files\' "--volume ceph-keyring"',
+        'systemd\'s KUBELET_IMAGE_TAG=null is not the unit files\' "v1.7.10"',
+      ]);
+      expect(workerProblems(sc, good(), { ...facts(), modelEnv: null })).toEqual(['the unit files give no effective environment (parser failed)']);
+    });
+    test('leftover temp files, a kubelet that is not the service, a status of another generation or kubelet', () => {
+      expect(workerProblems(sc, good(), { ...facts(), kubeletMainPid: 7 })).toEqual(["the kubelet answering (pid 42) is not kubelet.service's main process (7)"]);
+      expect(workerProblems(sc, good(), { ...facts(), kubelet: null })).toEqual(['no kubelet answers on its health port']);
+      expect(workerProblems(sc, good(), { ...facts(), generation: 2 })).toEqual([
+        'status holds generation 1, the accepted bundle was 2',
+        'the last reconcile ran generation 1, not 2',
+      ]);
+      expect(workerProblems(sc, good(), { ...facts(), kubelet: { version: 'v1', broken: false, pid: 42 } })).toEqual(['status names kubelet "v2", the running kubelet says v1']);
+      const rb = facts();
+      rb.status!.steps = [{ name: 'artifact', state: 'rolled_back', message: '' }];
+      expect(workerProblems(sc, good(), rb)).toEqual(['status says artifact rolled_back but does not hold the desired build as rejected']);
+      rb.status!.kubelet.rejected = [{ sha256: v2.sha256 }];
+      expect(workerProblems(sc, good(), rb)).toEqual([]);
+    });
   });
 });
