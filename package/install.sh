@@ -43,7 +43,7 @@ record=$records/${unit%.service}.list
 
 verify() {
   local bad
-  bad=$(cd "$pkg" && sha256sum --check --strict MANIFEST 2>&1 | grep -v ': OK$' || true)
+  bad=$(cd "$pkg" && sha256sum --check --strict MANIFEST 2>&1 | grep -v -e ': OK$' -e '^sha256sum: WARNING' || true)
   [ -z "$bad" ] || die NW_PKG_INTEGRITY "package files differ from MANIFEST (tampered or truncated download?): $(echo "$bad" | head -5 | tr '\n' ';') — fetch the package again"
   local src
   while IFS=$'\t' read -r kind src _; do
@@ -149,11 +149,17 @@ do_uninstall() {
   local dirs
   dirs=$(awk '$1 == "d" {print $3}' "$(R "$record")" | awk '{print length, $0}' | sort -rn | cut -d' ' -f2-)
   rm -f "$(R "$record")"
+  # a directory still holding another package's files is handed over to that package's record
+  local heir kept=()
+  heir=$(find "$(R "$records")" -name '*.list' 2>/dev/null | head -1 || true)
   while read -r p; do
     [ -n "$p" ] || continue
     is_shared "$p" && continue
-    rmdir "$(R "$p")" 2>/dev/null || { [ -d "$(R "$p")" ] && echo "install.sh: kept $p (not empty)"; } || true
+    rmdir "$(R "$p")" 2>/dev/null || { [ -d "$(R "$p")" ] && kept+=("$p"); } || true
   done <<< "$dirs"
+  for p in "${kept[@]}"; do
+    if [ -n "$heir" ]; then echo "d - $p" >> "$heir"; else echo "install.sh: kept $p (not empty: files nodewright did not install)"; fi
+  done
   if [ $live = 1 ]; then systemctl daemon-reload; fi
   echo "install.sh: uninstalled $unit from $root"
 }
