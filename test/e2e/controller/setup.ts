@@ -5,7 +5,7 @@
 // agent restarted over TLS. At the end: the controller stopped by pid, each container's journal
 // saved next to the share, exactly the started containers stopped — even on failure.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -119,6 +119,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const cfg = path.join(dir, 'controller.yaml');
     writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('intervalSec: 10', `intervalSec: ${pollIntervalSec}`).replace('timeoutSec: 5', 'timeoutSec: 2\n  maxBackoffSec: 2'));
     controller = await startController(dir, port, controllerLog);
+    const exe = readlinkSync(`/proc/${controller.pid}/exe`);
+    if (exe !== path.join(path.dirname(packagedBin('controller')), '../node/bin/node').replace(/\/bin\/\.\.\//, '/')) throw new Error(`the controller runs on ${exe}, not on its package's node`);
     const operatorConfig = path.join(dir, 'operator.yaml');
 
     const workers: ControllerLabWorker[] = [];
