@@ -87,3 +87,11 @@ describe('runtimeClosure', () => {
     expect(() => runtimeClosure({ packages: {} }, 'better-sqlite3')).toThrow(/no node_modules\/better-sqlite3/);
   });
 });
+
+describe('engines', () => {
+  it('package.json names the dev Node (20) and the shipped one (the pinned runtime)', () => {
+    const engines = JSON.parse(readFileSync('package.json', 'utf8')).engines.node as string;
+    const pin = JSON.parse(readFileSync('package/node-runtime.json', 'utf8')) as { version: string };
+    expect(engines.split('||').map((s) => s.trim())).toEqual(['^20.19.0', `^${pin.version}`]);
+  });
+});
