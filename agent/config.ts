@@ -7,75 +7,133 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { NwError } from '../host/errors.js';
 
-const AbsPath = Type.String({ pattern: '^/' });
+const AbsPath = (o: { description: string; default?: string }) => Type.String({ pattern: '^/', ...o });
 /** A file the agent reads: absolute, or relative to the directory of agent.yaml. */
-const FilePath = Type.String({ minLength: 1, pattern: '^[^\\n\\x00]+$' });
+const FilePath = (o: { description: string; default?: string }) => Type.String({ minLength: 1, pattern: '^[^\\n\\x00]+$', ...o });
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export const AgentConfigSchema = Type.Object(
   {
-    listen: Type.Optional(Type.String({ pattern: '^[^:]+:[0-9]{1,5}$' })),
-    tokenFile: Type.Optional(FilePath),
-    publicKeyFile: Type.Optional(FilePath),
-    /** TLS with client certificates of the fleet CA (PEM files; `nodewright ca issue`). */
-    tls: Type.Optional(Type.Object({ cert: FilePath, key: FilePath, ca: FilePath }, { additionalProperties: false })),
-    root: Type.Optional(AbsPath),
-    stateDir: Type.Optional(AbsPath),
-    node: Type.Optional(Type.String({ minLength: 1 })),
-    nodeGroup: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' })),
-    /** Override of /sys/class/dmi/id/product_uuid (the Nova instance UUID). */
-    instanceUuid: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' })),
+    listen: Type.Optional(
+      Type.String({
+        pattern: '^[^:]+:[0-9]{1,5}$',
+        default: '127.0.0.1:7701',
+        description: 'HOST:PORT the agent API listens on. A non-loopback address needs `tls:` (NW_CONFIG otherwise).',
+      }),
+    ),
+    tokenFile: Type.Optional(
+      FilePath({
+        default: '/etc/nodewright/token',
+        description: 'Bearer token for the mutating routes when there is no `tls:` (loopback only): at least 16 characters, mode 0600, owned by the agent.',
+      }),
+    ),
+    publicKeyFile: Type.Optional(
+      FilePath({ default: '/etc/nodewright/controller.pub', description: 'The fleet\'s ed25519 bundle-signing public key (PEM): only bundles it verifies are accepted.' }),
+    ),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          cert: FilePath({ description: 'The agent\'s server certificate (PEM, fleet CA, role agent).' }),
+          key: FilePath({ description: 'Its private key (PEM): mode 0600, owned by the agent.' }),
+          ca: FilePath({ description: 'The fleet CA certificate (PEM): client certificates must chain to it.' }),
+        },
+        {
+          additionalProperties: false,
+          description: 'Mutual TLS with client certificates of the fleet CA (`nodewright ca issue`, or written by `nodewright-agent join`); mutating routes need role controller or operator.',
+        },
+      ),
+    ),
+    root: Type.Optional(AbsPath({ default: '/', description: 'Root prefix every managed file lives under (a sandbox directory in tests).' })),
+    stateDir: Type.Optional(AbsPath({ default: '/var/lib/nodewright', description: 'state.json (0600), the reconcile lock, backups and the artifact cache.' })),
+    node: Type.Optional(Type.String({ minLength: 1, description: 'This node\'s name, which a bundle\'s `nodes` binding must include. Default: the host name.' })),
+    nodeGroup: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 128,
+        pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$',
+        description: 'This node\'s group, which a bundle\'s `nodeGroup` binding must equal (an agent without one refuses group-bound bundles). Default: none.',
+      }),
+    ),
+    instanceUuid: Type.Optional(
+      Type.String({
+        pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+        description: 'The Nova server id, overriding /sys/class/dmi/id/product_uuid (for hosts without it); reported in status facts, used by `hosts map`.',
+      }),
+    ),
     kubelet: Type.Optional(
       Type.Object(
         {
-          healthUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
-          healthTimeoutSec: Type.Optional(Type.Number({ minimum: 0.5, maximum: 3600 })),
-          restartTimeoutSec: Type.Optional(Type.Number({ minimum: 1, maximum: 3600 })),
-          /** The kubelet must stay healthy this long, without a break, within healthTimeoutSec. */
-          minHealthySec: Type.Optional(Type.Number({ minimum: 0, maximum: 3600 })),
+          healthUrl: Type.Optional(Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:10248/healthz', description: 'The kubelet\'s health endpoint the gate polls.' })),
+          healthTimeoutSec: Type.Optional(
+            Type.Number({ minimum: 0.5, maximum: 3600, default: 60, description: 'Deadline of the health gate after a kubelet restart.' }),
+          ),
+          restartTimeoutSec: Type.Optional(Type.Number({ minimum: 1, maximum: 3600, default: 90, description: 'Timeout of `systemctl restart` of the kubelet unit.' })),
+          minHealthySec: Type.Optional(
+            Type.Number({
+              minimum: 0,
+              maximum: 3600,
+              default: 10,
+              description: 'The kubelet must stay healthy (unit active and healthz 200) this long without a break, within healthTimeoutSec; must be shorter than it.',
+            }),
+          ),
         },
-        { additionalProperties: false },
+        { additionalProperties: false, description: 'The kubelet health gate that guards binary and image swaps (failure → rollback).' },
       ),
     ),
     schedule: Type.Optional(
       Type.Object(
-        { reconcile: Type.Optional(Type.String()), probes: Type.Optional(Type.String()) },
-        { additionalProperties: false },
+        {
+          reconcile: Type.Optional(Type.String({ default: '*/5 * * * *', description: 'Cron expression (5 or 6 fields) of the periodic reconcile.' })),
+          probes: Type.Optional(Type.String({ default: '*/10 * * * *', description: 'Cron expression (5 or 6 fields) of the periodic Ceph probes.' })),
+        },
+        { additionalProperties: false, description: 'Periodic runs besides bundles and drift events.' },
       ),
     ),
     drift: Type.Optional(
       Type.Object(
-        { enabled: Type.Optional(Type.Boolean()), debounceMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })) },
-        { additionalProperties: false },
+        {
+          enabled: Type.Optional(Type.Boolean({ default: true, description: 'Watch the managed files and repair them when they change.' })),
+          debounceMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000, default: 100, description: 'How long a burst of file events is coalesced before the repair.' })),
+        },
+        { additionalProperties: false, description: 'Drift repair (a file watch on the keyring, ceph.conf, the kubelet unit and binary).' },
       ),
     ),
     probes: Type.Optional(
       Type.Object(
         {
-          enabled: Type.Optional(Type.Boolean()),
-          timeoutSec: Type.Optional(Type.Number({ minimum: 1, maximum: 600 })),
+          enabled: Type.Optional(Type.Boolean({ default: true, description: 'Run the rbd and ceph-fuse quota probes the desired state names.' })),
+          timeoutSec: Type.Optional(Type.Number({ minimum: 1, maximum: 600, default: 30, description: 'Timeout of each probe.' })),
         },
-        { additionalProperties: false },
+        { additionalProperties: false, description: 'Ceph probes against the real cluster.' },
       ),
     ),
     limits: Type.Optional(
       Type.Object(
         {
-          bodyBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
-          artifactBytes: Type.Optional(Type.Integer({ minimum: 1 })),
-          /** Cached kubelet artifacts kept besides the current and the last good one. */
-          artifactCacheKeep: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
+          bodyBytes: Type.Optional(Type.Integer({ minimum: 1024, default: 1024 * 1024, description: 'Largest request body the API takes (bytes).' })),
+          artifactBytes: Type.Optional(Type.Integer({ minimum: 1, default: 512 * 1024 * 1024, description: 'Largest kubelet artifact the agent downloads (bytes).' })),
+          artifactCacheKeep: Type.Optional(
+            Type.Integer({ minimum: 0, maximum: 100, default: 2, description: 'Cached kubelet artifacts kept besides the current and the last good one.' }),
+          ),
         },
-        { additionalProperties: false },
+        { additionalProperties: false, description: 'Size limits.' },
       ),
     ),
     log: Type.Optional(
       Type.Object(
-        { level: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))) },
-        { additionalProperties: false },
+        {
+          level: Type.Optional(
+            Type.Union(
+              LOG_LEVELS.map((l) => Type.Literal(l)),
+              { default: 'info', description: 'pino level (JSON on stderr, pretty on a TTY; keyring, token and authorization redacted).' },
+            ),
+          ),
+        },
+        { additionalProperties: false, description: 'Logging.' },
       ),
     ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: 'The agent\'s configuration, /etc/nodewright/agent.yaml (YAML; errors name the line). Relative file names are relative to the directory of agent.yaml.' },
 );
 type RawConfig = Static<typeof AgentConfigSchema>;
 

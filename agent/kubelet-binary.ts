@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { NwError } from '../host/errors.js';
+import { fsyncPath } from '../host/fs.js';
 import type { Host } from '../host/index.js';
 import { restartUnit } from '../systemd/systemctl.js';
 import type { HealthResult } from './health.js';
@@ -37,15 +38,6 @@ export async function removeStaged(host: Host, p: string): Promise<void> {
   await fsp.rm(await newFilePath(host, p), { force: true });
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await fsp.open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 /**
  * Atomic streamed copy (worker paths): a fresh temp file (O_EXCL|O_NOFOLLOW) next to `to`, synced,
  * renamed over it, directory synced. Returns the sha256 of what was written.
@@ -65,7 +57,7 @@ export async function copyAtomic(host: Host, from: string, to: string, mode: num
     await fh.sync();
     await fh.close();
     await fsp.rename(tmp, dest);
-    await fsyncDir(path.dirname(dest));
+    await fsyncPath(path.dirname(dest));
   } catch (e) {
     await fh.close().catch(() => undefined);
     await fsp.rm(tmp, { force: true });
@@ -109,7 +101,7 @@ export async function renameInto(host: Host, from: string, to: string): Promise<
   const a = await newFilePath(host, from);
   const b = await newFilePath(host, to);
   await fsp.rename(a, b);
-  await fsyncDir(path.dirname(b));
+  await fsyncPath(path.dirname(b));
 }
 
 /** Put a cached artifact at the target (atomic, 0755). */

@@ -14,6 +14,7 @@ interface Group {
 const groups: Group[] = [
   { names: ['keygen', 'bundle'], load: async () => (await import('./commands/bundle.js')).registerBundleCommands },
   { names: ['artifact'], load: async () => (await import('./commands/artifact.js')).registerArtifactCommands },
+  { names: ['kubelet'], load: async () => (await import('./commands/kubelet.js')).registerKubeletCommands },
   { names: ['ca'], load: async () => (await import('./commands/ca.js')).registerCaCommands },
   { names: ['ceph', 'cephfs', 'k8s'], load: async () => (await import('./commands/ceph.js')).registerCephCommands },
   { names: ['hypervisors', 'hosts', 'servers', 'serve', 'volume-types'], load: async () => (await import('./commands/openstack.js')).registerOpenstackCommands },

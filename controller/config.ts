@@ -6,53 +6,88 @@ import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { NwError } from '../host/errors.js';
 
-const File = Type.String({ minLength: 1, maxLength: 4096 });
-const Listen = Type.String({ pattern: '^(\\[[0-9a-fA-F:]+\\]|[^:\\s]+):[0-9]{1,5}$' });
+const File = (description: string) => Type.String({ minLength: 1, maxLength: 4096, description });
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export const ControllerConfigSchema = Type.Object(
   {
-    listen: Type.Optional(Listen),
-    /** URL agents use to reach the controller (artifact downloads); default https://<listen>. */
-    url: Type.Optional(Type.String({ pattern: '^https://' })),
-    stateDir: File,
-    tls: Type.Object({ cert: File, key: File, ca: File }, { additionalProperties: false }),
-    /** The fleet CA's private key: signs the agents' CSRs at enrollment. */
-    caKeyFile: File,
-    signingKeyFile: File,
+    listen: Type.Optional(
+      Type.String({ pattern: '^(\\[[0-9a-fA-F:]+\\]|[^:\\s]+):[0-9]{1,5}$', default: '127.0.0.1:7700', description: 'HOST:PORT (or [IPv6]:PORT) of the controller\'s TLS API.' }),
+    ),
+    url: Type.Optional(
+      Type.String({ pattern: '^https://', description: 'URL agents and operators reach the controller at (artifact downloads name it). Default: https://<listen>.' }),
+    ),
+    stateDir: File('Directory of the SQLite store (controller.db, WAL) and the artifact blobs.'),
+    tls: Type.Object(
+      {
+        cert: File('The controller\'s certificate (PEM, role controller): TLS server certificate and the client certificate it shows agents.'),
+        key: File('Its private key (PEM, 0600).'),
+        ca: File('The fleet CA certificate (PEM).'),
+      },
+      { additionalProperties: false, description: 'Certificates written by `nodewright init`.' },
+    ),
+    caKeyFile: File('The fleet CA\'s private key: signs the agents\' CSRs at enrollment.'),
+    signingKeyFile: File('The ed25519 bundle-signing key (0600): signs every desired state and artifact.'),
     operator: Type.Optional(
       Type.Object(
         {
-          /** Certificate roles allowed to call the operator API. */
-          roles: Type.Optional(Type.Array(Type.Union([Type.Literal('operator'), Type.Literal('controller')]), { minItems: 1 })),
+          roles: Type.Optional(
+            Type.Array(Type.Union([Type.Literal('operator'), Type.Literal('controller')]), {
+              minItems: 1,
+              default: ['operator'],
+              description: 'Certificate roles allowed to call the operator API.',
+            }),
+          ),
         },
-        { additionalProperties: false },
+        { additionalProperties: false, description: 'Who may call the operator API.' },
       ),
     ),
     poll: Type.Optional(
       Type.Object(
         {
-          intervalSec: Type.Optional(Type.Number({ minimum: 0.1, maximum: 3600 })),
-          rolloutIntervalSec: Type.Optional(Type.Number({ minimum: 0.1, maximum: 600 })),
-          timeoutSec: Type.Optional(Type.Number({ minimum: 0.1, maximum: 600 })),
-          concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
-          maxBackoffSec: Type.Optional(Type.Number({ minimum: 1, maximum: 86_400 })),
+          intervalSec: Type.Optional(Type.Number({ minimum: 0.1, maximum: 3600, default: 10, description: 'Interval of every node\'s `GET /v1/status` (±10 % jitter).' })),
+          rolloutIntervalSec: Type.Optional(
+            Type.Number({ minimum: 0.1, maximum: 600, default: 1, description: 'Interval for nodes a rollout is pushing to or gating.' }),
+          ),
+          timeoutSec: Type.Optional(Type.Number({ minimum: 0.1, maximum: 600, default: 5, description: 'Timeout of each poll request.' })),
+          concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, default: 256, description: 'Polls in flight at once.' })),
+          maxBackoffSec: Type.Optional(
+            Type.Number({ minimum: 1, maximum: 86_400, default: 120, description: 'Cap of the doubling delay for unreachable nodes.' }),
+          ),
         },
-        { additionalProperties: false },
+        { additionalProperties: false, description: 'The health poller (keep-alive mutual TLS, ETag/304).' },
       ),
     ),
-    /** An OpenStack cloud (clouds.yaml name): the daemon's API then answers the compute-node routes. */
     openstack: Type.Optional(
-      Type.Object({ cloud: Type.String({ minLength: 1, maxLength: 256 }), computeApiVersion: Type.Optional(Type.String({ pattern: '^2\\.[0-9]{1,3}$' })) }, { additionalProperties: false }),
+      Type.Object(
+        {
+          cloud: Type.String({ minLength: 1, maxLength: 256, description: 'The cloud\'s name in clouds.yaml.' }),
+          computeApiVersion: Type.Optional(Type.String({ pattern: '^2\\.[0-9]{1,3}$', description: 'Nova microversion to ask for. Default: the highest both Nova and nodewright support.' })),
+        },
+        { additionalProperties: false, description: 'An OpenStack cloud: the daemon\'s API then answers the compute-node routes from Nova. Default: none.' },
+      ),
     ),
-    join: Type.Optional(Type.Object({ certValidDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })) }, { additionalProperties: false })),
+    join: Type.Optional(
+      Type.Object(
+        { certValidDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, default: 365, description: 'Lifetime of the agent certificates signed at enrollment.' })) },
+        { additionalProperties: false, description: 'Enrollment with join tokens.' },
+      ),
+    ),
     log: Type.Optional(
       Type.Object(
-        { level: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))) },
-        { additionalProperties: false },
+        {
+          level: Type.Optional(
+            Type.Union(
+              LOG_LEVELS.map((l) => Type.Literal(l)),
+              { default: 'info', description: 'pino level (keys, tokens and CSRs redacted).' },
+            ),
+          ),
+        },
+        { additionalProperties: false, description: 'Logging.' },
       ),
     ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: 'The controller\'s configuration, controller.yaml (written by `nodewright init`). Relative paths are relative to the file\'s directory.' },
 );
 type RawConfig = Static<typeof ControllerConfigSchema>;
 

@@ -172,7 +172,7 @@ export class RootedFs {
         await fh.close();
       }
       await fsp.rename(tmp, target);
-      await fsyncDir(dir);
+      await fsyncPath(dir);
     } catch (e) {
       await fsp.rm(tmp, { force: true });
       throw fsError(e, 'write', p);
@@ -230,8 +230,9 @@ function encodeName(p: string): string {
   return p.replace(/^\/+/, '').replace(/\//g, '%2F');
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await fsp.open(dir, 'r');
+/** fsync a file or a directory (a directory: so a rename in it is durable). */
+export async function fsyncPath(p: string): Promise<void> {
+  const fh = await fsp.open(p, 'r');
   try {
     await fh.sync();
   } finally {

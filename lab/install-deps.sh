@@ -6,14 +6,16 @@ export DEBIAN_FRONTEND=noninteractive
 PKGS=(
   # systemd workers (systemd-nspawn) and their tools; the native-kubelet worker's Debian root (lab/native)
   systemd-container iproute2 util-linux curl python3 debootstrap zstd
+  # the kubelet build driver (git worktree, make)
+  git make
   # ceph lab + client tools
   ceph-mon ceph-osd ceph-mgr ceph-mds ceph-common ceph-fuse attr
   # nova lab and the python-openstackclient baseline for bench P4
   nova-api nova-conductor nova-scheduler placement-api rabbitmq-server glance-api python3-openstackclient python3-keystone uwsgi-plugin-python3
   # cinder on the ceph lab (NOVA_LAB_CINDER=1): RBD driver, image conversion, its PostgreSQL
   cinder-api cinder-scheduler cinder-volume python3-rbd python3-rados qemu-utils sudo postgresql python3-psycopg2 jq bc
-  # npm run package: node-gyp builds better-sqlite3 against the packaged Node's headers
-  make g++
+  # npm run package: node-gyp builds better-sqlite3 against the packaged Node's headers (with make above)
+  g++
 )
 missing=()
 for p in "${PKGS[@]}"; do

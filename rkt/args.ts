@@ -15,6 +15,8 @@ export interface BindMount {
 interface Field {
   key: string; // '' for the volume name
   value: string;
+  /** Not KEY=VALUE after the name (`=x`, `readOnly`): kept verbatim, never rewritten. */
+  malformed?: string;
 }
 
 export interface VolumeArg {
@@ -81,13 +83,25 @@ export function parseRktArgs(value: string): RktArgs {
 function splitFields(spec: string): Field[] {
   return spec.split(',').map((f, idx) => {
     const eq = f.indexOf('=');
-    if (eq < 0) return idx === 0 ? { key: '', value: f } : { key: f, value: '' };
+    if (idx === 0 && eq < 0) return { key: '', value: f };
+    if (eq <= 0) return { key: '', value: '', malformed: f };
     return { key: f.slice(0, eq), value: f.slice(eq + 1) };
   });
 }
 
 const get = (fields: Field[], key: string) => fields.find((f) => f.key === key)?.value;
-const joinFields = (fields: Field[]) => fields.map((f) => (f.key === '' ? f.value : `${f.key}=${f.value}`)).join(',');
+const joinFields = (fields: Field[]) => fields.map((f) => f.malformed ?? (f.key === '' ? f.value : `${f.key}=${f.value}`)).join(',');
+
+/** A spec we must rewrite has to be one we fully understand: refuse to guess around a malformed field. */
+function requireWellFormed(flag: '--volume' | '--mount', fields: Field[]): void {
+  const bad = fields.find((f) => f.malformed !== undefined);
+  if (bad) {
+    throw new NwError(
+      'NW_UNIT_EDIT',
+      `${flag} ${joinFields(fields)} has a malformed field ${JSON.stringify(bad.malformed)} (expected key=value): fix it in the unit by hand first`,
+    );
+  }
+}
 
 function setField(fields: Field[], key: string, value: string): void {
   const f = fields.find((x) => x.key === key);
@@ -148,6 +162,7 @@ export function ensureBindMount(value: string, m: BindMount): { value: string; c
     if (m.readOnly === false && ro !== undefined && ro !== 'false') setField(vol.fields, 'readOnly', 'false');
     const after = joinFields(vol.fields);
     if (after !== before) {
+      requireWellFormed('--volume', vol.fields);
       setToken(vol.token, (vol.joined ? '--volume=' : '') + after);
       notes.push(`corrected --volume ${before} -> ${after}`);
     }
@@ -160,6 +175,7 @@ export function ensureBindMount(value: string, m: BindMount): { value: string; c
   const exact = exacts[0];
   if (!exact && ownMounts.length === 1) {
     const mt = ownMounts[0];
+    requireWellFormed('--mount', mt.fields);
     const before = joinFields(mt.fields);
     setField(mt.fields, 'target', m.target);
     const after = joinFields(mt.fields);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { NwError } from '../../host/errors.js';
+import { fsyncPath } from '../../host/fs.js';
 import { signArtifact } from '../../protocol/bundle.js';
 import type { ArtifactRecord, Store } from '../store/store.js';
 
@@ -54,10 +55,10 @@ export class ArtifactStore {
       if (existing && existing.sha256 !== sha256) {
         throw new NwError('NW_EXISTS', `artifact ${a.kind} ${a.version} already exists with other content (sha256 ${existing.sha256}); add it under a new version`);
       }
-      await syncFile(tmp);
+      await fsyncPath(tmp);
       await fsp.chmod(tmp, 0o644);
       await fsp.rename(tmp, this.blobPath(sha256)); // same content, same name: replacing is harmless
-      await syncDir(this.dir);
+      await fsyncPath(this.dir);
     } finally {
       await fsp.rm(tmp, { force: true });
     }
@@ -86,21 +87,3 @@ export class ArtifactStore {
 
 /** The stored record (an identical re-add keeps the first addedAt). */
 const storedRecord = (store: Store, r: ArtifactRecord): ArtifactRecord => store.getArtifact(r.kind, r.version) ?? r;
-
-async function syncFile(p: string): Promise<void> {
-  const fh = await fsp.open(p, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await fsp.open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}

@@ -9,7 +9,18 @@ import type { Command } from 'commander';
 import { NwError } from '../../host/errors.js';
 import { keyId, loadPrivateKey, signArtifact } from '../../protocol/bundle.js';
 import type { ArtifactRecord } from '../store/store.js';
+import type { ControllerClient } from './client.js';
 import { formatTable, out, printJson, withClient, withOperator, type OperatorOpts } from './operator.js';
+
+/** `artifact add`'s path: stream the file to the controller, which hashes, stores and signs it. */
+export function addArtifact(c: ControllerClient, file: string, a: { kind: ArtifactRecord['kind']; version: string }): Promise<ArtifactRecord> {
+  const q = new URLSearchParams({ kind: a.kind, version: a.version });
+  return c.upload<ArtifactRecord>(`/v1/artifacts?${q}`, file);
+}
+
+export async function listArtifacts(c: ControllerClient): Promise<ArtifactRecord[]> {
+  return (await c.request<{ artifacts: ArtifactRecord[] }>('GET', '/v1/artifacts')).artifacts;
+}
 
 /** sha256 and size of a file, read as a stream. */
 export async function digestFile(file: string): Promise<{ sha256: string; size: number }> {
@@ -36,15 +47,14 @@ export function registerArtifactCommands(program: Command): void {
       .requiredOption('--kind <kind>', 'kubelet-binary')
       .requiredOption('--version <version>', 'the version rollouts name'),
   ).action(async (file: string, o: OperatorOpts & { kind: string; version: string }) => {
-    const q = new URLSearchParams({ kind: o.kind, version: o.version });
-    const r = await withClient(o, (c) => c.upload<ArtifactRecord>(`/v1/artifacts?${q}`, file));
+    const r = await withClient(o, (c) => addArtifact(c, file, { kind: o.kind as ArtifactRecord['kind'], version: o.version }));
     if (o.json) printJson(r);
     else out(`${r.kind} ${r.version} sha256=${r.sha256} size=${r.size}`);
   });
   withOperator(artifact.command('ls').description('the artifacts in the controller store')).action(async (o: OperatorOpts) => {
-    const r = await withClient(o, (c) => c.request<{ artifacts: ArtifactRecord[] }>('GET', '/v1/artifacts'));
-    if (o.json) return printJson(r.artifacts);
-    out(formatTable(['KIND', 'VERSION', 'SHA256', 'SIZE', 'ADDED'], r.artifacts.map((a) => [a.kind, a.version, a.sha256, String(a.size), a.addedAt])));
+    const artifacts = await withClient(o, listArtifacts);
+    if (o.json) return printJson(artifacts);
+    out(formatTable(['KIND', 'VERSION', 'SHA256', 'SIZE', 'ADDED'], artifacts.map((a) => [a.kind, a.version, a.sha256, String(a.size), a.addedAt])));
   });
   artifact
     .command('sign')

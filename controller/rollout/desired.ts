@@ -6,12 +6,56 @@
 // passes through as written.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { Type } from '@sinclair/typebox';
 import { parse as parseYaml } from 'yaml';
 import { NwError, isNwError } from '../../host/errors.js';
-import { parseDesiredState } from '../../protocol/desired.js';
+import { BinaryArtifactSchema, CephSchema, DesiredStateSchema, ImageArtifactSchema, parseDesiredState } from '../../protocol/desired.js';
 import { artifactUrlPath } from '../artifacts/store.js';
 import type { Store } from '../store/store.js';
 import type { DesiredTemplate } from './bind.js';
+
+/**
+ * What the rollout's desired YAML holds, for the reference docs; resolveRolloutDesired checks it
+ * (the resolved template against DesiredStateSchema).
+ */
+export const RolloutDesiredSchema = Type.Object(
+  {
+    ...Type.Omit(DesiredStateSchema, ['schema', 'generation', 'nodeGroup', 'nodes']).properties, // ceph and kubelet replaced below, in place
+    ceph: Type.Optional(
+      Type.Object(
+        {
+          ...Type.Omit(CephSchema, ['keyring']).properties,
+          keyringFile: Type.String({
+            minLength: 1,
+            description: 'Path of the client keyring file, relative to the YAML\'s directory; `rollout start` reads it on the operator\'s machine and sends its content (secrets stay out of rollout files).',
+          }),
+        },
+        { additionalProperties: false, description: CephSchema.description },
+      ),
+    ),
+    kubelet: Type.Optional(
+      Type.Union(
+        [
+          Type.Object(
+            {
+              kind: BinaryArtifactSchema.properties.kind,
+              version: Type.String({ minLength: 1, description: 'A version added with `nodewright artifact add FILE --kind kubelet-binary --version V` (NW_NOT_FOUND otherwise); sha256, size, url and signature come from the artifact store.' }),
+              installPath: BinaryArtifactSchema.properties.installPath,
+            },
+            { additionalProperties: false, description: 'A kubelet binary from the controller\'s artifact store.' },
+          ),
+          ImageArtifactSchema,
+        ],
+        { description: 'The kubelet: a binary by version from the artifact store, or an image tag (passed through as written).' },
+      ),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'The desired-state YAML `nodewright rollout start --desired FILE` takes: the signed desired state\'s fields without `schema` and `generation` (refused: the controller assigns a generation per node) and without `nodeGroup`/`nodes` (the controller binds each node\'s bundle to its group and name, replacing any written here).',
+  },
+);
 
 export interface DesiredSources {
   store: Pick<Store, 'getArtifact'>;

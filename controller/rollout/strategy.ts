@@ -2,6 +2,7 @@
 // whole run tolerates, and when it may start anything. Parsed from CLI flags or YAML into plain
 // JSON data (it is stored inside the rollout state). Safe defaults: maxUnavailable 1, failure
 // budget 0, onFailure pause, autoRollback on.
+import { Type } from '@sinclair/typebox';
 import { NwError } from '../../host/errors.js';
 import { parseRamp, stepSize, type RampStep } from './plan.js';
 import { parseWindow, type MaintenanceWindow } from './window.js';
@@ -34,6 +35,59 @@ export interface StrategyInput {
   windows?: string | string[];
   autoRollback?: boolean;
 }
+
+const DURATION = '^(?:[0-9]+(?:\\.[0-9]+)?|(?:[0-9]+(?:\\.[0-9]+)?(?:ms|s|m|h|d))+)$';
+const Duration = (d: { default: string; description: string }) =>
+  Type.Union([Type.String({ pattern: DURATION }), Type.Number({ minimum: 0 })], { ...d, description: `${d.description} A duration: 30s, 5m, 1h30m, 250ms, or seconds.` });
+const CountOrPercentOf = (min: number, d: { default: number; description: string }) =>
+  Type.Union([Type.Integer({ minimum: min }), Type.String({ pattern: '^(?:[0-9]+|[0-9]+(?:\\.[0-9]+)?%)$' })], d);
+
+/**
+ * The strategy as operators write it: `strategy:` keys in YAML, `POST /v1/rollouts` `strategy`,
+ * or `rollout start` flags. parseStrategy checks the values (with messages naming the key);
+ * this schema documents them and lists the keys strategyFromYaml accepts.
+ */
+export const StrategySchema = Type.Object(
+  {
+    steps: Type.Optional(
+      Type.Union(
+        [
+          Type.String({ pattern: '^[0-9.%, ]+$', description: 'Comma list, e.g. "1,5,20%".' }),
+          Type.Array(Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: '^[0-9]+(?:\\.[0-9]+)?%$' })]), { minItems: 1 }),
+        ],
+        { default: [1, 5, '20%'], description: 'Canary ramp: wave sizes, the last repeating; a percentage of the target nodes rounds up. Flag --steps 1,5,20%.' },
+      ),
+    ),
+    maxUnavailable: Type.Optional(
+      CountOrPercentOf(1, {
+        default: 1,
+        description: 'Nodes in flight plus nodes observed unhealthy in the same group (inside or outside the rollout) never exceed it; a percentage rounds down, at least 1. Flag --max-unavailable.',
+      }),
+    ),
+    failureBudget: Type.Optional(
+      CountOrPercentOf(0, { default: 0, description: 'Failures the whole run tolerates; the one beyond it stops the run; a percentage rounds down. Flag --failure-budget N|P%.' }),
+    ),
+    onFailure: Type.Optional(
+      Type.Union([Type.Literal('pause'), Type.Literal('halt'), Type.Literal('skip')], {
+        default: 'pause',
+        description: 'A failure within the budget: pause pauses, halt halts, skip goes on (the node stays rolled back). Beyond the budget: halt halts, otherwise paused. Flag --on-failure.',
+      }),
+    ),
+    minHealthy: Type.Optional(Duration({ default: '30s', description: 'A node\'s gate must hold this long without interruption. Flag --min-healthy.' })),
+    gateTimeout: Type.Optional(Duration({ default: '5m', description: 'Deadline of each gate from the push being accepted; must exceed minHealthy. Flag --gate-timeout.' })),
+    soak: Type.Optional(Duration({ default: '0s', description: 'Wait between waves. Flag --soak.' })),
+    windows: Type.Optional(
+      Type.Union([Type.String(), Type.Array(Type.String())], {
+        default: [],
+        description: 'Maintenance windows "DAYS HH:MM-HH:MM [IANA zone]", e.g. "Mon-Fri 22:00-04:00 Europe/Berlin" (days name the day a window opens; daily or * for every day; zone default UTC). Outside every window nothing new starts. Flag --window (repeatable). Default: always open.',
+      }),
+    ),
+    autoRollback: Type.Optional(
+      Type.Boolean({ default: true, description: 'A node failing its gate gets a new generation carrying its previous desired state, which must pass the gate again. Flag --no-auto-rollback.' }),
+    ),
+  },
+  { additionalProperties: false, description: 'A rollout\'s strategy: how fast it ramps, how much may be down at once, how many failures the whole run tolerates, and when it may start anything. Bad values are NW_USAGE naming the key.' },
+);
 
 export const DEFAULT_STRATEGY: Strategy = {
   steps: [1, 5, '20%'],
@@ -120,7 +174,7 @@ export function parseStrategy(input: StrategyInput = {}): Strategy {
 export function strategyFromYaml(doc: unknown): Strategy {
   if (doc === undefined || doc === null) return parseStrategy();
   if (typeof doc !== 'object' || Array.isArray(doc)) throw usage('strategy must be a mapping of keys like steps, maxUnavailable, onFailure');
-  const known = ['steps', 'maxUnavailable', 'failureBudget', 'onFailure', 'minHealthy', 'gateTimeout', 'soak', 'windows', 'autoRollback'];
+  const known = Object.keys(StrategySchema.properties);
   for (const k of Object.keys(doc)) {
     if (!known.includes(k)) throw usage(`strategy key "${k}" is unknown; known keys: ${known.join(', ')}`);
   }

@@ -27,6 +27,15 @@ describe('ensureBindMount', () => {
       '--volume a,kind=host,source=/a    --mount volume=a,target=/a    --volume ceph-keyring,kind=host,source=/etc/ceph/k    --mount volume=ceph-keyring,target=/etc/ceph/k',
     );
   });
+  test('a spec it must rewrite with a malformed field (`=target=…`): refused, and the printed value keeps the field verbatim', () => {
+    const v = '--volume ceph-keyring,kind=host,source=/etc/ceph/k --mount volume=ceph-keyring,=target=/etc,x';
+    expect(parseRktArgs(v).parts.join('')).toBe(v);
+    expect(() => ensureBindMount(v, M)).toThrow(expect.objectContaining({ code: 'NW_UNIT_EDIT', message: expect.stringContaining('"=target=/etc"') }));
+    expect(() => ensureBindMount('--volume ceph-keyring,kind=empty,readOnly,source=/etc/ceph/k', M)).toThrow(expect.objectContaining({ code: 'NW_UNIT_EDIT' }));
+    // Malformed but already what we want: left alone.
+    const ok = '--volume ceph-keyring,kind=host,source=/etc/ceph/k,=x --mount volume=ceph-keyring,target=/etc/ceph/k';
+    expect(ensureBindMount(ok, M)).toMatchObject({ value: ok, changed: false });
+  });
   test('present and equal: no change', () => {
     const v = '--volume=ceph-keyring,kind=host,source=/etc/ceph/k --mount=volume=ceph-keyring,target=/etc/ceph/k';
     expect(ensureBindMount(v, M)).toMatchObject({ value: v, changed: false, summary: expect.stringMatching(/^already present/) });
