@@ -22,7 +22,11 @@ export default defineConfig({
   test: {
     reporters: ['default', './test/summary-reporter.ts'],
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], setupFiles, testTimeout: 120_000, sequence: { groupOrder: 0 } } },
+      {
+        // On the packaged Node 24 (npm run test:node24) better-sqlite3 is the controller package's, built for it.
+        resolve: { alias: process.env.NW_BETTER_SQLITE3 ? { 'better-sqlite3': process.env.NW_BETTER_SQLITE3 } : {} },
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], setupFiles, testTimeout: 120_000, sequence: { groupOrder: 0 } },
+      },
       {
         test: {
           name: 'integration',

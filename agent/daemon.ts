@@ -46,7 +46,8 @@ export async function runDaemon(config: AgentConfig, log: Logger, hooks: DaemonH
   const exit = hooks.exit ?? ((code: number) => process.exit(code));
   // Ping from the event loop from the first moment: a blocked loop means no pings → systemd kills us.
   let wdTimer: NodeJS.Timeout | null = null;
-  if (notifier.watchdogIntervalMs) wdTimer = setInterval(() => void notifier.watchdog(), notifier.watchdogIntervalMs);
+  // unref: a start-up that fails (bad config) must still exit instead of pinging forever.
+  if (notifier.watchdogIntervalMs) wdTimer = setInterval(() => void notifier.watchdog(), notifier.watchdogIntervalMs).unref();
 
   // Handlers first: a SIGTERM while start-up is still running (e.g. during the recovery pass, or
   // while a systemd-notify child runs, whose exit hook would swallow it) must still stop us.

@@ -30,12 +30,13 @@ export const REQUEST_TIMEOUT_MS = 30_000;
 
 // Fastify requires ajv and fast-json-stringify when it is constructed, for route schemas. No route
 // here has one (bundles are checked with TypeBox in Agent.accept), so they load only if a schema
-// ever needs compiling: ~90 modules fewer before READY=1 (bench P1/P3).
-const fromFastify = createRequire(createRequire(import.meta.url).resolve('fastify'));
+// ever needs compiling: ~90 modules fewer before READY=1 (bench P1/P3). Resolved only then, too:
+// the packaged bundle (package/bundle.ts) has no node_modules to resolve fastify in.
+const fromFastify = (compiler: string) => createRequire(createRequire(import.meta.url).resolve('fastify'))(compiler) as () => (...a: unknown[]) => unknown;
 const onFirstSchema =
   (compiler: string) =>
   (...args: unknown[]) =>
-    (fromFastify(compiler) as () => (...a: unknown[]) => unknown)()(...args);
+    fromFastify(compiler)()(...args);
 
 /** A strong ETag of a status body: the poller sends it back in If-None-Match and gets 304 while nothing changed. */
 export const statusEtag = (body: string): string => `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The nodewright demo (npm run demo; root, after lab/install-deps.sh and npm ci):
-# a real Ceph 16 cluster, the nodewright controller, and three worker containers with a real
-# systemd 252, each enrolled with a one-time join token and running the agent as a Type=notify
+# a real Ceph 16 cluster, the nodewright controller (the PACKAGE: its bin on its own Node 24), and
+# three worker containers with a real systemd 252, each with the agent PACKAGE installed by its
+# install.sh (npm run package), each enrolled with a one-time join token and running the agent as a Type=notify
 # service over mutual TLS next to the seed-shaped kubelet.service. The controller rolls keyring +
 # RKT_RUN_ARGS bind mount + kubelet (stand-in) v2 out in waves [1, 2], gated on the agents' health
 # and their rbd + ceph-fuse quota probes; then a broken v3: the canary fails its gate, is rolled
@@ -14,9 +15,9 @@ cd "$repo"
 for t in systemd-nspawn ceph-mon ceph-fuse; do
   command -v $t >/dev/null || { echo "demo: $t missing: run bash lab/install-deps.sh" >&2; exit 1; }
 done
-[ -f dist/controller/cli.js ] || npm run build >/dev/null
-
-nw() { node "$repo/dist/controller/cli.js" "$@"; }
+version=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' package.json)
+ctl_tarball=dist/pkg/nodewright-controller-$version-linux-x64.tar.gz
+[ -f "$ctl_tarball" ] && [ -f "dist/pkg/nodewright-agent-$version-linux-x64.tar.gz" ] || npm run package >/dev/null
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 free_base() { # a base port with BASE..BASE+99 free (Ceph's mon and daemon ports)
@@ -36,6 +37,11 @@ PY
 
 demo=$(mktemp -d /tmp/nodewright-demo.XXXXXX)
 share=$demo/share
+# The controller package, unpacked: bin/nodewright runs lib/nodewright.mjs on the package's node.
+tar -xzf "$ctl_tarball" -C "$demo"
+ctl_pkg=$demo/nodewright-controller-$version-linux-x64
+nw() { "$ctl_pkg/bin/nodewright" "$@"; }
+js() { "$ctl_pkg/node/bin/node" "$@"; }   # the demo's own JSON glue, on the same node
 export WORKER_PREFIX=nwdemo$$w
 workers=3
 cleanup() {
@@ -73,7 +79,8 @@ ctl=$demo/controller
 ctl_port=$(free_port)
 nw init --dir "$ctl" --listen "127.0.0.1:$ctl_port"
 sed -i 's/intervalSec: 10 /intervalSec: 2  /' "$ctl/controller.yaml"
-node "$repo/dist/controller/cli.js" controller run --config "$ctl/controller.yaml" 2>"$demo/controller.log" &
+nw --version
+"$ctl_pkg/bin/nodewright" controller run --config "$ctl/controller.yaml" 2>"$demo/controller.log" &
 ctl_pid=$!
 export NODEWRIGHT_OPERATOR_CONFIG=$ctl/operator.yaml
 for _ in $(seq 1 100); do curl -sf --cacert "$ctl/ca.crt" "https://127.0.0.1:$ctl_port/readyz" >/dev/null && break; sleep 0.2; done
@@ -81,25 +88,28 @@ for _ in $(seq 1 100); do curl -sf --cacert "$ctl/ca.crt" "https://127.0.0.1:$ct
 say "6. three workers: real systemd 252 in systemd-nspawn, seed-shaped kubelet.service (stand-in kubelet v1)"
 bash lab/worker/make-share.sh "$share" > /dev/null
 bash lab/worker/up.sh "$workers" "$share"
+read -r first _ < "$share/workers.tsv"
+echo "   each worker runs the agent package installed by its install.sh, on the package's own node ($first):"
+LAB_NAME=$first lab/systemd/exec.sh sh -c 'nodewright-agent --version; echo "agent pid $(systemctl show -p MainPID --value nodewright-agent): $(readlink /proc/$(systemctl show -p MainPID --value nodewright-agent)/exe)"' | sed 's/^/   /'
 
 say "7. enrollment: a one-time join token per worker; nodewright-agent join pins the CA hash, keeps its key, writes agent.yaml"
 i=0
 while IFS=$'\t' read -r name ap kp; do
   i=$((i + 1))
   tok=$(nw nodes join-token --group demo --labels "slot=$i" --ttl 10m --json)
-  t=$(node -e 'console.log(JSON.parse(process.argv[1]).token)' "$tok")
-  h=$(node -e 'console.log(JSON.parse(process.argv[1]).caCertHash)' "$tok")
+  t=$(js -e 'console.log(JSON.parse(process.argv[1]).token)' "$tok")
+  h=$(js -e 'console.log(JSON.parse(process.argv[1]).caCertHash)' "$tok")
   LAB_NAME=$name lab/systemd/exec.sh sh -c 'systemctl stop nodewright-agent; rm -f /etc/nodewright/agent.yaml /etc/nodewright/controller.pub /etc/nodewright/token'
   LAB_NAME=$name lab/systemd/exec.sh nodewright-agent join --controller "https://127.0.0.1:$ctl_port" --token "$t" --ca-cert-hash "$h" \
     --config-out /etc/nodewright/agent.yaml --listen "127.0.0.1:$ap" --name "w$i" | sed "s/^/   $name: /"
   LAB_NAME=$name lab/systemd/exec.sh sh -c "printf 'stateDir: /var/lib/nodewright\nkubelet:\n  healthUrl: http://127.0.0.1:$kp/healthz\n  healthTimeoutSec: 8\n  minHealthySec: 1\n' >> /etc/nodewright/agent.yaml; systemctl start nodewright-agent"
 done < "$share/workers.tsv"
-for _ in $(seq 1 60); do [ "$(nw nodes ls --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).filter(n=>n.state==="healthy").length))')" = 3 ] && break; sleep 1; done
+for _ in $(seq 1 60); do [ "$(nw nodes ls --json | js -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).filter(n=>n.state==="healthy").length))')" = 3 ] && break; sleep 1; done
 nw nodes ls
 
 say "8. kubelet builds into the controller's artifact store (nodewright artifact add); the rollout's desired state: keyring from a file, the keyring bind mount, kubelet v2 by version, both Ceph probes"
 desired() { # $1 kubelet build → desired YAML (the controller assigns generations, binds and signs per node)
-  node - "$1" <<'JS'
+  js - "$1" <<'JS'
 const [build] = process.argv.slice(2);
 const share = process.env.SHARE, e = process.env;
 const kr = '/etc/ceph/ceph.client.k8s.keyring';
@@ -119,14 +129,14 @@ desired v2 > "$demo/desired-v2.yaml"
 cat "$demo/desired-v2.yaml"
 
 say "9. nodewright rollout start --steps 1,2: canary first, then the other two; each gate = generation + converged + ready (probes) for 5 s"
-id=$(nw rollout start --group demo --desired "$demo/desired-v2.yaml" --steps 1,2 --min-healthy 5s --gate-timeout 3m --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).id))')
+id=$(nw rollout start --group demo --desired "$demo/desired-v2.yaml" --steps 1,2 --min-healthy 5s --gate-timeout 3m --json | js -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).id))')
 nw rollout status "$id" --watch | cat
 read -r w1 ap1 kp1 < <(head -1 "$share/workers.tsv")
-curl -s "http://127.0.0.1:$kp1/record" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s);console.log("   kubelet on '"$w1"':", r.version, "keyring inside its mount namespace:", JSON.stringify(r.keyring))})'
+curl -s "http://127.0.0.1:$kp1/record" | js -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s);console.log("   kubelet on '"$w1"':", r.version, "keyring inside its mount namespace:", JSON.stringify(r.keyring))})'
 
 say "10. a broken kubelet v3: the canary fails its gate, gets a NEW generation carrying v2, the rollout pauses; the others are untouched"
 desired v3-broken > "$demo/desired-v3.yaml"
-id3=$(nw rollout start --group demo --desired "$demo/desired-v3.yaml" --steps 1,2 --min-healthy 5s --gate-timeout 30s --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).id))')
+id3=$(nw rollout start --group demo --desired "$demo/desired-v3.yaml" --steps 1,2 --min-healthy 5s --gate-timeout 30s --json | js -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).id))')
 nw rollout status "$id3" --watch | cat
 nw nodes ls
 

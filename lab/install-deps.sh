@@ -14,6 +14,8 @@ PKGS=(
   nova-api nova-conductor nova-scheduler placement-api rabbitmq-server glance-api python3-openstackclient python3-keystone uwsgi-plugin-python3
   # cinder on the ceph lab (NOVA_LAB_CINDER=1): RBD driver, image conversion, its PostgreSQL
   cinder-api cinder-scheduler cinder-volume python3-rbd python3-rados qemu-utils sudo postgresql python3-psycopg2 jq bc
+  # npm run package: node-gyp builds better-sqlite3 against the packaged Node's headers (with make above)
+  g++
 )
 missing=()
 for p in "${PKGS[@]}"; do

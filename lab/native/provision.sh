@@ -1,12 +1,16 @@
 #!/bin/bash
 # provision.sh — run INSIDE the booted native worker (via lab/systemd/exec.sh) as root: the agent
-# as the shipped systemd service, listening on loopback with the share's token and signing key.
+# PACKAGE installed with its install.sh (unit, /opt/nodewright with its own node), listening on
+# loopback with the share's token and signing key.
 # Nothing else: ceph-common is NOT installed here (the agent's packages step installs it).
-#   AGENT_PORT  NODE_NAME  NODE_GROUP=native (bundles bound to another group are refused)  LAB_SHARE=/lab  NW=/opt/nodewright
+#   AGENT_PORT  NODE_NAME  NODE_GROUP=native (bundles bound to another group are refused)  LAB_SHARE=/lab
+#   TARBALL  the agent package in P=/opt/nodewright-lab/pkg (dist/pkg, read-only)  SRC=/opt/nodewright-lab/src (lab/)
 set -euo pipefail
 : "${AGENT_PORT:?}" "${NODE_NAME:?}"
 LAB_SHARE=${LAB_SHARE:-/lab}
-NW=${NW:-/opt/nodewright}
+P=${P:-/opt/nodewright-lab/pkg}
+SRC=${SRC:-/opt/nodewright-lab/src}
+: "${TARBALL:?}"
 NODE_GROUP=${NODE_GROUP:-native}
 install -d -m 0700 /etc/nodewright
 install -m 0600 "$LAB_SHARE/token" /etc/nodewright/token
@@ -22,10 +26,6 @@ stateDir: /var/lib/nodewright
 log:
   level: info
 YAML
-install -d /usr/local/bin
-printf '#!/bin/sh\nexec /usr/bin/node %s/dist/agent/cli.js "$@"\n' "$NW" > /usr/local/bin/nodewright-agent
-chmod 755 /usr/local/bin/nodewright-agent
-install -m 0644 "$NW/systemd/units/nodewright-agent.service" /etc/systemd/system/nodewright-agent.service
-systemctl daemon-reload
-systemctl start nodewright-agent.service
+# The package, as an operator installs it: keeps the agent.yaml above, enables and starts the unit.
+bash "$SRC/worker/install-agent.sh" "$P/$TARBALL"
 systemctl is-active nodewright-agent.service

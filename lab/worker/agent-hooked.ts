@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Lab-only entry of nodewright-agent: the shipped CLI plus phase pauses, so an e2e can kill the
 // agent at a known point of a change. Production cannot enable this: agent.yaml has no such key
-// and the shipped CLI (agent/cli.ts) injects no hook. The lab workers' /usr/local/bin/nodewright-agent
-// runs this entry (lab/worker/provision.sh). Pauses are read once at start from
+// and the shipped CLI (agent/cli.ts) injects no hook. `npm run package` bundles this entry into
+// dist/pkg/lab/agent-hooked.mjs, beside the packages and never inside one; lab/worker/provision.sh
+// installs it in lab workers only, run by the package's own node through a drop-in that replaces
+// the unit's ExecStart. Pauses are read once at start from
 // /etc/nodewright/lab-hooks.json (NW_LAB_HOOKS overrides the path), e.g.
 //   {"pauseMs": {"artifact:staged": 4000, "unit:written": 5000}}
 import { readFileSync } from 'node:fs';

@@ -43,6 +43,13 @@ describe('nodewright-agent on a real systemd worker', () => {
     expect(sh('systemctl status nodewright-agent --no-pager')).toContain('active (running)');
   });
 
+  it('runs on the installed package\'s own node (not the host\'s /usr/bin/node, visible in this hostusr worker)', () => {
+    const pid = show('nodewright-agent', ['MainPID']).MainPID;
+    expect(sh(`readlink /proc/${pid}/exe`).trim()).toBe('/opt/nodewright/node/bin/node');
+    expect(sh(`/opt/nodewright/node/bin/node --version`).trim()).toBe('v24.22.3');
+    expect(sh('nodewright-agent --version')).toMatch(/ \(commit [0-9a-f]{7}(-dirty)?, node v24\.22\.3 linux-x64\)$/m);
+  });
+
   it('refuses unsigned and mis-signed bundles and requests without the token; nothing changes', async () => {
     const before = await status();
     const d = desired(1, build('v2'));

@@ -1,4 +1,4 @@
-// globalSetup of the agent lab: build, make the host-side share (signing keys, token, kubelet
+// globalSetup of the agent lab: build and package (the workers install the agent package), make the host-side share (signing keys, token, kubelet
 // stand-in builds), boot a worker container (real systemd 252) with the agent installed as a
 // real Type=notify service, hand its coordinates to the tests. Then the real Ceph lab (fresh
 // cluster on a free port, lab/ceph/lab.ts), `nodewright ceph prepare` + a 16Mi quota volume
@@ -11,7 +11,7 @@ import { freePort } from '../../../lab/ports.js';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startCephLab, stopCephLab, type CephLab } from '../../../lab/ceph/lab.js';
-import { ensureFreshBuild } from '../build.js';
+import { ensureFreshPackage, packagedBin } from '../build.js';
 
 export interface AgentLab {
   name: string;
@@ -59,8 +59,8 @@ export default async function setup(project: TestProject): Promise<() => void> {
   for (const bin of ['/usr/bin/systemd-nspawn', '/usr/bin/nsenter', '/lib/systemd/systemd', '/usr/bin/systemd-notify', '/usr/bin/unshare']) {
     if (!existsSync(bin)) throw new Error(`${bin} is missing: run lab/install-deps.sh (installs systemd-container)`);
   }
-  // The container runs the built agent from the bind-mounted tree.
-  ensureFreshBuild('agent');
+  // Each worker installs the agent package (dist/pkg) with its install.sh; the host runs the packaged controller.
+  ensureFreshPackage('agent');
 
   const share = mkdtempSync('/tmp/nw-e2e-agent-');
   const mk = spawnSync('bash', [path.join(repo, 'lab/worker/make-share.sh'), share], { encoding: 'utf8', timeout: 60_000 });
@@ -132,9 +132,9 @@ function stopWorker(name: string, journal: string) {
   if (s.status !== 0) process.stderr.write(`agent lab stop of ${name} failed: ${s.stdout}${s.stderr}\n`);
 }
 
-/** The real controller CLI (secrets go to files, never argv). */
+/** The packaged controller CLI (secrets go to files, never argv). */
 function nodewright(args: string[]) {
-  const r = spawnSync('node', [path.join(repo, 'dist/controller/cli.js'), ...args], { encoding: 'utf8', timeout: 180_000, env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } });
+  const r = spawnSync(packagedBin('controller'), args, { encoding: 'utf8', timeout: 180_000, env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } });
   if (r.status !== 0) throw new Error(`nodewright ${args.slice(0, 3).join(' ')} failed (exit ${r.status ?? r.signal}): ${r.stdout}${r.stderr}`);
   return r.stdout;
 }

@@ -1,15 +1,16 @@
-// globalSetup of the controller lab: build, the host-side share (kubelet stand-in builds), three
+// globalSetup of the controller lab: build and package, the host-side share (kubelet stand-in builds), three
 // worker containers (real systemd 252, lab/worker/boot.sh) whose agents are replaced by agents
-// ENROLLED through the controller: `nodewright init` on the host, `controller run` as a child
-// process, a join token per worker and `nodewright-agent join` inside each container, then the
+// ENROLLED through the controller: the PACKAGED controller (its bin, node 24, its better-sqlite3):
+// `nodewright init` on the host, `controller run` as a child process, a join token per worker and `nodewright-agent join` inside each container, then the
 // agent restarted over TLS. At the end: the controller stopped by pid, each container's journal
 // saved next to the share, exactly the started containers stopped — even on failure.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, realpathSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { freePort } from '../../../lab/ports.js';
+import { ensureFreshPackage, packagedBin } from '../build.js';
 
 export interface ControllerLabWorker {
   name: string;
@@ -47,14 +48,14 @@ export function execIn(name: string, cmd: string, allowFail = false): string {
 }
 
 export function nodewright(operatorConfig: string, args: string[]): string {
-  const r = spawnSync('node', [path.join(repo, 'dist/controller/cli.js'), ...args], { encoding: 'utf8', timeout: 120_000, env: { PATH, NODEWRIGHT_OPERATOR_CONFIG: operatorConfig } });
+  const r = spawnSync(packagedBin('controller'), args, { encoding: 'utf8', timeout: 120_000, env: { PATH, NODEWRIGHT_OPERATOR_CONFIG: operatorConfig } });
   if (r.status !== 0) throw new Error(`nodewright ${args.slice(0, 3).join(' ')} failed (exit ${r.status ?? r.signal}): ${r.stdout}${r.stderr}`);
   return r.stdout;
 }
 
 /** Start the controller as a child process; resolves when /readyz answers 200. */
 export async function startController(dir: string, port: number, log: string): Promise<ChildProcess> {
-  const child = spawn('bash', ['-c', `exec node ${path.join(repo, 'dist/controller/cli.js')} controller run --config ${path.join(dir, 'controller.yaml')} 2>>${log}`], { stdio: 'ignore', env: { PATH } });
+  const child = spawn('bash', ['-c', `exec ${packagedBin('controller')} controller run --config ${path.join(dir, 'controller.yaml')} 2>>${log}`], { stdio: 'ignore', env: { PATH } });
   const ca = readFileSync(path.join(dir, 'ca.crt'));
   const t0 = Date.now();
   for (;;) {
@@ -75,14 +76,6 @@ export async function stopController(child: ChildProcess | null, signal: NodeJS.
   await exited;
 }
 
-/** A worktree's node_modules may be a symlink out of the tree: bind its target at the same path. */
-function nodeModulesBind(): string[] {
-  const nm = path.join(repo, 'node_modules');
-  if (!lstatSync(nm).isSymbolicLink()) return [];
-  const real = realpathSync(nm);
-  return [`--bind-ro=${real}:${real}`];
-}
-
 // The agent config keys the lab worker needs besides what join writes.
 const extraAgentYaml = (kubeletPort: number) => `stateDir: /var/lib/nodewright
 kubelet:
@@ -98,8 +91,7 @@ log:
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   if (process.getuid?.() !== 0) throw new Error('the controller lab needs root (systemd-nspawn): run the e2e tests as root');
   if (!existsSync('/usr/bin/systemd-nspawn')) throw new Error('systemd-nspawn is missing: run lab/install-deps.sh');
-  const b = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: repo, encoding: 'utf8', timeout: 300_000 });
-  if (b.status !== 0) throw new Error(`build failed: ${b.stdout}${b.stderr}`);
+  ensureFreshPackage('controller');
 
   const share = mkdtempSync('/tmp/nw-e2e-controller-');
   const mk = spawnSync('bash', [path.join(repo, 'lab/worker/make-share.sh'), share], { encoding: 'utf8', timeout: 120_000 });
@@ -122,11 +114,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   try {
     const port = await freePort();
     const pollIntervalSec = 1;
-    const init = spawnSync('node', [path.join(repo, 'dist/controller/cli.js'), 'init', '--dir', dir, '--listen', `127.0.0.1:${port}`], { encoding: 'utf8', timeout: 120_000, env: { PATH } });
+    const init = spawnSync(packagedBin('controller'), ['init', '--dir', dir, '--listen', `127.0.0.1:${port}`], { encoding: 'utf8', timeout: 120_000, env: { PATH } });
     if (init.status !== 0) throw new Error(`nodewright init failed: ${init.stdout}${init.stderr}`);
     const cfg = path.join(dir, 'controller.yaml');
     writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('intervalSec: 10', `intervalSec: ${pollIntervalSec}`).replace('timeoutSec: 5', 'timeoutSec: 2\n  maxBackoffSec: 2'));
     controller = await startController(dir, port, controllerLog);
+    const exe = readlinkSync(`/proc/${controller.pid}/exe`);
+    if (exe !== path.join(path.dirname(packagedBin('controller')), '../node/bin/node')) throw new Error(`the controller runs on ${exe}, not on its package's node`);
     const operatorConfig = path.join(dir, 'operator.yaml');
 
     const workers: ControllerLabWorker[] = [];
@@ -136,7 +130,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       const agentPort = await freePort();
       const journal = path.join(share, `journal-${name}.txt`);
       started.set(name, journal);
-      const r = spawnSync('bash', [path.join(repo, 'lab/worker/boot.sh'), ...nodeModulesBind()], {
+      const r = spawnSync('bash', [path.join(repo, 'lab/worker/boot.sh')], {
         env: env(name, { LAB_SHARE: share, KUBELET_PORT: String(kubeletPort), AGENT_PORT: String(agentPort), HEALTH_TIMEOUT_SEC: '6' }),
         encoding: 'utf8',
         timeout: 180_000,

@@ -51,6 +51,13 @@ const stepsOf = (s: any) => Object.fromEntries(s.steps.map((x: any) => [x.name, 
 const pkgUnits = () => sh(`journalctl -b --no-pager -o cat _PID=1 | grep -o 'nodewright-pkg-[0-9a-f]*' | sort -u`, { allowFail: true }).split('\n').filter(Boolean);
 
 describe('native-kubelet worker (Debian 12 root): the agent installs ceph-common under its hardened unit', () => {
+  it('runs the installed agent package on its own node: the worker has no other node at all', () => {
+    expect(sh('command -v node || echo none').trim()).toBe('none');
+    const pid = sh('systemctl show -p MainPID --value nodewright-agent').trim();
+    expect(sh(`readlink /proc/${pid}/exe`).trim()).toBe('/opt/nodewright/node/bin/node');
+    expect(sh('nodewright-agent --version')).toMatch(/ node v24\.22\.3 linux-x64\)$/m);
+  });
+
   it('runs as the shipped unit: no capabilities, read-only OS, no ceph-common yet', () => {
     const s = sh('systemctl show nodewright-agent -p ActiveState -p ProtectSystem -p CapabilityBoundingSet -p PrivateDevices -p SystemCallFilter');
     expect(s).toMatch(/ActiveState=active/);

@@ -1,12 +1,13 @@
-// globalSetup of the native-kubelet lab: build, make the host-side share (signing keys, token),
+// globalSetup of the native-kubelet lab: build and package, make the host-side share (signing keys, token),
 // boot ONE worker whose root is a real Debian 12 tree (debootstrap, cached under lab/native/cache/)
-// with the agent installed as the shipped service (lab/native/up.sh), hand its coordinates to the
+// with the agent PACKAGE installed by its install.sh, no host node (lab/native/up.sh), hand its coordinates to the
 // tests. At the end save the container's journal next to the share and stop exactly that container.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { freePort } from '../../../lab/ports.js';
+import { ensureFreshPackage } from '../build.js';
 
 export interface NativeLab {
   name: string;
@@ -30,8 +31,7 @@ export default async function setup(project: TestProject): Promise<() => void> {
   for (const bin of ['/usr/bin/systemd-nspawn', '/usr/bin/nsenter', '/usr/sbin/debootstrap', '/usr/bin/zstd']) {
     if (!existsSync(bin)) throw new Error(`${bin} is missing: run lab/install-deps.sh (installs systemd-container, debootstrap, zstd)`);
   }
-  const b = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: repo, encoding: 'utf8', timeout: 300_000 });
-  if (b.status !== 0) throw new Error(`build failed (tsc exit ${b.status}): ${b.stdout}${b.stderr}`);
+  ensureFreshPackage('native');
 
   const share = mkdtempSync('/tmp/nw-e2e-native-');
   const mk = spawnSync('bash', [path.join(repo, 'lab/worker/make-share.sh'), share], { encoding: 'utf8', timeout: 60_000 });

@@ -1,8 +1,8 @@
-// The real worker CLI (dist/agent/cli.js) run *inside* the systemd container on its
+// The real worker CLI (the installed agent package's nodewright-agent) run *inside* the systemd container on its
 // /etc/systemd/system/kubelet.service: dry run, --write, daemon-reload, and systemd's read-back
 // holds the pair; the seed's broken unit is refused and left untouched.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { afterAll, describe, expect, test } from 'vitest';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseShowEnvironment } from '../../../systemd/show.js';
 import { ensureBindMount } from '../../../rkt/args.js';
@@ -12,17 +12,13 @@ import { UNIT_DIR, daemonReload, inside, install, lab, show, uninstall } from '.
 const UNIT = `${UNIT_DIR}/kubelet.service`;
 const KEYRING = ['--volume', CEPH_KEYRING.name, '--source', CEPH_KEYRING.source, '--target', CEPH_KEYRING.target];
 const agent = (args: string[]) => {
-  const cli = `${lab().project}/dist/agent/cli.js`;
   // exit status is the last line (exec.sh passes it through; we keep stdout/stderr apart)
-  const out = inside(['/bin/sh', '-c', `node ${cli} "$@" 2>/tmp/agent.err; echo "exit=$?"; cat /tmp/agent.err`, 'sh', ...args]);
+  const out = inside(['/bin/sh', '-c', `${lab().agentCli} "$@" 2>/tmp/agent.err; echo "exit=$?"; cat /tmp/agent.err`, 'sh', ...args]);
   const m = /^([\s\S]*)exit=(\d+)\n([\s\S]*)$/.exec(out)!;
   return { stdout: m[1], code: Number(m[2]), stderr: m[3] };
 };
 const hostPath = (p: string) => path.join(lab().etc, path.posix.relative('/etc', p));
 
-beforeAll(() => {
-  if (!existsSync(path.resolve('dist/agent/cli.js'))) throw new Error('dist/agent/cli.js is missing: run `npm run build` first (npm test does it)');
-});
 afterAll(() => {
   uninstall(UNIT);
   daemonReload();

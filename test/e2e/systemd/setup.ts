@@ -1,11 +1,12 @@
 // globalSetup of the systemd lab: boot ONE real systemd 252 container (lab/systemd/boot.sh,
-// hostusr mode) under a unique name, hand its coordinates to the tests, and stop exactly that
+// hostusr mode) under a unique name with the agent PACKAGE installed by its install.sh (not
+// started: the tests run its CLI), hand its coordinates to the tests, and stop exactly that
 // instance (by the pids boot.sh recorded, via stop.sh) when the run ends — even on failure.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { ensureFreshBuild } from '../build.js';
+import { ensureFreshPackage } from '../build.js';
 
 export interface SystemdLab {
   name: string;
@@ -15,8 +16,11 @@ export interface SystemdLab {
   etc: string;
   labDir: string;
   leader: number;
-  /** Where the project (with dist/) is mounted inside the container. */
-  project: string;
+  /** The installed agent CLI inside the container (the package's bin, on its own node). */
+  agentCli: string;
+  /** dist/pkg, read-only inside the container, and the agent tarball's name there */
+  pkgInside: string;
+  agentTarball: string;
 }
 
 declare module 'vitest' {
@@ -26,7 +30,8 @@ declare module 'vitest' {
 }
 
 const labDir = path.resolve('lab/systemd');
-export const PROJECT_INSIDE = '/opt/nodewright';
+export const PKG_INSIDE = '/opt/nodewright-lab/pkg';
+export const LAB_WORKER_INSIDE = '/opt/nodewright-lab/worker';
 const labEnv = (name: string) => ({ PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LAB_NAME: name, LAB_MODE: 'hostusr' });
 
 export default function setup(project: TestProject): () => void {
@@ -34,13 +39,9 @@ export default function setup(project: TestProject): () => void {
   for (const bin of ['/usr/bin/systemd-nspawn', '/usr/bin/nsenter', '/lib/systemd/systemd']) {
     if (!existsSync(bin)) throw new Error(`${bin} is missing: run lab/install-deps.sh (installs systemd-container)`);
   }
-  ensureFreshBuild('systemd'); // the tests run dist/ inside the container
+  ensureFreshPackage('systemd'); // the container installs the agent package
   const name = `nwunit${process.pid}`;
-  // The project is visible read-only inside as /opt/nodewright (to run the built CLI there).
-  // A node_modules that is a symlink (a git worktree sharing one) is bound at its target path too.
-  const nm = realpathSync(path.join(process.cwd(), 'node_modules'));
-  const nmBind = nm === path.join(process.cwd(), 'node_modules') ? [] : [`--bind-ro=${nm}:${nm}`];
-  const r = spawnSync(path.join(labDir, 'boot.sh'), [`--bind-ro=${process.cwd()}:${PROJECT_INSIDE}`, ...nmBind], {
+  const r = spawnSync(path.join(labDir, 'boot.sh'), bootArgs(), {
     env: labEnv(name),
     encoding: 'utf8',
     timeout: 120_000,
@@ -55,8 +56,19 @@ export default function setup(project: TestProject): () => void {
     stop();
     throw new Error(`lab/systemd/boot.sh failed (exit ${r.status}): ${r.stdout}${r.stderr}\n(see ${state}/console.log; run lab/install-deps.sh if systemd-container is missing)`);
   }
-  const lab: SystemdLab = { name, state, etc: `${state}/etc`, labDir, leader: Number(m[1]), project: PROJECT_INSIDE };
+  const agentTarball = `nodewright-agent-${version()}-linux-x64.tar.gz`;
+  const lab: SystemdLab = { name, state, etc: `${state}/etc`, labDir, leader: Number(m[1]), agentCli: '/usr/local/bin/nodewright-agent', pkgInside: PKG_INSIDE, agentTarball };
   execFileSync(path.join(labDir, 'exec.sh'), ['systemctl', 'is-system-running'], { env: labEnv(name), encoding: 'utf8' });
+  const inst = spawnSync(path.join(labDir, 'exec.sh'), ['bash', `${LAB_WORKER_INSIDE}/install-agent.sh`, `${PKG_INSIDE}/${agentTarball}`, '--no-start'], { env: labEnv(name), encoding: 'utf8', timeout: 120_000 });
+  if (inst.status !== 0) {
+    stop();
+    throw new Error(`installing the agent package in ${name} failed (exit ${inst.status}): ${inst.stdout}${inst.stderr}`);
+  }
   project.provide('systemdLab', lab);
   return stop;
 }
+
+export const version = (): string => (JSON.parse(readFileSync(path.resolve('package.json'), 'utf8')) as { version: string }).version;
+
+/** The package dir and the lab fixtures, read-only: nothing else of the checkout is inside. */
+export const bootArgs = (): string[] => [`--bind-ro=${path.resolve('dist/pkg')}:${PKG_INSIDE}`, `--bind-ro=${path.resolve('lab/worker')}:${LAB_WORKER_INSIDE}`];
