@@ -3,6 +3,7 @@
 // Command groups load only when their command runs: start-up cost stays that of one group.
 // Each group names the top-level words it registers; the first argv word picks the group.
 import { Command } from 'commander';
+import { addVersionOption } from '../host/build-info.js';
 import { runCli } from '../host/cli.js';
 
 type Register = (program: Command) => void;
@@ -24,7 +25,7 @@ const groups: Group[] = [
 ];
 
 // positional: the program's own --version is read only before the command word, so `artifact add --version V` is the artifact's
-const program = new Command('nodewright').description('nodewright controller and operator CLI').version('0.1.0').enablePositionalOptions();
+const program = addVersionOption(new Command('nodewright').description('nodewright controller and operator CLI')).enablePositionalOptions();
 const first = process.argv[2];
 const picked = groups.filter((g) => first && g.names.includes(first));
 for (const g of picked.length ? picked : groups) (await g.load())(program);

@@ -3,9 +3,10 @@
 // entry that `npm run build` bundles with esbuild into dist/controller/commands/openstack-cli.mjs:
 // a short-lived `hosts show` then loads one file instead of ~40 modules (bench P4).
 import { Command } from 'commander';
+import { addVersionOption } from '../host/build-info.js';
 import { runCli } from '../host/cli.js';
 import { registerOpenstackCommands } from './commands/openstack.js';
 
-const program = new Command('nodewright').description('nodewright OpenStack commands').version('0.1.0');
+const program = addVersionOption(new Command('nodewright').description('nodewright OpenStack commands'));
 registerOpenstackCommands(program);
 await runCli(program);

@@ -49,6 +49,9 @@ export const ERROR_CATALOGUE = {
   NW_NOT_FOUND: 404, // no hypervisor / server / node / route matches
   NW_AMBIGUOUS: 409, // several hypervisors match
   NW_ROLLOUT: 409, // ramp cannot be honoured / rollout halted
+  NW_PKG_RUNTIME: 500, // the Node runtime tarball does not match its pin (package/node-runtime.json)
+  NW_PKG_INTEGRITY: 400, // a package file differs from the package's MANIFEST (tampered or truncated)
+  NW_PKG_BUILD: 500, // a packaging step (esbuild, node-gyp, tar) failed
   NW_INTERNAL: 500, // a bug: report it with the log
 } as const;
 

@@ -1,0 +1,101 @@
+// npm run package: dist/pkg/nodewright-agent-<v>-linux-x64.tar.gz and nodewright-controller-<v>-…,
+// each with its own Node 24 (package/runtime.ts), the bundled CLI (package/bundle.ts), the unit
+// derived from systemd/units/, the commented default config, install.sh, PLAN and MANIFEST
+// (package/layout.ts). Beside them, never inside: dist/pkg/lab/agent-hooked.mjs, the lab-only
+// agent entry with phase pauses (lab/worker/provision.sh installs it in lab workers only).
+//   NW_PKG_CACHE=~/.cache/nodewright   runtime + native builds, reused between runs
+//   NW_NODE_RUNTIME_PIN=package/node-runtime.json
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gitCommit } from '../host/build-info.js';
+import { NwError } from '../host/errors.js';
+import { bundle } from './bundle.js';
+import { COMPONENTS, installPlan, manifestText, packagedUnit, packageName, planText, wrapperScript, type ComponentSpec, type PackageFile } from './layout.js';
+import { ensureBetterSqlite3 } from './native.js';
+import { ensureRuntime, readPin, sh, sha256File, type Runtime } from './runtime.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const log = (s: string) => process.stderr.write(`package: ${s}\n`);
+
+function walk(root: string, rel = ''): PackageFile[] {
+  return readdirSync(path.join(root, rel), { withFileTypes: true }).flatMap((e) => {
+    const p = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) return walk(root, p);
+    if (!e.isFile()) throw new NwError('NW_PKG_BUILD', `${path.join(root, p)}: only regular files go into a package`);
+    return [{ path: p, mode: statSync(path.join(root, p)).mode }];
+  });
+}
+
+function write(file: string, text: string, mode = 0o644): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, text, { mode });
+}
+
+async function stage(c: ComponentSpec, dir: string, rt: Runtime, commit: string, cache: string): Promise<void> {
+  rmSync(dir, { recursive: true, force: true });
+  await bundle({ entry: path.join(REPO, c.entry), outfile: path.join(dir, `lib/${c.bin}.mjs`), external: c.external, commit, pinoWorkers: true, target: 'node24' });
+  mkdirSync(path.join(dir, 'node/bin'), { recursive: true });
+  copyFileSync(rt.node, path.join(dir, 'node/bin/node'));
+  copyFileSync(path.join(rt.dir, 'LICENSE'), path.join(dir, 'node/LICENSE'));
+  if (c.external.includes('better-sqlite3')) {
+    cpSync(path.join(ensureBetterSqlite3(rt, path.join(REPO, 'package-lock.json'), cache, log), 'node_modules'), path.join(dir, 'lib/node_modules'), { recursive: true });
+  }
+  write(path.join(dir, `bin/${c.bin}`), wrapperScript(c), 0o755);
+  write(path.join(dir, `systemd/${c.unit}`), packagedUnit(readFileSync(path.join(REPO, 'systemd/units', c.unit), 'utf8'), c));
+  write(path.join(dir, `etc/${c.config}`), readFileSync(path.join(REPO, 'package/etc', c.config), 'utf8'), 0o600);
+  write(path.join(dir, 'install.sh'), readFileSync(path.join(REPO, 'package/install.sh'), 'utf8'), 0o755);
+  write(path.join(dir, 'PLAN'), planText(installPlan(c, walk(dir))));
+  write(path.join(dir, 'MANIFEST'), manifestText(walk(dir).map((f) => ({ path: f.path, sha256: sha256File(path.join(dir, f.path)) }))));
+}
+
+/** tar.gz of the staged dir, skipped when the same MANIFEST was packed last time. */
+function pack(stageRoot: string, name: string, outDir: string, mtime: string): string {
+  const tarball = path.join(outDir, `${name}.tar.gz`);
+  const manifestSha = sha256File(path.join(stageRoot, name, 'MANIFEST'));
+  const keyFile = `${tarball}.manifest-sha256`;
+  if (existsSync(tarball) && existsSync(keyFile) && readFileSync(keyFile, 'utf8').trim() === manifestSha) return tarball;
+  const tmp = `${tarball}.tmp`;
+  sh('sh', ['-c', `tar -C "$1" --sort=name --owner=0 --group=0 --numeric-owner --mtime="$2" -cf - "$3" | gzip -n -6 > "$4"`, 'sh', stageRoot, mtime, name, tmp], { timeoutMs: 600_000 });
+  renameSync(tmp, tarball);
+  write(`${tarball}.sha256`, `${sha256File(tarball)}  ${path.basename(tarball)}\n`);
+  write(keyFile, `${manifestSha}\n`);
+  return tarball;
+}
+
+export async function main(argv = process.argv.slice(2)): Promise<void> {
+  const t0 = Date.now();
+  const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : null;
+  const version = (JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
+  const commit = gitCommit(REPO);
+  const cache = process.env.NW_PKG_CACHE ?? path.join(os.homedir(), '.cache/nodewright');
+  const pin = readPin(process.env.NW_NODE_RUNTIME_PIN ?? path.join(REPO, 'package/node-runtime.json'));
+  const rt = ensureRuntime(pin, path.join(cache, 'node'), log);
+  const outDir = path.join(REPO, 'dist/pkg');
+  const stageRoot = path.join(outDir, '.stage');
+  mkdirSync(stageRoot, { recursive: true });
+  const mtime = sh('git', ['-C', REPO, 'log', '-1', '--format=@%ct']).trim() || '@0';
+  for (const c of Object.values(COMPONENTS)) {
+    if (only && only !== c.component) continue;
+    const name = packageName(c, version);
+    await stage(c, path.join(stageRoot, name), rt, commit, cache);
+    const tarball = pack(stageRoot, name, outDir, mtime);
+    log(`${path.relative(REPO, tarball)} (${(statSync(tarball).size / 2 ** 20).toFixed(1)} MiB, node v${pin.version}, commit ${commit})`);
+  }
+  if (!only || only === 'lab') {
+    const lab = path.join(outDir, 'lab');
+    rmSync(lab, { recursive: true, force: true });
+    await bundle({ entry: path.join(REPO, 'lab/worker/agent-hooked.ts'), outfile: path.join(lab, 'agent-hooked.mjs'), commit, pinoWorkers: true, target: 'node24' });
+    log(`${path.relative(REPO, lab)}/agent-hooked.mjs (lab-only hooked agent, not in any package)`);
+  }
+  write(path.join(outDir, '.package-stamp'), `${new Date().toISOString()} commit ${commit} in ${Date.now() - t0} ms\n`);
+  log(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((e: unknown) => {
+    process.stderr.write(e instanceof NwError ? `${e.code}: ${e.message}\n` : `NW_INTERNAL: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exitCode = e instanceof NwError ? 2 : 1;
+  });
+}
