@@ -145,7 +145,7 @@ export function withDefaults(raw: RawConfig, file: string | null, hostname = 'lo
       minHealthyMs: (raw.kubelet?.minHealthySec ?? 10) * 1000,
     },
     schedule: { reconcile: raw.schedule?.reconcile ?? '*/5 * * * *', probes: raw.schedule?.probes ?? '*/10 * * * *' },
-    drift: { enabled: raw.drift?.enabled ?? true, debounceMs: raw.drift?.debounceMs ?? 100 },
+    drift: { enabled: raw.drift?.enabled ?? true, debounceMs: raw.drift?.debounceMs ?? 0 },
     probes: { enabled: raw.probes?.enabled ?? true, timeoutMs: (raw.probes?.timeoutSec ?? 30) * 1000 },
     limits: {
       bodyBytes: raw.limits?.bodyBytes ?? 1024 * 1024,
