@@ -5,6 +5,7 @@ import { LineCounter, parseDocument, isNode } from 'yaml';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { parseCron } from './cron.js';
 import { NwError } from '../host/errors.js';
 
 const AbsPath = Type.String({ pattern: '^/' });
@@ -105,14 +106,6 @@ export interface AgentConfig {
   log: { level: string };
 }
 
-// Shape check only (5 or 6 fields of cron characters); node-cron itself validates when it
-// schedules, after READY=1, so loading the config stays cheap.
-const CRON_FIELD = /^[0-9A-Za-z*\/,?#-]+$/;
-export const looksLikeCron = (expr: string) => {
-  const f = expr.trim().split(/\s+/);
-  return (f.length === 5 || f.length === 6) && f.every((x) => CRON_FIELD.test(x));
-};
-
 export const DEFAULT_CONFIG_PATH = '/etc/nodewright/agent.yaml';
 
 /** 127.0.0.0/8, ::1 and localhost: the only addresses where the bearer token may stand in for TLS. */
@@ -198,9 +191,11 @@ export function parseAgentConfig(text: string, file = 'agent.yaml', hostname?: s
     );
   }
   for (const [k, expr] of Object.entries(cfg.schedule)) {
-    if (!looksLikeCron(expr)) {
+    try {
+      parseCron(expr);
+    } catch (e) {
       const node = doc.getIn(['schedule', k], true);
-      throw new NwError('NW_CONFIG', `${where(isNode(node) ? node.range?.[0] : undefined)}: /schedule/${k}: "${expr}" is not a cron expression (e.g. "*/5 * * * *")`);
+      throw new NwError('NW_CONFIG', `${where(isNode(node) ? node.range?.[0] : undefined)}: /schedule/${k}: ${(e as Error).message}`);
     }
   }
   return cfg;
