@@ -42,11 +42,11 @@ export function unitEnvironment(unitText: string): Record<string, string> {
 
 /**
  * The unit's environment for a sandboxed run: directories systemd would provide under /var/cache
- * (CacheDirectory=) move into the sandbox, so a bench never writes to the machine's /var.
+ * (CacheDirectory=) move to `cacheDir`, so a bench never writes to the machine's /var.
  */
-export function sandboxEnv(rt: AgentRuntime, sandboxDir: string): Record<string, string> {
+export function sandboxEnv(rt: AgentRuntime, cacheDir: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(rt.unitEnv)) out[k] = v.startsWith('/var/cache/') ? path.join(sandboxDir, v.slice(1)) : v;
+  for (const [k, v] of Object.entries(rt.unitEnv)) out[k] = v.startsWith('/var/cache/') ? path.join(cacheDir, v.slice('/var/cache/'.length)) : v;
   return out;
 }
 

@@ -30,10 +30,12 @@ export interface BenchSandbox {
   token: string;
   port: number;
   bundle: unknown;
+  /** Where the unit's /var/cache/… directories (NODE_COMPILE_CACHE) go; shared by sandboxes that want a warm cache. */
+  cacheDir: string;
   cleanup(): void;
 }
 
-export async function benchSandbox(extraYaml = ''): Promise<BenchSandbox> {
+export async function benchSandbox(extraYaml = '', o: { cacheDir?: string } = {}): Promise<BenchSandbox> {
   const dir = mkdtempSync('/tmp/nw-bench-');
   const root = path.join(dir, 'root');
   mkdirSync(root);
@@ -51,14 +53,14 @@ export async function benchSandbox(extraYaml = ''): Promise<BenchSandbox> {
     { schema: 1, generation: 1, ceph: { fsid: '0b7e5a2c-1f3d-4c59-9a57-2f0c1d9e8a11', monHost: ['127.0.0.1:3300'], clientId: 'k8s', keyring: KEYRING } },
     loadPrivateKey(keys.privateKeyPem),
   );
-  return { dir, root, config, token, port, bundle, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, root, config, token, port, bundle, cacheDir: o.cacheDir ?? path.join(dir, 'var/cache'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** As the runtime's unit runs it (its Environment=, e.g. NODE_OPTIONS), with `env` on top. */
 export function startAgent(sb: BenchSandbox, rt: AgentRuntime, env: Record<string, string> = {}): ChildProcess {
   const [cmd, ...args] = rt.command;
   return spawn(cmd, [...args, 'run', '--config', sb.config], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...sandboxEnv(rt, sb.dir), ...env },
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...sandboxEnv(rt, sb.cacheDir), ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }

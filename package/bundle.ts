@@ -3,7 +3,7 @@
 // dependencies (fastify, pino, ...); pino's pretty transport runs in a worker thread, so its worker
 // and pino-pretty become files of their own beside the bundle (`__bundlerPathsOverrides`, the hook
 // pino and thread-stream read for bundlers).
-import { build, type BuildOptions } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { NwError } from '../host/errors.js';
@@ -28,6 +28,21 @@ export interface BundleOptions {
   target?: string;
 }
 
+/**
+ * fastify's lib/server.js requires node:http2 at load, for the `http2: true` option no nodewright
+ * server sets: on Node 24 that is ~4 MiB of idle RSS (bench P1). Bundled, it gets node:http2 on first use.
+ */
+const lazyHttp2: Plugin = {
+  name: 'nodewright-lazy-http2',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?http2$/ }, (a) => (/fastify[\\/]lib[\\/]server\.js$/.test(a.importer) ? { path: 'http2', namespace: 'nw-lazy-builtin' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'nw-lazy-builtin' }, () => ({
+      contents: "module.exports = new Proxy({}, { get: (_, k) => process.getBuiltinModule('node:http2')[k] });",
+      loader: 'js',
+    }));
+  },
+};
+
 const common = (o: { target?: string }): BuildOptions => ({
   bundle: true,
   platform: 'node',
@@ -37,6 +52,7 @@ const common = (o: { target?: string }): BuildOptions => ({
   legalComments: 'none',
   logLevel: 'warning',
   banner: { js: REQUIRE_BANNER },
+  plugins: [lazyHttp2],
 });
 
 async function run(opts: BuildOptions, what: string): Promise<void> {
