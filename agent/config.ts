@@ -1,6 +1,6 @@
 // /etc/nodewright/agent.yaml: YAML, schema-validated, errors name the line.
 import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { Errors } from '@sinclair/typebox/errors';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
@@ -162,7 +162,7 @@ export function parseAgentConfig(text: string, file = 'agent.yaml', hostname?: s
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new NwError('NW_CONFIG', `${file}:1: the agent config must be a mapping (key: value lines)`);
   }
-  for (const e of Value.Errors(AgentConfigSchema, raw)) {
+  for (const e of Errors(AgentConfigSchema, raw)) {
     const segs = e.path.split('/').filter(Boolean);
     // Walk up to the nearest node that exists (an unknown key's own node, or its parent).
     let node: unknown = undefined;
