@@ -126,7 +126,7 @@ export async function runDaemon(config: AgentConfig, log: Logger, hooks: DaemonH
   // Loaded after READY=1: nothing before it needs them, and start-up time counts.
   const { DriftWatcher } = await import('./watch.js');
   if (stopping) return daemon;
-  const drift = new DriftWatcher(config.drift.debounceMs, (file) => void a.reconcile('drift').catch(() => undefined), log);
+  const drift = new DriftWatcher(config.drift.debounceMs, () => void a.reconcile('drift').catch(() => undefined), log, (file) => a.host.fs.isOwnWrite(file));
   watcher = drift;
   const rewatch = async () => {
     if (!config.drift.enabled || stopping) return;

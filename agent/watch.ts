@@ -17,10 +17,12 @@ export class DriftWatcher {
   private key = '';
   private readonly trigger: DriftTrigger;
 
+  /** `isOwnWrite(file)`: the file is still exactly what the agent itself last wrote (host/fs.ts): no drift, no run. */
   constructor(
     quietMs: number,
     onDrift: (file: string) => void,
     private readonly log: Logger,
+    private readonly isOwnWrite: (file: string) => boolean = () => false,
   ) {
     this.trigger = new DriftTrigger(quietMs, onDrift);
   }
@@ -69,7 +71,7 @@ export class DriftWatcher {
       return this.trigger.event(at);
     }
     const mine = name === null || this.files.has(file) || this.dirsWithin.some((d) => file === d || file.startsWith(d + '/'));
-    if (mine) this.trigger.event(file);
+    if (mine && !this.isOwnWrite(file)) this.trigger.event(file);
   }
 
   private lost(at: string, e: Error): void {

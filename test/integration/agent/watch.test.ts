@@ -5,6 +5,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, test } from 'vitest';
 import { DriftWatcher } from '../../../agent/watch.js';
+import { RootedFs } from '../../../host/fs.js';
 import { tempDir } from '../../tmp.js';
 
 const log = pino({ level: 'silent' });
@@ -76,5 +77,21 @@ describe('drift watch (agent/watch.ts)', () => {
     writeFileSync(path.join(dropins, '50-override.conf'), '[Service]\nEnvironment=X=1\n');
     expect(await dropin).toBe(path.join(dropins, '50-override.conf'));
     expect(await w.set([unit, dropins])).toBe(false);
+  });
+
+  test("the agent's own atomic writes are not drift; anyone else's change right after is", async () => {
+    const root = tempDir('nw-watch-');
+    const fs = new RootedFs(root, '/var/lib/nodewright');
+    await fs.writeAtomic('/etc/ceph/ceph.client.k8s.keyring', 'good\n', { mode: 0o600 });
+    const kr = fs.resolve('/etc/ceph/ceph.client.k8s.keyring');
+    const events: string[] = [];
+    w = new DriftWatcher(0, (f) => events.push(f), log, (f) => fs.isOwnWrite(f));
+    await w.set([kr]);
+    for (let i = 0; i < 5; i++) await fs.writeAtomic('/etc/ceph/ceph.client.k8s.keyring', `good ${i}\n`, { mode: 0o600 });
+    expect(await nextEvent(events, 300)).toBeNull();
+    const seen = nextEvent(events);
+    writeFileSync(kr, 'tampered\n');
+    expect(await seen).toBe(kr);
+    expect(fs.isOwnWrite(kr)).toBe(false);
   });
 });
