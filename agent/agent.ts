@@ -16,7 +16,7 @@ import { sweepLeftovers, writeDirs } from './leftovers.js';
 import { Metrics } from './metrics.js';
 import type { ReconcileResult } from './reconcile.js';
 import { Reconciler } from './reconciler.js';
-import { bringsDesired } from './trigger.js';
+import { bringsDesired, isDriftOnly } from './trigger.js';
 import type { RecoveryReport } from './recovery.js';
 import { StateStore } from './state.js';
 import type { PhaseHook, StepContext } from './steps/types.js';
@@ -161,8 +161,13 @@ export class Agent {
     this.metrics.observeReconcile(r.ok, r.durationMs);
     // Anything that changed the worker without a new desired state was drift being repaired.
     if (!bringsDesired(trigger) && r.changed) this.metrics.driftRepairs++;
+    // A drift check that found a converged worker still converged keeps the step records of the run
+    // that last did something (status shows what the bundle changed, not "converged" from the check
+    // that the agent's own writes or the new watch list set off a moment later).
+    const prev = this.lastResult;
+    const quietCheck = isDriftOnly(trigger) && !r.changed && r.converged && prev?.converged === true && prev.generation === r.generation;
     await this.state.update((s) => {
-      for (const st of r.steps) s.steps[st.name] = st;
+      if (!quietCheck) for (const st of r.steps) s.steps[st.name] = st;
       s.reconciles += 1;
     });
     // Only now: status() must never pair this result with the previous run's step states.

@@ -1,10 +1,11 @@
 // /etc/nodewright/agent.yaml: YAML, schema-validated, errors name the line.
 import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { Errors } from '@sinclair/typebox/errors';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { parseCron } from './cron.js';
 import { NwError } from '../host/errors.js';
 
 const AbsPath = (o: { description: string; default?: string }) => Type.String({ pattern: '^/', ...o });
@@ -163,14 +164,6 @@ export interface AgentConfig {
   log: { level: string };
 }
 
-// Shape check only (5 or 6 fields of cron characters); node-cron itself validates when it
-// schedules, after READY=1, so loading the config stays cheap.
-const CRON_FIELD = /^[0-9A-Za-z*\/,?#-]+$/;
-export const looksLikeCron = (expr: string) => {
-  const f = expr.trim().split(/\s+/);
-  return (f.length === 5 || f.length === 6) && f.every((x) => CRON_FIELD.test(x));
-};
-
 export const DEFAULT_CONFIG_PATH = '/etc/nodewright/agent.yaml';
 
 /** 127.0.0.0/8, ::1 and localhost: the only addresses where the bearer token may stand in for TLS. */
@@ -203,7 +196,7 @@ export function withDefaults(raw: RawConfig, file: string | null, hostname = 'lo
       minHealthyMs: (raw.kubelet?.minHealthySec ?? 10) * 1000,
     },
     schedule: { reconcile: raw.schedule?.reconcile ?? '*/5 * * * *', probes: raw.schedule?.probes ?? '*/10 * * * *' },
-    drift: { enabled: raw.drift?.enabled ?? true, debounceMs: raw.drift?.debounceMs ?? 100 },
+    drift: { enabled: raw.drift?.enabled ?? true, debounceMs: raw.drift?.debounceMs ?? 0 },
     probes: { enabled: raw.probes?.enabled ?? true, timeoutMs: (raw.probes?.timeoutSec ?? 30) * 1000 },
     limits: {
       bodyBytes: raw.limits?.bodyBytes ?? 1024 * 1024,
@@ -227,7 +220,7 @@ export function parseAgentConfig(text: string, file = 'agent.yaml', hostname?: s
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new NwError('NW_CONFIG', `${file}:1: the agent config must be a mapping (key: value lines)`);
   }
-  for (const e of Value.Errors(AgentConfigSchema, raw)) {
+  for (const e of Errors(AgentConfigSchema, raw)) {
     const segs = e.path.split('/').filter(Boolean);
     // Walk up to the nearest node that exists (an unknown key's own node, or its parent).
     let node: unknown = undefined;
@@ -256,9 +249,11 @@ export function parseAgentConfig(text: string, file = 'agent.yaml', hostname?: s
     );
   }
   for (const [k, expr] of Object.entries(cfg.schedule)) {
-    if (!looksLikeCron(expr)) {
+    try {
+      parseCron(expr);
+    } catch (e) {
       const node = doc.getIn(['schedule', k], true);
-      throw new NwError('NW_CONFIG', `${where(isNode(node) ? node.range?.[0] : undefined)}: /schedule/${k}: "${expr}" is not a cron expression (e.g. "*/5 * * * *")`);
+      throw new NwError('NW_CONFIG', `${where(isNode(node) ? node.range?.[0] : undefined)}: /schedule/${k}: ${(e as Error).message}`);
     }
   }
   return cfg;

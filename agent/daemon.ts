@@ -4,11 +4,11 @@
 // first) → watchdog, drift watch, schedule, first reconcile.
 // SIGTERM: STOPPING=1, stop triggers, let the current reconcile finish, close, release the lock, exit 0.
 import path from 'node:path';
-import type { ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import { NwError } from '../host/errors.js';
 import { createNotifier, type Notifier } from '../systemd/notify.js';
 import { Agent, type AgentHooks } from './agent.js';
+import { scheduleCron, type CronTask } from './cron.js';
 import { loadServerAuth } from './auth.js';
 import type { AgentConfig } from './config.js';
 import type { FastifyInstance } from 'fastify';
@@ -55,14 +55,14 @@ export async function runDaemon(config: AgentConfig, log: Logger, hooks: DaemonH
   let app: FastifyInstance | null = null;
   let lock: ReconcileLock | null = null;
   let watcher: { close(): Promise<void> } | null = null;
-  const tasks: ScheduledTask[] = [];
+  const tasks: CronTask[] = [];
   let stopping = false;
   const stop = async (sig: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal: sig }, 'stopping');
     await notifier.stopping('stopping');
-    for (const t of tasks) await t.stop();
+    for (const t of tasks) t.stop();
     await watcher?.close();
     if (agent) await Promise.race([agent.reconciler.idle(), new Promise((r) => setTimeout(r, 20_000))]);
     await app?.close();
@@ -125,9 +125,9 @@ export async function runDaemon(config: AgentConfig, log: Logger, hooks: DaemonH
   log.info({ recovery: recovery.action }, 'recovery pass done');
 
   // Loaded after READY=1: nothing before it needs them, and start-up time counts.
-  const [{ default: cron }, { DriftWatcher }] = await Promise.all([import('node-cron'), import('./watch.js')]);
+  const { DriftWatcher } = await import('./watch.js');
   if (stopping) return daemon;
-  const drift = new DriftWatcher(config.drift.debounceMs, (file) => void a.reconcile('drift').catch(() => undefined), log);
+  const drift = new DriftWatcher(config.drift.debounceMs, () => void a.reconcile('drift').catch(() => undefined), log, (file) => a.host.fs.isOwnWrite(file));
   watcher = drift;
   const rewatch = async () => {
     if (!config.drift.enabled || stopping) return;
@@ -144,7 +144,7 @@ export async function runDaemon(config: AgentConfig, log: Logger, hooks: DaemonH
   };
   for (const [name, expr] of Object.entries(config.schedule)) {
     try {
-      tasks.push(cron.schedule(expr, () => void a.reconcile(name === 'reconcile' ? 'schedule' : name).catch(() => undefined), { name, noOverlap: true }));
+      tasks.push(scheduleCron(expr, () => void a.reconcile(name === 'reconcile' ? 'schedule' : name).catch(() => undefined)));
     } catch (e) {
       log.error({ schedule: name, expr }, `schedule.${name} "${expr}" is not a valid cron expression (${(e as Error).message}); fix it in ${config.file}; running without it`);
     }

@@ -3,13 +3,17 @@
 // trust the fleet CA (an artifact store behind the same PKI as the controller).
 import { createHash } from 'node:crypto';
 import { constants as C, createReadStream, promises as fsp } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { NwError } from '../host/errors.js';
 import type { AgentTls } from './config.js';
+
+// Not `import http from 'node:http'`: on Node 24 the ESM facade of node:http reads its lazy
+// WebSocket getter, which loads undici (~13 MiB RSS on an idle daemon that never downloads).
+const http = () => process.getBuiltinModule('node:http');
+const https = () => process.getBuiltinModule('node:https');
 
 export interface FetchResult {
   sha256: string;
@@ -56,11 +60,11 @@ export async function loadTlsMaterial(tls: AgentTls | null): Promise<SourceOptio
   return { cert: await read('cert', tls.cert), key: await read('key', tls.key), ca: await read('ca', tls.ca) };
 }
 
-function get(url: string, o: SourceOptions, signal: AbortSignal, hops = 0): Promise<http.IncomingMessage> {
+function get(url: string, o: SourceOptions, signal: AbortSignal, hops = 0): Promise<IncomingMessage> {
   const shown = redactUrl(url);
   const secure = url.startsWith('https://');
   return new Promise((resolve, reject) => {
-    const req = (secure ? https : http).get(url, { signal, ...(secure && o.tls ? { cert: o.tls.cert, key: o.tls.key, ca: o.tls.ca } : {}) }, (res) => {
+    const req = (secure ? https() : http()).get(url, { signal, ...(secure && o.tls ? { cert: o.tls.cert, key: o.tls.key, ca: o.tls.ca } : {}) }, (res) => {
       const status = res.statusCode ?? 0;
       if (status >= 300 && status < 400 && res.headers.location && hops < 5) {
         res.resume();

@@ -1,5 +1,6 @@
 // The kubelet health gate: the unit is active and its healthz answers 200 continuously for
 // `minHealthyMs` (one 200 from a crash-looping kubelet is not health), all within a timeout.
+import type { ClientRequest } from 'node:http';
 import type { Exec } from '../host/exec.js';
 import type { Clock } from '../host/clock.js';
 import { activeState } from '../systemd/systemctl.js';
@@ -10,15 +11,25 @@ export interface HealthResult {
   waitedMs: number;
 }
 
-export async function probeHealthz(url: string, timeoutMs = 2000): Promise<{ ok: boolean; detail: string }> {
-  try {
-    const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-    await r.arrayBuffer().catch(() => undefined);
-    return { ok: r.status === 200, detail: `healthz ${r.status}` };
-  } catch (e) {
-    const err = e as Error & { cause?: { code?: string } };
-    return { ok: false, detail: `healthz unreachable (${err.cause?.code ?? err.name})` };
-  }
+/**
+ * One GET of the kubelet's healthz. node:http, not fetch: the shipped unit runs node --jitless,
+ * and fetch (undici) needs WebAssembly, which --jitless turns off.
+ */
+export function probeHealthz(url: string, timeoutMs = 2000): Promise<{ ok: boolean; detail: string }> {
+  return new Promise((resolve) => {
+    const client = url.startsWith('https:') ? process.getBuiltinModule('node:https') : process.getBuiltinModule('node:http');
+    let req: ClientRequest;
+    try {
+      req = client.get(url, { signal: AbortSignal.timeout(timeoutMs) }, (res) => {
+        res.resume();
+        res.on('error', () => undefined);
+        resolve({ ok: res.statusCode === 200, detail: `healthz ${res.statusCode}` });
+      });
+    } catch (e) {
+      return resolve({ ok: false, detail: `healthz unreachable (${(e as NodeJS.ErrnoException).code ?? (e as Error).name})` });
+    }
+    req.on('error', (e: NodeJS.ErrnoException) => resolve({ ok: false, detail: `healthz unreachable (${e.code === 'ABORT_ERR' ? 'TimeoutError' : (e.code ?? e.name)})` }));
+  });
 }
 
 export async function waitHealthy(

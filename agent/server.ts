@@ -3,7 +3,6 @@
 // enforced by the config) mutations need the bearer token. Mutations wait for the recovery pass
 // (503 NW_RECOVERING), and are size-limited and schema-checked before anything changes.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createRequire } from 'node:module';
 import type { TLSSocket } from 'node:tls';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { httpStatusOf, isNwError, NwError } from '../host/errors.js';
@@ -28,15 +27,12 @@ export const KEEP_ALIVE_MS = 75_000;
 /** The whole request (headers and body; bundles are small) must arrive within this. */
 export const REQUEST_TIMEOUT_MS = 30_000;
 
-// Fastify requires ajv and fast-json-stringify when it is constructed, for route schemas. No route
-// here has one (bundles are checked with TypeBox in Agent.accept), so they load only if a schema
-// ever needs compiling: ~90 modules fewer before READY=1 (bench P1/P3). Resolved only then, too:
-// the packaged bundle (package/bundle.ts) has no node_modules to resolve fastify in.
-const fromFastify = (compiler: string) => createRequire(createRequire(import.meta.url).resolve('fastify'))(compiler) as () => (...a: unknown[]) => unknown;
-const onFirstSchema =
-  (compiler: string) =>
-  (...args: unknown[]) =>
-    fromFastify(compiler)()(...args);
+// Fastify loads ajv and fast-json-stringify when it is constructed, for route schemas (~90 modules,
+// several MiB of heap). No route here has one (bundles are checked with TypeBox in Agent.accept), so
+// the compilers are left out; a route that ever declares a schema fails at start-up, loudly.
+const noSchemas = (what: string) => () => {
+  throw new NwError('NW_INTERNAL', `agent routes declare no ${what} schemas (bundles are checked in Agent.accept); drop the schema or give the route its own compiler`);
+};
 
 /** A strong ETag of a status body: the poller sends it back in If-None-Match and gets 304 while nothing changed. */
 export const statusEtag = (body: string): string => `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
@@ -62,8 +58,8 @@ export function buildServer(agent: Agent, o: ServerOptions): FastifyInstance {
     connectionTimeout: worstCaseReconcileMs(agent.config.kubelet) + 60_000,
     schemaController: {
       compilersFactory: {
-        buildValidator: onFirstSchema('@fastify/ajv-compiler') as never,
-        buildSerializer: onFirstSchema('@fastify/fast-json-stringify-compiler') as never,
+        buildValidator: noSchemas('validation') as never,
+        buildSerializer: noSchemas('response') as never,
       },
     },
   }) as unknown as FastifyInstance;

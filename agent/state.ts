@@ -2,7 +2,7 @@
 // applied, and what is in flight, so a restart can finish or roll back a half-done change.
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { Check } from '@sinclair/typebox/value';
 import type { Host } from '../host/index.js';
 import { SignedBundleSchema, type SignedBundle } from '../protocol/bundle.js';
 import { schemaErrors } from '../protocol/desired.js';
@@ -140,7 +140,7 @@ export class StateStore {
       new NwError('NW_STATE', `state file ${this.file} has the wrong shape (${why}): move it aside and restart; the agent then starts empty and takes the next signed bundle it is sent`);
     if (saved !== null && (typeof saved !== 'object' || Array.isArray(saved))) throw wrongShape('not a JSON object');
     const state = saved ? { ...emptyState(), ...saved, inflight: upgradeInflight(saved.inflight) } : emptyState();
-    if (!Value.Check(PersistedStateSchema, state)) throw wrongShape(schemaErrors(PersistedStateSchema, state, 3).join('; '));
+    if (!Check(PersistedStateSchema, state)) throw wrongShape(schemaErrors(PersistedStateSchema, state, 3).join('; '));
     this.state = state;
     return this.state;
   }

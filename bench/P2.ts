@@ -1,15 +1,17 @@
 // P2: drift repair latency — tamper with the keyring (overwrite) → the agent has restored it,
-// 100 tampers against a running agent with the default debounce; p50 and p99.
+// 100 tampers against a running agent with the default drift settings; p50 and p99, on every
+// runtime of bench/agent-runtime.ts, judged on the last (the package when present).
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { percentile, report } from './lib.js';
+import { agentRuntimes, sideBySide, type AgentRuntime } from './agent-runtime.js';
 import { KEYRING, benchSandbox, postBundle, sleep, startAgent, stop, waitHttp } from './agent-sandbox.js';
 
 const TAMPERS = 100;
 
-export async function run(): Promise<void> {
+async function tamper(rt: AgentRuntime): Promise<number[]> {
   const sb = await benchSandbox();
-  const agent = startAgent(sb);
+  const agent = startAgent(sb, rt);
   const lat: number[] = [];
   try {
     await waitHttp(`http://127.0.0.1:${sb.port}/healthz`);
@@ -25,7 +27,7 @@ export async function run(): Promise<void> {
           text = readFileSync(file, 'utf8');
         } catch {}
         if (text === KEYRING) break;
-        if (performance.now() - t0 > 10_000) throw new Error(`tamper ${i} not repaired within 10 s`);
+        if (performance.now() - t0 > 10_000) throw new Error(`${rt.mode}: tamper ${i} not repaired within 10 s`);
         await sleep(1);
       }
       lat.push(performance.now() - t0);
@@ -35,8 +37,29 @@ export async function run(): Promise<void> {
     await stop(agent);
     sb.cleanup();
   }
-  const p50 = percentile(lat, 50);
-  const p99 = percentile(lat, 99);
-  console.log(`tamper → restored over ${lat.length} tampers: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${Math.max(...lat).toFixed(1)} ms (debounce 100 ms)`);
-  report({ id: 'P2', metric: 'drift_repair_p99', value: Number(p99.toFixed(1)), unit: 'ms', op: '<=', target: 500, extra: { p50, p99, max: Math.max(...lat), n: lat.length } });
+  return lat;
+}
+
+export async function run(): Promise<void> {
+  const rts = agentRuntimes();
+  const lats = new Map<AgentRuntime, number[]>();
+  for (const rt of rts) lats.set(rt, await tamper(rt));
+  const stats = (lat: number[]) => ({ p50: percentile(lat, 50), p99: percentile(lat, 99), max: Math.max(...lat), n: lat.length });
+  console.log(
+    `tamper → restored over ${TAMPERS} tampers:\n` +
+      sideBySide(rts.map((rt) => {
+        const s = stats(lats.get(rt)!);
+        return { rt, text: `p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, max ${s.max.toFixed(1)} ms` };
+      })),
+  );
+  const judged = stats(lats.get(rts[rts.length - 1])!);
+  report({
+    id: 'P2',
+    metric: 'drift_repair_p99',
+    value: Number(judged.p99.toFixed(1)),
+    unit: 'ms',
+    op: '<=',
+    target: 50,
+    extra: { mode: rts[rts.length - 1].mode, modes: Object.fromEntries(rts.map((rt) => [rt.mode, { label: rt.label, ...stats(lats.get(rt)!) }])) },
+  });
 }

@@ -1,14 +1,15 @@
 // Shared by the agent benchmarks (P1–P3): a sandbox --root worker with keys, token and config,
-// the agent started as a real process, and a signed keyring-only desired state.
+// the agent started as a real process (on a runtime of bench/agent-runtime.ts), and a signed
+// keyring-only desired state.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSigningKeys, loadPrivateKey, signBundle } from '../protocol/bundle.js';
+import { sandboxEnv, type AgentRuntime } from './agent-runtime.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const AGENT_CLI = path.resolve(here, '../agent/cli.js');
 export const NOTIFY_LISTENER = path.resolve(here, '../../lab/worker/notify-listener.py');
 export const KEYRING = '[client.k8s]\n\tkey = AQCs2Q9bqAjCHRAAlQUF+hAiXhbErk4NdtvORQ==\n';
 
@@ -29,10 +30,12 @@ export interface BenchSandbox {
   token: string;
   port: number;
   bundle: unknown;
+  /** Where the unit's /var/cache/… directories (NODE_COMPILE_CACHE) go; shared by sandboxes that want a warm cache. */
+  cacheDir: string;
   cleanup(): void;
 }
 
-export async function benchSandbox(extraYaml = ''): Promise<BenchSandbox> {
+export async function benchSandbox(extraYaml = '', o: { cacheDir?: string } = {}): Promise<BenchSandbox> {
   const dir = mkdtempSync('/tmp/nw-bench-');
   const root = path.join(dir, 'root');
   mkdirSync(root);
@@ -50,18 +53,21 @@ export async function benchSandbox(extraYaml = ''): Promise<BenchSandbox> {
     { schema: 1, generation: 1, ceph: { fsid: '0b7e5a2c-1f3d-4c59-9a57-2f0c1d9e8a11', monHost: ['127.0.0.1:3300'], clientId: 'k8s', keyring: KEYRING } },
     loadPrivateKey(keys.privateKeyPem),
   );
-  return { dir, root, config, token, port, bundle, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, root, config, token, port, bundle, cacheDir: o.cacheDir ?? path.join(dir, 'var/cache'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** As systemd/units/nodewright-agent.service runs it (same NODE_OPTIONS). */
-export const UNIT_NODE_OPTIONS = '--max-semi-space-size=1';
-
-export function startAgent(sb: BenchSandbox, env: Record<string, string> = {}): ChildProcess {
-  return spawn('node', [AGENT_CLI, 'run', '--config', sb.config], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_OPTIONS: UNIT_NODE_OPTIONS, ...env },
+/** As the runtime's unit runs it (its Environment=, e.g. NODE_OPTIONS), with `env` on top. */
+export function startAgent(sb: BenchSandbox, rt: AgentRuntime, env: Record<string, string> = {}): ChildProcess {
+  const [cmd, ...args] = rt.command;
+  return spawn(cmd, [...args, 'run', '--config', sb.config], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...sandboxEnv(rt, sb.cacheDir), ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }
+
+/** The baseline process: the same node binary, bare. */
+export const startBareNode = (rt: AgentRuntime, code: string, env: Record<string, string> = {}, stdio: 'ignore' | 'inherit' = 'ignore'): ChildProcess =>
+  spawn(rt.node, ['-e', code], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio });
 
 export async function waitHttp(url: string, timeoutMs = 20_000): Promise<void> {
   const t0 = Date.now();

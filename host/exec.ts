@@ -1,6 +1,5 @@
 // External commands: always a timeout, an explicit environment, captured output,
 // and a coded error on failure. Secrets go on stdin or in files, never on argv.
-import { execa } from 'execa';
 import { NwError } from './errors.js';
 
 export interface ExecOptions {
@@ -32,6 +31,8 @@ export const exec: Exec = async (file, args, opts = {}) => {
   const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const command = [file, ...args].join(' ');
   const t0 = performance.now();
+  // Loaded on the first command, not at start: the daemon runs none before READY=1 (bench P1/P3).
+  const { execa } = await import('execa');
   const r = await execa(file, args, {
     timeout,
     env: { ...BASE_ENV, ...opts.env },

@@ -1,7 +1,7 @@
 // The worker's filesystem, rooted at --root so a sandbox directory can stand in for `/`.
 // Every write is atomic (temp + fsync + rename + dir fsync, mode set before rename) and
 // replaced files are backed up under the agent's state dir, keeping the last N.
-import { promises as fsp, constants as C } from 'node:fs';
+import { promises as fsp, constants as C, statSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { NwError } from './errors.js';
@@ -27,6 +27,8 @@ export class RootedFs {
   /** State dir as a path inside the root, e.g. /var/lib/nodewright. */
   readonly stateDir: string;
   readonly keepBackups: number;
+  /** What this process last wrote at each real path (inode, size, mtime in ns): the drift watch tells its own writes from others'. */
+  private readonly lastWritten = new Map<string, string>();
 
   constructor(root = '/', stateDir = '/var/lib/nodewright', keepBackups = 5) {
     this.root = path.resolve(root);
@@ -161,6 +163,7 @@ export class RootedFs {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(e, 'stat', p);
     }
     const tmp = path.join(dir, `.${path.basename(target)}.nw-${randomBytes(6).toString('hex')}`);
+    let written = '';
     try {
       const fh = await fsp.open(tmp, C.O_CREAT | C.O_EXCL | C.O_WRONLY | C.O_NOFOLLOW, 0o600);
       try {
@@ -168,16 +171,29 @@ export class RootedFs {
         await fh.chmod(opts.mode ?? previousMode ?? 0o644);
         if (opts.uid !== undefined || opts.gid !== undefined) await fh.chown(opts.uid ?? -1, opts.gid ?? -1);
         await fh.sync();
+        written = signature(await fh.stat({ bigint: true }));
       } finally {
         await fh.close();
       }
       await fsp.rename(tmp, target);
+      this.lastWritten.set(target, written);
       await fsyncPath(dir);
     } catch (e) {
       await fsp.rm(tmp, { force: true });
       throw fsError(e, 'write', p);
     }
     return backup;
+  }
+
+  /** True when the file at `realPath` is still exactly the one this process last wrote there (a rename keeps inode and mtime). */
+  isOwnWrite(realPath: string): boolean {
+    const mine = this.lastWritten.get(realPath);
+    if (!mine) return false;
+    try {
+      return signature(statSync(realPath, { bigint: true })) === mine;
+    } catch {
+      return false;
+    }
   }
 
   /** Copy the current file into the backup area; prune to the last N copies. */
@@ -211,6 +227,8 @@ export class RootedFs {
     await this.writeAtomic(b.path, data, { mode: st.mode & 0o7777, backup: false });
   }
 }
+
+const signature = (st: { ino: bigint; size: bigint; mtimeNs: bigint }) => `${st.ino}:${st.size}:${st.mtimeNs}`;
 
 const trustedUid = (uid: number) => uid === 0 || uid === (process.getuid?.() ?? 0);
 

@@ -35,7 +35,7 @@ function write(file: string, text: string, mode = 0o644): void {
 
 async function stage(c: ComponentSpec, dir: string, rt: Runtime, commit: string, cache: string): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
-  await bundle({ entry: path.join(REPO, c.entry), outfile: path.join(dir, `lib/${c.bin}.mjs`), external: c.external, commit, pinoWorkers: true, target: 'node24' });
+  await bundle({ entry: path.join(REPO, c.entry), outfile: path.join(dir, `lib/${c.bin}.mjs`), external: c.external, omit: c.omit, commit, pinoWorkers: true, target: 'node24' });
   mkdirSync(path.join(dir, 'node/bin'), { recursive: true });
   copyFileSync(rt.node, path.join(dir, 'node/bin/node'));
   copyFileSync(path.join(rt.dir, 'LICENSE'), path.join(dir, 'node/LICENSE'));
@@ -86,7 +86,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   if (!only || only === 'lab') {
     const lab = path.join(outDir, 'lab');
     rmSync(lab, { recursive: true, force: true });
-    await bundle({ entry: path.join(REPO, 'lab/worker/agent-hooked.ts'), outfile: path.join(lab, 'agent-hooked.mjs'), commit, pinoWorkers: true, target: 'node24' });
+    await bundle({ entry: path.join(REPO, 'lab/worker/agent-hooked.ts'), outfile: path.join(lab, 'agent-hooked.mjs'), omit: COMPONENTS.agent.omit, commit, pinoWorkers: true, target: 'node24' });
     log(`${path.relative(REPO, lab)}/agent-hooked.mjs (lab-only hooked agent, not in any package)`);
   }
   write(path.join(outDir, '.package-stamp'), `${new Date().toISOString()} commit ${commit} in ${Date.now() - t0} ms\n`);

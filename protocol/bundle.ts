@@ -3,7 +3,7 @@
 // so a verified bundle pins the exact artifact bytes the agent may install.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { Check } from '@sinclair/typebox/value';
 import { NwError } from '../host/errors.js';
 import { canonicalJson } from './canonical.js';
 import { parseDesiredState, schemaErrors, type DesiredState } from './desired.js';
@@ -75,7 +75,7 @@ export function verifyBundle(input: unknown, publicKey: KeyObject): DesiredState
   if (input === null || typeof input !== 'object' || !('signature' in input)) {
     throw new NwError('NW_SIGNATURE', 'the bundle is not signed: sign it with `nodewright bundle sign --key K FILE`');
   }
-  if (!Value.Check(SignedBundleSchema, input)) {
+  if (!Check(SignedBundleSchema, input)) {
     const errs = schemaErrors(SignedBundleSchema, input);
     throw new NwError('NW_BUNDLE', `signed bundle is malformed: ${errs.join('; ')}`, { errors: errs });
   }

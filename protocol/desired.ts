@@ -1,6 +1,7 @@
 // The desired state of one worker, as the controller signs it and the agent converges to it.
 import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { Check } from '@sinclair/typebox/value';
+import { Errors } from '@sinclair/typebox/errors';
 import { NwError } from '../host/errors.js';
 
 // Every signed string that reaches a file or argv has a pattern: no newline, NUL, space, quote,
@@ -164,9 +165,9 @@ export const unitPath = (d: DesiredState) => d.unit?.path ?? `/etc/systemd/syste
 export const kubeletInstallPath = (a: BinaryArtifact) => a.installPath ?? DEFAULT_KUBELET_PATH;
 
 /** Schema errors as one line each: `/ceph/fsid: must match pattern …`. */
-export function schemaErrors(schema: Parameters<typeof Value.Errors>[0], value: unknown, max = 5): string[] {
+export function schemaErrors(schema: Parameters<typeof Errors>[0], value: unknown, max = 5): string[] {
   const out: string[] = [];
-  for (const e of Value.Errors(schema, value)) {
+  for (const e of Errors(schema, value)) {
     out.push(`${e.path || '/'}: ${e.message}`);
     if (out.length >= max) break;
   }
@@ -182,7 +183,7 @@ function instantErrors(d: DesiredState): string[] {
 
 /** Validate untrusted input as a desired state or throw NW_BUNDLE naming the fields. */
 export function parseDesiredState(value: unknown): DesiredState {
-  const valid = Value.Check(DesiredStateSchema, value);
+  const valid = Check(DesiredStateSchema, value);
   const errs = valid ? instantErrors(value) : schemaErrors(DesiredStateSchema, value);
   if (valid && !errs.length) return value;
   throw new NwError('NW_BUNDLE', `desired state is invalid: ${errs.join('; ')}; fix these fields and sign it again`, {

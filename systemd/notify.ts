@@ -1,7 +1,8 @@
-// sd_notify through the systemd-notify CLI, spawned with execa (Node has no unix datagram sockets).
-// Blocking mode (no --no-block) so PID 1 has processed the message before we go on; never --pid
-// (it would hijack MainPID). The unit needs NotifyAccess=all (systemd-notify is our child).
-import { execa } from 'execa';
+// sd_notify through the systemd-notify CLI (Node has no unix datagram sockets: node:dgram is
+// udp4/udp6 only). Blocking mode (no --no-block) so PID 1 has processed the message before we go on;
+// never --pid (it would hijack MainPID). The unit needs NotifyAccess=all (systemd-notify is our child).
+// Plain child_process, not execa: READY=1 comes before anything else needs execa (bench P1/P3).
+import { execFile } from 'node:child_process';
 
 export interface Notifier {
   readonly enabled: boolean;
@@ -30,16 +31,18 @@ export function createNotifier(o: NotifierOptions = {}): Notifier {
   const forUs = wdPid === undefined || wdPid === (o.pid ?? process.pid);
   const send = async (fields: string[]): Promise<void> => {
     if (!socket) return;
-    try {
-      await execa('systemd-notify', fields, {
-        env: { NOTIFY_SOCKET: socket, PATH: '/usr/bin:/bin:/usr/sbin:/sbin' },
-        extendEnv: false,
-        stdin: 'ignore',
-        timeout: o.timeoutMs ?? 10_000,
-      });
-    } catch (e) {
-      o.onError?.(e as Error);
-    }
+    await new Promise<void>((resolve) => {
+      const child = execFile(
+        'systemd-notify',
+        fields,
+        { env: { NOTIFY_SOCKET: socket, PATH: '/usr/bin:/bin:/usr/sbin:/sbin' }, timeout: o.timeoutMs ?? 10_000, killSignal: 'SIGKILL' },
+        (e, _stdout, stderr) => {
+          if (e) o.onError?.(new Error(`systemd-notify ${fields[0]} failed: ${e.killed ? 'timed out' : e.message.split('\n')[0]}${stderr ? `: ${String(stderr).trim().slice(0, 200)}` : ''}`));
+          resolve();
+        },
+      );
+      child.stdin?.end();
+    });
   };
   return {
     enabled: Boolean(socket),

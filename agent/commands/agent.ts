@@ -2,10 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
 import { NwError } from '../../host/errors.js';
-import { DAEMON_V8_FLAGS } from '../daemon-flags.js';
 import type { AgentHooks } from '../agent.js';
 
 // Each command loads what it needs when it runs (the daemon's start-up time counts).
@@ -36,7 +34,6 @@ export function registerAgentCommands(program: Command, hooks: AgentHooks = {}):
     .description('run the agent daemon (systemd Type=notify service)')
     .option('--config <file>', 'agent config', DEFAULT_CONFIG_PATH)
     .action(async (o: { config: string }) => {
-      setFlagsFromString(DAEMON_V8_FLAGS); // before the modules load (idle RSS; see agent/daemon-flags.ts)
       const [{ loadAgentConfig, createLogger }, { runDaemon }] = await Promise.all([load(), import('../daemon.js')]);
       const config = await loadAgentConfig(o.config, os.hostname());
       await runDaemon(config, createLogger(config.log.level), hooks);
