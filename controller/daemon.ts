@@ -16,6 +16,7 @@ import type { ControllerConfig } from './config.js';
 import { agentsHttpsAgent } from './fleet/agent-tls.js';
 import { Poller } from './fleet/poller.js';
 import { pushDesired } from './fleet/push.js';
+import { FleetView } from './fleet/view.js';
 import { callerOf } from './api/auth.js';
 import { artifactRoutes } from './api/routes/artifacts.js';
 import { computeNodesRoutes } from './api/routes/compute-nodes.js';
@@ -78,8 +79,11 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
   const fast = new Set<string>();
   let executor: RolloutExecutor | null = null;
   const agent = agentsHttpsAgent({ ca: keys.ca, cert: keys.cert, key: keys.key, idleMs: Math.max(3 * config.poll.intervalMs, 60_000) });
+  // the executor's view of the fleet: from the store now, from the poller from its first poll on
+  const view = FleetView.fromStore(store);
   const poller = new Poller({
     store,
+    view,
     log: log.child({ component: 'poller' }),
     agent,
     intervalMs: config.poll.intervalMs,
@@ -108,6 +112,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
   };
   executor = new RolloutExecutor({
     store,
+    view,
     sign: (d) => signBundle(d, signingKey),
     push: async (node, bundle) => {
       try {

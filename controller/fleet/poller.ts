@@ -8,6 +8,7 @@ import type { AgentStatus } from '../../protocol/status.js';
 import type { NodeObservation, NodeRecord, Store } from '../store/store.js';
 import { nodeTls } from './agent-tls.js';
 import { judge, nextDelayMs, type PollOutcome } from './health.js';
+import type { FleetView } from './view.js';
 
 export interface PollerOptions {
   store: Store;
@@ -18,6 +19,8 @@ export interface PollerOptions {
   timeoutMs: number;
   concurrency: number;
   maxBackoffMs: number;
+  /** Kept current with every poll's observation and the inventory (the executor reads it). */
+  view?: FleetView;
   /** Nodes a rollout is pushing to or gating right now (polled at fastIntervalMs). */
   fast?: () => ReadonlySet<string>;
   now?: () => Date;
@@ -102,6 +105,7 @@ export class Poller {
       else this.slots.set(n.name, { node: n, dueAt: t + Math.random() * Math.min(this.o.intervalMs, 1000), failures: 0, inflight: false });
     }
     for (const name of this.slots.keys()) if (!seen.has(name)) this.slots.delete(name);
+    this.o.view?.sync(nodes);
   }
 
   private tick(): void {
@@ -147,6 +151,7 @@ export class Poller {
     const before = s.obs ?? { health: s.node.health, reason: s.node.reason };
     s.obs = obs;
     if (!this.slots.has(s.node.name)) return; // removed while the poll ran
+    this.o.view?.observe(s.node.name, obs);
     try {
       if (this.o.store.observeNode(s.node.name, obs)) this.o.onChange?.(s.node.name);
       if (before.health !== obs.health) {

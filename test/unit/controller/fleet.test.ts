@@ -15,7 +15,7 @@ const status = (over: Partial<AgentStatus> = {}): AgentStatus => ({
   ready: true,
   steps: [],
   kubelet: {},
-  lastReconcile: { at: '2026-12-01T10:00:05.000Z', durationMs: 4000, trigger: 'desired', ok: true },
+  lastReconcile: { at: '2026-12-01T10:00:05.000Z', durationMs: 4000, trigger: 'desired', ok: true, generation: 4 },
   lastError: null,
   probes: [],
   rollbacks: 0,
@@ -59,9 +59,13 @@ describe('poller judgement', () => {
     expect(judge({ kind: 'status', status: status({ desired: null, ready: false, converged: false }) }, 't')).toMatchObject({ health: 'healthy', reason: 'no desired state yet', generation: null });
   });
 
-  it('converged/ready of a reconcile that started before the generation was accepted do not count', () => {
-    const before = status({ lastReconcile: { at: '2026-12-01T10:00:05.000Z', durationMs: 6000, trigger: 'schedule', ok: true } });
-    expect(judge({ kind: 'status', status: before }, 't')).toEqual({ health: 'degraded', reason: 'generation 4 accepted, reconcile pending', generation: 4, converged: false, ready: false, at: 't' });
+  it('converged/ready of a reconcile of an older generation do not count, whatever the clocks say', () => {
+    // timestamps say this reconcile started after the acceptance, but it ran for generation 3
+    const older = status({ lastReconcile: { at: '2026-12-01T10:00:05.000Z', durationMs: 10, trigger: 'schedule', ok: true, generation: 3 } });
+    expect(judge({ kind: 'status', status: older }, 't')).toEqual({ health: 'degraded', reason: 'generation 4 accepted, reconcile pending', generation: 4, converged: false, ready: false, at: 't' });
+    // a reconcile of generation 4 counts even when its start time reads before the acceptance (clock steps, rounding)
+    const skewed = status({ lastReconcile: { at: '2026-12-01T10:00:05.000Z', durationMs: 60_000, trigger: 'desired', ok: true, generation: 4 } });
+    expect(judge({ kind: 'status', status: skewed }, 't')).toEqual({ health: 'healthy', reason: null, generation: 4, converged: true, ready: true, at: 't' });
     expect(judge({ kind: 'status', status: status({ lastReconcile: null }) }, 't')).toMatchObject({ health: 'degraded', converged: false });
   });
 
