@@ -9,7 +9,7 @@ export interface BenchResult {
   metric: string;
   value: number;
   unit: string;
-  op: '<=' | '>=' | '==';
+  op: '<' | '<=' | '>=' | '==';
   target: number;
   /** A campaign's size, printed next to the value (`kills=1000`, `inputs=100000`). */
   size?: Record<string, number>;
@@ -37,7 +37,7 @@ export async function timeIt<T>(fn: () => Promise<T>): Promise<[number, T]> {
 
 export function report(r: BenchResult): void {
   const big = Object.entries(r.minSize ?? {}).every(([k, min]) => (r.size?.[k] ?? 0) >= min);
-  const ok = big && (r.op === '<=' ? r.value <= r.target : r.op === '>=' ? r.value >= r.target : r.value === r.target);
+  const ok = big && (r.op === '<' ? r.value < r.target : r.op === '<=' ? r.value <= r.target : r.op === '>=' ? r.value >= r.target : r.value === r.target);
   const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(3));
   const dir = path.resolve('bench/results');
   mkdirSync(dir, { recursive: true });

@@ -31,21 +31,32 @@ export interface PollerOptions {
 
 interface Slot {
   node: NodeRecord;
+  /** Made once per node (not per poll): the status URL and the TLS identity check. */
+  url: URL;
+  tls: ReturnType<typeof nodeTls>;
   dueAt: number;
   failures: number;
   inflight: boolean;
   etag?: string;
   obs?: NodeObservation;
+  /** What the store holds for the node since this poller wrote or confirmed it. */
+  stored?: NodeObservation;
   status?: AgentStatus;
 }
 
+/** The inventory is re-read at most this often, and never for more than ~0.5 % of the time. */
 const LIST_EVERY_MS = 1000;
+const LIST_SHARE = 200;
+
+const sameObservation = (a: Omit<NodeObservation, 'at'>, b: Omit<NodeObservation, 'at'>): boolean =>
+  a.health === b.health && a.reason === b.reason && a.generation === b.generation && a.converged === b.converged && a.ready === b.ready;
 
 export class Poller {
   private readonly slots = new Map<string, Slot>();
   private timer: NodeJS.Timeout | null = null;
   private inflight = 0;
   private listedAt = 0;
+  private listEveryMs = LIST_EVERY_MS;
   private idleWaiters: (() => void)[] = [];
   private readonly now: () => Date;
 
@@ -94,18 +105,26 @@ export class Poller {
   }
 
   private refresh(t: number, force = false): void {
-    if (!force && t - this.listedAt < LIST_EVERY_MS) return;
-    this.listedAt = t;
+    if (!force && t - this.listedAt < this.listEveryMs) return;
+    const t0 = performance.now();
     const nodes = this.o.store.listNodes();
     const seen = new Set<string>();
     for (const n of nodes) {
       seen.add(n.name);
       const s = this.slots.get(n.name);
       if (s && s.node.url === n.url) s.node = n;
-      else this.slots.set(n.name, { node: n, dueAt: t + Math.random() * Math.min(this.o.intervalMs, 1000), failures: 0, inflight: false });
+      else {
+        this.slots.set(n.name, {
+          node: n, url: new URL('/v1/status', n.url), tls: nodeTls(n.name),
+          dueAt: t + Math.random() * Math.min(this.o.intervalMs, 1000), failures: 0, inflight: false,
+        });
+      }
     }
     for (const name of this.slots.keys()) if (!seen.has(name)) this.slots.delete(name);
     this.o.view?.sync(nodes);
+    // a big fleet is listed less often (enrollment still shows at once: soon() forces a listing)
+    this.listedAt = Date.now();
+    this.listEveryMs = Math.max(LIST_EVERY_MS, (performance.now() - t0) * LIST_SHARE);
   }
 
   private tick(): void {
@@ -148,12 +167,16 @@ export class Poller {
   }
 
   private record(s: Slot, obs: NodeObservation): void {
-    const before = s.obs ?? { health: s.node.health, reason: s.node.reason };
+    const before = s.obs ?? s.node;
     s.obs = obs;
     if (!this.slots.has(s.node.name)) return; // removed while the poll ran
     this.o.view?.observe(s.node.name, obs);
+    // only changes reach the store: an unchanged poll (most of them, 304 or not) costs no transaction
+    if (sameObservation(s.stored ?? s.node, obs)) return;
     try {
-      if (this.o.store.observeNode(s.node.name, obs)) this.o.onChange?.(s.node.name);
+      const written = this.o.store.observeNode(s.node.name, obs);
+      s.stored = obs;
+      if (written) this.o.onChange?.(s.node.name);
       if (before.health !== obs.health) {
         this.o.store.appendEvent({
           at: obs.at,
@@ -173,8 +196,8 @@ export class Poller {
   private get(s: Slot): Promise<PollOutcome | 'not-modified'> {
     return new Promise((resolve, reject) => {
       const req = https.request(
-        new URL('/v1/status', s.node.url),
-        { agent: this.o.agent, timeout: this.o.timeoutMs, headers: s.etag && s.obs ? { 'if-none-match': s.etag } : {}, ...nodeTls(s.node.name) },
+        s.url,
+        { agent: this.o.agent, timeout: this.o.timeoutMs, headers: s.etag && s.obs ? { 'if-none-match': s.etag } : {}, ...s.tls },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
