@@ -3,7 +3,7 @@
 // CN == node name, role agent) on every connection.
 import https from 'node:https';
 import type { PeerCertificate } from 'node:tls';
-import { identityOf } from '../../pki/index.js';
+import { identityOf } from '../../pki/identity.js'; // not pki/index: that loads the certificate library
 
 export interface AgentTlsOptions {
   ca: string;

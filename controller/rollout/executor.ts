@@ -65,16 +65,29 @@ export class RolloutExecutor {
   private readonly chains = new Map<string, Promise<unknown>>();
   private readonly pending = new Set<Promise<void>>();
   private stopped = false;
+  private recovered: string[] | null = null;
 
   constructor(private readonly deps: ExecutorDeps) {}
 
-  /** Continue every rollout still going: pushes in doubt are observed, timers come from stored deadlines. */
-  async start(): Promise<void> {
+  /**
+   * The first thing a restarted controller does: every push in doubt is observed or sent again
+   * (the same signed bundle: nothing to sign). Every later step of those rollouts waits for
+   * `ready` (what signing new bundles needs, loaded meanwhile).
+   */
+  async recover(ready: Promise<unknown> = Promise.resolve()): Promise<void> {
+    this.recovered ??= [];
     for (const r of this.deps.store.listRollouts()) {
       if (r.state.state === 'completed' || r.state.state === 'aborted') continue;
       await this.serial(r.id, () => this.transition(r.id, recover, 'controller'));
-      await this.tick(r.id);
+      void this.serial(r.id, () => ready);
+      this.recovered.push(r.id);
     }
+  }
+
+  /** Continue every rollout still going: pushes in doubt are observed, timers come from stored deadlines. */
+  async start(): Promise<void> {
+    if (!this.recovered) await this.recover();
+    for (const id of this.recovered!) await this.tick(id);
   }
 
   /** Stop acting: timers cleared, outcomes of pushes still running are dropped. */
