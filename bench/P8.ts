@@ -43,7 +43,10 @@ function collect(child: ChildProcess, until?: (out: string) => boolean): Promise
       out += d;
       if (until?.(out)) resolve(out);
     });
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+      for (const l of d.split('\n')) if (l.startsWith('fleet-poller ')) console.log(`  ${l}`);
+    });
     child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${child.spawnargs.at(-2)} exited ${code}: ${err.slice(-2000)}`))));
   });
 }
@@ -99,7 +102,7 @@ export async function run(): Promise<void> {
         console.log(
           `N=${n} ${mode.padEnd(6)} cpu ${r.cpuPct.toFixed(1)} % of one core, RSS ${r.rssMiB.toFixed(0)} MiB, ${r.kibPerConnection.toFixed(1)} KiB/connection, ` +
             `${r.pollsPerSec.toFixed(0)} of ${nominal} nominal polls/s (${((r.pollsPerSec / nominal) * 100).toFixed(0)} %; ${r.notModifiedPct.toFixed(0)} % 304), ` +
-            `sockets ${r.sockets}, errors ${r.errors}, store writes ${r.storeWrites} (${r.windowStoreWrites} in the window), ` +
+            `sockets ${r.sockets}, errors ${r.errors}, never answered ${r.unanswered}, store writes ${r.storeWrites} (${r.windowStoreWrites} in the window), ` +
             `first round ${(r.firstRoundMs / 1000).toFixed(1)} s, run ${((Date.now() - t1) / 1000).toFixed(0)} s`,
         );
         console.log(`  simulators ${simCpuPct.toFixed(0)} % of one core in the window; load average ${load0} at its start, ${load()} at its end (2 cores, shared)`);

@@ -46,6 +46,8 @@ export interface PollResult {
   pollsPerSec: number;
   notModifiedPct: number;
   errors: number;
+  /** Nodes that never answered before the window (0 unless the first round stalled). */
+  unanswered: number;
   storeWrites: number;
   sockets: number;
   firstRoundMs: number;
@@ -87,6 +89,7 @@ async function main(): Promise<void> {
   let notModified = 0;
   let errors = 0;
   let storeWrites = 0;
+  let lastError = '';
   const answered = new Set<string>();
   const onPoll = (name: string, outcome: string) => {
     polls++;
@@ -109,7 +112,11 @@ async function main(): Promise<void> {
     global.gc?.();
     const poller = new Poller({
       store, log: pino({ level: 'warn' }), agent, intervalMs: spec.intervalMs, fastIntervalMs: 1000, timeoutMs: 5000, concurrency: 256, maxBackoffMs: 120_000,
-      onPoll: (name, _ms, outcome) => onPoll(name, outcome), onChange: () => storeWrites++,
+      onPoll: (name, _ms, outcome) => {
+        onPoll(name, outcome);
+        if (outcome === 'error' || outcome === 'http') lastError = poller.latest(name)?.observation.reason ?? lastError;
+      },
+      onChange: () => storeWrites++,
     });
     poller.start();
     stop = async () => {
@@ -136,7 +143,7 @@ async function main(): Promise<void> {
           });
         });
         req.on('timeout', () => req.destroy(new Error('timeout')));
-        req.on('error', () => (onPoll(simName(i), 'error'), resolve()));
+        req.on('error', (e) => ((lastError = e.message), onPoll(simName(i), 'error'), resolve()));
         req.end();
       });
     // Same concurrency limit as the poller's default (256), first round spread over 1 s, then every interval ± 10 %.
@@ -162,8 +169,20 @@ async function main(): Promise<void> {
   }
   const rssBefore = process.memoryUsage().rss;
   const t0 = Date.now();
-  // every node answered once (its TLS connection is up), then one interval so the rounds spread
-  while (answered.size < spec.count) await sleep(100);
+  // every node answered once (its TLS connection is up), then one interval so the rounds spread;
+  // progress on stderr, and a first round that stops growing for a minute ends the wait
+  let grewAt = Date.now();
+  let seen = 0;
+  let reported = Date.now();
+  while (answered.size < spec.count) {
+    await sleep(100);
+    if (answered.size > seen) (seen = answered.size), (grewAt = Date.now());
+    if (Date.now() - reported > 30_000) {
+      reported = Date.now();
+      process.stderr.write(`fleet-poller ${spec.mode} N=${spec.count}: ${answered.size} answered, ${polls} polls, ${errors} errors (${lastError}) after ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+    }
+    if (Date.now() - grewAt > 60_000) break;
+  }
   const firstRoundMs = Date.now() - t0;
   await sleep(spec.settleMs);
   const session = spec.profileFile ? new Session() : null;
@@ -200,6 +219,7 @@ async function main(): Promise<void> {
     pollsPerSec: windowPolls / (wallMs / 1000),
     notModifiedPct: windowPolls ? ((notModified - nm0) / windowPolls) * 100 : 0,
     errors,
+    unanswered: spec.count - answered.size,
     storeWrites,
     sockets,
     firstRoundMs,
