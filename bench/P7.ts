@@ -28,7 +28,12 @@ const PACKAGE = process.env.NW_BENCH_PACKAGE ? path.resolve(process.env.NW_BENCH
 const CLI: string[] = PACKAGE ? [path.join(PACKAGE, 'bin', 'nodewright')] : [process.execPath, path.join(here, '../controller/cli.js')];
 const cli = (args: string[], o: { env?: NodeJS.ProcessEnv } = {}) => spawnSync(CLI[0], [...CLI.slice(1), ...args], { encoding: 'utf8', ...o });
 /** Imports whose cost the dist-mode breakdown shows (each in a fresh process). */
-const HEAVY = ['commander', 'yaml', '@sinclair/typebox', 'pino', 'better-sqlite3', 'fastify', '@peculiar/x509', '../controller/daemon.js', '../controller/deferred.js'];
+const HEAVY: Array<[string, string]> = [
+  ...['commander', 'yaml', '@sinclair/typebox', 'pino', 'better-sqlite3', 'fastify'].map((m): [string, string] => [m, `await import('${m}')`]),
+  ['@peculiar/x509', `await import('reflect-metadata'); await import('@peculiar/x509')`],
+  ['daemon.js (before the first action)', `await import('${path.join(here, '../controller/daemon.js')}')`],
+  ['deferred.js (after it)', `await (await import('${path.join(here, '../controller/deferred.js')}')).loadDeferred()`],
+];
 const KILLS = Number(process.env.BENCH_P7_KILLS ?? 5);
 const NODES = 3;
 const address = (i: number) => `127.77.0.${i + 1}`;
@@ -153,7 +158,7 @@ export async function run(): Promise<void> {
     console.log(`baseline: \`nodewright --help\` start to exit ${median(bare).toFixed(0)} ms; node -e 0 ${nodeOnly.toFixed(0)} ms`);
     if (!PACKAGE) {
       // each heavy import in a fresh node (its cost over node -e 0), from bench/ so bare names resolve
-      const costs = HEAVY.map((m) => `${m} ${(timed(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(m.startsWith('.') ? path.join(here, m) : m)})`], 5) - nodeOnly).toFixed(0)}`);
+      const costs = HEAVY.map(([name, code]) => `${name} ${(timed(process.execPath, ['--input-type=module', '-e', code], 5) - nodeOnly).toFixed(0)}`);
       console.log(`imports (ms over node -e 0, each alone, fastest of 5): ${costs.join(', ')}`);
     }
     console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (2 cores, shared: latencies are noisy)`);
