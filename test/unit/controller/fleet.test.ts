@@ -5,6 +5,8 @@ import { parseControllerConfig } from '../../../controller/config.js';
 import { parseOperatorConfig, operatorConfigPath } from '../../../controller/commands/client.js';
 import { agentUrl } from '../../../controller/fleet/enroll.js';
 import { judge, nextDelayMs } from '../../../controller/fleet/health.js';
+import { FleetView } from '../../../controller/fleet/view.js';
+import type { NodeRecord } from '../../../controller/store/store.js';
 import { hashSecret, newJoinToken, parseDuration, parseLabels, parseToken } from '../../../controller/fleet/join-token.js';
 import type { AgentStatus } from '../../../protocol/status.js';
 
@@ -107,5 +109,36 @@ describe('controller.yaml and operator.yaml', () => {
     expect(operatorConfigPath('/f', { NODEWRIGHT_OPERATOR_CONFIG: '/e' })).toBe('/f');
     expect(operatorConfigPath(undefined, { NODEWRIGHT_OPERATOR_CONFIG: '/e' })).toBe('/e');
     expect(operatorConfigPath(undefined, {})).toMatch(/\.config\/nodewright\/operator\.yaml$/);
+  });
+});
+
+describe('fleet view (what the executor reads every tick)', () => {
+  const rec = (name: string, group: string, generation: number | null = 1): NodeRecord => ({
+    name, group, labels: {}, url: 'https://127.0.0.1:1', certSha256: 'c'.repeat(64), facts: { hostname: name, addresses: [] }, enrolledAt: 't0',
+    health: 'healthy', reason: null, healthSince: 't0', lastSeenAt: 't1', generation, converged: true, ready: true,
+  });
+
+  it('starts from the stored records, then follows observations; a group is observed whole', () => {
+    const v = FleetView.fromStore({ listNodes: () => [rec('a', 'g1'), rec('b', 'g1'), rec('c', 'g2')] });
+    expect(v.observationsAround(['a'])).toEqual({
+      a: { health: 'healthy', reason: null, generation: 1, converged: true, ready: true, at: 't1' },
+      b: { health: 'healthy', reason: null, generation: 1, converged: true, ready: true, at: 't1' },
+    });
+    v.observe('b', { health: 'degraded', reason: 'probe rbd failing', generation: 2, converged: true, ready: false, at: 't2' });
+    v.observe('zz', { health: 'healthy', reason: null, generation: 9, converged: true, ready: true, at: 't2' }); // not enrolled: ignored
+    expect(v.observationsAround(['a']).b).toMatchObject({ health: 'degraded', generation: 2 });
+    expect(Object.keys(v.observationsAround(['a', 'c', 'zz'])).sort()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('sync follows the inventory: removed nodes vanish, a regrouped node keeps its observation', () => {
+    const v = FleetView.fromStore({ listNodes: () => [rec('a', 'g1'), rec('b', 'g1')] });
+    v.observe('b', { health: 'unreachable', reason: 'ECONNREFUSED', generation: 1, converged: false, ready: false, at: 't2' });
+    v.sync([rec('b', 'g2', 5), rec('d', 'g2', null)]);
+    expect(v.groupOf('a')).toBeUndefined();
+    expect(v.observationsAround(['b'])).toEqual({
+      b: { health: 'unreachable', reason: 'ECONNREFUSED', generation: 1, converged: false, ready: false, at: 't2' },
+      d: { health: 'healthy', reason: null, generation: null, converged: true, ready: true, at: 't1' },
+    });
+    expect(v.observationsAround(['a'])).toEqual({});
   });
 });
