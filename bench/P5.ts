@@ -39,6 +39,7 @@ export async function run(): Promise<void> {
   const t0 = Date.now();
   process.chdir(repo); // the lab finds the repository from the working directory
   const teardown = await setup.default({ provide: (_k, v) => (lab = v as Lab) });
+  let ok = false;
   try {
     const l = lab as Lab | null;
     if (!l) throw new Error('the controller lab provided nothing');
@@ -96,9 +97,13 @@ export async function run(): Promise<void> {
     const overhead = (wall / gates - 1) * 100;
     for (const x of lines) console.log(x);
     console.log(`rollout ${r.id}: wall ${wall} ms, Σ gates ${gates} ms, overhead ${overhead.toFixed(1)} %; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} (2 cores, shared); total ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    ok = true;
     report({ id: 'P5', metric: 'overhead_pct', value: Number(overhead.toFixed(1)), unit: '%', op: '<=', target: 5, extra: { wallMs: wall, gatesMs: gates, minHealthyS: MIN_HEALTHY_S, breakdown: lines } });
   } finally {
     await teardown();
     rmSync(tmp, { recursive: true, force: true });
+    // the lab keeps its journals and controller.log for a failure; a passing run leaves nothing
+    const share = (lab as Lab | null)?.share;
+    if (ok && share) rmSync(share, { recursive: true, force: true });
   }
 }
