@@ -147,20 +147,23 @@ async function main(): Promise<void> {
         req.end();
       });
     // Same concurrency limit as the poller's default (256), first round spread over 1 s, then every interval ± 10 %.
+    // Re-polls of connected nodes go before first connections (like the poller, which polls what
+    // is due): a FIFO would park them behind a slow first round until the agents' keep-alive ends.
     let inflight = 0;
-    const queue: number[] = [];
+    const again: number[] = [];
+    const first: number[] = [];
     const pump = () => {
-      while (running && inflight < 256 && queue.length) {
-        const i = queue.shift()!;
+      while (running && inflight < 256 && (again.length || first.length)) {
+        const i = again.length ? again.pop()! : first.pop()!;
         inflight++;
         void pollOne(i).then(() => {
           inflight--;
-          setTimeout(() => queue.push(i), spec.intervalMs * (0.9 + Math.random() * 0.2));
+          setTimeout(() => again.push(i), spec.intervalMs * (0.9 + Math.random() * 0.2));
           pump();
         });
       }
     };
-    for (let i = 0; i < spec.count; i++) setTimeout(() => queue.push(i), Math.random() * 1000);
+    for (let i = 0; i < spec.count; i++) setTimeout(() => first.push(i), Math.random() * 1000);
     const timer = setInterval(pump, 20);
     stop = async () => {
       running = false;

@@ -57,6 +57,8 @@ export class Poller {
   private inflight = 0;
   private listedAt = 0;
   private listEveryMs = LIST_EVERY_MS;
+  private order: Slot[] = [];
+  private cursor = 0;
   private idleWaiters: (() => void)[] = [];
   private readonly now: () => Date;
 
@@ -122,6 +124,7 @@ export class Poller {
     }
     for (const name of this.slots.keys()) if (!seen.has(name)) this.slots.delete(name);
     this.o.view?.sync(nodes);
+    this.order = [...this.slots.values()];
     // a big fleet is listed less often (enrollment still shows at once: soon() forces a listing)
     this.listedAt = Date.now();
     this.listEveryMs = Math.max(LIST_EVERY_MS, (performance.now() - t0) * LIST_SHARE);
@@ -131,11 +134,20 @@ export class Poller {
     const t = Date.now();
     this.refresh(t);
     const fast = this.o.fast?.() ?? new Set<string>();
-    for (const s of this.slots.values()) {
+    // round robin: a tick that fills the concurrency limit stops, and the next one goes on from
+    // there, so nodes late in the list are not starved by those early in it
+    if (this.order.length !== this.slots.size) this.order = [...this.slots.values()];
+    const n = this.order.length;
+    const start = this.cursor % Math.max(n, 1);
+    for (let k = 0; k < n; k++) {
       if (this.inflight >= this.o.concurrency) break;
+      const s = this.order[(start + k) % n];
       if (s.inflight) continue;
       const due = fast.has(s.node.name) && s.failures === 0 ? Math.min(s.dueAt, (s.obs ? Date.parse(s.obs.at) : 0) + this.o.fastIntervalMs) : s.dueAt;
-      if (due <= t) void this.poll(s);
+      if (due <= t) {
+        void this.poll(s);
+        this.cursor = (start + k + 1) % n;
+      }
     }
   }
 
