@@ -57,8 +57,6 @@ export class Poller {
   private inflight = 0;
   private listedAt = 0;
   private listEveryMs = LIST_EVERY_MS;
-  private order: Slot[] = [];
-  private cursor = 0;
   private idleWaiters: (() => void)[] = [];
   private readonly now: () => Date;
 
@@ -124,7 +122,6 @@ export class Poller {
     }
     for (const name of this.slots.keys()) if (!seen.has(name)) this.slots.delete(name);
     this.o.view?.sync(nodes);
-    this.order = [...this.slots.values()];
     // a big fleet is listed less often (enrollment still shows at once: soon() forces a listing)
     this.listedAt = Date.now();
     this.listEveryMs = Math.max(LIST_EVERY_MS, (performance.now() - t0) * LIST_SHARE);
@@ -134,21 +131,19 @@ export class Poller {
     const t = Date.now();
     this.refresh(t);
     const fast = this.o.fast?.() ?? new Set<string>();
-    // round robin: a tick that fills the concurrency limit stops, and the next one goes on from
-    // there, so nodes late in the list are not starved by those early in it
-    if (this.order.length !== this.slots.size) this.order = [...this.slots.values()];
-    const n = this.order.length;
-    const start = this.cursor % Math.max(n, 1);
-    for (let k = 0; k < n; k++) {
-      if (this.inflight >= this.o.concurrency) break;
-      const s = this.order[(start + k) % n];
+    // When more are due than the concurrency limit allows (a slow first round: TLS handshakes), the
+    // nodes that answered their last poll go first, most overdue first: a cheap poll on a live
+    // connection is never parked behind handshakes until that connection times out.
+    const free = this.o.concurrency - this.inflight;
+    if (free <= 0) return;
+    const due: Array<{ at: number; live: boolean; s: Slot }> = [];
+    for (const s of this.slots.values()) {
       if (s.inflight) continue;
-      const due = fast.has(s.node.name) && s.failures === 0 ? Math.min(s.dueAt, (s.obs ? Date.parse(s.obs.at) : 0) + this.o.fastIntervalMs) : s.dueAt;
-      if (due <= t) {
-        void this.poll(s);
-        this.cursor = (start + k + 1) % n;
-      }
+      const at = fast.has(s.node.name) && s.failures === 0 ? Math.min(s.dueAt, (s.obs ? Date.parse(s.obs.at) : 0) + this.o.fastIntervalMs) : s.dueAt;
+      if (at <= t) due.push({ at, live: s.obs !== undefined && s.failures === 0, s });
     }
+    if (due.length > free) due.sort((a, b) => (a.live === b.live ? a.at - b.at : a.live ? -1 : 1));
+    for (let k = 0; k < Math.min(free, due.length); k++) void this.poll(due[k].s);
   }
 
   private async poll(s: Slot): Promise<void> {
