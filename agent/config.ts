@@ -94,7 +94,7 @@ export const AgentConfigSchema = Type.Object(
       Type.Object(
         {
           enabled: Type.Optional(Type.Boolean({ default: true, description: 'Watch the managed files and repair them when they change.' })),
-          debounceMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000, default: 100, description: 'How long a burst of file events is coalesced before the repair.' })),
+          debounceMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000, default: 0, description: '0: the first file event triggers a repair at once and events during it coalesce into one more run; N > 0: wait until the events have been quiet for N ms (trailing debounce).' })),
         },
         { additionalProperties: false, description: 'Drift repair (a file watch on the keyring, ceph.conf, the kubelet unit and binary).' },
       ),

@@ -2,8 +2,12 @@
 // reports its own CPU and RSS over a measured window. mode "poller" is the real thing (the
 // controller's Poller with its SQLite store, agentsHttpsAgent, nodeTls identity checks); mode
 // "bare" is the baseline: the same https keep-alive agent in a plain loop with If-None-Match, no
-// store, no judging. Run: node fleet-poller.js SPEC.json; prints one JSON line.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// store, no judging. The window starts once every node has answered once, plus one interval;
+// "window" is printed when it starts (the parent samples the simulators' CPU then). Optionally the
+// window is CPU-profiled (inspector, like --cpu-prof but only the window). Run: node
+// fleet-poller.js SPEC.json; prints one JSON line last.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -23,6 +27,14 @@ export interface PollSpec {
   intervalMs: number;
   settleMs: number;
   windowMs: number;
+  /** Write a .cpuprofile of the measured window here. */
+  profileFile?: string;
+}
+
+export interface HotFunction {
+  fn: string;
+  at: string;
+  selfPct: number;
 }
 
 export interface PollResult {
@@ -34,9 +46,36 @@ export interface PollResult {
   pollsPerSec: number;
   notModifiedPct: number;
   errors: number;
+  /** Nodes that never answered before the window (0 unless the first round stalled). */
+  unanswered: number;
   storeWrites: number;
   sockets: number;
   firstRoundMs: number;
+  /** Store transactions (observations written) and per-second rate in the window. */
+  windowStoreWrites: number;
+  hot?: HotFunction[];
+}
+
+/** The functions with the most self time in a .cpuprofile, in % of the busy (not idle) samples. */
+export function hottest(profile: { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[]; samples: number[] }, top = 15): HotFunction[] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const count = new Map<string, number>();
+  let busy = 0;
+  for (const id of profile.samples) {
+    const f = byId.get(id)!.callFrame;
+    if (f.functionName === '(idle)') continue;
+    busy++;
+    const key = `${f.functionName || '(anonymous)'}\t${f.url.replace(/^.*\/(node_modules|dist)\//, '$1/')}:${f.lineNumber + 1}`;
+    count.set(key, (count.get(key) ?? 0) + 1);
+  }
+  return [...count.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([k, c]) => ({ fn: k.split('\t')[0], at: k.split('\t')[1], selfPct: (c / Math.max(busy, 1)) * 100 }));
+}
+
+function post<T>(session: Session, method: string): Promise<T> {
+  return new Promise((resolve, reject) => session.post(method, (e, r) => (e ? reject(e) : resolve(r as T))));
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -50,8 +89,11 @@ async function main(): Promise<void> {
   let notModified = 0;
   let errors = 0;
   let storeWrites = 0;
-  const onPoll = (outcome: string) => {
+  let lastError = '';
+  const answered = new Set<string>();
+  const onPoll = (name: string, outcome: string) => {
     polls++;
+    if (outcome === 'status' || outcome === 'not-modified') answered.add(name);
     if (outcome === 'not-modified') notModified++;
     else if (outcome !== 'status') errors++;
   };
@@ -70,7 +112,11 @@ async function main(): Promise<void> {
     global.gc?.();
     const poller = new Poller({
       store, log: pino({ level: 'warn' }), agent, intervalMs: spec.intervalMs, fastIntervalMs: 1000, timeoutMs: 5000, concurrency: 256, maxBackoffMs: 120_000,
-      onPoll: (_n, _ms, outcome) => onPoll(outcome), onChange: () => storeWrites++,
+      onPoll: (name, _ms, outcome) => {
+        onPoll(name, outcome);
+        if (outcome === 'error' || outcome === 'http') lastError = poller.latest(name)?.observation.reason ?? lastError;
+      },
+      onChange: () => storeWrites++,
     });
     poller.start();
     stop = async () => {
@@ -87,34 +133,37 @@ async function main(): Promise<void> {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
-            if (res.statusCode === 304) onPoll('not-modified');
+            if (res.statusCode === 304) onPoll(simName(i), 'not-modified');
             else if (res.statusCode === 200) {
               JSON.parse(Buffer.concat(chunks).toString('utf8'));
               if (typeof res.headers.etag === 'string') etags.set(i, res.headers.etag);
-              onPoll('status');
-            } else onPoll('http');
+              onPoll(simName(i), 'status');
+            } else onPoll(simName(i), 'http');
             resolve();
           });
         });
         req.on('timeout', () => req.destroy(new Error('timeout')));
-        req.on('error', () => (onPoll('error'), resolve()));
+        req.on('error', (e) => ((lastError = e.message), onPoll(simName(i), 'error'), resolve()));
         req.end();
       });
     // Same concurrency limit as the poller's default (256), first round spread over 1 s, then every interval ± 10 %.
+    // Re-polls of connected nodes go before first connections (like the poller, which polls what
+    // is due): a FIFO would park them behind a slow first round until the agents' keep-alive ends.
     let inflight = 0;
-    const queue: number[] = [];
+    const again: number[] = [];
+    const first: number[] = [];
     const pump = () => {
-      while (running && inflight < 256 && queue.length) {
-        const i = queue.shift()!;
+      while (running && inflight < 256 && (again.length || first.length)) {
+        const i = again.length ? again.pop()! : first.pop()!;
         inflight++;
         void pollOne(i).then(() => {
           inflight--;
-          setTimeout(() => queue.push(i), spec.intervalMs * (0.9 + Math.random() * 0.2));
+          setTimeout(() => again.push(i), spec.intervalMs * (0.9 + Math.random() * 0.2));
           pump();
         });
       }
     };
-    for (let i = 0; i < spec.count; i++) setTimeout(() => queue.push(i), Math.random() * 1000);
+    for (let i = 0; i < spec.count; i++) setTimeout(() => first.push(i), Math.random() * 1000);
     const timer = setInterval(pump, 20);
     stop = async () => {
       running = false;
@@ -123,17 +172,45 @@ async function main(): Promise<void> {
   }
   const rssBefore = process.memoryUsage().rss;
   const t0 = Date.now();
-  while (polls < spec.count) await sleep(100);
+  // every node answered once (its TLS connection is up), then one interval so the rounds spread;
+  // progress on stderr, and a first round that stops growing for a minute ends the wait
+  let grewAt = Date.now();
+  let seen = 0;
+  let reported = Date.now();
+  while (answered.size < spec.count) {
+    await sleep(100);
+    if (answered.size > seen) (seen = answered.size), (grewAt = Date.now());
+    if (Date.now() - reported > 30_000) {
+      reported = Date.now();
+      process.stderr.write(`fleet-poller ${spec.mode} N=${spec.count}: ${answered.size} answered, ${polls} polls, ${errors} errors (${lastError}) after ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+    }
+    if (Date.now() - grewAt > 60_000) break;
+  }
   const firstRoundMs = Date.now() - t0;
   await sleep(spec.settleMs);
+  const session = spec.profileFile ? new Session() : null;
+  if (session) {
+    session.connect();
+    await post(session, 'Profiler.enable');
+    await post(session, 'Profiler.start');
+  }
+  process.stdout.write('window\n');
   const polls0 = polls;
   const nm0 = notModified;
+  const writes0 = storeWrites;
   const cpu0 = process.cpuUsage();
   const w0 = performance.now();
   await sleep(spec.windowMs);
   const cpu = process.cpuUsage(cpu0);
   const wallMs = performance.now() - w0;
   const rss = process.memoryUsage().rss;
+  let hot: HotFunction[] | undefined;
+  if (session) {
+    const { profile } = await post<{ profile: Parameters<typeof hottest>[0] }>(session, 'Profiler.stop');
+    writeFileSync(spec.profileFile!, JSON.stringify(profile));
+    hot = hottest(profile);
+    session.disconnect();
+  }
   const sockets = Object.values(agent.sockets).reduce((a, s) => a + (s?.length ?? 0), 0) + Object.values(agent.freeSockets).reduce((a, s) => a + (s?.length ?? 0), 0);
   const windowPolls = polls - polls0;
   const result: PollResult = {
@@ -145,9 +222,12 @@ async function main(): Promise<void> {
     pollsPerSec: windowPolls / (wallMs / 1000),
     notModifiedPct: windowPolls ? ((notModified - nm0) / windowPolls) * 100 : 0,
     errors,
+    unanswered: spec.count - answered.size,
     storeWrites,
     sockets,
     firstRoundMs,
+    windowStoreWrites: storeWrites - writes0,
+    hot,
   };
   await stop();
   agent.destroy();

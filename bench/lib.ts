@@ -9,7 +9,7 @@ export interface BenchResult {
   metric: string;
   value: number;
   unit: string;
-  op: '<=' | '>=' | '==';
+  op: '<' | '<=' | '>=' | '==';
   target: number;
   /** A campaign's size, printed next to the value (`kills=1000`, `inputs=100000`). */
   size?: Record<string, number>;
@@ -39,7 +39,8 @@ export async function timeIt<T>(fn: () => Promise<T>): Promise<[number, T]> {
 
 export function report(r: BenchResult): void {
   const big = Object.entries(r.minSize ?? {}).every(([k, min]) => (r.size?.[k] ?? 0) >= min);
-  const ok = big && (r.also ?? []).every((p) => p.pass) && (r.op === '<=' ? r.value <= r.target : r.op === '>=' ? r.value >= r.target : r.value === r.target);
+  const meets = { '<': (v: number, t: number) => v < t, '<=': (v: number, t: number) => v <= t, '>=': (v: number, t: number) => v >= t, '==': (v: number, t: number) => v === t }[r.op];
+  const ok = big && (r.also ?? []).every((p) => p.pass) && meets(r.value, r.target);
   const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(3));
   const dir = path.resolve('bench/results');
   mkdirSync(dir, { recursive: true });

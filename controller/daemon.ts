@@ -1,28 +1,22 @@
 // `nodewright controller run`: one owner for start and stop. Order at start: signal handlers →
-// key material (coded errors before anything listens) → store (migrations) → API over TLS →
+// key material (coded errors before anything listens) → store (migrations) → pushes left in doubt
+// by a crash, observed or sent again (the first action: it needs no more than the store, the keys
+// and node:https) → the rest of the modules (deferred.ts) → API over TLS → rollouts step on →
 // poller → READY=1. SIGTERM: STOPPING=1, stop the poller (in-flight polls finish), close the API,
 // close the store, exit 0. Every timer the controller needs is rebuilt from the store at start.
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { NwError } from '../host/errors.js';
-import { caCertHash, checkTlsMaterial } from '../pki/index.js';
-import { loadPrivateKey, signBundle } from '../protocol/bundle.js';
-import { createPublicKey } from 'node:crypto';
-import { createNotifier } from '../systemd/notify.js';
+import { checkTlsMaterial } from '../pki/check.js';
 import type { ApiContext } from './api/context.js';
-import { buildControllerServer } from './api/server.js';
 import type { ControllerConfig } from './config.js';
+import { loadDeferred, loadOpenstack, type Deferred } from './deferred.js';
 import { agentsHttpsAgent } from './fleet/agent-tls.js';
 import { Poller } from './fleet/poller.js';
 import { pushDesired } from './fleet/push.js';
-import { callerOf } from './api/auth.js';
-import { artifactRoutes } from './api/routes/artifacts.js';
-import { computeNodesRoutes } from './api/routes/compute-nodes.js';
-import { loadCloudConfig } from '../openstack/config.js';
-import { connectCompute } from '../openstack/connect.js';
-import { rolloutRoutes } from './api/routes/rollouts.js';
-import { ArtifactStore } from './artifacts/store.js';
+import { FleetView } from './fleet/view.js';
 import { isInFlight, type RolloutState } from './rollout/engine.js';
 import { RolloutExecutor } from './rollout/executor.js';
 import { ControllerMetrics } from './metrics.js';
@@ -44,6 +38,7 @@ export interface KeyMaterial {
   caKey: string;
   signingKeyPem: string;
   signingPublicKeyPem: string;
+  signingKey: KeyObject;
 }
 
 export async function readKeyMaterial(c: ControllerConfig): Promise<KeyMaterial> {
@@ -55,8 +50,16 @@ export async function readKeyMaterial(c: ControllerConfig): Promise<KeyMaterial>
     readPem(c.signingKeyFile, 'the bundle-signing key'),
   ]);
   checkTlsMaterial({ certPem: cert, keyPem: key, caPem: ca, files: c.tls });
-  const signingPublicKeyPem = createPublicKey(loadPrivateKey(signingKeyPem)).export({ type: 'spki', format: 'pem' }).toString();
-  return { cert, key, ca, caKey, signingKeyPem, signingPublicKeyPem };
+  // the same check as protocol/bundle.ts loadPrivateKey, without loading the bundle schemas
+  let signingKey: KeyObject;
+  try {
+    signingKey = createPrivateKey(signingKeyPem);
+    if (signingKey.asymmetricKeyType !== 'ed25519') throw new Error(`key type is ${signingKey.asymmetricKeyType}`);
+  } catch (e) {
+    throw new NwError('NW_SIGNATURE', `the signing key is not an ed25519 private key (${(e as Error).message}): create one with \`nodewright keygen\``);
+  }
+  const signingPublicKeyPem = createPublicKey(signingKey).export({ type: 'spki', format: 'pem' }).toString();
+  return { cert, key, ca, caKey, signingKeyPem, signingPublicKeyPem, signingKey };
 }
 
 export interface RunningController {
@@ -66,6 +69,17 @@ export interface RunningController {
   executor: RolloutExecutor;
   address: string;
   stop(): Promise<void>;
+  /** What the daemon still needs after start (systemd notification). */
+  deferred: Deferred;
+}
+
+/** Resolves when `count()` reaches 0 or after `ms`. */
+function drained(count: () => number, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  return new Promise((resolve) => {
+    const check = () => (count() <= 0 || Date.now() >= end ? resolve() : setTimeout(check, 5));
+    check();
+  });
 }
 
 export async function startController(config: ControllerConfig, log: Logger): Promise<RunningController> {
@@ -78,8 +92,11 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
   const fast = new Set<string>();
   let executor: RolloutExecutor | null = null;
   const agent = agentsHttpsAgent({ ca: keys.ca, cert: keys.cert, key: keys.key, idleMs: Math.max(3 * config.poll.intervalMs, 60_000) });
+  // the executor's view of the fleet: from the store now, from the poller from its first poll on
+  const view = FleetView.fromStore(store);
   const poller = new Poller({
     store,
+    view,
     log: log.child({ component: 'poller' }),
     agent,
     intervalMs: config.poll.intervalMs,
@@ -94,7 +111,6 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
       if (id) executor?.tick(id).catch((e) => log.error({ rollout: id, err: (e as Error).message }, 'rollout step failed'));
     },
   });
-  const signingKey = loadPrivateKey(keys.signingKeyPem);
   const phases = new Map<string, string>(); // rollout/node → last phase, for gate outcome counters
   const track = (s: RolloutState) => {
     for (const n of s.nodes) {
@@ -106,18 +122,27 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
       } else inRollout.set(n.name, s.id);
     }
   };
+  let deferred: Deferred | null = null;
+  let unsent = 0; // pushes handed to node:https whose request is not on the wire yet
   executor = new RolloutExecutor({
     store,
-    sign: (d) => signBundle(d, signingKey),
+    view,
+    // recover() re-sends stored bundles only; the steps that sign wait until deferred is loaded
+    sign: (d) => deferred!.signBundle(d, keys.signingKey),
     push: async (node, bundle) => {
+      unsent++;
+      let sent = false;
+      const onSent = () => void (sent || ((sent = true), unsent--));
       try {
-        await pushDesired(agent, node, bundle, config.poll.timeoutMs * 6);
+        await pushDesired(agent, node, bundle, config.poll.timeoutMs * 6, onSent);
         metrics.count(metrics.pushes, 'accepted');
         poller.soon(node.name);
         return { ok: true };
       } catch (e) {
         metrics.count(metrics.pushes, 'refused');
         throw e;
+      } finally {
+        onSent();
       }
     },
     now: () => new Date().toISOString(),
@@ -135,71 +160,89 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     },
   });
   const exec = executor;
+  const fail = (e: unknown): never => {
+    exec.stop();
+    agent.destroy();
+    store.close();
+    throw e;
+  };
+  // The first action: rollouts continue from the store, pushes in doubt are observed or sent again.
+  for (const r of store.listRollouts()) track(r.state);
+  let loaded!: () => void;
+  await exec.recover(new Promise<void>((r) => (loaded = r)));
+  // module evaluation below blocks the event loop: let those pushes reach their agents first
+  await drained(() => unsent, 1000);
+  const startupMs = () => Math.round(process.uptime() * 1000);
+  log.info({ startupMs: startupMs(), unsent }, 'pushes in doubt handled');
+  try {
+    deferred = await loadDeferred();
+  } catch (e) {
+    fail(e);
+  }
+  const d = deferred!;
+  loaded();
   const ctx: ApiContext = {
     store,
     poller,
     metrics,
     enroll: { store, ca: { certPem: keys.ca, keyPem: keys.caKey }, signingPublicKeyPem: keys.signingPublicKeyPem, certValidDays: config.certValidDays },
-    caCertHash: caCertHash(keys.ca),
+    caCertHash: d.caCertHash(keys.ca),
     operatorRoles: config.operatorRoles,
     now: () => new Date(),
     ready: () => ready,
   };
   // controller.yaml names a cloud: the compute-node routes (as in `nodewright serve`), operators only
-  const routes = [rolloutRoutes(exec, { artifactBaseUrl: config.url })];
+  const routes = [d.rolloutRoutes(exec, { artifactBaseUrl: config.url })];
   if (config.openstack) {
     let compute;
     try {
-      const cloud = loadCloudConfig({ cloud: config.openstack.cloud });
+      const os = await loadOpenstack();
+      const cloud = os.loadCloudConfig({ cloud: config.openstack.cloud });
       if (config.openstack.computeApiVersion) cloud.computeApiVersion = config.openstack.computeApiVersion;
-      compute = await connectCompute(cloud);
+      compute = await os.connectCompute(cloud);
     } catch (e) {
-      store.close();
-      throw e;
+      fail(e);
     }
-    const deps = { nodes: compute.nodes, session: compute.session };
+    const deps = { nodes: compute!.nodes, session: compute!.session };
     routes.push(async (app, c) => {
       await app.register(async (scope) => {
-        scope.addHook('onRequest', async (req) => void callerOf(req, c.operatorRoles));
-        await computeNodesRoutes(scope, deps);
+        scope.addHook('onRequest', async (req) => void d.callerOf(req, c.operatorRoles));
+        await d.computeNodesRoutes(scope, deps);
       });
     });
   }
-  const artifacts = new ArtifactStore({ stateDir: config.stateDir, store, signingKey, now: () => new Date().toISOString() });
+  const artifacts = new d.ArtifactStore({ stateDir: config.stateDir, store, signingKey: keys.signingKey, now: () => new Date().toISOString() });
   let app: FastifyInstance;
   try {
     // The chain carries the CA: a joining agent checks it against its pinned --ca-cert-hash.
-    app = await buildControllerServer({ fleet: ctx, tls: { cert: keys.cert + keys.ca, key: keys.key, ca: keys.ca }, extraRoutes: [...routes, artifactRoutes(artifacts)] });
+    app = await d.buildControllerServer({ fleet: ctx, tls: { cert: keys.cert + keys.ca, key: keys.key, ca: keys.ca }, extraRoutes: [...routes, d.artifactRoutes(artifacts)] });
   } catch (e) {
-    store.close();
-    throw e;
+    fail(e);
   }
   let address: string;
   try {
-    address = await app.listen({ host: config.listen.host, port: config.listen.port });
+    address = await app!.listen({ host: config.listen.host, port: config.listen.port });
   } catch (e) {
-    store.close();
     const code = (e as NodeJS.ErrnoException).code;
-    throw new NwError('NW_CONFIG', `cannot listen on ${config.listen.host}:${config.listen.port} (${code ?? (e as Error).message}): is another controller running? change \`listen\` in ${config.file}`);
+    fail(new NwError('NW_CONFIG', `cannot listen on ${config.listen.host}:${config.listen.port} (${code ?? (e as Error).message}): is another controller running? change \`listen\` in ${config.file}`));
   }
-  // Rollouts continue from the store: pushes in doubt are observed, timers rebuilt from deadlines.
-  for (const r of store.listRollouts()) track(r.state);
   await exec.start();
   poller.start();
   ready = true;
-  log.info({ listen: address, stateDir: config.stateDir, epoch: store.epoch }, 'controller listening');
+  log.info({ listen: address!, stateDir: config.stateDir, epoch: store.epoch, startupMs: startupMs() }, 'controller listening');
   return {
-    app,
+    app: app!,
     store,
     poller,
     executor: exec,
-    address,
+    address: address!,
+    deferred: d,
     stop: async () => {
       ready = false;
       exec.stop();
       await Promise.race([exec.idle(), new Promise((r) => setTimeout(r, 10_000))]);
       await poller.stop();
-      await app.close();
+      await app!.close();
       agent.destroy();
       store.close();
     },
@@ -207,16 +250,16 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
 }
 
 export async function runControllerDaemon(config: ControllerConfig, log: Logger): Promise<void> {
-  const notifier = createNotifier({ onError: (e) => log.warn({ err: e.message }, 'systemd-notify failed') });
+  // systemd-notify is loaded with the deferred modules: nothing is said to systemd before READY=1
+  let notifier: ReturnType<Deferred['createNotifier']> | null = null;
   let wd: NodeJS.Timeout | null = null;
-  if (notifier.watchdogIntervalMs) wd = setInterval(() => void notifier.watchdog(), notifier.watchdogIntervalMs);
   let running: RunningController | null = null;
   let stopping = false;
   const stop = async (sig: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal: sig }, 'stopping');
-    await notifier.stopping('stopping');
+    await notifier?.stopping('stopping');
     await running?.stop();
     if (wd) clearInterval(wd);
     log.info('stopped');
@@ -227,5 +270,7 @@ export async function runControllerDaemon(config: ControllerConfig, log: Logger)
   process.on('SIGINT', () => void stop('SIGINT'));
   running = await startController(config, log);
   if (stopping) return void (await running.stop());
-  await notifier.ready(`listening on ${running.address}`);
+  const n = (notifier = running.deferred.createNotifier({ onError: (e) => log.warn({ err: e.message }, 'systemd-notify failed') }));
+  if (n.watchdogIntervalMs) wd = setInterval(() => void n.watchdog(), n.watchdogIntervalMs);
+  await n.ready(`listening on ${running.address}`);
 }

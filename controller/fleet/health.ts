@@ -18,17 +18,11 @@ export function judge(o: PollOutcome, at: string, previous?: NodeObservation): N
   const generation = s.desired?.generation ?? null;
   const base = { generation, converged: s.converged, ready: s.ready, at };
   if (!s.desired) return { health: 'healthy', reason: 'no desired state yet', ...base };
-  // The agent's converged/ready describe its LAST reconcile; until one has started after the
-  // current generation was accepted they speak of the previous generation: not a gate pass.
-  if (!reconciledSinceAccept(s)) return { health: 'degraded', reason: `generation ${generation} accepted, reconcile pending`, generation, converged: false, ready: false, at };
+  // The agent's converged/ready describe its LAST reconcile; until one has run for the current
+  // generation they speak of the previous one: not a gate pass.
+  if (s.lastReconcile?.generation !== generation) return { health: 'degraded', reason: `generation ${generation} accepted, reconcile pending`, generation, converged: false, ready: false, at };
   if (s.ready && s.converged) return { health: 'healthy', reason: null, ...base };
   return { health: 'degraded', reason: whyNotReady(s), ...base };
-}
-
-function reconciledSinceAccept(s: AgentStatus): boolean {
-  const accepted = Date.parse(s.desired?.acceptedAt ?? '');
-  if (!s.lastReconcile || Number.isNaN(accepted)) return Boolean(s.lastReconcile);
-  return Date.parse(s.lastReconcile.at) - s.lastReconcile.durationMs >= accepted - 1;
 }
 
 function whyNotReady(s: AgentStatus): string {

@@ -8,6 +8,7 @@ import type { AgentStatus } from '../../protocol/status.js';
 import type { NodeObservation, NodeRecord, Store } from '../store/store.js';
 import { nodeTls } from './agent-tls.js';
 import { judge, nextDelayMs, type PollOutcome } from './health.js';
+import type { FleetView } from './view.js';
 
 export interface PollerOptions {
   store: Store;
@@ -18,6 +19,8 @@ export interface PollerOptions {
   timeoutMs: number;
   concurrency: number;
   maxBackoffMs: number;
+  /** Kept current with every poll's observation and the inventory (the executor reads it). */
+  view?: FleetView;
   /** Nodes a rollout is pushing to or gating right now (polled at fastIntervalMs). */
   fast?: () => ReadonlySet<string>;
   now?: () => Date;
@@ -28,21 +31,32 @@ export interface PollerOptions {
 
 interface Slot {
   node: NodeRecord;
+  /** Made once per node (not per poll): the status URL and the TLS identity check. */
+  url: URL;
+  tls: ReturnType<typeof nodeTls>;
   dueAt: number;
   failures: number;
   inflight: boolean;
   etag?: string;
   obs?: NodeObservation;
+  /** What the store holds for the node since this poller wrote or confirmed it. */
+  stored?: NodeObservation;
   status?: AgentStatus;
 }
 
+/** The inventory is re-read at most this often, and never for more than ~0.5 % of the time. */
 const LIST_EVERY_MS = 1000;
+const LIST_SHARE = 200;
+
+const sameObservation = (a: Omit<NodeObservation, 'at'>, b: Omit<NodeObservation, 'at'>): boolean =>
+  a.health === b.health && a.reason === b.reason && a.generation === b.generation && a.converged === b.converged && a.ready === b.ready;
 
 export class Poller {
   private readonly slots = new Map<string, Slot>();
   private timer: NodeJS.Timeout | null = null;
   private inflight = 0;
   private listedAt = 0;
+  private listEveryMs = LIST_EVERY_MS;
   private idleWaiters: (() => void)[] = [];
   private readonly now: () => Date;
 
@@ -91,29 +105,45 @@ export class Poller {
   }
 
   private refresh(t: number, force = false): void {
-    if (!force && t - this.listedAt < LIST_EVERY_MS) return;
-    this.listedAt = t;
+    if (!force && t - this.listedAt < this.listEveryMs) return;
+    const t0 = performance.now();
     const nodes = this.o.store.listNodes();
     const seen = new Set<string>();
     for (const n of nodes) {
       seen.add(n.name);
       const s = this.slots.get(n.name);
       if (s && s.node.url === n.url) s.node = n;
-      else this.slots.set(n.name, { node: n, dueAt: t + Math.random() * Math.min(this.o.intervalMs, 1000), failures: 0, inflight: false });
+      else {
+        this.slots.set(n.name, {
+          node: n, url: new URL('/v1/status', n.url), tls: nodeTls(n.name),
+          dueAt: t + Math.random() * Math.min(this.o.intervalMs, 1000), failures: 0, inflight: false,
+        });
+      }
     }
     for (const name of this.slots.keys()) if (!seen.has(name)) this.slots.delete(name);
+    this.o.view?.sync(nodes);
+    // a big fleet is listed less often (enrollment still shows at once: soon() forces a listing)
+    this.listedAt = Date.now();
+    this.listEveryMs = Math.max(LIST_EVERY_MS, (performance.now() - t0) * LIST_SHARE);
   }
 
   private tick(): void {
     const t = Date.now();
     this.refresh(t);
     const fast = this.o.fast?.() ?? new Set<string>();
+    // When more are due than the concurrency limit allows (a slow first round: TLS handshakes), the
+    // nodes that answered their last poll go first, most overdue first: a cheap poll on a live
+    // connection is never parked behind handshakes until that connection times out.
+    const free = this.o.concurrency - this.inflight;
+    if (free <= 0) return;
+    const due: Array<{ at: number; live: boolean; s: Slot }> = [];
     for (const s of this.slots.values()) {
-      if (this.inflight >= this.o.concurrency) break;
       if (s.inflight) continue;
-      const due = fast.has(s.node.name) && s.failures === 0 ? Math.min(s.dueAt, (s.obs ? Date.parse(s.obs.at) : 0) + this.o.fastIntervalMs) : s.dueAt;
-      if (due <= t) void this.poll(s);
+      const at = fast.has(s.node.name) && s.failures === 0 ? Math.min(s.dueAt, (s.obs ? Date.parse(s.obs.at) : 0) + this.o.fastIntervalMs) : s.dueAt;
+      if (at <= t) due.push({ at, live: s.obs !== undefined && s.failures === 0, s });
     }
+    if (due.length > free) due.sort((a, b) => (a.live === b.live ? a.at - b.at : a.live ? -1 : 1));
+    for (let k = 0; k < Math.min(free, due.length); k++) void this.poll(due[k].s);
   }
 
   private async poll(s: Slot): Promise<void> {
@@ -144,11 +174,16 @@ export class Poller {
   }
 
   private record(s: Slot, obs: NodeObservation): void {
-    const before = s.obs ?? { health: s.node.health, reason: s.node.reason };
+    const before = s.obs ?? s.node;
     s.obs = obs;
     if (!this.slots.has(s.node.name)) return; // removed while the poll ran
+    this.o.view?.observe(s.node.name, obs);
+    // only changes reach the store: an unchanged poll (most of them, 304 or not) costs no transaction
+    if (sameObservation(s.stored ?? s.node, obs)) return;
     try {
-      if (this.o.store.observeNode(s.node.name, obs)) this.o.onChange?.(s.node.name);
+      const written = this.o.store.observeNode(s.node.name, obs);
+      s.stored = obs;
+      if (written) this.o.onChange?.(s.node.name);
       if (before.health !== obs.health) {
         this.o.store.appendEvent({
           at: obs.at,
@@ -168,8 +203,8 @@ export class Poller {
   private get(s: Slot): Promise<PollOutcome | 'not-modified'> {
     return new Promise((resolve, reject) => {
       const req = https.request(
-        new URL('/v1/status', s.node.url),
-        { agent: this.o.agent, timeout: this.o.timeoutMs, headers: s.etag && s.obs ? { 'if-none-match': s.etag } : {}, ...nodeTls(s.node.name) },
+        s.url,
+        { agent: this.o.agent, timeout: this.o.timeoutMs, headers: s.etag && s.obs ? { 'if-none-match': s.etag } : {}, ...s.tls },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));

@@ -6,7 +6,8 @@ import { NwError, type ErrorCode } from '../../host/errors.js';
 import type { NodeRecord } from '../store/store.js';
 import { nodeTls } from './agent-tls.js';
 
-export function pushDesired(agent: https.Agent, node: NodeRecord, bundle: unknown, timeoutMs: number): Promise<{ ok: true }> {
+/** `onSent`: the request has been handed to the network (its answer may take a whole reconcile). */
+export function pushDesired(agent: https.Agent, node: NodeRecord, bundle: unknown, timeoutMs: number, onSent?: () => void): Promise<{ ok: true }> {
   return new Promise((resolve, reject) => {
     const data = JSON.stringify(bundle);
     const req = https.request(
@@ -30,6 +31,7 @@ export function pushDesired(agent: https.Agent, node: NodeRecord, bundle: unknow
     );
     req.on('timeout', () => req.destroy(new Error(`no answer from ${node.name} within ${timeoutMs} ms`)));
     req.on('error', reject);
+    if (onSent) req.once('finish', onSent).once('close', onSent);
     req.end(data);
   });
 }

@@ -1,10 +1,12 @@
 // The rollout executor: the only side of a rollout that acts. It feeds the pure engine with
-// observations from the store, commits each transition (next state + the desired records it
+// observations from the fleet view (in memory, fed by the poller; loaded from the store at
+// start), commits each transition (next state + the desired records it
 // signs + its events) as ONE store transaction, and only then pushes. Push outcomes come back
 // through the engine (pushed) as their own transition. Transitions of one rollout are serial.
 // After a restart, start() lets the engine observe pushes in doubt (recover) and rebuilds the
 // timers from the deadlines stored in the state.
 import { isNwError, NwError, type ErrorCode } from '../../host/errors.js';
+import type { FleetView } from '../fleet/view.js';
 import type { ControllerEvent, DesiredRecord, NodeObservation, NodeRecord, Store } from '../store/store.js';
 import { bindDesired, rebindDesired, sameSpec, type DesiredTemplate } from './bind.js';
 import {
@@ -15,6 +17,8 @@ import type { Strategy } from './strategy.js';
 
 export interface ExecutorDeps {
   store: Store;
+  /** Groups and latest observations of the nodes (the poller keeps it current). */
+  view: FleetView;
   /** Sign a desired state into a bundle (protocol/bundle.ts signBundle with the fleet key). */
   sign(desired: Record<string, unknown>): unknown;
   /** POST the bundle to the node's agent. Throwing is fine: coded refusals count as definite. */
@@ -36,10 +40,6 @@ export function outcomeOf(e: unknown): PushOutcome {
   if (isNwError(e)) return { ok: false, definite: DEFINITE.includes(e.code), reason: `${e.code}: ${e.message}` };
   return { ok: false, definite: false, reason: e instanceof Error ? e.message : String(e) };
 }
-
-const observation = (n: NodeRecord): NodeObservation => ({
-  health: n.health, reason: n.reason, generation: n.generation, converged: n.converged, ready: n.ready, at: n.lastSeenAt ?? n.healthSince,
-});
 
 /** Events for what a transition changed, for the audit log. */
 export function eventsOf(before: RolloutState, next: RolloutState, actor: string, now: string): NewEvent[] {
@@ -65,16 +65,29 @@ export class RolloutExecutor {
   private readonly chains = new Map<string, Promise<unknown>>();
   private readonly pending = new Set<Promise<void>>();
   private stopped = false;
+  private recovered: string[] | null = null;
 
   constructor(private readonly deps: ExecutorDeps) {}
 
-  /** Continue every rollout still going: pushes in doubt are observed, timers come from stored deadlines. */
-  async start(): Promise<void> {
+  /**
+   * The first thing a restarted controller does: every push in doubt is observed or sent again
+   * (the same signed bundle: nothing to sign). Every later step of those rollouts waits for
+   * `ready` (what signing new bundles needs, loaded meanwhile).
+   */
+  async recover(ready: Promise<unknown> = Promise.resolve()): Promise<void> {
+    this.recovered ??= [];
     for (const r of this.deps.store.listRollouts()) {
       if (r.state.state === 'completed' || r.state.state === 'aborted') continue;
       await this.serial(r.id, () => this.transition(r.id, recover, 'controller'));
-      await this.tick(r.id);
+      void this.serial(r.id, () => ready);
+      this.recovered.push(r.id);
     }
+  }
+
+  /** Continue every rollout still going: pushes in doubt are observed, timers come from stored deadlines. */
+  async start(): Promise<void> {
+    if (!this.recovered) await this.recover();
+    for (const id of this.recovered!) await this.tick(id);
   }
 
   /** Stop acting: timers cleared, outcomes of pushes still running are dropped. */
@@ -136,18 +149,6 @@ export class RolloutExecutor {
     return run;
   }
 
-  private observations(s: RolloutState): Record<string, NodeObservation> {
-    const { store } = this.deps;
-    const groups = new Set<string>();
-    for (const n of s.nodes) {
-      const rec = store.getNode(n.name);
-      if (rec) groups.add(rec.group);
-    }
-    const obs: Record<string, NodeObservation> = {};
-    for (const g of groups) for (const n of store.listNodes({ group: g })) obs[n.name] = observation(n);
-    return obs;
-  }
-
   private transition(id: string, decide: Decide, actor: string): RolloutState {
     const { store } = this.deps;
     const rec = store.getRollout(id);
@@ -155,7 +156,7 @@ export class RolloutExecutor {
     const before = rec.state;
     if (this.stopped) return before;
     const now = this.deps.now();
-    const tr = decide(before, this.observations(before), now);
+    const tr = decide(before, this.deps.view.observationsAround(before.nodes.map((n) => n.name)), now);
     const pushes: Array<{ node: string; generation: number; bundle: unknown }> = [];
     const records: DesiredRecord[] = [];
     for (const a of tr.actions) {

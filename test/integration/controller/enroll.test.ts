@@ -164,7 +164,7 @@ describe('controller enrollment and inventory', () => {
 
   it('the poller sees the node healthy over mutual TLS, degraded, then unreachable when it stops', async () => {
     const w = (f: string) => readFileSync(path.join(dir, 'w1', f));
-    let body: Record<string, unknown> = { agent: { version: '0.1.0', pid: 1, startedAt: new Date().toISOString(), node: 'w1' }, desired: { generation: 3, acceptedAt: new Date(Date.now() - 60_000).toISOString() }, converged: true, ready: true, steps: [], kubelet: {}, lastReconcile: { at: new Date().toISOString(), durationMs: 10, trigger: 'desired', ok: true }, lastError: null, probes: [], rollbacks: 0, inflight: null };
+    let body: Record<string, unknown> = { agent: { version: '0.1.0', pid: 1, startedAt: new Date().toISOString(), node: 'w1' }, desired: { generation: 3, acceptedAt: new Date(Date.now() - 60_000).toISOString() }, converged: true, ready: true, steps: [], kubelet: {}, lastReconcile: { at: new Date().toISOString(), durationMs: 10, trigger: 'desired', ok: true, generation: 3 }, lastError: null, probes: [], rollbacks: 0, inflight: null };
     const callers: string[] = [];
     const server = https.createServer({ cert: w('agent.crt'), key: w('agent.key'), ca: w('ca.crt'), requestCert: true, rejectUnauthorized: true }, (req, res) => {
       callers.push(identityOf((req.socket as import('node:tls').TLSSocket).getPeerCertificate())?.role ?? 'none');

@@ -1,7 +1,9 @@
 // The executor against a real SQLite store, with fake agents standing in for POST /v1/desired
 // (they accept newer generations, treat the same one as a no-op, refuse older ones) and report
-// their health into the store as the poller would.
+// their health into the store and the executor's fleet view as the poller would. A restarted
+// executor's view is loaded from the store only.
 import { afterEach, describe, expect, it } from 'vitest';
+import { FleetView } from '../../../controller/fleet/view.js';
 import { RolloutExecutor } from '../../../controller/rollout/executor.js';
 import type { PushOutcome, RolloutState } from '../../../controller/rollout/engine.js';
 import { parseStrategy } from '../../../controller/rollout/strategy.js';
@@ -17,6 +19,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 class Fleet {
   store!: SqliteStore;
+  view!: FleetView;
+  /** false: observations reach only the view, as polls that change nothing do. */
+  reportToStore = true;
   readonly agents = new Map<string, FakeAgent>();
   readonly pushes: Array<{ node: string; generation: number }> = [];
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -26,6 +31,7 @@ class Fleet {
   }
   open(): void {
     this.store = openSqliteStore({ stateDir: this.dir });
+    this.view = FleetView.fromStore(this.store);
   }
   enroll(name: string): void {
     const at = now();
@@ -34,13 +40,16 @@ class Fleet {
       facts: { hostname: name, addresses: ['127.0.0.1'] }, enrolledAt: at,
       health: 'unknown', reason: null, healthSince: at, lastSeenAt: null, generation: null, converged: false, ready: false,
     });
+    this.view.sync(this.store.listNodes());
     // the state the node holds before the rollout (generation 1)
     this.agents.set(name, { generation: 1, accepted: [], bad: new Set(), hang: false, receivedBeforeHang: false, content: { kubelet: 'v1' } });
   }
   report(name: string): void {
     const a = this.agents.get(name)!;
     const ok = !a.bad.has(a.generation);
-    this.store.observeNode(name, { health: ok ? 'healthy' : 'degraded', reason: ok ? null : 'probe rbd failed', generation: a.generation, converged: true, ready: ok, at: now() });
+    const obs = { health: ok ? 'healthy' : 'degraded', reason: ok ? null : 'probe rbd failed', generation: a.generation, converged: true, ready: ok, at: now() } as const;
+    if (this.reportToStore) this.store.observeNode(name, obs);
+    this.view.observe(name, obs);
   }
   push = async (node: NodeRecord, bundle: unknown): Promise<PushOutcome> => {
     const a = this.agents.get(node.name)!;
@@ -105,7 +114,7 @@ function seedState(): RolloutState {
 
 function executor(f: Fleet, errors: unknown[] = []): RolloutExecutor {
   const e = new RolloutExecutor({
-    store: f.store, push: f.push, now, tickMs: 20,
+    store: f.store, view: f.view, push: f.push, now, tickMs: 20,
     sign: (desired) => ({ kind: 'test-bundle', desired }),
     onError: (err) => errors.push(err),
   });
@@ -142,12 +151,23 @@ describe('rollout executor with a real SQLite store', () => {
     expect(kinds[kinds.length - 1]).toBe('rollout.completed r1');
   });
 
+  it('gates are judged from the fleet view the poller feeds, not from store rows', async () => {
+    const f = setUp(['w1', 'w2']);
+    f.reportToStore = false;
+    const ex = executor(f);
+    await ex.create({ id: 'r1', target: 'group workers', nodes: f.store.listNodes(), strategy: strategy(), desired: template, actor: 'op' });
+    expect((await until(f, 'r1', ['completed', 'paused', 'halted'])).state).toBe('completed');
+    // the store still says generation 1 (nothing wrote the new observations there)
+    expect(f.store.getNode('w1')!.generation).toBe(1);
+  });
+
   it('a node removed before its push counts as a refused push; the rest of the rollout is unaffected', async () => {
     const f = setUp(['w1', 'w2', 'w3']);
     const errors: unknown[] = [];
     const ex = executor(f, errors);
     const nodes = f.store.listNodes();
     f.store.removeNode('w3');
+    f.view.sync(f.store.listNodes()); // the poller's next inventory refresh
     await ex.create({ id: 'r1', target: 'group workers', nodes, strategy: strategy({ steps: '1', failureBudget: '1', onFailure: 'skip', maxUnavailable: '2' }), desired: template, actor: 'op' });
     // unobserved, w3 counts as unavailable: with maxUnavailable 1 nothing else could start
     const s = await until(f, 'r1', ['completed', 'paused', 'halted']);

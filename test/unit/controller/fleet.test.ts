@@ -5,6 +5,8 @@ import { parseControllerConfig } from '../../../controller/config.js';
 import { parseOperatorConfig, operatorConfigPath } from '../../../controller/commands/client.js';
 import { agentUrl } from '../../../controller/fleet/enroll.js';
 import { judge, nextDelayMs } from '../../../controller/fleet/health.js';
+import { FleetView } from '../../../controller/fleet/view.js';
+import type { NodeRecord } from '../../../controller/store/store.js';
 import { hashSecret, newJoinToken, parseDuration, parseLabels, parseToken } from '../../../controller/fleet/join-token.js';
 import type { AgentStatus } from '../../../protocol/status.js';
 
@@ -15,7 +17,7 @@ const status = (over: Partial<AgentStatus> = {}): AgentStatus => ({
   ready: true,
   steps: [],
   kubelet: {},
-  lastReconcile: { at: '2026-12-01T10:00:05.000Z', durationMs: 4000, trigger: 'desired', ok: true },
+  lastReconcile: { at: '2026-12-01T10:00:05.000Z', durationMs: 4000, trigger: 'desired', ok: true, generation: 4 },
   lastError: null,
   probes: [],
   rollbacks: 0,
@@ -59,9 +61,13 @@ describe('poller judgement', () => {
     expect(judge({ kind: 'status', status: status({ desired: null, ready: false, converged: false }) }, 't')).toMatchObject({ health: 'healthy', reason: 'no desired state yet', generation: null });
   });
 
-  it('converged/ready of a reconcile that started before the generation was accepted do not count', () => {
-    const before = status({ lastReconcile: { at: '2026-12-01T10:00:05.000Z', durationMs: 6000, trigger: 'schedule', ok: true } });
-    expect(judge({ kind: 'status', status: before }, 't')).toEqual({ health: 'degraded', reason: 'generation 4 accepted, reconcile pending', generation: 4, converged: false, ready: false, at: 't' });
+  it('converged/ready of a reconcile of an older generation do not count, whatever the clocks say', () => {
+    // timestamps say this reconcile started after the acceptance, but it ran for generation 3
+    const older = status({ lastReconcile: { at: '2026-12-01T10:00:05.000Z', durationMs: 10, trigger: 'schedule', ok: true, generation: 3 } });
+    expect(judge({ kind: 'status', status: older }, 't')).toEqual({ health: 'degraded', reason: 'generation 4 accepted, reconcile pending', generation: 4, converged: false, ready: false, at: 't' });
+    // a reconcile of generation 4 counts even when its start time reads before the acceptance (clock steps, rounding)
+    const skewed = status({ lastReconcile: { at: '2026-12-01T10:00:05.000Z', durationMs: 60_000, trigger: 'desired', ok: true, generation: 4 } });
+    expect(judge({ kind: 'status', status: skewed }, 't')).toEqual({ health: 'healthy', reason: null, generation: 4, converged: true, ready: true, at: 't' });
     expect(judge({ kind: 'status', status: status({ lastReconcile: null }) }, 't')).toMatchObject({ health: 'degraded', converged: false });
   });
 
@@ -103,5 +109,36 @@ describe('controller.yaml and operator.yaml', () => {
     expect(operatorConfigPath('/f', { NODEWRIGHT_OPERATOR_CONFIG: '/e' })).toBe('/f');
     expect(operatorConfigPath(undefined, { NODEWRIGHT_OPERATOR_CONFIG: '/e' })).toBe('/e');
     expect(operatorConfigPath(undefined, {})).toMatch(/\.config\/nodewright\/operator\.yaml$/);
+  });
+});
+
+describe('fleet view (what the executor reads every tick)', () => {
+  const rec = (name: string, group: string, generation: number | null = 1): NodeRecord => ({
+    name, group, labels: {}, url: 'https://127.0.0.1:1', certSha256: 'c'.repeat(64), facts: { hostname: name, addresses: [] }, enrolledAt: 't0',
+    health: 'healthy', reason: null, healthSince: 't0', lastSeenAt: 't1', generation, converged: true, ready: true,
+  });
+
+  it('starts from the stored records, then follows observations; a group is observed whole', () => {
+    const v = FleetView.fromStore({ listNodes: () => [rec('a', 'g1'), rec('b', 'g1'), rec('c', 'g2')] });
+    expect(v.observationsAround(['a'])).toEqual({
+      a: { health: 'healthy', reason: null, generation: 1, converged: true, ready: true, at: 't1' },
+      b: { health: 'healthy', reason: null, generation: 1, converged: true, ready: true, at: 't1' },
+    });
+    v.observe('b', { health: 'degraded', reason: 'probe rbd failing', generation: 2, converged: true, ready: false, at: 't2' });
+    v.observe('zz', { health: 'healthy', reason: null, generation: 9, converged: true, ready: true, at: 't2' }); // not enrolled: ignored
+    expect(v.observationsAround(['a']).b).toMatchObject({ health: 'degraded', generation: 2 });
+    expect(Object.keys(v.observationsAround(['a', 'c', 'zz'])).sort()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('sync follows the inventory: removed nodes vanish, a regrouped node keeps its observation', () => {
+    const v = FleetView.fromStore({ listNodes: () => [rec('a', 'g1'), rec('b', 'g1')] });
+    v.observe('b', { health: 'unreachable', reason: 'ECONNREFUSED', generation: 1, converged: false, ready: false, at: 't2' });
+    v.sync([rec('b', 'g2', 5), rec('d', 'g2', null)]);
+    expect(v.groupOf('a')).toBeUndefined();
+    expect(v.observationsAround(['b'])).toEqual({
+      b: { health: 'unreachable', reason: 'ECONNREFUSED', generation: 1, converged: false, ready: false, at: 't2' },
+      d: { health: 'healthy', reason: null, generation: null, converged: true, ready: true, at: 't1' },
+    });
+    expect(v.observationsAround(['a'])).toEqual({});
   });
 });

@@ -1,0 +1,75 @@
+// The fleet as the controller last saw it, in memory: each node's group and latest observation.
+// Loaded from the store at start (the store stays the source of truth after a crash), then fed
+// by the poller on every poll, so the rollout executor's 1 s ticks read no database rows.
+import type { NodeObservation, NodeRecord, Store } from '../store/store.js';
+
+interface Entry {
+  group: string;
+  obs: NodeObservation;
+}
+
+export const observationOf = (n: NodeRecord): NodeObservation => ({
+  health: n.health, reason: n.reason, generation: n.generation, converged: n.converged, ready: n.ready, at: n.lastSeenAt ?? n.healthSince,
+});
+
+export class FleetView {
+  private readonly nodes = new Map<string, Entry>();
+  private readonly groups = new Map<string, Set<string>>();
+
+  static fromStore(store: Pick<Store, 'listNodes'>): FleetView {
+    const v = new FleetView();
+    v.sync(store.listNodes());
+    return v;
+  }
+
+  /** Make the membership match the inventory: new nodes start from their stored observation. */
+  sync(records: readonly NodeRecord[]): void {
+    const seen = new Set<string>();
+    for (const n of records) {
+      seen.add(n.name);
+      const e = this.nodes.get(n.name);
+      if (!e) this.add(n.name, n.group, observationOf(n));
+      else if (e.group !== n.group) {
+        this.groups.get(e.group)?.delete(n.name);
+        this.add(n.name, n.group, e.obs);
+      }
+    }
+    for (const name of [...this.nodes.keys()]) if (!seen.has(name)) this.remove(name);
+  }
+
+  /** The poller's latest observation of an enrolled node (unknown names are ignored). */
+  observe(name: string, obs: NodeObservation): void {
+    const e = this.nodes.get(name);
+    if (e) e.obs = obs;
+  }
+
+  remove(name: string): void {
+    const e = this.nodes.get(name);
+    if (!e) return;
+    this.nodes.delete(name);
+    this.groups.get(e.group)?.delete(name);
+  }
+
+  groupOf(name: string): string | undefined {
+    return this.nodes.get(name)?.group;
+  }
+
+  /** Observations of every node in the groups of `names` (maxUnavailable counts the whole group). */
+  observationsAround(names: Iterable<string>): Record<string, NodeObservation> {
+    const groups = new Set<string>();
+    for (const n of names) {
+      const g = this.groupOf(n);
+      if (g !== undefined) groups.add(g);
+    }
+    const out: Record<string, NodeObservation> = {};
+    for (const g of groups) for (const n of this.groups.get(g) ?? []) out[n] = this.nodes.get(n)!.obs;
+    return out;
+  }
+
+  private add(name: string, group: string, obs: NodeObservation): void {
+    this.nodes.set(name, { group, obs });
+    let g = this.groups.get(group);
+    if (!g) this.groups.set(group, (g = new Set()));
+    g.add(name);
+  }
+}
