@@ -1,5 +1,6 @@
 // The agent's core: desired state (verified bundles), the reconciler, status. No transport here:
 // the daemon (HTTP, systemd, watch, schedule) and the one-shot CLI both drive this object.
+import { VERSION } from '../host/build-info.js';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import type { KeyObject } from 'node:crypto';
@@ -26,7 +27,7 @@ export interface AgentHooks {
   onPhase?: PhaseHook;
 }
 
-export const AGENT_VERSION = '0.1.0';
+export const AGENT_VERSION = VERSION;
 
 export async function readPublicKey(file: string): Promise<KeyObject> {
   let pem: string;
