@@ -8,9 +8,9 @@
 //     SIGKILL lands when the bench says, without a process start in between.
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { requestJson, type JsonAnswer } from '../host/http-json.js';
 import { freePort } from '../lab/ports.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -55,39 +55,10 @@ export async function makeShare(dir: string): Promise<void> {
   if (r.code !== 0) throw new Error(`lab/worker/make-share.sh failed (exit ${r.code}): ${r.stdout}${r.stderr}`);
 }
 
-export interface HttpAnswer {
-  status: number;
-  json: any;
-  text: string;
-}
+export type HttpAnswer = JsonAnswer;
 
 function request(port: number, method: string, p: string, o: { body?: string; token?: string; timeoutMs?: number } = {}): Promise<HttpAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      `http://127.0.0.1:${port}${p}`,
-      {
-        method,
-        agent: false,
-        headers: { ...(o.token ? { authorization: `Bearer ${o.token}` } : {}), ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        timeout: o.timeoutMs ?? 10_000,
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c) => (text += c));
-        res.on('end', () => {
-          let json: any = null;
-          try {
-            json = JSON.parse(text);
-          } catch {}
-          resolve({ status: res.statusCode ?? 0, json, text });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.on('timeout', () => req.destroy(new Error(`${method} ${p} timed out`)));
-    req.end(o.body);
-  });
+  return requestJson(`http://127.0.0.1:${port}${p}`, { method, body: o.body, token: o.token, timeoutMs: o.timeoutMs ?? 10_000 });
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

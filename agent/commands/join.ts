@@ -5,7 +5,6 @@
 // refusal (wrong, used or expired token; hash mismatch) nothing is written.
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import https from 'node:https';
 import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +12,7 @@ import tls from 'node:tls';
 import type { Command } from 'commander';
 import { NwError, type ErrorCode } from '../../host/errors.js';
 import { RootedFs } from '../../host/fs.js';
+import { requestJson, type JsonAnswer } from '../../host/http-json.js';
 
 // pki (x509 + WebCrypto) loads only when a join runs: the other agent commands do not pay for it.
 const pki = () => import('../../pki/index.js');
@@ -56,24 +56,9 @@ export async function fetchPinnedCa(url: URL, pin: string, timeoutMs: number): P
   });
 }
 
-function postJson(url: URL, ca: string, body: unknown, timeoutMs: number): Promise<{ status: number; json: any }> {
-  return new Promise((resolve, reject) => {
-    const data = JSON.stringify(body);
-    const req = https.request(url, { method: 'POST', ca, agent: false, timeout: timeoutMs, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (text += c));
-      res.on('end', () => {
-        let json: any = null;
-        try {
-          json = JSON.parse(text);
-        } catch {}
-        resolve({ status: res.statusCode ?? 0, json });
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', (e) => reject(new NwError('NW_TLS', `the join request to ${url.origin} failed: ${e.message} (the controller's certificate must verify against the pinned CA and name the --controller host)`)));
-    req.end(data);
+function postJson(url: URL, ca: string, body: unknown, timeoutMs: number): Promise<JsonAnswer> {
+  return requestJson(url, { method: 'POST', ca, body: JSON.stringify(body), timeoutMs }).catch((e: Error) => {
+    throw new NwError('NW_TLS', `the join request to ${url.origin} failed: ${e.message} (the controller's certificate must verify against the pinned CA and name the --controller host)`);
   });
 }
 

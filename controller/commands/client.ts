@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { NwError, isNwError, type ErrorCode } from '../../host/errors.js';
+import { readJson } from '../../host/http-json.js';
 
 export interface OperatorConfig {
   file: string;
@@ -92,22 +93,14 @@ export function controllerClient(cfg: OperatorConfig, timeoutMs = 30_000): Contr
   const call = <T>(method: string, p: string, data: string | { file: string } | undefined) =>
     new Promise<T>((resolve, reject) => {
       open(method, p, data, timeoutMs, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c) => (text += c));
-        res.on('end', () => {
-          let json: any = null;
-          try {
-            json = text ? JSON.parse(text) : null;
-          } catch {
-            return reject(new NwError('NW_INTERNAL', `the controller answered ${res.statusCode} with non-JSON: ${text.slice(0, 200)}`));
-          }
-          if ((res.statusCode ?? 500) >= 400) {
+        readJson(res).then(({ status, json, text }) => {
+          if (text.trim() && text.trim() !== 'null' && json === null) return reject(new NwError('NW_INTERNAL', `the controller answered ${status} with non-JSON: ${text.slice(0, 200)}`));
+          if (status >= 400) {
             const code = (typeof json?.code === 'string' && /^NW_[A-Z_]+$/.test(json.code) ? json.code : 'NW_INTERNAL') as ErrorCode;
-            return reject(new NwError(code, json?.message ?? `HTTP ${res.statusCode}`));
+            return reject(new NwError(code, json?.message ?? `HTTP ${status}`));
           }
           resolve(json as T);
-        });
+        }, reject);
       }, reject);
     });
   return {

@@ -1,10 +1,10 @@
 // Helpers for the agent e2e: run commands in the worker container, talk to the agent, sign bundles.
 import { spawnSync } from 'node:child_process';
-import http from 'node:http';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { inject } from 'vitest';
+import { requestJson, type JsonAnswer } from '../../../host/http-json.js';
 import { loadPrivateKey, signBundle } from '../../../protocol/bundle.js';
 
 export const lab = () => inject('agentLab');
@@ -41,39 +41,14 @@ export const show = (unit: string, props: string[]) => showIn(lab(), unit, props
 export const agentUrl = (p: string) => `http://127.0.0.1:${lab().agentPort}${p}`;
 
 /** One request on a fresh connection (the agent restarts under us: no pooled sockets). */
-export function api(method: string, p: string, body?: unknown, token: string | null = lab().token): Promise<{ status: number; json: any; text: string }> {
+export function api(method: string, p: string, body?: unknown, token: string | null = lab().token): Promise<JsonAnswer> {
   return apiAt(lab().agentPort, method, p, body, token);
 }
 
 /** Like api(), against the agent listening on PORT. */
-export function apiAt(port: number, method: string, p: string, body?: unknown, token: string | null = lab().token): Promise<{ status: number; json: any; text: string }> {
+export function apiAt(port: number, method: string, p: string, body?: unknown, token: string | null = lab().token): Promise<JsonAnswer> {
   const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      `http://127.0.0.1:${port}${p}`,
-      {
-        method,
-        agent: false,
-        headers: { ...(token !== null ? { authorization: `Bearer ${token}` } : {}), ...(data !== undefined ? { 'content-type': 'application/json' } : {}) },
-        timeout: 60_000,
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c) => (text += c));
-        res.on('end', () => {
-          let json: any = null;
-          try {
-            json = JSON.parse(text);
-          } catch {}
-          resolve({ status: res.statusCode ?? 0, json, text });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.on('timeout', () => req.destroy(new Error(`${method} ${p} timed out`)));
-    req.end(data);
-  });
+  return requestJson(`http://127.0.0.1:${port}${p}`, { method, body: data, token: token ?? undefined, timeoutMs: 60_000 });
 }
 
 export const status = async () => (await api('GET', '/v1/status')).json;

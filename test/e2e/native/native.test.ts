@@ -4,9 +4,9 @@
 // /var/lib/dpkg); `rbd --version` then runs, and a second reconcile is converged. A package apt
 // does not know is a coded NW_PACKAGES carrying apt's own words, and installs nothing.
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
+import { requestJson, type JsonAnswer } from '../../../host/http-json.js';
 import { loadPrivateKey, signBundle } from '../../../protocol/bundle.js';
 import { KEYRING, shIn } from '../agent/lab.js';
 
@@ -23,28 +23,10 @@ const native = (generation: number, names?: string[]) => ({
 });
 
 /** One request with the lab's token; `?wait=1` answers after the reconcile, apt included (minutes). */
-function api(method: string, p: string, body?: unknown): Promise<{ status: number; json: any; text: string }> {
+function api(method: string, p: string, body?: unknown): Promise<JsonAnswer> {
   const data = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      `http://127.0.0.1:${lab().agentPort}${p}`,
-      { method, agent: false, timeout: 900_000, headers: { authorization: `Bearer ${lab().token}`, ...(data ? { 'content-type': 'application/json' } : {}) } },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c) => (text += c));
-        res.on('end', () => {
-          let json: any = null;
-          try {
-            json = JSON.parse(text);
-          } catch {}
-          resolve({ status: res.statusCode ?? 0, json, text });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.on('timeout', () => req.destroy(new Error(`${method} ${p} timed out (journal: ${lab().journal})`)));
-    req.end(data);
+  return requestJson(`http://127.0.0.1:${lab().agentPort}${p}`, { method, body: data, token: lab().token, timeoutMs: 900_000 }).catch((e: Error) => {
+    throw new Error(`${e.message} (journal: ${lab().journal})`);
   });
 }
 const stepsOf = (s: any) => Object.fromEntries(s.steps.map((x: any) => [x.name, x]));

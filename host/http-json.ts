@@ -1,0 +1,57 @@
+// One HTTP(S) request on a fresh connection, its answer read whole: the status, the text, and the
+// JSON when the text is JSON (null otherwise). Callers decide what a status or an error means.
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+
+export interface JsonAnswer {
+  status: number;
+  json: any;
+  text: string;
+}
+
+export interface JsonRequest {
+  method?: string;
+  /** Sent as is; a JSON body sets content-type application/json. */
+  body?: string;
+  headers?: Record<string, string>;
+  /** Bearer token for the Authorization header. */
+  token?: string;
+  timeoutMs: number;
+  /** TLS: the CA to verify the server against, and a client certificate. */
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
+
+export function readJson(res: IncomingMessage): Promise<JsonAnswer> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    res.setEncoding('utf8');
+    res.on('data', (c: string) => (text += c));
+    res.on('error', reject);
+    res.on('end', () => {
+      let json: any = null;
+      try {
+        json = text ? JSON.parse(text) : null;
+      } catch {}
+      resolve({ status: res.statusCode ?? 0, json, text });
+    });
+  });
+}
+
+export function requestJson(url: string | URL, o: JsonRequest): Promise<JsonAnswer> {
+  const u = typeof url === 'string' ? new URL(url) : url;
+  const method = o.method ?? 'GET';
+  const headers: Record<string, string> = {
+    ...(o.token !== undefined ? { authorization: `Bearer ${o.token}` } : {}),
+    ...(o.body !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(o.body)) } : {}),
+    ...o.headers,
+  };
+  const tls = u.protocol === 'https:' ? { ca: o.ca, cert: o.cert, key: o.key } : {};
+  return new Promise((resolve, reject) => {
+    const req = (u.protocol === 'https:' ? https : http).request(u, { method, agent: false, timeout: o.timeoutMs, headers, ...tls }, (res) => readJson(res).then(resolve, reject));
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error(`${method} ${u.pathname} got no answer within ${o.timeoutMs} ms`)));
+    req.end(o.body);
+  });
+}
