@@ -47,7 +47,8 @@ export function eventsOf(before: RolloutState, next: RolloutState, actor: string
   for (const n of next.nodes) {
     const b = before.nodes.find((x) => x.name === n.name);
     if (b && b.phase === n.phase) continue;
-    const generation = n.phase === 'rolling_back' ? n.rollbackGeneration : n.targetGeneration;
+    // A rollback is its own generation (the previous content, signed anew): name that one.
+    const generation = n.phase === 'rolling_back' || n.phase === 'rolled_back' ? n.rollbackGeneration : n.targetGeneration;
     out.push({
       at: now, actor, kind: `rollout.node.${n.phase}`, subject: n.name,
       message: `${next.id}: ${n.name} ${n.phase.replace('_', ' ')}${generation ? ` (generation ${generation})` : ''}${n.reason ? `: ${n.reason}` : ''}`,
