@@ -4,6 +4,7 @@
 import { isIP } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { NwError } from '../host/errors.js';
+import { requestJson, type JsonAnswer } from '../host/http-json.js';
 import type { WorkerInput } from './worker-map.js';
 
 interface StatusLike {
@@ -46,25 +47,21 @@ export async function workersFromFile(file: string): Promise<WorkerInput[]> {
   return list.map((x, i) => workerFromStatus(x as StatusLike, `${file}[${i}]`));
 }
 
-export async function workersFromAgents(urls: string[], tokenFile?: string, timeoutMs = 10_000): Promise<WorkerInput[]> {
-  let token: string | undefined;
-  if (tokenFile) {
-    token = (await readFile(tokenFile, 'utf8').catch(() => {
-      throw new NwError('NW_USAGE', `cannot read the token file ${tokenFile}`);
-    })).trim();
-  }
+/** Agents' facts from their GET /v1/status: https with a fleet client certificate, or http (loopback) with the token. */
+export async function workersFromAgents(urls: string[], creds: { token?: string; tls?: { ca: string; cert: string; key: string } }, timeoutMs = 10_000): Promise<WorkerInput[]> {
   return Promise.all(
     urls.map(async (url) => {
       const target = `${url.replace(/\/+$/, '')}/v1/status`;
-      let res: Response;
+      let r: JsonAnswer;
       try {
-        res = await fetch(target, { headers: token ? { Authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(timeoutMs) });
+        r = await requestJson(target, { token: creds.token, ...creds.tls, timeoutMs });
       } catch (e) {
-        throw new NwError('NW_PUSH', `agent ${url} is not reachable (${(e as Error).message}); check the URL and that nodewright-agent runs`);
+        throw new NwError('NW_PUSH', `agent ${url} is not reachable (${(e as Error).message}); check the URL, --ca/--cert/--key for https agents, and that nodewright-agent runs`);
       }
-      if (res.status === 401) throw new NwError('NW_AUTH', `agent ${url} refused the token: pass --token-file with the worker's token`);
-      if (!res.ok) throw new NwError('NW_PUSH', `agent ${url} answered ${res.status} to GET /v1/status`);
-      return workerFromStatus((await res.json()) as StatusLike, url);
+      if (r.status === 401) throw new NwError('NW_AUTH', `agent ${url} refused the credentials: https agents need --ca, --cert and --key (controller or operator role), loopback ones --token-file`);
+      if (r.status === 403) throw new NwError('NW_FORBIDDEN', `agent ${url} refused the client certificate's role: use a controller or operator certificate`);
+      if (r.status !== 200 || r.json === null) throw new NwError('NW_PUSH', `agent ${url} answered ${r.status} to GET /v1/status`);
+      return workerFromStatus(r.json as StatusLike, url);
     }),
   );
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { NwError } from '../../host/errors.js';
-import { readText } from './files.js';
+import { readAgentCredentials, readText } from './files.js';
 import type { AgentCredentials } from '../agent-http.js';
 import { describeStatus, pushBundle } from '../push.js';
 import { applySignOverrides, type SignOverrides } from '../sign-overrides.js';
@@ -94,16 +94,7 @@ export function registerBundleCommands(program: Command): void {
     .option('--json', 'print JSON')
     .argument('<file>', 'signed bundle')
     .action(async (file: string, o: { agent: string[]; ca?: string; cert?: string; key?: string; tokenFile?: string; wait?: boolean; timeout: string; json?: boolean }) => {
-      const creds: AgentCredentials = {};
-      if (o.tokenFile) {
-        creds.token = (await readText(o.tokenFile, 'token file')).trim();
-        if (!creds.token) throw new NwError('NW_USAGE', `token file ${o.tokenFile} is empty`);
-      }
-      const tlsFiles = [o.ca, o.cert, o.key].filter(Boolean).length;
-      if (tlsFiles > 0 && tlsFiles < 3) throw new NwError('NW_USAGE', 'pass all of --ca, --cert and --key for https agents');
-      if (o.ca && o.cert && o.key) {
-        creds.tls = { ca: await readText(o.ca, 'CA certificate'), cert: await readText(o.cert, 'client certificate'), key: await readText(o.key, 'client key') };
-      }
+      const creds: AgentCredentials = await readAgentCredentials(o);
       const signed = await readBundle(file);
       const results = [];
       for (const agent of o.agent) {

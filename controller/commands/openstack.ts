@@ -8,6 +8,7 @@ import { loadCloudConfig, type CloudConfig } from '../../openstack/config.js';
 import { connectCompute, defaultCacheDir, type ComputeConnection } from '../../openstack/connect.js';
 import type { HostView, HypervisorView } from '../../openstack/types.js';
 import { placeWorkers, type WorkerPlacement } from '../../openstack/worker-map.js';
+import { readAgentCredentials, type AgentCredentialFiles } from './files.js';
 import { workersFromAgents, workersFromFile, workersFromIps } from '../../openstack/worker-facts.js';
 
 interface CloudOpts {
@@ -100,15 +101,18 @@ export function registerOpenstackCommands(program: Command): void {
     hosts
       .command('map [ip...]')
       .description('map workers to the server and hypervisor they run on: by instance UUID, then fixed IP, then name')
-      .option('--agent <url...>', "agents whose GET /v1/status facts to use, e.g. http://10.0.0.5:7701")
-      .option('--token-file <file>', "file holding the agents' bearer token (with --agent)")
+      .option('--agent <url...>', "agents whose GET /v1/status facts to use, e.g. https://10.0.0.5:7701 (http:// only for loopback agents)")
+      .option('--ca <file>', 'fleet CA certificate, to check https agents (with --agent)')
+      .option('--cert <file>', 'client certificate (controller or operator role) for https agents')
+      .option('--key <file>', 'its private key')
+      .option('--token-file <file>', "file holding the bearer token of http (loopback) agents")
       .option('--facts <file>', 'JSON file: an array of agent statuses or of {node, hostname, addresses, instanceUuid}')
       .option('--json', 'print JSON'),
-  ).action(async (ips: string[], o: CloudOpts & { agent?: string[]; tokenFile?: string; facts?: string }) => {
+  ).action(async (ips: string[], o: CloudOpts & AgentCredentialFiles & { agent?: string[]; facts?: string }) => {
     const workers = [
       ...workersFromIps(ips),
       ...(o.facts ? await workersFromFile(o.facts) : []),
-      ...(o.agent?.length ? await workersFromAgents(o.agent, o.tokenFile) : []),
+      ...(o.agent?.length ? await workersFromAgents(o.agent, await readAgentCredentials(o)) : []),
     ];
     if (workers.length === 0) throw new NwError('NW_USAGE', 'give worker IPs, --agent URL(s) or --facts FILE');
     const c = await connect(o);

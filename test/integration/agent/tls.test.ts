@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { agentRequest, type AgentCredentials } from '../../../controller/agent-http.js';
 import { AGENT_CLI, CONTROLLER_CLI, desiredKeyringOnly, requireBuild, runCli, sandbox, waitUntil, type Sandbox } from './fixture.js';
 import { fleet, type Fleet } from './pki-fixture.js';
+import { workersFromAgents } from '../../../openstack/worker-facts.js';
 
 let sb: Sandbox;
 let pki: Fleet;
@@ -140,5 +141,15 @@ describe('agent over TLS with client certificates', () => {
     expect(readFileSync(sb.real('/etc/ceph/ceph.client.k8s.keyring'), 'utf8')).toContain('[client.k8s]');
     const op = runCli(CONTROLLER_CLI, ['bundle', 'push', f('b2.json', JSON.stringify(sb.sign(desiredKeyringOnly(2)))), '--wait', '--agent', base(), ...tlsArgs('operator')]);
     expect([op.code, op.stdout]).toEqual([0, expect.stringMatching(/accepted generation 2/)]);
+  });
+
+  test('hosts map --agent reads facts over TLS with a controller or operator certificate; an agent certificate or none is refused', async () => {
+    const tls = (who: keyof Fleet['clients']) => ({ tls: { ca: pki.ca.certPem, ...pki.clients[who] } });
+    const [w] = await workersFromAgents([base()], tls('operator'));
+    expect(w).toMatchObject({ source: base() });
+    expect(w.node).toBeTruthy();
+    expect(Array.isArray(w.addresses)).toBe(true);
+    await expect(workersFromAgents([base()], tls('agent'))).rejects.toMatchObject({ code: 'NW_FORBIDDEN' });
+    await expect(workersFromAgents([base()], { tls: { ca: pki.ca.certPem, cert: undefined as never, key: undefined as never } })).rejects.toMatchObject({ code: 'NW_AUTH' });
   });
 });
