@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { NwError } from '../host/errors.js';
 import { checkTlsMaterial } from '../pki/check.js';
 import type { ApiContext } from './api/context.js';
+import type { ComputeNodesDeps } from './api/routes/compute-nodes.js';
 import type { ControllerConfig } from './config.js';
 import { loadDeferred, loadOpenstack, type Deferred } from './deferred.js';
 import { agentsHttpsAgent } from './fleet/agent-tls.js';
@@ -194,20 +195,31 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
   // controller.yaml names a cloud: the compute-node routes (as in `nodewright serve`), operators only
   const routes = [d.rolloutRoutes(exec, { artifactBaseUrl: config.url })];
   if (config.openstack) {
-    let compute;
+    const openstack = config.openstack;
+    // clouds.yaml is read now (a wrong cloud name is a start-up error); Nova is reached on the first
+    // compute-node request, and again after a failed attempt: rollouts never wait for the cloud.
+    let cloud;
+    const os = await loadOpenstack();
     try {
-      const os = await loadOpenstack();
-      const cloud = os.loadCloudConfig({ cloud: config.openstack.cloud });
-      if (config.openstack.computeApiVersion) cloud.computeApiVersion = config.openstack.computeApiVersion;
-      compute = await os.connectCompute(cloud);
+      cloud = os.loadCloudConfig({ cloud: openstack.cloud });
+      if (openstack.computeApiVersion) cloud.computeApiVersion = openstack.computeApiVersion;
     } catch (e) {
       fail(e);
     }
-    const deps = { nodes: compute!.nodes, session: compute!.session };
+    let connecting: Promise<ComputeNodesDeps> | null = null;
+    const connectNova = () =>
+      (connecting ??= os.connectCompute(cloud!).then(
+        (c) => ({ nodes: c.nodes, session: c.session }),
+        (e) => {
+          connecting = null;
+          log.warn({ err: e instanceof Error ? e.message : String(e) }, 'OpenStack is not reachable; compute-node requests fail until it is');
+          throw e;
+        },
+      ));
     routes.push(async (app, c) => {
       await app.register(async (scope) => {
         scope.addHook('onRequest', async (req) => void d.callerOf(req, c.operatorRoles));
-        await d.computeNodesRoutes(scope, deps);
+        await d.computeNodesRoutes(scope, connectNova);
       });
     });
   }

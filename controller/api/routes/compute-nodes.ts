@@ -15,23 +15,25 @@ export interface ComputeNodesDeps {
 const ListQuery = Type.Object({ host_ip: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false });
 const HostParams = Type.Object({ ipOrHostname: Type.String({ minLength: 1 }) });
 
-export async function computeNodesRoutes(app: FastifyInstance, deps: ComputeNodesDeps): Promise<void> {
-  const counted = async <T>(reply: FastifyReply, fn: () => Promise<T>): Promise<T> => {
-    const before = deps.session.apiCalls;
+/** `deps` may be a connect function: the daemon connects on the first request, so an unreachable cloud never stops it. */
+export async function computeNodesRoutes(app: FastifyInstance, deps: ComputeNodesDeps | (() => Promise<ComputeNodesDeps>)): Promise<void> {
+  const counted = async <T>(reply: FastifyReply, fn: (d: ComputeNodesDeps) => Promise<T>): Promise<T> => {
+    const d = typeof deps === 'function' ? await deps() : deps;
+    const before = d.session.apiCalls;
     try {
-      return await fn();
+      return await fn(d);
     } finally {
-      reply.header('nodewright-openstack-api-calls', String(deps.session.apiCalls - before));
+      reply.header('nodewright-openstack-api-calls', String(d.session.apiCalls - before));
     }
   };
 
   app.get<{ Querystring: { host_ip?: string } }>('/v1/compute-nodes', { schema: { querystring: ListQuery } }, async (req, reply) =>
-    counted(reply, async () => ({
-      compute_nodes: req.query.host_ip ? await deps.nodes.findByHostIp(req.query.host_ip) : await deps.nodes.index.all(),
+    counted(reply, async (d) => ({
+      compute_nodes: req.query.host_ip ? await d.nodes.findByHostIp(req.query.host_ip) : await d.nodes.index.all(),
     })),
   );
 
   app.get<{ Params: { ipOrHostname: string } }>('/v1/compute-nodes/:ipOrHostname/servers', { schema: { params: HostParams } }, async (req, reply) =>
-    counted(reply, () => deps.nodes.show(req.params.ipOrHostname)),
+    counted(reply, (d) => d.nodes.show(req.params.ipOrHostname)),
   );
 }
