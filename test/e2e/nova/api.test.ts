@@ -1,7 +1,7 @@
 // The controller HTTP API (nodewright serve) on loopback, free port, against the real Nova lab.
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { cliEnv, cliPath, nodewright, type CliEnv } from './cli.js';
+import { cliEnv, cliBin, nodewright, type CliEnv } from './cli.js';
 
 const lab = inject('novaLab');
 const [hostA, hostB] = Object.keys(lab.computes).sort();
@@ -18,7 +18,7 @@ describe('controller API: /v1/compute-nodes', () => {
 
   beforeAll(async () => {
     e = cliEnv(lab);
-    server = execa('node', [cliPath, 'serve', '--listen', '127.0.0.1:0', '--os-cloud', 'lab'], { env: e.env, reject: false, buffer: false });
+    server = execa(cliBin, ['serve', '--listen', '127.0.0.1:0', '--os-cloud', 'lab'], { env: e.env, reject: false, buffer: false });
     base = await new Promise<string>((resolve, reject) => {
       let out = '';
       const t = setTimeout(() => reject(new Error(`serve did not report its address: ${out}`)), 60_000);

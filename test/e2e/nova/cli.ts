@@ -1,13 +1,17 @@
-// Run the real CLI (dist/controller/cli.js) against the lab. Tokens live in a clouds.yaml
-// (OS_CLIENT_CONFIG_FILE), never on argv.
+// Run the real CLI — the packaged controller (bin/nodewright: its own Node 24 on the bundle), as
+// operators install it — against the lab. Tokens live in a clouds.yaml (OS_CLIENT_CONFIG_FILE), never on argv.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import type { NovaLab } from '../../../lab/nova/lab.js';
 import { tempDir } from '../../tmp.js';
+import { packagedBin } from '../build.js';
 
 export const root = path.resolve(import.meta.dirname, '../../..');
-export const cliPath = path.join(root, 'dist/controller/cli.js');
+/** The packaged `nodewright` (globalSetup made the package fresh). */
+export const cliBin = packagedBin('controller');
+/** The bundle the wrapper execs: what the CLI process's command line shows. */
+export const cliBundle = path.resolve(path.dirname(cliBin), '../lib/nodewright.mjs');
 
 export interface CliEnv {
   dir: string;
@@ -35,7 +39,7 @@ export function cliEnv(lab: NovaLab): CliEnv {
 }
 
 export async function nodewright(e: CliEnv, args: string[], extraEnv: Record<string, string> = {}) {
-  const r = await execa('node', [cliPath, ...args], { env: { ...e.env, ...extraEnv }, reject: false, timeout: 120_000, cwd: e.dir });
+  const r = await execa(cliBin, args, { env: { ...e.env, ...extraEnv }, reject: false, timeout: 120_000, cwd: e.dir });
   return { code: r.exitCode, stdout: r.stdout, stderr: r.stderr };
 }
 

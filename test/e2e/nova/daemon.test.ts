@@ -7,7 +7,7 @@ import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../../lab/ports.js';
-import { cliEnv, cliPath, type CliEnv } from './cli.js';
+import { cliEnv, cliBin, type CliEnv } from './cli.js';
 
 const lab = inject('novaLab');
 const [, hostB] = Object.keys(lab.computes).sort();
@@ -34,10 +34,10 @@ describe('controller daemon: compute-node routes when controller.yaml names a cl
   beforeAll(async () => {
     e = cliEnv(lab);
     port = await freePort();
-    const init = spawnSync('node', [cliPath, 'init', '--dir', ctl(), '--listen', `127.0.0.1:${port}`], { encoding: 'utf8', env: e.env, timeout: 60_000 });
+    const init = spawnSync(cliBin, ['init', '--dir', ctl(), '--listen', `127.0.0.1:${port}`], { encoding: 'utf8', env: e.env, timeout: 60_000 });
     expect(init.status).toBe(0);
     appendFileSync(path.join(ctl(), 'controller.yaml'), 'openstack:\n  cloud: lab\n');
-    daemon = execa('node', [cliPath, 'controller', 'run', '--config', path.join(ctl(), 'controller.yaml')], { env: e.env, reject: false, buffer: false });
+    daemon = execa(cliBin, ['controller', 'run', '--config', path.join(ctl(), 'controller.yaml')], { env: e.env, reject: false, buffer: false });
     daemon.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
     const t0 = Date.now();
     for (;;) {

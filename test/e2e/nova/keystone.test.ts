@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { cliEnv, cliPath, keystoneCliEnv, nodewright, type CliEnv } from './cli.js';
+import { cliBin, cliBundle, cliEnv, keystoneCliEnv, nodewright, type CliEnv } from './cli.js';
 
 /**
  * Run the real CLI and, while it runs, read its /proc/<pid>/cmdline every millisecond: what
@@ -12,14 +12,14 @@ import { cliEnv, cliPath, keystoneCliEnv, nodewright, type CliEnv } from './cli.
  * (before exec the child still shows the parent's command line).
  */
 async function watchedCli(e: CliEnv, args: string[], extraEnv: Record<string, string> = {}) {
-  const p = execa('node', [cliPath, ...args], { env: { ...e.env, ...extraEnv }, reject: false, timeout: 120_000, cwd: e.dir });
+  const p = execa(cliBin, [...args], { env: { ...e.env, ...extraEnv }, reject: false, timeout: 120_000, cwd: e.dir });
   const cmdlines = new Set<string>();
   let running = true;
   void p.finally(() => (running = false));
   while (running) {
     try {
       const c = readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0').join(' ');
-      if (c.includes(cliPath)) cmdlines.add(c);
+      if (c.includes(cliBundle)) cmdlines.add(c);
     } catch {}
     await new Promise((r) => setTimeout(r, 1));
   }

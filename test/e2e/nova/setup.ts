@@ -8,7 +8,7 @@
 // running nova-api keeps the paste config it started with, so no /ks/v2.1 otherwise).
 import type { TestProject } from 'vitest/node';
 import { type NovaLab, startNovaLab, stopNovaLab } from '../../../lab/nova/lab.js';
-import { ensureFreshBuild } from '../build.js';
+import { ensureFreshBuild, ensureFreshPackage } from '../build.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -17,7 +17,8 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  ensureFreshBuild('nova'); // the e2e tests run the real CLI from dist/
+  ensureFreshBuild('nova'); // the labs' helper scripts run from dist/
+  ensureFreshPackage('nova'); // the e2e tests run the packaged controller
   const t0 = Date.now();
   const lab = await startNovaLab({ reuseDir: process.env.NOVA_LAB_REUSE || undefined, keystone: true, cinder: true, timeoutMs: 600_000 });
   process.stderr.write(`nova lab up in ${Date.now() - t0} ms: ${lab.endpoint} (dir ${lab.dir}, logs ${lab.logs})\n`);
