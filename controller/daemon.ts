@@ -4,12 +4,13 @@
 // and node:https) → the rest of the modules (deferred.ts) → API over TLS → rollouts step on →
 // poller → READY=1. SIGTERM: STOPPING=1, stop the poller (in-flight polls finish), close the API,
 // close the store, exit 0. Every timer the controller needs is rebuilt from the store at start.
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { NwError } from '../host/errors.js';
 import { checkTlsMaterial } from '../pki/check.js';
+import { loadPrivateKey } from '../protocol/keys.js';
 import type { ApiContext } from './api/context.js';
 import type { ComputeNodesDeps } from './api/routes/compute-nodes.js';
 import type { ControllerConfig } from './config.js';
@@ -51,14 +52,7 @@ export async function readKeyMaterial(c: ControllerConfig): Promise<KeyMaterial>
     readPem(c.signingKeyFile, 'the bundle-signing key'),
   ]);
   checkTlsMaterial({ certPem: cert, keyPem: key, caPem: ca, files: c.tls });
-  // the same check as protocol/bundle.ts loadPrivateKey, without loading the bundle schemas
-  let signingKey: KeyObject;
-  try {
-    signingKey = createPrivateKey(signingKeyPem);
-    if (signingKey.asymmetricKeyType !== 'ed25519') throw new Error(`key type is ${signingKey.asymmetricKeyType}`);
-  } catch (e) {
-    throw new NwError('NW_SIGNATURE', `the signing key is not an ed25519 private key (${(e as Error).message}): create one with \`nodewright keygen\``);
-  }
+  const signingKey = loadPrivateKey(signingKeyPem);
   const signingPublicKeyPem = createPublicKey(signingKey).export({ type: 'spki', format: 'pem' }).toString();
   return { cert, key, ca, caKey, signingKeyPem, signingPublicKeyPem, signingKey };
 }

@@ -22,7 +22,6 @@ export async function loadDeferred() {
     rolloutRoutes: rolloutsRoutes.rolloutRoutes,
     ArtifactStore: artifacts.ArtifactStore,
     signBundle: bundle.signBundle,
-    loadPrivateKey: bundle.loadPrivateKey,
     caCertHash: ca.caCertHash,
     createNotifier: notify.createNotifier,
   };
