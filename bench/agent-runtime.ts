@@ -1,6 +1,6 @@
 // Which agent the P1–P3 benchmarks run, and on which node: the machine's node on dist/ (the dev
 // mode, a baseline) and the packaged agent on its own Node 24 (what the targets are about):
-//   NW_BENCH_PACKAGE=DIR   an extracted package (node/bin/node, lib/nodewright-agent.mjs)
+//   NW_BENCH_PACKAGE=DIR   an extracted package (node/bin/node, bin/nodewright-agent)
 //   otherwise              dist/pkg/nodewright-agent-<version>-linux-x64.tar.gz, extracted to dist/pkg/.bench/
 //   NW_BENCH_MODES=machine|package|machine,package (default: every mode found)
 // Each runs with the Environment= of the unit it ships with; the bare-node baseline uses the same binary.
@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { unitEnvironment } from '../package/layout.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(here, '../..');
@@ -23,21 +24,6 @@ export interface AgentRuntime {
   /** The Environment= lines of the unit this agent ships with. */
   unitEnv: Record<string, string>;
   label: string;
-}
-
-/** `Environment=K=V …` lines of a unit (the forms our units use: unquoted or one "K=V" pair per quote). */
-export function unitEnvironment(unitText: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of unitText.split('\n')) {
-    const m = /^Environment=(.*)$/.exec(line.trim());
-    if (!m) continue;
-    for (const [, q, bare] of m[1].matchAll(/"([^"]*)"|(\S+)/g)) {
-      const kv = q ?? bare;
-      const eq = kv.indexOf('=');
-      if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
-    }
-  }
-  return env;
 }
 
 /**
@@ -80,17 +66,17 @@ function packageDir(): string | null {
 
 function packaged(dir: string): AgentRuntime {
   const node = path.join(dir, 'node/bin/node');
-  const bundle = path.join(dir, 'lib/nodewright-agent.mjs');
-  for (const f of [node, bundle]) if (!existsSync(f)) throw new Error(`NW_BENCH_PACKAGE=${dir} is not an extracted agent package: ${f} is missing`);
   const wrapper = path.join(dir, 'bin/nodewright-agent');
+  for (const f of [node, wrapper]) if (!existsSync(f)) throw new Error(`NW_BENCH_PACKAGE=${dir} is not an extracted agent package: ${f} is missing`);
   const unit = path.join(dir, 'systemd/nodewright-agent.service');
   const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+  const start = existsSync(path.join(dir, 'lib/nodewright-agent.blob')) ? 'lib/nodewright-agent.blob (snapshot)' : 'lib/nodewright-agent.mjs';
   return {
     mode: 'package',
     node,
-    command: existsSync(wrapper) ? [wrapper] : [node, bundle],
+    command: [wrapper],
     unitEnv: unitEnvironment(readFileSync(existsSync(unit) ? unit : path.join(REPO, 'systemd/units/nodewright-agent.service'), 'utf8')),
-    label: `package node ${version} + lib/nodewright-agent.mjs (${path.relative(process.cwd(), dir) || dir})`,
+    label: `package node ${version} + ${start} (${path.relative(process.cwd(), dir) || dir})`,
   };
 }
 

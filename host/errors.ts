@@ -63,7 +63,18 @@ export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 
 export const httpStatusOf = (code: ErrorCode): number => ERROR_CATALOGUE[code] ?? 500;
 
+/** Marks NwError's prototype: see `Symbol.hasInstance` below. */
+const NW_ERROR = Symbol.for('nodewright.NwError');
+
 export class NwError extends Error {
+  /**
+   * A bundle split into files (the packaged agent's side bundles, package/bundle.ts) has a copy of
+   * this class in each: `instanceof NwError` holds for an error from any copy.
+   */
+  static [Symbol.hasInstance](v: unknown): boolean {
+    if (this !== NwError) return Function.prototype[Symbol.hasInstance].call(this, v);
+    return typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[NW_ERROR] === true;
+  }
   readonly code: ErrorCode;
   readonly details?: Record<string, unknown>;
   constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
@@ -79,6 +90,8 @@ export class NwError extends Error {
     return { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) };
   }
 }
+
+Object.defineProperty(NwError.prototype, NW_ERROR, { value: true });
 
 export const isNwError = (e: unknown): e is NwError => e instanceof NwError;
 

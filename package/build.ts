@@ -1,5 +1,6 @@
 // npm run package: dist/pkg/nodewright-agent-<v>-linux-x64.tar.gz and nodewright-controller-<v>-…,
-// each with its own Node 24 (package/runtime.ts), the bundled CLI (package/bundle.ts), the unit
+// each with its own Node 24 (package/runtime.ts), the bundled CLI (package/bundle.ts; the agent's also
+// as a start-up snapshot, package/snapshot.ts), the unit
 // derived from systemd/units/, the commented default config, install.sh, PLAN and MANIFEST
 // (package/layout.ts). Beside them, never inside: dist/pkg/lab/agent-hooked.mjs, the lab-only
 // agent entry with phase pauses (lab/worker/provision.sh installs it in lab workers only).
@@ -12,9 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { gitCommit } from '../host/build-info.js';
 import { NwError } from '../host/errors.js';
 import { bundle } from './bundle.js';
-import { COMPONENTS, installPlan, manifestText, packagedUnit, packageName, planText, wrapperScript, type ComponentSpec, type PackageFile } from './layout.js';
+import { bundleFile, COMPONENTS, installPlan, manifestText, packagedUnit, packageName, planText, snapshotFile, unitEnvironment, wrapperScript, type ComponentSpec, type PackageFile } from './layout.js';
 import { ensureBetterSqlite3 } from './native.js';
 import { ensureRuntime, readPin, sh, sha256File, type Runtime } from './runtime.js';
+import { buildSnapshot } from './snapshot.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const log = (s: string) => process.stderr.write(`package: ${s}\n`);
@@ -35,7 +37,10 @@ function write(file: string, text: string, mode = 0o644): void {
 
 async function stage(c: ComponentSpec, dir: string, rt: Runtime, commit: string, cache: string): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
-  await bundle({ entry: path.join(REPO, c.entry), outfile: path.join(dir, `lib/${c.bin}.mjs`), external: c.external, omit: c.omit, commit, pinoWorkers: true, target: 'node24' });
+  const unit = packagedUnit(readFileSync(path.join(REPO, 'systemd/units', c.unit), 'utf8'), c);
+  const snapshot = c.snapshot && { node: rt.node, side: c.snapshot.side.map((x) => ({ ...x, entry: path.join(REPO, x.entry) })) };
+  await bundle({ entry: path.join(REPO, c.entry), outfile: path.join(dir, bundleFile(c)), external: c.external, omit: c.omit, commit, pinoWorkers: true, target: 'node24', snapshot });
+  if (snapshot) buildSnapshot({ node: rt.node, script: path.join(dir, bundleFile(c)), blob: path.join(dir, snapshotFile(c)), nodeOptions: unitEnvironment(unit).NODE_OPTIONS ?? '' });
   mkdirSync(path.join(dir, 'node/bin'), { recursive: true });
   copyFileSync(rt.node, path.join(dir, 'node/bin/node'));
   copyFileSync(path.join(rt.dir, 'LICENSE'), path.join(dir, 'node/LICENSE'));
@@ -43,7 +48,7 @@ async function stage(c: ComponentSpec, dir: string, rt: Runtime, commit: string,
     cpSync(path.join(ensureBetterSqlite3(rt, path.join(REPO, 'package-lock.json'), cache, log), 'node_modules'), path.join(dir, 'lib/node_modules'), { recursive: true });
   }
   write(path.join(dir, `bin/${c.bin}`), wrapperScript(c), 0o755);
-  write(path.join(dir, `systemd/${c.unit}`), packagedUnit(readFileSync(path.join(REPO, 'systemd/units', c.unit), 'utf8'), c));
+  write(path.join(dir, `systemd/${c.unit}`), unit);
   write(path.join(dir, `etc/${c.config}`), readFileSync(path.join(REPO, 'package/etc', c.config), 'utf8'), 0o600);
   write(path.join(dir, 'install.sh'), readFileSync(path.join(REPO, 'package/install.sh'), 'utf8'), 0o755);
   write(path.join(dir, 'PLAN'), planText(installPlan(c, walk(dir))));

@@ -2,11 +2,13 @@
 // and the dev build's OpenStack CLI (`npm run bundle`). ESM output needs a `require` for the CommonJS
 // dependencies (fastify, pino, ...); pino's pretty transport runs in a worker thread, so its worker
 // and pino-pretty become files of their own beside the bundle (`__bundlerPathsOverrides`, the hook
-// pino and thread-stream read for bundlers).
+// pino and thread-stream read for bundlers). A snapshot bundle (the packaged agent) is CommonJS
+// instead, shaped for a V8 startup snapshot (package/snapshot.ts).
 import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { builtinModules, createRequire } from 'node:module';
 import path from 'node:path';
 import { NwError } from '../host/errors.js';
+import { snapshotBuiltins } from './snapshot.js';
 
 const REQUIRE_BANNER = "import{createRequire as __nwCreateRequire}from'node:module';const require=__nwCreateRequire(import.meta.url);";
 /** beside the bundle: lib/pino/*.mjs */
@@ -15,6 +17,15 @@ const pinoBanner = (dir: string) =>
   `globalThis.__bundlerPathsOverrides={${Object.keys(PINO_FILES)
     .map((k) => `'${k}':new URL('./${dir}/${k}.mjs',import.meta.url).pathname`)
     .join(',')}};`;
+/**
+ * The same for a snapshot bundle, whose load-time paths are the build machine's: a getter, from the
+ * running node's place in the package (node/bin/node beside lib/).
+ */
+const LIB_DIR = "process.getBuiltinModule('node:path').resolve(process.execPath,'../../../lib')";
+const pinoSnapshotBanner = (dir: string) =>
+  `Object.defineProperty(globalThis,'__bundlerPathsOverrides',{configurable:true,get:()=>{const l=${LIB_DIR};return{${Object.keys(PINO_FILES)
+    .map((k) => `'${k}':l+'/${dir}/${k}.mjs'`)
+    .join(',')}}}});`;
 
 export interface BundleOptions {
   entry: string;
@@ -28,6 +39,18 @@ export interface BundleOptions {
   /** emit pino's worker files beside the bundle (a daemon that may log to a TTY) */
   pinoWorkers?: boolean;
   target?: string;
+  /** CommonJS for a V8 startup snapshot of `node` (package/snapshot.ts) instead of ESM */
+  snapshot?: { node: string; side?: SideBundle[] };
+}
+
+/**
+ * A module the snapshot leaves out (code a daemon never runs, e.g. join's X.509 stack): it goes to
+ * <outfile>-<name>.cjs beside the bundle and loads on its first dynamic import.
+ */
+export interface SideBundle {
+  /** the module's source, absolute */
+  entry: string;
+  name: string;
 }
 
 /**
@@ -88,24 +111,47 @@ async function run(opts: BuildOptions, what: string): Promise<void> {
   }
 }
 
+/** A side module's dynamic imports, as a require of its file beside the bundle when first imported. */
+const sideBundles = (side: SideBundle[], fileOf: (s: SideBundle) => string): Plugin => ({
+  name: 'nodewright-side-bundles',
+  setup(b) {
+    b.onResolve({ filter: /^\./ }, (a) => {
+      const s = side.find((x) => x.entry === path.resolve(a.resolveDir, a.path).replace(/\.js$/, '.ts'));
+      if (!s) return undefined;
+      if (a.kind !== 'dynamic-import') return { errors: [{ text: `${a.path} is a side bundle (package/layout.ts): import it with import(), not ${a.kind}` }] };
+      return { path: s.name, namespace: 'nw-side' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'nw-side' }, (a) => ({
+      contents: `module.exports = process.getBuiltinModule('node:module').createRequire(${LIB_DIR} + '/')('./${fileOf(side.find((x) => x.name === a.path)!)}');`,
+      loader: 'js',
+    }));
+  },
+});
+
 export async function bundle(o: BundleOptions): Promise<void> {
   const opts = common(o);
+  const dir = path.dirname(o.outfile);
   if (o.pinoWorkers) {
-    opts.banner = { js: REQUIRE_BANNER + pinoBanner('pino') };
+    opts.banner = { js: o.snapshot ? pinoSnapshotBanner('pino') : REQUIRE_BANNER + pinoBanner('pino') };
     const resolve = createRequire(import.meta.url).resolve;
     for (const [name, mod] of Object.entries(PINO_FILES)) {
-      await run({ ...common(o), entryPoints: [resolve(mod)], outfile: path.join(path.dirname(o.outfile), 'pino', `${name}.mjs`) }, mod);
+      await run({ ...common(o), entryPoints: [resolve(mod)], outfile: path.join(dir, 'pino', `${name}.mjs`) }, mod);
     }
   }
-  await run(
-    {
-      ...opts,
-      entryPoints: [o.entry],
-      outfile: o.outfile,
-      external: o.external ?? [],
-      plugins: [...(o.omit?.length ? [omitted(o.omit)] : []), lazyBuiltins],
-      define: o.commit ? { NW_BUILD_COMMIT: JSON.stringify(o.commit) } : {},
-    },
-    o.entry,
-  );
+  const omit = o.omit?.length ? [omitted(o.omit)] : [];
+  const define: Record<string, string> = o.commit ? { NW_BUILD_COMMIT: JSON.stringify(o.commit) } : {};
+  if (o.snapshot) {
+    const side = o.snapshot.side ?? [];
+    const fileOf = (x: SideBundle) => `${path.basename(o.outfile, path.extname(o.outfile))}-${x.name}.cjs`;
+    for (const x of side) {
+      await run({ ...common(o), format: 'cjs', banner: {}, plugins: [], entryPoints: [x.entry], outfile: path.join(dir, fileOf(x)), external: o.external ?? [], define }, x.entry);
+    }
+    opts.format = 'cjs';
+    // host/build-info.ts reads import.meta.url only without a baked-in commit (a dev build), never here.
+    opts.logOverride = { 'empty-import-meta': 'silent' };
+    opts.plugins = [...omit, sideBundles(side, fileOf), snapshotBuiltins(o.snapshot.node)];
+  } else {
+    opts.plugins = [...omit, lazyBuiltins];
+  }
+  await run({ ...opts, entryPoints: [o.entry], outfile: o.outfile, external: o.external ?? [], define }, o.entry);
 }

@@ -11,7 +11,7 @@ export interface ComponentSpec {
   component: 'agent' | 'controller';
   /** the command (bin/<bin>, /usr/local/bin/<bin>) */
   bin: string;
-  /** TS entry bundled into lib/<bin>.mjs */
+  /** TS entry bundled into lib/<bin>.mjs, or lib/<bin>.cjs with a snapshot */
   entry: string;
   unit: string;
   config: string;
@@ -21,15 +21,22 @@ export interface ComponentSpec {
   external: string[];
   /** packages left out altogether: code paths the component never takes (a stub throws if one ever does) */
   omit: string[];
+  /**
+   * Starts from a V8 startup snapshot, lib/<bin>.blob, built from the bundle at package time
+   * (package/snapshot.ts); `side` modules stay out of it, in lib/<bin>-<name>.cjs.
+   */
+  snapshot?: { side: { entry: string; name: string }[] };
 }
 
 export const COMPONENTS: Record<ComponentSpec['component'], ComponentSpec> = {
   agent: {
-    component: 'agent', bin: 'nodewright-agent', entry: 'agent/cli.ts', unit: 'nodewright-agent.service',
+    component: 'agent', bin: 'nodewright-agent', entry: 'agent/snapshot.ts', unit: 'nodewright-agent.service',
     config: 'agent.yaml', startIf: `${CONFIG_DIR}/agent.yaml`, external: [],
     // fastify's route-schema compilers (agent routes have no schemas: agent/server.ts) and its inject()
     // (tests only): ~0.5 MB less source for every start to hold (bench P1).
     omit: ['@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler', 'light-my-request'],
+    // join's X.509 stack (~290 KiB of source) is read once, at enrollment: not in every start's heap (bench P1).
+    snapshot: { side: [{ entry: 'pki/index.ts', name: 'pki' }] },
   },
   controller: {
     component: 'controller', bin: 'nodewright', entry: 'controller/cli.ts', unit: 'nodewright-controller.service',
@@ -48,14 +55,36 @@ export function packagedUnit(text: string, c: ComponentSpec): string {
   return lines.map((l) => (l.startsWith(from) ? `ExecStart=${PREFIX}/bin/${c.bin} ${l.slice(from.length)}` : l)).join('\n');
 }
 
-/** bin/<bin>: exec the package's own node on the bundle. A symlink ($LINK_DIR/<bin>) is resolved; the unit's direct call forks nothing. */
+/** The bundle in the package: ESM, or CommonJS as a snapshot's builder script. */
+export const bundleFile = (c: ComponentSpec): string => `lib/${c.bin}.${c.snapshot ? 'cjs' : 'mjs'}`;
+export const snapshotFile = (c: ComponentSpec): string => `lib/${c.bin}.blob`;
+
+/**
+ * bin/<bin>: exec the package's own node on the bundle, or on its snapshot (`--` ends node's own
+ * options there: `--version` is the CLI's). A symlink ($LINK_DIR/<bin>) is resolved; the unit's direct call forks nothing.
+ */
 export const wrapperScript = (c: ComponentSpec): string => `#!/bin/sh
 # ${c.bin}: the package's own Node runs the bundled ${c.component} (never a node found on PATH).
 p=$0; [ -L "$p" ] && p=$(readlink -f "$p")
 case $p in /*) ;; *) p=$PWD/$p ;; esac
 d=\${p%/bin/*}
-exec "$d/node/bin/node" "$d/lib/${c.bin}.mjs" "$@"
+exec "$d/node/bin/node" ${c.snapshot ? `--snapshot-blob "$d/${snapshotFile(c)}" --` : `"$d/${bundleFile(c)}"`} "$@"
 `;
+
+/** `Environment=K=V …` lines of a unit (the forms our units use: unquoted or one "K=V" pair per quote). */
+export function unitEnvironment(unitText: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of unitText.split('\n')) {
+    const m = /^Environment=(.*)$/.exec(line.trim());
+    if (!m) continue;
+    for (const [, q, bare] of m[1].matchAll(/"([^"]*)"|(\S+)/g)) {
+      const kv = q ?? bare;
+      const eq = kv.indexOf('=');
+      if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+  }
+  return env;
+}
 
 export interface PackageFile {
   /** path inside the package's top directory */
@@ -81,7 +110,7 @@ export function installPlan(c: ComponentSpec, files: PackageFile[]): PlanEntry[]
     else if (f.path === `etc/${c.config}`) plan.push({ kind: 'config', src: f.path, dest: `${CONFIG_DIR}/${c.config}`, mode: 0o600 });
     else throw new NwError('NW_PKG_BUILD', `package file ${f.path} has no place in the install plan (package/layout.ts)`);
   }
-  for (const need of [`bin/${c.bin}`, `lib/${c.bin}.mjs`, 'node/bin/node', `systemd/${c.unit}`, `etc/${c.config}`]) {
+  for (const need of [`bin/${c.bin}`, bundleFile(c), ...(c.snapshot ? [snapshotFile(c)] : []), 'node/bin/node', `systemd/${c.unit}`, `etc/${c.config}`]) {
     if (!files.some((f) => f.path === need)) throw new NwError('NW_PKG_BUILD', `the ${c.component} package lacks ${need}`);
   }
   plan.push({ kind: 'link', target: `${PREFIX}/bin/${c.bin}`, dest: `${LINK_DIR}/${c.bin}` });

@@ -12,6 +12,8 @@ const load = async () => {
   const [{ loadAgentConfig }, { createLogger }, { Agent }] = await Promise.all([import('../config.js'), import('../log.js'), import('../agent.js')]);
   return { loadAgentConfig, createLogger, Agent };
 };
+/** What `run` loads before READY=1; the packaged agent's snapshot holds all of it (agent/snapshot.ts). */
+export const loadDaemon = () => Promise.all([load(), import('../daemon.js')]);
 
 async function readBundle(file: string): Promise<unknown> {
   let text: string;
@@ -34,7 +36,7 @@ export function registerAgentCommands(program: Command, hooks: AgentHooks = {}):
     .description('run the agent daemon (systemd Type=notify service)')
     .option('--config <file>', 'agent config', DEFAULT_CONFIG_PATH)
     .action(async (o: { config: string }) => {
-      const [{ loadAgentConfig, createLogger }, { runDaemon }] = await Promise.all([load(), import('../daemon.js')]);
+      const [{ loadAgentConfig, createLogger }, { runDaemon }] = await loadDaemon();
       const config = await loadAgentConfig(o.config, os.hostname());
       await runDaemon(config, createLogger(config.log.level), hooks);
       await new Promise(() => {}); // the daemon exits from its signal handler

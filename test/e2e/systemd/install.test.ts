@@ -82,9 +82,9 @@ describe('install.sh of the agent package in a real systemd worker', () => {
 
   test('a tampered package is refused with NW_PKG_INTEGRITY, and nothing changes', () => {
     const installed = digest('/opt/nodewright /etc/nodewright /etc/systemd/system/nodewright-agent.service');
-    const r = sh(`set -e; t=$(mktemp -d); tar -xzf ${tarball} -C $t; d=$(echo $t/nodewright-agent-*); echo '// injected' >> $d/lib/nodewright-agent.mjs; $d/install.sh; echo unreachable`);
+    const r = sh(`set -e; t=$(mktemp -d); tar -xzf ${tarball} -C $t; d=$(echo $t/nodewright-agent-*); echo '// injected' >> $d/lib/nodewright-agent.cjs; $d/install.sh; echo unreachable`);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/^NW_PKG_INTEGRITY: package files differ from MANIFEST .*lib\/nodewright-agent\.mjs: FAILED/m);
+    expect(r.err).toMatch(/^NW_PKG_INTEGRITY: package files differ from MANIFEST .*lib\/nodewright-agent\.cjs: FAILED/m);
     expect(r.out).not.toContain('unreachable');
     expect(digest('/opt/nodewright /etc/nodewright /etc/systemd/system/nodewright-agent.service')).toBe(installed);
   });

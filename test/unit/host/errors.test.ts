@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
-import { ERROR_CATALOGUE, NwError, httpStatusOf } from '../../../host/errors.js';
+import { describe, expect, it, vi } from 'vitest';
+import { ERROR_CATALOGUE, NwError, asNwError, httpStatusOf } from '../../../host/errors.js';
 
 describe('error catalogue', () => {
   it('docs/errors.md lists exactly the codes of host/errors.ts, with their HTTP status', () => {
@@ -15,5 +15,17 @@ describe('error catalogue', () => {
       expect(status, code).toBeLessThan(600);
     }
     expect(httpStatusOf(new NwError('NW_AUTH', 'x').code)).toBe(401);
+  });
+});
+
+describe('NwError across bundles', () => {
+  it('instanceof holds for an error made by another copy of the class (a side bundle), and not for a plain Error', async () => {
+    vi.resetModules();
+    const { NwError: Copy } = await import('../../../host/errors.js');
+    const e = new Copy('NW_PKI', 'from a copy');
+    expect(Copy).not.toBe(NwError);
+    expect(e instanceof NwError).toBe(true);
+    expect(new Error('x') instanceof NwError).toBe(false);
+    expect(asNwError(e)).toBe(e);
   });
 });

@@ -6,7 +6,7 @@ import { runtimeClosure } from '../../../package/native.js';
 const agent = COMPONENTS.agent;
 const controller = COMPONENTS.controller;
 const files = (paths: string[]): PackageFile[] => paths.map((p) => ({ path: p, mode: p.startsWith('bin/') || p === 'node/bin/node' ? 0o100755 : 0o100644 }));
-const AGENT_FILES = ['install.sh', 'MANIFEST', 'PLAN', 'node/bin/node', 'node/LICENSE', 'lib/nodewright-agent.mjs', 'lib/pino/pino-pretty.mjs', 'bin/nodewright-agent', 'systemd/nodewright-agent.service', 'etc/agent.yaml'];
+const AGENT_FILES = ['install.sh', 'MANIFEST', 'PLAN', 'node/bin/node', 'node/LICENSE', 'lib/nodewright-agent.cjs', 'lib/nodewright-agent.blob', 'lib/nodewright-agent-pki.cjs', 'lib/pino/pino-pretty.mjs', 'bin/nodewright-agent', 'systemd/nodewright-agent.service', 'etc/agent.yaml'];
 
 describe('packagedUnit', () => {
   for (const c of [agent, controller]) {
@@ -33,7 +33,9 @@ describe('installPlan', () => {
     expect(dest).toEqual({
       'bin/nodewright-agent': 'file /opt/nodewright/bin/nodewright-agent 755',
       'etc/agent.yaml': 'config /etc/nodewright/agent.yaml 600',
-      'lib/nodewright-agent.mjs': 'file /opt/nodewright/lib/nodewright-agent.mjs 644',
+      'lib/nodewright-agent-pki.cjs': 'file /opt/nodewright/lib/nodewright-agent-pki.cjs 644',
+      'lib/nodewright-agent.blob': 'file /opt/nodewright/lib/nodewright-agent.blob 644',
+      'lib/nodewright-agent.cjs': 'file /opt/nodewright/lib/nodewright-agent.cjs 644',
       'lib/pino/pino-pretty.mjs': 'file /opt/nodewright/lib/pino/pino-pretty.mjs 644',
       'node/LICENSE': 'file /opt/nodewright/node/LICENSE 644',
       'node/bin/node': 'file /opt/nodewright/node/bin/node 755',
@@ -72,10 +74,16 @@ describe('manifestText', () => {
 
 describe('wrapperScript', () => {
   it('execs the package node on the bundle, resolving a symlinked $0', () => {
-    const s = wrapperScript(agent);
+    const s = wrapperScript(controller);
     expect(s).toMatch(/^#!\/bin\/sh\n/);
-    expect(s).toContain('exec "$d/node/bin/node" "$d/lib/nodewright-agent.mjs" "$@"');
+    expect(s).toContain('exec "$d/node/bin/node" "$d/lib/nodewright.mjs" "$@"');
     expect(s).toContain('[ -L "$p" ] && p=$(readlink -f "$p")');
+  });
+  it("starts the agent from its snapshot; `--` keeps the CLI's options from node", () => {
+    expect(wrapperScript(agent)).toContain('exec "$d/node/bin/node" --snapshot-blob "$d/lib/nodewright-agent.blob" -- "$@"');
+  });
+  it('refuses an agent package without its snapshot', () => {
+    expect(() => installPlan(agent, files(AGENT_FILES.filter((f) => !f.endsWith('.blob'))))).toThrow(/lacks lib\/nodewright-agent\.blob/);
   });
 });
 
