@@ -5,6 +5,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { NwError } from '../host/errors.js';
+import { DEFAULT_RETENTION, type RetentionPolicy } from './store/retention.js';
 
 const File = (description: string) => Type.String({ minLength: 1, maxLength: 4096, description });
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -73,6 +74,34 @@ export const ControllerConfigSchema = Type.Object(
         { additionalProperties: false, description: 'Enrollment with join tokens.' },
       ),
     ),
+    retention: Type.Optional(
+      Type.Object(
+        {
+          eventsMaxAgeDays: Type.Optional(Type.Number({ minimum: 1, maximum: 36_500, default: 90, description: 'Audit events older than this are removed.' })),
+          eventsMaxCount: Type.Optional(Type.Integer({ minimum: 1000, maximum: 1e9, default: 1_000_000, description: 'Only the newest this many audit events are kept.' })),
+          generationsPerNode: Type.Optional(
+            Type.Integer({ minimum: 2, maximum: 10_000, default: 10, description: 'Signed desired states kept per node (any generation an active rollout still needs is kept as well).' }),
+          ),
+          rolloutDetailDays: Type.Optional(
+            Type.Number({ minimum: 0, maximum: 36_500, default: 7, description: 'A finished rollout keeps its per-node detail this long, then only its summary.' }),
+          ),
+          rolloutDetailCount: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000, default: 20, description: 'Only the newest this many finished rollouts keep their per-node detail.' })),
+          rolloutCount: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1000, description: 'Finished rollouts kept at all (as summaries), newest first.' })),
+          intervalSec: Type.Optional(Type.Number({ minimum: 10, maximum: 86_400, default: 3600, description: 'Interval of the pruning pass (it also runs at start).' })),
+        },
+        { additionalProperties: false, description: 'What the store keeps. Expired join tokens are always removed; audit events of removed nodes stay within these bounds.' },
+      ),
+    ),
+    rollouts: Type.Optional(
+      Type.Object(
+        {
+          bundleValidHours: Type.Optional(
+            Type.Number({ minimum: 0.01, maximum: 8760, default: 24, description: 'Each rollout bundle carries `notAfter` this far ahead; a push in doubt past it is signed again as a new generation.' }),
+          ),
+        },
+        { additionalProperties: false, description: 'Rollout bundles.' },
+      ),
+    ),
     log: Type.Optional(
       Type.Object(
         {
@@ -102,6 +131,9 @@ export interface ControllerConfig {
   operatorRoles: ('operator' | 'controller')[];
   poll: { intervalMs: number; rolloutIntervalMs: number; timeoutMs: number; concurrency: number; maxBackoffMs: number };
   certValidDays: number;
+  retention: RetentionPolicy & { intervalMs: number };
+  /** Lifetime of a rollout bundle (its `notAfter`). */
+  bundleValidMs: number;
   log: { level: string };
   openstack: { cloud: string; computeApiVersion?: string } | null;
 }
@@ -137,8 +169,24 @@ export function withDefaults(raw: RawConfig, file: string): ControllerConfig {
       maxBackoffMs: (raw.poll?.maxBackoffSec ?? 120) * 1000,
     },
     certValidDays: raw.join?.certValidDays ?? 365,
+    retention: retentionOf(raw.retention),
+    bundleValidMs: (raw.rollouts?.bundleValidHours ?? 24) * 3_600_000,
     log: { level: raw.log?.level ?? 'info' },
     openstack: raw.openstack ?? null,
+  };
+}
+
+function retentionOf(r: RawConfig['retention'] = {}): RetentionPolicy & { intervalMs: number } {
+  const d = DEFAULT_RETENTION;
+  return {
+    ...d,
+    eventsMaxAgeMs: r.eventsMaxAgeDays !== undefined ? r.eventsMaxAgeDays * 86_400_000 : d.eventsMaxAgeMs,
+    eventsMaxCount: r.eventsMaxCount ?? d.eventsMaxCount,
+    generationsPerNode: r.generationsPerNode ?? d.generationsPerNode,
+    rolloutDetailMaxAgeMs: r.rolloutDetailDays !== undefined ? r.rolloutDetailDays * 86_400_000 : d.rolloutDetailMaxAgeMs,
+    rolloutDetailCount: r.rolloutDetailCount ?? d.rolloutDetailCount,
+    rolloutSummaryCount: r.rolloutCount ?? d.rolloutSummaryCount,
+    intervalMs: (r.intervalSec ?? 3600) * 1000,
   };
 }
 

@@ -22,6 +22,8 @@ import { FleetView } from './fleet/view.js';
 import { isInFlight, type RolloutState } from './rollout/engine.js';
 import { RolloutExecutor } from './rollout/executor.js';
 import { ControllerMetrics } from './metrics.js';
+import { Pruner } from './pruner.js';
+import { isFinished } from './rollout/summary.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
 
@@ -89,6 +91,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
   const agent = agentsHttpsAgent({ ca: keys.ca, cert: keys.cert, key: keys.key, idleMs: Math.max(3 * config.poll.intervalMs, 60_000) });
   // the executor's view of the fleet: from the store now, from the poller from its first poll on
   const view = FleetView.fromStore(store);
+  metrics.nodeHealth = () => view.healths();
   const poller = new Poller({
     store,
     view,
@@ -145,6 +148,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     onError: (e, id) => log.error({ rollout: id, err: (e as Error).message }, 'rollout step failed'),
     onTransition: (next) => {
       track(next);
+      metrics.trackRollout(next);
       for (const n of next.nodes) {
         const key = `${next.id}/${n.name}`;
         const before = phases.get(key);
@@ -152,6 +156,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
         phases.set(key, n.phase);
         if (before === 'gating') metrics.count(metrics.gates, n.phase === 'healthy' ? 'passed' : 'failed');
       }
+      if (isFinished(next)) for (const n of next.nodes) phases.delete(`${next.id}/${n.name}`);
     },
   });
   const exec = executor;
@@ -162,7 +167,10 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     throw e;
   };
   // The first action: rollouts continue from the store, pushes in doubt are observed or sent again.
-  for (const r of store.listRollouts()) track(r.state);
+  for (const r of store.activeRollouts()) {
+    track(r.state);
+    metrics.trackRollout(r.state);
+  }
   let loaded!: () => void;
   await exec.recover(new Promise<void>((r) => (loaded = r)));
   // module evaluation below blocks the event loop: let those pushes reach their agents first
@@ -234,6 +242,8 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
   }
   await exec.start();
   poller.start();
+  const pruner = new Pruner({ store, policy: config.retention, intervalMs: config.retention.intervalMs, log: log.child({ component: 'retention' }), now: () => new Date().toISOString() });
+  pruner.start();
   ready = true;
   log.info({ listen: address!, stateDir: config.stateDir, epoch: store.epoch, startupMs: startupMs() }, 'controller listening');
   return {
@@ -245,6 +255,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     deferred: d,
     stop: async () => {
       ready = false;
+      pruner.stop();
       exec.stop();
       await Promise.race([exec.idle(), new Promise((r) => setTimeout(r, 10_000))]);
       await poller.stop();

@@ -1,6 +1,9 @@
 // Prometheus text exposition of the controller: nodes by state, poll latency histogram, push and
-// gate outcomes, rollout progress (a few series; no client library needed).
-import type { NodeRecord } from './store/store.js';
+// gate outcomes, rollout progress (a few series; no client library needed). Everything is kept in
+// memory and fed by the daemon (the fleet view, every rollout transition): a scrape reads no rows.
+import type { RolloutState } from './rollout/engine.js';
+import { isFinished, summarize } from './rollout/summary.js';
+import type { NodeHealth } from './store/store.js';
 
 const BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -11,6 +14,16 @@ export class ControllerMetrics {
   readonly polls = new Map<string, number>();
   readonly pushes = new Map<string, number>();
   readonly gates = new Map<string, number>();
+  /** Progress of the rollouts still going (finished ones leave the gauges). */
+  private readonly rollouts = new Map<string, { state: string; done: number; total: number }>();
+  /** The health of every enrolled node (the daemon points this at its fleet view). */
+  nodeHealth: () => Iterable<NodeHealth> = () => [];
+
+  trackRollout(s: RolloutState): void {
+    if (isFinished(s)) return void this.rollouts.delete(s.id);
+    const sum = summarize(s);
+    this.rollouts.set(s.id, { state: sum.state, done: sum.done, total: sum.nodes });
+  }
 
   observePoll(ms: number, outcome: string): void {
     const s = ms / 1000;
@@ -24,12 +37,12 @@ export class ControllerMetrics {
     map.set(key, (map.get(key) ?? 0) + 1);
   }
 
-  render(nodes: NodeRecord[], rollouts: { id: string; state: string; done: number; total: number }[]): string {
+  render(): string {
     const L: string[] = [];
     const head = (name: string, type: string, help: string) => L.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     head('nodewright_nodes', 'gauge', 'Enrolled nodes by health state.');
     const byState = new Map<string, number>(['healthy', 'degraded', 'unreachable', 'unknown'].map((s) => [s, 0]));
-    for (const n of nodes) byState.set(n.health, (byState.get(n.health) ?? 0) + 1);
+    for (const h of this.nodeHealth()) byState.set(h, (byState.get(h) ?? 0) + 1);
     for (const [s, v] of byState) L.push(`nodewright_nodes{state="${s}"} ${v}`);
     head('nodewright_poll_duration_seconds', 'histogram', 'Latency of status polls.');
     BUCKETS_S.forEach((b, i) => L.push(`nodewright_poll_duration_seconds_bucket{le="${b}"} ${this.pollBuckets[i]}`));
@@ -42,9 +55,9 @@ export class ControllerMetrics {
     counter('nodewright_pushes_total', 'Bundle pushes by outcome.', 'outcome', this.pushes);
     counter('nodewright_gates_total', 'Health gates by outcome.', 'outcome', this.gates);
     head('nodewright_rollout_nodes_done', 'gauge', 'Nodes of a rollout that are finished (healthy, skipped or rolled back).');
-    for (const r of rollouts) L.push(`nodewright_rollout_nodes_done{rollout="${r.id}",state="${r.state}"} ${r.done}`);
+    for (const [id, r] of this.rollouts) L.push(`nodewright_rollout_nodes_done{rollout="${id}",state="${r.state}"} ${r.done}`);
     head('nodewright_rollout_nodes', 'gauge', 'Nodes a rollout targets.');
-    for (const r of rollouts) L.push(`nodewright_rollout_nodes{rollout="${r.id}",state="${r.state}"} ${r.total}`);
+    for (const [id, r] of this.rollouts) L.push(`nodewright_rollout_nodes{rollout="${id}",state="${r.state}"} ${r.total}`);
     return L.join('\n') + '\n';
   }
 }

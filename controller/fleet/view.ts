@@ -50,6 +50,11 @@ export class FleetView {
     this.groups.get(e.group)?.delete(name);
   }
 
+  /** The latest health of every node (for the metrics gauge). */
+  *healths(): Iterable<NodeRecord['health']> {
+    for (const e of this.nodes.values()) yield e.obs.health;
+  }
+
   groupOf(name: string): string | undefined {
     return this.nodes.get(name)?.group;
   }

@@ -77,8 +77,7 @@ export class RolloutExecutor {
    */
   async recover(ready: Promise<unknown> = Promise.resolve()): Promise<void> {
     this.recovered ??= [];
-    for (const r of this.deps.store.listRollouts()) {
-      if (r.state.state === 'completed' || r.state.state === 'aborted') continue;
+    for (const r of this.deps.store.activeRollouts()) {
       await this.serial(r.id, () => this.transition(r.id, recover, 'controller'));
       void this.serial(r.id, () => ready);
       this.recovered.push(r.id);
@@ -111,8 +110,7 @@ export class RolloutExecutor {
     const now = this.deps.now();
     // two rollouts pushing one node would undo each other
     const wanted = new Set(o.nodes.map((n) => n.name));
-    for (const r of store.listRollouts()) {
-      if (r.state.state === 'completed' || r.state.state === 'aborted') continue;
+    for (const r of store.activeRollouts()) {
       const busy = r.state.nodes.find((n) => wanted.has(n.name));
       if (busy) throw new NwError('NW_ROLLOUT', `node ${busy.name} is in rollout ${r.id} (${r.state.state}); let it complete or abort it first`);
     }

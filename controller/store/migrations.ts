@@ -38,6 +38,28 @@ export const MIGRATIONS: Migration[] = [
         created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
     ],
   },
+  {
+    version: 3,
+    name: 'bounded state: keyrings once, generation marks, rollout summaries, retention indexes',
+    statements: [
+      // one copy of each distinct keyring; desired rows (and their bundles) hold its sha256
+      `CREATE TABLE keyrings (sha256 TEXT PRIMARY KEY, keyring TEXT NOT NULL)`,
+      `ALTER TABLE desired ADD COLUMN keyring_sha256 TEXT`,
+      `CREATE INDEX desired_by_keyring ON desired (keyring_sha256)`,
+      // the highest generation ever signed per node name: survives pruning and node removal (which now purges desired rows)
+      `CREATE TABLE generation_marks (node TEXT PRIMARY KEY, generation INTEGER NOT NULL)`,
+      `INSERT INTO generation_marks (node, generation) SELECT node, MAX(generation) FROM desired GROUP BY node`,
+      // active: 1 until completed or aborted; summary: one line for rollout ls (filled at open for older rows);
+      // detail: 0 once the per-node detail was pruned
+      `ALTER TABLE rollouts ADD COLUMN active INTEGER`,
+      `ALTER TABLE rollouts ADD COLUMN summary TEXT`,
+      `ALTER TABLE rollouts ADD COLUMN detail INTEGER NOT NULL DEFAULT 1`,
+      `CREATE INDEX rollouts_by_active ON rollouts (active)`,
+      `CREATE INDEX rollouts_by_created ON rollouts (created_at, id)`,
+      `CREATE INDEX events_by_at ON events (at)`,
+      `CREATE INDEX join_tokens_by_expiry ON join_tokens (expires_at)`,
+    ],
+  },
 ];
 
 export const latestSchemaVersion = (): number => MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -8,8 +8,11 @@ import Database from 'better-sqlite3';
 import { NwError } from '../../host/errors.js';
 import { migrate } from './migrations.js';
 import type { RolloutState } from '../rollout/engine.js';
+import { isFinished, summarize, type RolloutSummary } from '../rollout/summary.js';
+import { attachKeyring, detachKeyring } from './keyrings.js';
+import { pinnedGenerations, type PruneReport, type RetentionPolicy } from './retention.js';
 import type {
-  ArtifactRecord, ControllerEvent, DesiredRecord, JoinToken, NodeObservation, NodeRecord, RolloutRecord, Store,
+  ArtifactRecord, ControllerEvent, DesiredRecord, JoinToken, NodeObservation, NodeRecord, RolloutPage, RolloutRecord, Store,
 } from './store.js';
 
 export const DB_FILE = 'controller.db';
@@ -32,6 +35,7 @@ export function openSqliteStore(opts: { stateDir: string }): SqliteStore {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     migrate(db);
+    fillRolloutSummaries(db);
   } catch (e) {
     if (e instanceof NwError) throw e;
     throw new NwError('NW_STATE', `cannot open the controller database ${file}: ${(e as Error).message}; check the state directory and its permissions`);
@@ -41,6 +45,30 @@ export function openSqliteStore(opts: { stateDir: string }): SqliteStore {
     return (db.prepare(`SELECT epoch FROM meta WHERE id = 1`).get() as { epoch: number }).epoch;
   }).immediate();
   return new SqliteStore(db, epoch);
+}
+
+/** Rows written before schema 3 get their summary and active flag once. */
+function fillRolloutSummaries(db: Database.Database): void {
+  const rows = db.prepare(`SELECT id, state FROM rollouts WHERE summary IS NULL`).all() as Row[];
+  if (rows.length === 0) return;
+  const set = db.prepare(`UPDATE rollouts SET summary = ?, active = ? WHERE id = ?`);
+  db.transaction(() => {
+    for (const r of rows) {
+      const state = parse<RolloutState>(r.state);
+      set.run(json(summarize(state)), isFinished(state) ? 0 : 1, r.id);
+    }
+  }).immediate();
+}
+
+const encodeCursor = (createdAt: string, id: string): string => Buffer.from(json([createdAt, id])).toString('base64url');
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const v = parse<unknown>(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') return [v[0], v[1]];
+  } catch {
+    // reported below
+  }
+  throw new NwError('NW_USAGE', `the rollout list cursor '${cursor.slice(0, 64)}' is not one this controller gave out; start again without it`);
 }
 
 export class SqliteStore implements Store {
@@ -133,7 +161,13 @@ export class SqliteStore implements Store {
   }
 
   removeNode(name: string): boolean {
-    return this.write(() => this.db.prepare(`DELETE FROM nodes WHERE name = ?`).run(name).changes === 1);
+    return this.write(() => {
+      const removed = this.db.prepare(`DELETE FROM nodes WHERE name = ?`).run(name).changes === 1;
+      // its signed history goes too; generation_marks keeps the number a re-enrolled worker still holds
+      this.db.prepare(`DELETE FROM desired WHERE node = ?`).run(name);
+      this.deleteUnusedKeyrings();
+      return removed;
+    });
   }
 
   setLabels(name: string, labels: Record<string, string>): void {
@@ -227,20 +261,28 @@ export class SqliteStore implements Store {
 
   desiredHistory(node: string, limit = 100): DesiredRecord[] {
     const rows = this.db.prepare(`SELECT * FROM desired WHERE node = ? ORDER BY generation DESC LIMIT ?`).all(node, limit) as Row[];
+    const keyring = (sha256: string): string => {
+      const k = this.db.prepare(`SELECT keyring FROM keyrings WHERE sha256 = ?`).get(sha256) as { keyring: string } | undefined;
+      if (!k) throw new NwError('NW_STATE', `the keyring ${sha256.slice(0, 12)}… of node ${node}'s desired state is missing from the store; restore the database from a backup`);
+      return k.keyring;
+    };
     return rows.map((r) => ({
       node: String(r.node),
       generation: Number(r.generation),
-      desired: parse(r.desired),
-      bundle: parse(r.bundle),
+      desired: attachKeyring(parse(r.desired), keyring),
+      bundle: attachKeyring(parse(r.bundle), keyring),
       at: String(r.at),
     }));
   }
 
-  /** Above every generation signed for the node and the one its agent last reported holding. */
+  signedGeneration(node: string): number {
+    return (this.db.prepare(`SELECT generation AS g FROM generation_marks WHERE node = ?`).get(node) as { g: number } | undefined)?.g ?? 0;
+  }
+
+  /** Above every generation ever signed for the node name and the one its agent last reported holding. */
   nextGeneration(node: string): number {
-    const signed = (this.db.prepare(`SELECT MAX(generation) AS g FROM desired WHERE node = ?`).get(node) as { g: number | null }).g ?? 0;
     const held = (this.db.prepare(`SELECT generation AS g FROM nodes WHERE name = ?`).get(node) as { g: number | null } | undefined)?.g ?? 0;
-    return Math.max(signed, held) + 1;
+    return Math.max(this.signedGeneration(node), held) + 1;
   }
 
   private insertDesired(d: DesiredRecord): void {
@@ -248,9 +290,23 @@ export class SqliteStore implements Store {
     if (!Number.isInteger(d.generation) || d.generation <= last) {
       throw new NwError('NW_STALE', `generation ${d.generation} for node ${d.node} is not above ${last}; take the next one from nextGeneration()`);
     }
+    const stored = detachKeyring(d.desired, d.bundle);
+    if (stored.keyring) {
+      this.db.prepare(`INSERT INTO keyrings (sha256, keyring) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING`).run(stored.keyring.sha256, stored.keyring.value);
+    }
     this.db
-      .prepare(`INSERT INTO desired (node, generation, desired, bundle, at) VALUES (?, ?, ?, ?, ?)`)
-      .run(d.node, d.generation, json(d.desired), json(d.bundle), d.at);
+      .prepare(`INSERT INTO desired (node, generation, desired, bundle, at, keyring_sha256) VALUES (?, ?, ?, ?, ?, ?)`)
+      .run(d.node, d.generation, json(stored.desired), json(stored.bundle), d.at, stored.keyring?.sha256 ?? null);
+    this.db
+      .prepare(`INSERT INTO generation_marks (node, generation) VALUES (?, ?)
+                ON CONFLICT (node) DO UPDATE SET generation = excluded.generation WHERE excluded.generation > generation_marks.generation`)
+      .run(d.node, d.generation);
+  }
+
+  private deleteUnusedKeyrings(): number {
+    return this.db
+      .prepare(`DELETE FROM keyrings WHERE NOT EXISTS (SELECT 1 FROM desired WHERE desired.keyring_sha256 = keyrings.sha256)`)
+      .run().changes;
   }
 
   // rollouts
@@ -258,8 +314,8 @@ export class SqliteStore implements Store {
   createRollout(r: RolloutRecord, events: NewEvent[]): void {
     this.write(() => {
       const res = this.db
-        .prepare(`INSERT INTO rollouts (id, version, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
-        .run(r.id, r.state.version, json(r.state), r.createdAt, r.updatedAt);
+        .prepare(`INSERT INTO rollouts (id, version, state, created_at, updated_at, active, summary) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
+        .run(r.id, r.state.version, json(r.state), r.createdAt, r.updatedAt, isFinished(r.state) ? 0 : 1, json(summarize(r.state)));
       if (res.changes !== 1) throw new NwError('NW_EXISTS', `rollout ${r.id} already exists`);
       for (const e of events) this.insertEvent(e);
     });
@@ -270,15 +326,36 @@ export class SqliteStore implements Store {
     return row ? toRollout(row) : null;
   }
 
-  listRollouts(): RolloutRecord[] {
-    return (this.db.prepare(`SELECT * FROM rollouts ORDER BY created_at, id`).all() as Row[]).map(toRollout);
+  activeRollouts(): RolloutRecord[] {
+    return (this.db.prepare(`SELECT * FROM rollouts WHERE active = 1 ORDER BY created_at, id`).all() as Row[]).map(toRollout);
+  }
+
+  listRollouts(opts: { limit?: number; cursor?: string } = {}): RolloutPage {
+    const limit = Math.min(Math.max(Math.trunc(opts.limit ?? 50), 1), 1000);
+    const rows = (
+      opts.cursor === undefined
+        ? this.db.prepare(`SELECT id, created_at, summary FROM rollouts ORDER BY created_at DESC, id DESC LIMIT ?`).all(limit + 1)
+        : (() => {
+            const [at, id] = decodeCursor(opts.cursor);
+            return this.db
+              .prepare(`SELECT id, created_at, summary FROM rollouts WHERE created_at < ? OR (created_at = ? AND id < ?)
+                        ORDER BY created_at DESC, id DESC LIMIT ?`)
+              .all(at, at, id, limit + 1);
+          })()
+    ) as Row[];
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      rollouts: page.map((r) => parse<RolloutSummary>(r.summary)),
+      next: rows.length > limit && last ? encodeCursor(String(last.created_at), String(last.id)) : null,
+    };
   }
 
   commitTransition(id: string, expectedVersion: number, next: RolloutState, desired: DesiredRecord[], events: NewEvent[]): void {
     this.write(() => {
       const res = this.db
-        .prepare(`UPDATE rollouts SET version = ?, state = ?, updated_at = ? WHERE id = ? AND version = ?`)
-        .run(next.version, json(next), next.updatedAt, id, expectedVersion);
+        .prepare(`UPDATE rollouts SET version = ?, state = ?, updated_at = ?, active = ?, summary = ? WHERE id = ? AND version = ?`)
+        .run(next.version, json(next), next.updatedAt, isFinished(next) ? 0 : 1, json(summarize(next)), id, expectedVersion);
       if (res.changes !== 1) {
         const found = this.getRollout(id);
         throw new NwError(
@@ -291,6 +368,70 @@ export class SqliteStore implements Store {
       for (const d of desired) this.insertDesired(d);
       for (const e of events) this.insertEvent(e);
     });
+  }
+
+  // retention
+
+  prune(p: RetentionPolicy, now: string): PruneReport {
+    const t = Date.parse(now);
+    const before = (ms: number) => new Date(t - ms).toISOString();
+    const events = this.write(() => {
+      let n = this.db
+        .prepare(`DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ? ORDER BY id LIMIT ?)`)
+        .run(before(p.eventsMaxAgeMs), p.batch).changes;
+      const cut = this.db.prepare(`SELECT id FROM events ORDER BY id DESC LIMIT 1 OFFSET ?`).get(p.eventsMaxCount) as { id: number } | undefined;
+      if (cut && n < p.batch) {
+        n += this.db
+          .prepare(`DELETE FROM events WHERE id IN (SELECT id FROM events WHERE id <= ? ORDER BY id LIMIT ?)`)
+          .run(cut.id, p.batch - n).changes;
+      }
+      return n;
+    });
+    const { desired, keyrings } = this.write(() => {
+      const pins = pinnedGenerations(this.activeRollouts().map((r) => r.state));
+      const old = this.db
+        .prepare(`SELECT node, generation FROM (
+                    SELECT node, generation, ROW_NUMBER() OVER (PARTITION BY node ORDER BY generation DESC) AS newer FROM desired) ranked
+                  WHERE newer > ?`)
+        .all(p.generationsPerNode) as { node: string; generation: number }[];
+      const del = this.db.prepare(`DELETE FROM desired WHERE node = ? AND generation = ?`);
+      let n = 0;
+      for (const d of old) {
+        if (n >= p.batch) break;
+        if (pins.get(d.node)?.has(d.generation)) continue;
+        n += del.run(d.node, d.generation).changes;
+      }
+      return { desired: n, keyrings: this.deleteUnusedKeyrings() };
+    });
+    // a rollout's state can be megabytes (20,000 nodes): few per transaction
+    const rolloutBatch = Math.max(1, Math.min(p.batch, 10));
+    const rolloutDetails = this.write(() => {
+      const rows = this.db
+        .prepare(`SELECT id FROM (
+                    SELECT id, updated_at, detail, ROW_NUMBER() OVER (ORDER BY created_at DESC, id DESC) AS newer FROM rollouts WHERE active = 0) f
+                  WHERE detail = 1 AND (newer > ? OR updated_at < ?) LIMIT ?`)
+        .all(p.rolloutDetailCount, before(p.rolloutDetailMaxAgeMs), rolloutBatch) as { id: string }[];
+      const set = this.db.prepare(`UPDATE rollouts SET state = ?, detail = 0 WHERE id = ?`);
+      for (const { id } of rows) {
+        const s = this.getRollout(id)!.state;
+        set.run(json({ ...s, nodes: [], desired: null }), id);
+      }
+      return rows.length;
+    });
+    const rollouts = this.write(() =>
+      this.db
+        .prepare(`DELETE FROM rollouts WHERE id IN (
+                    SELECT id FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY created_at DESC, id DESC) AS newer FROM rollouts WHERE active = 0) f
+                    WHERE newer > ? LIMIT ?)`)
+        .run(p.rolloutSummaryCount, p.batch).changes,
+    );
+    const joinTokens = this.write(() =>
+      this.db
+        .prepare(`DELETE FROM join_tokens WHERE id IN (SELECT id FROM join_tokens WHERE expires_at <= ? LIMIT ?)`)
+        .run(new Date(t).toISOString(), p.batch).changes,
+    );
+    const more = events >= p.batch || desired >= p.batch || rolloutDetails >= rolloutBatch || rollouts >= p.batch || joinTokens >= p.batch;
+    return { events, desired, keyrings, rolloutDetails, rollouts, joinTokens, more };
   }
 }
 
@@ -342,4 +483,5 @@ const toRollout = (r: Row): RolloutRecord => ({
   state: parse<RolloutState>(r.state),
   createdAt: String(r.created_at),
   updatedAt: String(r.updated_at),
+  ...(r.detail === 0 ? { pruned: true } : {}),
 });

@@ -3,6 +3,8 @@
 // leader cannot write (NW_STATE "another controller took over"). All times are ISO strings (UTC);
 // `now` is passed in, never read inside the store.
 import type { RolloutState } from '../rollout/engine.js';
+import type { RolloutSummary } from '../rollout/summary.js';
+import type { PruneReport, RetentionPolicy } from './retention.js';
 
 export type NodeHealth = 'healthy' | 'degraded' | 'unreachable' | 'unknown';
 export interface NodeFacts { hostname: string; addresses: string[]; runtime?: 'rkt' | 'native'; instanceUuid?: string }
@@ -23,7 +25,13 @@ export interface JoinToken { id: string; secretHash: string; group: string; labe
 export interface ControllerEvent { id: number; at: string; actor: string; kind: string; subject: string; message: string; data?: unknown }
 export interface ArtifactRecord { kind: 'kubelet-binary'; version: string; sha256: string; size: number; signature: string; addedAt: string }
 export interface DesiredRecord { node: string; generation: number; desired: unknown /* signed desired state */; bundle: unknown /* SignedBundle */; at: string }
-export interface RolloutRecord { id: string; state: RolloutState /* rollout/engine.ts */; createdAt: string; updatedAt: string }
+export interface RolloutRecord {
+  id: string; state: RolloutState /* rollout/engine.ts */; createdAt: string; updatedAt: string;
+  /** Set when retention dropped the per-node detail of this finished rollout (state.nodes is then empty). */
+  pruned?: boolean;
+}
+/** A page of rollout summaries, newest first; `next` is the cursor of the following page. */
+export interface RolloutPage { rollouts: RolloutSummary[]; next: string | null }
 
 export interface Store {
   readonly epoch: number;
@@ -36,6 +44,7 @@ export interface Store {
   putNode(n: NodeRecord): void;           // insert or replace (enrollment, re-enrollment)
   getNode(name: string): NodeRecord | null;
   listNodes(filter?: { group?: string; labels?: Record<string, string>; names?: string[] }): NodeRecord[];
+  /** Removes the node and purges its history (desired rows, keyrings no longer referred to); events stay. */
   removeNode(name: string): boolean;
   setLabels(name: string, labels: Record<string, string>): void;
   /** Writes only when something changed; returns true then (so the poller writes only changes). */
@@ -51,9 +60,17 @@ export interface Store {
   lastDesired(node: string): DesiredRecord | null;
   desiredHistory(node: string, limit?: number): DesiredRecord[];
   nextGeneration(node: string): number;
+  /** The highest generation ever signed for this node name (0: none); survives pruning and removal. */
+  signedGeneration(node: string): number;
   // rollouts: a transition (next state + the desired records it signs + its events) is ONE transaction
   createRollout(r: RolloutRecord, events: Omit<ControllerEvent, 'id'>[]): void;
   getRollout(id: string): RolloutRecord | null;
-  listRollouts(): RolloutRecord[];
+  /** Rollouts not completed or aborted (by an index: never reads finished ones). */
+  activeRollouts(): RolloutRecord[];
+  /** Summaries, newest first, `limit` at most, after `cursor` (a page's `next`). */
+  listRollouts(opts?: { limit?: number; cursor?: string }): RolloutPage;
   commitTransition(id: string, expectedVersion: number, next: RolloutState, desired: DesiredRecord[], events: Omit<ControllerEvent, 'id'>[]): void;
+  // retention
+  /** One pruning pass: each kind one bounded transaction. */
+  prune(policy: RetentionPolicy, now: string): PruneReport;
 }

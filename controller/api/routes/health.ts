@@ -17,10 +17,6 @@ export async function healthRoutes(app: FastifyInstance, ctx: ApiContext): Promi
   });
   app.get('/metrics', async (req, reply) => {
     callerOf(req, [...ctx.operatorRoles, 'controller']);
-    const rollouts = ctx.store.listRollouts().map((r) => {
-      const done = r.state.nodes.filter((n) => ['healthy', 'skipped', 'rolled_back', 'failed'].includes(n.phase)).length;
-      return { id: r.id, state: r.state.state, done, total: r.state.nodes.length };
-    });
-    return reply.type('text/plain; version=0.0.4').send(ctx.metrics.render(ctx.store.listNodes(), rollouts));
+    return reply.type('text/plain; version=0.0.4').send(ctx.metrics.render());
   });
 }

@@ -1,6 +1,6 @@
 // Rollouts:
 //   POST /v1/rollouts                      {group?|labels?|nodes?, desired, strategy} → the new rollout
-//   GET  /v1/rollouts                      all, newest first (summaries)
+//   GET  /v1/rollouts?limit=N&cursor=C     summaries, newest first, a page at a time ({rollouts, next})
 //   GET  /v1/rollouts/:id                  state + what it waits for and the time left
 //   POST /v1/rollouts/:id/{pause,resume,abort,rollback}
 import { randomBytes } from 'node:crypto';
@@ -25,20 +25,6 @@ export const rolloutView = (s: RolloutState, now: string) => {
   const { desired: _d, ...rest } = s;
   return { ...rest, ...describeRollout(s, now) };
 };
-
-export const rolloutSummary = (s: RolloutState) => ({
-  id: s.id,
-  state: s.state,
-  reason: s.reason,
-  target: s.target,
-  wave: s.wave,
-  waveCount: s.waveCount,
-  nodes: s.nodes.length,
-  done: s.nodes.filter((n) => ['healthy', 'skipped', 'rolled_back', 'failed'].includes(n.phase)).length,
-  failures: s.failures,
-  createdAt: s.createdAt,
-  updatedAt: s.updatedAt,
-});
 
 const newId = () => `r-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`;
 
@@ -76,7 +62,8 @@ export function rolloutRoutes(executor: RolloutExecutor, o: { artifactBaseUrl: s
 
     app.get('/v1/rollouts', async (req) => {
       callerOf(req, ctx.operatorRoles);
-      return { rollouts: ctx.store.listRollouts().map((r) => rolloutSummary(r.state)) };
+      const q = req.query as { limit?: number; cursor?: string };
+      return ctx.store.listRollouts({ limit: q.limit, cursor: q.cursor });
     });
 
     app.get('/v1/rollouts/:id', async (req) => {

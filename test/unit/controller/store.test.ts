@@ -172,7 +172,7 @@ describe('sqlite store', () => {
     expect(codeOf(() => s.commitTransition('nope', 0, rollout(1), [], []))).toBe('NW_NOT_FOUND');
     s.commitTransition('r1', 0, rollout(1, 'paused'), [], [{ at: T1, actor: 'engine', kind: 'rollout.paused', subject: 'r1', message: 'paused' }]);
     expect(s.getRollout('r1')).toMatchObject({ updatedAt: T1, state: { version: 1, state: 'paused' } });
-    expect(s.listRollouts().map((r) => r.id)).toEqual(['r1']);
+    expect(s.listRollouts().rollouts.map((r) => r.id)).toEqual(['r1']);
   });
 
   it('a controller whose epoch is no longer current cannot write', () => {
