@@ -5,6 +5,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { NwError } from '../host/errors.js';
+import { DEFAULT_LIMITS, type ServerLimits } from './api/limits.js';
 import { DEFAULT_RETENTION, type RetentionPolicy } from './store/retention.js';
 
 const File = (description: string) => Type.String({ minLength: 1, maxLength: 4096, description });
@@ -74,6 +75,20 @@ export const ControllerConfigSchema = Type.Object(
         { additionalProperties: false, description: 'Enrollment with join tokens.' },
       ),
     ),
+    server: Type.Optional(
+      Type.Object(
+        {
+          headersTimeoutSec: Type.Optional(Type.Number({ minimum: 0.1, maximum: 600, default: 10, description: 'A client must send a request\'s headers within this (a connection that sends half a request, or nothing, is closed).' })),
+          requestTimeoutSec: Type.Optional(Type.Number({ minimum: 1, maximum: 86_400, default: 300, description: 'A whole request (artifact uploads included) must arrive within this.' })),
+          idleTimeoutSec: Type.Optional(Type.Number({ minimum: 1, maximum: 86_400, default: 120, description: 'A connection with no traffic is closed after this (`events --follow` streams excepted).' })),
+          keepAliveTimeoutSec: Type.Optional(Type.Number({ minimum: 1, maximum: 3600, default: 75, description: 'An idle keep-alive connection between two requests stays open this long.' })),
+          maxConnections: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 4096, description: 'Connections at once; more are closed on accept.' })),
+          joinBurst: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 10, description: '`POST /v1/join` attempts one source address may make at once…' })),
+          joinPerMinute: Type.Optional(Type.Number({ minimum: 0.1, maximum: 60_000, default: 10, description: '…and per minute after that (NW_RATE_LIMIT, HTTP 429 with Retry-After).' })),
+        },
+        { additionalProperties: false, description: 'Limits of the controller\'s HTTPS server.' },
+      ),
+    ),
     retention: Type.Optional(
       Type.Object(
         {
@@ -132,6 +147,7 @@ export interface ControllerConfig {
   poll: { intervalMs: number; rolloutIntervalMs: number; timeoutMs: number; concurrency: number; maxBackoffMs: number };
   certValidDays: number;
   retention: RetentionPolicy & { intervalMs: number };
+  server: ServerLimits;
   /** Lifetime of a rollout bundle (its `notAfter`). */
   bundleValidMs: number;
   log: { level: string };
@@ -170,9 +186,26 @@ export function withDefaults(raw: RawConfig, file: string): ControllerConfig {
     },
     certValidDays: raw.join?.certValidDays ?? 365,
     retention: retentionOf(raw.retention),
+    server: limitsOf(raw.server),
     bundleValidMs: (raw.rollouts?.bundleValidHours ?? 24) * 3_600_000,
     log: { level: raw.log?.level ?? 'info' },
     openstack: raw.openstack ?? null,
+  };
+}
+
+function limitsOf(r: RawConfig['server'] = {}): ServerLimits {
+  const d = DEFAULT_LIMITS;
+  const ms = (sec: number | undefined, dflt: number) => (sec !== undefined ? sec * 1000 : dflt);
+  return {
+    ...d,
+    headersTimeoutMs: ms(r.headersTimeoutSec, d.headersTimeoutMs),
+    requestTimeoutMs: ms(r.requestTimeoutSec, d.requestTimeoutMs),
+    idleTimeoutMs: ms(r.idleTimeoutSec, d.idleTimeoutMs),
+    keepAliveTimeoutMs: ms(r.keepAliveTimeoutSec, d.keepAliveTimeoutMs),
+    handshakeTimeoutMs: ms(r.headersTimeoutSec, d.handshakeTimeoutMs),
+    maxConnections: r.maxConnections ?? d.maxConnections,
+    joinBurst: r.joinBurst ?? d.joinBurst,
+    joinRefillMs: r.joinPerMinute !== undefined ? 60_000 / r.joinPerMinute : d.joinRefillMs,
   };
 }
 

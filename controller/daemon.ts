@@ -229,7 +229,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
   let app: FastifyInstance;
   try {
     // The chain carries the CA: a joining agent checks it against its pinned --ca-cert-hash.
-    app = await d.buildControllerServer({ fleet: ctx, tls: { cert: keys.cert + keys.ca, key: keys.key, ca: keys.ca }, extraRoutes: [...routes, d.artifactRoutes(artifacts)] });
+    app = await d.buildControllerServer({ fleet: ctx, tls: { cert: keys.cert + keys.ca, key: keys.key, ca: keys.ca }, extraRoutes: [...routes, d.artifactRoutes(artifacts)], limits: config.server });
   } catch (e) {
     fail(e);
   }

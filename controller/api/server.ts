@@ -2,9 +2,14 @@
 // metrics) over TLS with client certificates, and the read-only compute-node routes when an
 // OpenStack connection is configured.
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { TSchema } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { Value } from '@sinclair/typebox/value';
 import { NwError } from '../../host/errors.js';
 import type { ApiContext } from './context.js';
 import { registerErrorHandler } from './errors.js';
+import { DEFAULT_LIMITS, type ServerLimits } from './limits.js';
+import { TokenBuckets } from './rate-limit.js';
 import { computeNodesRoutes, type ComputeNodesDeps } from './routes/compute-nodes.js';
 import { eventRoutes } from './routes/events.js';
 import { fleetRoutes } from './routes/fleet.js';
@@ -17,20 +22,57 @@ export interface ControllerServerDeps {
   tls?: { cert: string; key: string; ca: string };
   /** Registered by other rooms (rollouts, artifacts) with the same context. */
   extraRoutes?: ((app: FastifyInstance, ctx: ApiContext) => Promise<void>)[];
+  /** Timeouts, connection cap, join rate (controller.yaml `server:`). */
+  limits?: Partial<ServerLimits>;
 }
 
-// Longer than any client's poll or watch interval: an idle keep-alive connection stays up.
-const KEEP_ALIVE_MS = 75_000;
+/**
+ * Route schemas (TypeBox) checked as written: unknown keys are refused, never dropped, and a body
+ * is never coerced (`{"nodes":"abc"}` is a 400, not ["abc"]); query strings and params are
+ * converted to the numbers and booleans their schema names first.
+ */
+function compileRouteSchema({ schema, httpPart }: { schema: unknown; httpPart?: string }) {
+  const checker = TypeCompiler.Compile(schema as TSchema);
+  return (data: unknown) => {
+    const value = httpPart === 'body' ? data : Value.Convert(schema as TSchema, data);
+    if (checker.Check(value)) return { value };
+    const e = checker.Errors(value).First();
+    return { error: Object.assign(new Error(e?.message ?? 'invalid'), { validation: [{ instancePath: e?.path ?? '', message: e?.message }] }) };
+  };
+}
 
 export async function buildControllerServer(deps: ControllerServerDeps): Promise<FastifyInstance> {
   // no request logging: headers and join bodies carry tokens
+  const limits = { ...DEFAULT_LIMITS, ...deps.limits };
+  const nodeLimits = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    // how often Node checks the two above (default 30 s): a tenth of the shorter, at least 100 ms
+    connectionsCheckingInterval: Math.max(100, Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 10),
+  };
   const app = Fastify({
     logger: false,
-    keepAliveTimeout: KEEP_ALIVE_MS,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
     bodyLimit: 1024 * 1024,
-    ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key, ca: deps.tls.ca, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' as const } } : {}),
+    ...(deps.tls
+      ? { https: { cert: deps.tls.cert, key: deps.tls.key, ca: deps.tls.ca, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' as const, handshakeTimeout: limits.handshakeTimeoutMs, ...nodeLimits } }
+      : { http: nodeLimits }),
   });
+  app.server.headersTimeout = limits.headersTimeoutMs;
+  app.server.maxConnections = limits.maxConnections;
   registerErrorHandler(app);
+  app.setValidatorCompiler(compileRouteSchema);
+  const joins = new TokenBuckets({ burst: limits.joinBurst, refillMs: limits.joinRefillMs });
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.method !== 'POST' || req.routeOptions.url !== '/v1/join') return;
+    const from = req.raw.socket.remoteAddress ?? 'unknown';
+    if (joins.take(from, Date.now())) return;
+    const s = Math.ceil(joins.retryAfterMs(from) / 1000);
+    reply.header('retry-after', String(s));
+    throw new NwError('NW_RATE_LIMIT', `too many join attempts from ${from}; wait ${s} s and try again`);
+  });
   if (deps.compute) {
     const compute = deps.compute;
     await app.register(async (scope) => computeNodesRoutes(scope, compute));

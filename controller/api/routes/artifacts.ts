@@ -2,6 +2,7 @@
 //   POST /v1/artifacts?kind=kubelet-binary&version=V   the file as application/octet-stream (operator; streamed to the store)
 //   GET  /v1/artifacts                                 the records (operator)
 //   GET  /v1/artifacts/sha256/:sha256                  the blob, streamed (enrolled agents, and operators)
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { NwError } from '../../../host/errors.js';
 import type { ArtifactStore } from '../../artifacts/store.js';
@@ -10,13 +11,18 @@ import { actorOf, callerOf } from '../auth.js';
 import type { ApiContext } from '../context.js';
 
 const KINDS: ArtifactRecord['kind'][] = ['kubelet-binary'];
+const AddQuery = Type.Object(
+  { kind: Type.Optional(Type.String({ maxLength: 64 })), version: Type.Optional(Type.String({ maxLength: 128 })) },
+  { additionalProperties: false },
+);
+const BlobParams = Type.Object({ sha256: Type.String({ maxLength: 64 }) });
 
 export function artifactRoutes(artifacts: ArtifactStore) {
   return async function routes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
     // the body stays a stream: the store hashes it on its way to disk (no size limit from bodyLimit)
     app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
 
-    app.post('/v1/artifacts', async (req) => {
+    app.post('/v1/artifacts', { schema: { querystring: AddQuery } }, async (req) => {
       const who = callerOf(req, ctx.operatorRoles);
       const q = req.query as { kind?: string; version?: string };
       if (!KINDS.includes(q.kind as ArtifactRecord['kind'])) throw new NwError('NW_USAGE', `artifact kind must be ${KINDS.join(' or ')}, got ${JSON.stringify(q.kind ?? null)}`);
@@ -35,7 +41,7 @@ export function artifactRoutes(artifacts: ArtifactStore) {
       return { artifacts: ctx.store.listArtifacts() };
     });
 
-    app.get('/v1/artifacts/sha256/:sha256', async (req, reply) => {
+    app.get('/v1/artifacts/sha256/:sha256', { schema: { params: BlobParams } }, async (req, reply) => {
       callerOf(req, ['agent', ...ctx.operatorRoles]);
       const blob = await artifacts.open((req.params as { sha256: string }).sha256);
       reply.header('content-type', 'application/octet-stream').header('content-length', String(blob.size));

@@ -30,6 +30,9 @@ function check<T>(schema: Parameters<typeof Value.Check>[0], body: unknown, what
   throw new NwError('NW_USAGE', `${what}: ${e?.path || '/'}: ${e?.message}`);
 }
 
+const NodeParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 253 }) });
+const NodesQuery = Type.Object({ group: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })) }, { additionalProperties: false });
+
 /** The node as the API shows it: `state` is its health (the contract's name for it). */
 export const nodeView = (n: NodeRecord) => ({ ...n, state: n.health });
 
@@ -47,7 +50,7 @@ export async function fleetRoutes(app: FastifyInstance, ctx: ApiContext): Promis
     return r;
   });
 
-  app.post('/v1/join-tokens', async (req) => {
+  app.post('/v1/join-tokens', { schema: { body: TokenRequest } }, async (req) => {
     const who = operator(req);
     const body = check<{ group: string; labels?: Record<string, string>; ttlSec?: number }>(TokenRequest, req.body, 'join-token request');
     const labels = parseLabels(Object.entries(body.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','));
@@ -58,19 +61,19 @@ export async function fleetRoutes(app: FastifyInstance, ctx: ApiContext): Promis
     return { token, caCertHash: ctx.caCertHash, expiresAt: record.expiresAt, group: body.group, labels };
   });
 
-  app.get('/v1/nodes', async (req) => {
+  app.get('/v1/nodes', { schema: { querystring: NodesQuery } }, async (req) => {
     operator(req);
     const q = req.query as { group?: string };
     return { nodes: ctx.store.listNodes(q.group ? { group: q.group } : undefined).map(nodeView) };
   });
 
-  app.get('/v1/nodes/:name', async (req) => {
+  app.get('/v1/nodes/:name', { schema: { params: NodeParams } }, async (req) => {
     operator(req);
     const n = mustFind((req.params as { name: string }).name);
     return { ...nodeView(n), status: ctx.poller?.latest(n.name)?.status ?? null, desired: ctx.store.lastDesired(n.name)?.generation ?? null };
   });
 
-  app.delete('/v1/nodes/:name', async (req) => {
+  app.delete('/v1/nodes/:name', { schema: { params: NodeParams } }, async (req) => {
     const who = operator(req);
     const n = mustFind((req.params as { name: string }).name);
     ctx.store.removeNode(n.name);
@@ -78,7 +81,7 @@ export async function fleetRoutes(app: FastifyInstance, ctx: ApiContext): Promis
     return { removed: n.name };
   });
 
-  app.put('/v1/nodes/:name/labels', async (req) => {
+  app.put('/v1/nodes/:name/labels', { schema: { params: NodeParams } }, async (req) => {
     const who = operator(req);
     const n = mustFind((req.params as { name: string }).name);
     const body = check<{ labels: Record<string, string | null> }>(

@@ -4,6 +4,7 @@
 //   GET  /v1/rollouts/:id                  state + what it waits for and the time left
 //   POST /v1/rollouts/:id/{pause,resume,abort,rollback}
 import { randomBytes } from 'node:crypto';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { NwError } from '../../../host/errors.js';
 import { describe as describeRollout, type Command, type RolloutState } from '../../rollout/engine.js';
@@ -21,6 +22,29 @@ interface StartBody {
   strategy?: StrategyInput;
 }
 
+// Shapes only (the desired state and the strategy are checked in depth by their parsers, with
+// messages naming the key): a body of the wrong shape is a 400 naming the field, never a 500.
+const Name = Type.String({ minLength: 1, maxLength: 253 });
+const StartBodySchema = Type.Object(
+  {
+    group: Type.Optional(Name),
+    labels: Type.Optional(Type.Record(Type.String({ maxLength: 317 }), Type.String({ maxLength: 63 }))),
+    nodes: Type.Optional(Type.Array(Name, { minItems: 1, maxItems: 100_000 })),
+    desired: Type.Object({}),
+    strategy: Type.Optional(Type.Object({})),
+  },
+  { additionalProperties: false },
+);
+const IdParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9._-]{1,128}$' }) });
+const CommandParams = Type.Object({
+  id: Type.String({ pattern: '^[A-Za-z0-9._-]{1,128}$' }),
+  command: Type.String({ maxLength: 32 }),
+});
+const ListQuery = Type.Object(
+  { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })), cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })) },
+  { additionalProperties: false },
+);
+
 export const rolloutView = (s: RolloutState, now: string) => {
   const { desired: _d, ...rest } = s;
   return { ...rest, ...describeRollout(s, now) };
@@ -37,7 +61,7 @@ export function rolloutRoutes(executor: RolloutExecutor, o: { artifactBaseUrl: s
       return r.state;
     };
 
-    app.post('/v1/rollouts', async (req) => {
+    app.post('/v1/rollouts', { schema: { body: StartBodySchema } }, async (req) => {
       const who = callerOf(req, ctx.operatorRoles);
       const b = (req.body ?? {}) as StartBody;
       if (typeof b.desired !== 'object' || b.desired === null || Array.isArray(b.desired)) throw new NwError('NW_USAGE', 'the rollout needs `desired` (the desired-state YAML as an object)');
@@ -60,18 +84,18 @@ export function rolloutRoutes(executor: RolloutExecutor, o: { artifactBaseUrl: s
       return rolloutView(state, ctx.now().toISOString());
     });
 
-    app.get('/v1/rollouts', async (req) => {
+    app.get('/v1/rollouts', { schema: { querystring: ListQuery } }, async (req) => {
       callerOf(req, ctx.operatorRoles);
       const q = req.query as { limit?: number; cursor?: string };
       return ctx.store.listRollouts({ limit: q.limit, cursor: q.cursor });
     });
 
-    app.get('/v1/rollouts/:id', async (req) => {
+    app.get('/v1/rollouts/:id', { schema: { params: IdParams } }, async (req) => {
       callerOf(req, ctx.operatorRoles);
       return rolloutView(get((req.params as { id: string }).id), ctx.now().toISOString());
     });
 
-    app.post('/v1/rollouts/:id/:command', async (req) => {
+    app.post('/v1/rollouts/:id/:command', { schema: { params: CommandParams } }, async (req) => {
       const who = callerOf(req, ctx.operatorRoles);
       const { id, command } = req.params as { id: string; command: string };
       if (!['pause', 'resume', 'abort', 'rollback'].includes(command)) throw new NwError('NW_NOT_FOUND', `no rollout command ${command}: use pause, resume, abort or rollback`);
