@@ -1,6 +1,7 @@
 // nodewright events [--follow] [--json]: the audit log (who did what, when).
 import type { Command } from 'commander';
 import { out, withClient, withOperator, type OperatorOpts } from './operator.js';
+import { fieldText as f, jsonText } from './safe-text.js';
 
 interface EventView {
   id: number;
@@ -11,7 +12,7 @@ interface EventView {
   message: string;
 }
 
-const line = (e: EventView, json?: boolean) => (json ? JSON.stringify(e) : `${e.at}  ${e.actor.padEnd(20)} ${e.kind.padEnd(18)} ${e.message}`);
+const line = (e: EventView, json?: boolean) => (json ? jsonText(e) : `${f(e.at)}  ${f(e.actor).padEnd(20)} ${f(e.kind).padEnd(18)} ${f(e.message)}`);
 
 export function registerEventsCommands(program: Command): void {
   withOperator(

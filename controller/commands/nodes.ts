@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { parseDuration, parseLabels } from '../fleet/join-token.js';
 import { formatTable, out, printJson, withClient, withOperator, type OperatorOpts } from './operator.js';
+import { fieldText as f } from './safe-text.js';
 
 interface NodeView {
   name: string;
@@ -45,7 +46,7 @@ export function registerNodesCommands(program: Command): void {
   withOperator(nodes.command('show <name>').description('one node: inventory record and last status')).action(async (name: string, o: OperatorOpts) => {
     const n = await withClient(o, (c) => c.request<NodeView & { status: unknown }>('GET', `/v1/nodes/${encodeURIComponent(name)}`));
     if (o.json) return printJson(n);
-    out(`${n.name}  group=${n.group}  state=${n.state}${n.reason ? ` (${n.reason})` : ''}  generation=${n.generation ?? '-'}\n  url=${n.url}  hostname=${n.facts.hostname}  addresses=${n.facts.addresses.join(',') || '-'}\n  labels=${labelText(n.labels)}  lastSeen=${n.lastSeenAt ?? 'never'}`);
+    out(`${f(n.name)}  group=${f(n.group)}  state=${f(n.state)}${n.reason ? ` (${f(n.reason)})` : ''}  generation=${n.generation ?? '-'}\n  url=${f(n.url)}  hostname=${f(n.facts.hostname)}  addresses=${f(n.facts.addresses.join(',')) || '-'}\n  labels=${f(labelText(n.labels))}  lastSeen=${f(n.lastSeenAt) || 'never'}`);
   });
 
   withOperator(nodes.command('remove <name>').description('forget a node (it must join again with a new token)')).action(async (name: string, o: OperatorOpts) => {
@@ -62,6 +63,6 @@ export function registerNodesCommands(program: Command): void {
     }
     const n = await withClient(o, (c) => c.request<NodeView>('PUT', `/v1/nodes/${encodeURIComponent(name)}/labels`, { labels }));
     if (o.json) printJson(n);
-    else out(`${n.name}: ${labelText(n.labels)}`);
+    else out(`${f(n.name)}: ${f(labelText(n.labels))}`);
   });
 }

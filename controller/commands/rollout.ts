@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { NwError } from '../../host/errors.js';
 import { parseLabels } from '../fleet/join-token.js';
 import { formatTable, out, printJson, withClient, withOperator, type OperatorOpts } from './operator.js';
+import { fieldText as f, jsonText, terminalText } from './safe-text.js';
 
 /** The rollout's desired YAML; `ceph.keyringFile` (relative to the YAML) is read into `ceph.keyring`. */
 export function readDesiredYaml(file: string): Record<string, unknown> {
@@ -51,9 +52,9 @@ const TERMINAL = ['completed', 'aborted', 'halted'];
 
 function lines(r: RolloutView): string[] {
   const done = r.nodes.filter((n) => DONE.includes(n.phase)).length;
-  const head = `${r.id} ${r.state} wave ${Math.min(r.wave + 1, r.waveCount)}/${r.waveCount} nodes ${done}/${r.nodes.length} failures ${r.failures}/${r.failureBudget}${r.reason ? ` — ${r.reason}` : ''}`;
-  const nodes = r.nodes.map((n) => `  ${n.name.padEnd(12)} wave ${n.wave + 1}  ${n.phase.padEnd(12)} gen ${n.targetGeneration ?? '-'}${n.reason ? `  ${n.reason}` : ''}`);
-  return [head, ...nodes, ...r.waitsFor.map((w) => `  waits: ${w}`)];
+  const head = `${f(r.id)} ${f(r.state)} wave ${Math.min(r.wave + 1, r.waveCount)}/${r.waveCount} nodes ${done}/${r.nodes.length} failures ${r.failures}/${r.failureBudget}${r.reason ? ` — ${f(r.reason)}` : ''}`;
+  const nodes = r.nodes.map((n) => `  ${f(n.name).padEnd(12)} wave ${n.wave + 1}  ${f(n.phase).padEnd(12)} gen ${n.targetGeneration ?? '-'}${n.reason ? `  ${f(n.reason)}` : ''}`);
+  return [head, ...nodes, ...r.waitsFor.map((w) => `  waits: ${f(w)}`)];
 }
 
 const bar = (done: number, total: number, width = 20) => `[${'#'.repeat(Math.round((done / Math.max(total, 1)) * width)).padEnd(width, '.')}]`;
@@ -61,10 +62,10 @@ const bar = (done: number, total: number, width = 20) => `[${'#'.repeat(Math.rou
 function liveView(r: RolloutView): string {
   const waves = Array.from({ length: r.waveCount }, (_, i) => {
     const ns = r.nodes.filter((n) => n.wave === i);
-    return `wave ${i + 1} ${bar(ns.filter((n) => DONE.includes(n.phase)).length, ns.length)} ${ns.map((n) => `${n.name}:${n.phase}`).join(' ')}`;
+    return `wave ${i + 1} ${bar(ns.filter((n) => DONE.includes(n.phase)).length, ns.length)} ${ns.map((n) => `${f(n.name)}:${f(n.phase)}`).join(' ')}`;
   });
   const left = r.timeLeftMs !== null ? `  (next deadline in ${Math.ceil(r.timeLeftMs / 1000)} s)` : '';
-  return [`${r.id}  ${r.state.toUpperCase()}  ${r.target}${left}`, ...(r.reason ? [`blocked: ${r.reason}`] : []), ...waves, ...r.waitsFor.map((w) => `waits for: ${w}`)].join('\n');
+  return [`${f(r.id)}  ${f(r.state).toUpperCase()}  ${f(r.target)}${left}`, ...(r.reason ? [`blocked: ${f(r.reason)}`] : []), ...waves, ...r.waitsFor.map((w) => `waits for: ${f(w)}`)].join('\n');
 }
 
 export function registerRolloutCommands(program: Command): void {
@@ -111,8 +112,21 @@ export function registerRolloutCommands(program: Command): void {
     else out(lines(r).join('\n'));
   });
 
-  withOperator(rollout.command('ls').description('list rollouts')).action(async (o: OperatorOpts) => {
-    const r = await withClient(o, (c) => c.request<{ rollouts: (RolloutView & { done: number; nodes: number })[] }>('GET', '/v1/rollouts'));
+  withOperator(
+    rollout
+      .command('ls')
+      .description('list rollouts, newest first, a page at a time')
+      .option('--limit <n>', 'rollouts per page (1-1000)', '50')
+      .option('--cursor <cursor>', 'the next page: the cursor the previous page printed'),
+  ).action(async (o: OperatorOpts & { limit: string; cursor?: string }) => {
+    const limit = Number(o.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new NwError('NW_USAGE', `--limit must be a whole number from 1 to 1000, got '${o.limit}'`);
+    const query = `?limit=${limit}${o.cursor ? `&cursor=${encodeURIComponent(o.cursor)}` : ''}`;
+    const r = await withClient(o, (c) =>
+      c.request<{ rollouts: { id: string; state: string; target: string; wave: number; waveCount: number; done: number; nodes: number; reason: string | null }[]; next: string | null }>('GET', `/v1/rollouts${query}`),
+    );
+    // the page's rows on stdout (JSON: the array, as before); where the next page starts on stderr
+    if (r.next) process.stderr.write(`more: nodewright rollout ls --limit ${limit} --cursor ${r.next}\n`);
     if (o.json) return printJson(r.rollouts);
     out(formatTable(['ID', 'STATE', 'TARGET', 'WAVE', 'DONE', 'REASON'], r.rollouts.map((x) => [x.id, x.state, x.target, `${Math.min(x.wave + 1, x.waveCount)}/${x.waveCount}`, `${x.done}/${x.nodes}`, x.reason ?? ''])));
   });
@@ -130,11 +144,11 @@ export function registerRolloutCommands(program: Command): void {
         for (;;) {
           const r = await fetch();
           if (o.json) {
-            const s = JSON.stringify(r);
+            const s = jsonText(r);
             if (s !== last) out(s);
             last = s;
           } else if (tty) {
-            process.stdout.write(`\x1b[H\x1b[2J${liveView(r)}\n`);
+            process.stdout.write(`\x1b[H\x1b[2J${terminalText(liveView(r))}\n`);
           } else {
             // plain lines: print what changed since the last look
             const now = lines(r);
