@@ -145,6 +145,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     },
     now: () => new Date().toISOString(),
     tickMs: config.poll.rolloutIntervalMs,
+    bundleValidMs: config.bundleValidMs,
     onError: (e, id) => log.error({ rollout: id, err: (e as Error).message }, 'rollout step failed'),
     onTransition: (next) => {
       track(next);

@@ -394,6 +394,22 @@ export function recover(state: RolloutState, obs: Record<string, NodeObservation
   return d.finish();
 }
 
+/**
+ * A push whose signed bundle expired (its notAfter passed while it was in doubt, e.g. across a
+ * long outage) is never sent expired: it goes out as generation `to`, the same content signed
+ * again. The node's target (or rollback) generation follows; its gate starts with the new push.
+ */
+export function renumberPush(state: RolloutState, node: string, from: number, to: number, now: string): RolloutState {
+  const d = new Draft(state, now);
+  const n = d.node(node);
+  if (!n) return state;
+  if (n.phase === 'rolling_back' && n.rollbackGeneration === from) n.rollbackGeneration = to;
+  else if (n.targetGeneration === from) n.targetGeneration = to;
+  else return state;
+  n.reason = `generation ${from} expired before it was applied; sent again as generation ${to}`;
+  return d.finish().next;
+}
+
 export function command(state: RolloutState, cmd: Command, now: string): Transition {
   const refuse = (why: string): never => {
     throw new NwError('NW_ROLLOUT', `cannot ${cmd.kind} rollout ${state.id}: ${why}`);

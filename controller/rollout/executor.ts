@@ -10,7 +10,7 @@ import type { FleetView } from '../fleet/view.js';
 import type { ControllerEvent, DesiredRecord, NodeObservation, NodeRecord, Store } from '../store/store.js';
 import { bindDesired, rebindDesired, sameSpec, type DesiredTemplate } from './bind.js';
 import {
-  command, isInFlight, newRollout, pushed, recover, step,
+  command, isInFlight, newRollout, pushed, recover, renumberPush, step,
   type Action, type Command, type PushOutcome, type RolloutState, type Transition,
 } from './engine.js';
 import type { Strategy } from './strategy.js';
@@ -24,6 +24,8 @@ export interface ExecutorDeps {
   /** POST the bundle to the node's agent. Throwing is fine: coded refusals count as definite. */
   push(node: NodeRecord, bundle: unknown): Promise<PushOutcome>;
   now(): string;
+  /** Lifetime of each signed bundle (its notAfter); default 24 h. */
+  bundleValidMs?: number;
   /** Longest sleep between two steps of a rollout that is waiting on gates (default 1 s). */
   tickMs?: number;
   onError?(e: unknown, rolloutId: string): void;
@@ -31,6 +33,15 @@ export interface ExecutorDeps {
 }
 
 type NewEvent = Omit<ControllerEvent, 'id'>;
+
+export const DEFAULT_BUNDLE_VALID_MS = 24 * 3_600_000;
+/** A bundle this close to its notAfter is not sent again (it could expire on its way): it is signed anew. */
+const EXPIRY_MARGIN_MS = 60_000;
+
+const expiring = (desired: unknown, now: string): boolean => {
+  const notAfter = (desired as { notAfter?: unknown } | null)?.notAfter;
+  return typeof notAfter === 'string' && Date.parse(notAfter) - Date.parse(now) < EXPIRY_MARGIN_MS;
+};
 type Decide = (s: RolloutState, obs: Record<string, NodeObservation>, now: string) => Transition;
 
 /** Answers of an agent that mean "this bundle was not applied and will not be". */
@@ -156,12 +167,15 @@ export class RolloutExecutor {
     if (this.stopped) return before;
     const now = this.deps.now();
     const tr = decide(before, this.deps.view.observationsAround(before.nodes.map((n) => n.name)), now);
+    let next = tr.next;
     const pushes: Array<{ node: string; generation: number; bundle: unknown }> = [];
     const records: DesiredRecord[] = [];
+    const resigned: NewEvent[] = [];
+    const notAfter = new Date(Date.parse(now) + (this.deps.bundleValidMs ?? DEFAULT_BUNDLE_VALID_MS)).toISOString().replace(/\.\d{3}Z$/, 'Z');
     for (const a of tr.actions) {
       if (a.kind !== 'push') continue;
       const signed = store.desiredHistory(a.node, 20).find((d) => d.generation === a.generation);
-      if (signed) {
+      if (signed && !expiring(signed.desired, now)) {
         pushes.push({ node: a.node, generation: a.generation, bundle: signed.bundle }); // a push in doubt: the same bundle again
         continue;
       }
@@ -169,19 +183,35 @@ export class RolloutExecutor {
         pushes.push({ node: a.node, generation: a.generation, bundle: null }); // launch() reports it as refused
         continue;
       }
-      const desired = this.desiredFor(before, a);
+      let generation = a.generation;
+      let desired: Record<string, unknown>;
+      if (signed) {
+        // in doubt and expired: the same content as a NEW generation, signed again
+        generation = Math.max(store.nextGeneration(a.node), a.generation + 1);
+        next = renumberPush(next, a.node, a.generation, generation, now);
+        desired = rebindDesired(signed.desired, generation);
+        const was = (signed.desired as { notAfter?: string }).notAfter;
+        resigned.push({
+          at: now, actor, kind: 'rollout.node.resigned', subject: a.node,
+          message: `${id}: generation ${a.generation} of ${a.node} expired (${was}) before it was applied; sent again as generation ${generation}`,
+          data: { rollout: id, generation, expired: a.generation },
+        });
+      } else {
+        desired = this.desiredFor(before, a);
+      }
+      desired = { ...desired, notAfter };
       const bundle = this.deps.sign(desired);
-      records.push({ node: a.node, generation: a.generation, desired, bundle, at: now });
-      pushes.push({ node: a.node, generation: a.generation, bundle });
+      records.push({ node: a.node, generation, desired, bundle, at: now });
+      pushes.push({ node: a.node, generation, bundle });
     }
-    if (tr.next !== before) {
-      store.commitTransition(id, before.version, tr.next, records, eventsOf(before, tr.next, actor, now));
-      this.deps.onTransition?.(tr.next, tr.actions);
+    if (next !== before) {
+      store.commitTransition(id, before.version, next, records, [...eventsOf(before, next, actor, now), ...resigned]);
+      this.deps.onTransition?.(next, tr.actions);
     }
     // only after the commit: a crash before this line leaves the push "in doubt", never unrecorded
     for (const p of pushes) this.launch(id, p.node, p.generation, p.bundle);
-    this.schedule(id, tr.next, tr.actions, now);
-    return tr.next;
+    this.schedule(id, next, tr.actions, now);
+    return next;
   }
 
   private desiredFor(s: RolloutState, a: Extract<Action, { kind: 'push' }>): Record<string, unknown> {

@@ -24,6 +24,8 @@ class Fleet {
   reportToStore = true;
   readonly agents = new Map<string, FakeAgent>();
   readonly pushes: Array<{ node: string; generation: number }> = [];
+  /** The desired state of every push, as sent. */
+  readonly sent: Array<{ generation: number; notAfter?: string }> = [];
   private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(readonly dir: string) {
@@ -55,6 +57,7 @@ class Fleet {
     const a = this.agents.get(node.name)!;
     const d = (bundle as { desired: { generation: number } }).desired;
     this.pushes.push({ node: node.name, generation: d.generation });
+    this.sent.push(d);
     const accept = () => {
       if (d.generation < a.generation) throw new NwError('NW_STALE', `generation ${d.generation} is older than ${a.generation}`);
       if (d.generation > a.generation) {
@@ -112,9 +115,9 @@ function seedState(): RolloutState {
   return { id: 'seed', version: 0, target: 'seed', strategy: strategy(), nodes: [], waveCount: 0, wave: 0, state: 'completed', reason: null, failures: 0, failureBudget: 0, maxUnavailable: 1, soakUntil: null, rollingBack: false, desired: null, createdAt: now(), updatedAt: now() };
 }
 
-function executor(f: Fleet, errors: unknown[] = []): RolloutExecutor {
+function executor(f: Fleet, errors: unknown[] = [], clock: () => string = now, bundleValidMs?: number): RolloutExecutor {
   const e = new RolloutExecutor({
-    store: f.store, view: f.view, push: f.push, now, tickMs: 20,
+    store: f.store, view: f.view, push: f.push, now: clock, tickMs: 20, bundleValidMs,
     sign: (desired) => ({ kind: 'test-bundle', desired }),
     onError: (err) => errors.push(err),
   });
@@ -238,6 +241,40 @@ describe('rollout executor with a real SQLite store', () => {
       expect(errors).toEqual([]);
     });
   }
+
+  it('every bundle carries notAfter; a push in doubt whose bundle expired is sent as a NEW generation, signed again', async () => {
+    const f = setUp(['w1', 'w2']);
+    const errors: unknown[] = [];
+    const first = executor(f, errors, now, 3_600_000);
+    Object.assign(f.agents.get('w1')!, { hang: true, receivedBeforeHang: false });
+    await first.create({ id: 'r1', target: 'group workers', nodes: f.store.listNodes(), strategy: strategy({ steps: '1' }), desired: template, actor: 'op' });
+    const inDoubt = f.store.lastDesired('w1')!;
+    expect(inDoubt).toMatchObject({ generation: 2, desired: { notAfter: expect.stringMatching(/Z$/) } });
+    const ttl = Date.parse((inDoubt.desired as { notAfter: string }).notAfter) - Date.now();
+    expect(ttl).toBeGreaterThan(3_590_000);
+    expect(ttl).toBeLessThanOrEqual(3_600_000);
+    // the controller is down for two hours: the bundle of generation 2 expired meanwhile
+    first.stop();
+    f.store.close();
+    f.open();
+    f.agents.get('w1')!.hang = false;
+    const later = () => new Date(Date.now() + 2 * 3_600_000).toISOString();
+    const second = executor(f, errors, later, 3_600_000);
+    const sentBefore = f.sent.length;
+    await second.start();
+    const s = await until(f, 'r1', ['completed', 'paused', 'halted']);
+    expect(s.state).toBe('completed');
+    const w1 = f.sent.slice(sentBefore).filter((d) => (d as unknown as { nodes: string[] }).nodes[0] === 'w1');
+    expect(w1.map((d) => d.generation)).toEqual([3]);
+    expect(Date.parse(w1[0].notAfter!)).toBeGreaterThan(Date.parse(later()));
+    expect(f.agents.get('w1')!.accepted).toEqual([3]);
+    expect(s.nodes.find((n) => n.name === 'w1')).toMatchObject({ phase: 'healthy', targetGeneration: 3 });
+    expect(f.store.desiredHistory('w1').map((d) => d.generation)).toEqual([3, 2, 1]);
+    expect(f.store.listEvents().find((e) => e.kind === 'rollout.node.resigned')).toMatchObject({
+      subject: 'w1', message: expect.stringMatching(/generation 2 of w1 expired .* sent again as generation 3/),
+    });
+    expect(errors).toEqual([]);
+  });
 
   it('a restarted controller rebuilds its timers from the stored deadlines (a waiting soak continues)', async () => {
     const f = setUp(['w1', 'w2']);

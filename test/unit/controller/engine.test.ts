@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { command, describe as describeRollout, newRollout, pushed, recover, step, type RolloutState, type RolloutTarget } from '../../../controller/rollout/engine.js';
+import { command, describe as describeRollout, newRollout, pushed, recover, renumberPush, step, type RolloutState, type RolloutTarget } from '../../../controller/rollout/engine.js';
 import { parseStrategy, type StrategyInput } from '../../../controller/rollout/strategy.js';
 import { NwError } from '../../../host/errors.js';
 import { iso, observe, run, simFleet, T0, type Behaviour } from './engine-sim.js';
@@ -216,5 +216,30 @@ describe('rollout engine', () => {
       expect(() => command(done, { kind, actor: 'op' }, iso(T0))).toThrow(/cannot .* rollout r1: it is .*completed/);
     }
     expect(() => newRollout({ id: 'x', target: 'group empty', nodes: [], strategy: parseStrategy(), now: iso(T0) })).toThrow(/no nodes match group empty/);
+  });
+});
+
+describe('renumberPush: an expired push in doubt goes out as a new generation', () => {
+  const started = (): RolloutState => {
+    const s = newRollout({ id: 'r1', target: 'nodes w1', now: iso(T0), strategy: parseStrategy(), nodes: targets(['w1']) });
+    return step(s, {}, iso(T0)).next;
+  };
+
+  it('moves the target generation of a pushing node, says why, and is a new version', () => {
+    const s = started();
+    const n = s.nodes[0];
+    expect(n).toMatchObject({ phase: 'pushing', targetGeneration: 2 });
+    const next = renumberPush(s, 'w1', 2, 5, iso(T0 + 1000));
+    expect(next.version).toBe(s.version + 1);
+    expect(next.nodes[0]).toMatchObject({ phase: 'pushing', targetGeneration: 5, reason: expect.stringMatching(/generation 2 expired.*generation 5/) });
+    // the push of the old generation is no longer current: its outcome is ignored
+    expect(pushed(next, 'w1', 2, { ok: true }, iso(T0 + 2000)).next).toBe(next);
+    expect(pushed(next, 'w1', 5, { ok: true }, iso(T0 + 2000)).next.nodes[0].phase).toBe('gating');
+  });
+
+  it('changes nothing for another generation or node', () => {
+    const s = started();
+    expect(renumberPush(s, 'w1', 7, 8, iso(T0 + 1000))).toBe(s);
+    expect(renumberPush(s, 'w9', 2, 8, iso(T0 + 1000))).toBe(s);
   });
 });
