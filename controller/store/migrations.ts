@@ -49,13 +49,14 @@ export const MIGRATIONS: Migration[] = [
       // the highest generation ever signed per node name: survives pruning and node removal (which now purges desired rows)
       `CREATE TABLE generation_marks (node TEXT PRIMARY KEY, generation INTEGER NOT NULL)`,
       `INSERT INTO generation_marks (node, generation) SELECT node, MAX(generation) FROM desired GROUP BY node`,
-      // active: 1 until completed or aborted; summary: one line for rollout ls (filled at open for older rows);
-      // detail: 0 once the per-node detail was pruned
-      `ALTER TABLE rollouts ADD COLUMN active INTEGER`,
-      `ALTER TABLE rollouts ADD COLUMN summary TEXT`,
-      `ALTER TABLE rollouts ADD COLUMN detail INTEGER NOT NULL DEFAULT 1`,
-      `CREATE INDEX rollouts_by_active ON rollouts (active)`,
-      `CREATE INDEX rollouts_by_created ON rollouts (created_at, id)`,
+      // one small row per rollout, beside its (large) state: what rollout ls pages through, the
+      // active flag (1 until completed or aborted) and detail (0 once retention dropped the per-node
+      // detail); filled at open for rollouts written before
+      `CREATE TABLE rollout_summaries (
+        id TEXT PRIMARY KEY, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+        active INTEGER NOT NULL, detail INTEGER NOT NULL, summary TEXT NOT NULL)`,
+      `CREATE INDEX rollout_summaries_by_created ON rollout_summaries (created_at, id)`,
+      `CREATE INDEX rollout_summaries_by_active ON rollout_summaries (active)`,
       `CREATE INDEX events_by_at ON events (at)`,
       `CREATE INDEX join_tokens_by_expiry ON join_tokens (expires_at)`,
     ],

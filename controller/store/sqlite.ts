@@ -47,16 +47,18 @@ export function openSqliteStore(opts: { stateDir: string }): SqliteStore {
   return new SqliteStore(db, epoch);
 }
 
-/** Rows written before schema 3 get their summary and active flag once. */
+const UPSERT_SUMMARY = `INSERT INTO rollout_summaries (id, created_at, updated_at, active, detail, summary) VALUES (?, ?, ?, ?, 1, ?)
+  ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, active = excluded.active, summary = excluded.summary`;
+
+const summaryRow = (id: string, createdAt: string, s: RolloutState) => [id, createdAt, s.updatedAt, isFinished(s) ? 0 : 1, json(summarize(s))];
+
+/** Rollouts written before schema 3 get their summary row once. */
 function fillRolloutSummaries(db: Database.Database): void {
-  const rows = db.prepare(`SELECT id, state FROM rollouts WHERE summary IS NULL`).all() as Row[];
+  const rows = db.prepare(`SELECT id, created_at, state FROM rollouts WHERE id NOT IN (SELECT id FROM rollout_summaries)`).all() as Row[];
   if (rows.length === 0) return;
-  const set = db.prepare(`UPDATE rollouts SET summary = ?, active = ? WHERE id = ?`);
+  const set = db.prepare(UPSERT_SUMMARY);
   db.transaction(() => {
-    for (const r of rows) {
-      const state = parse<RolloutState>(r.state);
-      set.run(json(summarize(state)), isFinished(state) ? 0 : 1, r.id);
-    }
+    for (const r of rows) set.run(...summaryRow(String(r.id), String(r.created_at), parse<RolloutState>(r.state)));
   }).immediate();
 }
 
@@ -314,31 +316,34 @@ export class SqliteStore implements Store {
   createRollout(r: RolloutRecord, events: NewEvent[]): void {
     this.write(() => {
       const res = this.db
-        .prepare(`INSERT INTO rollouts (id, version, state, created_at, updated_at, active, summary) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
-        .run(r.id, r.state.version, json(r.state), r.createdAt, r.updatedAt, isFinished(r.state) ? 0 : 1, json(summarize(r.state)));
+        .prepare(`INSERT INTO rollouts (id, version, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
+        .run(r.id, r.state.version, json(r.state), r.createdAt, r.updatedAt);
       if (res.changes !== 1) throw new NwError('NW_EXISTS', `rollout ${r.id} already exists`);
+      this.db.prepare(UPSERT_SUMMARY).run(...summaryRow(r.id, r.createdAt, r.state));
       for (const e of events) this.insertEvent(e);
     });
   }
 
   getRollout(id: string): RolloutRecord | null {
-    const row = this.db.prepare(`SELECT * FROM rollouts WHERE id = ?`).get(id) as Row | undefined;
+    const row = this.db.prepare(`SELECT r.*, s.detail FROM rollouts r LEFT JOIN rollout_summaries s ON s.id = r.id WHERE r.id = ?`).get(id) as Row | undefined;
     return row ? toRollout(row) : null;
   }
 
   activeRollouts(): RolloutRecord[] {
-    return (this.db.prepare(`SELECT * FROM rollouts WHERE active = 1 ORDER BY created_at, id`).all() as Row[]).map(toRollout);
+    return (
+      this.db.prepare(`SELECT r.*, s.detail FROM rollout_summaries s JOIN rollouts r ON r.id = s.id WHERE s.active = 1 ORDER BY s.created_at, s.id`).all() as Row[]
+    ).map(toRollout);
   }
 
   listRollouts(opts: { limit?: number; cursor?: string } = {}): RolloutPage {
     const limit = Math.min(Math.max(Math.trunc(opts.limit ?? 50), 1), 1000);
     const rows = (
       opts.cursor === undefined
-        ? this.db.prepare(`SELECT id, created_at, summary FROM rollouts ORDER BY created_at DESC, id DESC LIMIT ?`).all(limit + 1)
+        ? this.db.prepare(`SELECT id, created_at, summary FROM rollout_summaries ORDER BY created_at DESC, id DESC LIMIT ?`).all(limit + 1)
         : (() => {
             const [at, id] = decodeCursor(opts.cursor);
             return this.db
-              .prepare(`SELECT id, created_at, summary FROM rollouts WHERE created_at < ? OR (created_at = ? AND id < ?)
+              .prepare(`SELECT id, created_at, summary FROM rollout_summaries WHERE created_at < ? OR (created_at = ? AND id < ?)
                         ORDER BY created_at DESC, id DESC LIMIT ?`)
               .all(at, at, id, limit + 1);
           })()
@@ -354,8 +359,8 @@ export class SqliteStore implements Store {
   commitTransition(id: string, expectedVersion: number, next: RolloutState, desired: DesiredRecord[], events: NewEvent[]): void {
     this.write(() => {
       const res = this.db
-        .prepare(`UPDATE rollouts SET version = ?, state = ?, updated_at = ?, active = ?, summary = ? WHERE id = ? AND version = ?`)
-        .run(next.version, json(next), next.updatedAt, isFinished(next) ? 0 : 1, json(summarize(next)), id, expectedVersion);
+        .prepare(`UPDATE rollouts SET version = ?, state = ?, updated_at = ? WHERE id = ? AND version = ?`)
+        .run(next.version, json(next), next.updatedAt, id, expectedVersion);
       if (res.changes !== 1) {
         const found = this.getRollout(id);
         throw new NwError(
@@ -365,6 +370,9 @@ export class SqliteStore implements Store {
             : `no rollout ${id}; see \`nodewright rollout ls\``,
         );
       }
+      this.db
+        .prepare(`UPDATE rollout_summaries SET updated_at = ?, active = ?, summary = ? WHERE id = ?`)
+        .run(next.updatedAt, isFinished(next) ? 0 : 1, json(summarize(next)), id);
       for (const d of desired) this.insertDesired(d);
       for (const e of events) this.insertEvent(e);
     });
@@ -408,23 +416,31 @@ export class SqliteStore implements Store {
     const rolloutDetails = this.write(() => {
       const rows = this.db
         .prepare(`SELECT id FROM (
-                    SELECT id, updated_at, detail, ROW_NUMBER() OVER (ORDER BY created_at DESC, id DESC) AS newer FROM rollouts WHERE active = 0) f
+                    SELECT id, updated_at, detail, ROW_NUMBER() OVER (ORDER BY created_at DESC, id DESC) AS newer FROM rollout_summaries WHERE active = 0) f
                   WHERE detail = 1 AND (newer > ? OR updated_at < ?) LIMIT ?`)
         .all(p.rolloutDetailCount, before(p.rolloutDetailMaxAgeMs), rolloutBatch) as { id: string }[];
-      const set = this.db.prepare(`UPDATE rollouts SET state = ?, detail = 0 WHERE id = ?`);
+      const set = this.db.prepare(`UPDATE rollouts SET state = ? WHERE id = ?`);
+      const flag = this.db.prepare(`UPDATE rollout_summaries SET detail = 0 WHERE id = ?`);
       for (const { id } of rows) {
         const s = this.getRollout(id)!.state;
         set.run(json({ ...s, nodes: [], desired: null }), id);
+        flag.run(id);
       }
       return rows.length;
     });
-    const rollouts = this.write(() =>
-      this.db
-        .prepare(`DELETE FROM rollouts WHERE id IN (
-                    SELECT id FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY created_at DESC, id DESC) AS newer FROM rollouts WHERE active = 0) f
-                    WHERE newer > ? LIMIT ?)`)
-        .run(p.rolloutSummaryCount, p.batch).changes,
-    );
+    const rollouts = this.write(() => {
+      const old = this.db
+        .prepare(`SELECT id FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY created_at DESC, id DESC) AS newer FROM rollout_summaries WHERE active = 0) f
+                  WHERE newer > ? LIMIT ?`)
+        .all(p.rolloutSummaryCount, p.batch) as { id: string }[];
+      const del = this.db.prepare(`DELETE FROM rollouts WHERE id = ?`);
+      const delSummary = this.db.prepare(`DELETE FROM rollout_summaries WHERE id = ?`);
+      for (const { id } of old) {
+        del.run(id);
+        delSummary.run(id);
+      }
+      return old.length;
+    });
     const joinTokens = this.write(() =>
       this.db
         .prepare(`DELETE FROM join_tokens WHERE id IN (SELECT id FROM join_tokens WHERE expires_at <= ? LIMIT ?)`)

@@ -221,11 +221,9 @@ describe('schema 3 over an older database', () => {
     open.splice(0);
     // as schema 1 left them: no summaries, no marks, the keyring inline
     const db = new Database(path.join(dir, 'controller.db'));
-    db.exec(`UPDATE rollouts SET summary = NULL, active = NULL; DELETE FROM generation_marks; DELETE FROM schema_migrations WHERE version = 3;
-             DROP TABLE generation_marks; DROP TABLE keyrings; DROP INDEX desired_by_keyring; DROP INDEX rollouts_by_active;
-             DROP INDEX rollouts_by_created; DROP INDEX events_by_at; DROP INDEX join_tokens_by_expiry;
-             ALTER TABLE desired DROP COLUMN keyring_sha256; ALTER TABLE rollouts DROP COLUMN summary;
-             ALTER TABLE rollouts DROP COLUMN active; ALTER TABLE rollouts DROP COLUMN detail;`);
+    db.exec(`DELETE FROM schema_migrations WHERE version = 3;
+             DROP TABLE generation_marks; DROP TABLE keyrings; DROP TABLE rollout_summaries; DROP INDEX desired_by_keyring;
+             DROP INDEX events_by_at; DROP INDEX join_tokens_by_expiry; ALTER TABLE desired DROP COLUMN keyring_sha256;`);
     db.prepare(`UPDATE desired SET desired = ?, bundle = ? WHERE generation = 2`).run(JSON.stringify(desired('w1', 2)), JSON.stringify(sign(desired('w1', 2))));
     db.close();
     const r = openStore(dir);
