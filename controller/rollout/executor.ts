@@ -174,7 +174,7 @@ export class RolloutExecutor {
     const notAfter = new Date(Date.parse(now) + (this.deps.bundleValidMs ?? DEFAULT_BUNDLE_VALID_MS)).toISOString().replace(/\.\d{3}Z$/, 'Z');
     for (const a of tr.actions) {
       if (a.kind !== 'push') continue;
-      const signed = store.desiredHistory(a.node, 20).find((d) => d.generation === a.generation);
+      const signed = store.desiredAt(a.node, a.generation);
       if (signed && !expiring(signed.desired, now)) {
         pushes.push({ node: a.node, generation: a.generation, bundle: signed.bundle }); // a push in doubt: the same bundle again
         continue;
@@ -218,7 +218,7 @@ export class RolloutExecutor {
     const node = this.deps.store.getNode(a.node)!;
     const n = s.nodes.find((x) => x.name === a.node)!;
     if (a.desired === 'target') return bindDesired(s.desired as DesiredTemplate, node, a.generation);
-    const previous = this.deps.store.desiredHistory(a.node, 100).find((d) => d.generation === n.previousGeneration);
+    const previous = n.previousGeneration === null ? null : this.deps.store.desiredAt(a.node, n.previousGeneration);
     if (!previous) throw new NwError('NW_STATE', `the previous desired state of ${a.node} (generation ${n.previousGeneration}) is missing from the store; roll it back by hand`);
     return rebindDesired(previous.desired, a.generation);
   }

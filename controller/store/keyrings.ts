@@ -40,6 +40,6 @@ export function attachKeyring<T>(v: T, lookup: (sha256: string) => string | null
   };
   const top = inDesired(v);
   const b = top as { desired?: unknown } | null;
-  if (b && typeof b === 'object' && 'desired' in b && 'signature' in b) return { ...b, desired: inDesired(b.desired) } as T;
+  if (b && typeof b === 'object' && 'desired' in b) return { ...b, desired: inDesired(b.desired) } as T;
   return top as T;
 }

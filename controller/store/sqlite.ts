@@ -262,7 +262,14 @@ export class SqliteStore implements Store {
   }
 
   desiredHistory(node: string, limit = 100): DesiredRecord[] {
-    const rows = this.db.prepare(`SELECT * FROM desired WHERE node = ? ORDER BY generation DESC LIMIT ?`).all(node, limit) as Row[];
+    return this.toDesired(node, this.db.prepare(`SELECT * FROM desired WHERE node = ? ORDER BY generation DESC LIMIT ?`).all(node, limit) as Row[]);
+  }
+
+  desiredAt(node: string, generation: number): DesiredRecord | null {
+    return this.toDesired(node, this.db.prepare(`SELECT * FROM desired WHERE node = ? AND generation = ?`).all(node, generation) as Row[])[0] ?? null;
+  }
+
+  private toDesired(node: string, rows: Row[]): DesiredRecord[] {
     const keyring = (sha256: string): string => {
       const k = this.db.prepare(`SELECT keyring FROM keyrings WHERE sha256 = ?`).get(sha256) as { keyring: string } | undefined;
       if (!k) throw new NwError('NW_STATE', `the keyring ${sha256.slice(0, 12)}… of node ${node}'s desired state is missing from the store; restore the database from a backup`);
@@ -325,13 +332,13 @@ export class SqliteStore implements Store {
   }
 
   getRollout(id: string): RolloutRecord | null {
-    const row = this.db.prepare(`SELECT r.*, s.detail FROM rollouts r LEFT JOIN rollout_summaries s ON s.id = r.id WHERE r.id = ?`).get(id) as Row | undefined;
+    const row = this.db.prepare(`SELECT r.*, s.detail, s.summary FROM rollouts r LEFT JOIN rollout_summaries s ON s.id = r.id WHERE r.id = ?`).get(id) as Row | undefined;
     return row ? toRollout(row) : null;
   }
 
   activeRollouts(): RolloutRecord[] {
     return (
-      this.db.prepare(`SELECT r.*, s.detail FROM rollout_summaries s JOIN rollouts r ON r.id = s.id WHERE s.active = 1 ORDER BY s.created_at, s.id`).all() as Row[]
+      this.db.prepare(`SELECT r.*, s.detail, s.summary FROM rollout_summaries s JOIN rollouts r ON r.id = s.id WHERE s.active = 1 ORDER BY s.created_at, s.id`).all() as Row[]
     ).map(toRollout);
   }
 
@@ -499,5 +506,5 @@ const toRollout = (r: Row): RolloutRecord => ({
   state: parse<RolloutState>(r.state),
   createdAt: String(r.created_at),
   updatedAt: String(r.updated_at),
-  ...(r.detail === 0 ? { pruned: true } : {}),
+  ...(r.detail === 0 ? { pruned: true, summary: parse<RolloutSummary>(r.summary) } : {}),
 });

@@ -27,8 +27,10 @@ export interface ArtifactRecord { kind: 'kubelet-binary'; version: string; sha25
 export interface DesiredRecord { node: string; generation: number; desired: unknown /* signed desired state */; bundle: unknown /* SignedBundle */; at: string }
 export interface RolloutRecord {
   id: string; state: RolloutState /* rollout/engine.ts */; createdAt: string; updatedAt: string;
-  /** Set when retention dropped the per-node detail of this finished rollout (state.nodes is then empty). */
+  /** Set when retention dropped the per-node detail of this finished rollout (state.nodes is then empty)… */
   pruned?: boolean;
+  /** …with the summary it keeps. */
+  summary?: RolloutSummary;
 }
 /** A page of rollout summaries, newest first; `next` is the cursor of the following page. */
 export interface RolloutPage { rollouts: RolloutSummary[]; next: string | null }
@@ -59,6 +61,8 @@ export interface Store {
   // desired state per node: generations are monotonic per node
   lastDesired(node: string): DesiredRecord | null;
   desiredHistory(node: string, limit?: number): DesiredRecord[];
+  /** One signed generation of the node, if still kept. */
+  desiredAt(node: string, generation: number): DesiredRecord | null;
   nextGeneration(node: string): number;
   /** The highest generation ever signed for this node name (0: none); survives pruning and removal. */
   signedGeneration(node: string): number;

@@ -58,7 +58,7 @@ export function rolloutRoutes(executor: RolloutExecutor, o: { artifactBaseUrl: s
     const get = (id: string) => {
       const r = ctx.store.getRollout(id);
       if (!r) throw new NwError('NW_NOT_FOUND', `no rollout ${id}: see \`nodewright rollout ls\``);
-      return r.state;
+      return r;
     };
 
     app.post('/v1/rollouts', { schema: { body: StartBodySchema } }, async (req) => {
@@ -92,7 +92,10 @@ export function rolloutRoutes(executor: RolloutExecutor, o: { artifactBaseUrl: s
 
     app.get('/v1/rollouts/:id', { schema: { params: IdParams } }, async (req) => {
       callerOf(req, ctx.operatorRoles);
-      return rolloutView(get((req.params as { id: string }).id), ctx.now().toISOString());
+      const r = get((req.params as { id: string }).id);
+      // retention dropped the per-node detail of this finished rollout: say so, with its summary
+      if (r.pruned) return { ...rolloutView(r.state, ctx.now().toISOString()), pruned: true, summary: r.summary };
+      return rolloutView(r.state, ctx.now().toISOString());
     });
 
     app.post('/v1/rollouts/:id/:command', { schema: { params: CommandParams } }, async (req) => {

@@ -204,7 +204,7 @@ describe('rollouts: active by index, summaries a page at a time, detail pruned',
     // r5 is newest and young: detail kept; r4 is within the count and 2 days old: kept; the rest pruned
     expect(s.getRollout('r5')!.state.nodes).toHaveLength(2);
     expect(s.getRollout('r4')!.pruned).toBeUndefined();
-    expect(s.getRollout('r3')).toMatchObject({ pruned: true, state: { nodes: [], desired: null, state: 'completed' } });
+    expect(s.getRollout('r3')).toMatchObject({ pruned: true, state: { nodes: [], desired: null, state: 'completed' }, summary: { id: 'r3', nodes: 2, done: 2 } });
     expect(s.getRollout('r1')).toBeNull(); // beyond the 4 finished kept at all
     expect(s.getRollout('live')!.state.nodes).toHaveLength(1);
     expect(s.listRollouts().rollouts.map((x) => `${x.id}:${x.done}/${x.nodes}`)).toEqual(['r5:2/2', 'r4:2/2', 'r3:2/2', 'r2:2/2', 'live:0/1']);

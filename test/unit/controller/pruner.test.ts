@@ -1,0 +1,44 @@
+// The retention pass on its timer: once at start, a backlog drained a second apart, then every
+// interval; a failing pass is logged and retried; stop() ends it.
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Pruner } from '../../../controller/pruner.js';
+import { DEFAULT_RETENTION, type PruneReport } from '../../../controller/store/retention.js';
+
+const report = (over: Partial<PruneReport> = {}): PruneReport => ({ events: 0, desired: 0, keyrings: 0, rolloutDetails: 0, rollouts: 0, joinTokens: 0, more: false, ...over });
+
+beforeEach(() => vi.useFakeTimers());
+afterEach(() => vi.useRealTimers());
+
+describe('Pruner', () => {
+  it('prunes at start, drains a backlog a second apart, then waits the interval', () => {
+    const answers = [report({ events: 5000, more: true }), report({ events: 10 }), report()];
+    const prune = vi.fn(() => answers.shift() ?? report());
+    const p = new Pruner({ store: { prune }, policy: DEFAULT_RETENTION, intervalMs: 3_600_000, log: pino({ level: 'silent' }), now: () => '2026-12-01T00:00:00.000Z' });
+    p.start();
+    expect(prune).toHaveBeenCalledTimes(1);
+    vi.advanceTimersByTime(1000);
+    expect(prune).toHaveBeenCalledTimes(2);
+    vi.advanceTimersByTime(3_599_000);
+    expect(prune).toHaveBeenCalledTimes(2);
+    vi.advanceTimersByTime(1000);
+    expect(prune).toHaveBeenCalledTimes(3);
+    p.stop();
+    vi.advanceTimersByTime(10 * 3_600_000);
+    expect(prune).toHaveBeenCalledTimes(3);
+  });
+
+  it('a failing pass is logged and tried again at the next interval', () => {
+    const prune = vi.fn(() => {
+      throw new Error('disk I/O error');
+    });
+    const lines: string[] = [];
+    const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
+    const p = new Pruner({ store: { prune }, policy: DEFAULT_RETENTION, intervalMs: 60_000, log, now: () => '2026-12-01T00:00:00.000Z' });
+    p.start();
+    expect(lines.join('')).toContain('disk I/O error');
+    vi.advanceTimersByTime(60_000);
+    expect(prune).toHaveBeenCalledTimes(2);
+    p.stop();
+  });
+});
