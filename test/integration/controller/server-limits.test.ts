@@ -3,6 +3,7 @@
 // query of the wrong shape is a 400 naming the field; /v1/join is rate-limited per address; and
 // the daemon stops within 2 s with an `events --follow` client attached.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
@@ -55,6 +56,18 @@ describe('controller server limits', () => {
     });
   }
 
+  async function startController(): Promise<void> {
+    logs = '';
+    controller = spawn('node', [CONTROLLER_CLI, 'controller', 'run', '--config', path.join(dir, 'ctl', 'controller.yaml')], { stdio: ['ignore', 'ignore', 'pipe'], env: PATH_ENV });
+    controller.stderr!.on('data', (c) => (logs += c));
+    for (let i = 0; ; i++) {
+      const ok = await request('GET', '/readyz', undefined, { ca: file('ca.crt') }).then((x) => x.status === 200, () => false);
+      if (ok) break;
+      if (i > 150) throw new Error(`controller did not start: ${logs}`);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  }
+
   beforeAll(async () => {
     requireBuild();
     dir = tempDir('nw-limits-it-');
@@ -63,14 +76,7 @@ describe('controller server limits', () => {
     expect(r.status, r.stderr).toBe(0);
     const cfg = path.join(dir, 'ctl', 'controller.yaml');
     writeFileSync(cfg, `${readFileSync(cfg, 'utf8')}\nserver:\n  headersTimeoutSec: 1\n  joinBurst: 2\n  joinPerMinute: 1\n`);
-    controller = spawn('node', [CONTROLLER_CLI, 'controller', 'run', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'], env: PATH_ENV });
-    controller.stderr!.on('data', (c) => (logs += c));
-    for (let i = 0; ; i++) {
-      const ok = await request('GET', '/readyz', undefined, { ca: file('ca.crt') }).then((x) => x.status === 200, () => false);
-      if (ok) break;
-      if (i > 150) throw new Error(`controller did not start: ${logs}`);
-      await new Promise((res) => setTimeout(res, 100));
-    }
+    await startController();
   }, 60_000);
 
   afterAll(async () => {
@@ -135,5 +141,23 @@ describe('controller server limits', () => {
     } finally {
       if (follower.exitCode === null && follower.pid) process.kill(follower.pid, 'SIGKILL');
     }
+  });
+
+  it('a restarted controller prunes at start: an expired join token is gone, a live one stays', async () => {
+    await startController();
+    await request('POST', '/v1/join-tokens', { group: 'g', ttlSec: 1 });
+    process.kill(controller!.pid!, 'SIGTERM');
+    await new Promise((r) => controller!.once('exit', r));
+    await new Promise((r) => setTimeout(r, 1100));
+    await startController();
+    const db = new Database(path.join(dir, 'ctl', 'state', 'controller.db'), { readonly: true });
+    try {
+      const tokens = db.prepare(`SELECT node_group, expires_at FROM join_tokens`).all() as { expires_at: string }[];
+      expect(tokens.length).toBe(1); // the one-hour token of the test above
+      expect(Date.parse(tokens[0].expires_at)).toBeGreaterThan(Date.now());
+    } finally {
+      db.close();
+    }
+    expect(logs).toContain('retention: pruned the store');
   });
 });
