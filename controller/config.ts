@@ -111,7 +111,7 @@ export const ControllerConfigSchema = Type.Object(
       Type.Object(
         {
           bundleValidHours: Type.Optional(
-            Type.Number({ minimum: 0.01, maximum: 8760, default: 24, description: 'Each rollout bundle carries `notAfter` this far ahead; a push in doubt past it is signed again as a new generation.' }),
+            Type.Number({ minimum: 0.1, maximum: 8760, default: 24, description: 'Each rollout bundle carries `notAfter` this far ahead; a push in doubt past it is signed again as a new generation.' }),
           ),
         },
         { additionalProperties: false, description: 'Rollout bundles.' },
