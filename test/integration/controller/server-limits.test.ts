@@ -8,7 +8,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import tls from 'node:tls';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildControllerServer } from '../../../controller/api/server.js';
 import { freePort } from '../../../lab/ports.js';
 import { tempDir } from '../../tmp.js';
 import { CONTROLLER_CLI, requireBuild } from '../agent/fixture.js';
@@ -159,5 +161,36 @@ describe('controller server limits', () => {
       db.close();
     }
     expect(logs).toContain('retention: pruned the store');
+  });
+});
+
+describe('controller server connection cap', () => {
+  it('connections beyond maxConnections are closed at once; the ones held keep working', async () => {
+    const app = await buildControllerServer({ limits: { maxConnections: 2 } });
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = new URL(address);
+    const sockets: net.Socket[] = [];
+    const open = () =>
+      new Promise<net.Socket>((resolve, reject) => {
+        const s = net.connect(Number(port), '127.0.0.1', () => resolve(s)).on('error', reject);
+        sockets.push(s);
+      });
+    const closedWithin = (s: net.Socket, ms: number) =>
+      new Promise<boolean>((resolve) => {
+        const t = setTimeout(() => resolve(false), ms);
+        s.on('close', () => (clearTimeout(t), resolve(true)));
+      });
+    try {
+      const held = [await open(), await open()];
+      const third = await open();
+      expect(await closedWithin(third, 2000)).toBe(true);
+      // a held connection still gets answers
+      const answer = new Promise<string>((resolve) => held[0].once('data', (c) => resolve(String(c))));
+      held[0].write('GET /nope HTTP/1.1\r\nHost: x\r\n\r\n');
+      expect(await answer).toMatch(/^HTTP\/1\.1 404/);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await app.close();
+    }
   });
 });
