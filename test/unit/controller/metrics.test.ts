@@ -1,0 +1,26 @@
+// /metrics from memory: node health from the fleet view, progress of rollouts still going only.
+import { describe, expect, it } from 'vitest';
+import { ControllerMetrics } from '../../../controller/metrics.js';
+import { newRollout, type RolloutState } from '../../../controller/rollout/engine.js';
+import { parseStrategy } from '../../../controller/rollout/strategy.js';
+
+const T0 = '2026-12-01T10:00:00.000Z';
+const rollout = (id: string): RolloutState =>
+  newRollout({ id, target: 'group workers', now: T0, strategy: parseStrategy(), nodes: ['w1', 'w2'].map((name) => ({ name, baseGeneration: 1, previousGeneration: 1, canRollBack: true })) });
+
+describe('ControllerMetrics', () => {
+  it('gauges come from what the daemon fed in; a finished rollout leaves them', () => {
+    const m = new ControllerMetrics();
+    m.nodeHealth = () => ['healthy', 'healthy', 'degraded'];
+    const r = rollout('r1');
+    m.trackRollout({ ...r, nodes: r.nodes.map((n, i) => (i === 0 ? { ...n, phase: 'healthy' } : n)) });
+    let text = m.render();
+    expect(text).toContain('nodewright_nodes{state="healthy"} 2');
+    expect(text).toContain('nodewright_nodes{state="degraded"} 1');
+    expect(text).toContain('nodewright_rollout_nodes_done{rollout="r1",state="running"} 1');
+    expect(text).toContain('nodewright_rollout_nodes{rollout="r1",state="running"} 2');
+    m.trackRollout({ ...r, state: 'completed' });
+    text = m.render();
+    expect(text).not.toContain('rollout="r1"');
+  });
+});
