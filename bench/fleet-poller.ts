@@ -12,6 +12,7 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
+import { AgentClient } from '../controller/fleet/agent-client.js';
 import { agentsHttpsAgent } from '../controller/fleet/agent-tls.js';
 import { Poller } from '../controller/fleet/poller.js';
 import { openSqliteStore } from '../controller/store/sqlite.js';
@@ -22,6 +23,8 @@ export interface PollSpec {
   caCertFile: string;
   certFile: string;
   keyFile: string;
+  /** The simulators' `{ name: certificate sha256 }` files: the store's enrolled fingerprints. */
+  fingerprintsFiles: string[];
   count: number;
   port: number;
   intervalMs: number;
@@ -102,16 +105,17 @@ async function main(): Promise<void> {
   if (spec.mode === 'poller') {
     const store = openSqliteStore({ stateDir });
     const at = new Date().toISOString();
+    const enrolled: Record<string, string> = Object.assign({}, ...spec.fingerprintsFiles.map((f) => JSON.parse(readFileSync(f, 'utf8'))));
     for (let i = 0; i < spec.count; i++) {
       store.putNode({
-        name: simName(i), group: 'workers', labels: { rack: `r${i % 40}` }, url: urlOf(i), certSha256: 'ab'.repeat(32),
+        name: simName(i), group: 'workers', labels: { rack: `r${i % 40}` }, url: urlOf(i), certSha256: enrolled[simName(i)],
         facts: { hostname: simName(i), addresses: [simAddress(i)], runtime: 'rkt' }, enrolledAt: at,
         health: 'unknown', reason: null, healthSince: at, lastSeenAt: null, generation: null, converged: false, ready: false,
       });
     }
     global.gc?.();
     const poller = new Poller({
-      store, log: pino({ level: 'warn' }), agent, intervalMs: spec.intervalMs, fastIntervalMs: 1000, timeoutMs: 5000, concurrency: 256, maxBackoffMs: 120_000,
+      store, log: pino({ level: 'warn' }), client: new AgentClient({ agent }), intervalMs: spec.intervalMs, fastIntervalMs: 1000, timeoutMs: 5000, concurrency: 256, maxBackoffMs: 120_000,
       onPoll: (name, _ms, outcome) => {
         onPoll(name, outcome);
         if (outcome === 'error' || outcome === 'http') lastError = poller.latest(name)?.observation.reason ?? lastError;

@@ -236,11 +236,18 @@ export class SqliteStore implements Store {
     }));
   }
 
-  /** Above every generation signed for the node and the one its agent last reported holding. */
+  /** The highest generation this controller ever signed for the node (0: none). */
+  signedGeneration(node: string): number {
+    return (this.db.prepare(`SELECT MAX(generation) AS g FROM desired WHERE node = ?`).get(node) as { g: number | null }).g ?? 0;
+  }
+
+  /**
+   * Above every generation signed for the node. Never above what an agent reports: a reported
+   * generation above the signed ones is not trusted (the poller marks the node degraded) and an
+   * agent reporting 2^53−1 must not stall the next signing.
+   */
   nextGeneration(node: string): number {
-    const signed = (this.db.prepare(`SELECT MAX(generation) AS g FROM desired WHERE node = ?`).get(node) as { g: number | null }).g ?? 0;
-    const held = (this.db.prepare(`SELECT generation AS g FROM nodes WHERE name = ?`).get(node) as { g: number | null } | undefined)?.g ?? 0;
-    return Math.max(signed, held) + 1;
+    return this.signedGeneration(node) + 1;
   }
 
   private insertDesired(d: DesiredRecord): void {

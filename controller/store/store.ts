@@ -12,7 +12,7 @@ export interface NodeRecord {
   certSha256: string;          // fingerprint of the cert the controller issued at enrollment
   facts: NodeFacts; enrolledAt: string;
   health: NodeHealth; reason: string | null; healthSince: string; lastSeenAt: string | null;
-  generation: number | null;   // the generation the agent last reported holding
+  generation: number | null;   // the generation the agent last reported holding (only one the controller signed)
   converged: boolean; ready: boolean;
 }
 export interface NodeObservation {
@@ -50,6 +50,8 @@ export interface Store {
   // desired state per node: generations are monotonic per node
   lastDesired(node: string): DesiredRecord | null;
   desiredHistory(node: string, limit?: number): DesiredRecord[];
+  /** The highest generation ever signed for the node (0: none); what a reported generation is checked against. */
+  signedGeneration(node: string): number;
   nextGeneration(node: string): number;
   // rollouts: a transition (next state + the desired records it signs + its events) is ONE transaction
   createRollout(r: RolloutRecord, events: Omit<ControllerEvent, 'id'>[]): void;
