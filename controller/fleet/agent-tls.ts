@@ -21,7 +21,10 @@ export function agentsHttpsAgent(o: AgentTlsOptions): https.Agent {
   // one TLS context for every connection: without it each connection parses the CA, certificate
   // and key into a context of its own (CPU per handshake, tens of KiB per idle connection)
   const secureContext = createSecureContext({ ca: o.ca, cert: o.cert, key: o.key });
-  return new https.Agent({ secureContext, keepAlive: true, keepAliveMsecs: 1000, timeout: o.idleMs, maxSockets: o.maxSockets ?? 4, scheduling: 'lifo' });
+  // No TLS session resumption: a resumed session skips checkServerIdentity and shows no peer
+  // certificate, so a process that held the node's old certificate could resume past a changed pin.
+  // Keep-alive makes new connections rare; each one is a full handshake, checked.
+  return new https.Agent({ secureContext, keepAlive: true, keepAliveMsecs: 1000, timeout: o.idleMs, maxSockets: o.maxSockets ?? 4, scheduling: 'lifo', maxCachedSessions: 0 });
 }
 
 /** The enrolled identity of a node: its name and the fingerprint of the certificate it was issued. */
