@@ -114,6 +114,7 @@ describe('nodewright bundle push → stand-in agents', () => {
   });
   const status = (ready: boolean, code?: string) => ({
     agent: { version: 'x', pid: 1, startedAt: '', node: 'stub' },
+    facts: { hostname: 'stub', addresses: [], runtime: 'rkt' },
     desired: { generation: 7, acceptedAt: '' },
     converged: ready,
     ready,
@@ -123,6 +124,8 @@ describe('nodewright bundle push → stand-in agents', () => {
     lastError: code ? { code, message: 'kubelet v3 not healthy', at: '' } : null,
     probes: [],
     rollbacks: ready ? 0 : 1,
+    reconciles: 1,
+    recovery: null,
     inflight: null,
   });
   /** A stand-in agent: records every request (headers, query, the pusher's argv at that moment). */
