@@ -15,29 +15,13 @@ import { sampleStatus } from '../../../bench/sim-agents.js';
 import { freePort } from '../../../lab/ports.js';
 import { createKeyAndCsr, signCsr } from '../../../pki/index.js';
 import { tempDir } from '../../tmp.js';
-import { AGENT_CLI, CONTROLLER_CLI, KEYRING, requireBuild } from '../agent/fixture.js';
+import { AGENT_CLI, CONTROLLER_CLI, KEYRING, requireBuild, waitUntil } from '../agent/fixture.js';
 
 const INTERVAL_S = 0.2;
 const TIMEOUT_MS = 1000;
 const MiB = 1024 * 1024;
 
 type Answer = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void;
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const t0 = Date.now();
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
@@ -68,6 +52,15 @@ describe('a hostile agent cannot crash, flood, stall or fool the controller', ()
         })
         .on('error', reject);
     });
+
+  type View = Awaited<ReturnType<typeof w1View>>;
+  /** w1 as the controller shows it, once `ok` holds. */
+  async function w1When(what: string, ok: (n: View) => unknown): Promise<View> {
+    let n: View | null = null;
+    await waitUntil(what, async () => Boolean((n = await w1View().catch(() => null)) && ok(n)), 20_000, () => logs);
+    return n!;
+  }
+  const waitFor = (what: string, ok: () => boolean) => waitUntil(what, ok, 20_000, () => logs);
 
   async function serve(tls: { cert: string; key: string }): Promise<void> {
     await stopServing();
@@ -131,7 +124,7 @@ describe('a hostile agent cannot crash, flood, stall or fool the controller', ()
     if (j.status !== 0) throw new Error(j.stderr);
     await serve({ cert: w1('agent.crt'), key: w1('agent.key') });
     answering(json(status(null)));
-    await waitFor('w1 healthy', async () => (await w1View()).state === 'healthy');
+    await w1When('w1 healthy', (n) => n.state === 'healthy');
   });
 
   afterAll(async () => {
@@ -144,15 +137,15 @@ describe('a hostile agent cannot crash, flood, stall or fool the controller', ()
 
   it('a status of another shape: degraded, the reason names the field; the controller stays up', async () => {
     answering(json({ ...status(null), steps: null }));
-    expect(await waitFor('w1 degraded', async () => { const n = await w1View(); return n.state === 'degraded' && n; }))
+    expect(await w1When('w1 degraded', (n) => n.state === 'degraded'))
       .toMatchObject({ reason: 'status invalid: /steps: Expected array' });
     answering((_req, res) => res.writeHead(200).end('{"steps":null}'));
-    expect((await waitFor('another reason', async () => { const n = await w1View(); return n.reason !== 'status invalid: /steps: Expected array' && n; })).reason).toMatch(/^status invalid: \/agent: /);
+    expect((await w1When('another reason', (n) => n.reason !== 'status invalid: /steps: Expected array')).reason).toMatch(/^status invalid: \/agent: /);
     answering((_req, res) => res.writeHead(200).end('\x1b[31m not json'));
-    expect((await waitFor('not JSON', async () => { const n = await w1View(); return n.reason === 'status invalid: not JSON' && n; })).state).toBe('degraded');
+    expect((await w1When('not JSON', (n) => n.reason === 'status invalid: not JSON')).state).toBe('degraded');
     expect(alive()).toBe(true);
     answering(json(status(null)));
-    await waitFor('w1 healthy again', async () => (await w1View()).state === 'healthy');
+    await w1When('w1 healthy again', (n) => n.state === 'healthy');
   });
 
   it('5 MiB answers are cut at the cap; the controller\'s memory stays flat', async () => {
@@ -170,7 +163,7 @@ describe('a hostile agent cannot crash, flood, stall or fool the controller', ()
       };
       pump();
     });
-    expect(await waitFor('w1 cut off', async () => { const n = await w1View(); return n.state === 'unreachable' && n; }))
+    expect(await w1When('w1 cut off', (n) => n.state === 'unreachable'))
       .toMatchObject({ reason: `the agent's answer is larger than ${256 * 1024} bytes: aborted` });
     await new Promise((r) => setTimeout(r, 3000)); // polls keep coming (backoff ≤ 1 s)
     const cut = requests.filter((r) => r.path === '/v1/status');
@@ -189,7 +182,7 @@ describe('a hostile agent cannot crash, flood, stall or fool the controller', ()
       const t = setInterval(() => (res.destroyed ? clearInterval(t) : res.write(' ')), 20);
       res.on('close', () => clearInterval(t));
     });
-    expect(await waitFor('w1 timed out', async () => { const n = await w1View(); return n.state === 'unreachable' && n.reason?.startsWith('no complete') && n; }))
+    expect(await w1When('w1 timed out', (n) => n.state === 'unreachable' && n.reason?.startsWith('no complete')))
       .toMatchObject({ reason: `no complete answer within ${TIMEOUT_MS} ms` });
     await waitFor('three trickles closed', () => requests.filter((r) => r.closedAt).length >= 3);
     for (const r of requests.filter((x) => x.closedAt)) {
@@ -204,7 +197,7 @@ describe('a hostile agent cannot crash, flood, stall or fool the controller', ()
     const { certPem } = await signCsr({ ca: { certPem: ctl('ca.crt'), keyPem: ctl('ca.key') }, csrPem, role: 'agent', name: 'w1' });
     await serve({ cert: certPem, key: keyPem });
     answering(json(status(null)));
-    const n = await waitFor('w1 refused', async () => { const v = await w1View(); return v.reason?.includes('not the one enrolled') && v; });
+    const n = await w1When('w1 refused', (v) => v.reason?.includes('not the one enrolled'));
     expect(n.state).toBe('unreachable');
     expect(n.reason).toMatch(/^the agent's certificate \(sha256 [0-9a-f]{16}…\) is not the one enrolled for w1/);
     const seen = requests.length;
@@ -212,12 +205,12 @@ describe('a hostile agent cannot crash, flood, stall or fool the controller', ()
     expect((await w1View()).state).toBe('unreachable');
     expect(requests.length).toBe(seen); // the TLS handshake fails: no request ever reaches the impostor
     await serve({ cert: w1('agent.crt'), key: w1('agent.key') });
-    await waitFor('w1 healthy with its own certificate', async () => (await w1View()).state === 'healthy');
+    await w1When('w1 healthy with its own certificate', (n) => n.state === 'healthy');
   });
 
   it('generation 2^53−1: degraded, never stored; the next rollout still signs generation 1', async () => {
     answering(json(status(2 ** 53 - 1)));
-    expect(await waitFor('w1 degraded', async () => { const n = await w1View(); return n.state === 'degraded' && n; }))
+    expect(await w1When('w1 degraded', (n) => n.state === 'degraded'))
       .toMatchObject({ generation: null, reason: `reports generation ${2 ** 53 - 1} the controller never signed (highest signed 0)` });
     writeFileSync(path.join(dir, 'keyring'), KEYRING, { mode: 0o600 });
     writeFileSync(path.join(dir, 'desired.yaml'), stringify({ ceph: { fsid: '0b7e5a2c-1f3d-4c59-9a57-2f0c1d9e8a11', monHost: ['127.0.0.1:3300'], clientId: 'k8s', keyringFile: 'keyring' } }));
@@ -229,7 +222,7 @@ describe('a hostile agent cannot crash, flood, stall or fool the controller', ()
     expect(JSON.parse(nodewright('rollout', 'status', id, '--json').stdout).nodes[0]).toMatchObject({ name: 'w1', targetGeneration: 1 });
     // the agent now holds what it was sent: the node is believed again
     answering(json(status(1)));
-    await waitFor('w1 healthy at generation 1', async () => { const n = await w1View(); return n.state === 'healthy' && n.generation === 1; });
+    await w1When('w1 healthy at generation 1', (n) => n.state === 'healthy' && n.generation === 1);
     expect(alive()).toBe(true);
   });
 });
