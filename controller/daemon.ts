@@ -83,7 +83,6 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
   const store = openSqliteStore({ stateDir: config.stateDir });
   const metrics = new ControllerMetrics();
   let ready = false;
-  let executor: RolloutExecutor | null = null;
   const agent = agentsHttpsAgent({ ca: keys.ca, cert: keys.cert, key: keys.key, idleMs: Math.max(3 * config.poll.intervalMs, 60_000) });
   const client = new AgentClient({ agent });
   const tracker = new RolloutTracker({ onGate: (outcome) => metrics.count(metrics.gates, outcome) });
@@ -103,7 +102,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     fast: () => tracker.fast,
     onChange: (node) => {
       const id = tracker.rolloutOf(node);
-      if (id) executor?.tick(id).catch((e) => log.error({ rollout: id, err: (e as Error).message }, 'rollout step failed'));
+      if (id) exec.tick(id).catch((e) => log.error({ rollout: id, err: (e as Error).message }, 'rollout step failed'));
     },
   });
   const pusher = new Pusher({
@@ -116,7 +115,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     onRefused: () => metrics.count(metrics.pushes, 'refused'),
   });
   let deferred: Deferred | null = null;
-  executor = new RolloutExecutor({
+  const exec = new RolloutExecutor({
     store,
     view,
     // recover() re-sends stored bundles only; the steps that sign wait until deferred is loaded
@@ -127,7 +126,6 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     onError: (e, id) => log.error({ rollout: id, err: (e as Error).message }, 'rollout step failed'),
     onTransition: (next) => tracker.transition(next),
   });
-  const exec = executor;
   const fail = (e: unknown): never => {
     exec.stop();
     agent.destroy();
