@@ -15,6 +15,8 @@ import pino from 'pino';
 import { AgentClient } from '../controller/fleet/agent-client.js';
 import { agentsHttpsAgent } from '../controller/fleet/agent-tls.js';
 import { Poller } from '../controller/fleet/poller.js';
+import { newRollout } from '../controller/rollout/engine.js';
+import { parseStrategy } from '../controller/rollout/strategy.js';
 import { openSqliteStore } from '../controller/store/sqlite.js';
 import { simAddress, simName } from './sim-agents.js';
 
@@ -113,6 +115,12 @@ async function main(): Promise<void> {
         health: 'unknown', reason: null, healthSince: at, lastSeenAt: null, generation: null, converged: false, ready: false,
       });
     }
+    // the simulated agents report generation 7: signed by this controller, as in a real fleet (a
+    // generation it never signed makes a node degraded, and such a status is asked for in full again)
+    const signed = newRollout({ id: 'bench', target: 'bench', nodes: [{ name: simName(0), baseGeneration: 6, previousGeneration: null, canRollBack: false }], strategy: parseStrategy({}), now: at });
+    store.createRollout({ id: 'bench', state: signed, createdAt: at, updatedAt: at }, []);
+    const names = Array.from({ length: spec.count }, (_, i) => simName(i));
+    store.commitTransition('bench', signed.version, { ...signed, version: signed.version + 1, state: 'completed' }, names.map((node) => ({ node, generation: 7, desired: {}, bundle: {}, at })), []);
     global.gc?.();
     const poller = new Poller({
       store, log: pino({ level: 'warn' }), client: new AgentClient({ agent }), intervalMs: spec.intervalMs, fastIntervalMs: 1000, timeoutMs: 5000, concurrency: 256, maxBackoffMs: 120_000,
