@@ -152,6 +152,8 @@ export class AgentClient {
     for (const [k, v] of Object.entries(o.query ?? {})) url.searchParams.set(k, v);
     const payload = o.body === undefined ? undefined : JSON.stringify(o.body);
     const secure = url.protocol === 'https:';
+    // an enrolled node is only ever reached over mutual TLS, its certificate pinned
+    if (target.node && !secure) return Promise.reject(new AgentCallError('identity', `the enrolled node ${target.node.name} has a non-https address (${target.url}): re-enroll it`));
     const options: https.RequestOptions = {
       method: o.method,
       headers: {
@@ -164,6 +166,7 @@ export class AgentClient {
     };
     return new Promise((resolve, reject) => {
       let settled = false;
+      let timer: NodeJS.Timeout | undefined;
       const settle = (err: Error | null, v?: RawAnswer) => {
         if (settled) return;
         settled = true;
@@ -193,7 +196,7 @@ export class AgentClient {
           settle(null, { status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') });
         });
       });
-      const timer = setTimeout(() => settle(new AgentCallError('deadline', `no complete answer within ${o.deadlineMs} ms`)), o.deadlineMs);
+      timer = setTimeout(() => settle(new AgentCallError('deadline', `no complete answer within ${o.deadlineMs} ms`)), o.deadlineMs);
       req.on('error', (e) => settle(e));
       if (o.onSent) req.once('finish', o.onSent).once('close', o.onSent);
       req.end(payload);

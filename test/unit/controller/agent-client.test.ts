@@ -4,7 +4,8 @@ import { Value } from '@sinclair/typebox/value';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sampleStatus } from '../../../bench/sim-agents.js';
-import { refusalOf, statusOutcome } from '../../../controller/fleet/agent-client.js';
+import { AgentClient, refusalOf, statusOutcome } from '../../../controller/fleet/agent-client.js';
+import { identityProblem } from '../../../controller/fleet/agent-tls.js';
 import { judge, type PollOutcome } from '../../../controller/fleet/health.js';
 import { outcomeOf } from '../../../controller/rollout/executor.js';
 import { AgentStatusSchema } from '../../../protocol/status.js';
@@ -96,5 +97,23 @@ describe('refusals', () => {
     expect(outcomeOf(refusalOf({ status: 409, body: { code: 'NW_STALE' } }, 'agent w1', 'certificate'))).toMatchObject({ definite: true });
     expect(outcomeOf(refusalOf({ status: 502, body: {} }, 'agent w1', 'certificate'))).toMatchObject({ definite: false });
     expect(outcomeOf(new Error('no complete answer within 30000 ms'))).toMatchObject({ definite: false });
+  });
+});
+
+describe('the enrolled certificate', () => {
+  const peer = (cn: string, role: string, fingerprint256: string) => ({ subject: { CN: cn, O: `nodewright:${role}` }, fingerprint256 }) as never;
+  const w1 = { name: 'w1', certSha256: 'abcd01' };
+
+  it('is pinned: name, role and the sha256 recorded at enrollment', () => {
+    expect(identityProblem(peer('w1', 'agent', 'AB:CD:01'), w1)).toBeNull();
+    expect(identityProblem(peer('w1', 'agent', 'AB:CD:02'), w1)).toMatch(/^the agent's certificate \(sha256 abcd02…\) is not the one enrolled for w1 \(sha256 abcd01…\)/);
+    expect(identityProblem(peer('w2', 'agent', 'AB:CD:01'), w1)).toMatch(/is for agent w2, not the enrolled node w1/);
+    expect(identityProblem(peer('w1', 'controller', 'AB:CD:01'), w1)).toMatch(/is for controller w1/);
+    expect(identityProblem({} as never, w1)).toMatch(/no nodewright identity/);
+  });
+
+  it('an enrolled node is never reached without TLS', async () => {
+    await expect(new AgentClient().call({ url: 'http://127.0.0.1:9', node: w1 }, { method: 'GET', path: '/v1/status', maxBytes: 1024, deadlineMs: 1000 }))
+      .rejects.toThrow(/enrolled node w1 has a non-https address/);
   });
 });
