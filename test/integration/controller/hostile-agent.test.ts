@@ -37,7 +37,6 @@ describe('a hostile agent cannot crash, flood, stall or fool the controller', ()
   const requests: { path: string; at: number; closedAt?: number; written: number }[] = [];
   const pushed: number[] = [];
   const ctl = (f: string) => readFileSync(path.join(dir, 'ctl', f), 'utf8');
-  const w1 = (f: string) => readFileSync(path.join(dir, 'w1', f), 'utf8');
   const nodewright = (...args: string[]) =>
     spawnSync('node', [CONTROLLER_CLI, ...args], { encoding: 'utf8', timeout: 60_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODEWRIGHT_OPERATOR_CONFIG: path.join(dir, 'ctl', 'operator.yaml') } });
 
@@ -105,6 +104,14 @@ describe('a hostile agent cannot crash, flood, stall or fool the controller', ()
       ? { ...s, desired: null, lastReconcile: null }
       : { ...s, desired: { ...s.desired!, generation }, lastReconcile: { ...s.lastReconcile!, generation } };
   };
+  /** `nodewright-agent join` as w1 (files into dir/SUB): the key and certificate the fleet CA issued. */
+  const join = (sub: string) => {
+    const token = JSON.parse(nodewright('nodes', 'join-token', '--group', 'lab', '--json').stdout);
+    const j = spawnSync('node', [AGENT_CLI, 'join', '--controller', `https://127.0.0.1:${port}`, '--token', token.token, '--ca-cert-hash', token.caCertHash, '--config-out', path.join(dir, sub, 'agent.yaml'), '--listen', `127.0.0.1:${agentPort}`, '--name', 'w1'], { encoding: 'utf8', timeout: 60_000 });
+    if (j.status !== 0) throw new Error(j.stderr);
+    return { cert: readFileSync(path.join(dir, sub, 'agent.crt'), 'utf8'), key: readFileSync(path.join(dir, sub, 'agent.key'), 'utf8') };
+  };
+  let enrolled: { cert: string; key: string };
   const alive = () => controller !== null && controller.exitCode === null && controller.signalCode === null;
 
   beforeAll(async () => {
@@ -119,10 +126,8 @@ describe('a hostile agent cannot crash, flood, stall or fool the controller', ()
     controller = spawn('node', [CONTROLLER_CLI, 'controller', 'run', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
     controller.stderr!.on('data', (c) => (logs = (logs + c).slice(-20_000)));
     await waitFor('the controller ready', () => nodewright('nodes', 'ls', '--json').status === 0);
-    const token = JSON.parse(nodewright('nodes', 'join-token', '--group', 'lab', '--json').stdout);
-    const j = spawnSync('node', [AGENT_CLI, 'join', '--controller', `https://127.0.0.1:${port}`, '--token', token.token, '--ca-cert-hash', token.caCertHash, '--config-out', path.join(dir, 'w1', 'agent.yaml'), '--listen', `127.0.0.1:${agentPort}`, '--name', 'w1'], { encoding: 'utf8', timeout: 60_000 });
-    if (j.status !== 0) throw new Error(j.stderr);
-    await serve({ cert: w1('agent.crt'), key: w1('agent.key') });
+    enrolled = join('w1');
+    await serve(enrolled);
     answering(json(status(null)));
     await w1When('w1 healthy', (n) => n.state === 'healthy');
   });
@@ -204,8 +209,19 @@ describe('a hostile agent cannot crash, flood, stall or fool the controller', ()
     await new Promise((r) => setTimeout(r, 1000));
     expect((await w1View()).state).toBe('unreachable');
     expect(requests.length).toBe(seen); // the TLS handshake fails: no request ever reaches the impostor
-    await serve({ cert: w1('agent.crt'), key: w1('agent.key') });
+    await serve(enrolled);
     await w1When('w1 healthy with its own certificate', (n) => n.state === 'healthy');
+  });
+
+  it('a removed and re-enrolled node: its old certificate is refused, the new one pinned', async () => {
+    expect(nodewright('nodes', 'remove', 'w1').status).toBe(0);
+    // same name, same address: only the enrolled certificate changes; the old process keeps answering
+    enrolled = join('w1-again');
+    const n = await w1When('the old certificate refused', (v) => v.reason?.includes('not the one enrolled'));
+    expect(n.state).toBe('unreachable');
+    await serve(enrolled);
+    answering(json(status(null)));
+    await w1When('w1 healthy with its new certificate', (v) => v.state === 'healthy');
   });
 
   it('generation 2^53−1: degraded, never stored; the next rollout still signs generation 1', async () => {
