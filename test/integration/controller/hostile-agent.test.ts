@@ -2,7 +2,8 @@
 // node enrolls for real (`nodewright-agent join`), then its "agent" is a TLS server in this test
 // holding the certificate the fleet CA issued for it, answering what no agent should: a status of
 // another shape, 5 MiB bodies, a 1-byte-per-20-ms trickle, a generation the controller never signed,
-// and another valid fleet certificate for the same name. The controller stays up, its memory stays
+// another valid fleet certificate for the same name, and the old certificate of a removed and
+// re-enrolled node. The controller stays up, its memory stays
 // flat, the node is degraded or unreachable with a reason naming what is wrong, never healthy, and a
 // rollout still signs its next generation.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
