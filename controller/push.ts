@@ -37,6 +37,7 @@ export async function pushBundle(agentUrl: string, creds: string | AgentCredenti
     return { agent: agentUrl, ...a };
   } catch (e) {
     if (isNwError(e)) throw e; // a refusal, already coded
+    if (e instanceof AgentCallError && e.kind === 'too-large') throw new NwError('NW_PUSH', `the agent at ${agentUrl}: ${e.message}; is this address a nodewright agent?`);
     const err = e as NodeJS.ErrnoException;
     const why = e instanceof AgentCallError && e.kind === 'deadline' ? `no answer within ${o.timeoutMs} ms` : err.message;
     if (/certificate|self[- ]signed|altnames|SSL|TLS/i.test(`${err.code ?? ''} ${why}`)) {
