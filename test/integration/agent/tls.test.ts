@@ -11,7 +11,7 @@ import { AgentClient } from '../../../controller/fleet/agent-client.js';
 import type { AgentCredentials } from '../../../controller/push.js';
 import { AGENT_CLI, CONTROLLER_CLI, desiredKeyringOnly, requireBuild, runCli, sandbox, waitUntil, type Sandbox } from './fixture.js';
 import { fleet, type Fleet } from './pki-fixture.js';
-import { workersFromAgents } from '../../../openstack/worker-facts.js';
+import { workersFromAgents } from '../../../controller/commands/agent-facts.js';
 
 let sb: Sandbox;
 let pki: Fleet;
