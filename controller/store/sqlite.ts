@@ -38,6 +38,9 @@ export function openSqliteStore(opts: { stateDir: string }): SqliteStore {
   }
   const epoch = db.transaction(() => {
     db.prepare(`UPDATE meta SET epoch = epoch + 1 WHERE id = 1`).run();
+    // A generation an agent reported that this controller never signed (stored before the poller
+    // refused such reports) is forgotten: nothing may count from it.
+    db.prepare(`UPDATE nodes SET generation = NULL WHERE generation > (SELECT COALESCE(MAX(d.generation), 0) FROM desired d WHERE d.node = nodes.name)`).run();
     return (db.prepare(`SELECT epoch FROM meta WHERE id = 1`).get() as { epoch: number }).epoch;
   }).immediate();
   return new SqliteStore(db, epoch);

@@ -157,6 +157,22 @@ describe('sqlite store', () => {
     expect(s.lastDesired('w9')).toBeNull();
   });
 
+  it('forgets, when opened, a generation an older controller stored without having signed it', () => {
+    const dir = tempDir('nw-store-');
+    const s = openStore(dir);
+    s.createRollout({ id: 'r1', state: rollout(0), createdAt: T0, updatedAt: T0 }, []);
+    s.commitTransition('r1', 0, rollout(1), [{ node: 'w1', generation: 3, desired: {}, bundle: {}, at: T1 }], []);
+    for (const [name, generation] of [['w1', 3], ['w2', 2 ** 53 - 1], ['w3', 4]] as const) {
+      s.putNode(node(name));
+      s.observeNode(name, { health: 'healthy', reason: null, generation, converged: true, ready: true, at: T1 });
+    }
+    s.close();
+    const again = openStore(dir);
+    expect(['w1', 'w2', 'w3'].map((n) => again.getNode(n)?.generation)).toEqual([3, null, null]);
+    expect(again.nextGeneration('w2')).toBe(1);
+    again.close();
+  });
+
   it('a transition with a wrong expectedVersion changes nothing', () => {
     const s = openStore(tempDir('nw-store-'));
     s.createRollout({ id: 'r1', state: rollout(0), createdAt: T0, updatedAt: T0 }, [
