@@ -73,8 +73,11 @@ export async function run(): Promise<void> {
     for (const n of sizes) {
       const port = 20_000 + Math.floor(Math.random() * 20_000);
       const ready: Promise<string>[] = [];
+      const fingerprintsFiles: string[] = [];
       for (let first = 0; first < n; first += PER_SIM) {
-        const spec = file(`sim-${n}-${first}.json`, JSON.stringify({ caCertFile, caKeyFile, first, count: Math.min(PER_SIM, n - first), port }), 0o644);
+        const fingerprintsFile = path.join(dir, `sim-${n}-${first}.sha256.json`);
+        fingerprintsFiles.push(fingerprintsFile);
+        const spec = file(`sim-${n}-${first}.json`, JSON.stringify({ caCertFile, caKeyFile, first, count: Math.min(PER_SIM, n - first), port, fingerprintsFile }), 0o644);
         const sim = spawnNode('sim-agents.js', spec);
         sims.push(sim);
         ready.push(collect(sim, (out) => out.includes('ready\n')));
@@ -83,7 +86,7 @@ export async function run(): Promise<void> {
       console.log(`N=${n}: ${Math.ceil(n / PER_SIM)} simulator process(es), ${PER_SIM} nodes each at most; load average ${load()}`);
       for (const mode of modes) {
         const profileFile = mode === 'poller' && profileDir ? path.join(profileDir, `P8-poller-${n}.cpuprofile`) : undefined;
-        const spec: PollSpec = { mode, caCertFile, certFile, keyFile, count: n, port, intervalMs: INTERVAL_MS, settleMs: INTERVAL_MS, windowMs, profileFile };
+        const spec: PollSpec = { mode, caCertFile, certFile, keyFile, fingerprintsFiles, count: n, port, intervalMs: INTERVAL_MS, settleMs: INTERVAL_MS, windowMs, profileFile };
         const t1 = Date.now();
         const poller = spawnNode('fleet-poller.js', file(`poll-${n}-${mode}.json`, JSON.stringify(spec), 0o644));
         // the simulators' CPU over the same window, and the load while it runs

@@ -12,8 +12,11 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
+import { AgentClient } from '../controller/fleet/agent-client.js';
 import { agentsHttpsAgent } from '../controller/fleet/agent-tls.js';
 import { Poller } from '../controller/fleet/poller.js';
+import { newRollout } from '../controller/rollout/engine.js';
+import { parseStrategy } from '../controller/rollout/strategy.js';
 import { openSqliteStore } from '../controller/store/sqlite.js';
 import { simAddress, simName } from './sim-agents.js';
 
@@ -22,6 +25,8 @@ export interface PollSpec {
   caCertFile: string;
   certFile: string;
   keyFile: string;
+  /** The simulators' `{ name: certificate sha256 }` files: the store's enrolled fingerprints. */
+  fingerprintsFiles: string[];
   count: number;
   port: number;
   intervalMs: number;
@@ -102,16 +107,23 @@ async function main(): Promise<void> {
   if (spec.mode === 'poller') {
     const store = openSqliteStore({ stateDir });
     const at = new Date().toISOString();
+    const enrolled: Record<string, string> = Object.assign({}, ...spec.fingerprintsFiles.map((f) => JSON.parse(readFileSync(f, 'utf8'))));
     for (let i = 0; i < spec.count; i++) {
       store.putNode({
-        name: simName(i), group: 'workers', labels: { rack: `r${i % 40}` }, url: urlOf(i), certSha256: 'ab'.repeat(32),
+        name: simName(i), group: 'workers', labels: { rack: `r${i % 40}` }, url: urlOf(i), certSha256: enrolled[simName(i)],
         facts: { hostname: simName(i), addresses: [simAddress(i)], runtime: 'rkt' }, enrolledAt: at,
         health: 'unknown', reason: null, healthSince: at, lastSeenAt: null, generation: null, converged: false, ready: false,
       });
     }
+    // the simulated agents report generation 7: signed by this controller, as in a real fleet (a
+    // generation it never signed makes a node degraded, and such a status is asked for in full again)
+    const signed = newRollout({ id: 'bench', target: 'bench', nodes: [{ name: simName(0), baseGeneration: 6, previousGeneration: null, canRollBack: false }], strategy: parseStrategy({}), now: at });
+    store.createRollout({ id: 'bench', state: signed, createdAt: at, updatedAt: at }, []);
+    const names = Array.from({ length: spec.count }, (_, i) => simName(i));
+    store.commitTransition('bench', signed.version, { ...signed, version: signed.version + 1, state: 'completed' }, names.map((node) => ({ node, generation: 7, desired: {}, bundle: {}, at })), []);
     global.gc?.();
     const poller = new Poller({
-      store, log: pino({ level: 'warn' }), agent, intervalMs: spec.intervalMs, fastIntervalMs: 1000, timeoutMs: 5000, concurrency: 256, maxBackoffMs: 120_000,
+      store, log: pino({ level: 'warn' }), client: new AgentClient({ agent }), intervalMs: spec.intervalMs, fastIntervalMs: 1000, timeoutMs: 5000, concurrency: 256, maxBackoffMs: 120_000,
       onPoll: (name, _ms, outcome) => {
         onPoll(name, outcome);
         if (outcome === 'error' || outcome === 'http') lastError = poller.latest(name)?.observation.reason ?? lastError;

@@ -4,7 +4,8 @@
 // answers GET /v1/status with a real-sized status body, its ETag, and 304 on If-None-Match.
 // Run: node sim-agents.js SPEC.json (SPEC: {caCertFile, caKeyFile, first, count, port}); prints
 // "ready" once every address listens. Keys come from files, never argv.
-import { readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
 import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
@@ -52,6 +53,8 @@ interface Spec {
   first: number;
   count: number;
   port: number;
+  /** Write `{ name: sha256 of its certificate }` here: the poller pins the enrolled certificate. */
+  fingerprintsFile?: string;
 }
 
 async function main(): Promise<void> {
@@ -60,13 +63,19 @@ async function main(): Promise<void> {
   const issuer = await agentIssuer(ca);
   const contexts = new Map<string, SecureContext>();
   const bodies = new Map<string, { body: string; etag: string }>();
+  // every node's TLS context before "ready": the first round's handshakes then cost what an agent's do
+  const fingerprints: Record<string, string> = {};
   const contextOf = (name: string): SecureContext => {
     let c = contexts.get(name);
-    if (!c) contexts.set(name, (c = createSecureContext({ cert: issuer.issue(name), key: issuer.keyPem, ca: ca.certPem })));
+    if (!c) {
+      const cert = issuer.issue(name);
+      fingerprints[name] = new X509Certificate(cert).fingerprint256.replace(/:/g, '').toLowerCase();
+      contexts.set(name, (c = createSecureContext({ cert, key: issuer.keyPem, ca: ca.certPem })));
+    }
     return c;
   };
-  // every node's TLS context before "ready": the first round's handshakes then cost what an agent's do
   for (let k = 0; k < spec.count; k++) contextOf(simName(spec.first + k));
+  if (spec.fingerprintsFile) writeFileSync(spec.fingerprintsFile, JSON.stringify(fingerprints));
   const server = https.createServer(
     {
       SNICallback: (name, cb) => cb(null, contextOf(name)),

@@ -15,15 +15,15 @@ import type { ApiContext } from './api/context.js';
 import type { ComputeNodesDeps } from './api/routes/compute-nodes.js';
 import type { ControllerConfig } from './config.js';
 import { loadDeferred, loadOpenstack, type Deferred } from './deferred.js';
+import { AgentClient } from './fleet/agent-client.js';
 import { agentsHttpsAgent } from './fleet/agent-tls.js';
 import { Poller } from './fleet/poller.js';
-import { pushDesired } from './fleet/push.js';
+import { Pusher } from './fleet/pusher.js';
 import { FleetView } from './fleet/view.js';
-import { isInFlight, type RolloutState } from './rollout/engine.js';
 import { RolloutExecutor } from './rollout/executor.js';
+import { RolloutTracker } from './rollout/tracker.js';
 import { ControllerMetrics } from './metrics.js';
 import { Pruner } from './pruner.js';
-import { isFinished } from './rollout/summary.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
 
@@ -84,11 +84,9 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
   const store = openSqliteStore({ stateDir: config.stateDir });
   const metrics = new ControllerMetrics();
   let ready = false;
-  // Nodes a rollout is pushing to or gating (polled fast), and which rollout each belongs to.
-  const inRollout = new Map<string, string>();
-  const fast = new Set<string>();
-  let executor: RolloutExecutor | null = null;
   const agent = agentsHttpsAgent({ ca: keys.ca, cert: keys.cert, key: keys.key, idleMs: Math.max(3 * config.poll.intervalMs, 60_000) });
+  const client = new AgentClient({ agent });
+  const tracker = new RolloutTracker({ onGate: (outcome) => metrics.count(metrics.gates, outcome) });
   // the executor's view of the fleet: from the store now, from the poller from its first poll on
   const view = FleetView.fromStore(store);
   metrics.nodeHealth = () => view.healths();
@@ -96,71 +94,44 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     store,
     view,
     log: log.child({ component: 'poller' }),
-    agent,
+    client,
     intervalMs: config.poll.intervalMs,
     fastIntervalMs: config.poll.rolloutIntervalMs,
     timeoutMs: config.poll.timeoutMs,
     concurrency: config.poll.concurrency,
     maxBackoffMs: config.poll.maxBackoffMs,
     onPoll: (_n, ms, outcome) => metrics.observePoll(ms, outcome),
-    fast: () => fast,
+    fast: () => tracker.fast,
     onChange: (node) => {
-      const id = inRollout.get(node);
-      if (id) executor?.tick(id).catch((e) => log.error({ rollout: id, err: (e as Error).message }, 'rollout step failed'));
+      const id = tracker.rolloutOf(node);
+      if (id) exec.tick(id).catch((e) => log.error({ rollout: id, err: (e as Error).message }, 'rollout step failed'));
     },
   });
-  const phases = new Map<string, string>(); // rollout/node → last phase, for gate outcome counters
-  const track = (s: RolloutState) => {
-    for (const n of s.nodes) {
-      const busy = s.state !== 'completed' && s.state !== 'aborted' && isInFlight(n);
-      if (busy) fast.add(n.name);
-      else if (inRollout.get(n.name) === s.id) fast.delete(n.name);
-      if (s.state === 'completed' || s.state === 'aborted') {
-        if (inRollout.get(n.name) === s.id) inRollout.delete(n.name);
-      } else inRollout.set(n.name, s.id);
-    }
-  };
+  const pusher = new Pusher({
+    client,
+    deadlineMs: config.poll.timeoutMs * 6,
+    onAccepted: (node) => {
+      metrics.count(metrics.pushes, 'accepted');
+      poller.soon(node);
+    },
+    onRefused: () => metrics.count(metrics.pushes, 'refused'),
+  });
   let deferred: Deferred | null = null;
-  let unsent = 0; // pushes handed to node:https whose request is not on the wire yet
-  executor = new RolloutExecutor({
+  const exec = new RolloutExecutor({
     store,
     view,
     // recover() re-sends stored bundles only; the steps that sign wait until deferred is loaded
     sign: (d) => deferred!.signBundle(d, keys.signingKey),
-    push: async (node, bundle) => {
-      unsent++;
-      let sent = false;
-      const onSent = () => void (sent || ((sent = true), unsent--));
-      try {
-        await pushDesired(agent, node, bundle, config.poll.timeoutMs * 6, onSent);
-        metrics.count(metrics.pushes, 'accepted');
-        poller.soon(node.name);
-        return { ok: true };
-      } catch (e) {
-        metrics.count(metrics.pushes, 'refused');
-        throw e;
-      } finally {
-        onSent();
-      }
-    },
+    push: (node, bundle) => pusher.push(node, bundle),
     now: () => new Date().toISOString(),
     tickMs: config.poll.rolloutIntervalMs,
     bundleValidMs: config.bundleValidMs,
     onError: (e, id) => log.error({ rollout: id, err: (e as Error).message }, 'rollout step failed'),
     onTransition: (next) => {
-      track(next);
+      tracker.transition(next);
       metrics.trackRollout(next);
-      for (const n of next.nodes) {
-        const key = `${next.id}/${n.name}`;
-        const before = phases.get(key);
-        if (before === n.phase) continue;
-        phases.set(key, n.phase);
-        if (before === 'gating') metrics.count(metrics.gates, n.phase === 'healthy' ? 'passed' : 'failed');
-      }
-      if (isFinished(next)) for (const n of next.nodes) phases.delete(`${next.id}/${n.name}`);
     },
   });
-  const exec = executor;
   const fail = (e: unknown): never => {
     exec.stop();
     agent.destroy();
@@ -169,15 +140,15 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
   };
   // The first action: rollouts continue from the store, pushes in doubt are observed or sent again.
   for (const r of store.activeRollouts()) {
-    track(r.state);
+    tracker.track(r.state);
     metrics.trackRollout(r.state);
   }
   let loaded!: () => void;
   await exec.recover(new Promise<void>((r) => (loaded = r)));
   // module evaluation below blocks the event loop: let those pushes reach their agents first
-  await drained(() => unsent, 1000);
+  await drained(() => pusher.unsent(), 1000);
   const startupMs = () => Math.round(process.uptime() * 1000);
-  log.info({ startupMs: startupMs(), unsent }, 'pushes in doubt handled');
+  log.info({ startupMs: startupMs(), unsent: pusher.unsent() }, 'pushes in doubt handled');
   try {
     deferred = await loadDeferred();
   } catch (e) {

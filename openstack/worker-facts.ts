@@ -1,13 +1,12 @@
 // The input of `hosts map`: workers as their agents describe themselves (GET /v1/status facts),
-// from live agents, from a JSON file of statuses or facts, or bare IPs. The token comes from a
-// file, never argv.
+// from live agents (read by controller/commands/agent-facts.ts), from a JSON file of statuses or
+// facts, or bare IPs.
 import { isIP } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { NwError } from '../host/errors.js';
-import { requestJson, type JsonAnswer } from '../host/http-json.js';
 import type { WorkerInput } from './worker-map.js';
 
-interface StatusLike {
+export interface StatusLike {
   agent?: { node?: string };
   facts?: { hostname?: string; addresses?: string[]; instanceUuid?: string };
   node?: string;
@@ -45,23 +44,4 @@ export async function workersFromFile(file: string): Promise<WorkerInput[]> {
   const list = Array.isArray(doc) ? doc : (doc as { workers?: unknown[] })?.workers;
   if (!Array.isArray(list)) throw new NwError('NW_USAGE', `${file}: expected a JSON array (or {"workers": [...]})`);
   return list.map((x, i) => workerFromStatus(x as StatusLike, `${file}[${i}]`));
-}
-
-/** Agents' facts from their GET /v1/status: https with a fleet client certificate, or http (loopback) with the token. */
-export async function workersFromAgents(urls: string[], creds: { token?: string; tls?: { ca: string; cert: string; key: string } }, timeoutMs = 10_000): Promise<WorkerInput[]> {
-  return Promise.all(
-    urls.map(async (url) => {
-      const target = `${url.replace(/\/+$/, '')}/v1/status`;
-      let r: JsonAnswer;
-      try {
-        r = await requestJson(target, { token: creds.token, ...creds.tls, timeoutMs });
-      } catch (e) {
-        throw new NwError('NW_PUSH', `agent ${url} is not reachable (${(e as Error).message}); check the URL, --ca/--cert/--key for https agents, and that nodewright-agent runs`);
-      }
-      if (r.status === 401) throw new NwError('NW_AUTH', `agent ${url} refused the credentials: https agents need --ca, --cert and --key (controller or operator role), loopback ones --token-file`);
-      if (r.status === 403) throw new NwError('NW_FORBIDDEN', `agent ${url} refused the client certificate's role: use a controller or operator certificate`);
-      if (r.status !== 200 || r.json === null) throw new NwError('NW_PUSH', `agent ${url} answered ${r.status} to GET /v1/status`);
-      return workerFromStatus(r.json as StatusLike, url);
-    }),
-  );
 }

@@ -1,72 +1,107 @@
-// What an agent reports on GET /v1/status (the controller's poller reads this).
-export type StepName = 'packages' | 'keyring' | 'unit' | 'artifact' | 'probes';
-export const STEP_ORDER: StepName[] = ['packages', 'keyring', 'unit', 'artifact', 'probes'];
+// What an agent reports on GET /v1/status: one TypeBox schema, the type the agent builds (Static)
+// and what the controller checks every answer against (controller/fleet/agent-client.ts). Building
+// these objects is cheap; the agent never compiles or checks them (its start-up stays schema-free,
+// docs/agent.md P3). Extra properties are allowed (a newer agent may add fields); every string
+// and array has a bound, so a valid status is bounded too.
+import { Type, type Static } from '@sinclair/typebox';
 
-export type StepState =
-  | 'converged' // nothing to do
-  | 'changed' // applied and verified
-  | 'skipped' // not applicable (policy, runtime)
-  | 'not-configured' // nothing in the desired state / capability absent
-  | 'rolled_back' // applied, verify failed, previous state restored
-  | 'failed' // could not apply (or could not restore)
-  | 'pending'; // not reached in this run
+/** Names, codes, versions, timestamps: short by nature. */
+const Short = (o: { description?: string } = {}) => Type.String({ maxLength: 256, ...o });
+/** Messages written by the agent (a step's outcome, a command's error). */
+const Message = () => Type.String({ maxLength: 16_384 });
+const Count = () => Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+const Ms = () => Type.Number({ minimum: 0 });
+const Generation = () => Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
 
-export interface CodedError {
-  code: string;
-  message: string;
-}
+export const STEP_NAMES = ['packages', 'keyring', 'unit', 'artifact', 'probes'] as const;
+export const StepNameSchema = Type.Union(STEP_NAMES.map((n) => Type.Literal(n)));
+export type StepName = Static<typeof StepNameSchema>;
+export const STEP_ORDER: StepName[] = [...STEP_NAMES];
 
-export interface StepStatus {
-  name: StepName;
-  state: StepState;
-  message: string;
-  error?: CodedError;
-  durationMs: number;
-  at: string;
-}
+export const StepStateSchema = Type.Union([
+  Type.Literal('converged'), // nothing to do
+  Type.Literal('changed'), // applied and verified
+  Type.Literal('skipped'), // not applicable (policy, runtime)
+  Type.Literal('not-configured'), // nothing in the desired state / capability absent
+  Type.Literal('rolled_back'), // applied, verify failed, previous state restored
+  Type.Literal('failed'), // could not apply (or could not restore)
+  Type.Literal('pending'), // not reached in this run
+]);
+export type StepState = Static<typeof StepStateSchema>;
 
-export interface ProbeStatus {
-  name: string;
-  status: 'pass' | 'fail' | 'not-enforced';
-  ok: boolean;
-  durationMs: number;
+export const CodedErrorSchema = Type.Object({ code: Short(), message: Message() });
+export type CodedError = Static<typeof CodedErrorSchema>;
+
+export const StepStatusSchema = Type.Object({
+  name: StepNameSchema,
+  state: StepStateSchema,
+  message: Message(),
+  error: Type.Optional(CodedErrorSchema),
+  durationMs: Ms(),
+  at: Short(),
+});
+export type StepStatus = Static<typeof StepStatusSchema>;
+
+export const ProbeStatusSchema = Type.Object({
+  name: Short(),
+  status: Type.Union([Type.Literal('pass'), Type.Literal('fail'), Type.Literal('not-enforced')]),
+  ok: Type.Boolean(),
+  durationMs: Ms(),
   /** What the probe measured (quota bytes, df size, bytes before EDQUOT, timings …); never keys. */
-  details?: Record<string, unknown>;
-  error?: CodedError;
-}
+  details: Type.Optional(Type.Record(Type.String({ maxLength: 128 }), Type.Unknown(), { maxProperties: 64 })),
+  error: Type.Optional(CodedErrorSchema),
+});
+export type ProbeStatus = Static<typeof ProbeStatusSchema>;
 
 /** What the worker is, for the controller (hypervisor mapping): never secrets. */
-export interface WorkerFacts {
-  hostname: string;
+export const WorkerFactsSchema = Type.Object({
+  hostname: Short(),
   /** non-loopback addresses of the worker's interfaces */
-  addresses: string[];
+  addresses: Type.Array(Short(), { maxItems: 256 }),
   /** how the kubelet runs: from the desired state, else detected (kubelet-wrapper present → rkt) */
-  runtime: 'rkt' | 'native';
+  runtime: Type.Union([Type.Literal('rkt'), Type.Literal('native')]),
   /** the Nova server id: SMBIOS product_uuid (lowercase) or agent.yaml instanceUuid */
-  instanceUuid?: string;
-}
+  instanceUuid: Type.Optional(Short()),
+});
+export type WorkerFacts = Static<typeof WorkerFactsSchema>;
 
-export interface AgentStatus {
-  agent: { version: string; pid: number; startedAt: string; node: string };
-  facts: WorkerFacts;
-  desired: { generation: number; nodeGroup?: string; acceptedAt: string } | null;
-  converged: boolean;
-  ready: boolean;
-  steps: StepStatus[];
-  kubelet: {
-    version?: string;
-    sha256?: string;
-    lastGood?: { version: string; sha256: string };
+const KubeletVersion = Type.Object({ version: Short(), sha256: Short() });
+
+export const AgentStatusSchema = Type.Object({
+  agent: Type.Object({ version: Short(), pid: Count(), startedAt: Short(), node: Short() }),
+  facts: WorkerFactsSchema,
+  desired: Type.Union([Type.Object({ generation: Generation(), nodeGroup: Type.Optional(Short()), acceptedAt: Short() }), Type.Null()]),
+  converged: Type.Boolean(),
+  ready: Type.Boolean(),
+  steps: Type.Array(StepStatusSchema, { maxItems: 16 }),
+  kubelet: Type.Object({
+    version: Type.Optional(Short()),
+    sha256: Type.Optional(Short()),
+    lastGood: Type.Optional(KubeletVersion),
     /** Artifacts that failed their health gate: held until a newer generation or `POST /v1/reconcile?retry=artifact`. */
-    rejected?: { sha256: string; version: string; reason: string; at: string; generation?: number; rolledBack: boolean }[];
-  };
-  lastReconcile: { at: string; durationMs: number; trigger: string; ok: boolean; generation: number } | null;
-  lastError: (CodedError & { step?: StepName; at: string }) | null;
-  probes: ProbeStatus[];
-  rollbacks: number;
+    rejected: Type.Optional(
+      Type.Array(
+        Type.Object({ sha256: Short(), version: Short(), reason: Message(), at: Short(), generation: Type.Optional(Count()), rolledBack: Type.Boolean() }),
+        { maxItems: 64 },
+      ),
+    ),
+  }),
+  lastReconcile: Type.Union([Type.Object({ at: Short(), durationMs: Ms(), trigger: Short(), ok: Type.Boolean(), generation: Count() }), Type.Null()]),
+  lastError: Type.Union([Type.Object({ code: Short(), message: Message(), step: Type.Optional(StepNameSchema), at: Short() }), Type.Null()]),
+  probes: Type.Array(ProbeStatusSchema, { maxItems: 64 }),
+  rollbacks: Count(),
   /** Reconciles run since the state file was created. */
-  reconciles: number;
+  reconciles: Count(),
   /** What the last recovery pass did with a change left in flight (null: none ran yet). */
-  recovery: { action: string; message: string } | null;
-  inflight: { step: StepName; kind?: 'binary' | 'image' | 'unit'; phase: string; since: string } | null;
-}
+  recovery: Type.Union([Type.Object({ action: Short(), message: Message() }), Type.Null()]),
+  inflight: Type.Union([
+    Type.Object({
+      step: StepNameSchema,
+      kind: Type.Optional(Type.Union([Type.Literal('binary'), Type.Literal('image'), Type.Literal('unit')])),
+      phase: Short(),
+      since: Short(),
+    }),
+    Type.Null(),
+  ]),
+});
+export type AgentStatus = Static<typeof AgentStatusSchema>;

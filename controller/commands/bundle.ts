@@ -5,8 +5,7 @@ import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { NwError } from '../../host/errors.js';
 import { readAgentCredentials, readText } from './files.js';
-import type { AgentCredentials } from '../agent-http.js';
-import { describeStatus, pushBundle } from '../push.js';
+import { describeStatus, pushBundle, type AgentCredentials } from '../push.js';
 import { applySignOverrides, type SignOverrides } from '../sign-overrides.js';
 import { generateSigningKeys, keyId, loadPrivateKey, loadPublicKey, signBundle, verifyBundle } from '../../protocol/bundle.js';
 
@@ -101,10 +100,10 @@ export function registerBundleCommands(program: Command): void {
         const r = await pushBundle(agent, creds, signed, { wait: !!o.wait, timeoutMs: Number(o.timeout) * 1000 });
         results.push(r);
         const verdict = r.changed === false ? `already holds generation ${r.generation} (same content: no reconcile)` : `accepted generation ${r.generation}`;
-        if (!o.json) process.stdout.write(`${agent}: ${verdict}\n${r.status ? describeStatus(r.status) + '\n' : ''}`);
-        if (o.wait && r.status && !r.status.ready) {
+        if (!o.json) process.stdout.write(`${agent}: ${verdict}\n${r.status ? describeStatus(r.status) + '\n' : ''}${r.statusProblem ? `  (${r.statusProblem})\n` : ''}`);
+        if (o.wait && (r.statusProblem || (r.status && !r.status.ready))) {
           if (o.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
-          throw new NwError('NW_ROLLOUT', `${agent} is not ready after the reconcile (${r.status.lastError?.code ?? 'see status'}): stopped before the next agent`);
+          throw new NwError('NW_ROLLOUT', `${agent} is not ready after the reconcile (${r.statusProblem ?? r.status?.lastError?.code ?? 'see status'}): stopped before the next agent`);
         }
       }
       if (o.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');

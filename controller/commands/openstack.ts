@@ -9,7 +9,8 @@ import { connectCompute, defaultCacheDir, type ComputeConnection } from '../../o
 import type { HostView, HypervisorView } from '../../openstack/types.js';
 import { placeWorkers, type WorkerPlacement } from '../../openstack/worker-map.js';
 import { readAgentCredentials, type AgentCredentialFiles } from './files.js';
-import { workersFromAgents, workersFromFile, workersFromIps } from '../../openstack/worker-facts.js';
+import { workersFromFile, workersFromIps } from '../../openstack/worker-facts.js';
+import { workersFromAgents } from './agent-facts.js';
 
 interface CloudOpts {
   osCloud?: string;

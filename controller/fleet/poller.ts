@@ -2,20 +2,22 @@
 // limit, a per-request timeout, a jittered interval, exponential backoff for unreachable nodes and
 // a fast interval for nodes a rollout is pushing to or gating. Conditional requests (ETag) let an
 // unchanged agent answer 304. Only changes reach the store; health transitions become events.
-import https from 'node:https';
+// Requests go through the agent client (bounded, deadlined, schema-checked, certificate pinned):
+// nothing an agent answers can throw out of a poll.
 import type { Logger } from 'pino';
 import type { AgentStatus } from '../../protocol/status.js';
 import type { NodeObservation, NodeRecord, Store } from '../store/store.js';
-import { nodeTls } from './agent-tls.js';
+import type { AgentClient, AgentTarget } from './agent-client.js';
 import { judge, nextDelayMs, type PollOutcome } from './health.js';
 import type { FleetView } from './view.js';
 
 export interface PollerOptions {
   store: Store;
   log: Logger;
-  agent: https.Agent;
+  client: AgentClient;
   intervalMs: number;
   fastIntervalMs: number;
+  /** Total deadline of one poll (connect to the last byte). */
   timeoutMs: number;
   concurrency: number;
   maxBackoffMs: number;
@@ -31,9 +33,10 @@ export interface PollerOptions {
 
 interface Slot {
   node: NodeRecord;
-  /** Made once per node (not per poll): the status URL and the TLS identity check. */
-  url: URL;
-  tls: ReturnType<typeof nodeTls>;
+  /** Made once per node (not per poll), again when its url or enrolled certificate changes. */
+  target: AgentTarget;
+  /** The highest generation signed for the node, as last read from the store (it only grows). */
+  signed: number;
   dueAt: number;
   failures: number;
   inflight: boolean;
@@ -112,10 +115,10 @@ export class Poller {
     for (const n of nodes) {
       seen.add(n.name);
       const s = this.slots.get(n.name);
-      if (s && s.node.url === n.url) s.node = n;
+      if (s && s.node.url === n.url && s.node.certSha256 === n.certSha256) s.node = n;
       else {
         this.slots.set(n.name, {
-          node: n, url: new URL('/v1/status', n.url), tls: nodeTls(n.name),
+          node: n, target: { url: n.url, node: { name: n.name, certSha256: n.certSha256 } }, signed: 0,
           dueAt: t + Math.random() * Math.min(this.o.intervalMs, 1000), failures: 0, inflight: false,
         });
       }
@@ -151,22 +154,26 @@ export class Poller {
     s.inflight = true;
     this.inflight++;
     const t0 = performance.now();
-    let outcome: PollOutcome | 'not-modified';
     try {
-      outcome = await this.get(s);
+      const { outcome, etag } = await this.o.client.status(s.target, { etag: s.obs ? s.etag : undefined, deadlineMs: this.o.timeoutMs });
+      this.o.onPoll?.(s.node.name, performance.now() - t0, outcome === 'not-modified' ? 'not-modified' : outcome.kind);
+      const at = this.now().toISOString();
+      let obs: NodeObservation;
+      if (outcome === 'not-modified' && s.obs) obs = { ...s.obs, at };
+      else {
+        obs = judge(outcome === 'not-modified' ? { kind: 'error', message: '304 without an earlier status' } : outcome, at, s.obs, this.signed(s, outcome));
+        if (outcome !== 'not-modified' && outcome.kind === 'status') {
+          s.status = outcome.status;
+          // a status judged on an unsigned generation is asked for in full again (no 304 keeps that verdict)
+          s.etag = obs.generation === (outcome.status.desired?.generation ?? null) ? etag : undefined;
+        } else s.etag = undefined;
+      }
+      s.failures = obs.health === 'unreachable' ? s.failures + 1 : 0;
+      this.record(s, obs);
     } catch (e) {
-      outcome = { kind: 'error', message: (e as Error).message };
+      // a bug, not an agent: logged, the node polled again later
+      this.o.log.error({ node: s.node.name, err: (e as Error).message }, 'poll failed');
     }
-    this.o.onPoll?.(s.node.name, performance.now() - t0, outcome === 'not-modified' ? 'not-modified' : outcome.kind);
-    const at = this.now().toISOString();
-    let obs: NodeObservation;
-    if (outcome === 'not-modified' && s.obs) obs = { ...s.obs, at };
-    else {
-      obs = judge(outcome === 'not-modified' ? { kind: 'error', message: '304 without an earlier status' } : outcome, at, s.obs);
-      if (outcome !== 'not-modified' && outcome.kind === 'status') s.status = outcome.status;
-    }
-    s.failures = obs.health === 'unreachable' ? s.failures + 1 : 0;
-    this.record(s, obs);
     s.dueAt = Date.now() + nextDelayMs({ intervalMs: this.o.intervalMs, failures: s.failures, maxBackoffMs: this.o.maxBackoffMs });
     s.inflight = false;
     this.inflight--;
@@ -200,36 +207,10 @@ export class Poller {
     }
   }
 
-  private get(s: Slot): Promise<PollOutcome | 'not-modified'> {
-    return new Promise((resolve, reject) => {
-      const req = https.request(
-        s.url,
-        { agent: this.o.agent, timeout: this.o.timeoutMs, headers: s.etag && s.obs ? { 'if-none-match': s.etag } : {}, ...s.tls },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () => {
-            if (res.statusCode === 304) return resolve('not-modified');
-            const text = Buffer.concat(chunks).toString('utf8');
-            let json: any = null;
-            try {
-              json = JSON.parse(text);
-            } catch {
-              // fall through: judged by the status code
-            }
-            if (res.statusCode === 200 && json && typeof json === 'object' && 'steps' in json) {
-              const etag = res.headers.etag;
-              s.etag = typeof etag === 'string' ? etag : undefined;
-              return resolve({ kind: 'status', status: json as AgentStatus });
-            }
-            resolve({ kind: 'http', status: res.statusCode ?? 0, code: json?.code, message: json?.message });
-          });
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.o.timeoutMs} ms`)));
-      req.on('error', reject);
-      req.end();
-    });
+  /** The highest generation signed for the node: read again only when a status reports one above it. */
+  private signed(s: Slot, outcome: PollOutcome | 'not-modified'): number {
+    const reported = outcome !== 'not-modified' && outcome.kind === 'status' ? outcome.status.desired?.generation : undefined;
+    if (typeof reported === 'number' && reported > s.signed) s.signed = this.o.store.signedGeneration(s.node.name);
+    return s.signed;
   }
 }

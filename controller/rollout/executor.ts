@@ -48,7 +48,12 @@ type Decide = (s: RolloutState, obs: Record<string, NodeObservation>, now: strin
 const DEFINITE: ErrorCode[] = ['NW_STALE', 'NW_GENERATION_CONFLICT', 'NW_TARGET', 'NW_EXPIRED', 'NW_SIGNATURE', 'NW_BUNDLE', 'NW_AUTH', 'NW_FORBIDDEN'];
 
 export function outcomeOf(e: unknown): PushOutcome {
-  if (isNwError(e)) return { ok: false, definite: DEFINITE.includes(e.code), reason: `${e.code}: ${e.message}` };
+  if (isNwError(e)) {
+    // the agent's own code (an NW_PUSH refusal carries it, fleet/agent-client.ts refusalOf)
+    const agentCode = e.details?.agentCode;
+    const definite = DEFINITE.includes(e.code) || (typeof agentCode === 'string' && (DEFINITE as string[]).includes(agentCode));
+    return { ok: false, definite, reason: `${e.code}: ${e.message}` };
+  }
   return { ok: false, definite: false, reason: e instanceof Error ? e.message : String(e) };
 }
 

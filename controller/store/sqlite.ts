@@ -42,6 +42,9 @@ export function openSqliteStore(opts: { stateDir: string }): SqliteStore {
   }
   const epoch = db.transaction(() => {
     db.prepare(`UPDATE meta SET epoch = epoch + 1 WHERE id = 1`).run();
+    // A generation an agent reported that this controller never signed (stored before the poller
+    // refused such reports) is forgotten: nothing may count from it.
+    db.prepare(`UPDATE nodes SET generation = NULL WHERE generation > COALESCE((SELECT m.generation FROM generation_marks m WHERE m.node = nodes.name), 0)`).run();
     return (db.prepare(`SELECT epoch FROM meta WHERE id = 1`).get() as { epoch: number }).epoch;
   }).immediate();
   return new SqliteStore(db, epoch);
@@ -288,10 +291,13 @@ export class SqliteStore implements Store {
     return (this.db.prepare(`SELECT generation AS g FROM generation_marks WHERE node = ?`).get(node) as { g: number } | undefined)?.g ?? 0;
   }
 
-  /** Above every generation ever signed for the node name and the one its agent last reported holding. */
+  /**
+   * Above every generation ever signed for the node name. Never above what an agent reports: a
+   * reported generation above the signed ones is not trusted (the poller marks the node degraded)
+   * and an agent reporting 2^53−1 must not stall the next signing.
+   */
   nextGeneration(node: string): number {
-    const held = (this.db.prepare(`SELECT generation AS g FROM nodes WHERE name = ?`).get(node) as { g: number | null } | undefined)?.g ?? 0;
-    return Math.max(this.signedGeneration(node), held) + 1;
+    return this.signedGeneration(node) + 1;
   }
 
   private insertDesired(d: DesiredRecord): void {

@@ -14,7 +14,7 @@ export interface NodeRecord {
   certSha256: string;          // fingerprint of the cert the controller issued at enrollment
   facts: NodeFacts; enrolledAt: string;
   health: NodeHealth; reason: string | null; healthSince: string; lastSeenAt: string | null;
-  generation: number | null;   // the generation the agent last reported holding
+  generation: number | null;   // the generation the agent last reported holding (only one the controller signed)
   converged: boolean; ready: boolean;
 }
 export interface NodeObservation {

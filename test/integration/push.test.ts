@@ -114,6 +114,7 @@ describe('nodewright bundle push → stand-in agents', () => {
   });
   const status = (ready: boolean, code?: string) => ({
     agent: { version: 'x', pid: 1, startedAt: '', node: 'stub' },
+    facts: { hostname: 'stub', addresses: [], runtime: 'rkt' },
     desired: { generation: 7, acceptedAt: '' },
     converged: ready,
     ready,
@@ -123,6 +124,8 @@ describe('nodewright bundle push → stand-in agents', () => {
     lastError: code ? { code, message: 'kubelet v3 not healthy', at: '' } : null,
     probes: [],
     rollbacks: ready ? 0 : 1,
+    reconciles: 1,
+    recovery: null,
     inflight: null,
   });
   /** A stand-in agent: records every request (headers, query, the pusher's argv at that moment). */
@@ -187,5 +190,19 @@ describe('nodewright bundle push → stand-in agents', () => {
     expect(third.seen).toHaveLength(0);
     expect(r.stdout).toContain(`${first.url}: accepted generation 7\nready=true`);
     expect(r.stdout).toMatch(/artifact\s+rolled_back\s+NW_HEALTH/);
+  });
+
+  test('--wait: a status of another shape is shown as such and stops the push; an oversized answer is NW_PUSH', async () => {
+    const odd = await standIn(() => ({ code: 200, body: { accepted: true, generation: 7, status: { ...status(true), steps: null } } }));
+    const next = await standIn(() => ({ code: 200, body: { accepted: true, generation: 7, status: status(true) } }));
+    const r = await nodewright('bundle', 'push', '--agent', odd.url, next.url, '--token-file', file('token-w', 'w'.repeat(20)), '--wait', file('b11.json', '{}'));
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain(`${odd.url}: accepted generation 7\n  (status invalid: /steps: Expected array)`);
+    expect(r.stderr).toMatch(/^NW_ROLLOUT: .* is not ready after the reconcile \(status invalid: \/steps: Expected array\): stopped before the next agent/);
+    expect(next.seen).toHaveLength(0);
+    const big = await standIn(() => ({ code: 202, body: { accepted: true, generation: 7, padding: 'x'.repeat(1 << 20) } }));
+    const b = await nodewright('bundle', 'push', '--agent', big.url, '--token-file', file('token-v', 'v'.repeat(20)), file('b12.json', '{}'));
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/^NW_PUSH: the agent at .*: the agent's answer is larger than 65536 bytes: aborted; is this address a nodewright agent\?/);
   });
 });

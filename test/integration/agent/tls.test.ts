@@ -7,10 +7,11 @@ import path from 'node:path';
 import { request } from 'node:https';
 import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { agentRequest, type AgentCredentials } from '../../../controller/agent-http.js';
+import { AgentClient } from '../../../controller/fleet/agent-client.js';
+import type { AgentCredentials } from '../../../controller/push.js';
 import { AGENT_CLI, CONTROLLER_CLI, desiredKeyringOnly, requireBuild, runCli, sandbox, waitUntil, type Sandbox } from './fixture.js';
 import { fleet, type Fleet } from './pki-fixture.js';
-import { workersFromAgents } from '../../../openstack/worker-facts.js';
+import { workersFromAgents } from '../../../controller/commands/agent-facts.js';
 
 let sb: Sandbox;
 let pki: Fleet;
@@ -25,7 +26,7 @@ const creds = (who: Who, token?: string): AgentCredentials => ({
   tls: { ca: pki.ca.certPem, ...(who === 'none' ? { cert: undefined as never, key: undefined as never } : pki.clients[who]) },
 });
 const call = (who: Who, method: 'GET' | 'POST', p: string, body?: unknown, token?: string) =>
-  agentRequest(new URL(p, base()), { method, body, creds: creds(who, token), timeoutMs: 20_000 });
+  new AgentClient().call({ url: base(), ...creds(who, token) }, { method, path: p, body, maxBytes: 1 << 20, deadlineMs: 20_000 });
 const stateFile = () => sb.real('/var/lib/nodewright/state.json');
 const readState = () => (existsSync(stateFile()) ? readFileSync(stateFile(), 'utf8') : null);
 
@@ -49,7 +50,7 @@ describe('agent over TLS with client certificates', () => {
     expect((await call('none', 'GET', '/healthz')).status).toBe(200);
     expect((await call('none', 'GET', '/readyz')).status).toBe(503); // no desired state yet
     // A client that does not trust the fleet CA refuses the agent's certificate.
-    await expect(agentRequest(new URL('/healthz', base()), { method: 'GET', creds: { tls: { ca: pki.foreignCa.certPem, ...pki.clients.controller } }, timeoutMs: 10_000 })).rejects.toThrow(/self[- ]signed|unable to verify|certificate/i);
+    await expect(new AgentClient().call({ url: base(), tls: { ca: pki.foreignCa.certPem, ...pki.clients.controller } }, { method: 'GET', path: '/healthz', maxBytes: 1 << 20, deadlineMs: 10_000 })).rejects.toThrow(/self[- ]signed|unable to verify|certificate/i);
   });
 
   test('controller and operator certificates read status and metrics (200)', async () => {

@@ -164,7 +164,8 @@ describe('controller enrollment and inventory', () => {
 
   it('the poller sees the node healthy over mutual TLS, degraded, then unreachable when it stops', async () => {
     const w = (f: string) => readFileSync(path.join(dir, 'w1', f));
-    let body: Record<string, unknown> = { agent: { version: '0.1.0', pid: 1, startedAt: new Date().toISOString(), node: 'w1' }, desired: { generation: 3, acceptedAt: new Date(Date.now() - 60_000).toISOString() }, converged: true, ready: true, steps: [], kubelet: {}, lastReconcile: { at: new Date().toISOString(), durationMs: 10, trigger: 'desired', ok: true, generation: 3 }, lastError: null, probes: [], rollbacks: 0, inflight: null };
+    const now = () => new Date().toISOString();
+    let body: Record<string, unknown> = { agent: { version: '0.1.0', pid: 1, startedAt: now(), node: 'w1' }, facts: { hostname: 'w1', addresses: ['127.0.0.1'], runtime: 'rkt' }, desired: null, converged: true, ready: true, steps: [], kubelet: {}, lastReconcile: null, lastError: null, probes: [], rollbacks: 0, reconciles: 0, recovery: null, inflight: null };
     const callers: string[] = [];
     const server = https.createServer({ cert: w('agent.crt'), key: w('agent.key'), ca: w('ca.crt'), requestCert: true, rejectUnauthorized: true }, (req, res) => {
       callers.push(identityOf((req.socket as import('node:tls').TLSSocket).getPeerCertificate())?.role ?? 'none');
@@ -175,11 +176,12 @@ describe('controller enrollment and inventory', () => {
     try {
       const state = async () => JSON.parse((await runAsync(CONTROLLER_CLI, ['nodes', 'ls', '--json'], env())).stdout)[0];
       const healthy = async () => { const n = await state(); return n.state === 'healthy' && n; };
-      expect(await waitFor('w1 healthy', healthy)).toMatchObject({ generation: 3, converged: true, ready: true });
+      expect(await waitFor('w1 healthy', healthy)).toMatchObject({ generation: null, converged: true, ready: true, reason: 'no desired state yet' });
       expect(callers).toContain('controller');
-      body = { ...body, ready: false, steps: [{ name: 'artifact', state: 'rolled_back', message: 'x', durationMs: 1, at: new Date().toISOString(), error: { code: 'NW_HEALTH', message: 'gate' } }] };
+      // a generation this controller never signed for w1: not believed, not kept
+      body = { ...body, desired: { generation: 3, acceptedAt: now() }, lastReconcile: { at: now(), durationMs: 10, trigger: 'desired', ok: true, generation: 3 } };
       const degraded = async () => { const n = await state(); return n.state === 'degraded' && n; };
-      expect((await waitFor('w1 degraded', degraded)).reason).toBe('artifact rolled_back (NW_HEALTH)');
+      expect(await waitFor('w1 degraded', degraded)).toMatchObject({ generation: null, reason: 'reports generation 3 the controller never signed (highest signed 0)' });
     } finally {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));

@@ -135,7 +135,7 @@ describe('sqlite store', () => {
     expect(s.listArtifacts()).toEqual([art]);
   });
 
-  it('keeps generations monotonic per node, above what the agent reported holding', () => {
+  it('keeps generations monotonic per node, from what the controller signed only', () => {
     const s = openStore(tempDir('nw-store-'));
     s.createRollout({ id: 'r1', state: rollout(0), createdAt: T0, updatedAt: T0 }, []);
     expect(s.nextGeneration('w1')).toBe(1);
@@ -146,12 +146,31 @@ describe('sqlite store', () => {
     expect(codeOf(() => s.commitTransition('r1', 1, rollout(2), [{ node: 'w1', generation: 1, desired: {}, bundle: {}, at: T1 }], []))).toBe('NW_STALE');
     expect(s.getRollout('r1')?.state.version).toBe(1);
     s.putNode(node('w2'));
-    s.observeNode('w2', { health: 'healthy', reason: null, generation: 7, converged: true, ready: true, at: T1 });
-    expect(s.nextGeneration('w2')).toBe(8);
+    // a generation an agent reports is not the controller's to count from (2^53−1 must not stall signing)
+    s.observeNode('w2', { health: 'healthy', reason: null, generation: 2 ** 53 - 1, converged: true, ready: true, at: T1 });
+    expect(s.nextGeneration('w2')).toBe(1);
+    expect([s.signedGeneration('w1'), s.signedGeneration('w2')]).toEqual([1, 0]);
     s.commitTransition('r1', 1, rollout(2), [{ node: 'w1', generation: 2, desired: { g: 2 }, bundle: {}, at: T1 }], []);
     expect(s.lastDesired('w1')).toMatchObject({ generation: 2, desired: { g: 2 } });
     expect(s.desiredHistory('w1').map((d) => d.generation)).toEqual([2, 1]);
+    expect(s.signedGeneration('w1')).toBe(2);
     expect(s.lastDesired('w9')).toBeNull();
+  });
+
+  it('forgets, when opened, a generation an older controller stored without having signed it', () => {
+    const dir = tempDir('nw-store-');
+    const s = openStore(dir);
+    s.createRollout({ id: 'r1', state: rollout(0), createdAt: T0, updatedAt: T0 }, []);
+    s.commitTransition('r1', 0, rollout(1), [{ node: 'w1', generation: 3, desired: {}, bundle: {}, at: T1 }], []);
+    for (const [name, generation] of [['w1', 3], ['w2', 2 ** 53 - 1], ['w3', 4]] as const) {
+      s.putNode(node(name));
+      s.observeNode(name, { health: 'healthy', reason: null, generation, converged: true, ready: true, at: T1 });
+    }
+    s.close();
+    const again = openStore(dir);
+    expect(['w1', 'w2', 'w3'].map((n) => again.getNode(n)?.generation)).toEqual([3, null, null]);
+    expect(again.nextGeneration('w2')).toBe(1);
+    again.close();
   });
 
   it('a transition with a wrong expectedVersion changes nothing', () => {
