@@ -69,7 +69,10 @@ export const ControllerConfigSchema = Type.Object(
     ),
     join: Type.Optional(
       Type.Object(
-        { certValidDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, default: 365, description: 'Lifetime of the agent certificates signed at enrollment.' })) },
+        {
+          certValidDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, default: 365, description: 'Lifetime of the agent certificates signed at enrollment and renewal (agents renew at about 2/3 of it).' })),
+          certValidSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 86_400, description: 'Lifetime in seconds instead of certValidDays (renewal tests and drills); unset in production.' })),
+        },
         { additionalProperties: false, description: 'Enrollment with join tokens.' },
       ),
     ),
@@ -102,6 +105,7 @@ export interface ControllerConfig {
   operatorRoles: ('operator' | 'controller')[];
   poll: { intervalMs: number; rolloutIntervalMs: number; timeoutMs: number; concurrency: number; maxBackoffMs: number };
   certValidDays: number;
+  certValidSeconds?: number;
   log: { level: string };
   openstack: { cloud: string; computeApiVersion?: string } | null;
 }
@@ -137,6 +141,7 @@ export function withDefaults(raw: RawConfig, file: string): ControllerConfig {
       maxBackoffMs: (raw.poll?.maxBackoffSec ?? 120) * 1000,
     },
     certValidDays: raw.join?.certValidDays ?? 365,
+    ...(raw.join?.certValidSeconds !== undefined ? { certValidSeconds: raw.join.certValidSeconds } : {}),
     log: { level: raw.log?.level ?? 'info' },
     openstack: raw.openstack ?? null,
   };

@@ -180,7 +180,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     store,
     poller,
     metrics,
-    enroll: { store, ca: { certPem: keys.ca, keyPem: keys.caKey }, signingPublicKeyPem: keys.signingPublicKeyPem, certValidDays: config.certValidDays },
+    enroll: { store, ca: { certPem: keys.ca, keyPem: keys.caKey }, signingPublicKeyPem: keys.signingPublicKeyPem, certValidDays: config.certValidDays, certValidSeconds: config.certValidSeconds },
     caCertHash: d.caCertHash(keys.ca),
     operatorRoles: config.operatorRoles,
     now: () => new Date(),

@@ -31,6 +31,9 @@ export class ControllerMetrics {
     const byState = new Map<string, number>(['healthy', 'degraded', 'unreachable', 'unknown'].map((s) => [s, 0]));
     for (const n of nodes) byState.set(n.health, (byState.get(n.health) ?? 0) + 1);
     for (const [s, v] of byState) L.push(`nodewright_nodes{state="${s}"} ${v}`);
+    head('nodewright_node_cert_expiry_seconds', 'gauge', 'Seconds until the pinned certificate of a node expires (negative: expired).');
+    const now = Date.now();
+    for (const n of nodes) if (n.certNotAfter) L.push(`nodewright_node_cert_expiry_seconds{node="${n.name}"} ${Math.round((Date.parse(n.certNotAfter) - now) / 1000)}`);
     head('nodewright_poll_duration_seconds', 'histogram', 'Latency of status polls.');
     BUCKETS_S.forEach((b, i) => L.push(`nodewright_poll_duration_seconds_bucket{le="${b}"} ${this.pollBuckets[i]}`));
     L.push(`nodewright_poll_duration_seconds_bucket{le="+Inf"} ${this.pollCount}`, `nodewright_poll_duration_seconds_sum ${this.pollSum}`, `nodewright_poll_duration_seconds_count ${this.pollCount}`);

@@ -13,7 +13,11 @@ interface NodeView {
   labels: Record<string, string>;
   lastSeenAt: string | null;
   facts: { hostname: string; addresses: string[] };
+  certNotAfter: string | null;
+  certDaysLeft: number | null;
 }
+
+const certText = (n: NodeView) => (n.certDaysLeft === null || n.certDaysLeft === undefined ? '-' : String(n.certDaysLeft));
 
 const labelText = (l: Record<string, string>) => Object.entries(l).map(([k, v]) => `${k}=${v}`).join(',') || '-';
 
@@ -38,14 +42,14 @@ export function registerNodesCommands(program: Command): void {
     async (o: OperatorOpts & { group?: string }) => {
       const r = await withClient(o, (c) => c.request<{ nodes: NodeView[] }>('GET', `/v1/nodes${o.group ? `?group=${encodeURIComponent(o.group)}` : ''}`));
       if (o.json) return printJson(r.nodes);
-      out(formatTable(['NAME', 'GROUP', 'STATE', 'GEN', 'URL', 'LABELS', 'REASON'], r.nodes.map((n) => [n.name, n.group, n.state, String(n.generation ?? '-'), n.url, labelText(n.labels), n.reason ?? ''])));
+      out(formatTable(['NAME', 'GROUP', 'STATE', 'GEN', 'CERT-DAYS', 'URL', 'LABELS', 'REASON'], r.nodes.map((n) => [n.name, n.group, n.state, String(n.generation ?? '-'), certText(n), n.url, labelText(n.labels), n.reason ?? ''])));
     },
   );
 
   withOperator(nodes.command('show <name>').description('one node: inventory record and last status')).action(async (name: string, o: OperatorOpts) => {
     const n = await withClient(o, (c) => c.request<NodeView & { status: unknown }>('GET', `/v1/nodes/${encodeURIComponent(name)}`));
     if (o.json) return printJson(n);
-    out(`${n.name}  group=${n.group}  state=${n.state}${n.reason ? ` (${n.reason})` : ''}  generation=${n.generation ?? '-'}\n  url=${n.url}  hostname=${n.facts.hostname}  addresses=${n.facts.addresses.join(',') || '-'}\n  labels=${labelText(n.labels)}  lastSeen=${n.lastSeenAt ?? 'never'}`);
+    out(`${n.name}  group=${n.group}  state=${n.state}${n.reason ? ` (${n.reason})` : ''}  generation=${n.generation ?? '-'}\n  url=${n.url}  hostname=${n.facts.hostname}  addresses=${n.facts.addresses.join(',') || '-'}\n  labels=${labelText(n.labels)}  lastSeen=${n.lastSeenAt ?? 'never'}\n  certificate until ${n.certNotAfter ?? 'unknown'} (${certText(n)} days left)`);
   });
 
   withOperator(nodes.command('remove <name>').description('forget a node (it must join again with a new token)')).action(async (name: string, o: OperatorOpts) => {

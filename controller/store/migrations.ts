@@ -38,6 +38,14 @@ export const MIGRATIONS: Migration[] = [
         created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
     ],
   },
+  {
+    version: 2,
+    name: 'node certificate expiry',
+    statements: [
+      // not-after of the certificate pinned in cert_sha256 (enrolment or renewal); NULL for nodes enrolled before
+      `ALTER TABLE nodes ADD COLUMN cert_not_after TEXT`,
+    ],
+  },
 ];
 
 export const latestSchemaVersion = (): number => MIGRATIONS[MIGRATIONS.length - 1].version;
