@@ -35,7 +35,7 @@ export function registerNodesCommands(program: Command): void {
     const body = { group: o.group, labels: parseLabels(o.labels), ttlSec: parseDuration(o.ttl, '--ttl') / 1000 };
     const r = await withClient(o, (c) => c.request<{ token: string; caCertHash: string; expiresAt: string }>('POST', '/v1/join-tokens', body));
     if (o.json) printJson({ token: r.token, caCertHash: r.caCertHash, expiresAt: r.expiresAt });
-    else out(`token: ${r.token}\nca-cert-hash: ${r.caCertHash}\nexpires: ${r.expiresAt}\non the worker: nodewright-agent join --controller URL --token <token> --ca-cert-hash ${r.caCertHash} --config-out /etc/nodewright/agent.yaml`);
+    else out(`token: ${r.token}\nca-cert-hash: ${r.caCertHash}\nexpires: ${r.expiresAt}\non the worker: NODEWRIGHT_JOIN_TOKEN=<token> nodewright-agent join --controller URL --ca-cert-hash ${r.caCertHash} --config-out /etc/nodewright/agent.yaml`);
   });
 
   withOperator(nodes.command('ls').description('list nodes with their health').option('--group <group>', 'only this group')).action(
