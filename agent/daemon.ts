@@ -155,11 +155,13 @@ export async function runDaemon(config: AgentConfig, log: Logger, hooks: DaemonH
   if (config.tls && config.controller && !stopping) {
     const { startCertRenewal } = await import('./cert-renewal.js');
     const server = app;
-    renewal = startCertRenewal({
+    const r = startCertRenewal({
       controller: config.controller, node: config.node, tls: config.tls, log: log.child({ component: 'cert-renewal' }),
       // new connections get the new certificate; the controller's pooled ones keep theirs until they close
       onRenewed: (p) => (server.server as unknown as import('node:tls').Server).setSecureContext({ cert: p.certPem, key: p.keyPem, ca: p.caPem }),
     });
+    a.metrics.cert = r.counters;
+    renewal = r;
   } else if (config.tls) log.warn('no `controller:` in agent.yaml: the agent certificate will not be renewed (join writes it; add it by hand for an older agent.yaml)');
   void a.reconcile('start').catch(() => undefined);
   return daemon;

@@ -76,12 +76,14 @@ export function checkControllerIdentity(host: string, cert: PeerCertificate): Er
 /** `sha256` hex (lower case, no colons) of a peer certificate: what the controller pins per node. */
 export const peerSha256 = (cert: PeerCertificate): string => cert.fingerprint256.replace(/:/g, '').toLowerCase();
 
-/** The DNS names and IP addresses of a peer certificate's subjectAltName (`DNS:a, IP Address:1.2.3.4`). */
-export function peerAltNames(cert: PeerCertificate): { dnsNames: string[]; ipAddresses: string[] } {
+/** The DNS names and IP addresses of a subjectAltName as node:crypto and node:tls print it (`DNS:a, IP Address:1.2.3.4`). */
+export function parseAltNames(text: string | undefined): { dnsNames: string[]; ipAddresses: string[] } {
   const out = { dnsNames: [] as string[], ipAddresses: [] as string[] };
-  for (const part of (cert.subjectaltname ?? '').split(', ')) {
+  for (const part of (text ?? '').split(', ')) {
     if (part.startsWith('DNS:')) out.dnsNames.push(part.slice(4));
     else if (part.startsWith('IP Address:')) out.ipAddresses.push(part.slice(11));
   }
   return out;
 }
+
+export const peerAltNames = (cert: PeerCertificate) => parseAltNames(cert.subjectaltname);

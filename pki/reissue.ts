@@ -3,19 +3,10 @@
 // changes: one atomic write, no window where key and certificate disagree.
 import { X509Certificate, createPrivateKey, webcrypto } from 'node:crypto';
 import { NwError } from '../host/errors.js';
-import { identityOf } from './identity.js';
+import { identityOf, parseAltNames } from './identity.js';
 import { signCsr } from './issue.js';
 import { EC_KEY, SIGNING } from './keys.js';
 import { x509 } from './x509.js';
-
-function altNamesOf(cert: X509Certificate): { dnsNames: string[]; ipAddresses: string[] } {
-  const out = { dnsNames: [] as string[], ipAddresses: [] as string[] };
-  for (const part of (cert.subjectAltName ?? '').split(', ')) {
-    if (part.startsWith('DNS:')) out.dnsNames.push(part.slice(4));
-    else if (part.startsWith('IP Address:')) out.ipAddresses.push(part.slice(11));
-  }
-  return out;
-}
 
 export async function reissue(opts: { ca: { certPem: string; keyPem: string }; certPem: string; keyPem: string; validDays?: number; what: string }): Promise<{ certPem: string; notAfter: Date }> {
   let cert: X509Certificate;
@@ -38,5 +29,5 @@ export async function reissue(opts: { ca: { certPem: string; keyPem: string }; c
     publicKey: await webcrypto.subtle.importKey('spki', cert.publicKey.export({ type: 'spki', format: 'der' }), EC_KEY, true, ['verify']),
   } as CryptoKeyPair;
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: [{ CN: [id.name] }], keys, signingAlgorithm: SIGNING });
-  return signCsr({ ca: opts.ca, csrPem: csr.toString('pem'), role: id.role, name: id.name, validDays: opts.validDays, ...altNamesOf(cert) });
+  return signCsr({ ca: opts.ca, csrPem: csr.toString('pem'), role: id.role, name: id.name, validDays: opts.validDays, ...parseAltNames(cert.subjectAltName) });
 }

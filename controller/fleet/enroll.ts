@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { NwError } from '../../host/errors.js';
-import { signCsr, type AltNames } from '../../pki/index.js';
+import { isDnsName, signCsr, type AltNames } from '../../pki/index.js';
 import type { NodeRecord, Store } from '../store/store.js';
 import { hashSecret, parseToken } from './join-token.js';
 
@@ -78,13 +78,11 @@ export function agentAltNames(name: string, url: string, hostname?: string): Alt
   const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
   const dns = new Set<string>();
   const ips = new Set<string>();
-  for (const d of [name, hostname]) if (d && DNS_NAME.test(d)) dns.add(d);
+  for (const d of [name, hostname]) if (d && isDnsName(d)) dns.add(d);
   if (isIP(host)) ips.add(host);
-  else if (DNS_NAME.test(host)) dns.add(host);
+  else if (isDnsName(host)) dns.add(host);
   return { dnsNames: [...dns], ipAddresses: [...ips] };
 }
-
-const DNS_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*$/;
 
 /** The agent certificate lifetime the controller signs with (seconds win over days: short lifetimes for tests). */
 export const lifetimeOf = (d: Pick<EnrollDeps, 'certValidDays' | 'certValidSeconds'>) =>

@@ -237,10 +237,34 @@ describe('identities: controller role, pinning, one enrolment per name, renewal'
     expect(shaOf(readFileSync(path.join(dir, 'w2', 'agent.crt')))).not.toBe(first);
     expect(existsSync(path.join(dir, 'w2', 'agent.key.next'))).toBe(false);
     expect(agentLogs).toMatch(/certificate renewed/);
+    const agentMetrics = await call(`https://127.0.0.1:${agentPort}/metrics`, { ...operator(), servername: 'w2', checkServerIdentity: () => undefined });
+    expect(agentMetrics.text).toMatch(/^nodewright_cert_renewals_total\{result="ok"\} [1-9]/m);
+    expect(agentMetrics.text).toMatch(/^nodewright_cert_expiry_seconds \d+$/m);
     // a few more polls over the new certificate, then: w2 never went unreachable
     await new Promise((r) => setTimeout(r, 2_000));
     const health = nodewright('events', '--json').stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.kind === 'node.health' && e.subject === 'w2');
     expect(health.filter((e) => e.id > since && e.data?.to === 'unreachable')).toEqual([]);
     expect(JSON.parse(nodewright('nodes', 'show', 'w2', '--json').stdout).state).not.toBe('unreachable');
   }, 90_000);
+
+  it('certs renew re-issues controller.crt and operator.crt for the same keys, names and role; the CLI still works', () => {
+    const ctl = (f: string) => readFileSync(path.join(dir, 'ctl', f), 'utf8');
+    const before = { controller: new X509Certificate(ctl('controller.crt')), operator: new X509Certificate(ctl('operator.crt')), keys: [ctl('controller.key'), ctl('operator.key')] };
+    expect(run(CONTROLLER_CLI, ['certs', 'renew', '--dir', path.join(dir, 'ctl'), '--days', '0']).stderr).toMatch(/^NW_USAGE: --days/);
+    const r = run(CONTROLLER_CLI, ['certs', 'renew', '--dir', path.join(dir, 'ctl'), '--days', '30', '--json']);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout).map((c: { name: string }) => c.name)).toEqual(['controller', 'operator']);
+    for (const f of ['controller', 'operator'] as const) {
+      const now = new X509Certificate(ctl(`${f}.crt`));
+      expect(now.serialNumber).not.toBe(before[f].serialNumber);
+      expect(identityOf(now)).toEqual(identityOf(before[f]));
+      expect(now.subjectAltName).toBe(before[f].subjectAltName);
+      expect(now.publicKey.equals(before[f].publicKey)).toBe(true);
+      expect(Date.parse(now.validTo) - Date.now()).toBeLessThan(31 * 86_400_000);
+    }
+    expect([ctl('controller.key'), ctl('operator.key')]).toEqual(before.keys);
+    // the running controller still serves the old certificate (until restarted); the new operator certificate is accepted
+    expect(nodewright('nodes', 'ls', '--json').code).toBe(0);
+    expect(run(CONTROLLER_CLI, ['certs', 'renew', '--dir', path.join(dir, 'w1')]).stderr).toMatch(/^NW_/);
+  });
 });

@@ -35,3 +35,33 @@ describe('the join token', () => {
     expect(() => joinTokenFrom({ tokenFile: path.join(f, 'nope') }, {})).toThrowError(/cannot read the join token file/);
   });
 });
+
+describe('a renewal interrupted between the certificate and the key', () => {
+  it('is completed at start: KEY.next moves into place when it is the certificate\'s key; a stale one is removed', async () => {
+    const { createCa, createKeyAndCsr, signCsr } = await import('../../../pki/index.js');
+    const { completeRenewal } = await import('../../../agent/auth.js');
+    const { existsSync, readFileSync } = await import('node:fs');
+    const ca = await createCa({ commonName: 'fleet CA' });
+    const old = await createKeyAndCsr({ commonName: 'w1' });
+    const next = await createKeyAndCsr({ commonName: 'w1' });
+    const newCert = (await signCsr({ ca, csrPem: next.csrPem, role: 'agent', name: 'w1' })).certPem;
+    const oldCert = (await signCsr({ ca, csrPem: old.csrPem, role: 'agent', name: 'w1' })).certPem;
+    const d = tempDir('nw-renew-crash-');
+    const key = path.join(d, 'agent.key');
+    // crashed after the certificate was written: the new key waits in agent.key.next
+    writeFileSync(key, old.keyPem, { mode: 0o600 });
+    writeFileSync(`${key}.next`, next.keyPem, { mode: 0o600 });
+    await completeRenewal(newCert, key);
+    expect(readFileSync(key, 'utf8')).toBe(next.keyPem);
+    expect(existsSync(`${key}.next`)).toBe(false);
+    // crashed before the certificate was written: the old pair stays, the stale key goes
+    writeFileSync(key, old.keyPem, { mode: 0o600 });
+    writeFileSync(`${key}.next`, next.keyPem, { mode: 0o600 });
+    await completeRenewal(oldCert, key);
+    expect(readFileSync(key, 'utf8')).toBe(old.keyPem);
+    expect(existsSync(`${key}.next`)).toBe(false);
+    // nothing pending: nothing happens
+    await completeRenewal(oldCert, key);
+    expect(readFileSync(key, 'utf8')).toBe(old.keyPem);
+  });
+});
