@@ -4,7 +4,7 @@
 // controller: role, not only the CA), writes the new key and certificate atomically, and hands them
 // to the HTTP face, which swaps its TLS context without a restart. An unreachable or refusing
 // controller is retried with backoff, logged with its code each time.
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { NwError, isNwError, type ErrorCode } from '../host/errors.js';
@@ -77,7 +77,6 @@ export async function renewOnce(d: RenewalDeps): Promise<TlsPems> {
   }
   const id = identityOf(cert);
   const ca = new X509Certificate(current.caPem);
-  const { createPrivateKey } = await import('node:crypto');
   if (!id || id.role !== 'agent' || id.name !== d.node || !cert.checkIssued(ca) || !cert.verify(ca.publicKey) || !cert.checkPrivateKey(createPrivateKey(keyPem))) {
     throw new NwError('NW_RENEW', `the renewed certificate is not for agent ${d.node} with the new key from the fleet CA: refusing it; check the controller`);
   }

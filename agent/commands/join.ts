@@ -1,8 +1,11 @@
 // `nodewright-agent join`: enroll this worker with a controller, kubeadm style. The key pair is made
 // here and never leaves the worker; before anything is sent, the controller's CA (sent in its TLS
 // chain) must match the pinned --ca-cert-hash, and every request after that verifies the controller
-// against that CA. On success PATH (agent.yaml) and its files are written next to each other; on any
-// refusal (wrong, used or expired token; hash mismatch) nothing is written.
+// against that CA, its host name and the controller role (a worker's certificate chains to the same
+// CA). The token comes from --token-file, $NODEWRIGHT_JOIN_TOKEN or --token (visible in `ps`).
+// On success PATH (agent.yaml, with the controller URL the agent renews its certificate at) and its
+// files are written next to each other; on any refusal (wrong, used or expired token; hash
+// mismatch; not the controller) nothing is written.
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
