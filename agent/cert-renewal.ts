@@ -100,11 +100,12 @@ export function startCertRenewal(d: RenewalDeps): { stop(): void; counters: Rene
     timer = setTimeout(() => void tick(), Math.min(Math.max(0, ms), 2 ** 31 - 1));
     timer.unref();
   };
-  const validity = async () => {
-    const cert = new X509Certificate(await readFile(d.tls.cert, 'utf8'));
+  const validityOf = (pem: string) => {
+    const cert = new X509Certificate(pem);
     counters.notAfter = new Date(cert.validTo).toISOString();
     return { from: Date.parse(cert.validFrom), to: Date.parse(cert.validTo) };
   };
+  const validity = async () => validityOf(await readFile(d.tls.cert, 'utf8'));
   const tick = async () => {
     let v: { from: number; to: number };
     try {
@@ -122,7 +123,7 @@ export function startCertRenewal(d: RenewalDeps): { stop(): void; counters: Rene
       failuresInRow = 0;
       counters.renewals++;
       counters.lastError = null;
-      const next = await validity();
+      const next = validityOf(pems.certPem);
       d.log.info({ notAfter: counters.notAfter, renewAt: new Date(renewalDue(next.from, next.to)).toISOString() }, 'certificate renewed');
       schedule(renewalDue(next.from, next.to) - now());
     } catch (e) {
