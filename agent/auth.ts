@@ -1,7 +1,8 @@
 // What the HTTP face authenticates callers with, read and checked once at start:
 // TLS with client certificates of the fleet CA, or (loopback without TLS only) the bearer token.
 // Secret files must belong to the agent's uid and not be readable by group or others.
-import { readFile, stat } from 'node:fs/promises';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { readFile, rename, rm, stat } from 'node:fs/promises';
 import { NwError } from '../host/errors.js';
 import { checkTlsMaterial } from '../pki/check.js';
 import type { AgentConfig } from './config.js';
@@ -39,11 +40,36 @@ export async function readToken(file: string, uid = agentUid()): Promise<string>
   return t;
 }
 
+/**
+ * A renewal writes the new key to KEY.next, then the certificate, then the key: when a crash left the
+ * new certificate beside the old key, KEY.next is its key and is moved into place; a stale KEY.next
+ * (the certificate was never replaced) is removed.
+ */
+export async function completeRenewal(certPem: string, keyFile: string): Promise<void> {
+  const next = `${keyFile}.next`;
+  let nextPem: string;
+  try {
+    nextPem = await readFile(next, 'utf8');
+  } catch {
+    return;
+  }
+  const fits = (() => {
+    try {
+      return new X509Certificate(certPem).checkPrivateKey(createPrivateKey(nextPem));
+    } catch {
+      return false;
+    }
+  })();
+  if (fits) await rename(next, keyFile);
+  else await rm(next, { force: true });
+}
+
 export async function loadServerAuth(config: AgentConfig, uid = agentUid()): Promise<ServerAuth> {
   if (!config.tls) return { kind: 'token', token: await readToken(config.tokenFile, uid) };
   const { cert, key, ca } = config.tls;
-  const keyPem = await readSecretFile(key, 'TLS key', uid);
   const [certPem, caPem] = await Promise.all([readPublic(cert, 'TLS certificate'), readPublic(ca, 'fleet CA certificate')]);
+  await completeRenewal(certPem, key);
+  const keyPem = await readSecretFile(key, 'TLS key', uid);
   checkTlsMaterial({ certPem, keyPem, caPem, files: { cert, key, ca } });
   return { kind: 'tls', certPem, keyPem, caPem };
 }

@@ -44,6 +44,13 @@ export const AgentConfigSchema = Type.Object(
         },
       ),
     ),
+    controller: Type.Optional(
+      Type.String({
+        pattern: '^https://[^\\s]+$',
+        maxLength: 300,
+        description: 'https:// URL of the controller (written by `nodewright-agent join`). With `tls:`, the agent renews its own certificate there at about 2/3 of its lifetime; the server must present the controller role. Default: none (no renewal).',
+      }),
+    ),
     root: Type.Optional(AbsPath({ default: '/', description: 'Root prefix every managed file lives under (a sandbox directory in tests).' })),
     stateDir: Type.Optional(AbsPath({ default: '/var/lib/nodewright', description: 'state.json (0600), the reconcile lock, backups and the artifact cache.' })),
     node: Type.Optional(Type.String({ minLength: 1, description: 'This node\'s name, which a bundle\'s `nodes` binding must include. Default: the host name.' })),
@@ -151,6 +158,8 @@ export interface AgentConfig {
   publicKeyFile: string;
   /** Absolute paths; null = plain HTTP with the bearer token (loopback only). */
   tls: AgentTls | null;
+  /** The controller the agent renews its certificate with; null = no renewal. */
+  controller: string | null;
   root: string;
   stateDir: string;
   node: string;
@@ -184,6 +193,7 @@ export function withDefaults(raw: RawConfig, file: string | null, hostname = 'lo
     tokenFile: abs(raw.tokenFile ?? '/etc/nodewright/token'),
     publicKeyFile: abs(raw.publicKeyFile ?? '/etc/nodewright/controller.pub'),
     tls: raw.tls ? { cert: abs(raw.tls.cert), key: abs(raw.tls.key), ca: abs(raw.tls.ca) } : null,
+    controller: raw.controller ?? null,
     root: raw.root ?? '/',
     stateDir: raw.stateDir ?? '/var/lib/nodewright',
     node: raw.node ?? hostname,

@@ -1,7 +1,7 @@
 // `nodewright-agent run`: one controller owns start and stop. Order at start: signal handlers →
 // TLS/token material checked → reconcile lock → state → HTTP listening → READY=1 → recovery pass
 // (mutations answer 503 NW_RECOVERING until it is done; agent/startup.ts says why READY=1 comes
-// first) → watchdog, drift watch, schedule, first reconcile.
+// first) → watchdog, drift watch, schedule, certificate renewal, first reconcile.
 // SIGTERM: STOPPING=1, stop triggers, let the current reconcile finish, close, release the lock, exit 0.
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -55,6 +55,7 @@ export async function runDaemon(config: AgentConfig, log: Logger, hooks: DaemonH
   let app: FastifyInstance | null = null;
   let lock: ReconcileLock | null = null;
   let watcher: { close(): Promise<void> } | null = null;
+  let renewal: { stop(): void } | null = null;
   const tasks: CronTask[] = [];
   let stopping = false;
   const stop = async (sig: string) => {
@@ -63,6 +64,7 @@ export async function runDaemon(config: AgentConfig, log: Logger, hooks: DaemonH
     log.info({ signal: sig }, 'stopping');
     await notifier.stopping('stopping');
     for (const t of tasks) t.stop();
+    renewal?.stop();
     await watcher?.close();
     if (agent) await Promise.race([agent.reconciler.idle(), new Promise((r) => setTimeout(r, 20_000))]);
     await app?.close();
@@ -150,6 +152,21 @@ export async function runDaemon(config: AgentConfig, log: Logger, hooks: DaemonH
     }
   }
   await rewatch();
+  if (config.tls && config.controller && !stopping) {
+    const { startCertRenewal } = await import('./cert-renewal.js');
+    const server = app;
+    const r = startCertRenewal({
+      controller: config.controller, node: config.node, tls: config.tls, log: log.child({ component: 'cert-renewal' }),
+      // new connections get the new certificate; idle keep-alive ones (the controller's pool) are
+      // closed so its next request meets the new one (the controller accepts the old for a handover)
+      onRenewed: (p) => {
+        (server.server as unknown as import('node:tls').Server).setSecureContext({ cert: p.certPem, key: p.keyPem, ca: p.caPem });
+        server.server.closeIdleConnections?.();
+      },
+    });
+    a.metrics.cert = r.counters;
+    renewal = r;
+  } else if (config.tls) log.warn('no `controller:` in agent.yaml: the agent certificate will not be renewed (join writes it; add it by hand for an older agent.yaml)');
   void a.reconcile('start').catch(() => undefined);
   return daemon;
 }

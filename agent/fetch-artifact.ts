@@ -1,6 +1,6 @@
 // Bring an artifact's bytes to a staging file: streamed (never the whole file in memory),
 // size-limited, sha256 computed on the way. https may present the agent's client certificate and
-// trust the fleet CA (an artifact store behind the same PKI as the controller).
+// trust the fleet CA; the server must then be the controller (its role, not only the CA).
 import { createHash } from 'node:crypto';
 import { constants as C, createReadStream, promises as fsp } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
@@ -8,6 +8,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { NwError } from '../host/errors.js';
+import { checkControllerIdentity } from '../pki/identity.js';
 import type { AgentTls } from './config.js';
 
 // Not `import http from 'node:http'`: on Node 24 the ESM facade of node:http reads its lazy
@@ -64,7 +65,9 @@ function get(url: string, o: SourceOptions, signal: AbortSignal, hops = 0): Prom
   const shown = redactUrl(url);
   const secure = url.startsWith('https://');
   return new Promise((resolve, reject) => {
-    const req = (secure ? https() : http()).get(url, { signal, ...(secure && o.tls ? { cert: o.tls.cert, key: o.tls.key, ca: o.tls.ca } : {}) }, (res) => {
+    // with the fleet's TLS material the server must be the controller (role controller), not any holder of a fleet certificate
+    const tls = secure && o.tls ? { cert: o.tls.cert, key: o.tls.key, ca: o.tls.ca, checkServerIdentity: checkControllerIdentity } : {};
+    const req = (secure ? https() : http()).get(url, { signal, ...tls }, (res) => {
       const status = res.statusCode ?? 0;
       if (status >= 300 && status < 400 && res.headers.location && hops < 5) {
         res.resume();
@@ -78,7 +81,7 @@ function get(url: string, o: SourceOptions, signal: AbortSignal, hops = 0): Prom
       }
       resolve(res);
     });
-    req.on('error', (e) => reject(new NwError('NW_DOWNLOAD', `cannot download ${shown}: ${e.message}; check the URL, the TLS material and that the worker can reach it`)));
+    req.on('error', (e) => reject(e instanceof NwError ? e : new NwError('NW_DOWNLOAD', `cannot download ${shown}: ${e.message}; check the URL, the TLS material and that the worker can reach it`)));
   });
 }
 

@@ -10,6 +10,8 @@ export class Metrics {
   driftRepairs = 0;
   bundlesRejected = 0;
   authFailures = 0;
+  /** Set by the certificate renewal when it runs (agent/cert-renewal.ts). */
+  cert: { renewals: number; failures: number; notAfter: string | null } | null = null;
 
   observeReconcile(ok: boolean, durationMs: number): void {
     const k = ok ? 'ok' : 'error';
@@ -41,6 +43,13 @@ export class Metrics {
     m('nodewright_drift_repairs_total', 'counter', 'Reconciles triggered by drift that changed something.', [['', this.driftRepairs]]);
     m('nodewright_bundles_rejected_total', 'counter', 'Bundles refused (signature, schema, target, expiry or generation).', [['', this.bundlesRejected]]);
     m('nodewright_auth_failures_total', 'counter', 'Requests refused for a missing or wrong token.', [['', this.authFailures]]);
+    if (this.cert) {
+      m('nodewright_cert_renewals_total', 'counter', 'Certificate renewals, by result.', [
+        ['{result="ok"}', this.cert.renewals],
+        ['{result="error"}', this.cert.failures],
+      ]);
+      if (this.cert.notAfter) m('nodewright_cert_expiry_seconds', 'gauge', 'Seconds until the agent certificate expires.', [['', Math.round((Date.parse(this.cert.notAfter) - Date.now()) / 1000)]]);
+    }
     m('nodewright_converged', 'gauge', '1 when the last reconcile converged.', [['', s.converged ? 1 : 0]]);
     m('nodewright_ready', 'gauge', '1 when converged and probes pass.', [['', s.ready ? 1 : 0]]);
     m('nodewright_desired_generation', 'gauge', 'Generation of the accepted desired state.', [['', s.desired?.generation ?? 0]]);

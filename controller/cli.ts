@@ -16,6 +16,7 @@ const groups: Group[] = [
   { names: ['artifact'], load: async () => (await import('./commands/artifact.js')).registerArtifactCommands },
   { names: ['kubelet'], load: async () => (await import('./commands/kubelet.js')).registerKubeletCommands },
   { names: ['ca'], load: async () => (await import('./commands/ca.js')).registerCaCommands },
+  { names: ['certs'], load: async () => (await import('./commands/certs.js')).registerCertsCommands },
   { names: ['ceph', 'cephfs', 'k8s'], load: async () => (await import('./commands/ceph.js')).registerCephCommands },
   { names: ['hypervisors', 'hosts', 'servers', 'serve', 'volume-types'], load: async () => (await import('./commands/openstack.js')).registerOpenstackCommands },
   { names: ['init'], load: async () => (await import('./commands/init.js')).registerInitCommands },

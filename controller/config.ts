@@ -71,7 +71,10 @@ export const ControllerConfigSchema = Type.Object(
     ),
     join: Type.Optional(
       Type.Object(
-        { certValidDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, default: 365, description: 'Lifetime of the agent certificates signed at enrollment.' })) },
+        {
+          certValidDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, default: 365, description: 'Lifetime of the agent certificates signed at enrollment and renewal (agents renew at about 2/3 of it).' })),
+          certValidSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 86_400, description: 'Lifetime in seconds instead of certValidDays (renewal tests and drills); unset in production.' })),
+        },
         { additionalProperties: false, description: 'Enrollment with join tokens.' },
       ),
     ),
@@ -150,6 +153,7 @@ export interface ControllerConfig {
   server: ServerLimits;
   /** Lifetime of a rollout bundle (its `notAfter`). */
   bundleValidMs: number;
+  certValidSeconds?: number;
   log: { level: string };
   openstack: { cloud: string; computeApiVersion?: string } | null;
 }
@@ -188,6 +192,7 @@ export function withDefaults(raw: RawConfig, file: string): ControllerConfig {
     retention: retentionOf(raw.retention),
     server: limitsOf(raw.server),
     bundleValidMs: (raw.rollouts?.bundleValidHours ?? 24) * 3_600_000,
+    ...(raw.join?.certValidSeconds !== undefined ? { certValidSeconds: raw.join.certValidSeconds } : {}),
     log: { level: raw.log?.level ?? 'info' },
     openstack: raw.openstack ?? null,
   };

@@ -90,6 +90,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
   // the executor's view of the fleet: from the store now, from the poller from its first poll on
   const view = FleetView.fromStore(store);
   metrics.nodeHealth = () => view.healths();
+  metrics.certExpiries = () => view.certExpiries();
   const poller = new Poller({
     store,
     view,
@@ -160,7 +161,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     store,
     poller,
     metrics,
-    enroll: { store, ca: { certPem: keys.ca, keyPem: keys.caKey }, signingPublicKeyPem: keys.signingPublicKeyPem, certValidDays: config.certValidDays },
+    enroll: { store, ca: { certPem: keys.ca, keyPem: keys.caKey }, signingPublicKeyPem: keys.signingPublicKeyPem, certValidDays: config.certValidDays, certValidSeconds: config.certValidSeconds },
     caCertHash: d.caCertHash(keys.ca),
     operatorRoles: config.operatorRoles,
     now: () => new Date(),

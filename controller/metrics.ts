@@ -18,6 +18,8 @@ export class ControllerMetrics {
   private readonly rollouts = new Map<string, { state: string; done: number; total: number }>();
   /** The health of every enrolled node (the daemon points this at its fleet view). */
   nodeHealth: () => Iterable<NodeHealth> = () => [];
+  /** [node, certificate not-after] of every enrolled node whose expiry is known. */
+  certExpiries: () => Iterable<[string, string]> = () => [];
 
   trackRollout(s: RolloutState): void {
     if (isFinished(s)) return void this.rollouts.delete(s.id);
@@ -44,6 +46,9 @@ export class ControllerMetrics {
     const byState = new Map<string, number>(['healthy', 'degraded', 'unreachable', 'unknown'].map((s) => [s, 0]));
     for (const h of this.nodeHealth()) byState.set(h, (byState.get(h) ?? 0) + 1);
     for (const [s, v] of byState) L.push(`nodewright_nodes{state="${s}"} ${v}`);
+    head('nodewright_node_cert_expiry_seconds', 'gauge', 'Seconds until the pinned certificate of a node expires (negative: expired).');
+    const now = Date.now();
+    for (const [node, notAfter] of this.certExpiries()) L.push(`nodewright_node_cert_expiry_seconds{node="${node}"} ${Math.round((Date.parse(notAfter) - now) / 1000)}`);
     head('nodewright_poll_duration_seconds', 'histogram', 'Latency of status polls.');
     BUCKETS_S.forEach((b, i) => L.push(`nodewright_poll_duration_seconds_bucket{le="${b}"} ${this.pollBuckets[i]}`));
     L.push(`nodewright_poll_duration_seconds_bucket{le="+Inf"} ${this.pollCount}`, `nodewright_poll_duration_seconds_sum ${this.pollSum}`, `nodewright_poll_duration_seconds_count ${this.pollCount}`);

@@ -32,6 +32,7 @@ export const ERROR_CATALOGUE = {
   NW_EXISTS: 409, // refusing to overwrite existing files
   NW_TOKEN: 401, // join token unknown, used or expired
   NW_RATE_LIMIT: 429, // too many requests from one address (join); wait and retry
+  NW_RENEW: 503, // certificate renewal failed (controller unreachable or bad answer); retried with backoff
   NW_PUSH: 502, // agent unreachable or refused a bundle
   NW_STATE: 500, // the agent's / controller's state is unreadable
   NW_CEPH_AUTH: 502, // cephx rejected the key

@@ -21,6 +21,8 @@ export interface JsonRequest {
   ca?: string;
   cert?: string;
   key?: string;
+  /** Replaces the host-name check of the server's certificate (e.g. one that also requires a role). */
+  checkServerIdentity?: (host: string, cert: import('node:tls').PeerCertificate) => Error | undefined;
 }
 
 export function readJson(res: IncomingMessage): Promise<JsonAnswer> {
@@ -47,7 +49,7 @@ export function requestJson(url: string | URL, o: JsonRequest): Promise<JsonAnsw
     ...(o.body !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(o.body)) } : {}),
     ...o.headers,
   };
-  const tls = u.protocol === 'https:' ? { ca: o.ca, cert: o.cert, key: o.key } : {};
+  const tls = u.protocol === 'https:' ? { ca: o.ca, cert: o.cert, key: o.key, ...(o.checkServerIdentity ? { checkServerIdentity: o.checkServerIdentity } : {}) } : {};
   return new Promise((resolve, reject) => {
     const req = (u.protocol === 'https:' ? https : http).request(u, { method, agent: false, timeout: o.timeoutMs, headers, ...tls }, (res) => readJson(res).then(resolve, reject));
     req.on('error', reject);

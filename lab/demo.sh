@@ -100,7 +100,9 @@ while IFS=$'\t' read -r name ap kp; do
   t=$(js -e 'console.log(JSON.parse(process.argv[1]).token)' "$tok")
   h=$(js -e 'console.log(JSON.parse(process.argv[1]).caCertHash)' "$tok")
   LAB_NAME=$name lab/systemd/exec.sh sh -c 'systemctl stop nodewright-agent; rm -f /etc/nodewright/agent.yaml /etc/nodewright/controller.pub /etc/nodewright/token'
-  LAB_NAME=$name lab/systemd/exec.sh nodewright-agent join --controller "https://127.0.0.1:$ctl_port" --token "$t" --ca-cert-hash "$h" \
+  # the token on stdin into $NODEWRIGHT_JOIN_TOKEN: never on a command line (`ps`)
+  printf %s "$t" | LAB_NAME=$name lab/systemd/exec.sh sh -c 'NODEWRIGHT_JOIN_TOKEN="$(cat)" exec nodewright-agent join "$@"' join \
+    --controller "https://127.0.0.1:$ctl_port" --ca-cert-hash "$h" \
     --config-out /etc/nodewright/agent.yaml --listen "127.0.0.1:$ap" --name "w$i" | sed "s/^/   $name: /"
   LAB_NAME=$name lab/systemd/exec.sh sh -c "printf 'stateDir: /var/lib/nodewright\nkubelet:\n  healthUrl: http://127.0.0.1:$kp/healthz\n  healthTimeoutSec: 8\n  minHealthySec: 1\n' >> /etc/nodewright/agent.yaml; systemctl start nodewright-agent"
 done < "$share/workers.tsv"
@@ -148,6 +150,6 @@ say "12. the audit log"
 nw events | tail -25
 
 say "13. refusals: a used join token; a client certificate of another CA"
-LAB_NAME=$w1 lab/systemd/exec.sh nodewright-agent join --controller "https://127.0.0.1:$ctl_port" --token "$t" --ca-cert-hash "$h" --config-out /tmp/again/agent.yaml --name again 2>&1 | sed 's/^/   /' || true
+printf %s "$t" | LAB_NAME=$w1 lab/systemd/exec.sh sh -c 'NODEWRIGHT_JOIN_TOKEN="$(cat)" exec nodewright-agent join "$@"' join --controller "https://127.0.0.1:$ctl_port" --ca-cert-hash "$h" --config-out /tmp/again/agent.yaml --name again 2>&1 | sed 's/^/   /' || true
 nw init --dir "$demo/rogue" --listen 127.0.0.1:1 > /dev/null
 curl -s --cacert "$ctl/ca.crt" --cert "$demo/rogue/operator.crt" --key "$demo/rogue/operator.key" "https://127.0.0.1:$ctl_port/v1/nodes"; echo

@@ -11,6 +11,9 @@ export interface AltNames {
 
 const DNS_NAME = /^(?=.{1,253}$)[A-Za-z0-9*](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*$/;
 
+/** A host name a subjectAltName may carry (no wildcard). */
+export const isDnsName = (s: string): boolean => DNS_NAME.test(s) && !s.includes('*');
+
 /** A subjectAltName extension for the given names, or null when there are none; NW_PKI on a malformed name. */
 export function altNamesExtension(names: AltNames): InstanceType<typeof x509.SubjectAlternativeNameExtension> | null {
   const dns = names.dnsNames ?? [];

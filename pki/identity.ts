@@ -1,7 +1,7 @@
 // Who a certificate speaks for: subject CN = name, subject O = `nodewright:<role>`.
 // No certificate library here: the agent's HTTP face reads peers with node:tls only.
 import type { X509Certificate } from 'node:crypto';
-import type { PeerCertificate } from 'node:tls';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { NwError } from '../host/errors.js';
 
 export const ROLES = ['agent', 'controller', 'operator'] as const;
@@ -54,3 +54,36 @@ export function requireRole(peer: PeerCertificate | undefined, authorized: boole
   if (!roles.includes(id.role)) throw new NwError('NW_FORBIDDEN', `role ${id.role} (${id.name}) may not do this; allowed: ${roles.join(', ')}`);
   return id;
 }
+
+/**
+ * A `checkServerIdentity` for every client of the controller (operator CLI, join, the agent's
+ * renewal and downloads): the usual host-name check, then the controller role. A worker's (agent)
+ * certificate chains to the same CA and may even carry the right name: it must never pass.
+ */
+export function checkControllerIdentity(host: string, cert: PeerCertificate): Error | undefined {
+  const id = identityOf(cert);
+  if (!id || id.role !== 'controller') {
+    return new NwError(
+      'NW_TLS',
+      `the server at ${host} presents a certificate of ${id ? `${id.role} ${id.name}` : 'no nodewright identity'}, not of the controller (role controller): it is not the controller; check the URL, and where this address really leads`,
+    );
+  }
+  const hostError = checkServerIdentity(host, cert);
+  if (hostError) return new NwError('NW_TLS', `the controller's certificate does not name ${host} (${hostError.message}): use the address it was issued for, or \`nodewright certs renew\` with that name`);
+  return undefined;
+}
+
+/** `sha256` hex (lower case, no colons) of a peer certificate: what the controller pins per node. */
+export const peerSha256 = (cert: PeerCertificate): string => cert.fingerprint256.replace(/:/g, '').toLowerCase();
+
+/** The DNS names and IP addresses of a subjectAltName as node:crypto and node:tls print it (`DNS:a, IP Address:1.2.3.4`). */
+export function parseAltNames(text: string | undefined): { dnsNames: string[]; ipAddresses: string[] } {
+  const out = { dnsNames: [] as string[], ipAddresses: [] as string[] };
+  for (const part of (text ?? '').split(', ')) {
+    if (part.startsWith('DNS:')) out.dnsNames.push(part.slice(4));
+    else if (part.startsWith('IP Address:')) out.ipAddresses.push(part.slice(11));
+  }
+  return out;
+}
+
+export const peerAltNames = (cert: PeerCertificate) => parseAltNames(cert.subjectaltname);

@@ -13,5 +13,13 @@ export const CLOCK_SKEW_MS = 5 * 60_000;
 export const DAY_MS = 86_400_000;
 
 export function validity(validDays: number, now = Date.now()): { notBefore: Date; notAfter: Date } {
-  return { notBefore: new Date(now - CLOCK_SKEW_MS), notAfter: new Date(now + validDays * DAY_MS) };
+  return validityMs(validDays * DAY_MS, now);
+}
+
+/**
+ * A lifetime in milliseconds. The back-dating is at most a tenth of the lifetime, so a short-lived
+ * certificate (tests) still has its renewal point (2/3 of notBefore..notAfter) after the moment it is issued.
+ */
+export function validityMs(lifetimeMs: number, now = Date.now()): { notBefore: Date; notAfter: Date } {
+  return { notBefore: new Date(now - Math.min(CLOCK_SKEW_MS, Math.floor(lifetimeMs / 10))), notAfter: new Date(now + lifetimeMs) };
 }

@@ -1,8 +1,11 @@
 // `nodewright-agent join`: enroll this worker with a controller, kubeadm style. The key pair is made
 // here and never leaves the worker; before anything is sent, the controller's CA (sent in its TLS
 // chain) must match the pinned --ca-cert-hash, and every request after that verifies the controller
-// against that CA. On success PATH (agent.yaml) and its files are written next to each other; on any
-// refusal (wrong, used or expired token; hash mismatch) nothing is written.
+// against that CA, its host name and the controller role (a worker's certificate chains to the same
+// CA). The token comes from --token-file, $NODEWRIGHT_JOIN_TOKEN or --token (visible in `ps`).
+// On success PATH (agent.yaml, with the controller URL the agent renews its certificate at) and its
+// files are written next to each other; on any refusal (wrong, used or expired token; hash
+// mismatch; not the controller) nothing is written.
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
@@ -10,9 +13,10 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import type { Command } from 'commander';
-import { NwError, type ErrorCode } from '../../host/errors.js';
+import { NwError, isNwError, type ErrorCode } from '../../host/errors.js';
 import { RootedFs } from '../../host/fs.js';
 import { requestJson, type JsonAnswer } from '../../host/http-json.js';
+import { checkControllerIdentity } from '../../pki/identity.js'; // node:tls only, no certificate library
 
 // pki (x509 + WebCrypto) loads only when a join runs: the other agent commands do not pay for it.
 const pki = () => import('../../pki/index.js');
@@ -56,10 +60,32 @@ export async function fetchPinnedCa(url: URL, pin: string, timeoutMs: number): P
   });
 }
 
-function postJson(url: URL, ca: string, body: unknown, timeoutMs: number): Promise<JsonAnswer> {
-  return requestJson(url, { method: 'POST', ca, body: JSON.stringify(body), timeoutMs }).catch((e: Error) => {
+async function postJson(url: URL, ca: string, body: unknown, timeoutMs: number): Promise<JsonAnswer> {
+  // the pinned CA, the host name and the controller role: a worker's certificate chains to the same CA
+  return requestJson(url, { method: 'POST', ca, body: JSON.stringify(body), timeoutMs, checkServerIdentity: checkControllerIdentity }).catch((e: Error) => {
+    if (isNwError(e)) throw e;
     throw new NwError('NW_TLS', `the join request to ${url.origin} failed: ${e.message} (the controller's certificate must verify against the pinned CA and name the --controller host)`);
   });
+}
+
+/**
+ * The join token from --token-file, $NODEWRIGHT_JOIN_TOKEN or --token (visible in `ps`), in that
+ * order; exactly one may be given.
+ */
+export function joinTokenFrom(o: { token?: string; tokenFile?: string }, env: NodeJS.ProcessEnv = process.env): string {
+  const given = [o.tokenFile !== undefined, env.NODEWRIGHT_JOIN_TOKEN !== undefined && env.NODEWRIGHT_JOIN_TOKEN !== '', o.token !== undefined].filter(Boolean).length;
+  if (given === 0) throw new NwError('NW_USAGE', 'the join token is missing: pass --token-file FILE or set NODEWRIGHT_JOIN_TOKEN (--token works too, but is visible in `ps`)');
+  if (given > 1) throw new NwError('NW_USAGE', 'give the join token one way only: --token-file, NODEWRIGHT_JOIN_TOKEN or --token');
+  if (o.tokenFile !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(o.tokenFile, 'utf8');
+    } catch (e) {
+      throw new NwError('NW_USAGE', `cannot read the join token file ${o.tokenFile} (${(e as NodeJS.ErrnoException).code}): write the token from \`nodewright nodes join-token\` there`);
+    }
+    return text.trim();
+  }
+  return (env.NODEWRIGHT_JOIN_TOKEN ?? o.token ?? '').trim();
 }
 
 export function workerFacts(): { hostname: string; addresses: string[]; instanceUuid?: string } {
@@ -77,10 +103,12 @@ export function workerFacts(): { hostname: string; addresses: string[]; instance
 }
 
 export function agentYaml(o: { listen: string; node: string; nodeGroup: string; controller: string }): string {
-  return `# Written by \`nodewright-agent join\` (controller ${o.controller}). Relative paths are relative to this file.
+  return `# Written by \`nodewright-agent join\`. Relative paths are relative to this file.
 listen: "${o.listen}"
 node: "${o.node}"
 nodeGroup: "${o.nodeGroup}"
+# the agent renews its certificate here before it expires
+controller: "${o.controller}"
 publicKeyFile: ${JOIN_FILES.publicKey}
 tls:
   cert: ${JOIN_FILES.cert}
@@ -135,14 +163,15 @@ export function registerJoinCommand(program: Command): void {
     .command('join')
     .description('enroll this worker with a controller (one-time token, pinned CA hash) and write agent.yaml')
     .requiredOption('--controller <url>', 'controller URL, e.g. https://10.0.0.2:7700')
-    .requiredOption('--token <token>', 'one-time join token from `nodewright nodes join-token`')
+    .option('--token-file <file>', 'file holding the one-time join token from `nodewright nodes join-token` (or set NODEWRIGHT_JOIN_TOKEN)')
+    .option('--token <token>', 'the join token on the command line: visible to every user in `ps`; prefer --token-file or NODEWRIGHT_JOIN_TOKEN')
     .requiredOption('--ca-cert-hash <sha256:hex>', 'pin of the fleet CA from `nodewright nodes join-token`')
     .option('--config-out <path>', 'agent.yaml to write (its files go next to it)', '/etc/nodewright/agent.yaml')
     .option('--listen <host:port>', 'address the agent will listen on (the controller reaches it there)', '0.0.0.0:7701')
     .option('--name <node>', 'node name (default: the hostname)')
     .option('--json', 'print JSON')
-    .action(async (o: { controller: string; token: string; caCertHash: string; configOut: string; listen: string; name?: string; json?: boolean }) => {
-      const r = await join({ ...o, name: o.name ?? os.hostname() });
+    .action(async (o: { controller: string; token?: string; tokenFile?: string; caCertHash: string; configOut: string; listen: string; name?: string; json?: boolean }) => {
+      const r = await join({ ...o, token: joinTokenFrom(o), name: o.name ?? os.hostname() });
       process.stdout.write(o.json ? JSON.stringify(r, null, 2) + '\n' : `joined as ${r.node} (group ${r.group}); wrote ${r.files.join(', ')}\nstart the agent: nodewright-agent run --config ${o.configOut}\n`);
     });
 }

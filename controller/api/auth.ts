@@ -1,16 +1,47 @@
 // Who is calling: the TLS client certificate (fleet CA, role in subject O). The server asks every
 // client for a certificate but lets the handshake finish without one, so /healthz, /readyz and
 // /v1/join (the join token authenticates) stay open; every other route names the roles it allows.
+// An agent is more than its role: its certificate must be the one the controller issued to that
+// node and still pins (enrolment or last renewal), so `nodes remove` revokes it.
 import type { FastifyRequest } from 'fastify';
-import type { TLSSocket } from 'node:tls';
-import { requireRole, type Role } from '../../pki/index.js';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
+import { NwError } from '../../host/errors.js';
+import { peerSha256, requireRole, type Role } from '../../pki/index.js';
+import type { NodeRecord, Store } from '../store/store.js';
 
 export type Caller = { name: string; role: Role };
 
-export function callerOf(req: FastifyRequest, roles: Role[]): Caller {
+const peerOf = (req: FastifyRequest): { socket: TLSSocket; peer: PeerCertificate | undefined } => {
   const socket = req.raw.socket as TLSSocket;
-  const peer = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined;
-  return requireRole(peer, socket.authorized === true, roles);
+  return { socket, peer: typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined };
+};
+
+/** The caller, one of `roles`; an agent caller is also pinned to its node's certificate. */
+export function callerOf(req: FastifyRequest, roles: Role[], store?: Store): Caller {
+  const { socket, peer } = peerOf(req);
+  const caller = requireRole(peer, socket.authorized === true, roles);
+  if (caller.role === 'agent') {
+    if (!store) throw new NwError('NW_FORBIDDEN', `role agent (${caller.name}) may not do this`);
+    pinnedNode(store, caller.name, peer!);
+  }
+  return caller;
+}
+
+/** The enrolled node whose pinned certificate `peer` is; NW_AUTH (401) otherwise. */
+export function pinnedNode(store: Store, name: string, peer: PeerCertificate): NodeRecord {
+  const node = store.getNode(name);
+  if (!node) throw new NwError('NW_AUTH', `node ${name} is not enrolled (removed?): its certificate is revoked; join it again with a new token`);
+  if (node.certSha256 !== peerSha256(peer)) {
+    throw new NwError('NW_AUTH', `this certificate of node ${name} is not the one the controller pins (replaced by a renewal or a new enrolment): use the node's current certificate, or remove and join it again`);
+  }
+  return node;
+}
+
+/** The agent calling and its node record (pinned), for routes only enrolled agents use. */
+export function agentCallerOf(req: FastifyRequest, store: Store): { node: NodeRecord; peer: PeerCertificate } {
+  const { socket, peer } = peerOf(req);
+  const caller = requireRole(peer, socket.authorized === true, ['agent']);
+  return { node: pinnedNode(store, caller.name, peer!), peer: peer! };
 }
 
 export const actorOf = (c: Caller) => `${c.role}:${c.name}`;

@@ -1,6 +1,7 @@
 // The operator's side of the controller API: operator.yaml (controller URL, CA, client cert) and
 // one TLS request helper. Found via --operator-config, else $NODEWRIGHT_OPERATOR_CONFIG, else
-// ~/.config/nodewright/operator.yaml. Coded errors from the controller come back as NwError.
+// ~/.config/nodewright/operator.yaml. Coded errors from the controller come back as NwError. The
+// server must present a certificate of the fleet CA with the controller role (NW_TLS otherwise).
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
@@ -8,6 +9,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { NwError, isNwError, type ErrorCode } from '../../host/errors.js';
 import { readJson } from '../../host/http-json.js';
+import { checkControllerIdentity } from '../../pki/identity.js';
 
 export interface OperatorConfig {
   file: string;
@@ -76,7 +78,8 @@ export interface ControllerClient {
 }
 
 export function controllerClient(cfg: OperatorConfig, timeoutMs = 30_000): ControllerClient {
-  const agent = new https.Agent({ ca: readPem(cfg.ca, 'CA'), cert: readPem(cfg.cert, 'certificate'), key: readPem(cfg.key, 'key'), keepAlive: true });
+  // the fleet CA and the host name are not enough: a worker's certificate chains to the same CA
+  const agent = new https.Agent({ ca: readPem(cfg.ca, 'CA'), cert: readPem(cfg.cert, 'certificate'), key: readPem(cfg.key, 'key'), keepAlive: true, checkServerIdentity: checkControllerIdentity });
   const base = new URL(cfg.controller);
   const open = (method: string, p: string, data: string | { file: string } | undefined, timeout: number, onRes: (res: import('node:http').IncomingMessage) => void, reject: (e: Error) => void) => {
     const headers: Record<string, string> =

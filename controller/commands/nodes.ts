@@ -14,7 +14,11 @@ interface NodeView {
   labels: Record<string, string>;
   lastSeenAt: string | null;
   facts: { hostname: string; addresses: string[] };
+  certNotAfter: string | null;
+  certDaysLeft: number | null;
 }
+
+const certText = (n: NodeView) => (n.certDaysLeft === null || n.certDaysLeft === undefined ? '-' : String(n.certDaysLeft));
 
 const labelText = (l: Record<string, string>) => Object.entries(l).map(([k, v]) => `${k}=${v}`).join(',') || '-';
 
@@ -32,21 +36,21 @@ export function registerNodesCommands(program: Command): void {
     const body = { group: o.group, labels: parseLabels(o.labels), ttlSec: parseDuration(o.ttl, '--ttl') / 1000 };
     const r = await withClient(o, (c) => c.request<{ token: string; caCertHash: string; expiresAt: string }>('POST', '/v1/join-tokens', body));
     if (o.json) printJson({ token: r.token, caCertHash: r.caCertHash, expiresAt: r.expiresAt });
-    else out(`token: ${r.token}\nca-cert-hash: ${r.caCertHash}\nexpires: ${r.expiresAt}\non the worker: nodewright-agent join --controller URL --token <token> --ca-cert-hash ${r.caCertHash} --config-out /etc/nodewright/agent.yaml`);
+    else out(`token: ${r.token}\nca-cert-hash: ${r.caCertHash}\nexpires: ${r.expiresAt}\non the worker: NODEWRIGHT_JOIN_TOKEN=<token> nodewright-agent join --controller URL --ca-cert-hash ${r.caCertHash} --config-out /etc/nodewright/agent.yaml`);
   });
 
   withOperator(nodes.command('ls').description('list nodes with their health').option('--group <group>', 'only this group')).action(
     async (o: OperatorOpts & { group?: string }) => {
       const r = await withClient(o, (c) => c.request<{ nodes: NodeView[] }>('GET', `/v1/nodes${o.group ? `?group=${encodeURIComponent(o.group)}` : ''}`));
       if (o.json) return printJson(r.nodes);
-      out(formatTable(['NAME', 'GROUP', 'STATE', 'GEN', 'URL', 'LABELS', 'REASON'], r.nodes.map((n) => [n.name, n.group, n.state, String(n.generation ?? '-'), n.url, labelText(n.labels), n.reason ?? ''])));
+      out(formatTable(['NAME', 'GROUP', 'STATE', 'GEN', 'CERT-DAYS', 'URL', 'LABELS', 'REASON'], r.nodes.map((n) => [n.name, n.group, n.state, String(n.generation ?? '-'), certText(n), n.url, labelText(n.labels), n.reason ?? ''])));
     },
   );
 
   withOperator(nodes.command('show <name>').description('one node: inventory record and last status')).action(async (name: string, o: OperatorOpts) => {
     const n = await withClient(o, (c) => c.request<NodeView & { status: unknown }>('GET', `/v1/nodes/${encodeURIComponent(name)}`));
     if (o.json) return printJson(n);
-    out(`${f(n.name)}  group=${f(n.group)}  state=${f(n.state)}${n.reason ? ` (${f(n.reason)})` : ''}  generation=${n.generation ?? '-'}\n  url=${f(n.url)}  hostname=${f(n.facts.hostname)}  addresses=${f(n.facts.addresses.join(',')) || '-'}\n  labels=${f(labelText(n.labels))}  lastSeen=${f(n.lastSeenAt) || 'never'}`);
+    out(`${f(n.name)}  group=${f(n.group)}  state=${f(n.state)}${n.reason ? ` (${f(n.reason)})` : ''}  generation=${n.generation ?? '-'}\n  url=${f(n.url)}  hostname=${f(n.facts.hostname)}  addresses=${f(n.facts.addresses.join(',')) || '-'}\n  labels=${f(labelText(n.labels))}  lastSeen=${f(n.lastSeenAt) || 'never'}\n  certificate until ${n.certNotAfter ?? 'unknown'} (${certText(n)} days left)`);
   });
 
   withOperator(nodes.command('remove <name>').description('forget a node (it must join again with a new token)')).action(async (name: string, o: OperatorOpts) => {

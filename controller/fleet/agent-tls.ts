@@ -31,7 +31,13 @@ export function agentsHttpsAgent(o: AgentTlsOptions): https.Agent {
 export interface NodeIdentity {
   name: string;
   certSha256: string;
+  /** After a renewal: the certificate it replaced, still accepted until `previousUntil` (epoch ms). */
+  previousCertSha256?: string;
+  previousUntil?: number;
 }
+
+/** How long a renewed node's previous certificate is still accepted: requests already on the wire, and keep-alive connections the agent opened before it swapped its certificate. */
+export const PIN_HANDOVER_MS = 120_000;
 
 /** `AB:CD:…` (node:tls) → `abcd…` (the store's form). */
 const fingerprintOf = (cert: PeerCertificate): string => (cert.fingerprint256 ?? '').replace(/:/g, '').toLowerCase();
@@ -43,7 +49,8 @@ export function identityProblem(cert: PeerCertificate, node: NodeIdentity): stri
     return `the agent's certificate is for ${id ? `${id.role} ${id.name}` : 'no nodewright identity'}, not the enrolled node ${node.name}`;
   }
   const seen = fingerprintOf(cert);
-  if (seen !== node.certSha256.toLowerCase()) {
+  const handover = node.previousCertSha256 !== undefined && Date.now() < (node.previousUntil ?? 0) && seen === node.previousCertSha256.toLowerCase();
+  if (seen !== node.certSha256.toLowerCase() && !handover) {
     return `the agent's certificate (sha256 ${seen.slice(0, 16)}…) is not the one enrolled for ${node.name} (sha256 ${node.certSha256.slice(0, 16)}…): an old or foreign certificate; re-enroll the node (\`nodewright nodes remove ${node.name}\`, then join) if it is really this worker`;
   }
   return null;
@@ -66,8 +73,10 @@ const checkedPin = new WeakMap<TLSSocket, string>();
 
 /** Null when the socket's peer is the enrolled node (cached per socket and pin). */
 export function socketProblem(socket: TLSSocket, node: NodeIdentity): string | null {
+  const cert = socket.getPeerCertificate();
+  // a socket accepted only for the handover is checked on every use (the handover ends)
   if (checkedPin.get(socket) === node.certSha256) return null;
-  const why = identityProblem(socket.getPeerCertificate(), node);
-  if (!why) checkedPin.set(socket, node.certSha256);
+  const why = identityProblem(cert, node);
+  if (!why && fingerprintOf(cert) === node.certSha256.toLowerCase()) checkedPin.set(socket, node.certSha256);
   return why;
 }

@@ -1,13 +1,14 @@
 // Enrollment (POST /v1/join): the token authenticates the request; the controller signs the
-// agent's CSR as role agent with CN = node name, records the node and answers with what the agent
-// pins: its certificate, the fleet CA and the bundle-signing public key. Nothing is written for a
-// request that is refused.
+// agent's CSR as role agent with CN = node name (never any other role), records the node and answers
+// with what the agent pins: its certificate, the fleet CA and the bundle-signing public key. One
+// enrolment per name: the insert, the token's use and the event are one transaction. Nothing is
+// written for a request that is refused.
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { NwError } from '../../host/errors.js';
-import { signCsr } from '../../pki/index.js';
+import { isDnsName, signCsr, type AltNames } from '../../pki/index.js';
 import type { NodeRecord, Store } from '../store/store.js';
 import { hashSecret, parseToken } from './join-token.js';
 
@@ -48,6 +49,8 @@ export interface EnrollDeps {
   ca: { certPem: string; keyPem: string };
   signingPublicKeyPem: string;
   certValidDays: number;
+  /** Overrides certValidDays when set (short lifetimes for renewal tests; at least 60). */
+  certValidSeconds?: number;
 }
 
 export const certSha256 = (pem: string) => new X509Certificate(pem).fingerprint256.replace(/:/g, '').toLowerCase();
@@ -66,22 +69,46 @@ export function parseJoinRequest(body: unknown): JoinRequest {
   throw new NwError('NW_USAGE', `join request invalid: ${e?.path || '/'}: ${e?.message}; use \`nodewright-agent join\``);
 }
 
+/**
+ * The names an agent certificate carries: the node name (DNS, when it is one) and the address the
+ * controller reaches the agent at (so the name the poller dials is in the certificate). The joiner's
+ * own request names are never copied.
+ */
+export function agentAltNames(name: string, url: string, hostname?: string): AltNames {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  const dns = new Set<string>();
+  const ips = new Set<string>();
+  for (const d of [name, hostname]) if (d && isDnsName(d)) dns.add(d);
+  if (isIP(host)) ips.add(host);
+  else if (isDnsName(host)) dns.add(host);
+  return { dnsNames: [...dns], ipAddresses: [...ips] };
+}
+
+/** The agent certificate lifetime the controller signs with (seconds win over days: short lifetimes for tests). */
+export const lifetimeOf = (d: Pick<EnrollDeps, 'certValidDays' | 'certValidSeconds'>) =>
+  d.certValidSeconds !== undefined ? { validSeconds: d.certValidSeconds } : { validDays: d.certValidDays };
+
 export async function enroll(deps: EnrollDeps, body: unknown, remoteAddress: string | undefined, now: Date): Promise<JoinResponse> {
   const req = parseJoinRequest(body);
   const { id, secret } = parseToken(req.token);
+  const at = now.toISOString();
+  // The token first (no CSR work for a request that cannot succeed), then the name; both again,
+  // authoritatively, in the transaction that inserts the node.
+  const token = deps.store.checkJoinToken(id, hashSecret(secret), at);
   if (deps.store.getNode(req.name)) {
     throw new NwError('NW_EXISTS', `node ${req.name} is already enrolled: \`nodewright nodes remove ${req.name}\` first, or join with another --name`);
   }
-  // Sign before the token is spent: a bad CSR must not burn it. The certificate is useless unless answered.
-  const { certPem } = await signCsr({ ca: deps.ca, csrPem: req.csr, role: 'agent', name: req.name, validDays: deps.certValidDays });
-  const at = now.toISOString();
-  const token = deps.store.consumeJoinToken(id, hashSecret(secret), req.name, at);
+  const url = agentUrl(req.listen, remoteAddress);
+  const { certPem, notAfter } = await signCsr({
+    ca: deps.ca, csrPem: req.csr, role: 'agent', name: req.name, ...lifetimeOf(deps), ...agentAltNames(req.name, url, req.facts.hostname),
+  });
   const node: NodeRecord = {
     name: req.name,
     group: token.group,
     labels: token.labels,
-    url: agentUrl(req.listen, remoteAddress),
+    url,
     certSha256: certSha256(certPem),
+    certNotAfter: notAfter.toISOString(),
     facts: req.facts,
     enrolledAt: at,
     health: 'unknown',
@@ -92,7 +119,8 @@ export async function enroll(deps: EnrollDeps, body: unknown, remoteAddress: str
     converged: false,
     ready: false,
   };
-  deps.store.putNode(node);
-  deps.store.appendEvent({ at, actor: `join-token:${id}`, kind: 'node.enrolled', subject: req.name, message: `node ${req.name} enrolled in group ${token.group} at ${node.url}`, data: { facts: req.facts } });
+  deps.store.insertNode(node, { id, secretHash: hashSecret(secret), at }, [
+    { at, actor: `join-token:${id}`, kind: 'node.enrolled', subject: req.name, message: `node ${req.name} enrolled in group ${token.group} at ${node.url}`, data: { facts: req.facts } },
+  ]);
   return { node: req.name, group: token.group, labels: token.labels, cert: certPem, ca: deps.ca.certPem, signingPublicKey: deps.signingPublicKeyPem };
 }

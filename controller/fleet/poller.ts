@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { AgentStatus } from '../../protocol/status.js';
 import type { NodeObservation, NodeRecord, Store } from '../store/store.js';
 import type { AgentClient, AgentTarget } from './agent-client.js';
+import { PIN_HANDOVER_MS } from './agent-tls.js';
 import { judge, nextDelayMs, type PollOutcome } from './health.js';
 import type { FleetView } from './view.js';
 
@@ -96,6 +97,18 @@ export class Poller {
     const s = this.slots.get(name);
     if (s) s.dueAt = 0;
     else this.listedAt = 0;
+  }
+
+  /**
+   * The node's certificate was renewed (the store already pins the new one): pin it now, and accept
+   * the one it replaces for a handover — the agent swaps its certificate only after it has the answer.
+   */
+  repin(name: string, certSha256: string): void {
+    const s = this.slots.get(name);
+    if (!s || s.node.certSha256 === certSha256) return;
+    const previousCertSha256 = s.node.certSha256;
+    s.node = { ...s.node, certSha256 };
+    s.target = { ...s.target, node: { name, certSha256, previousCertSha256, previousUntil: Date.now() + PIN_HANDOVER_MS } };
   }
 
   /** Poll one node now and wait for the result (used by the executor's gate checks and tests). */

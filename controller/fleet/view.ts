@@ -6,6 +6,7 @@ import type { NodeObservation, NodeRecord, Store } from '../store/store.js';
 interface Entry {
   group: string;
   obs: NodeObservation;
+  certNotAfter?: string;
 }
 
 export const observationOf = (n: NodeRecord): NodeObservation => ({
@@ -33,6 +34,7 @@ export class FleetView {
         this.groups.get(e.group)?.delete(n.name);
         this.add(n.name, n.group, e.obs);
       }
+      this.nodes.get(n.name)!.certNotAfter = n.certNotAfter ?? undefined;
     }
     for (const name of [...this.nodes.keys()]) if (!seen.has(name)) this.remove(name);
   }
@@ -53,6 +55,11 @@ export class FleetView {
   /** The latest health of every node (for the metrics gauge). */
   *healths(): Iterable<NodeRecord['health']> {
     for (const e of this.nodes.values()) yield e.obs.health;
+  }
+
+  /** [node, not-after of its pinned certificate] for the nodes whose expiry is known (metrics). */
+  *certExpiries(): Iterable<[string, string]> {
+    for (const [name, e] of this.nodes) if (e.certNotAfter) yield [name, e.certNotAfter];
   }
 
   groupOf(name: string): string | undefined {

@@ -39,6 +39,14 @@ export const MIGRATIONS: Migration[] = [
     ],
   },
   {
+    version: 2,
+    name: 'node certificate expiry',
+    statements: [
+      // not-after of the certificate pinned in cert_sha256 (enrolment or renewal); NULL for nodes enrolled before
+      `ALTER TABLE nodes ADD COLUMN cert_not_after TEXT`,
+    ],
+  },
+  {
     version: 3,
     name: 'bounded state: keyrings once, generation marks, rollout summaries, retention indexes',
     statements: [

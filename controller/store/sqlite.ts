@@ -106,20 +106,27 @@ export class SqliteStore implements Store {
     });
   }
 
+  checkJoinToken(id: string, secretHash: string, now: string): JoinToken {
+    const row = this.db.prepare(`SELECT * FROM join_tokens WHERE id = ?`).get(id) as Row | undefined;
+    const t = row ? toToken(row) : null;
+    if (!t || !sameHash(t.secretHash, secretHash)) {
+      throw new NwError('NW_TOKEN', 'the join token is unknown; create one with `nodewright nodes join-token --group G`');
+    }
+    if (t.usedAt !== null) throw new NwError('NW_TOKEN', `the join token was already used (by ${t.usedBy}); create a new one`);
+    if (Date.parse(t.expiresAt) <= Date.parse(now)) {
+      throw new NwError('NW_TOKEN', `the join token expired at ${t.expiresAt}; create a new one`);
+    }
+    return t;
+  }
+
   consumeJoinToken(id: string, secretHash: string, node: string, now: string): JoinToken {
-    return this.write(() => {
-      const row = this.db.prepare(`SELECT * FROM join_tokens WHERE id = ?`).get(id) as Row | undefined;
-      const t = row ? toToken(row) : null;
-      if (!t || !sameHash(t.secretHash, secretHash)) {
-        throw new NwError('NW_TOKEN', 'the join token is unknown; create one with `nodewright nodes join-token --group G`');
-      }
-      if (t.usedAt !== null) throw new NwError('NW_TOKEN', `the join token was already used (by ${t.usedBy}); create a new one`);
-      if (Date.parse(t.expiresAt) <= Date.parse(now)) {
-        throw new NwError('NW_TOKEN', `the join token expired at ${t.expiresAt}; create a new one`);
-      }
-      this.db.prepare(`UPDATE join_tokens SET used_at = ?, used_by = ? WHERE id = ? AND used_at IS NULL`).run(now, node, id);
-      return { ...t, usedAt: now, usedBy: node };
-    });
+    return this.write(() => this.spendJoinToken(id, secretHash, node, now));
+  }
+
+  private spendJoinToken(id: string, secretHash: string, node: string, now: string): JoinToken {
+    const t = this.checkJoinToken(id, secretHash, now);
+    this.db.prepare(`UPDATE join_tokens SET used_at = ?, used_by = ? WHERE id = ? AND used_at IS NULL`).run(now, node, id);
+    return { ...t, usedAt: now, usedBy: node };
   }
 
   // inventory
@@ -127,22 +134,37 @@ export class SqliteStore implements Store {
   putNode(n: NodeRecord): void {
     this.write(() => {
       this.db
-        .prepare(`INSERT INTO nodes (name, node_group, labels, url, cert_sha256, facts, enrolled_at, health, reason,
-                    health_since, last_seen_at, generation, converged, ready)
-                  VALUES (@name, @group, @labels, @url, @certSha256, @facts, @enrolledAt, @health, @reason,
-                    @healthSince, @lastSeenAt, @generation, @converged, @ready)
+        .prepare(`INSERT INTO nodes (${NODE_COLUMNS}) VALUES (${NODE_VALUES})
                   ON CONFLICT (name) DO UPDATE SET node_group = excluded.node_group, labels = excluded.labels,
-                    url = excluded.url, cert_sha256 = excluded.cert_sha256, facts = excluded.facts,
+                    url = excluded.url, cert_sha256 = excluded.cert_sha256, cert_not_after = excluded.cert_not_after,
+                    facts = excluded.facts,
                     enrolled_at = excluded.enrolled_at, health = excluded.health, reason = excluded.reason,
                     health_since = excluded.health_since, last_seen_at = excluded.last_seen_at,
                     generation = excluded.generation, converged = excluded.converged, ready = excluded.ready`)
-        .run({
-          ...n,
-          labels: json(n.labels),
-          facts: json(n.facts),
-          converged: n.converged ? 1 : 0,
-          ready: n.ready ? 1 : 0,
-        });
+        .run(nodeParams(n));
+    });
+  }
+
+  insertNode(n: NodeRecord, token: { id: string; secretHash: string; at: string }, events: NewEvent[]): void {
+    this.write(() => {
+      const r = this.db.prepare(`INSERT INTO nodes (${NODE_COLUMNS}) VALUES (${NODE_VALUES}) ON CONFLICT (name) DO NOTHING`).run(nodeParams(n));
+      if (r.changes !== 1) {
+        throw new NwError('NW_EXISTS', `node ${n.name} is already enrolled: \`nodewright nodes remove ${n.name}\` first, or join with another --name`);
+      }
+      this.spendJoinToken(token.id, token.secretHash, n.name, token.at);
+      for (const e of events) this.insertEvent(e);
+    });
+  }
+
+  renewNodeCert(name: string, fromSha256: string, to: { certSha256: string; certNotAfter: string }, event: NewEvent): void {
+    this.write(() => {
+      const r = this.db
+        .prepare(`UPDATE nodes SET cert_sha256 = ?, cert_not_after = ? WHERE name = ? AND cert_sha256 = ?`)
+        .run(to.certSha256, to.certNotAfter, name, fromSha256);
+      if (r.changes !== 1) {
+        throw new NwError('NW_AUTH', `the certificate of ${name} is no longer the enrolled one (the node was removed or already renewed): join the node again`);
+      }
+      this.insertEvent(event);
     });
   }
 
@@ -481,12 +503,27 @@ const toToken = (r: Row): JoinToken => ({
   usedBy: r.used_by === null ? null : String(r.used_by),
 });
 
+const NODE_COLUMNS = `name, node_group, labels, url, cert_sha256, cert_not_after, facts, enrolled_at, health, reason,
+  health_since, last_seen_at, generation, converged, ready`;
+const NODE_VALUES = `@name, @group, @labels, @url, @certSha256, @certNotAfter, @facts, @enrolledAt, @health, @reason,
+  @healthSince, @lastSeenAt, @generation, @converged, @ready`;
+
+const nodeParams = (n: NodeRecord) => ({
+  ...n,
+  certNotAfter: n.certNotAfter ?? null,
+  labels: json(n.labels),
+  facts: json(n.facts),
+  converged: n.converged ? 1 : 0,
+  ready: n.ready ? 1 : 0,
+});
+
 const toNode = (r: Row): NodeRecord => ({
   name: String(r.name),
   group: String(r.node_group),
   labels: parse(r.labels),
   url: String(r.url),
   certSha256: String(r.cert_sha256),
+  certNotAfter: r.cert_not_after === null || r.cert_not_after === undefined ? null : String(r.cert_not_after),
   facts: parse(r.facts),
   enrolledAt: String(r.enrolled_at),
   health: String(r.health) as NodeRecord['health'],

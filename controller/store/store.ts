@@ -11,7 +11,8 @@ export interface NodeFacts { hostname: string; addresses: string[]; runtime?: 'r
 export interface NodeRecord {
   name: string; group: string; labels: Record<string, string>;
   url: string;                 // https://HOST:PORT the controller polls and pushes to
-  certSha256: string;          // fingerprint of the cert the controller issued at enrollment
+  certSha256: string;          // fingerprint of the cert the controller issued (enrolment or renewal): pinned on every call
+  certNotAfter?: string | null; // its not-after (null for nodes enrolled before it was recorded)
   facts: NodeFacts; enrolledAt: string;
   health: NodeHealth; reason: string | null; healthSince: string; lastSeenAt: string | null;
   generation: number | null;   // the generation the agent last reported holding (only one the controller signed)
@@ -42,8 +43,20 @@ export interface Store {
   addJoinToken(t: JoinToken): void;
   /** Atomically mark the token used by `node`; NW_TOKEN if unknown, used or expired. */
   consumeJoinToken(id: string, secretHash: string, node: string, now: string): JoinToken;
+  /** The token if it would be accepted now (known, unused, unexpired), NW_TOKEN otherwise; writes nothing. */
+  checkJoinToken(id: string, secretHash: string, now: string): JoinToken;
   // inventory
-  putNode(n: NodeRecord): void;           // insert or replace (enrollment, re-enrollment)
+  putNode(n: NodeRecord): void;           // insert or replace (tests, benches; enrolment uses insertNode)
+  /**
+   * Enrolment as ONE transaction: insert the node (NW_EXISTS if the name is enrolled: re-enrolment
+   * only after removeNode), spend the join token (NW_TOKEN if unknown, used or expired) and append the events.
+   */
+  insertNode(n: NodeRecord, token: { id: string; secretHash: string; at: string }, events: Omit<ControllerEvent, 'id'>[]): void;
+  /**
+   * Renewal as ONE transaction: replace the pinned certificate of `name` only while it is still
+   * `fromSha256` (NW_AUTH otherwise: removed, or renewed meanwhile), and append the event.
+   */
+  renewNodeCert(name: string, fromSha256: string, to: { certSha256: string; certNotAfter: string }, event: Omit<ControllerEvent, 'id'>): void;
   getNode(name: string): NodeRecord | null;
   listNodes(filter?: { group?: string; labels?: Record<string, string>; names?: string[] }): NodeRecord[];
   /** Removes the node and purges its history (desired rows, keyrings no longer referred to); events stay. */

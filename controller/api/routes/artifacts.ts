@@ -1,7 +1,7 @@
 // Artifacts:
 //   POST /v1/artifacts?kind=kubelet-binary&version=V   the file as application/octet-stream (operator; streamed to the store)
 //   GET  /v1/artifacts                                 the records (operator)
-//   GET  /v1/artifacts/sha256/:sha256                  the blob, streamed (enrolled agents, and operators)
+//   GET  /v1/artifacts/sha256/:sha256                  the blob, streamed (enrolled agents with their pinned certificate, and operators)
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { NwError } from '../../../host/errors.js';
@@ -42,7 +42,7 @@ export function artifactRoutes(artifacts: ArtifactStore) {
     });
 
     app.get('/v1/artifacts/sha256/:sha256', { schema: { params: BlobParams } }, async (req, reply) => {
-      callerOf(req, ['agent', ...ctx.operatorRoles]);
+      callerOf(req, ['agent', ...ctx.operatorRoles], ctx.store); // an agent: only with its pinned certificate
       const blob = await artifacts.open((req.params as { sha256: string }).sha256);
       reply.header('content-type', 'application/octet-stream').header('content-length', String(blob.size));
       return reply.send(blob.stream);

@@ -1,5 +1,6 @@
 // Enrollment and inventory:
 //   POST   /v1/join                 (open: the join token authenticates) sign the agent's CSR
+//   POST   /v1/renew                {csr} (an enrolled agent, its pinned certificate) → {node, cert, notAfter}
 //   POST   /v1/join-tokens          {group, labels?, ttlSec?} → {token, caCertHash, expiresAt}
 //   GET    /v1/nodes[?group=]       inventory with health
 //   GET    /v1/nodes/:name          one node with its last status
@@ -9,10 +10,11 @@ import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { FastifyInstance } from 'fastify';
 import { NwError } from '../../../host/errors.js';
-import { enroll } from '../../fleet/enroll.js';
+import { certSha256, enroll } from '../../fleet/enroll.js';
+import { renew } from '../../fleet/renew.js';
 import { newJoinToken, parseLabels } from '../../fleet/join-token.js';
 import type { NodeRecord } from '../../store/store.js';
-import { actorOf, callerOf } from '../auth.js';
+import { actorOf, agentCallerOf, callerOf } from '../auth.js';
 import type { ApiContext } from '../context.js';
 
 const TokenRequest = Type.Object(
@@ -33,8 +35,12 @@ function check<T>(schema: Parameters<typeof Value.Check>[0], body: unknown, what
 const NodeParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 253 }) });
 const NodesQuery = Type.Object({ group: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })) }, { additionalProperties: false });
 
+/** Whole days left of the node's pinned certificate (negative once expired); null when unknown. */
+export const certDaysLeft = (n: NodeRecord, now: Date): number | null =>
+  n.certNotAfter ? Math.floor((Date.parse(n.certNotAfter) - now.getTime()) / 86_400_000) : null;
+
 /** The node as the API shows it: `state` is its health (the contract's name for it). */
-export const nodeView = (n: NodeRecord) => ({ ...n, state: n.health });
+export const nodeView = (n: NodeRecord, now = new Date()) => ({ ...n, state: n.health, certNotAfter: n.certNotAfter ?? null, certDaysLeft: certDaysLeft(n, now) });
 
 export async function fleetRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   const operator = (req: Parameters<typeof callerOf>[0]) => callerOf(req, ctx.operatorRoles);
@@ -48,6 +54,13 @@ export async function fleetRoutes(app: FastifyInstance, ctx: ApiContext): Promis
     const r = await enroll(ctx.enroll, req.body, req.raw.socket.remoteAddress, ctx.now());
     ctx.poller?.soon(r.node);
     return r;
+  });
+
+  app.post('/v1/renew', async (req) => {
+    const { node, peer } = agentCallerOf(req, ctx.store);
+    const renewed = await renew(ctx.enroll, node, peer, req.body, ctx.now());
+    ctx.poller?.repin(node.name, certSha256(renewed.cert));
+    return renewed;
   });
 
   app.post('/v1/join-tokens', { schema: { body: TokenRequest } }, async (req) => {
@@ -64,13 +77,13 @@ export async function fleetRoutes(app: FastifyInstance, ctx: ApiContext): Promis
   app.get('/v1/nodes', { schema: { querystring: NodesQuery } }, async (req) => {
     operator(req);
     const q = req.query as { group?: string };
-    return { nodes: ctx.store.listNodes(q.group ? { group: q.group } : undefined).map(nodeView) };
+    return { nodes: ctx.store.listNodes(q.group ? { group: q.group } : undefined).map((n) => nodeView(n, ctx.now())) };
   });
 
   app.get('/v1/nodes/:name', { schema: { params: NodeParams } }, async (req) => {
     operator(req);
     const n = mustFind((req.params as { name: string }).name);
-    return { ...nodeView(n), status: ctx.poller?.latest(n.name)?.status ?? null, desired: ctx.store.lastDesired(n.name)?.generation ?? null };
+    return { ...nodeView(n, ctx.now()), status: ctx.poller?.latest(n.name)?.status ?? null, desired: ctx.store.lastDesired(n.name)?.generation ?? null };
   });
 
   app.delete('/v1/nodes/:name', { schema: { params: NodeParams } }, async (req) => {
@@ -97,6 +110,6 @@ export async function fleetRoutes(app: FastifyInstance, ctx: ApiContext): Promis
     parseLabels(Object.entries(next).map(([k, v]) => `${k}=${v}`).join(','));
     ctx.store.setLabels(n.name, next);
     ctx.store.appendEvent({ at: ctx.now().toISOString(), actor: actorOf(who), kind: 'node.labels', subject: n.name, message: `labels of ${n.name}: ${JSON.stringify(next)}` });
-    return nodeView(mustFind(n.name));
+    return nodeView(mustFind(n.name), ctx.now());
   });
 }

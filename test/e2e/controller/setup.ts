@@ -29,6 +29,8 @@ export interface ControllerLab {
   controllerLog: string;
   workers: ControllerLabWorker[];
   pollIntervalSec: number;
+  /** Lifetime of the agent certificates the lab's controller signs (renewals happen during the run). */
+  certValidSeconds: number;
 }
 
 declare module 'vitest' {
@@ -41,8 +43,9 @@ const repo = path.resolve('.');
 const PATH = process.env.PATH ?? '/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const env = (name: string, extra: Record<string, string> = {}) => ({ PATH, LAB_NAME: name, LAB_MODE: 'hostusr', ...extra });
 
-export function execIn(name: string, cmd: string, allowFail = false): string {
-  const r = spawnSync(path.join(repo, 'lab/systemd/exec.sh'), ['/bin/sh', '-c', cmd], { env: env(name), encoding: 'utf8', timeout: 120_000 });
+/** `input` goes to the command's stdin (secrets: never on a command line). */
+export function execIn(name: string, cmd: string, allowFail = false, input?: string): string {
+  const r = spawnSync(path.join(repo, 'lab/systemd/exec.sh'), ['/bin/sh', '-c', cmd], { env: env(name), encoding: 'utf8', timeout: 120_000, input });
   if (r.status !== 0 && !allowFail) throw new Error(`in ${name}: \`${cmd.slice(0, 200)}\` exited ${r.status}: ${r.stdout}${r.stderr}`);
   return r.stdout;
 }
@@ -114,10 +117,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   try {
     const port = await freePort();
     const pollIntervalSec = 1;
+    const certValidSeconds = 120;
     const init = spawnSync(packagedBin('controller'), ['init', '--dir', dir, '--listen', `127.0.0.1:${port}`], { encoding: 'utf8', timeout: 120_000, env: { PATH } });
     if (init.status !== 0) throw new Error(`nodewright init failed: ${init.stdout}${init.stderr}`);
     const cfg = path.join(dir, 'controller.yaml');
-    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('intervalSec: 10', `intervalSec: ${pollIntervalSec}`).replace('timeoutSec: 5', 'timeoutSec: 2\n  maxBackoffSec: 2'));
+    // two-minute agent certificates: every agent renews about every 80 s while the suites run (renewal.test.ts watches)
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('intervalSec: 10', `intervalSec: ${pollIntervalSec}`).replace('timeoutSec: 5', 'timeoutSec: 2\n  maxBackoffSec: 2') + `join:\n  certValidSeconds: ${certValidSeconds}\n`);
     controller = await startController(dir, port, controllerLog);
     const exe = readlinkSync(`/proc/${controller.pid}/exe`);
     if (exe !== path.join(path.dirname(packagedBin('controller')), '../node/bin/node')) throw new Error(`the controller runs on ${exe}, not on its package's node`);
@@ -140,11 +145,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
       const t = JSON.parse(nodewright(operatorConfig, ['nodes', 'join-token', '--group', 'lab', '--labels', `slot=${i}`, '--ttl', '10m', '--json']));
       // Replace the lab's token-mode agent by one enrolled through the controller.
       execIn(name, 'systemctl stop nodewright-agent && rm -f /etc/nodewright/agent.yaml /etc/nodewright/controller.pub /etc/nodewright/token');
-      execIn(name, `nodewright-agent join --controller https://127.0.0.1:${port} --token ${t.token} --ca-cert-hash ${t.caCertHash} --config-out /etc/nodewright/agent.yaml --listen 127.0.0.1:${agentPort} --name ${node}`);
+      // the token from stdin into the environment: never on a command line (`ps`)
+      execIn(name, `NODEWRIGHT_JOIN_TOKEN="$(cat)" nodewright-agent join --controller https://127.0.0.1:${port} --ca-cert-hash ${t.caCertHash} --config-out /etc/nodewright/agent.yaml --listen 127.0.0.1:${agentPort} --name ${node}`, false, t.token);
       execIn(name, `cat >> /etc/nodewright/agent.yaml <<'YAML'\n${extraAgentYaml(kubeletPort)}YAML\nsystemctl start nodewright-agent && systemctl is-active nodewright-agent`);
       workers.push({ name, node, agentPort, kubeletPort, journal });
     }
-    project.provide('controllerLab', { share, dir, port, url: `https://127.0.0.1:${port}`, operatorConfig, controllerLog, workers, pollIntervalSec });
+    project.provide('controllerLab', { share, dir, port, url: `https://127.0.0.1:${port}`, operatorConfig, controllerLog, workers, pollIntervalSec, certValidSeconds });
     // Tests may kill and restart the controller; they record the running one's pid here for teardown.
     writeFileSync(path.join(share, 'controller.pid'), String(controller.pid));
   } catch (e) {

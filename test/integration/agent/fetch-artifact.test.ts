@@ -1,5 +1,6 @@
 // Artifact download over https with the agent's TLS material (client cert + fleet CA, made with
-// the system openssl), URL redaction, and staging files that are never reused or followed.
+// the system openssl): the server must be the controller (role), not any fleet certificate; URL
+// redaction, and staging files that are never reused or followed.
 import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { spawnSync } from 'node:child_process';
@@ -27,9 +28,11 @@ beforeAll(async () => {
   const ec = '-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes';
   openssl(`
     openssl req -x509 ${ec} -keyout ca.key -out ca.crt -subj /CN=fleet-ca -days 1 2>/dev/null
-    openssl req ${ec} -keyout server.key -out server.csr -subj /CN=artifacts 2>/dev/null
+    openssl req ${ec} -keyout server.key -out server.csr -subj /CN=controller/O=nodewright:controller 2>/dev/null
     printf 'subjectAltName=IP:127.0.0.1\\nextendedKeyUsage=serverAuth\\n' > server.ext
     openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 1 -extfile server.ext 2>/dev/null
+    openssl req ${ec} -keyout worker.key -out worker.csr -subj /CN=worker-9/O=nodewright:agent 2>/dev/null
+    openssl x509 -req -in worker.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out worker.crt -days 1 -extfile server.ext 2>/dev/null
     openssl req ${ec} -keyout agent.key -out agent.csr -subj /CN=worker-1 2>/dev/null
     printf 'extendedKeyUsage=clientAuth\\n' > agent.ext
     openssl x509 -req -in agent.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out agent.crt -days 1 -extfile agent.ext 2>/dev/null
@@ -83,6 +86,20 @@ describe('artifact download over https with the agent TLS material', () => {
     symlinkSync(victim, link);
     expect(await codeOf(fetchToFile(`${base}/kubelet`, link, await opts(tlsFiles())))).toMatch(/^NW_FS: cannot create the staging file .* \(EEXIST\)/);
     expect(readFileSync(victim, 'utf8')).toBe('keep me');
+  });
+
+  test('a server with a fleet certificate of another role (a worker) is refused: NW_TLS, nothing staged', async () => {
+    const f = (n: string) => readFileSync(path.join(dir, n));
+    const worker = https.createServer({ key: f('worker.key'), cert: f('worker.crt') }, (_req, res) => res.end(body));
+    await new Promise<void>((r) => worker.listen(0, '127.0.0.1', () => r()));
+    try {
+      const dest = path.join(dir, 'staged-4');
+      const url = `https://127.0.0.1:${(worker.address() as { port: number }).port}/kubelet`;
+      expect(await codeOf(fetchToFile(url, dest, await opts(tlsFiles())))).toMatch(/^NW_TLS: the server at 127.0.0.1 presents a certificate of agent worker-9, not of the controller/);
+      expect(existsSync(dest)).toBe(false);
+    } finally {
+      await new Promise<void>((r) => worker.close(() => r()));
+    }
   });
 
   test('unreadable TLS material is a coded error naming the key to fix', async () => {

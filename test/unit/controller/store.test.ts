@@ -1,6 +1,8 @@
 import { statSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../../../controller/store/migrations.js';
 import { openSqliteStore, type SqliteStore } from '../../../controller/store/sqlite.js';
 import type { JoinToken, NodeRecord } from '../../../controller/store/store.js';
 import { newRollout, type RolloutState } from '../../../controller/rollout/engine.js';
@@ -28,7 +30,7 @@ const token = (over: Partial<JoinToken> = {}): JoinToken => ({
 });
 
 const node = (name: string, over: Partial<NodeRecord> = {}): NodeRecord => ({
-  name, group: 'workers', labels: { rack: 'r1' }, url: `https://127.0.0.1:9443`, certSha256: 'c'.repeat(64),
+  name, group: 'workers', labels: { rack: 'r1' }, url: `https://127.0.0.1:9443`, certSha256: 'c'.repeat(64), certNotAfter: null,
   facts: { hostname: name, addresses: ['127.0.0.1'], runtime: 'rkt' }, enrolledAt: T0,
   health: 'unknown', reason: null, healthSince: T0, lastSeenAt: null, generation: null, converged: false, ready: false,
   ...over,
@@ -236,5 +238,58 @@ describe('sqlite store', () => {
     expect(r.getRollout('r1')?.state).toEqual(rollout(1));
     expect(r.lastDesired('w1')?.bundle).toEqual({ b: 1 });
     expect(r.consumeJoinToken('tok1', 'a'.repeat(64), 'w1', T1).usedBy).toBe('w1');
+  });
+
+  it('insertNode enrols a name once: the node, the token\'s use and the event in one transaction', () => {
+    const s = openStore(tempDir('nw-store-'));
+    s.addJoinToken(token());
+    s.addJoinToken(token({ id: 'tok2' }));
+    const ev = (n: string) => ({ at: T1, actor: 'join-token:tok1', kind: 'node.enrolled', subject: n, message: `${n} enrolled` });
+    // checkJoinToken is a read: it spends nothing
+    expect(s.checkJoinToken('tok1', 'a'.repeat(64), T1).group).toBe('workers');
+    expect(codeOf(() => s.checkJoinToken('tok1', 'b'.repeat(64), T1))).toBe('NW_TOKEN');
+    expect(codeOf(() => s.checkJoinToken('tok1', 'a'.repeat(64), LATER))).toBe('NW_TOKEN');
+    s.insertNode(node('w1', { certNotAfter: LATER }), { id: 'tok1', secretHash: 'a'.repeat(64), at: T1 }, [ev('w1')]);
+    expect(s.getNode('w1')?.certNotAfter).toBe(LATER);
+    expect(s.listEvents().map((e) => e.kind)).toEqual(['node.enrolled']);
+    // the same name with another (valid) token: NW_EXISTS, and that token stays unused, no event
+    expect(codeOf(() => s.insertNode(node('w1', { group: 'gpu' }), { id: 'tok2', secretHash: 'a'.repeat(64), at: T1 }, [ev('w1')]))).toBe('NW_EXISTS');
+    expect(s.getNode('w1')?.group).toBe('workers');
+    expect(s.checkJoinToken('tok2', 'a'.repeat(64), T1).usedAt).toBeNull();
+    expect(s.listEvents()).toHaveLength(1);
+    // a spent token: NW_TOKEN, and no node is left behind
+    expect(codeOf(() => s.insertNode(node('w2'), { id: 'tok1', secretHash: 'a'.repeat(64), at: T1 }, [ev('w2')]))).toBe('NW_TOKEN');
+    expect(s.getNode('w2')).toBeNull();
+    // re-enrolment after removal
+    s.removeNode('w1');
+    s.insertNode(node('w1'), { id: 'tok2', secretHash: 'a'.repeat(64), at: T1 }, [ev('w1')]);
+    expect(s.getNode('w1')).not.toBeNull();
+  });
+
+  it('renewNodeCert replaces the pinned certificate only while it is still the expected one', () => {
+    const s = openStore(tempDir('nw-store-'));
+    s.putNode(node('w1'));
+    const ev = { at: T1, actor: 'agent:w1', kind: 'node.cert-renewed', subject: 'w1', message: 'renewed' };
+    s.renewNodeCert('w1', 'c'.repeat(64), { certSha256: 'd'.repeat(64), certNotAfter: LATER }, ev);
+    expect(s.getNode('w1')).toMatchObject({ certSha256: 'd'.repeat(64), certNotAfter: LATER });
+    // the old certificate cannot renew again (a second concurrent renewal, or a stolen copy)
+    expect(codeOf(() => s.renewNodeCert('w1', 'c'.repeat(64), { certSha256: 'e'.repeat(64), certNotAfter: LATER }, ev))).toBe('NW_AUTH');
+    expect(codeOf(() => s.renewNodeCert('w9', 'c'.repeat(64), { certSha256: 'e'.repeat(64), certNotAfter: LATER }, ev))).toBe('NW_AUTH');
+    expect(s.getNode('w1')?.certSha256).toBe('d'.repeat(64));
+    expect(s.listEvents().map((e) => e.kind)).toEqual(['node.cert-renewed']);
+  });
+
+  it('migration 2 adds the certificate expiry to a version-1 database and keeps its nodes', () => {
+    const dir = tempDir('nw-store-');
+    // what a version-1 controller left: its schema and one node
+    const db = new Database(path.join(dir, 'controller.db'));
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)');
+    for (const sql of MIGRATIONS[0].statements) db.exec(sql);
+    db.prepare(`INSERT INTO schema_migrations (version, name) VALUES (1, 'initial schema')`).run();
+    db.prepare(`INSERT INTO nodes (name, node_group, labels, url, cert_sha256, facts, enrolled_at, health, reason, health_since, last_seen_at, generation, converged, ready)
+                VALUES ('w1', 'workers', '{}', 'https://127.0.0.1:9443', ?, '{"hostname":"w1","addresses":[]}', ?, 'unknown', NULL, ?, NULL, NULL, 0, 0)`).run('c'.repeat(64), T0, T0);
+    db.close();
+    const s = openStore(dir);
+    expect(s.getNode('w1')).toMatchObject({ name: 'w1', certNotAfter: null });
   });
 });
