@@ -8,6 +8,7 @@ export type Trigger =
   | 'schedule' // schedule.reconcile
   | 'probes' // schedule.probes
   | 'drift' // a watched file changed
+  | 'retry' // a run that failed for a passing reason (agent/retry.ts), again after a backoff
   | 'watch'; // the watch list changed
 
 const parts = (t: string) => t.split('+');

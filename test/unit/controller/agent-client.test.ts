@@ -112,6 +112,14 @@ describe('the enrolled certificate', () => {
     expect(identityProblem({} as never, w1)).toMatch(/no nodewright identity/);
   });
 
+  it('after a renewal the replaced certificate passes only until the handover ends', () => {
+    const renewed = { name: 'w1', certSha256: 'abcd02', previousCertSha256: 'abcd01', previousUntil: Date.now() + 60_000 };
+    expect(identityProblem(peer('w1', 'agent', 'AB:CD:02'), renewed)).toBeNull();
+    expect(identityProblem(peer('w1', 'agent', 'AB:CD:01'), renewed)).toBeNull();
+    expect(identityProblem(peer('w1', 'agent', 'AB:CD:03'), renewed)).toMatch(/not the one enrolled/);
+    expect(identityProblem(peer('w1', 'agent', 'AB:CD:01'), { ...renewed, previousUntil: Date.now() - 1 })).toMatch(/not the one enrolled for w1/);
+  });
+
   it('an enrolled node is never reached without TLS', async () => {
     await expect(new AgentClient().call({ url: 'http://127.0.0.1:9', node: w1 }, { method: 'GET', path: '/v1/status', maxBytes: 1024, deadlineMs: 1000 }))
       .rejects.toThrow(/enrolled node w1 has a non-https address/);
