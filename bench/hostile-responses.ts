@@ -83,7 +83,8 @@ export function hostileAnswer(kind: HostileKind, node: string, rnd: () => number
     case 'mutated':
       return json(mutateStatus(status, rnd, sample(fc.jsonValue({ maxDepth: 3 }), rnd)));
     case 'steps-null':
-      return json({ ...status, steps: null });
+      // not ready: the controller then looks into steps for the reason (issue 16's crash loop)
+      return json({ ...status, steps: null, converged: rnd() < 0.5, ready: false });
     case 'wrong-types':
       return json(wrongTypes(node, rnd));
     case 'huge-array': {

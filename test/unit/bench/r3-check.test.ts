@@ -40,7 +40,9 @@ describe('hostile answers', () => {
 
   test('steps: null, as issue 16 found it', () => {
     const a = hostileAnswer('steps-null', 'n', seeded(1), null);
-    expect(a.type === 'body' && JSON.parse(a.body).steps).toBeNull();
+    const s = a.type === 'body' ? JSON.parse(a.body) : null;
+    expect(s.steps).toBeNull();
+    expect(s.ready).toBe(false);
   });
 
   test('unsigned generations are never the signed one, and include 2^53−1, above and below', () => {
