@@ -51,6 +51,8 @@ export async function run(): Promise<void> {
       await a.listen(port);
       honest.push(a);
     }
+    // enrolled first, listening only once both rollouts exist: the set-up itself is never hostile
+    const quiet: { agent: HostileAgent; port: number }[] = [];
     for (let i = 0; i < hostileN; i++) {
       const port = await freePort();
       const name = `hostile-${i}`;
@@ -63,9 +65,7 @@ export async function run(): Promise<void> {
         oldCert = again.certPem !== e.certPem;
         if (!oldCert) throw new Error('re-enrolment gave the same certificate');
       }
-      const a = new HostileAgent(name, { ...e, caPem: ctl.caPem }, { oldCert });
-      await a.listen(port);
-      hostile.push(a);
+      quiet.push({ agent: new HostileAgent(name, { ...e, caPem: ctl.caPem }, { oldCert }), port });
     }
     console.log(`controller pid ${ctl.child?.pid} on ${ctl.url}; ${honestN} honest and ${hostileN} hostile agents (${oldCertN} with a removed node's certificate) enrolled in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const honestRollout = await ctl.apiOk('POST', '/v1/rollouts', {
@@ -79,6 +79,10 @@ export async function run(): Promise<void> {
       strategy: { steps: '100%', maxUnavailable: '100%', failureBudget: '100%', onFailure: 'skip', minHealthy: '1s', gateTimeout: '10s', autoRollback: false },
     });
     console.log(`rollout ${honestRollout.id} over the honest group; hostile group rollout: ${hostileRollout.status} ${hostileRollout.json?.id ?? hostileRollout.text.slice(0, 200)}`);
+    for (const q of quiet) {
+      await q.agent.listen(q.port);
+      hostile.push(q.agent);
+    }
 
     const responses = () => hostile.reduce((n, a) => n + a.responses, 0);
     let guardKills = 0;
