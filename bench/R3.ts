@@ -5,13 +5,15 @@
 // their own, so push answers are hostile too) answering every poll and push with one of
 // bench/hostile-responses.ts's kinds: generated shapes, `steps: null`, wrong types, huge arrays,
 // endless and trickling bodies, resets mid-body, generations never signed, terminal escapes and
-// control characters, garbage; two more serve the certificate they held before `nodes remove` and
-// a new join. A controller that dies is started again after 1 s (as systemd's Restart= would) and
+// control characters, garbage; two of them serve the certificate they held before `nodes remove`
+// and a new join. A controller that dies is started again after 1 s (as systemd's Restart= would) and
 // counted; one whose RSS passes the guard (BENCH_R3_RSS_GUARD_MIB, 2048) is killed and counted as a
 // crash too (it would have died later, and the machine is shared). Runs until the hostile agents
 // have answered BENCH_R3_RESPONSES (10,000) times or BENCH_R3_MAX_S (420) passed, then waits up to
-// 90 s for the honest rollout. A controller that is not ready for 30 s is killed and counted as a crash
-// (it never says READY=1: systemd would kill it at its start timeout and start it again). Sizes: BENCH_R3_HONEST (12), BENCH_R3_HOSTILE (24).
+// 90 s for the honest rollout. A controller that is not ready for 30 s is killed and counted as a
+// crash (it never says READY=1: systemd would kill it at its start timeout and start it again).
+// Sizes: BENCH_R3_HONEST (12), BENCH_R3_HOSTILE (80); BENCH_R3_KINDS (a comma list of
+// hostile-responses.ts kinds) runs a subset.
 // Last line: `R3 crashes=<n> responses=<N> honest_rollout=<state> rss_peak_mib=<m> (target crashes == 0) PASS|MISS`.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -22,6 +24,7 @@ import { CampaignController, rolloutDesired, rssMiB } from './campaign-controlle
 import { writeResult } from './lib.js';
 import { R3_MIN_RESPONSES, r3Verdict } from './r3-check.js';
 import { HonestAgent } from './sim-honest.js';
+import { HOSTILE_KINDS, type HostileKind } from './hostile-responses.js';
 import { HostileAgent } from './sim-hostile.js';
 
 const STALL_MS = 30_000;
@@ -30,13 +33,16 @@ const env = (k: string, d: number) => Number(process.env[k] ?? d);
 
 export async function run(): Promise<void> {
   const honestN = env('BENCH_R3_HONEST', 12);
-  const hostileN = env('BENCH_R3_HOSTILE', 24);
+  const hostileN = env('BENCH_R3_HOSTILE', 80);
   const oldCertN = 2;
   const wanted = env('BENCH_R3_RESPONSES', R3_MIN_RESPONSES);
   const maxMs = env('BENCH_R3_MAX_S', 420) * 1000;
   const guardMiB = env('BENCH_R3_RSS_GUARD_MIB', 2048);
+  const kinds = process.env.BENCH_R3_KINDS ? (process.env.BENCH_R3_KINDS.split(',') as HostileKind[]) : HOSTILE_KINDS;
+  const unknown = kinds.filter((k) => !HOSTILE_KINDS.includes(k));
+  if (unknown.length) throw new Error(`BENCH_R3_KINDS: unknown kind(s) ${unknown.join(', ')}; known: ${HOSTILE_KINDS.join(', ')}`);
   const dir = mkdtempSync(path.join(tmpdir(), 'nw-r3-'));
-  const ctl = await CampaignController.init(dir, { intervalSec: 0.25, rolloutIntervalSec: 0.25, timeoutSec: 2, maxBackoffSec: 1 });
+  const ctl = await CampaignController.init(dir, { intervalSec: 0.1, rolloutIntervalSec: 0.25, timeoutSec: 2, maxBackoffSec: 1 });
   const honest: HonestAgent[] = [];
   const hostile: HostileAgent[] = [];
   const t0 = Date.now();
@@ -65,7 +71,7 @@ export async function run(): Promise<void> {
         oldCert = again.certPem !== e.certPem;
         if (!oldCert) throw new Error('re-enrolment gave the same certificate');
       }
-      quiet.push({ agent: new HostileAgent(name, { ...e, caPem: ctl.caPem }, { oldCert }), port });
+      quiet.push({ agent: new HostileAgent(name, { ...e, caPem: ctl.caPem }, { oldCert, kinds }), port });
     }
     console.log(`controller pid ${ctl.child?.pid} on ${ctl.url}; ${honestN} honest and ${hostileN} hostile agents (${oldCertN} with a removed node's certificate) enrolled in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const honestRollout = await ctl.apiOk('POST', '/v1/rollouts', {

@@ -96,8 +96,8 @@ export function hostileAnswer(kind: HostileKind, node: string, rnd: () => number
     case 'endless':
       return { kind, type: 'endless', status: 200, chunk: `{"steps":[${'{"name":"probes","state":"failed","message":"aaaaaaaaaaaaaaaa"},'.repeat(1024)}` };
     case 'trickle':
-      // a real status at 16 bytes every 100 ms (~7 s): never idle long enough for an idle timeout
-      return { kind, type: 'trickle', status: 200, body: JSON.stringify(status), bytesPerTick: 16, tickMs: 100 };
+      // a real status at 48 bytes every 100 ms (~2.5 s): never idle long enough for an idle timeout
+      return { kind, type: 'trickle', status: 200, body: JSON.stringify(status), bytesPerTick: 48, tickMs: 100 };
     case 'reset': {
       const body = JSON.stringify(status);
       return { kind, type: 'reset', status: 200, declared: body.length, prefix: body.slice(0, Math.floor(body.length * (0.1 + 0.8 * rnd()))) };
