@@ -10,7 +10,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { importBundled } from './bundle-ts.js';
 import { report } from './lib.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -22,22 +23,19 @@ interface Event { at: string; kind: string; subject: string; data?: { rollout?: 
 type LabSetup = { default: (p: { provide: (k: string, v: unknown) => void }) => Promise<() => Promise<void>>; nodewright: (cfg: string, args: string[]) => string };
 
 /** The e2e lab's globalSetup, compiled from its TypeScript source (test/ is not part of dist/). */
-async function loadLabSetup(out: string): Promise<LabSetup> {
-  const esbuild = await import('esbuild');
-  await esbuild.build({ entryPoints: [path.join(repo, 'test/e2e/controller/setup.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: out, logLevel: 'warning' });
-  return (await import(pathToFileURL(out).href)) as LabSetup;
-}
+const loadLabSetup = (out: string) => importBundled<LabSetup>(path.join(repo, 'test/e2e/controller/setup.ts'), out);
 
 const ms = (a: string, b: string) => Date.parse(b) - Date.parse(a);
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 
 export async function run(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('P5 brings up the controller lab (systemd-nspawn): run it as root');
+  // the lab's code runs from a temporary bundle: it finds the repository from the working directory
+  process.chdir(repo);
   const tmp = mkdtempSync(path.join(tmpdir(), 'nw-p5-'));
   const setup = await loadLabSetup(path.join(tmp, 'lab-setup.mjs'));
   let lab: Lab | null = null;
   const t0 = Date.now();
-  process.chdir(repo); // the lab finds the repository from the working directory
   const teardown = await setup.default({ provide: (_k, v) => (lab = v as Lab) });
   let ok = false;
   try {

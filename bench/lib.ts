@@ -37,6 +37,13 @@ export async function timeIt<T>(fn: () => Promise<T>): Promise<[number, T]> {
   return [performance.now() - t0, r];
 }
 
+/** bench/results/<ID>.json for a campaign that prints its own last line. */
+export function writeResult(id: string, result: Record<string, unknown>): void {
+  const dir = path.resolve('bench/results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, `${id}.json`), JSON.stringify({ id, ...result }, null, 2) + '\n');
+}
+
 export function report(r: BenchResult): void {
   const big = Object.entries(r.minSize ?? {}).every(([k, min]) => (r.size?.[k] ?? 0) >= min);
   const meets = { '<': (v: number, t: number) => v < t, '<=': (v: number, t: number) => v <= t, '>=': (v: number, t: number) => v >= t, '==': (v: number, t: number) => v === t }[r.op];

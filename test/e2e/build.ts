@@ -4,10 +4,30 @@
 // failed build is never taken for a fresh one). One build per run: the later setups see the stamp.
 // ensureFreshPackage() does the same for the packages the labs install (dist/pkg, npm run package).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-const REPO = path.resolve(import.meta.dirname, '../..');
+/** The nearest directory at or above `start` whose package.json is nodewright's, or null. */
+function checkoutAbove(start: string): string | null {
+  for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
+    const pkg = path.join(dir, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'nodewright') return dir;
+    if (path.dirname(dir) === dir) return null;
+  }
+}
+
+/**
+ * The repository: the checkout holding this file, or, when this file was bundled elsewhere (bench
+ * P5 compiles the lab's setup into a temporary file, where import.meta.dirname is /tmp/…), the
+ * checkout holding the working directory (npm runs scripts from the repository's root).
+ */
+export function repoRoot(o: { from?: string; cwd?: string } = {}): string {
+  const from = o.from ?? import.meta.dirname;
+  const cwd = o.cwd ?? process.cwd();
+  const found = checkoutAbove(from) ?? checkoutAbove(cwd);
+  if (!found) throw new Error(`no nodewright checkout above ${from} or the working directory ${cwd}: run this from the repository (npm run …)`);
+  return found;
+}
 
 function newestSource(repo: string): { file: string; mtimeMs: number } {
   const tsconfig = JSON.parse(readFileSync(path.join(repo, 'tsconfig.json'), 'utf8')) as { include: string[] };
@@ -49,7 +69,7 @@ function mtimeOf(file: string): number | null {
 
 /** Build dist/ unless it is fresh; throw (with tsc's errors) when the build fails. */
 export function ensureFreshBuild(lab: string, o: { repo?: string; tsc?: string } = {}): 'fresh' | 'built' {
-  const repo = o.repo ?? REPO;
+  const repo = o.repo ?? repoRoot();
   const stampFile = path.join(repo, 'dist/.build-stamp');
   const stamp = mtimeOf(stampFile);
   if (stamp !== null && stamp >= newestSource(repo).mtimeMs) return 'fresh';
@@ -71,7 +91,7 @@ export function ensureFreshBuild(lab: string, o: { repo?: string; tsc?: string }
  * packaged node (~90 s, then cached in ~/.cache/nodewright).
  */
 export function ensureFreshPackage(lab: string, o: { repo?: string } = {}): 'fresh' | 'built' {
-  const repo = o.repo ?? REPO;
+  const repo = o.repo ?? repoRoot();
   ensureFreshBuild(lab, { repo });
   const stampFile = path.join(repo, 'dist/pkg/.package-stamp');
   const stamp = mtimeOf(stampFile);
@@ -93,7 +113,7 @@ export function ensureFreshPackage(lab: string, o: { repo?: string } = {}): 'fre
  * whenever the tarball changed. Returns the bin's path.
  */
 export function packagedBin(component: 'agent' | 'controller', o: { repo?: string } = {}): string {
-  const repo = o.repo ?? REPO;
+  const repo = o.repo ?? repoRoot();
   const version = (JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as { version: string }).version;
   const name = `nodewright-${component}-${version}-linux-x64`;
   const tarball = path.join(repo, 'dist/pkg', `${name}.tar.gz`);

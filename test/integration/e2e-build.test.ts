@@ -1,9 +1,11 @@
 // The e2e setups' build check (test/e2e/build.ts) with the real tsc on a tiny project: a type
 // error fails the setup with tsc's message, a good build is stamped, a later source edit rebuilds.
+// And the repository is found from a bundled copy too (benches run the labs from /tmp).
 import { mkdirSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from 'vitest';
-import { ensureFreshBuild } from '../e2e/build.js';
+import { importBundled } from '../../bench/bundle-ts.js';
+import { ensureFreshBuild, repoRoot } from '../e2e/build.js';
 import { tempDir } from '../tmp.js';
 
 const tsc = path.resolve('node_modules/.bin/tsc');
@@ -29,3 +31,14 @@ test('ensureFreshBuild: fails on a type error, builds and stamps when it compile
   expect(() => ensureFreshBuild('x', { repo, tsc })).toThrow(/TS2322/);
   expect(existsSync(path.join(repo, 'dist/.build-stamp'))).toBe(false);
 }, 60_000);
+
+test('repoRoot: the e2e build helpers find the repository when bundled outside it (bench P5 runs the lab setup from /tmp)', async () => {
+  const repo = path.resolve('.');
+  const out = path.join(tempDir('nw-bundled-'), 'build.mjs');
+  const bundled = await importBundled<typeof import('../e2e/build.js')>(path.join(repo, 'test/e2e/build.ts'), out);
+  expect(bundled.repoRoot()).toBe(repo);
+  expect(bundled.repoRoot({ cwd: path.join(repo, 'docs') })).toBe(repo);
+  expect(() => bundled.repoRoot({ cwd: path.dirname(out) })).toThrow(/no nodewright checkout above .* or the working directory .*: run this from the repository/);
+  // from its own place the checkout holding the file wins, whatever the working directory
+  expect(repoRoot({ cwd: '/' })).toBe(repo);
+});
