@@ -83,7 +83,8 @@ export class CampaignController {
     const yaml = readFileSync(file, 'utf8')
       .replace(/^poll:\n(?: {2}.*\n)+/m, `poll:\n  intervalSec: ${poll.intervalSec}\n  rolloutIntervalSec: ${poll.rolloutIntervalSec}\n  timeoutSec: ${poll.timeoutSec}\n  concurrency: 256\n  maxBackoffSec: ${poll.maxBackoffSec}\n`)
       .replace(/^ {2}level: info$/m, '  level: warn');
-    writeFileSync(file, yaml, { mode: 0o600 });
+    // every simulated agent joins from 127.0.0.1: the per-address join limit would refuse the campaign's own enrolment
+    writeFileSync(file, `${yaml}server:\n  joinBurst: 10000\n`, { mode: 0o600 });
     const c = new CampaignController(dir, port);
     c.ca = readFileSync(path.join(dir, 'ca.crt'), 'utf8');
     c.cert = readFileSync(path.join(dir, 'operator.crt'), 'utf8');
