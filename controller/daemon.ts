@@ -2,8 +2,10 @@
 // key material (coded errors before anything listens) → store (migrations) → pushes left in doubt
 // by a crash, observed or sent again (the first action: it needs no more than the store, the keys
 // and node:https) → the rest of the modules (deferred.ts) → API over TLS → rollouts step on →
-// poller → retention pass (then on its timer) → READY=1. SIGTERM: STOPPING=1, stop the pruner and
-// the poller (in-flight polls finish), close the API (event streams end first), close the store, exit 0. Every timer the controller needs is rebuilt from the store at start.
+// poller → retention pass (then on its timer) → READY=1. SIGTERM: STOPPING=1, stop the pruner, the
+// executor and the poller, give pushes in flight STOP_GRACE_MS, cut what is still on the wire (its
+// outcome is not the agent's word), close the API (event streams end first), close the store, exit 0.
+// Every timer the controller needs is rebuilt from the store at start.
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
@@ -26,6 +28,9 @@ import { ControllerMetrics } from './metrics.js';
 import { Pruner } from './pruner.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
+
+/** How long a stopping controller lets pushes in flight finish (the rest of the stop fits in 2 s). */
+const STOP_GRACE_MS = 1000;
 
 async function readPem(file: string, what: string): Promise<string> {
   try {
@@ -230,10 +235,12 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
       ready = false;
       pruner.stop();
       exec.stop();
-      await Promise.race([exec.idle(), new Promise((r) => setTimeout(r, 10_000))]);
-      await poller.stop();
-      await app!.close();
+      const polls = poller.stop();
+      // pushes get a moment to land; one cut off here is in doubt, observed at the next start
+      await Promise.race([exec.idle(), new Promise((r) => setTimeout(r, STOP_GRACE_MS))]);
       agent.destroy();
+      await polls;
+      await app!.close();
       store.close();
     },
   };

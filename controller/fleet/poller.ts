@@ -58,6 +58,7 @@ const sameObservation = (a: Omit<NodeObservation, 'at'>, b: Omit<NodeObservation
 export class Poller {
   private readonly slots = new Map<string, Slot>();
   private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
   private inflight = 0;
   private listedAt = 0;
   private listEveryMs = LIST_EVERY_MS;
@@ -74,7 +75,9 @@ export class Poller {
     this.tick();
   }
 
+  /** No new polls; what polls still in flight learn is dropped. Resolves when none is left. */
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     if (this.inflight) await new Promise<void>((r) => this.idleWaiters.push(r));
@@ -169,6 +172,7 @@ export class Poller {
     const t0 = performance.now();
     try {
       const { outcome, etag } = await this.o.client.status(s.target, { etag: s.obs ? s.etag : undefined, deadlineMs: this.o.timeoutMs });
+      if (this.stopped) return; // cut short by the stop: not something the agent said
       this.o.onPoll?.(s.node.name, performance.now() - t0, outcome === 'not-modified' ? 'not-modified' : outcome.kind);
       const at = this.now().toISOString();
       let obs: NodeObservation;
@@ -186,11 +190,12 @@ export class Poller {
     } catch (e) {
       // a bug, not an agent: logged, the node polled again later
       this.o.log.error({ node: s.node.name, err: (e as Error).message }, 'poll failed');
+    } finally {
+      s.dueAt = Date.now() + nextDelayMs({ intervalMs: this.o.intervalMs, failures: s.failures, maxBackoffMs: this.o.maxBackoffMs });
+      s.inflight = false;
+      this.inflight--;
+      if (this.inflight === 0) for (const w of this.idleWaiters.splice(0)) w();
     }
-    s.dueAt = Date.now() + nextDelayMs({ intervalMs: this.o.intervalMs, failures: s.failures, maxBackoffMs: this.o.maxBackoffMs });
-    s.inflight = false;
-    this.inflight--;
-    if (this.inflight === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
   private record(s: Slot, obs: NodeObservation): void {

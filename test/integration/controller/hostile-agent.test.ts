@@ -5,7 +5,8 @@
 // another valid fleet certificate for the same name, and the old certificate of a removed and
 // re-enrolled node. The controller stays up, its memory stays
 // flat, the node is degraded or unreachable with a reason naming what is wrong, never healthy, and a
-// rollout still signs its next generation.
+// rollout still signs its next generation. Last, an agent that takes a push and never answers it
+// does not hold up the controller's stop.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
@@ -37,6 +38,7 @@ describe('a hostile agent cannot crash, flood, stall or fool the controller', ()
   /** Per request to the stand-in agent: when it came, when its connection closed, bytes written. */
   const requests: { path: string; at: number; closedAt?: number; written: number }[] = [];
   const pushed: number[] = [];
+  let holdPushes = false;
   const ctl = (f: string) => readFileSync(path.join(dir, 'ctl', f), 'utf8');
   const nodewright = (...args: string[]) =>
     spawnSync('node', [CONTROLLER_CLI, ...args], { encoding: 'utf8', timeout: 60_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODEWRIGHT_OPERATOR_CONFIG: path.join(dir, 'ctl', 'operator.yaml') } });
@@ -76,6 +78,7 @@ describe('a hostile agent cannot crash, flood, stall or fool the controller', ()
         req.on('end', () => {
           const generation = JSON.parse(body).desired.generation as number;
           pushed.push(generation);
+          if (holdPushes) return; // taken, never answered
           res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ accepted: true, generation, changed: true }));
         });
         return;
@@ -241,5 +244,20 @@ describe('a hostile agent cannot crash, flood, stall or fool the controller', ()
     answering(json(status(1)));
     await w1When('w1 healthy at generation 1', (n) => n.state === 'healthy' && n.generation === 1);
     expect(alive()).toBe(true);
+  });
+
+  it('a push and a poll that never answer: SIGTERM still stops the controller within 2 s', async () => {
+    holdPushes = true;
+    answering(() => undefined);
+    // started once the previous test's rollout has completed (it holds w1 until then)
+    let r!: ReturnType<typeof nodewright>;
+    await waitFor('a second rollout started', () => (r = nodewright('rollout', 'start', '--nodes', 'w1', '--desired', path.join(dir, 'desired.yaml'), '--min-healthy', '1s', '--gate-timeout', '30s', '--json')).status === 0);
+    expect(r.stderr).toBe('');
+    await waitFor('the push of generation 2 on the wire', () => pushed.includes(2));
+    const t0 = Date.now();
+    const exited = new Promise<number | null>((res) => controller!.once('exit', (code) => res(code)));
+    process.kill(controller!.pid!, 'SIGTERM');
+    expect(await exited).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(2000);
   });
 });
