@@ -9,7 +9,7 @@ import { NwError } from '../host/errors.js';
 import { createNotifier, type Notifier } from '../systemd/notify.js';
 import { Agent, type AgentHooks } from './agent.js';
 import { scheduleCron, type CronTask } from './cron.js';
-import { retryDelayMs } from './retry.js';
+import { keepsPendingRetry, retryDelayMs } from './retry.js';
 import { loadServerAuth } from './auth.js';
 import type { AgentConfig } from './config.js';
 import type { FastifyInstance } from 'fastify';
@@ -147,12 +147,17 @@ export async function runDaemon(config: AgentConfig, log: Logger, hooks: DaemonH
   a.onReconciled = (r) => {
     void notifier.status(summarize(r, a));
     void rewatch();
+    if (keepsPendingRetry(r, retry !== undefined)) return;
     clearTimeout(retry);
+    retry = undefined;
     const delayMs = retryDelayMs(r, failures + 1);
     failures = delayMs === null ? 0 : failures + 1;
     if (delayMs === null || stopping) return;
     log.info({ code: r.error?.code, delayMs }, 'reconcile failed for a passing reason: running it again after a backoff');
-    retry = setTimeout(() => void a.reconcile('retry').catch(() => undefined), delayMs);
+    retry = setTimeout(() => {
+      retry = undefined;
+      void a.reconcile('retry').catch(() => undefined);
+    }, delayMs);
   };
   for (const [name, expr] of Object.entries(config.schedule)) {
     try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RETRY_FIRST_MS, RETRY_MAX_MS, retryDelayMs } from '../../../agent/retry.js';
+import { keepsPendingRetry, RETRY_FIRST_MS, RETRY_MAX_MS, retryDelayMs } from '../../../agent/retry.js';
 
 const failed = (code: string) => ({ ok: false, error: { code, message: 'x', step: 'artifact' as const } });
 
@@ -15,5 +15,16 @@ describe('retrying a failed reconcile', () => {
     expect(retryDelayMs(failed('NW_HEALTH'), 1)).toBeNull();
     expect(retryDelayMs(failed('NW_CHECKSUM'), 1)).toBeNull();
     expect(retryDelayMs({ ok: false, error: null }, 1)).toBeNull();
+  });
+
+  it('a drift check that fails the same passing way while a retry waits leaves that retry and its backoff alone', () => {
+    const run = (code: string | null, trigger: string) => ({ ok: code === null, error: code ? { code, message: 'x', step: 'artifact' as const } : null, trigger });
+    expect(keepsPendingRetry(run('NW_DOWNLOAD', 'watch'), true)).toBe(true);
+    expect(keepsPendingRetry(run('NW_DOWNLOAD', 'drift+watch'), true)).toBe(true);
+    expect(keepsPendingRetry(run('NW_DOWNLOAD', 'watch'), false)).toBe(false);
+    expect(keepsPendingRetry(run('NW_DOWNLOAD', 'desired'), true)).toBe(false);
+    expect(keepsPendingRetry(run('NW_DOWNLOAD', 'retry+watch'), true)).toBe(false);
+    expect(keepsPendingRetry(run('NW_CHECKSUM', 'watch'), true)).toBe(false);
+    expect(keepsPendingRetry(run(null, 'drift'), true)).toBe(false);
   });
 });
