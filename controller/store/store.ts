@@ -7,6 +7,8 @@ import type { RolloutSummary } from '../rollout/summary.js';
 import type { PruneReport, RetentionPolicy } from './retention.js';
 
 export type NodeHealth = 'healthy' | 'degraded' | 'unreachable' | 'unknown';
+/** How a worker was matched to its Nova server (openstack/worker-map.ts rules uuid, ip, name). */
+export type HypervisorRule = 'instance-uuid' | 'fixed-ip' | 'name';
 export interface NodeFacts { hostname: string; addresses: string[]; runtime?: 'rkt' | 'native'; instanceUuid?: string }
 export interface NodeRecord {
   name: string; group: string; labels: Record<string, string>;
@@ -14,6 +16,8 @@ export interface NodeRecord {
   certSha256: string;          // fingerprint of the cert the controller issued (enrolment or renewal): pinned on every call
   certNotAfter?: string | null; // its not-after (null for nodes enrolled before it was recorded)
   facts: NodeFacts; enrolledAt: string;
+  /** The hypervisor (Nova compute host) running this worker, and the rule that found it; null while unmapped. */
+  hypervisor?: string | null; hypervisorRule?: HypervisorRule | null;
   health: NodeHealth; reason: string | null; healthSince: string; lastSeenAt: string | null;
   generation: number | null;   // the generation the agent last reported holding (only one the controller signed)
   converged: boolean; ready: boolean;

@@ -1,0 +1,28 @@
+// Failure domains (pure): what a rollout keeps apart. `hypervisor` is the Nova compute host the
+// controller mapped the worker to; `label:KEY` is the value of a node label (e.g.
+// topology.kubernetes.io/zone); `none` makes every node its own domain. A node without a domain
+// under the chosen source is "unmapped".
+import { NwError } from '../../host/errors.js';
+import type { HypervisorRule, NodeRecord } from '../store/store.js';
+
+export type FailureDomainSource = 'hypervisor' | 'none' | `label:${string}`;
+
+export interface NodeDomain {
+  /** null: unmapped under this source */
+  failureDomain: string | null;
+  /** `instance-uuid`, `fixed-ip`, `name` (hypervisor rules), `label:KEY`, or null */
+  failureDomainSource: HypervisorRule | `label:${string}` | null;
+}
+
+export function parseFailureDomainSource(s: string, where = '--failure-domain'): FailureDomainSource {
+  if (s === 'hypervisor' || s === 'none') return s;
+  if (/^label:[A-Za-z0-9][A-Za-z0-9._/-]{0,315}$/.test(s)) return s as `label:${string}`;
+  throw new NwError('NW_USAGE', `${where} "${s}": use hypervisor, label:KEY (e.g. label:topology.kubernetes.io/zone) or none`);
+}
+
+export function failureDomainOf(n: Pick<NodeRecord, 'labels' | 'hypervisor' | 'hypervisorRule'>, source: FailureDomainSource): NodeDomain {
+  if (source === 'hypervisor') return n.hypervisor ? { failureDomain: n.hypervisor, failureDomainSource: n.hypervisorRule ?? null } : { failureDomain: null, failureDomainSource: null };
+  if (source === 'none') return { failureDomain: null, failureDomainSource: null };
+  const v = n.labels[source.slice('label:'.length)];
+  return v ? { failureDomain: v, failureDomainSource: source } : { failureDomain: null, failureDomainSource: null };
+}
