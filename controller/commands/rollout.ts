@@ -5,6 +5,8 @@ import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { NwError } from '../../host/errors.js';
 import { parseLabels } from '../fleet/join-token.js';
+import { parseFailureDomainSource } from '../rollout/domains.js';
+import { parsePerDomainLimit } from '../rollout/strategy.js';
 import { formatTable, out, printJson, withClient, withOperator, type OperatorOpts } from './operator.js';
 import { fieldText as f, jsonText, terminalText } from './safe-text.js';
 
@@ -42,9 +44,28 @@ interface RolloutView {
   waveCount: number;
   failures: number;
   failureBudget: number;
-  nodes: { name: string; wave: number; phase: string; targetGeneration: number | null; reason: string | null }[];
+  failureDomainSource?: string;
+  unmapped?: number;
+  failureDomainNote?: string | null;
+  nodes: { name: string; wave: number; failureDomain: string; phase: string; targetGeneration: number | null; reason: string | null }[];
   waitsFor: string[];
   timeLeftMs: number | null;
+}
+
+/** Each wave with the failure domain of its nodes: "wave 1: w1 (compute-a), w3 (compute-b)". */
+export function waveDomainLines(r: Pick<RolloutView, 'nodes' | 'waveCount'>): string[] {
+  return Array.from({ length: r.waveCount }, (_, i) => {
+    const ns = r.nodes.filter((n) => n.wave === i);
+    return `wave ${i + 1}: ${ns.map((n) => `${f(n.name)} (${n.failureDomain?.startsWith('node:') ? 'unmapped' : f(n.failureDomain ?? '?')})`).join(', ')}`;
+  });
+}
+
+function domainLines(r: RolloutView): string[] {
+  if (!r.failureDomainSource) return [];
+  return [
+    `  failure domains: ${f(r.failureDomainSource)}, ${r.unmapped ?? 0} unmapped${r.failureDomainNote ? ` — ${f(r.failureDomainNote)}` : ''}`,
+    ...waveDomainLines(r).map((l) => `  ${l}`),
+  ];
 }
 
 const DONE = ['healthy', 'skipped', 'rolled_back', 'failed'];
@@ -54,7 +75,7 @@ function lines(r: RolloutView): string[] {
   const done = r.nodes.filter((n) => DONE.includes(n.phase)).length;
   const head = `${f(r.id)} ${f(r.state)} wave ${Math.min(r.wave + 1, r.waveCount)}/${r.waveCount} nodes ${done}/${r.nodes.length} failures ${r.failures}/${r.failureBudget}${r.reason ? ` — ${f(r.reason)}` : ''}`;
   const nodes = r.nodes.map((n) => `  ${f(n.name).padEnd(12)} wave ${n.wave + 1}  ${f(n.phase).padEnd(12)} gen ${n.targetGeneration ?? '-'}${n.reason ? `  ${f(n.reason)}` : ''}`);
-  return [head, ...nodes, ...r.waitsFor.map((w) => `  waits: ${f(w)}`)];
+  return [head, ...domainLines(r), ...nodes, ...r.waitsFor.map((w) => `  waits: ${f(w)}`)];
 }
 
 const bar = (done: number, total: number, width = 20) => `[${'#'.repeat(Math.round((done / Math.max(total, 1)) * width)).padEnd(width, '.')}]`;
@@ -81,6 +102,8 @@ export function registerRolloutCommands(program: Command): void {
       .requiredOption('--desired <file>', 'desired-state YAML (protocol/desired.ts fields without schema/generation; ceph.keyringFile)')
       .option('--steps <ramp>', 'canary ramp, e.g. 1,5,20% (the last repeats)')
       .option('--max-unavailable <n>', 'nodes in flight at most (unhealthy nodes outside the rollout count)')
+      .option('--failure-domain <source>', 'what a wave keeps apart: hypervisor, label:KEY or none (default: controller.yaml failureDomain)')
+      .option('--max-unavailable-per-domain <n>', 'nodes of one failure domain in flight or unhealthy at most (default 1)')
       .option('--failure-budget <n|p%>', 'failures the whole run tolerates')
       .option('--on-failure <pause|halt|skip>', 'what a failure within the budget does')
       .option('--min-healthy <duration>', 'a node must hold its gate this long')
@@ -92,6 +115,8 @@ export function registerRolloutCommands(program: Command): void {
     const strategy = {
       ...(o.steps ? { steps: o.steps as string } : {}),
       ...(o.maxUnavailable ? { maxUnavailable: o.maxUnavailable as string } : {}),
+      ...(o.failureDomain !== undefined ? { failureDomain: parseFailureDomainSource(o.failureDomain as string, '--failure-domain') } : {}),
+      ...(o.maxUnavailablePerDomain !== undefined ? { maxUnavailablePerDomain: parsePerDomainLimit(o.maxUnavailablePerDomain as string, '--max-unavailable-per-domain') } : {}),
       ...(o.failureBudget ? { failureBudget: o.failureBudget as string } : {}),
       ...(o.onFailure ? { onFailure: o.onFailure as string } : {}),
       ...(o.minHealthy ? { minHealthy: o.minHealthy as string } : {}),

@@ -26,3 +26,13 @@ export function failureDomainOf(n: Pick<NodeRecord, 'labels' | 'hypervisor' | 'h
   const v = n.labels[source.slice('label:'.length)];
   return v ? { failureDomain: v, failureDomainSource: source } : { failureDomain: null, failureDomainSource: null };
 }
+
+/** The failure domain of each node the source maps (a rollout's `failureDomains`); unmapped nodes are left out. */
+export function mappedDomains(nodes: Array<Pick<NodeRecord, 'name' | 'labels' | 'hypervisor' | 'hypervisorRule'>>, source: FailureDomainSource): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const n of nodes) {
+    const d = failureDomainOf(n, source).failureDomain;
+    if (d !== null) out[n.name] = d;
+  }
+  return out;
+}

@@ -11,6 +11,7 @@
 // A failure beyond the budget stops the run (halted with halt, paused otherwise).
 import { NwError } from '../../host/errors.js';
 import type { NodeObservation } from '../store/store.js';
+import type { FailureDomainSource } from './domains.js';
 import { planWaves } from './plan.js';
 import { maxUnavailableOf, resolveCount, type Strategy } from './strategy.js';
 import { insideWindows, nextWindowOpening } from './window.js';
@@ -20,6 +21,7 @@ export type NodePhase = 'pending' | 'pushing' | 'gating' | 'healthy' | 'failed' 
 
 export interface RolloutNode {
   name: string;
+  /** Its failure domain (`node:<name>` when the source does not map it); updated when it moves before its push. */
   failureDomain: string;
   wave: number;
   phase: NodePhase;
@@ -37,6 +39,27 @@ export interface RolloutNode {
   deadline: string | null;
   attempts: number;
   reason: string | null;
+  /** Why this pending node is not started although its wave is: its failure domain is busy. */
+  hold?: DomainHold | null;
+}
+
+/** A pending node held back by its failure domain (data; domainHoldText says it in words). */
+export interface DomainHold {
+  code: 'domain-busy';
+  domain: string;
+  /** Nodes of the domain in flight (pushing, gating, rolling back). */
+  inFlight: string[];
+  /** Nodes of the domain observed unhealthy. */
+  unhealthy: string[];
+  limit: number;
+}
+
+export function domainHoldText(h: DomainHold): string {
+  const parts: string[] = [];
+  const count = (k: number) => `${k} node${k === 1 ? '' : 's'}`;
+  if (h.inFlight.length) parts.push(`${count(h.inFlight.length)} in progress (${h.inFlight.join(', ')})`);
+  if (h.unhealthy.length) parts.push(`${count(h.unhealthy.length)} unhealthy (${h.unhealthy.join(', ')})`);
+  return `${h.domain} already has ${parts.join(' and ')}${h.limit > 1 ? `; at most ${h.limit} per failure domain` : ''}`;
 }
 
 export interface RolloutState {
@@ -46,6 +69,10 @@ export interface RolloutState {
   /** What the rollout targets, for humans ("group workers", "nodes w1,w2"). */
   target: string;
   strategy: Strategy;
+  /** Where the nodes' failure domains came from (absent in rollouts made before domains: every node its own). */
+  failureDomainSource?: FailureDomainSource;
+  /** Target nodes the source did not map when the rollout was created (each is its own domain). */
+  unmapped?: number;
   nodes: RolloutNode[];
   waveCount: number;
   wave: number;
@@ -96,9 +123,26 @@ const isDone = (s: RolloutState): boolean => s.state === 'completed' || s.state 
 const plus = (now: string, ms: number): string => new Date(Date.parse(now) + ms).toISOString();
 const reached = (now: string, t: string | null): boolean => t !== null && Date.parse(now) >= Date.parse(t);
 
-export function newRollout(o: { id: string; target: string; nodes: RolloutTarget[]; strategy: Strategy; now: string; desired?: unknown }): RolloutState {
+/** A node's own failure domain: the rule for nodes the source does not map. */
+export const ownDomain = (name: string): string => `node:${name}`;
+
+/** maxUnavailablePerDomain of a rollout (1 for rollouts stored before it existed). */
+export const perDomainLimit = (s: RolloutState): number => s.strategy.maxUnavailablePerDomain ?? 1;
+
+/** The pending nodes the next push will come from (the lowest wave still holding pending nodes): their domains are re-checked before it. */
+export function nextToPush(s: RolloutState): RolloutNode[] {
+  let wave = Infinity;
+  for (const n of s.nodes) if (n.phase === 'pending' && n.wave < wave) wave = n.wave;
+  return s.nodes.filter((n) => n.phase === 'pending' && n.wave === wave);
+}
+
+export function newRollout(o: {
+  id: string; target: string; nodes: RolloutTarget[]; strategy: Strategy; now: string; desired?: unknown;
+  failureDomainSource?: FailureDomainSource;
+}): RolloutState {
   if (o.nodes.length === 0) throw new NwError('NW_ROLLOUT', `no nodes match ${o.target}; check \`nodewright nodes ls\``);
-  const plan = planWaves(o.nodes.map((n) => ({ name: n.name, failureDomain: n.failureDomain ?? `node:${n.name}` })), o.strategy.steps);
+  const plan = planWaves(o.nodes.map((n) => ({ name: n.name, failureDomain: n.failureDomain ?? ownDomain(n.name) })), o.strategy.steps);
+  const source = o.failureDomainSource ?? 'none';
   const waveOf = new Map(plan.waves.flatMap((w) => w.nodes.map((n) => [n.name, { wave: w.index, domain: n.failureDomain }] as const)));
   const byName = new Map(o.nodes.map((n) => [n.name, n]));
   const nodes: RolloutNode[] = plan.waves.flatMap((w) => w.nodes).map((p) => {
@@ -110,7 +154,11 @@ export function newRollout(o: { id: string; target: string; nodes: RolloutTarget
     };
   });
   return {
-    id: o.id, version: 0, target: o.target, strategy: o.strategy, nodes, waveCount: plan.waves.length, wave: 0,
+    id: o.id, version: 0, target: o.target, strategy: o.strategy,
+    failureDomainSource: source,
+    // under `none` nothing is meant to be mapped: every node is its own domain by choice
+    unmapped: source === 'none' ? 0 : o.nodes.filter((n) => n.failureDomain === undefined).length,
+    nodes, waveCount: plan.waves.length, wave: 0,
     state: 'running', reason: null, failures: 0,
     failureBudget: resolveCount(o.strategy.failureBudget, nodes.length),
     maxUnavailable: maxUnavailableOf(o.strategy, nodes.length),
@@ -237,6 +285,51 @@ function blockedBy(s: RolloutState, down: Set<string>): string {
   return `waits for capacity: maxUnavailable ${s.maxUnavailable}, unavailable now: ${names.slice(0, 5).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more` : ''}`;
 }
 
+/**
+ * Why n may not start because of its failure domain, or null: starting it must keep the domain's
+ * unavailable nodes (in flight or observed unhealthy, n included) within maxUnavailablePerDomain,
+ * and never put two nodes of one wave and one domain in flight together (a node that moved into
+ * the domain of another node of its wave waits for it).
+ */
+function domainHold(s: RolloutState, n: RolloutNode, byDomain: Map<string, RolloutNode[]>, down: Set<string>): DomainHold | null {
+  const limit = perDomainLimit(s);
+  const others = (byDomain.get(n.failureDomain) ?? []).filter((m) => m.name !== n.name);
+  const busy = others.filter((m) => down.has(m.name));
+  const sameWave = others.some((m) => m.wave === n.wave && isInFlight(m));
+  if (busy.length + 1 <= limit && !sameWave) return null;
+  return {
+    code: 'domain-busy', domain: n.failureDomain, limit,
+    inFlight: busy.filter(isInFlight).map((m) => m.name),
+    unhealthy: busy.filter((m) => !isInFlight(m)).map((m) => m.name),
+  };
+}
+
+function byDomainOf(s: RolloutState): Map<string, RolloutNode[]> {
+  const m = new Map<string, RolloutNode[]>();
+  for (const n of s.nodes) {
+    const list = m.get(n.failureDomain);
+    if (list) list.push(n);
+    else m.set(n.failureDomain, [n]);
+  }
+  return m;
+}
+
+/** Re-check before the push: a pending node that moved (live migration) is planned by its new domain. */
+function followMoves(s: RolloutState, domains: Record<string, string> | undefined): void {
+  if (!domains) return;
+  for (const n of s.nodes) {
+    const now = n.phase === 'pending' ? domains[n.name] : undefined;
+    // an unmapped node is not evidence of a move: it keeps the domain it was planned with
+    if (now && now !== n.failureDomain) n.failureDomain = now;
+  }
+}
+
+function holdNode(n: RolloutNode, h: DomainHold | null): void {
+  if (h) n.hold = h;
+  else delete n.hold;
+  n.reason = h ? domainHoldText(h) : null;
+}
+
 /** Start what may start: queued rollbacks (rollback command) or the current wave's pending nodes. */
 function startWork(d: Draft, obs: Record<string, NodeObservation>): void {
   const s = d.s;
@@ -244,10 +337,12 @@ function startWork(d: Draft, obs: Record<string, NodeObservation>): void {
   // starting n must keep (unavailable ∪ {n}) within maxUnavailable: an already unhealthy node
   // costs no new capacity, but in-flight work never exceeds it
   const fits = (n: RolloutNode): boolean => (down.has(n.name) ? down.size <= s.maxUnavailable : down.size < s.maxUnavailable);
+  const byDomain = byDomainOf(s);
 
   if (s.rollingBack) {
     for (const n of s.nodes.filter(isRollbackQueued)) {
       if (!fits(n)) break;
+      if (domainHold(s, n, byDomain, down)) continue;
       startRollback(d, n, obs[n.name]?.generation ?? null);
       down.add(n.name);
     }
@@ -300,8 +395,16 @@ function startWork(d: Draft, obs: Record<string, NodeObservation>): void {
     }
     return;
   }
+  let held: RolloutNode | null = null;
+  for (const n of pending) if (n.hold) holdNode(n, null); // judged afresh below
   for (const n of pending) {
     if (!fits(n)) break;
+    const h = domainHold(s, n, byDomain, down);
+    if (h) {
+      holdNode(n, h);
+      held ??= n;
+      continue;
+    }
     n.phase = 'pushing';
     n.targetGeneration = Math.max(n.baseGeneration, obs[n.name]?.generation ?? 0) + 1;
     n.deadline = plus(d.now, s.strategy.gateTimeoutMs);
@@ -313,7 +416,7 @@ function startWork(d: Draft, obs: Record<string, NodeObservation>): void {
   }
   if (started === 0 && pending.length > 0 && !s.nodes.some(isInFlight)) {
     s.state = 'waiting';
-    s.reason = blockedBy(s, down);
+    s.reason = held ? `${held.name} waits: ${held.reason}` : blockedBy(s, down);
     return;
   }
   s.state = 'running';
@@ -328,9 +431,14 @@ function nextWake(d: Draft): void {
   }
 }
 
-export function step(state: RolloutState, obs: Record<string, NodeObservation>, now: string): Transition {
+/**
+ * `domains`: the current failure domain of pending nodes (nextToPush), where the source maps them;
+ * a node whose domain differs from its plan moved and is planned by its new domain from now on.
+ */
+export function step(state: RolloutState, obs: Record<string, NodeObservation>, now: string, domains?: Record<string, string>): Transition {
   if (isDone(state)) return { next: state, actions: [] };
   const d = new Draft(state, now);
+  followMoves(d.s, domains);
   judgeGates(d, obs);
   if (d.s.state === 'running' || d.s.state === 'waiting') startWork(d, obs);
   nextWake(d);
@@ -475,8 +583,22 @@ export function command(state: RolloutState, cmd: Command, now: string): Transit
   return d.finish();
 }
 
+/**
+ * What status says about the failure domains, or null when every node is mapped. Not a refusal:
+ * `hypervisor` with no node mapped is most likely an operator error (no cloud in controller.yaml,
+ * or the mapping has not run yet), and the rollout still keeps every node its own domain.
+ */
+export function failureDomainNote(s: Pick<RolloutState, 'failureDomainSource' | 'unmapped' | 'nodes'>): string | null {
+  const unmapped = s.unmapped ?? 0;
+  if (unmapped === 0 || !s.failureDomainSource) return null;
+  if (s.failureDomainSource === 'hypervisor' && unmapped === s.nodes.length) {
+    return `no target node is mapped to a hypervisor, so every node is its own failure domain and waves do not keep workers of one physical host apart: check that controller.yaml names the OpenStack cloud and that \`nodewright nodes ls\` shows each node's hypervisor, or start the rollout with --failure-domain label:KEY or none`;
+  }
+  return `${unmapped} of ${s.nodes.length} node(s) not mapped by ${s.failureDomainSource}: each is its own failure domain`;
+}
+
 /** What the rollout waits for and how long is left, for `rollout status`. */
-export function describe(state: RolloutState, now: string): { waitsFor: string[]; timeLeftMs: number | null } {
+export function describe(state: RolloutState, now: string): { waitsFor: string[]; timeLeftMs: number | null; failureDomainNote: string | null } {
   const t = Date.parse(now);
   const waitsFor: string[] = [];
   let soonest: number | null = null;
@@ -488,6 +610,11 @@ export function describe(state: RolloutState, now: string): { waitsFor: string[]
   };
   if (state.reason) waitsFor.push(state.reason);
   if (state.soakUntil && !isDone(state)) waitsFor.push(`soak ends in ${left(state.soakUntil)}`);
+  for (const n of state.nodes) {
+    if (n.phase !== 'pending' || !n.hold) continue;
+    const line = `${n.name} waits: ${domainHoldText(n.hold)}`;
+    if (line !== state.reason) waitsFor.push(line);
+  }
   for (const n of state.nodes.filter(isInFlight)) {
     const generation = n.phase === 'rolling_back' ? n.rollbackGeneration : n.targetGeneration;
     const what = n.phase === 'rolling_back' ? 'rollback' : 'target';
@@ -500,5 +627,5 @@ export function describe(state: RolloutState, now: string): { waitsFor: string[]
       waitsFor.push(`${n.name}: waits for ${what} generation ${generation}, converged and ready (gate deadline in ${left(n.deadline)})`);
     }
   }
-  return { waitsFor, timeLeftMs: soonest };
+  return { waitsFor, timeLeftMs: soonest, failureDomainNote: failureDomainNote(state) };
 }

@@ -9,8 +9,9 @@ import { isNwError, NwError, type ErrorCode } from '../../host/errors.js';
 import type { FleetView } from '../fleet/view.js';
 import type { ControllerEvent, DesiredRecord, NodeObservation, NodeRecord, Store } from '../store/store.js';
 import { bindDesired, rebindDesired, sameSpec, type DesiredTemplate } from './bind.js';
+import { failureDomainOf, type FailureDomainSource } from './domains.js';
 import {
-  command, isInFlight, newRollout, pushed, recover, renumberPush, step,
+  command, isInFlight, newRollout, nextToPush, pushed, recover, renumberPush, step,
   type Action, type Command, type PushOutcome, type RolloutState, type Transition,
 } from './engine.js';
 import type { Strategy } from './strategy.js';
@@ -62,6 +63,13 @@ export function eventsOf(before: RolloutState, next: RolloutState, actor: string
   const out: NewEvent[] = [];
   for (const n of next.nodes) {
     const b = before.nodes.find((x) => x.name === n.name);
+    if (b && b.failureDomain !== n.failureDomain) {
+      out.push({
+        at: now, actor, kind: 'rollout.node.domain-changed', subject: n.name,
+        message: `${next.id}: ${n.name} moved from failure domain ${b.failureDomain} to ${n.failureDomain} before its push; it is pushed by its new domain`,
+        data: { rollout: next.id, from: b.failureDomain, to: n.failureDomain },
+      });
+    }
     if (b && b.phase === n.phase) continue;
     // A rollback is its own generation (the previous content, signed anew): name that one.
     const generation = n.phase === 'rolling_back' || n.phase === 'rolled_back' ? n.rollbackGeneration : n.targetGeneration;
@@ -120,7 +128,10 @@ export class RolloutExecutor {
 
   async create(o: {
     id: string; target: string; nodes: NodeRecord[]; strategy: Strategy; desired: DesiredTemplate; actor: string;
+    /** Each node's failure domain where the source maps it (others are their own domain). */
     failureDomains?: Record<string, string>;
+    /** Where failureDomains came from; stored with the rollout, and used to re-check domains before each push. */
+    failureDomainSource?: FailureDomainSource;
   }): Promise<RolloutState> {
     const { store } = this.deps;
     const now = this.deps.now();
@@ -141,9 +152,14 @@ export class RolloutExecutor {
         canRollBack: last !== null && !sameSpec(last.desired, bindDesired(o.desired, n, last.generation)),
       };
     });
-    const state = newRollout({ id: o.id, target: o.target, nodes, strategy: o.strategy, now, desired: o.desired });
+    const state = newRollout({ id: o.id, target: o.target, nodes, strategy: o.strategy, now, desired: o.desired, failureDomainSource: o.failureDomainSource });
+    const domains = `failure domains: ${state.failureDomainSource}${state.unmapped ? `, ${state.unmapped} node(s) unmapped (each its own domain)` : ''}`;
     store.createRollout({ id: o.id, state, createdAt: now, updatedAt: now }, [
-      { at: now, actor: o.actor, kind: 'rollout.created', subject: o.id, message: `${o.id} created for ${o.target}: ${nodes.length} node(s) in ${state.waveCount} wave(s)`, data: { rollout: o.id } },
+      {
+        at: now, actor: o.actor, kind: 'rollout.created', subject: o.id,
+        message: `${o.id} created for ${o.target}: ${nodes.length} node(s) in ${state.waveCount} wave(s); ${domains}`,
+        data: { rollout: o.id, failureDomainSource: state.failureDomainSource, unmapped: state.unmapped },
+      },
     ]);
     return this.tick(o.id);
   }
@@ -155,7 +171,20 @@ export class RolloutExecutor {
 
   /** Step the rollout now (the poller calls it when an observation of one of its nodes changed). */
   tick(id: string): Promise<RolloutState> {
-    return this.serial(id, () => this.transition(id, step, 'controller'));
+    return this.serial(id, () => this.transition(id, (s, obs, now) => step(s, obs, now, this.domainsNow(s)), 'controller'));
+  }
+
+  /** The current failure domain of the nodes the next push comes from (the re-check for live migrations). */
+  private domainsNow(s: RolloutState): Record<string, string> | undefined {
+    const source = s.failureDomainSource;
+    if (!source || source === 'none' || s.state === 'paused' || s.state === 'halted') return undefined;
+    const out: Record<string, string> = {};
+    for (const n of nextToPush(s)) {
+      const rec = this.deps.store.getNode(n.name);
+      const d = rec ? failureDomainOf(rec, source).failureDomain : null;
+      if (d) out[n.name] = d;
+    }
+    return out;
   }
 
   private serial<T>(id: string, fn: () => T | Promise<T>): Promise<T> {

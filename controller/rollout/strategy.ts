@@ -4,6 +4,7 @@
 // budget 0, onFailure pause, autoRollback on.
 import { Type } from '@sinclair/typebox';
 import { NwError } from '../../host/errors.js';
+import { parseFailureDomainSource, type FailureDomainSource } from './domains.js';
 import { parseRamp, stepSize, type RampStep } from './plan.js';
 import { parseWindow, type MaintenanceWindow } from './window.js';
 
@@ -13,6 +14,10 @@ export type CountOrPercent = number | `${number}%`;
 export interface Strategy {
   steps: RampStep[];
   maxUnavailable: CountOrPercent;
+  /** What the rollout keeps apart; absent: the controller's default (controller.yaml `failureDomain`). */
+  failureDomain?: FailureDomainSource;
+  /** Nodes of one failure domain unavailable at once (in flight or observed unhealthy), at most. */
+  maxUnavailablePerDomain: number;
   /** Failures the whole run tolerates; the one after it stops the run (exceeded, not met). */
   failureBudget: CountOrPercent;
   onFailure: OnFailure;
@@ -27,6 +32,8 @@ export interface Strategy {
 export interface StrategyInput {
   steps?: string | RampStep[];
   maxUnavailable?: string | number;
+  failureDomain?: string;
+  maxUnavailablePerDomain?: string | number;
   failureBudget?: string | number;
   onFailure?: string;
   minHealthy?: string | number;
@@ -64,6 +71,19 @@ export const StrategySchema = Type.Object(
         description: 'Nodes in flight plus nodes observed unhealthy in the same group (inside or outside the rollout) never exceed it; a percentage rounds down, at least 1. Flag --max-unavailable.',
       }),
     ),
+    failureDomain: Type.Optional(
+      Type.String({
+        pattern: '^(?:hypervisor|none|label:[A-Za-z0-9][A-Za-z0-9._/-]{0,315})$',
+        description:
+          'What a wave keeps apart: hypervisor (the Nova compute host the controller mapped each worker to), label:KEY (the value of node label KEY, e.g. label:topology.kubernetes.io/zone) or none (every node its own domain). A node the source does not map is its own domain, and the rollout status counts it as unmapped. No two nodes of one domain are planned in one wave. Default: controller.yaml failureDomain (hypervisor when it names an OpenStack cloud, else none). Flag --failure-domain.',
+      }),
+    ),
+    maxUnavailablePerDomain: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: '^[0-9]+$' })], {
+        default: 1,
+        description: 'Nodes of the rollout in one failure domain that are in flight or observed unhealthy never exceed it: a node waits while its domain is at the limit. Two nodes of one wave and one domain (after a live migration) are never in flight together. Flag --max-unavailable-per-domain.',
+      }),
+    ),
     failureBudget: Type.Optional(
       CountOrPercentOf(0, { default: 0, description: 'Failures the whole run tolerates; the one beyond it stops the run; a percentage rounds down. Flag --failure-budget N|P%.' }),
     ),
@@ -92,6 +112,7 @@ export const StrategySchema = Type.Object(
 export const DEFAULT_STRATEGY: Strategy = {
   steps: [1, 5, '20%'],
   maxUnavailable: 1,
+  maxUnavailablePerDomain: 1,
   failureBudget: 0,
   onFailure: 'pause',
   minHealthyMs: 30_000,
@@ -130,6 +151,13 @@ function parseCountOrPercent(name: string, v: string | number, min: number): Cou
   throw usage(`${name} "${v}" must be a whole number ≥ ${min} or a percentage like "10%"`);
 }
 
+/** maxUnavailablePerDomain: a whole number ≥ 1; `where` names the key or the flag. */
+export function parsePerDomainLimit(v: string | number, where = 'maxUnavailablePerDomain'): number {
+  const text = String(v).trim();
+  if (/^\d+$/.test(text) && Number(text) >= 1 && Number.isSafeInteger(Number(text))) return Number(text);
+  throw usage(`${where} "${v}" must be a whole number ≥ 1 (nodes of one failure domain unavailable at once)`);
+}
+
 /** A count or percentage resolved against `total` nodes (percentages round down, like Ansible). */
 export function resolveCount(v: CountOrPercent, total: number): number {
   if (typeof v === 'number') return v;
@@ -151,6 +179,11 @@ export function parseStrategy(input: StrategyInput = {}): Strategy {
     }
   }
   if (input.maxUnavailable !== undefined) s.maxUnavailable = parseCountOrPercent('maxUnavailable', input.maxUnavailable, 1);
+  if (input.failureDomain !== undefined) {
+    if (typeof input.failureDomain !== 'string') throw usage('failureDomain must be hypervisor, label:KEY or none');
+    s.failureDomain = parseFailureDomainSource(input.failureDomain, 'failureDomain');
+  }
+  if (input.maxUnavailablePerDomain !== undefined) s.maxUnavailablePerDomain = parsePerDomainLimit(input.maxUnavailablePerDomain);
   if (input.failureBudget !== undefined) s.failureBudget = parseCountOrPercent('failureBudget', input.failureBudget, 0);
   if (input.onFailure !== undefined) {
     if (!['pause', 'halt', 'skip'].includes(input.onFailure)) throw usage(`onFailure "${input.onFailure}" must be pause, halt or skip`);
@@ -199,6 +232,8 @@ export function strategyFromYaml(doc: unknown): Strategy {
   return parseStrategy({
     steps,
     maxUnavailable: str('maxUnavailable'),
+    failureDomain: str('failureDomain') as string | undefined,
+    maxUnavailablePerDomain: str('maxUnavailablePerDomain'),
     failureBudget: str('failureBudget'),
     onFailure,
     minHealthy: str('minHealthy'),

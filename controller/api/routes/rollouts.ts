@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { NwError } from '../../../host/errors.js';
 import { describe as describeRollout, type Command, type RolloutState } from '../../rollout/engine.js';
 import { resolveRolloutDesired } from '../../rollout/desired.js';
+import { mappedDomains, type FailureDomainSource } from '../../rollout/domains.js';
 import type { RolloutExecutor } from '../../rollout/executor.js';
 import { parseStrategy, type StrategyInput } from '../../rollout/strategy.js';
 import { actorOf, callerOf } from '../auth.js';
@@ -52,8 +53,11 @@ export const rolloutView = (s: RolloutState, now: string) => {
 
 const newId = () => `r-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`;
 
-/** `artifactBaseUrl`: where agents download artifacts (controller.yaml `url`). */
-export function rolloutRoutes(executor: RolloutExecutor, o: { artifactBaseUrl: string }) {
+/**
+ * `artifactBaseUrl`: where agents download artifacts (controller.yaml `url`). `failureDomain`: the
+ * source a rollout uses when its strategy names none (controller.yaml `failureDomain`); default none.
+ */
+export function rolloutRoutes(executor: RolloutExecutor, o: { artifactBaseUrl: string; failureDomain?: () => FailureDomainSource }) {
   return async function routes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
     const get = (id: string) => {
       const r = ctx.store.getRollout(id);
@@ -80,7 +84,11 @@ export function rolloutRoutes(executor: RolloutExecutor, o: { artifactBaseUrl: s
       if (ceph && typeof ceph === 'object' && 'keyringFile' in ceph) throw new NwError('NW_USAGE', 'send ceph.keyring (`nodewright rollout start` reads ceph.keyringFile on your machine), not a path on the controller');
       // the CLI sent the keyring it read from keyringFile; kubelet {kind: binary, version} comes from the artifact store
       const desired = resolveRolloutDesired(b.desired, { store: ctx.store, artifactBaseUrl: o.artifactBaseUrl, baseDir: '/', keyring: 'inline' }, 'the rollout desired state');
-      const state = await executor.create({ id: newId(), target, nodes, strategy, desired, actor: actorOf(who) });
+      const failureDomainSource = strategy.failureDomain ?? o.failureDomain?.() ?? 'none';
+      const state = await executor.create({
+        id: newId(), target, nodes, strategy, desired, actor: actorOf(who),
+        failureDomainSource, failureDomains: mappedDomains(nodes, failureDomainSource),
+      });
       return rolloutView(state, ctx.now().toISOString());
     });
 
