@@ -6,7 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { NwError } from '../../host/errors.js';
 import { parseLabels } from '../fleet/join-token.js';
 import { parseFailureDomainSource } from '../rollout/domains.js';
-import { parsePerDomainLimit } from '../rollout/strategy.js';
+import { parsePerDomainLimit, type StrategyInput } from '../rollout/strategy.js';
 import { formatTable, out, printJson, withClient, withOperator, type OperatorOpts } from './operator.js';
 import { fieldText as f, jsonText, terminalText } from './safe-text.js';
 
@@ -89,6 +89,27 @@ function liveView(r: RolloutView): string {
   return [`${f(r.id)}  ${f(r.state).toUpperCase()}  ${f(r.target)}${left}`, ...(r.reason ? [`blocked: ${f(r.reason)}`] : []), ...waves, ...r.waitsFor.map((w) => `waits for: ${f(w)}`)].join('\n');
 }
 
+/**
+ * `rollout start` flags → the `strategy` of POST /v1/rollouts (the controller checks every key
+ * again). The failure-domain flags are checked here, so a bad value names the flag.
+ */
+export function strategyFromFlags(o: Record<string, unknown>): StrategyInput {
+  const text = (k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+  return {
+    ...(text('steps') ? { steps: text('steps') } : {}),
+    ...(text('maxUnavailable') ? { maxUnavailable: text('maxUnavailable') } : {}),
+    ...(o.failureDomain !== undefined ? { failureDomain: parseFailureDomainSource(String(o.failureDomain), '--failure-domain') } : {}),
+    ...(o.maxUnavailablePerDomain !== undefined ? { maxUnavailablePerDomain: parsePerDomainLimit(String(o.maxUnavailablePerDomain), '--max-unavailable-per-domain') } : {}),
+    ...(text('failureBudget') ? { failureBudget: text('failureBudget') } : {}),
+    ...(text('onFailure') ? { onFailure: text('onFailure') } : {}),
+    ...(text('minHealthy') ? { minHealthy: text('minHealthy') } : {}),
+    ...(text('gateTimeout') ? { gateTimeout: text('gateTimeout') } : {}),
+    ...(text('soak') ? { soak: text('soak') } : {}),
+    ...(o.window ? { windows: o.window as string[] } : {}),
+    autoRollback: o.autoRollback !== false,
+  };
+}
+
 export function registerRolloutCommands(program: Command): void {
   const rollout = program.command('rollout').description('roll a desired state out to a node group in waves with health gates');
 
@@ -112,19 +133,7 @@ export function registerRolloutCommands(program: Command): void {
       .option('--window <spec...>', 'maintenance window(s), e.g. "Mon-Fri 22:00-04:00 Europe/Berlin"')
       .option('--no-auto-rollback', 'do not roll a failed node back automatically'),
   ).action(async (o: OperatorOpts & Record<string, string | string[] | boolean | undefined>) => {
-    const strategy = {
-      ...(o.steps ? { steps: o.steps as string } : {}),
-      ...(o.maxUnavailable ? { maxUnavailable: o.maxUnavailable as string } : {}),
-      ...(o.failureDomain !== undefined ? { failureDomain: parseFailureDomainSource(o.failureDomain as string, '--failure-domain') } : {}),
-      ...(o.maxUnavailablePerDomain !== undefined ? { maxUnavailablePerDomain: parsePerDomainLimit(o.maxUnavailablePerDomain as string, '--max-unavailable-per-domain') } : {}),
-      ...(o.failureBudget ? { failureBudget: o.failureBudget as string } : {}),
-      ...(o.onFailure ? { onFailure: o.onFailure as string } : {}),
-      ...(o.minHealthy ? { minHealthy: o.minHealthy as string } : {}),
-      ...(o.gateTimeout ? { gateTimeout: o.gateTimeout as string } : {}),
-      ...(o.soak ? { soak: o.soak as string } : {}),
-      ...(o.window ? { windows: o.window as string[] } : {}),
-      autoRollback: o.autoRollback !== false,
-    };
+    const strategy = strategyFromFlags(o);
     const body = {
       ...(o.group ? { group: o.group } : {}),
       ...(o.labels ? { labels: parseLabels(o.labels as string) } : {}),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { strategyFromFlags } from '../../../controller/commands/rollout.js';
 import { DEFAULT_STRATEGY, maxUnavailableOf, parseDuration, parseStrategy, resolveCount, strategyFromYaml } from '../../../controller/rollout/strategy.js';
 import { insideWindows, nextWindowOpening, parseWindow } from '../../../controller/rollout/window.js';
 import { NwError } from '../../../host/errors.js';
@@ -17,7 +18,7 @@ const usageError = (fn: () => unknown): string => {
 describe('strategy', () => {
   it('has safe defaults', () => {
     expect(parseStrategy()).toEqual({
-      steps: [1, 5, '20%'], maxUnavailable: 1, failureBudget: 0, onFailure: 'pause',
+      steps: [1, 5, '20%'], maxUnavailable: 1, maxUnavailablePerDomain: 1, failureBudget: 0, onFailure: 'pause',
       minHealthyMs: 30_000, gateTimeoutMs: 300_000, soakMs: 0, windows: [], autoRollback: true,
     });
     expect(parseStrategy()).toEqual(DEFAULT_STRATEGY);
@@ -70,6 +71,36 @@ describe('strategy', () => {
     expect(usageError(() => strategyFromYaml({ windows: [1] }))).toMatch(/windows/);
     expect(usageError(() => strategyFromYaml({ autoRollback: 'yes' }))).toMatch(/autoRollback/);
     expect(usageError(() => strategyFromYaml([1]))).toMatch(/mapping/);
+  });
+});
+
+describe('strategy: failure domains', () => {
+  it('leaves the source to the controller when absent, and limits one node per domain by default', () => {
+    const s = parseStrategy();
+    expect(s.failureDomain).toBeUndefined();
+    expect('failureDomain' in s).toBe(false);
+    expect(s.maxUnavailablePerDomain).toBe(1);
+  });
+
+  it('parses the source and the per-domain limit from flags and YAML', () => {
+    expect(parseStrategy({ failureDomain: 'hypervisor', maxUnavailablePerDomain: '2' })).toMatchObject({ failureDomain: 'hypervisor', maxUnavailablePerDomain: 2 });
+    expect(parseStrategy({ failureDomain: 'label:topology.kubernetes.io/zone' }).failureDomain).toBe('label:topology.kubernetes.io/zone');
+    expect(strategyFromYaml({ failureDomain: 'none', maxUnavailablePerDomain: 3 })).toMatchObject({ failureDomain: 'none', maxUnavailablePerDomain: 3 });
+  });
+
+  it('refuses bad values with NW_USAGE naming the key', () => {
+    for (const bad of ['rack', 'label:', 'label:-x', 'Hypervisor', '']) expect(usageError(() => parseStrategy({ failureDomain: bad }))).toMatch(/failureDomain/);
+    for (const bad of ['0', '-1', '1.5', '50%', 'two']) expect(usageError(() => parseStrategy({ maxUnavailablePerDomain: bad }))).toMatch(/maxUnavailablePerDomain/);
+    expect(usageError(() => strategyFromYaml({ failureDomain: 5 }))).toMatch(/failureDomain/);
+    expect(usageError(() => strategyFromYaml({ maxUnavailablePerDomain: 0 }))).toMatch(/maxUnavailablePerDomain/);
+    expect(usageError(() => strategyFromYaml({ failureDomian: 'none' }))).toMatch(/failureDomian/);
+  });
+
+  it('rollout start flags: --failure-domain and --max-unavailable-per-domain, bad values naming the flag', () => {
+    expect(strategyFromFlags({ failureDomain: 'label:zone', maxUnavailablePerDomain: '2', steps: '2' })).toEqual({ failureDomain: 'label:zone', maxUnavailablePerDomain: 2, steps: '2', autoRollback: true });
+    expect(strategyFromFlags({})).toEqual({ autoRollback: true });
+    for (const bad of ['zone', 'label:', 'hypervisors']) expect(usageError(() => strategyFromFlags({ failureDomain: bad }))).toMatch(/--failure-domain/);
+    for (const bad of ['0', '1.5', 'x', '10%']) expect(usageError(() => strategyFromFlags({ maxUnavailablePerDomain: bad }))).toMatch(/--max-unavailable-per-domain/);
   });
 });
 
