@@ -320,7 +320,10 @@ function followMoves(s: RolloutState, domains: Record<string, string> | undefine
   for (const n of s.nodes) {
     const now = n.phase === 'pending' ? domains[n.name] : undefined;
     // an unmapped node is not evidence of a move: it keeps the domain it was planned with
-    if (now && now !== n.failureDomain) n.failureDomain = now;
+    if (now && now !== n.failureDomain) {
+      n.failureDomain = now;
+      if (n.hold) holdNode(n, null); // held by its old domain: judged again by the new one
+    }
   }
 }
 
@@ -547,6 +550,7 @@ export function command(state: RolloutState, cmd: Command, now: string): Transit
       for (const n of s.nodes) {
         if (n.phase === 'pending' || isRollbackQueued(n)) {
           n.phase = 'skipped';
+          delete n.hold;
           n.reason = `aborted by ${cmd.actor}`;
         } else if (isInFlight(n)) {
           n.reason = `aborted by ${cmd.actor} while ${n.phase}`;
@@ -563,6 +567,7 @@ export function command(state: RolloutState, cmd: Command, now: string): Transit
       for (const n of s.nodes) {
         if (n.phase === 'pending') {
           n.phase = 'skipped';
+          delete n.hold;
           n.reason = `rollback by ${cmd.actor}`;
         } else if (n.phase === 'pushing' || n.phase === 'gating' || n.phase === 'healthy' || (n.phase === 'failed' && n.rollbackGeneration === null)) {
           // (a failed node that was never rolled back may hold the target)
