@@ -44,7 +44,7 @@ describe('failure-domain waves through the real controller', () => {
   const waitFor = (what: string, ok: () => boolean | Promise<boolean>, ms = 30_000) => waitUntil(what, ok, ms, () => logs);
 
   /** Start a rollout with the CLI and wait until it completed; its status and the acceptances it caused. */
-  async function rollout(tag: string, ...flags: string[]): Promise<{ status: Status; pushes: Acceptance[]; healthyAt: Map<string, number> }> {
+  async function rollout(tag: string, flags: string[], during?: () => void): Promise<{ status: Status; pushes: Acceptance[]; healthyAt: Map<string, number>; events: { kind: string; subject: string; data?: Record<string, unknown> }[] }> {
     const file = path.join(dir, `desired-${tag}.yaml`);
     writeFileSync(file, stringify(rolloutDesired(tag)));
     const from = accepted.length;
@@ -52,19 +52,21 @@ describe('failure-domain waves through the real controller', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const id = JSON.parse(r.stdout).id as string;
+    during?.();
     await waitFor(`rollout ${id} completed`, async () => (await api('GET', `/v1/rollouts/${id}`)).state === 'completed');
     const status = JSON.parse(nodewright('rollout', 'status', id, '--json').stdout) as Status;
-    const events = (await api('GET', '/v1/events?after=0&limit=10000')).events as { at: string; kind: string; subject: string; data?: { rollout?: string } }[];
-    const healthyAt = new Map(events.filter((e) => e.kind === 'rollout.node.healthy' && e.data?.rollout === id).map((e) => [e.subject, Date.parse(e.at)]));
-    return { status, pushes: accepted.slice(from), healthyAt };
+    const events = ((await api('GET', '/v1/events?after=0&limit=10000')).events as { at: string; kind: string; subject: string; data?: { rollout?: string } }[])
+      .filter((e) => e.data?.rollout === id);
+    const healthyAt = new Map(events.filter((e) => e.kind === 'rollout.node.healthy').map((e) => [e.subject, Date.parse(e.at)]));
+    return { status, pushes: accepted.slice(from), healthyAt, events };
   }
 
   /** Pairs of nodes of one zone whose pushes were in progress together (the later accepted before the earlier passed its gate). */
-  function overlaps(pushes: Acceptance[], healthyAt: Map<string, number>): string[] {
+  function overlaps(pushes: Acceptance[], healthyAt: Map<string, number>, zones = ZONES): string[] {
     const out: string[] = [];
     for (const x of pushes) {
       for (const y of pushes) {
-        if (x === y || ZONES[x.node] === null || ZONES[x.node] !== ZONES[y.node] || y.at < x.at) continue;
+        if (x === y || zones[x.node] === null || zones[x.node] !== zones[y.node] || y.at < x.at) continue;
         if (y.at < healthyAt.get(x.node)!) out.push(`${x.node}+${y.node}`);
       }
     }
@@ -127,7 +129,7 @@ describe('failure-domain waves through the real controller', () => {
   });
 
   it('control, --failure-domain none: a wave of two takes two zone-a nodes together', async () => {
-    const { status, pushes, healthyAt } = await rollout('none', '--failure-domain', 'none');
+    const { status, pushes, healthyAt } = await rollout('none', ['--failure-domain', 'none']);
     expect(status).toMatchObject({ failureDomainSource: 'none', unmapped: 0, failureDomainNote: null });
     expect(status.nodes.filter((n) => n.wave === 0).map((n) => n.name)).toEqual(['a1', 'a2']);
     expect(pushes.map((p) => p.node).sort()).toEqual(Object.keys(ZONES).sort());
@@ -136,7 +138,7 @@ describe('failure-domain waves through the real controller', () => {
   }, 60_000);
 
   it('--failure-domain label:zone: no two nodes of one zone were ever in progress together, by the agents\' acceptance times', async () => {
-    const { status, pushes, healthyAt } = await rollout('zones', '--failure-domain', 'label:zone');
+    const { status, pushes, healthyAt } = await rollout('zones', ['--failure-domain', 'label:zone']);
     // rollout status --json: every node with its wave and failure domain; the unmapped one is its own
     expect(status).toMatchObject({ failureDomainSource: 'label:zone', unmapped: 1, waveCount: 3 });
     expect(status.failureDomainNote).toMatch(/1 of 6 node\(s\) not mapped by label:zone/);
@@ -163,5 +165,23 @@ describe('failure-domain waves through the real controller', () => {
     expect(text).toContain('wave 1: a1 (a), b1 (b)');
     expect(text).toContain('wave 2: a2 (a), b2 (b)');
     expect(text).toContain('wave 3: a3 (a), c1 (unmapped)');
+  }, 60_000);
+
+  it('a node that moves to another zone before its push is planned by its new zone: an event, and it waits for the node of its wave there', async () => {
+    // c1 (unmapped, planned in wave 3 beside a3) is relabelled zone=a while wave 1 is in progress
+    let labelled: ReturnType<typeof nodewright> | null = null;
+    const { status, pushes, healthyAt, events } = await rollout('moved', ['--failure-domain', 'label:zone'], () => {
+      labelled = nodewright('nodes', 'label', 'c1', 'zone=a');
+    });
+    expect(labelled!.status).toBe(0);
+    expect(status.nodes.find((n) => n.name === 'c1')).toMatchObject({ wave: 2, failureDomain: 'a', phase: 'healthy' });
+    expect(status.unmapped).toBe(1); // as planned: the count is the plan's
+    expect(events.filter((e) => e.kind === 'rollout.node.domain-changed')).toEqual([
+      expect.objectContaining({ subject: 'c1', data: expect.objectContaining({ from: 'node:c1', to: 'a' }) }),
+    ]);
+    // by the agents' acceptance times: a3 and c1 (now both zone a) were never in progress together
+    expect(pushes.map((p) => p.node).sort()).toEqual(Object.keys(ZONES).sort());
+    expect(overlaps(pushes, healthyAt, { ...ZONES, c1: 'a' })).toEqual([]);
+    expect(nodewright('rollout', 'status', status.id).stdout).toContain('wave 3: a3 (a), c1 (a)');
   }, 60_000);
 });
