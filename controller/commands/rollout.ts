@@ -7,6 +7,9 @@ import { NwError } from '../../host/errors.js';
 import { parseLabels } from '../fleet/join-token.js';
 import { parseFailureDomainSource } from '../rollout/domains.js';
 import { parsePerDomainLimit, type StrategyInput } from '../rollout/strategy.js';
+import { ownDomain } from '../rollout/engine.js';
+import { isSettled } from '../rollout/summary.js';
+import type { RolloutView } from '../rollout/view.js';
 import { formatTable, out, printJson, withClient, withOperator, type OperatorOpts } from './operator.js';
 import { fieldText as f, jsonText, terminalText } from './safe-text.js';
 
@@ -35,28 +38,11 @@ export function readDesiredYaml(file: string): Record<string, unknown> {
   return d;
 }
 
-interface RolloutView {
-  id: string;
-  state: string;
-  reason: string | null;
-  target: string;
-  wave: number;
-  waveCount: number;
-  failures: number;
-  failureBudget: number;
-  failureDomainSource?: string;
-  unmapped?: number;
-  failureDomainNote?: string | null;
-  nodes: { name: string; wave: number; failureDomain: string; phase: string; targetGeneration: number | null; reason: string | null }[];
-  waitsFor: string[];
-  timeLeftMs: number | null;
-}
-
 /** Each wave with the failure domain of its nodes: "wave 1: w1 (compute-a), w3 (compute-b)". */
 export function waveDomainLines(r: Pick<RolloutView, 'nodes' | 'waveCount'>): string[] {
   return Array.from({ length: r.waveCount }, (_, i) => {
     const ns = r.nodes.filter((n) => n.wave === i);
-    return `wave ${i + 1}: ${ns.map((n) => `${f(n.name)} (${n.failureDomain?.startsWith('node:') ? 'unmapped' : f(n.failureDomain ?? '?')})`).join(', ')}`;
+    return `wave ${i + 1}: ${ns.map((n) => `${f(n.name)} (${n.failureDomain === ownDomain(n.name) ? 'unmapped' : f(n.failureDomain)})`).join(', ')}`;
   });
 }
 
@@ -68,11 +54,10 @@ function domainLines(r: RolloutView): string[] {
   ];
 }
 
-const DONE = ['healthy', 'skipped', 'rolled_back', 'failed'];
 const TERMINAL = ['completed', 'aborted', 'halted'];
 
 function lines(r: RolloutView): string[] {
-  const done = r.nodes.filter((n) => DONE.includes(n.phase)).length;
+  const done = r.nodes.filter((n) => isSettled(n)).length;
   const head = `${f(r.id)} ${f(r.state)} wave ${Math.min(r.wave + 1, r.waveCount)}/${r.waveCount} nodes ${done}/${r.nodes.length} failures ${r.failures}/${r.failureBudget}${r.reason ? ` — ${f(r.reason)}` : ''}`;
   const nodes = r.nodes.map((n) => `  ${f(n.name).padEnd(12)} wave ${n.wave + 1}  ${f(n.phase).padEnd(12)} gen ${n.targetGeneration ?? '-'}${n.reason ? `  ${f(n.reason)}` : ''}`);
   return [head, ...domainLines(r), ...nodes, ...r.waitsFor.map((w) => `  waits: ${f(w)}`)];
@@ -83,7 +68,7 @@ const bar = (done: number, total: number, width = 20) => `[${'#'.repeat(Math.rou
 function liveView(r: RolloutView): string {
   const waves = Array.from({ length: r.waveCount }, (_, i) => {
     const ns = r.nodes.filter((n) => n.wave === i);
-    return `wave ${i + 1} ${bar(ns.filter((n) => DONE.includes(n.phase)).length, ns.length)} ${ns.map((n) => `${f(n.name)}:${f(n.phase)}`).join(' ')}`;
+    return `wave ${i + 1} ${bar(ns.filter((n) => isSettled(n)).length, ns.length)} ${ns.map((n) => `${f(n.name)}:${f(n.phase)}`).join(' ')}`;
   });
   const left = r.timeLeftMs !== null ? `  (next deadline in ${Math.ceil(r.timeLeftMs / 1000)} s)` : '';
   return [`${f(r.id)}  ${f(r.state).toUpperCase()}  ${f(r.target)}${left}`, ...(r.reason ? [`blocked: ${f(r.reason)}`] : []), ...waves, ...r.waitsFor.map((w) => `waits for: ${f(w)}`)].join('\n');

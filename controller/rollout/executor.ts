@@ -15,6 +15,7 @@ import {
   type Action, type Command, type PushOutcome, type RolloutState, type Transition,
 } from './engine.js';
 import type { Strategy } from './strategy.js';
+import { isFinished } from './summary.js';
 
 export interface ExecutorDeps {
   store: Store;
@@ -286,7 +287,7 @@ export class RolloutExecutor {
     const old = this.timers.get(id);
     if (old) clearTimeout(old);
     this.timers.delete(id);
-    if (this.stopped || s.state === 'completed' || s.state === 'aborted') return;
+    if (this.stopped || isFinished(s)) return;
     const watching = s.nodes.some(isInFlight) || s.state === 'running' || s.state === 'waiting';
     const wait = actions.find((a): a is Extract<Action, { kind: 'wait' }> => a.kind === 'wait');
     if (!watching && !wait) return; // paused or halted with nothing in flight: a command wakes it

@@ -7,11 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { NwError } from '../../../host/errors.js';
-import { describe as describeRollout, type Command, type RolloutState } from '../../rollout/engine.js';
+import type { Command } from '../../rollout/engine.js';
 import { resolveRolloutDesired } from '../../rollout/desired.js';
-import { mappedDomains, type FailureDomainSource } from '../../rollout/domains.js';
+import type { FailureDomainSource } from '../../rollout/domains.js';
 import type { RolloutExecutor } from '../../rollout/executor.js';
 import { parseStrategy, type StrategyInput } from '../../rollout/strategy.js';
+import { resolveTarget } from '../../rollout/target.js';
+import { rolloutView } from '../../rollout/view.js';
 import { actorOf, callerOf } from '../auth.js';
 import type { ApiContext } from '../context.js';
 
@@ -46,10 +48,6 @@ const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const rolloutView = (s: RolloutState, now: string) => {
-  const { desired: _d, ...rest } = s;
-  return { ...rest, ...describeRollout(s, now) };
-};
 
 const newId = () => `r-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`;
 
@@ -69,26 +67,13 @@ export function rolloutRoutes(executor: RolloutExecutor, o: { artifactBaseUrl: s
       const who = callerOf(req, ctx.operatorRoles);
       const b = (req.body ?? {}) as StartBody;
       if (typeof b.desired !== 'object' || b.desired === null || Array.isArray(b.desired)) throw new NwError('NW_USAGE', 'the rollout needs `desired` (the desired-state YAML as an object)');
-      const targets = [b.group && 'group', b.labels && 'labels', b.nodes && 'nodes'].filter(Boolean);
-      if (targets.length !== 1) throw new NwError('NW_USAGE', 'name exactly one target: --group G, --labels k=v or --nodes a,b');
-      const nodes = ctx.store.listNodes(b.group ? { group: b.group } : b.labels ? { labels: b.labels } : { names: b.nodes });
-      const target = b.group ? `group ${b.group}` : b.labels ? `labels ${Object.entries(b.labels).map(([k, v]) => `${k}=${v}`).join(',')}` : `nodes ${b.nodes!.join(',')}`;
-      if (b.nodes) {
-        const missing = b.nodes.filter((n) => !nodes.some((x) => x.name === n));
-        if (missing.length) throw new NwError('NW_NOT_FOUND', `not enrolled: ${missing.join(', ')}; see \`nodewright nodes ls\``);
-      }
-      const groups = new Set(nodes.map((n) => n.group));
-      if (groups.size > 1) throw new NwError('NW_USAGE', `the target spans node groups ${[...groups].join(', ')}: a rollout's bundles are bound to one group`);
       const strategy = parseStrategy(b.strategy ?? {});
+      const t = resolveTarget(ctx.store, b, strategy.failureDomain ?? o.failureDomain?.() ?? 'none');
       const ceph = b.desired.ceph as Record<string, unknown> | undefined;
       if (ceph && typeof ceph === 'object' && 'keyringFile' in ceph) throw new NwError('NW_USAGE', 'send ceph.keyring (`nodewright rollout start` reads ceph.keyringFile on your machine), not a path on the controller');
       // the CLI sent the keyring it read from keyringFile; kubelet {kind: binary, version} comes from the artifact store
       const desired = resolveRolloutDesired(b.desired, { store: ctx.store, artifactBaseUrl: o.artifactBaseUrl, baseDir: '/', keyring: 'inline' }, 'the rollout desired state');
-      const failureDomainSource = strategy.failureDomain ?? o.failureDomain?.() ?? 'none';
-      const state = await executor.create({
-        id: newId(), target, nodes, strategy, desired, actor: actorOf(who),
-        failureDomainSource, failureDomains: mappedDomains(nodes, failureDomainSource),
-      });
+      const state = await executor.create({ id: newId(), ...t, strategy, desired, actor: actorOf(who) });
       return rolloutView(state, ctx.now().toISOString());
     });
 

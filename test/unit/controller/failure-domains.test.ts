@@ -6,6 +6,9 @@ import { mappedDomains } from '../../../controller/rollout/domains.js';
 import { describe as describeRollout, failureDomainNote, newRollout, step, type RolloutTarget } from '../../../controller/rollout/engine.js';
 import { eventsOf } from '../../../controller/rollout/executor.js';
 import { parseStrategy } from '../../../controller/rollout/strategy.js';
+import { resolveTarget } from '../../../controller/rollout/target.js';
+import type { NodeRecord } from '../../../controller/store/store.js';
+import { NwError } from '../../../host/errors.js';
 import { deliver, iso, observe, simFleet, T0 } from './engine-sim.js';
 
 const target = (name: string, failureDomain?: string): RolloutTarget => ({ name, failureDomain, baseGeneration: 1, previousGeneration: 1, canRollBack: true });
@@ -112,5 +115,27 @@ describe('failure domains in a rollout', () => {
     expect(tr.actions.filter((a) => a.kind === 'push')).toHaveLength(2);
     expect(failureDomainNote(old)).toBeNull();
   });
-});
 
+  it('resolveTarget: the nodes of exactly one target, in one group, with the domain of each the source maps', () => {
+    const rec = (name: string, group: string, labels: Record<string, string>) => ({ name, group, labels, hypervisor: null, hypervisorRule: null }) as unknown as NodeRecord;
+    const all = [rec('w1', 'g', { zone: 'a' }), rec('w2', 'g', { zone: 'b' }), rec('w3', 'g', {}), rec('x1', 'h', { zone: 'a' })];
+    const store = {
+      listNodes: (f?: { group?: string; labels?: Record<string, string>; names?: string[] }) =>
+        all.filter((n) => (!f?.group || n.group === f.group) && (!f?.names || f.names.includes(n.name)) && Object.entries(f?.labels ?? {}).every(([k, v]) => n.labels[k] === v)),
+    };
+    const t = resolveTarget(store, { group: 'g' }, 'label:zone');
+    expect(t).toMatchObject({ target: 'group g', failureDomainSource: 'label:zone', failureDomains: { w1: 'a', w2: 'b' } });
+    expect(t.nodes.map((n) => n.name)).toEqual(['w1', 'w2', 'w3']);
+    const code = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (e) {
+        return `${(e as NwError).code}: ${(e as NwError).message}`;
+      }
+      return 'no error';
+    };
+    expect(code(() => resolveTarget(store, { group: 'g', nodes: ['w1'] }, 'none'))).toMatch(/^NW_USAGE: name exactly one target/);
+    expect(code(() => resolveTarget(store, { nodes: ['w1', 'w9'] }, 'none'))).toMatch(/^NW_NOT_FOUND: not enrolled: w9/);
+    expect(code(() => resolveTarget(store, { labels: { zone: 'a' } }, 'none'))).toMatch(/^NW_USAGE: the target spans node groups g, h/);
+  });
+});
