@@ -50,7 +50,8 @@ function domainLines(r: RolloutView): string[] {
   if (!r.failureDomainSource) return [];
   return [
     `  failure domains: ${f(r.failureDomainSource)}, ${r.unmapped ?? 0} unmapped${r.failureDomainNote ? ` — ${f(r.failureDomainNote)}` : ''}`,
-    ...waveDomainLines(r).map((l) => `  ${l}`),
+    // (a pruned rollout kept its summary only: no nodes to show)
+    ...(r.nodes.length ? waveDomainLines(r).map((l) => `  ${l}`) : []),
   ];
 }
 
