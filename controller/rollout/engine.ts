@@ -40,7 +40,7 @@ export interface RolloutNode {
   attempts: number;
   reason: string | null;
   /** Why this pending node is not started although its wave is: its failure domain is busy. */
-  hold?: DomainHold | null;
+  hold?: DomainHold;
 }
 
 /** A pending node held back by its failure domain (data; domainHoldText says it in words). */
