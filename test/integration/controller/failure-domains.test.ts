@@ -168,9 +168,10 @@ describe('failure-domain waves through the real controller', () => {
   }, 60_000);
 
   it('a node that moves to another zone before its push is planned by its new zone: an event, and it waits for the node of its wave there', async () => {
-    // c1 (unmapped, planned in wave 3 beside a3) is relabelled zone=a while wave 1 is in progress
+    // c1 (unmapped, planned in wave 3 beside a3) is relabelled zone=a while wave 1 is in progress (the
+    // soak between waves leaves seconds of margin before wave 3)
     let labelled: ReturnType<typeof nodewright> | null = null;
-    const { status, pushes, healthyAt, events } = await rollout('moved', ['--failure-domain', 'label:zone'], () => {
+    const { status, pushes, healthyAt, events } = await rollout('moved', ['--failure-domain', 'label:zone', '--soak', '2s'], () => {
       labelled = nodewright('nodes', 'label', 'c1', 'zone=a');
     });
     expect(labelled!.status).toBe(0);

@@ -17,7 +17,7 @@ import { deliver, iso, observe, simFleet, T0, type Behaviour } from './engine-si
 const numRuns = (): number => {
   const env = Number(process.env.NW_PROPERTY_RUNS);
   if (Number.isFinite(env) && env > 0) return env;
-  return process.env.CI === 'true' ? 1_000 : 200;
+  return process.env.CI === 'true' ? 2_000 : 300;
 };
 const TIMEOUT = 300_000;
 
