@@ -118,6 +118,9 @@ const isTerminal = (n: RolloutNode): boolean => TERMINAL.includes(n.phase);
 export const isInFlight = (n: RolloutNode): boolean =>
   n.phase === 'pushing' || n.phase === 'gating' || (n.phase === 'rolling_back' && n.rollbackGeneration !== null);
 const isRollbackQueued = (n: RolloutNode): boolean => n.phase === 'rolling_back' && n.rollbackGeneration === null;
+/** The generation a node in flight is gated on: its rollback's while rolling back, else its target's. */
+export const gatedGeneration = (n: Pick<RolloutNode, 'phase' | 'rollbackGeneration' | 'targetGeneration'>): number | null =>
+  n.phase === 'rolling_back' ? n.rollbackGeneration : n.targetGeneration;
 const isDone = (s: RolloutState): boolean => s.state === 'completed' || s.state === 'aborted';
 
 const plus = (now: string, ms: number): string => new Date(Date.parse(now) + ms).toISOString();
@@ -248,7 +251,7 @@ function judgeGates(d: Draft, obs: Record<string, NodeObservation>): void {
   for (const n of d.s.nodes) {
     if (!isInFlight(n)) continue;
     const o = obs[n.name];
-    const generation = n.phase === 'rolling_back' ? n.rollbackGeneration : n.targetGeneration;
+    const generation = gatedGeneration(n);
     if (n.gateStartedAt === null) {
       // the push is still in flight; its deadline bounds it
       if (reached(d.now, n.deadline)) fail(d, n, 'the push did not complete before the gate deadline', o?.generation ?? null);
@@ -491,7 +494,7 @@ export function recover(state: RolloutState, obs: Record<string, NodeObservation
       continue;
     }
     const rollback = n.phase === 'rolling_back';
-    const generation = (rollback ? n.rollbackGeneration : n.targetGeneration)!;
+    const generation = gatedGeneration(n)!;
     if (obs[n.name]?.generation === generation) {
       if (!rollback) n.phase = 'gating';
       n.gateStartedAt = now;
@@ -621,7 +624,7 @@ export function describe(state: RolloutState, now: string): { waitsFor: string[]
     if (line !== state.reason) waitsFor.push(line);
   }
   for (const n of state.nodes.filter(isInFlight)) {
-    const generation = n.phase === 'rolling_back' ? n.rollbackGeneration : n.targetGeneration;
+    const generation = gatedGeneration(n);
     const what = n.phase === 'rolling_back' ? 'rollback' : 'target';
     if (n.gateStartedAt === null) {
       waitsFor.push(`${n.name}: push of ${what} generation ${generation} (deadline in ${left(n.deadline)})`);
