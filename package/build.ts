@@ -39,7 +39,7 @@ async function stage(c: ComponentSpec, dir: string, rt: Runtime, commit: string,
   rmSync(dir, { recursive: true, force: true });
   const unit = packagedUnit(readFileSync(path.join(REPO, 'systemd/units', c.unit), 'utf8'), c);
   const snapshot = c.snapshot && { node: rt.node, side: c.snapshot.side.map((x) => ({ ...x, entry: path.join(REPO, x.entry) })) };
-  await bundle({ entry: path.join(REPO, c.entry), outfile: path.join(dir, bundleFile(c)), external: c.external, omit: c.omit, commit, pinoWorkers: true, target: 'node24', snapshot });
+  await bundle({ entry: path.join(REPO, c.entry), outfile: path.join(dir, bundleFile(c)), external: c.external, omit: c.omit, commit, pinoWorkers: true, target: 'node24', snapshot, split: c.split });
   if (snapshot) buildSnapshot({ node: rt.node, script: path.join(dir, bundleFile(c)), blob: path.join(dir, snapshotFile(c)), nodeOptions: unitEnvironment(unit).NODE_OPTIONS ?? '' });
   mkdirSync(path.join(dir, 'node/bin'), { recursive: true });
   copyFileSync(rt.node, path.join(dir, 'node/bin/node'));

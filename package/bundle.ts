@@ -41,6 +41,11 @@ export interface BundleOptions {
   target?: string;
   /** CommonJS for a V8 startup snapshot of `node` (package/snapshot.ts) instead of ESM */
   snapshot?: { node: string; side?: SideBundle[] };
+  /**
+   * ESM code splitting: every dynamic import() becomes a chunk beside the bundle, <outfile
+   * name>-<hash>.mjs, read only when a command imports it (package/layout.ts ComponentSpec.split).
+   */
+  split?: boolean;
 }
 
 /**
@@ -152,6 +157,13 @@ export async function bundle(o: BundleOptions): Promise<void> {
     opts.plugins = [...omit, sideBundles(side, fileOf), snapshotBuiltins(o.snapshot.node)];
   } else {
     opts.plugins = [...omit, lazyBuiltins];
+  }
+  if (o.split && !o.snapshot) {
+    const name = path.basename(o.outfile, '.mjs');
+    // chunks beside the entry, so the pino banner's ./pino/ paths hold in every one of them
+    const out = { entryPoints: { [name]: o.entry }, outdir: dir, splitting: true, outExtension: { '.js': '.mjs' }, chunkNames: `${name}-[hash]` };
+    await run({ ...opts, ...out, external: o.external ?? [], define }, o.entry);
+    return;
   }
   await run({ ...opts, entryPoints: [o.entry], outfile: o.outfile, external: o.external ?? [], define }, o.entry);
 }

@@ -26,6 +26,11 @@ export interface ComponentSpec {
    * (package/snapshot.ts); `side` modules stay out of it, in lib/<bin>-<name>.cjs.
    */
   snapshot?: { side: { entry: string; name: string }[] };
+  /**
+   * The bundle split at its dynamic imports (package/bundle.ts): a command reads and compiles only
+   * the chunks its own group needs, not every group's code (bench P4).
+   */
+  split?: boolean;
 }
 
 export const COMPONENTS: Record<ComponentSpec['component'], ComponentSpec> = {
@@ -41,6 +46,7 @@ export const COMPONENTS: Record<ComponentSpec['component'], ComponentSpec> = {
   controller: {
     component: 'controller', bin: 'nodewright', entry: 'controller/cli.ts', unit: 'nodewright-controller.service',
     config: 'controller.yaml', startIf: '/var/lib/nodewright-controller/controller.yaml', external: ['better-sqlite3'], omit: [],
+    split: true,
   },
 };
 
