@@ -1,4 +1,6 @@
 // The real CLI against the real Nova lab: "which VMs run on the physical host with IP X?"
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { cliEnv, nodewright, serversByHost, type CliEnv } from './cli.js';
 
@@ -67,6 +69,18 @@ describe('nodewright CLI against real Nova', () => {
     expect(warm.stderr).toMatch(/openstack api calls: 1$/m);
     const byName = await nodewright(fresh, ['hosts', 'show', hostB, '--os-cloud', 'lab'], { NODEWRIGHT_TRACE_API_CALLS: '1' });
     expect(byName.stderr).toMatch(/openstack api calls: 2$/m);
+  });
+
+  it('the packaged CLI keeps its compiled code in $XDG_CACHE_HOME/nodewright/compile (0700) and answers the same from it', async () => {
+    const fresh = cliEnv(lab);
+    const compile = path.join(fresh.env.XDG_CACHE_HOME, 'nodewright', 'compile');
+    const first = await nodewright(fresh, ['hosts', 'show', ipB, '--os-cloud', 'lab']);
+    expect(first.code, first.stderr + failHint).toBe(0);
+    expect(statSync(compile).mode & 0o777).toBe(0o700);
+    const cached = readdirSync(compile, { recursive: true, withFileTypes: true }).filter((d) => d.isFile());
+    expect(cached.length).toBeGreaterThan(0);
+    const again = await nodewright(fresh, ['hosts', 'show', ipB, '--os-cloud', 'lab']);
+    expect(again).toEqual(first);
   });
 
   it('an unknown IP gives NW_NOT_FOUND (exit 2)', async () => {
