@@ -135,6 +135,8 @@ const sideBundles = (side: SideBundle[], fileOf: (s: SideBundle) => string): Plu
 
 export async function bundle(o: BundleOptions): Promise<void> {
   const opts = common(o);
+  // a snapshot bundle is CommonJS: no ESM require banner
+  if (o.snapshot) opts.banner = {};
   const dir = path.dirname(o.outfile);
   if (o.pinoWorkers) {
     opts.banner = { js: o.snapshot ? pinoSnapshotBanner('pino') : REQUIRE_BANNER + pinoBanner('pino') };
