@@ -2,9 +2,9 @@
 // (`openstack hypervisor list --long` + `openstack server list --all-projects --host H`) on the
 // same Nova lab, median of 5 each, interleaved; also Nova API calls per lookup with a warm index.
 // nodewright runs as operators run it: the controller package (npm run package → dist/pkg),
-// unpacked into a temp dir, its bin/nodewright (the package's own Node 24, its bundle), with the
-// on-disk hypervisor index warm (TTL 5 min, refreshed on a miss) and the CLI's compile cache warm
-// (the correctness run fills both, as an operator's first lookup does).
+// unpacked into a temp dir, its bin/nodewright (the package's own Node 24, started from the
+// OpenStack commands' snapshot), with the on-disk hypervisor index warm (TTL 5 min, refreshed on a
+// miss; the correctness run fills it, as an operator's first lookup does).
 //   BENCH_P4_BASELINE=<controller tarball>   also time that package, interleaved (before/after)
 // The dev build's esbuild bundle and unbundled dist/controller/cli.js (Node 20) are timed too, for comparison.
 // Uses the lab in $NOVA_LAB_DIR when it is up, else starts a fresh one and stops it afterwards.
