@@ -9,6 +9,7 @@
 //    dev-build comparison).
 import { startupSnapshot } from 'node:v8';
 import { runCli } from '../host/cli.js';
+import { warmCloudsYamlParser } from '../openstack/config.js';
 import { registerOpenstackCommands } from './commands/openstack.js';
 import { controllerProgram } from './program.js';
 
@@ -16,6 +17,7 @@ const program = controllerProgram();
 registerOpenstackCommands(program);
 
 if (startupSnapshot.isBuildingSnapshot()) {
+  warmCloudsYamlParser();
   // the snapshot's process.argv has no script path: what follows `--` are the CLI's arguments
   startupSnapshot.setDeserializeMainFunction(() => void runCli(program, [process.execPath, 'nodewright', ...process.argv.slice(1)]));
 } else {
