@@ -41,8 +41,8 @@ async function stage(c: ComponentSpec, dir: string, rt: Runtime, commit: string,
   const snapshot = c.snapshot && { node: rt.node, side: c.snapshot.side.map((x) => ({ ...x, entry: path.join(REPO, x.entry) })) };
   await bundle({ entry: path.join(REPO, c.entry), outfile: path.join(dir, bundleFile(c)), external: c.external, omit: c.omit, commit, pinoWorkers: true, target: 'node24', snapshot, split: c.split });
   if (snapshot) buildSnapshot({ node: rt.node, script: path.join(dir, bundleFile(c)), blob: path.join(dir, snapshotFile(c)), nodeOptions: unitEnvironment(unit).NODE_OPTIONS ?? '' });
-  const fast = fastFiles(c);
-  if (c.fast && fast) {
+  if (c.fast) {
+    const fast = fastFiles(c)!;
     await bundle({ entry: path.join(REPO, c.fast.entry), outfile: path.join(dir, fast.bundle), external: c.external, omit: [...c.omit, ...c.fast.omit], commit, target: 'node24', snapshot: { node: rt.node } });
     // an operator's shell, not the unit, starts these commands: no NODE_OPTIONS of the unit's
     buildSnapshot({ node: rt.node, script: path.join(dir, fast.bundle), blob: path.join(dir, fast.blob), nodeOptions: '' });
