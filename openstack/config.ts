@@ -111,6 +111,33 @@ function parseCloudsYaml(file: string): CloudsYaml {
   }
 }
 
+/**
+ * Parse a made-up clouds.yaml (both auth types, flow and block style, quoted and plain scalars)
+ * so the YAML parser's code is compiled while a startup snapshot is built (controller/openstack-cli.ts):
+ * a lookup then does not compile it again (~5 ms of CPU: bench P4). Reads and returns nothing.
+ */
+export function warmCloudsYamlParser(): void {
+  const doc = YAML.parse(`clouds:
+  prod:
+    auth_type: password
+    auth:
+      auth_url: "https://keystone.example:5000/v3"
+      username: 'operator'
+      password: not-a-secret
+      project_name: admin
+      user_domain_name: Default
+      project_domain_name: Default
+    region_name: RegionOne
+    interface: public
+    api_timeout: 60
+  lab:
+    auth_type: admin_token
+    auth: {endpoint: "http://127.0.0.1:1/v2.1", token: "t"}
+    compute_api_version: '2.53'
+`) as CloudsYaml;
+  for (const [name, entry] of Object.entries(doc.clouds ?? {})) cloudFromEntry(entry, `cloud '${name}'`);
+}
+
 const str = (v: unknown): string | undefined =>
   v === undefined || v === null || v === '' ? undefined : String(v);
 

@@ -39,8 +39,9 @@ export function cloudCacheKey(cfg: CloudConfig): string {
 export async function connectCompute(cfg: CloudConfig, opts: ConnectOptions = {}): Promise<ComputeConnection> {
   const now = opts.now ?? Date.now;
   const ttl = opts.indexTtlMs ?? DEFAULT_INDEX_TTL_MS;
-  const file = opts.cacheDir ? cacheFile(opts.cacheDir, cloudCacheKey(cfg)) : undefined;
-  const cached: EndpointCache | undefined = file ? readCache(file) : undefined;
+  const key = cloudCacheKey(cfg);
+  const file = opts.cacheDir ? cacheFile(opts.cacheDir, key) : undefined;
+  const cached: EndpointCache | undefined = file ? readCache(file, key) : undefined;
   const versionsFresh = cached?.versions && cached.versionsFetchedAt && now() - cached.versionsFetchedAt < (opts.versionsTtlMs ?? 3_600_000);
   const session = await ComputeSession.open(cfg, {
     fetch: opts.fetch,
@@ -49,6 +50,7 @@ export async function connectCompute(cfg: CloudConfig, opts: ConnectOptions = {}
     knownVersions: versionsFresh ? cached!.versions : undefined,
   });
   const state: EndpointCache = {
+    key,
     endpoint: session.endpoint,
     versions: session.versions,
     versionsFetchedAt: versionsFresh ? cached!.versionsFetchedAt : now(),

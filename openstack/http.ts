@@ -1,9 +1,11 @@
-// One HTTP exchange with an OpenStack API: built-in fetch, a timeout on every attempt,
-// retries with exponential backoff for idempotent GETs on 5xx and connection errors only,
-// and HTTP failures mapped to coded errors. Tokens travel in headers and are never logged.
+// One HTTP exchange with an OpenStack API: node:http(s) shaped like fetch (openstack/transport.ts),
+// a timeout on every attempt, retries with exponential backoff for idempotent GETs on 5xx and
+// connection errors only, and HTTP failures mapped to coded errors. Tokens travel in headers and are never logged.
 import { NwError, type ErrorCode } from '../host/errors.js';
+import { nodeFetch, type WireInit, type WireResponse } from './transport.js';
 
-export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+/** A transport: nodeFetch by default; tests hand in fakes (fetch itself fits too). */
+export type FetchLike = (url: string, init: WireInit) => Promise<WireResponse>;
 
 export interface HttpOptions {
   fetch?: FetchLike;
@@ -25,14 +27,14 @@ export interface HttpRequest {
 
 export interface HttpResponse {
   status: number;
-  headers: Headers;
+  headers: WireResponse['headers'];
   body: unknown;
 }
 
 const sleepReal = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export async function httpRequest(opts: HttpOptions, req: HttpRequest): Promise<HttpResponse> {
-  const doFetch = opts.fetch ?? ((u: string, i: RequestInit) => fetch(u, i));
+  const doFetch = opts.fetch ?? nodeFetch;
   const idempotent = req.method === 'GET';
   const attempts = 1 + (idempotent ? (opts.retries ?? 3) : 0);
   const backoff = opts.backoffMs ?? 200;
@@ -42,7 +44,7 @@ export async function httpRequest(opts: HttpOptions, req: HttpRequest): Promise<
   for (let attempt = 0; attempt < attempts; attempt++) {
     if (attempt > 0) await sleep(backoff * 2 ** (attempt - 1));
     opts.onRequest?.(req.method, req.url);
-    let res: Response;
+    let res: WireResponse;
     try {
       res = await doFetch(req.url, {
         method: req.method,
@@ -66,7 +68,7 @@ export async function httpRequest(opts: HttpOptions, req: HttpRequest): Promise<
   throw new NwError(last!.code, `${last!.message} (after ${attempts} attempts)`, last!.details);
 }
 
-async function readBody(res: Response): Promise<unknown> {
+async function readBody(res: WireResponse): Promise<unknown> {
   const text = await res.text();
   if (!text) return null;
   try {

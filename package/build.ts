@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { gitCommit } from '../host/build-info.js';
 import { NwError } from '../host/errors.js';
 import { bundle } from './bundle.js';
-import { bundleFile, COMPONENTS, installPlan, manifestText, packagedUnit, packageName, planText, snapshotFile, unitEnvironment, wrapperScript, type ComponentSpec, type PackageFile } from './layout.js';
+import { bundleFile, COMPONENTS, fastFiles, installPlan, manifestText, packagedUnit, packageName, planText, snapshotFile, unitEnvironment, wrapperScript, type ComponentSpec, type PackageFile } from './layout.js';
 import { ensureBetterSqlite3 } from './native.js';
 import { ensureRuntime, readPin, sh, sha256File, type Runtime } from './runtime.js';
 import { buildSnapshot } from './snapshot.js';
@@ -39,8 +39,14 @@ async function stage(c: ComponentSpec, dir: string, rt: Runtime, commit: string,
   rmSync(dir, { recursive: true, force: true });
   const unit = packagedUnit(readFileSync(path.join(REPO, 'systemd/units', c.unit), 'utf8'), c);
   const snapshot = c.snapshot && { node: rt.node, side: c.snapshot.side.map((x) => ({ ...x, entry: path.join(REPO, x.entry) })) };
-  await bundle({ entry: path.join(REPO, c.entry), outfile: path.join(dir, bundleFile(c)), external: c.external, omit: c.omit, commit, pinoWorkers: true, target: 'node24', snapshot });
+  await bundle({ entry: path.join(REPO, c.entry), outfile: path.join(dir, bundleFile(c)), external: c.external, omit: c.omit, commit, pinoWorkers: true, target: 'node24', snapshot, split: c.split });
   if (snapshot) buildSnapshot({ node: rt.node, script: path.join(dir, bundleFile(c)), blob: path.join(dir, snapshotFile(c)), nodeOptions: unitEnvironment(unit).NODE_OPTIONS ?? '' });
+  if (c.fast) {
+    const fast = fastFiles(c)!;
+    await bundle({ entry: path.join(REPO, c.fast.entry), outfile: path.join(dir, fast.bundle), external: c.external, omit: [...c.omit, ...c.fast.omit], commit, target: 'node24', snapshot: { node: rt.node } });
+    // an operator's shell, not the unit, starts these commands: no NODE_OPTIONS of the unit's
+    buildSnapshot({ node: rt.node, script: path.join(dir, fast.bundle), blob: path.join(dir, fast.blob), nodeOptions: '' });
+  }
   mkdirSync(path.join(dir, 'node/bin'), { recursive: true });
   copyFileSync(rt.node, path.join(dir, 'node/bin/node'));
   copyFileSync(path.join(rt.dir, 'LICENSE'), path.join(dir, 'node/LICENSE'));

@@ -41,6 +41,11 @@ export interface BundleOptions {
   target?: string;
   /** CommonJS for a V8 startup snapshot of `node` (package/snapshot.ts) instead of ESM */
   snapshot?: { node: string; side?: SideBundle[] };
+  /**
+   * ESM code splitting: every dynamic import() becomes a chunk beside the bundle, <outfile
+   * name>-<hash>.mjs, read only when a command imports it (package/layout.ts ComponentSpec.split).
+   */
+  split?: boolean;
 }
 
 /**
@@ -130,6 +135,8 @@ const sideBundles = (side: SideBundle[], fileOf: (s: SideBundle) => string): Plu
 
 export async function bundle(o: BundleOptions): Promise<void> {
   const opts = common(o);
+  // a snapshot bundle is CommonJS: no ESM require banner
+  if (o.snapshot) opts.banner = {};
   const dir = path.dirname(o.outfile);
   if (o.pinoWorkers) {
     opts.banner = { js: o.snapshot ? pinoSnapshotBanner('pino') : REQUIRE_BANNER + pinoBanner('pino') };
@@ -152,6 +159,13 @@ export async function bundle(o: BundleOptions): Promise<void> {
     opts.plugins = [...omit, sideBundles(side, fileOf), snapshotBuiltins(o.snapshot.node)];
   } else {
     opts.plugins = [...omit, lazyBuiltins];
+  }
+  if (o.split && !o.snapshot) {
+    const name = path.basename(o.outfile, '.mjs');
+    // chunks beside the entry, so the pino banner's ./pino/ paths hold in every one of them
+    const out = { entryPoints: { [name]: o.entry }, outdir: dir, splitting: true, outExtension: { '.js': '.mjs' }, chunkNames: `${name}-[hash]` };
+    await run({ ...opts, ...out, external: o.external ?? [], define }, o.entry);
+    return;
   }
   await run({ ...opts, entryPoints: [o.entry], outfile: o.outfile, external: o.external ?? [], define }, o.entry);
 }

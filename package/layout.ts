@@ -26,6 +26,17 @@ export interface ComponentSpec {
    * (package/snapshot.ts); `side` modules stay out of it, in lib/<bin>-<name>.cjs.
    */
   snapshot?: { side: { entry: string; name: string }[] };
+  /**
+   * The bundle split at its dynamic imports (package/bundle.ts): a command reads and compiles only
+   * the chunks its own group needs, not every group's code (bench P4).
+   */
+  split?: boolean;
+  /**
+   * Commands (first argv word) that start from a V8 startup snapshot of their own entry instead of
+   * the bundle: lib/<bin>-<name>.cjs built into lib/<bin>-<name>.blob (package/snapshot.ts);
+   * `omit` as above, for that bundle only (code those commands never reach).
+   */
+  fast?: { entry: string; name: string; commands: string[]; omit: string[] };
 }
 
 export const COMPONENTS: Record<ComponentSpec['component'], ComponentSpec> = {
@@ -41,6 +52,9 @@ export const COMPONENTS: Record<ComponentSpec['component'], ComponentSpec> = {
   controller: {
     component: 'controller', bin: 'nodewright', entry: 'controller/cli.ts', unit: 'nodewright-controller.service',
     config: 'controller.yaml', startIf: '/var/lib/nodewright-controller/controller.yaml', external: ['better-sqlite3'], omit: [],
+    split: true,
+    // the OpenStack lookups an operator runs often (bench P4); `serve` (fastify) stays on the bundle
+    fast: { entry: 'controller/openstack-cli.ts', name: 'openstack', commands: ['hosts', 'hypervisors', 'servers', 'volume-types'], omit: ['../api/server.js'] },
   },
 };
 
@@ -58,18 +72,26 @@ export function packagedUnit(text: string, c: ComponentSpec): string {
 /** The bundle in the package: ESM, or CommonJS as a snapshot's builder script. */
 export const bundleFile = (c: ComponentSpec): string => `lib/${c.bin}.${c.snapshot ? 'cjs' : 'mjs'}`;
 export const snapshotFile = (c: ComponentSpec): string => `lib/${c.bin}.blob`;
+/** The fast path's bundle and snapshot (ComponentSpec.fast). */
+export const fastFiles = (c: ComponentSpec): { bundle: string; blob: string } | undefined =>
+  c.fast && { bundle: `lib/${c.bin}-${c.fast.name}.cjs`, blob: `lib/${c.bin}-${c.fast.name}.blob` };
 
 /**
  * bin/<bin>: exec the package's own node on the bundle, or on its snapshot (`--` ends node's own
- * options there: `--version` is the CLI's). A symlink ($LINK_DIR/<bin>) is resolved; the unit's direct call forks nothing.
+ * options there: `--version` is the CLI's); the fast path's commands on their own snapshot.
+ * A symlink ($LINK_DIR/<bin>) is resolved; the unit's direct call forks nothing.
  */
-export const wrapperScript = (c: ComponentSpec): string => `#!/bin/sh
+export const wrapperScript = (c: ComponentSpec): string => {
+  const fast = fastFiles(c);
+  return `#!/bin/sh
 # ${c.bin}: the package's own Node runs the bundled ${c.component} (never a node found on PATH).
 p=$0; [ -L "$p" ] && p=$(readlink -f "$p")
 case $p in /*) ;; *) p=$PWD/$p ;; esac
 d=\${p%/bin/*}
-exec "$d/node/bin/node" ${c.snapshot ? `--snapshot-blob "$d/${snapshotFile(c)}" --` : `"$d/${bundleFile(c)}"`} "$@"
+${fast ? `case "$1" in ${c.fast!.commands.join('|')}) exec "$d/node/bin/node" --snapshot-blob "$d/${fast.blob}" -- "$@" ;; esac
+` : ''}exec "$d/node/bin/node" ${c.snapshot ? `--snapshot-blob "$d/${snapshotFile(c)}" --` : `"$d/${bundleFile(c)}"`} "$@"
 `;
+};
 
 /** `Environment=K=V …` lines of a unit (the forms our units use: unquoted or one "K=V" pair per quote). */
 export function unitEnvironment(unitText: string): Record<string, string> {
@@ -110,7 +132,8 @@ export function installPlan(c: ComponentSpec, files: PackageFile[]): PlanEntry[]
     else if (f.path === `etc/${c.config}`) plan.push({ kind: 'config', src: f.path, dest: `${CONFIG_DIR}/${c.config}`, mode: 0o600 });
     else throw new NwError('NW_PKG_BUILD', `package file ${f.path} has no place in the install plan (package/layout.ts)`);
   }
-  for (const need of [`bin/${c.bin}`, bundleFile(c), ...(c.snapshot ? [snapshotFile(c)] : []), 'node/bin/node', `systemd/${c.unit}`, `etc/${c.config}`]) {
+  const fast = fastFiles(c);
+  for (const need of [`bin/${c.bin}`, bundleFile(c), ...(c.snapshot ? [snapshotFile(c)] : []), ...(fast ? [fast.bundle, fast.blob] : []), 'node/bin/node', `systemd/${c.unit}`, `etc/${c.config}`]) {
     if (!files.some((f) => f.path === need)) throw new NwError('NW_PKG_BUILD', `the ${c.component} package lacks ${need}`);
   }
   plan.push({ kind: 'link', target: `${PREFIX}/bin/${c.bin}`, dest: `${LINK_DIR}/${c.bin}` });

@@ -1,16 +1,15 @@
 // OpenStack commands: hypervisors ls, hosts show, hosts map, servers boot, volume-types ls, and
 // `serve` (the controller HTTP server with the compute-node routes).
+// Only what `hosts show` and `hypervisors ls` need is imported here; the other commands load their
+// modules in their actions (a `hosts show` reads no Cinder, boot, worker-map or agent-client code: bench P4).
 import type { Command } from 'commander';
 import { NwError } from '../../host/errors.js';
-import { bootServer } from '../../openstack/boot.js';
-import { blockStorageEndpoint, CinderClient } from '../../openstack/cinder.js';
 import { loadCloudConfig, type CloudConfig } from '../../openstack/config.js';
 import { connectCompute, defaultCacheDir, type ComputeConnection } from '../../openstack/connect.js';
+import type { CinderClient } from '../../openstack/cinder.js';
 import type { HostView, HypervisorView } from '../../openstack/types.js';
-import { placeWorkers, type WorkerPlacement } from '../../openstack/worker-map.js';
-import { readAgentCredentials, type AgentCredentialFiles } from './files.js';
-import { workersFromFile, workersFromIps } from '../../openstack/worker-facts.js';
-import { workersFromAgents } from './agent-facts.js';
+import type { WorkerPlacement } from '../../openstack/worker-map.js';
+import type { AgentCredentialFiles } from './files.js';
 
 interface CloudOpts {
   osCloud?: string;
@@ -37,7 +36,10 @@ async function connect(o: CloudOpts, memoryOnly = false): Promise<ComputeConnect
   return { ...c, cfg };
 }
 
-const cinderOf = (c: ComputeConnection & { cfg: CloudConfig }) => new CinderClient(blockStorageEndpoint(c.cfg, c.session), c.session);
+async function cinderOf(c: ComputeConnection & { cfg: CloudConfig }): Promise<CinderClient> {
+  const { blockStorageEndpoint, CinderClient } = await import('../../openstack/cinder.js');
+  return new CinderClient(blockStorageEndpoint(c.cfg, c.session), c.session);
+}
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 
@@ -110,10 +112,16 @@ export function registerOpenstackCommands(program: Command): void {
       .option('--facts <file>', 'JSON file: an array of agent statuses or of {node, hostname, addresses, instanceUuid}')
       .option('--json', 'print JSON'),
   ).action(async (ips: string[], o: CloudOpts & AgentCredentialFiles & { agent?: string[]; facts?: string }) => {
+    const { workersFromFile, workersFromIps } = await import('../../openstack/worker-facts.js');
+    const { placeWorkers } = await import('../../openstack/worker-map.js');
+    const fromAgents = async (urls: string[]) => {
+      const [{ workersFromAgents }, { readAgentCredentials }] = await Promise.all([import('./agent-facts.js'), import('./files.js')]);
+      return workersFromAgents(urls, await readAgentCredentials(o));
+    };
     const workers = [
       ...workersFromIps(ips),
       ...(o.facts ? await workersFromFile(o.facts) : []),
-      ...(o.agent?.length ? await workersFromAgents(o.agent, await readAgentCredentials(o)) : []),
+      ...(o.agent?.length ? await fromAgents(o.agent) : []),
     ];
     if (workers.length === 0) throw new NwError('NW_USAGE', 'give worker IPs, --agent URL(s) or --facts FILE');
     const c = await connect(o);
@@ -131,7 +139,7 @@ export function registerOpenstackCommands(program: Command): void {
   withCloudOptions(volumeTypes.command('ls').description('list volume types with their backend').option('--json', 'print JSON'))
     .action(async (o: CloudOpts) => {
       const c = await connect(o, true);
-      const types = await cinderOf(c).listVolumeTypes();
+      const types = await (await cinderOf(c)).listVolumeTypes();
       out(o.json ? JSON.stringify({ volume_types: types }, null, 2) : formatTable(['Name', 'Backend', 'Public', 'ID'], types.map((t) => [t.name, t.backend ?? '-', String(t.is_public), t.id])));
     });
 
@@ -153,9 +161,10 @@ export function registerOpenstackCommands(program: Command): void {
     const sizeArg = o.bootVolumeSize ?? o.volumeSize;
     if (sizeArg === undefined) throw new NwError('NW_USAGE', '--boot-volume-size GiB is required');
     const c = await connect(o, true);
+    const { bootServer } = await import('../../openstack/boot.js');
     const r = await bootServer(
       c.nova,
-      cinderOf(c),
+      await cinderOf(c),
       { name, flavorRef: o.flavor, imageRef: o.image, volumeSizeGb: Number(sizeArg), volumeType: o.volumeType, network: o.network ?? c.cfg.defaultNetwork ?? 'auto' },
       { wait: !!o.wait, timeoutMs: Number(o.waitTimeout) * 1000 },
     );

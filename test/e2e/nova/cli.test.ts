@@ -1,4 +1,6 @@
 // The real CLI against the real Nova lab: "which VMs run on the physical host with IP X?"
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { cliEnv, nodewright, serversByHost, type CliEnv } from './cli.js';
 
@@ -67,6 +69,21 @@ describe('nodewright CLI against real Nova', () => {
     expect(warm.stderr).toMatch(/openstack api calls: 1$/m);
     const byName = await nodewright(fresh, ['hosts', 'show', hostB, '--os-cloud', 'lab'], { NODEWRIGHT_TRACE_API_CALLS: '1' });
     expect(byName.stderr).toMatch(/openstack api calls: 2$/m);
+  });
+
+  it('the OpenStack lookups start from the package\'s snapshot; its other commands keep compiled code in $XDG_CACHE_HOME/nodewright/compile (0700)', async () => {
+    const fresh = cliEnv(lab);
+    const compile = path.join(fresh.env.XDG_CACHE_HOME, 'nodewright', 'compile');
+    const show = await nodewright(fresh, ['hosts', 'show', ipB, '--os-cloud', 'lab']);
+    expect(show.code, show.stderr + failHint).toBe(0);
+    expect(show.stdout).toContain(`Hypervisor ${hostB}  host_ip=${ipB}`);
+    expect(existsSync(compile), 'hosts show ran from the bundle, not from its snapshot').toBe(false);
+    // `serve` stays on the bundle (fastify is not in the snapshot)
+    const help = await nodewright(fresh, ['serve', '--help']);
+    expect(help.code, help.stderr).toBe(0);
+    expect(statSync(compile).mode & 0o777).toBe(0o700);
+    expect(readdirSync(compile, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).length).toBeGreaterThan(0);
+    expect(await nodewright(fresh, ['serve', '--help'])).toEqual(help);
   });
 
   it('an unknown IP gives NW_NOT_FOUND (exit 2)', async () => {

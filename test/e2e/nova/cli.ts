@@ -10,8 +10,8 @@ import { packagedBin } from '../build.js';
 export const root = path.resolve(import.meta.dirname, '../../..');
 /** The packaged `nodewright` (globalSetup made the package fresh). */
 export const cliBin = packagedBin('controller');
-/** The bundle the wrapper execs: what the CLI process's command line shows. */
-export const cliBundle = path.resolve(path.dirname(cliBin), '../lib/nodewright.mjs');
+/** The snapshot the wrapper starts the OpenStack commands from: what their process's command line shows. */
+export const cliSnapshot = path.resolve(path.dirname(cliBin), '../lib/nodewright-openstack.blob');
 
 export interface CliEnv {
   dir: string;

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { cliBin, cliBundle, cliEnv, keystoneCliEnv, nodewright, type CliEnv } from './cli.js';
+import { cliBin, cliSnapshot, cliEnv, keystoneCliEnv, nodewright, type CliEnv } from './cli.js';
 
 /**
  * Run the real CLI and, while it runs, read its /proc/<pid>/cmdline every millisecond: what
@@ -19,7 +19,7 @@ async function watchedCli(e: CliEnv, args: string[], extraEnv: Record<string, st
   while (running) {
     try {
       const c = readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0').join(' ');
-      if (c.includes(cliBundle)) cmdlines.add(c);
+      if (c.includes(cliSnapshot)) cmdlines.add(c);
     } catch {}
     await new Promise((r) => setTimeout(r, 1));
   }

@@ -6,6 +6,7 @@ import { runtimeClosure } from '../../../package/native.js';
 const agent = COMPONENTS.agent;
 const controller = COMPONENTS.controller;
 const files = (paths: string[]): PackageFile[] => paths.map((p) => ({ path: p, mode: p.startsWith('bin/') || p === 'node/bin/node' ? 0o100755 : 0o100644 }));
+const CONTROLLER_FILES = ['node/bin/node', 'lib/nodewright.mjs', 'lib/nodewright-openstack.cjs', 'lib/nodewright-openstack.blob', 'lib/node_modules/better-sqlite3/package.json', 'bin/nodewright', 'systemd/nodewright-controller.service', 'etc/controller.yaml'];
 const AGENT_FILES = ['install.sh', 'MANIFEST', 'PLAN', 'node/bin/node', 'node/LICENSE', 'lib/nodewright-agent.cjs', 'lib/nodewright-agent.blob', 'lib/nodewright-agent-pki.cjs', 'lib/pino/pino-pretty.mjs', 'bin/nodewright-agent', 'systemd/nodewright-agent.service', 'etc/agent.yaml'];
 
 describe('packagedUnit', () => {
@@ -46,7 +47,7 @@ describe('installPlan', () => {
   });
 
   it('the controller starts only once `nodewright init` wrote its config', () => {
-    const plan = installPlan(controller, files(['node/bin/node', 'lib/nodewright.mjs', 'lib/node_modules/better-sqlite3/package.json', 'bin/nodewright', 'systemd/nodewright-controller.service', 'etc/controller.yaml']));
+    const plan = installPlan(controller, files(CONTROLLER_FILES));
     expect(plan.at(-1)).toMatchObject({ kind: 'unit', startIf: '/var/lib/nodewright-controller/controller.yaml' });
     expect(plan).toContainEqual(expect.objectContaining({ src: 'lib/node_modules/better-sqlite3/package.json', dest: '/opt/nodewright/lib/node_modules/better-sqlite3/package.json' }));
   });
@@ -84,6 +85,11 @@ describe('wrapperScript', () => {
   });
   it('refuses an agent package without its snapshot', () => {
     expect(() => installPlan(agent, files(AGENT_FILES.filter((f) => !f.endsWith('.blob'))))).toThrow(/lacks lib\/nodewright-agent\.blob/);
+  });
+  it('starts the controller\'s OpenStack commands from their snapshot, every other word (serve too) from the bundle', () => {
+    const s = wrapperScript(controller);
+    expect(s).toContain('case "$1" in hosts|hypervisors|servers|volume-types) exec "$d/node/bin/node" --snapshot-blob "$d/lib/nodewright-openstack.blob" -- "$@" ;; esac\nexec "$d/node/bin/node" "$d/lib/nodewright.mjs" "$@"');
+    expect(() => installPlan(controller, files(CONTROLLER_FILES.filter((f) => !f.endsWith('openstack.blob'))))).toThrow(/lacks lib\/nodewright-openstack\.blob/);
   });
 });
 
