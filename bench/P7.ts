@@ -1,8 +1,8 @@
 // P7: kill -9 the controller mid-wave → start it again → time from the new process's start to its
 // first rollout action (the push in doubt, observed and sent again). The real controller daemon
 // (`nodewright controller run`, SQLite store, poller, executor, mutual TLS) drives three agents
-// simulated in this process (own loopback address and fleet-CA certificate each): they hold
-// generation 1, and each push of the canary's target is received and left unanswered, so the
+// simulated in this process (own loopback address and fleet-CA certificate each, pinned as enrolled):
+// they hold no generation yet, and each push of the canary's target is received and left unanswered, so the
 // controller is always killed with that push in doubt. Median of several kills; target ≤ 2 s.
 // Where the time goes is printed too: Node's own start, the CLI's module graph and its heavy
 // imports (each in a fresh process), and the daemon's own marks from its log (in-doubt pushes
@@ -10,6 +10,7 @@
 // controller (its bin/nodewright: the bundle on the package's Node) instead of dist/.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import https from 'node:https';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -54,17 +55,18 @@ export async function run(): Promise<void> {
     const issuer = await agentIssuer(ca);
     // Push receipts (performance.now() of this process) and what each simulated agent holds.
     const receipts: number[] = [];
-    const held = new Map<string, number>();
+    /** The certificate each simulated agent serves: the controller pins it as the enrolled one. */
+    const fingerprints = new Map<string, string>();
     for (let i = 0; i < NODES; i++) {
       const name = simName(i);
-      held.set(name, 1);
-      const ctx = createSecureContext({ cert: issuer.issue(name), key: issuer.keyPem, ca: ca.certPem });
+      const cert = issuer.issue(name);
+      fingerprints.set(name, new X509Certificate(cert).fingerprint256.replace(/:/g, '').toLowerCase());
+      const ctx = createSecureContext({ cert, key: issuer.keyPem, ca: ca.certPem });
       const server = https.createServer({ SNICallback: (_n, cb) => cb(null, ctx), ca: ca.certPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
         if (!(req.socket as TLSSocket).authorized) return void res.writeHead(401).end();
         if (req.method === 'GET' && req.url?.startsWith('/v1/status')) {
-          const s = sampleStatus(name);
-          s.desired = { generation: held.get(name)!, nodeGroup: 'workers', acceptedAt: '2026-12-01T21:59:50.000Z' };
-          s.lastReconcile = { ...s.lastReconcile!, generation: held.get(name)! };
+          // a freshly enrolled agent: it holds no generation yet (the controller trusts only generations it signed)
+          const s = { ...sampleStatus(name), desired: null, lastReconcile: null };
           return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(s));
         }
         if (req.method === 'POST' && req.url?.startsWith('/v1/desired')) {
@@ -81,7 +83,7 @@ export async function run(): Promise<void> {
     const at = new Date().toISOString();
     for (let i = 0; i < NODES; i++) {
       store.putNode({
-        name: simName(i), group: 'workers', labels: {}, url: `https://${address(i)}:${agentPort}`, certSha256: 'ab'.repeat(32),
+        name: simName(i), group: 'workers', labels: {}, url: `https://${address(i)}:${agentPort}`, certSha256: fingerprints.get(simName(i))!,
         facts: { hostname: simName(i), addresses: [address(i)], runtime: 'rkt' }, enrolledAt: at,
         health: 'unknown', reason: null, healthSince: at, lastSeenAt: null, generation: null, converged: false, ready: false,
       });
