@@ -3,8 +3,8 @@
 // by a crash, observed or sent again (the first action: it needs no more than the store, the keys
 // and node:https) → the rest of the modules (deferred.ts) → API over TLS → rollouts step on →
 // poller → hypervisor mapper (when controller.yaml names a cloud) → retention pass (then on its
-// timer) → READY=1. SIGTERM: STOPPING=1, stop the pruner, the mapper, the executor and the poller, give pushes in flight STOP_GRACE_MS, cut what is still on the wire (its
-// outcome is not the agent's word), close the API (event streams end first), close the store, exit 0.
+// timer) → READY=1. SIGTERM: STOPPING=1, stop the pruner, the mapper, the executor and the poller,
+// give pushes in flight STOP_GRACE_MS, cut what is still on the wire (its outcome is not the agent's word), close the API (event streams end first), close the store, exit 0.
 // Every timer the controller needs is rebuilt from the store at start.
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
