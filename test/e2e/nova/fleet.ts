@@ -79,8 +79,10 @@ export async function startLabController(lab: NovaLab, extraYaml = ''): Promise<
 
 export interface SimWorker {
   name: string;
-  /** facts sent with the join (the agent's status facts are set on `agent.facts`) */
+  /** facts sent with the join… */
   joinFacts?: { instanceUuid?: string };
+  /** …and those its status reports from the first poll on (`agent.facts` changes them later) */
+  statusFacts?: { instanceUuid?: string };
 }
 
 /** Enroll each worker through the real join (a fresh key and CSR, a one-time token) and start its honest agent. */
@@ -95,6 +97,7 @@ export async function enrollSimAgents(c: LabController, workers: SimWorker[], gr
     const facts = { hostname: w.name, addresses: ['127.0.0.1'], runtime: 'rkt', ...(w.joinFacts ?? {}) };
     const r = await c.api('POST', '/v1/join', { token, name: w.name, csr: csrPem, listen: `127.0.0.1:${port}`, facts });
     const agent = new HonestAgent(w.name, group, { keyPem, certPem: r.cert as string, caPem }, signing, reconcileMs);
+    agent.facts = { ...(w.statusFacts ?? {}) };
     await agent.listen(port);
     out.set(w.name, agent);
   }
