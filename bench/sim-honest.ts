@@ -39,6 +39,8 @@ export class HonestAgent {
   held: AcceptedGeneration | null = null;
   readonly accepted = new Map<number, Acceptance>();
   readonly refusals: Refusal[] = [];
+  /** Facts reported in the status over the sample's (e.g. instanceUuid: the Nova server id). */
+  facts: Partial<AgentStatus['facts']> = {};
   private reconciled: { generation: number; at: string } | null = null;
   private acceptedAt = '';
   private server: https.Server | null = null;
@@ -113,6 +115,7 @@ export class HonestAgent {
 
   status(): AgentStatus {
     const s = sampleStatus(this.name);
+    s.facts = { ...s.facts, ...this.facts };
     const held = this.held;
     s.desired = held ? { generation: held.generation, nodeGroup: this.group, acceptedAt: this.acceptedAt } : null;
     const done = held !== null && this.reconciled?.generation === held.generation;

@@ -6,6 +6,7 @@ import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { NwError } from '../host/errors.js';
 import { DEFAULT_LIMITS, type ServerLimits } from './api/limits.js';
+import { parseFailureDomainSource, type FailureDomainSource } from './rollout/domains.js';
 import { DEFAULT_RETENTION, type RetentionPolicy } from './store/retention.js';
 
 const File = (description: string) => Type.String({ minLength: 1, maxLength: 4096, description });
@@ -65,9 +66,27 @@ export const ControllerConfigSchema = Type.Object(
         {
           cloud: Type.String({ minLength: 1, maxLength: 256, description: 'The cloud\'s name in clouds.yaml.' }),
           computeApiVersion: Type.Optional(Type.String({ pattern: '^2\\.[0-9]{1,3}$', description: 'Nova microversion to ask for. Default: the highest both Nova and nodewright support.' })),
+          mapIntervalSec: Type.Optional(
+            Type.Number({
+              minimum: 1,
+              maximum: 86_400,
+              description: 'Interval of the hypervisor mapping (one paged all-projects server listing and one hypervisor listing per refresh; also at start, at enrolment and when a node\'s facts change). Default: 300.',
+            }),
+          ),
         },
-        { additionalProperties: false, description: 'An OpenStack cloud: the daemon\'s API then answers the compute-node routes from Nova. Default: none.' },
+        {
+          additionalProperties: false,
+          description: 'An OpenStack cloud: the daemon\'s API then answers the compute-node routes from Nova, and the controller maps every enrolled node to its hypervisor (its failure domain). Default: none.',
+        },
       ),
+    ),
+    failureDomain: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 330,
+        description:
+          'What a node\'s failure domain is (shown by `nodes ls`/`show`/`--json` and /metrics; the default of rollouts): `hypervisor` (the Nova compute host the controller mapped it to), `label:KEY` (the value of a node label, e.g. label:topology.kubernetes.io/zone) or `none`. Default: `hypervisor` when `openstack` is set, else `none`.',
+      }),
     ),
     join: Type.Optional(
       Type.Object(
@@ -155,8 +174,13 @@ export interface ControllerConfig {
   bundleValidMs: number;
   certValidSeconds?: number;
   log: { level: string };
-  openstack: { cloud: string; computeApiVersion?: string } | null;
+  openstack: { cloud: string; computeApiVersion?: string; mapIntervalMs: number } | null;
+  /** The failure-domain source nodes are shown with and rollouts plan by default. */
+  failureDomain: FailureDomainSource;
 }
+
+/** The hypervisor mapping's default interval (controller.yaml openstack.mapIntervalSec). */
+export const DEFAULT_MAP_INTERVAL_MS = 300_000;
 
 export const DEFAULT_LISTEN = '127.0.0.1:7700';
 
@@ -194,8 +218,25 @@ export function withDefaults(raw: RawConfig, file: string): ControllerConfig {
     bundleValidMs: (raw.rollouts?.bundleValidHours ?? 24) * 3_600_000,
     ...(raw.join?.certValidSeconds !== undefined ? { certValidSeconds: raw.join.certValidSeconds } : {}),
     log: { level: raw.log?.level ?? 'info' },
-    openstack: raw.openstack ?? null,
+    openstack: raw.openstack
+      ? { cloud: raw.openstack.cloud, ...(raw.openstack.computeApiVersion ? { computeApiVersion: raw.openstack.computeApiVersion } : {}), mapIntervalMs: raw.openstack.mapIntervalSec !== undefined ? raw.openstack.mapIntervalSec * 1000 : DEFAULT_MAP_INTERVAL_MS }
+      : null,
+    failureDomain: failureDomainOfConfig(raw, file),
   };
+}
+
+function failureDomainOfConfig(raw: RawConfig, file: string): FailureDomainSource {
+  if (raw.failureDomain === undefined) return raw.openstack ? 'hypervisor' : 'none';
+  let source: FailureDomainSource;
+  try {
+    source = parseFailureDomainSource(raw.failureDomain, `${file}: failureDomain`);
+  } catch (e) {
+    throw new NwError('NW_CONFIG', (e as Error).message);
+  }
+  if (source === 'hypervisor' && !raw.openstack) {
+    throw new NwError('NW_CONFIG', `${file}: failureDomain: hypervisor needs \`openstack: { cloud: NAME }\` (the controller maps nodes to hypervisors from Nova); use label:KEY or none without a cloud`);
+  }
+  return source;
 }
 
 function limitsOf(r: RawConfig['server'] = {}): ServerLimits {

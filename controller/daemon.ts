@@ -2,9 +2,9 @@
 // key material (coded errors before anything listens) → store (migrations) → pushes left in doubt
 // by a crash, observed or sent again (the first action: it needs no more than the store, the keys
 // and node:https) → the rest of the modules (deferred.ts) → API over TLS → rollouts step on →
-// poller → retention pass (then on its timer) → READY=1. SIGTERM: STOPPING=1, stop the pruner, the
-// executor and the poller, give pushes in flight STOP_GRACE_MS, cut what is still on the wire (its
-// outcome is not the agent's word), close the API (event streams end first), close the store, exit 0.
+// poller → hypervisor mapper (when controller.yaml names a cloud) → retention pass (then on its
+// timer) → READY=1. SIGTERM: STOPPING=1, stop the pruner, the mapper, the executor and the poller,
+// give pushes in flight STOP_GRACE_MS, cut what is still on the wire (its outcome is not the agent's word), close the API (event streams end first), close the store, exit 0.
 // Every timer the controller needs is rebuilt from the store at start.
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -21,6 +21,7 @@ import { AgentClient } from './fleet/agent-client.js';
 import { agentsHttpsAgent } from './fleet/agent-tls.js';
 import { Poller } from './fleet/poller.js';
 import { Pusher } from './fleet/pusher.js';
+import type { HypervisorMapper } from './fleet/hypervisors.js';
 import { FleetView } from './fleet/view.js';
 import { RolloutExecutor } from './rollout/executor.js';
 import { RolloutTracker } from './rollout/tracker.js';
@@ -96,6 +97,9 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
   const view = FleetView.fromStore(store);
   metrics.nodeHealth = () => view.healths();
   metrics.certExpiries = () => view.certExpiries();
+  metrics.failureDomains = () => view.failureDomains(config.failureDomain);
+  // set when controller.yaml names a cloud: keeps every node's hypervisor current from Nova
+  let mapper: HypervisorMapper | null = null;
   const poller = new Poller({
     store,
     view,
@@ -108,6 +112,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     maxBackoffMs: config.poll.maxBackoffMs,
     onPoll: (_n, ms, outcome) => metrics.observePoll(ms, outcome),
     fast: () => tracker.fast,
+    onFacts: (node) => mapper?.trigger(`facts of ${node} changed`),
     onChange: (node) => {
       const id = tracker.rolloutOf(node);
       if (id) exec.tick(id).catch((e) => log.error({ rollout: id, err: (e as Error).message }, 'rollout step failed'));
@@ -171,6 +176,8 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     operatorRoles: config.operatorRoles,
     now: () => new Date(),
     ready: () => ready,
+    failureDomain: config.failureDomain,
+    onEnrolled: (node) => mapper?.trigger(`${node} enrolled`),
   };
   // controller.yaml names a cloud: the compute-node routes (as in `nodewright serve`), operators only
   const routes = [d.rolloutRoutes(exec, { artifactBaseUrl: config.url })];
@@ -202,6 +209,14 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
         await d.computeNodesRoutes(scope, connectNova);
       });
     });
+    mapper = new os.HypervisorMapper({
+      store,
+      nova: () => connectNova().then((n) => n.nodes.nova),
+      latestFacts: (name) => poller.latest(name)?.status?.facts ?? null,
+      log: log.child({ component: 'hypervisor-map' }),
+      intervalMs: openstack.mapIntervalMs,
+      onRefresh: (r) => metrics.count(metrics.hypervisorMaps, r.ok ? 'ok' : 'failed'),
+    });
   }
   const artifacts = new d.ArtifactStore({ stateDir: config.stateDir, store, signingKey: keys.signingKey, now: () => new Date().toISOString() });
   let app: FastifyInstance;
@@ -220,6 +235,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
   }
   await exec.start();
   poller.start();
+  mapper?.start();
   const pruner = new Pruner({ store, policy: config.retention, intervalMs: config.retention.intervalMs, log: log.child({ component: 'retention' }), now: () => new Date().toISOString() });
   pruner.start();
   ready = true;
@@ -234,6 +250,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     stop: async () => {
       ready = false;
       pruner.stop();
+      mapper?.stop();
       exec.stop();
       const polls = poller.stop();
       // pushes get a moment to land; one cut off here is in doubt, observed at the next start

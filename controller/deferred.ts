@@ -29,8 +29,8 @@ export async function loadDeferred() {
 
 /** Only when controller.yaml names a cloud. */
 export async function loadOpenstack() {
-  const [cloud, connect] = await Promise.all([import('../openstack/config.js'), import('../openstack/connect.js')]);
-  return { loadCloudConfig: cloud.loadCloudConfig, connectCompute: connect.connectCompute };
+  const [cloud, connect, hypervisors] = await Promise.all([import('../openstack/config.js'), import('../openstack/connect.js'), import('./fleet/hypervisors.js')]);
+  return { loadCloudConfig: cloud.loadCloudConfig, connectCompute: connect.connectCompute, HypervisorMapper: hypervisors.HypervisorMapper };
 }
 
 export type Deferred = Awaited<ReturnType<typeof loadDeferred>>;

@@ -1,6 +1,7 @@
 // Prometheus text exposition of the controller: nodes by state, poll latency histogram, push and
 // gate outcomes, rollout progress (a few series; no client library needed). Everything is kept in
 // memory and fed by the daemon (the fleet view, every rollout transition): a scrape reads no rows.
+import type { NodeDomain } from './rollout/domains.js';
 import type { RolloutState } from './rollout/engine.js';
 import { isFinished, summarize } from './rollout/summary.js';
 import type { NodeHealth } from './store/store.js';
@@ -20,6 +21,10 @@ export class ControllerMetrics {
   nodeHealth: () => Iterable<NodeHealth> = () => [];
   /** [node, certificate not-after] of every enrolled node whose expiry is known. */
   certExpiries: () => Iterable<[string, string]> = () => [];
+  /** [node, group, failure domain] of every enrolled node under the configured source. */
+  failureDomains: () => Iterable<[string, string, NodeDomain]> = () => [];
+  /** Hypervisor mapping refreshes by outcome (ok, failed). */
+  readonly hypervisorMaps = new Map<string, number>();
 
   trackRollout(s: RolloutState): void {
     if (isFinished(s)) return void this.rollouts.delete(s.id);
@@ -49,6 +54,14 @@ export class ControllerMetrics {
     head('nodewright_node_cert_expiry_seconds', 'gauge', 'Seconds until the pinned certificate of a node expires (negative: expired).');
     const now = Date.now();
     for (const [node, notAfter] of this.certExpiries()) L.push(`nodewright_node_cert_expiry_seconds{node="${node}"} ${Math.round((Date.parse(notAfter) - now) / 1000)}`);
+    head('nodewright_node_failure_domain', 'gauge', 'The failure domain of each mapped node (1), and the rule or label that gave it.');
+    let unmapped = 0;
+    for (const [node, group, d] of this.failureDomains()) {
+      if (d.failureDomain === null) unmapped++;
+      else L.push(`nodewright_node_failure_domain{node="${esc(node)}",group="${esc(group)}",failure_domain="${esc(d.failureDomain)}",source="${esc(d.failureDomainSource ?? '')}"} 1`);
+    }
+    head('nodewright_nodes_unmapped', 'gauge', 'Enrolled nodes without a failure domain (each is its own domain in a rollout).');
+    L.push(`nodewright_nodes_unmapped ${unmapped}`);
     head('nodewright_poll_duration_seconds', 'histogram', 'Latency of status polls.');
     BUCKETS_S.forEach((b, i) => L.push(`nodewright_poll_duration_seconds_bucket{le="${b}"} ${this.pollBuckets[i]}`));
     L.push(`nodewright_poll_duration_seconds_bucket{le="+Inf"} ${this.pollCount}`, `nodewright_poll_duration_seconds_sum ${this.pollSum}`, `nodewright_poll_duration_seconds_count ${this.pollCount}`);
@@ -59,6 +72,7 @@ export class ControllerMetrics {
     counter('nodewright_polls_total', 'Status polls by outcome.', 'outcome', this.polls);
     counter('nodewright_pushes_total', 'Bundle pushes by outcome.', 'outcome', this.pushes);
     counter('nodewright_gates_total', 'Health gates by outcome.', 'outcome', this.gates);
+    counter('nodewright_hypervisor_map_refreshes_total', 'Hypervisor mapping refreshes (one Nova server and hypervisor listing each) by outcome.', 'outcome', this.hypervisorMaps);
     head('nodewright_rollout_nodes_done', 'gauge', 'Nodes of a rollout that are finished (healthy, skipped or rolled back).');
     for (const [id, r] of this.rollouts) L.push(`nodewright_rollout_nodes_done{rollout="${id}",state="${r.state}"} ${r.done}`);
     head('nodewright_rollout_nodes', 'gauge', 'Nodes a rollout targets.');
@@ -66,3 +80,6 @@ export class ControllerMetrics {
     return L.join('\n') + '\n';
   }
 }
+
+/** A Prometheus label value: backslash, double quote and newline escaped. */
+const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');

@@ -46,19 +46,42 @@ const addrsOf = (s: RawServer) => Object.values(s.addresses ?? {}).flatMap((l) =
 const short = (n: string) => n.split('.')[0];
 const list = (ss: RawServer[]) => ss.map((s) => `${s.name} (${s.id})`).join(', ');
 
-function byUuid(w: WorkerInput, servers: RawServer[]): { hit?: RawServer; outcome: RuleOutcome } {
+/** The servers indexed once per placement run: each rule is a lookup, not a scan (20,000 workers × 20,000 servers). */
+interface ServerIndex {
+  byId: Map<string, RawServer>;
+  byAddr: Map<string, RawServer[]>;
+  byName: Map<string, RawServer[]>;
+}
+
+function indexServers(servers: RawServer[]): ServerIndex {
+  const ix: ServerIndex = { byId: new Map(), byAddr: new Map(), byName: new Map() };
+  const push = (m: Map<string, RawServer[]>, k: string, s: RawServer) => {
+    const l = m.get(k);
+    if (!l) m.set(k, [s]);
+    else if (l[l.length - 1] !== s) l.push(s);
+  };
+  for (const s of servers) {
+    const id = s.id.toLowerCase();
+    if (!ix.byId.has(id)) ix.byId.set(id, s);
+    for (const a of addrsOf(s)) push(ix.byAddr, a, s);
+    push(ix.byName, s.name, s);
+  }
+  return ix;
+}
+
+function byUuid(w: WorkerInput, ix: ServerIndex): { hit?: RawServer; outcome: RuleOutcome } {
   if (!w.instanceUuid) return { outcome: { rule: 'uuid', matched: false, reason: 'the worker reports no instanceUuid (no DMI product_uuid, no agent.yaml instanceUuid)' } };
   const id = w.instanceUuid.toLowerCase();
-  const hit = servers.find((s) => s.id.toLowerCase() === id);
+  const hit = ix.byId.get(id);
   return hit
     ? { hit, outcome: { rule: 'uuid', matched: true, reason: `server id ${hit.id} = instanceUuid` } }
     : { outcome: { rule: 'uuid', matched: false, reason: `no server has id ${id} (not a Nova guest of this cloud, or deleted)` } };
 }
 
-function byIp(w: WorkerInput, servers: RawServer[]): { hit?: RawServer; outcome: RuleOutcome } {
+function byIp(w: WorkerInput, ix: ServerIndex, order: Map<RawServer, number>): { hit?: RawServer; outcome: RuleOutcome } {
   const addrs = w.addresses ?? [];
   if (addrs.length === 0) return { outcome: { rule: 'ip', matched: false, reason: 'the worker reports no addresses' } };
-  const hits = servers.filter((s) => addrsOf(s).some((a) => addrs.includes(a)));
+  const hits = [...new Set(addrs.flatMap((a) => ix.byAddr.get(a) ?? []))].sort((a, b) => order.get(a)! - order.get(b)!);
   if (hits.length === 1) {
     const ip = addrsOf(hits[0]).find((a) => addrs.includes(a));
     return { hit: hits[0], outcome: { rule: 'ip', matched: true, reason: `${ip} is a fixed IP of server ${hits[0].name}` } };
@@ -67,28 +90,31 @@ function byIp(w: WorkerInput, servers: RawServer[]): { hit?: RawServer; outcome:
   return { outcome: { rule: 'ip', matched: false, reason: `no server has any of ${addrs.join(', ')} as a fixed IP` } };
 }
 
-function byName(w: WorkerInput, servers: RawServer[]): { hit?: RawServer; outcome: RuleOutcome } {
+function byName(w: WorkerInput, ix: ServerIndex): { hit?: RawServer; outcome: RuleOutcome } {
   const names = [...new Set([w.node, w.hostname, w.hostname && short(w.hostname)].filter((n): n is string => !!n))];
   for (const n of names) {
-    const hits = servers.filter((s) => s.name === n);
+    const hits = ix.byName.get(n) ?? [];
     if (hits.length === 1) return { hit: hits[0], outcome: { rule: 'name', matched: true, reason: `server ${hits[0].id} is named ${n}` } };
     if (hits.length > 1) return { outcome: { rule: 'name', matched: false, reason: `ambiguous: ${hits.length} servers are named ${n}: ${list(hits)}` } };
   }
   return { outcome: { rule: 'name', matched: false, reason: `no server is named ${names.join(' or ')}` } };
 }
 
-const RULES = [byUuid, byIp, byName];
-
 /** Place every worker (pure). `hypervisors` are matched to servers by service host. */
 export function placeWorkers(workers: WorkerInput[], servers: RawServer[], hypervisors: HypervisorView[]): WorkerPlacement[] {
+  const ix = indexServers(servers);
+  const order = new Map(servers.map((s, i) => [s, i]));
+  const hvByHost = new Map<string, HypervisorView>();
+  for (const h of hypervisors) if (h.service_host && !hvByHost.has(h.service_host)) hvByHost.set(h.service_host, h);
+  const rules = [(w: WorkerInput) => byUuid(w, ix), (w: WorkerInput) => byIp(w, ix, order), (w: WorkerInput) => byName(w, ix)];
   return workers.map((w) => {
     const tried: RuleOutcome[] = [];
-    for (const rule of RULES) {
-      const { hit, outcome } = rule(w, servers);
+    for (const rule of rules) {
+      const { hit, outcome } = rule(w);
       tried.push(outcome);
       if (!hit) continue;
       const host = hit['OS-EXT-SRV-ATTR:host'] ?? null;
-      const hv = host ? (hypervisors.find((h) => h.service_host === host) ?? null) : null;
+      const hv = host ? (hvByHost.get(host) ?? null) : null;
       const base = { node: w.node, source: w.source, rule: outcome.rule, server: { id: hit.id, name: hit.name, status: hit.status }, service_host: host, hypervisor: hv, tried };
       if (!host) return { ...base, error: { code: 'NW_OPENSTACK_FORBIDDEN', message: `server ${hit.name} shows no OS-EXT-SRV-ATTR:host; that attribute needs an admin token` } };
       if (!hv) return { ...base, error: { code: 'NW_NOT_FOUND', message: `no hypervisor has service host ${host}` } };

@@ -30,6 +30,8 @@ export interface JoinOptions {
   configOut: string;
   listen: string;
   name: string;
+  /** The Nova server id for hosts without a DMI product_uuid: sent with the join and written to agent.yaml. */
+  instanceUuid?: string;
   timeoutMs?: number;
 }
 
@@ -88,21 +90,24 @@ export function joinTokenFrom(o: { token?: string; tokenFile?: string }, env: No
   return (env.NODEWRIGHT_JOIN_TOKEN ?? o.token ?? '').trim();
 }
 
-export function workerFacts(): { hostname: string; addresses: string[]; instanceUuid?: string } {
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The worker's facts at join; `instanceUuid` (--instance-uuid) wins over the DMI product_uuid, as agent.yaml's does in status. */
+export function workerFacts(instanceUuidOverride?: string): { hostname: string; addresses: string[]; instanceUuid?: string } {
   const addresses = Object.values(os.networkInterfaces())
     .flat()
     .filter((a): a is os.NetworkInterfaceInfo => Boolean(a) && !a!.internal)
     .map((a) => a.address);
-  let instanceUuid: string | undefined;
+  let instanceUuid = instanceUuidOverride?.toLowerCase();
   try {
-    instanceUuid = readFileSync('/sys/class/dmi/id/product_uuid', 'utf8').trim().toLowerCase() || undefined;
+    instanceUuid ??= readFileSync('/sys/class/dmi/id/product_uuid', 'utf8').trim().toLowerCase() || undefined;
   } catch {
-    // not readable (containers, non-root): the controller can still map by address
+    // not readable (containers, non-root): --instance-uuid, or the controller maps by address or name
   }
   return { hostname: os.hostname(), addresses, ...(instanceUuid ? { instanceUuid } : {}) };
 }
 
-export function agentYaml(o: { listen: string; node: string; nodeGroup: string; controller: string }): string {
+export function agentYaml(o: { listen: string; node: string; nodeGroup: string; controller: string; instanceUuid?: string }): string {
   return `# Written by \`nodewright-agent join\`. Relative paths are relative to this file.
 listen: "${o.listen}"
 node: "${o.node}"
@@ -110,7 +115,7 @@ nodeGroup: "${o.nodeGroup}"
 # the agent renews its certificate here before it expires
 controller: "${o.controller}"
 publicKeyFile: ${JOIN_FILES.publicKey}
-tls:
+${o.instanceUuid ? `# the Nova server id (no DMI product_uuid here): reported in status facts\ninstanceUuid: "${o.instanceUuid.toLowerCase()}"\n` : ''}tls:
   cert: ${JOIN_FILES.cert}
   key: ${JOIN_FILES.key}
   ca: ${JOIN_FILES.ca}
@@ -129,6 +134,7 @@ export async function join(o: JoinOptions): Promise<{ node: string; group: strin
   if (!/^sha256:[0-9a-f]{64}$/.test(o.caCertHash)) throw new NwError('NW_USAGE', `--ca-cert-hash must be sha256:<64 hex>, got '${o.caCertHash}'`);
   const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(o.listen);
   if (!m) throw new NwError('NW_USAGE', `--listen must be HOST:PORT, got '${o.listen}'`);
+  if (o.instanceUuid !== undefined && !UUID.test(o.instanceUuid)) throw new NwError('NW_USAGE', `--instance-uuid must be the Nova server id (a UUID), got '${o.instanceUuid}'`);
   const configOut = path.resolve(o.configOut);
   const dir = path.dirname(configOut);
   const targets = [configOut, ...Object.values(JOIN_FILES).map((f) => path.join(dir, f))];
@@ -138,7 +144,7 @@ export async function join(o: JoinOptions): Promise<{ node: string; group: strin
   const ca = await fetchPinnedCa(url, o.caCertHash, timeoutMs);
   const host = m[1].replace(/^\[|\]$/g, '');
   const { keyPem, csrPem } = await (await pki()).createKeyAndCsr({ commonName: o.name, ...(isIP(host) && host !== '0.0.0.0' && host !== '::' ? { ipAddresses: [host] } : {}) });
-  const r = await postJson(new URL('/v1/join', url), ca, { token: o.token, name: o.name, csr: csrPem, listen: o.listen, facts: workerFacts() }, timeoutMs);
+  const r = await postJson(new URL('/v1/join', url), ca, { token: o.token, name: o.name, csr: csrPem, listen: o.listen, facts: workerFacts(o.instanceUuid) }, timeoutMs);
   if (r.status !== 200) {
     const code = (typeof r.json?.code === 'string' && /^NW_[A-Z_]+$/.test(r.json.code) ? r.json.code : 'NW_PUSH') as ErrorCode;
     throw new NwError(code, `the controller refused the join (${r.status}): ${r.json?.message ?? 'no reason given'}`);
@@ -152,7 +158,7 @@ export async function join(o: JoinOptions): Promise<{ node: string; group: strin
     [path.join(dir, JOIN_FILES.cert), cert, 0o644],
     [path.join(dir, JOIN_FILES.ca), ca, 0o644],
     [path.join(dir, JOIN_FILES.publicKey), signingPublicKey, 0o644],
-    [configOut, agentYaml({ listen: o.listen, node, nodeGroup: group, controller: url.origin }), 0o600],
+    [configOut, agentYaml({ listen: o.listen, node, nodeGroup: group, controller: url.origin, instanceUuid: o.instanceUuid }), 0o600],
   ];
   for (const [f, text, mode] of files) await fs.writeAtomic(f, text, { mode, backup: false });
   return { node, group, files: files.map(([f]) => f) };
@@ -169,8 +175,9 @@ export function registerJoinCommand(program: Command): void {
     .option('--config-out <path>', 'agent.yaml to write (its files go next to it)', '/etc/nodewright/agent.yaml')
     .option('--listen <host:port>', 'address the agent will listen on (the controller reaches it there)', '0.0.0.0:7701')
     .option('--name <node>', 'node name (default: the hostname)')
+    .option('--instance-uuid <uuid>', 'the Nova server id, for hosts without /sys/class/dmi/id/product_uuid (sent with the join, written to agent.yaml)')
     .option('--json', 'print JSON')
-    .action(async (o: { controller: string; token?: string; tokenFile?: string; caCertHash: string; configOut: string; listen: string; name?: string; json?: boolean }) => {
+    .action(async (o: { controller: string; token?: string; tokenFile?: string; caCertHash: string; configOut: string; listen: string; name?: string; instanceUuid?: string; json?: boolean }) => {
       const r = await join({ ...o, token: joinTokenFrom(o), name: o.name ?? os.hostname() });
       process.stdout.write(o.json ? JSON.stringify(r, null, 2) + '\n' : `joined as ${r.node} (group ${r.group}); wrote ${r.files.join(', ')}\nstart the agent: nodewright-agent run --config ${o.configOut}\n`);
     });

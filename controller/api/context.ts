@@ -3,6 +3,7 @@ import type { Role } from '../../pki/index.js';
 import type { EnrollDeps } from '../fleet/enroll.js';
 import type { Poller } from '../fleet/poller.js';
 import type { ControllerMetrics } from '../metrics.js';
+import type { FailureDomainSource } from '../rollout/domains.js';
 import type { Store } from '../store/store.js';
 
 export interface ApiContext {
@@ -15,4 +16,8 @@ export interface ApiContext {
   now: () => Date;
   /** false until start-up finished, and again while stopping. */
   ready: () => boolean;
+  /** The failure domain nodes are shown with (controller.yaml failureDomain); default none. */
+  failureDomain?: FailureDomainSource;
+  /** A node enrolled (the hypervisor mapper places it). */
+  onEnrolled?: (node: string) => void;
 }

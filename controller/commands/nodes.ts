@@ -16,9 +16,13 @@ interface NodeView {
   facts: { hostname: string; addresses: string[] };
   certNotAfter: string | null;
   certDaysLeft: number | null;
+  failureDomain: string | null;
+  failureDomainSource: string | null;
 }
 
 const certText = (n: NodeView) => (n.certDaysLeft === null || n.certDaysLeft === undefined ? '-' : String(n.certDaysLeft));
+
+const domainText = (n: NodeView) => (n.failureDomain ? `${n.failureDomain} (${n.failureDomainSource})` : 'none (its own domain in a rollout)');
 
 const labelText = (l: Record<string, string>) => Object.entries(l).map(([k, v]) => `${k}=${v}`).join(',') || '-';
 
@@ -43,14 +47,14 @@ export function registerNodesCommands(program: Command): void {
     async (o: OperatorOpts & { group?: string }) => {
       const r = await withClient(o, (c) => c.request<{ nodes: NodeView[] }>('GET', `/v1/nodes${o.group ? `?group=${encodeURIComponent(o.group)}` : ''}`));
       if (o.json) return printJson(r.nodes);
-      out(formatTable(['NAME', 'GROUP', 'STATE', 'GEN', 'CERT-DAYS', 'URL', 'LABELS', 'REASON'], r.nodes.map((n) => [n.name, n.group, n.state, String(n.generation ?? '-'), certText(n), n.url, labelText(n.labels), n.reason ?? ''])));
+      out(formatTable(['NAME', 'GROUP', 'STATE', 'GEN', 'DOMAIN', 'CERT-DAYS', 'URL', 'LABELS', 'REASON'], r.nodes.map((n) => [n.name, n.group, n.state, String(n.generation ?? '-'), n.failureDomain ?? '-', certText(n), n.url, labelText(n.labels), n.reason ?? ''])));
     },
   );
 
   withOperator(nodes.command('show <name>').description('one node: inventory record and last status')).action(async (name: string, o: OperatorOpts) => {
     const n = await withClient(o, (c) => c.request<NodeView & { status: unknown }>('GET', `/v1/nodes/${encodeURIComponent(name)}`));
     if (o.json) return printJson(n);
-    out(`${f(n.name)}  group=${f(n.group)}  state=${f(n.state)}${n.reason ? ` (${f(n.reason)})` : ''}  generation=${n.generation ?? '-'}\n  url=${f(n.url)}  hostname=${f(n.facts.hostname)}  addresses=${f(n.facts.addresses.join(',')) || '-'}\n  labels=${f(labelText(n.labels))}  lastSeen=${f(n.lastSeenAt) || 'never'}\n  certificate until ${n.certNotAfter ?? 'unknown'} (${certText(n)} days left)`);
+    out(`${f(n.name)}  group=${f(n.group)}  state=${f(n.state)}${n.reason ? ` (${f(n.reason)})` : ''}  generation=${n.generation ?? '-'}\n  url=${f(n.url)}  hostname=${f(n.facts.hostname)}  addresses=${f(n.facts.addresses.join(',')) || '-'}\n  labels=${f(labelText(n.labels))}  lastSeen=${f(n.lastSeenAt) || 'never'}\n  failure domain ${f(domainText(n))}\n  certificate until ${n.certNotAfter ?? 'unknown'} (${certText(n)} days left)`);
   });
 
   withOperator(nodes.command('remove <name>').description('forget a node (it must join again with a new token)')).action(async (name: string, o: OperatorOpts) => {

@@ -6,7 +6,7 @@
 // nothing an agent answers can throw out of a poll.
 import type { Logger } from 'pino';
 import type { AgentStatus } from '../../protocol/status.js';
-import type { NodeObservation, NodeRecord, Store } from '../store/store.js';
+import type { NodeFacts, NodeObservation, NodeRecord, Store } from '../store/store.js';
 import type { AgentClient, AgentTarget } from './agent-client.js';
 import { PIN_HANDOVER_MS } from './agent-tls.js';
 import { judge, nextDelayMs, type PollOutcome } from './health.js';
@@ -30,6 +30,8 @@ export interface PollerOptions {
   /** An observation of this node changed (written to the store). */
   onChange?: (node: string) => void;
   onPoll?: (node: string, ms: number, outcome: PollOutcome['kind'] | 'not-modified') => void;
+  /** A status reported facts (hostname, addresses, instanceUuid) other than the node's last ones (at first: those it joined with). */
+  onFacts?: (node: string) => void;
 }
 
 interface Slot {
@@ -51,6 +53,9 @@ interface Slot {
 /** The inventory is re-read at most this often, and never for more than ~0.5 % of the time. */
 const LIST_EVERY_MS = 1000;
 const LIST_SHARE = 200;
+
+const sameFacts = (a: Partial<NodeFacts>, b: Partial<NodeFacts>): boolean =>
+  a.hostname === b.hostname && a.instanceUuid === b.instanceUuid && (a.addresses ?? []).join(',') === (b.addresses ?? []).join(',');
 
 const sameObservation = (a: Omit<NodeObservation, 'at'>, b: Omit<NodeObservation, 'at'>): boolean =>
   a.health === b.health && a.reason === b.reason && a.generation === b.generation && a.converged === b.converged && a.ready === b.ready;
@@ -180,7 +185,9 @@ export class Poller {
       else {
         obs = judge(outcome === 'not-modified' ? { kind: 'error', message: '304 without an earlier status' } : outcome, at, s.obs, this.signed(s, outcome));
         if (outcome !== 'not-modified' && outcome.kind === 'status') {
+          const before = s.status?.facts ?? s.node.facts;
           s.status = outcome.status;
+          if (!sameFacts(before, outcome.status.facts)) this.o.onFacts?.(s.node.name);
           // a status judged on an unsigned generation is asked for in full again (no 304 keeps that verdict)
           s.etag = obs.generation === (outcome.status.desired?.generation ?? null) ? etag : undefined;
         } else s.etag = undefined;

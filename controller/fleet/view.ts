@@ -1,12 +1,15 @@
 // The fleet as the controller last saw it, in memory: each node's group and latest observation.
 // Loaded from the store at start (the store stays the source of truth after a crash), then fed
 // by the poller on every poll, so the rollout executor's 1 s ticks read no database rows.
+import { failureDomainOf, type FailureDomainSource, type NodeDomain } from '../rollout/domains.js';
 import type { NodeObservation, NodeRecord, Store } from '../store/store.js';
 
 interface Entry {
   group: string;
   obs: NodeObservation;
   certNotAfter?: string;
+  /** what a failure domain is read from */
+  placement?: Pick<NodeRecord, 'labels' | 'hypervisor' | 'hypervisorRule'>;
 }
 
 export const observationOf = (n: NodeRecord): NodeObservation => ({
@@ -34,7 +37,9 @@ export class FleetView {
         this.groups.get(e.group)?.delete(n.name);
         this.add(n.name, n.group, e.obs);
       }
-      this.nodes.get(n.name)!.certNotAfter = n.certNotAfter ?? undefined;
+      const entry = this.nodes.get(n.name)!;
+      entry.certNotAfter = n.certNotAfter ?? undefined;
+      entry.placement = { labels: n.labels, hypervisor: n.hypervisor ?? null, hypervisorRule: n.hypervisorRule ?? null };
     }
     for (const name of [...this.nodes.keys()]) if (!seen.has(name)) this.remove(name);
   }
@@ -60,6 +65,17 @@ export class FleetView {
   /** [node, not-after of its pinned certificate] for the nodes whose expiry is known (metrics). */
   *certExpiries(): Iterable<[string, string]> {
     for (const [name, e] of this.nodes) if (e.certNotAfter) yield [name, e.certNotAfter];
+  }
+
+  /** [node, group, failure domain under `source`] of every node (metrics). */
+  *failureDomains(source: FailureDomainSource): Iterable<[string, string, NodeDomain]> {
+    for (const [name, e] of this.nodes) yield [name, e.group, failureDomainOf(e.placement ?? { labels: {} }, source)];
+  }
+
+  /** The node's failure domain under `source` as last listed from the store (null: unknown node or unmapped). */
+  failureDomainOf(name: string, source: FailureDomainSource): string | null {
+    const e = this.nodes.get(name);
+    return e ? failureDomainOf(e.placement ?? { labels: {} }, source).failureDomain : null;
   }
 
   groupOf(name: string): string | undefined {

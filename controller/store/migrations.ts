@@ -69,6 +69,16 @@ export const MIGRATIONS: Migration[] = [
       `CREATE INDEX join_tokens_by_expiry ON join_tokens (expires_at)`,
     ],
   },
+  {
+    version: 4,
+    name: 'node hypervisor (failure domain) and the rule that found it',
+    statements: [
+      // the Nova compute host running the worker, mapped by the controller from live Nova; NULL while unmapped
+      `ALTER TABLE nodes ADD COLUMN hypervisor TEXT`,
+      // instance-uuid, fixed-ip or name (NULL with hypervisor)
+      `ALTER TABLE nodes ADD COLUMN hypervisor_rule TEXT`,
+    ],
+  },
 ];
 
 export const latestSchemaVersion = (): number => MIGRATIONS[MIGRATIONS.length - 1].version;

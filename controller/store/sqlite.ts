@@ -12,7 +12,8 @@ import { isFinished, summarize, type RolloutSummary } from '../rollout/summary.j
 import { attachKeyring, detachKeyring } from './keyrings.js';
 import { pinnedGenerations, type PruneReport, type RetentionPolicy } from './retention.js';
 import type {
-  ArtifactRecord, ControllerEvent, DesiredRecord, JoinToken, NodeObservation, NodeRecord, RolloutPage, RolloutRecord, Store,
+  ArtifactRecord, ControllerEvent, DesiredRecord, HypervisorChange, HypervisorMapping, HypervisorRule, JoinToken, NodeObservation, NodeRecord,
+  RolloutPage, RolloutRecord, Store,
 } from './store.js';
 
 export const DB_FILE = 'controller.db';
@@ -137,7 +138,7 @@ export class SqliteStore implements Store {
         .prepare(`INSERT INTO nodes (${NODE_COLUMNS}) VALUES (${NODE_VALUES})
                   ON CONFLICT (name) DO UPDATE SET node_group = excluded.node_group, labels = excluded.labels,
                     url = excluded.url, cert_sha256 = excluded.cert_sha256, cert_not_after = excluded.cert_not_after,
-                    facts = excluded.facts,
+                    facts = excluded.facts, hypervisor = excluded.hypervisor, hypervisor_rule = excluded.hypervisor_rule,
                     enrolled_at = excluded.enrolled_at, health = excluded.health, reason = excluded.reason,
                     health_since = excluded.health_since, last_seen_at = excluded.last_seen_at,
                     generation = excluded.generation, converged = excluded.converged, ready = excluded.ready`)
@@ -225,6 +226,26 @@ export class SqliteStore implements Store {
                     converged = ?, ready = ? WHERE name = ?`)
         .run(o.health, o.reason, healthSince, lastSeenAt, o.generation, o.converged ? 1 : 0, o.ready ? 1 : 0, name);
       return true;
+    });
+  }
+
+  setNodeHypervisors(changes: HypervisorChange[], eventOf: (c: HypervisorChange, from: HypervisorMapping | null) => NewEvent | null): string[] {
+    if (changes.length === 0) return [];
+    return this.write(() => {
+      const get = this.db.prepare(`SELECT hypervisor, hypervisor_rule FROM nodes WHERE name = ?`);
+      const set = this.db.prepare(`UPDATE nodes SET hypervisor = ?, hypervisor_rule = ? WHERE name = ?`);
+      const written: string[] = [];
+      for (const c of changes) {
+        const row = get.get(c.name) as Row | undefined;
+        if (!row) continue; // removed meanwhile
+        const from = row.hypervisor === null ? null : { hypervisor: String(row.hypervisor), rule: String(row.hypervisor_rule) as HypervisorRule };
+        if (from?.hypervisor === c.to?.hypervisor && from?.rule === c.to?.rule) continue;
+        set.run(c.to?.hypervisor ?? null, c.to?.rule ?? null, c.name);
+        const e = eventOf(c, from);
+        if (e) this.insertEvent(e);
+        written.push(c.name);
+      }
+      return written;
     });
   }
 
@@ -503,14 +524,16 @@ const toToken = (r: Row): JoinToken => ({
   usedBy: r.used_by === null ? null : String(r.used_by),
 });
 
-const NODE_COLUMNS = `name, node_group, labels, url, cert_sha256, cert_not_after, facts, enrolled_at, health, reason,
+const NODE_COLUMNS = `name, node_group, labels, url, cert_sha256, cert_not_after, facts, hypervisor, hypervisor_rule, enrolled_at, health, reason,
   health_since, last_seen_at, generation, converged, ready`;
-const NODE_VALUES = `@name, @group, @labels, @url, @certSha256, @certNotAfter, @facts, @enrolledAt, @health, @reason,
+const NODE_VALUES = `@name, @group, @labels, @url, @certSha256, @certNotAfter, @facts, @hypervisor, @hypervisorRule, @enrolledAt, @health, @reason,
   @healthSince, @lastSeenAt, @generation, @converged, @ready`;
 
 const nodeParams = (n: NodeRecord) => ({
   ...n,
   certNotAfter: n.certNotAfter ?? null,
+  hypervisor: n.hypervisor ?? null,
+  hypervisorRule: n.hypervisor ? (n.hypervisorRule ?? null) : null,
   labels: json(n.labels),
   facts: json(n.facts),
   converged: n.converged ? 1 : 0,
@@ -525,6 +548,8 @@ const toNode = (r: Row): NodeRecord => ({
   certSha256: String(r.cert_sha256),
   certNotAfter: r.cert_not_after === null || r.cert_not_after === undefined ? null : String(r.cert_not_after),
   facts: parse(r.facts),
+  hypervisor: r.hypervisor === null || r.hypervisor === undefined ? null : String(r.hypervisor),
+  hypervisorRule: r.hypervisor_rule === null || r.hypervisor_rule === undefined ? null : (String(r.hypervisor_rule) as HypervisorRule),
   enrolledAt: String(r.enrolled_at),
   health: String(r.health) as NodeRecord['health'],
   reason: r.reason === null ? null : String(r.reason),

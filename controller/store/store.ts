@@ -22,6 +22,10 @@ export interface NodeRecord {
   generation: number | null;   // the generation the agent last reported holding (only one the controller signed)
   converged: boolean; ready: boolean;
 }
+/** Where the controller last found a worker in Nova. */
+export interface HypervisorMapping { hypervisor: string; rule: HypervisorRule }
+/** A node's new mapping (null: unmapped) for setNodeHypervisors. */
+export interface HypervisorChange { name: string; to: HypervisorMapping | null }
 export interface NodeObservation {
   health: NodeHealth; reason: string | null; generation: number | null; converged: boolean; ready: boolean;
   at: string;
@@ -68,6 +72,12 @@ export interface Store {
   setLabels(name: string, labels: Record<string, string>): void;
   /** Writes only when something changed; returns true then (so the poller writes only changes). */
   observeNode(name: string, o: NodeObservation): boolean;
+  /**
+   * Hypervisor mappings as ONE transaction: each node whose mapping differs is written with the
+   * event `eventOf(change, from)` gives (null: none); unchanged and removed nodes are skipped.
+   * Returns the names written.
+   */
+  setNodeHypervisors(changes: HypervisorChange[], eventOf: (c: HypervisorChange, from: HypervisorMapping | null) => Omit<ControllerEvent, 'id'> | null): string[];
   // audit log
   appendEvent(e: Omit<ControllerEvent, 'id'>): number;
   listEvents(opts?: { afterId?: number; limit?: number }): ControllerEvent[];

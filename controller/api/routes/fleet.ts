@@ -13,6 +13,7 @@ import { NwError } from '../../../host/errors.js';
 import { certSha256, enroll } from '../../fleet/enroll.js';
 import { renew } from '../../fleet/renew.js';
 import { newJoinToken, parseLabels } from '../../fleet/join-token.js';
+import { failureDomainOf, type FailureDomainSource } from '../../rollout/domains.js';
 import type { NodeRecord } from '../../store/store.js';
 import { actorOf, agentCallerOf, callerOf } from '../auth.js';
 import type { ApiContext } from '../context.js';
@@ -39,8 +40,11 @@ const NodesQuery = Type.Object({ group: Type.Optional(Type.String({ minLength: 1
 export const certDaysLeft = (n: NodeRecord, now: Date): number | null =>
   n.certNotAfter ? Math.floor((Date.parse(n.certNotAfter) - now.getTime()) / 86_400_000) : null;
 
-/** The node as the API shows it: `state` is its health (the contract's name for it). */
-export const nodeView = (n: NodeRecord, now = new Date()) => ({ ...n, state: n.health, certNotAfter: n.certNotAfter ?? null, certDaysLeft: certDaysLeft(n, now) });
+/** The node as the API shows it: `state` is its health (the contract's name for it), its failure domain under `source`. */
+export const nodeView = (n: NodeRecord, now = new Date(), source: FailureDomainSource = 'none') => ({
+  ...n, state: n.health, certNotAfter: n.certNotAfter ?? null, certDaysLeft: certDaysLeft(n, now),
+  hypervisor: n.hypervisor ?? null, hypervisorRule: n.hypervisorRule ?? null, ...failureDomainOf(n, source),
+});
 
 export async function fleetRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   const operator = (req: Parameters<typeof callerOf>[0]) => callerOf(req, ctx.operatorRoles);
@@ -53,6 +57,7 @@ export async function fleetRoutes(app: FastifyInstance, ctx: ApiContext): Promis
   app.post('/v1/join', async (req) => {
     const r = await enroll(ctx.enroll, req.body, req.raw.socket.remoteAddress, ctx.now());
     ctx.poller?.soon(r.node);
+    ctx.onEnrolled?.(r.node);
     return r;
   });
 
@@ -77,13 +82,13 @@ export async function fleetRoutes(app: FastifyInstance, ctx: ApiContext): Promis
   app.get('/v1/nodes', { schema: { querystring: NodesQuery } }, async (req) => {
     operator(req);
     const q = req.query as { group?: string };
-    return { nodes: ctx.store.listNodes(q.group ? { group: q.group } : undefined).map((n) => nodeView(n, ctx.now())) };
+    return { nodes: ctx.store.listNodes(q.group ? { group: q.group } : undefined).map((n) => nodeView(n, ctx.now(), ctx.failureDomain)) };
   });
 
   app.get('/v1/nodes/:name', { schema: { params: NodeParams } }, async (req) => {
     operator(req);
     const n = mustFind((req.params as { name: string }).name);
-    return { ...nodeView(n, ctx.now()), status: ctx.poller?.latest(n.name)?.status ?? null, desired: ctx.store.lastDesired(n.name)?.generation ?? null };
+    return { ...nodeView(n, ctx.now(), ctx.failureDomain), status: ctx.poller?.latest(n.name)?.status ?? null, desired: ctx.store.lastDesired(n.name)?.generation ?? null };
   });
 
   app.delete('/v1/nodes/:name', { schema: { params: NodeParams } }, async (req) => {
@@ -110,6 +115,6 @@ export async function fleetRoutes(app: FastifyInstance, ctx: ApiContext): Promis
     parseLabels(Object.entries(next).map(([k, v]) => `${k}=${v}`).join(','));
     ctx.store.setLabels(n.name, next);
     ctx.store.appendEvent({ at: ctx.now().toISOString(), actor: actorOf(who), kind: 'node.labels', subject: n.name, message: `labels of ${n.name}: ${JSON.stringify(next)}` });
-    return nodeView(mustFind(n.name), ctx.now());
+    return nodeView(mustFind(n.name), ctx.now(), ctx.failureDomain);
   });
 }

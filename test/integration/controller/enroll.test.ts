@@ -102,6 +102,7 @@ describe('controller enrollment and inventory', () => {
   });
 
   let token: { token: string; caCertHash: string; expiresAt: string };
+  const IUUID = '5a3c2b1d-0e9f-4a8b-9c7d-6e5f4a3b2c1d';
   let agentPort: number;
 
   it('join-token → agent join writes agent.yaml and its files; the node is in the inventory', async () => {
@@ -112,7 +113,7 @@ describe('controller enrollment and inventory', () => {
     expect(Date.parse(token.expiresAt) - Date.now()).toBeGreaterThan(9 * 60_000);
     agentPort = await freePort();
     const out = path.join(dir, 'w1', 'agent.yaml');
-    const j = run(AGENT_CLI, ['join', '--controller', `https://127.0.0.1:${port}`, '--token', token.token, '--ca-cert-hash', token.caCertHash, '--config-out', out, '--listen', `127.0.0.1:${agentPort}`, '--name', 'w1']);
+    const j = run(AGENT_CLI, ['join', '--controller', `https://127.0.0.1:${port}`, '--token', token.token, '--ca-cert-hash', token.caCertHash, '--config-out', out, '--listen', `127.0.0.1:${agentPort}`, '--name', 'w1', '--instance-uuid', IUUID.toUpperCase()]);
     expect(j.stderr).toBe('');
     expect(j.code).toBe(0);
     expect(readdirSync(path.join(dir, 'w1')).sort()).toEqual(['agent.crt', 'agent.key', 'agent.yaml', 'ca.crt', 'controller.pub']);
@@ -120,6 +121,7 @@ describe('controller enrollment and inventory', () => {
     const yaml = readFileSync(out, 'utf8');
     expect(yaml).toContain(`listen: "127.0.0.1:${agentPort}"`);
     expect(yaml).toMatch(/nodeGroup: "lab"/);
+    expect(yaml).toContain(`instanceUuid: "${IUUID}"`); // the agent reports it in its status facts
     expect(yaml).toMatch(/tls:\n  cert: agent.crt\n  key: agent.key\n  ca: ca.crt/);
     expect(readFileSync(path.join(dir, 'w1', 'controller.pub'), 'utf8')).toBe(readFileSync(path.join(dir, 'ctl', 'signing.pub'), 'utf8'));
     const cert = new X509Certificate(readFileSync(path.join(dir, 'w1', 'agent.crt')));
@@ -129,7 +131,8 @@ describe('controller enrollment and inventory', () => {
     const ls = nodewright('nodes', 'ls', '--json');
     expect(ls.stderr).toBe('');
     const nodes = JSON.parse(ls.stdout);
-    expect(nodes).toEqual([expect.objectContaining({ name: 'w1', group: 'lab', labels: { zone: 'a' }, url: `https://127.0.0.1:${agentPort}` })]);
+    expect(nodes).toEqual([expect.objectContaining({ name: 'w1', group: 'lab', labels: { zone: 'a' }, url: `https://127.0.0.1:${agentPort}`, facts: expect.objectContaining({ instanceUuid: IUUID }) })]);
+    expect(nodes[0]).toMatchObject({ failureDomain: null, failureDomainSource: null }); // no cloud: failureDomain none
     expect(['unknown', 'unreachable']).toContain(nodes[0].state);
   });
 

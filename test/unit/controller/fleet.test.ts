@@ -94,9 +94,18 @@ describe('controller.yaml and operator.yaml', () => {
   });
   it('openstack: a named cloud turns the compute-node routes on; none by default', () => {
     expect(parseControllerConfig(minimal, 'c.yaml').openstack).toBeNull();
-    expect(parseControllerConfig(minimal + 'openstack: {cloud: lab, computeApiVersion: "2.53"}\n', 'c.yaml').openstack).toEqual({ cloud: 'lab', computeApiVersion: '2.53' });
+    expect(parseControllerConfig(minimal + 'openstack: {cloud: lab, computeApiVersion: "2.53"}\n', 'c.yaml').openstack).toEqual({ cloud: 'lab', computeApiVersion: '2.53', mapIntervalMs: 300_000 });
     expect(() => parseControllerConfig(minimal + 'openstack: {cloud: lab, computeApiVersion: latest}\n', 'c.yaml')).toThrow(expect.objectContaining({ code: 'NW_CONFIG' }));
     expect(() => parseControllerConfig(minimal + 'openstack: {}\n', 'c.yaml')).toThrow(expect.objectContaining({ code: 'NW_CONFIG' }));
+  });
+  it('failureDomain: hypervisor by default with a cloud, else none; label:KEY; hypervisor without a cloud or a bad source is NW_CONFIG', () => {
+    expect(parseControllerConfig(minimal, 'c.yaml').failureDomain).toBe('none');
+    expect(parseControllerConfig(minimal + 'openstack: {cloud: lab}\n', 'c.yaml').failureDomain).toBe('hypervisor');
+    expect(parseControllerConfig(minimal + 'openstack: {cloud: lab, mapIntervalSec: 30}\n', 'c.yaml').openstack?.mapIntervalMs).toBe(30_000);
+    expect(parseControllerConfig(minimal + 'openstack: {cloud: lab}\nfailureDomain: none\n', 'c.yaml').failureDomain).toBe('none');
+    expect(parseControllerConfig(minimal + 'failureDomain: label:topology.kubernetes.io/zone\n', 'c.yaml').failureDomain).toBe('label:topology.kubernetes.io/zone');
+    expect(() => parseControllerConfig(minimal + 'failureDomain: hypervisor\n', 'c.yaml')).toThrow(expect.objectContaining({ code: 'NW_CONFIG', message: expect.stringContaining('needs `openstack') }));
+    expect(() => parseControllerConfig(minimal + 'failureDomain: rack\n', 'c.yaml')).toThrow(expect.objectContaining({ code: 'NW_CONFIG', message: expect.stringContaining('label:KEY') }));
   });
   it('retention, server limits and bundle lifetime: documented defaults, operators change them', () => {
     const d = parseControllerConfig(minimal, 'c.yaml');

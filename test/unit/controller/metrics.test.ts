@@ -23,4 +23,20 @@ describe('ControllerMetrics', () => {
     text = m.render();
     expect(text).not.toContain('rollout="r1"');
   });
+
+  it('each mapped node\'s failure domain (label values escaped) and the count of unmapped nodes', () => {
+    const m = new ControllerMetrics();
+    m.failureDomains = () => [
+      ['w1', 'workers', { failureDomain: 'cmp-a', failureDomainSource: 'instance-uuid' }],
+      ['w2', 'workers', { failureDomain: 'rack "7"', failureDomainSource: 'label:rack' }],
+      ['w3', 'workers', { failureDomain: null, failureDomainSource: null }],
+    ];
+    m.count(m.hypervisorMaps, 'ok');
+    const text = m.render();
+    expect(text).toContain('nodewright_node_failure_domain{node="w1",group="workers",failure_domain="cmp-a",source="instance-uuid"} 1');
+    expect(text).toContain('nodewright_node_failure_domain{node="w2",group="workers",failure_domain="rack \\"7\\"",source="label:rack"} 1');
+    expect(text).not.toContain('node="w3"');
+    expect(text).toContain('nodewright_nodes_unmapped 1');
+    expect(text).toContain('nodewright_hypervisor_map_refreshes_total{outcome="ok"} 1');
+  });
 });

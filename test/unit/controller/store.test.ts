@@ -31,7 +31,7 @@ const token = (over: Partial<JoinToken> = {}): JoinToken => ({
 
 const node = (name: string, over: Partial<NodeRecord> = {}): NodeRecord => ({
   name, group: 'workers', labels: { rack: 'r1' }, url: `https://127.0.0.1:9443`, certSha256: 'c'.repeat(64), certNotAfter: null,
-  facts: { hostname: name, addresses: ['127.0.0.1'], runtime: 'rkt' }, enrolledAt: T0,
+  facts: { hostname: name, addresses: ['127.0.0.1'], runtime: 'rkt' }, hypervisor: null, hypervisorRule: null, enrolledAt: T0,
   health: 'unknown', reason: null, healthSince: T0, lastSeenAt: null, generation: null, converged: false, ready: false,
   ...over,
 });
