@@ -180,7 +180,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     onEnrolled: (node) => mapper?.trigger(`${node} enrolled`),
   };
   // controller.yaml names a cloud: the compute-node routes (as in `nodewright serve`), operators only
-  const routes = [d.rolloutRoutes(exec, { artifactBaseUrl: config.url })];
+  const routes = [d.rolloutRoutes(exec, { artifactBaseUrl: config.url, failureDomain: () => config.failureDomain })];
   if (config.openstack) {
     const openstack = config.openstack;
     // clouds.yaml is read now (a wrong cloud name is a start-up error); Nova is reached on the first

@@ -6,8 +6,14 @@
 // `nodes ls --json` shows each worker's hypervisor found by `instance-uuid`; then vm-a1 is
 // live-migrated to cmp-b through Nova's API (`os-migrateLive`, what `openstack server migrate
 // --live-migration --host cmp-b` sends; the FakeDriver computes complete it) and back, and each
-// move is noticed: a `node.failure-domain` event, `nodes ls`, /metrics.
+// move is noticed: a `node.failure-domain` event, `nodes ls`, /metrics. A rollout with
+// `--steps 2` over the four (the controller's default source is `hypervisor` with a cloud) never has
+// two workers of one hypervisor in progress, judged by the agents' own acceptance times.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { stringify } from 'yaml';
+import { rolloutDesired } from '../../../bench/campaign-controller.js';
 import type { HonestAgent } from '../../../bench/sim-honest.js';
 import { enrollSimAgents, eventually, startLabController, type LabController } from './fleet.js';
 
@@ -111,9 +117,34 @@ describe('the controller maps every enrolled node to its hypervisor from live No
     expect(text).toMatch(/^nodewright_hypervisor_map_refreshes_total\{outcome="ok"\} [1-9]/m);
   });
 
-  // (the rollout part of issue 21 goes here: `rollout start --steps 2` over these four agents, the
-  // waves asserted from the agents' acceptance order — agents.get(name).accepted — never two
-  // workers of one hypervisor together)
+  it('rollout start --steps 2 (the controller\'s default source: hypervisor) never has two workers of one hypervisor in progress, by the agents\' acceptance times', async () => {
+    const acceptedAt = new Map<string, number>();
+    for (const [name, a] of agents) {
+      const accept = a.accept.bind(a);
+      a.accept = (text: string) => {
+        const r = accept(text);
+        if (r.status === 202) acceptedAt.set(name, Date.now());
+        return r;
+      };
+    }
+    const file = path.join(c.dir, 'desired-domains.yaml');
+    writeFileSync(file, stringify(rolloutDesired('domains')));
+    const started = await c.nwJson('rollout', 'start', '--group', 'workers', '--desired', file, '--steps', '2', '--max-unavailable', '2', '--min-healthy', '1s', '--gate-timeout', '60s');
+    const status = await eventually(`rollout ${started.id} completed`, () => c.nwJson('rollout', 'status', started.id), (s) => s.state === 'completed' || s.state === 'paused' || s.state === 'halted', 120_000, c.logs);
+    expect(status).toMatchObject({ state: 'completed', failureDomainSource: 'hypervisor', unmapped: 0, waveCount: 2 });
+    const domainOf = Object.fromEntries(workers.map((w) => [w.name, hypervisorOf[hostOf[w.server]]]));
+    for (const n of status.nodes) expect(n).toMatchObject({ name: n.name, failureDomain: domainOf[n.name], phase: 'healthy' });
+    for (const wave of [0, 1]) expect(new Set(status.nodes.filter((n: { wave: number }) => n.wave === wave).map((n: { failureDomain: string }) => n.failureDomain)).size).toBe(2);
+    // the agents' side: each accepted once, and the second worker of a hypervisor only after the first passed its gate
+    expect([...acceptedAt.keys()].sort()).toEqual(workers.map((w) => w.name).sort());
+    const events = ((await c.api('GET', '/v1/events?limit=10000')).events as Array<{ at: string; kind: string; subject: string; data?: { rollout?: string } }>)
+      .filter((e) => e.data?.rollout === started.id && e.kind === 'rollout.node.healthy');
+    const healthyAt = new Map(events.map((e) => [e.subject, Date.parse(e.at)]));
+    for (const hv of new Set(Object.values(domainOf))) {
+      const [first, second] = workers.map((w) => w.name).filter((n) => domainOf[n] === hv).sort((x, y) => acceptedAt.get(x)! - acceptedAt.get(y)!);
+      expect(acceptedAt.get(second)!, `${second} accepted before ${first} (same hypervisor ${hv}) passed its gate`).toBeGreaterThanOrEqual(healthyAt.get(first)!);
+    }
+  }, 180_000);
 
   it('a live migration is noticed: an event and nodes ls, and again when it moves back', async () => {
     await liveMigrate('vm-a1', 'cmp-b');
