@@ -97,14 +97,3 @@ export function planWaves(nodes: PlanNode[], ramp: RampStep[]): WavePlan {
   }
   return { waves, shortfalls };
 }
-
-/**
- * Failure domains from `hosts map` results: the hypervisor a worker runs on. Workers whose
- * hypervisor is unknown share ONE domain, so they are spread one per wave (they might share a host).
- */
-export function nodesFromWorkerMapping(
-  workers: Array<{ ip: string; hypervisor: { hypervisor_hostname: string } | null }>,
-  unknownDomain = 'unknown-hypervisor',
-): PlanNode[] {
-  return workers.map((w) => ({ name: w.ip, failureDomain: w.hypervisor?.hypervisor_hostname ?? unknownDomain }));
-}

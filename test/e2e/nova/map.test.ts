@@ -8,7 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { nodesFromWorkerMapping, planWaves } from '../../../controller/rollout/plan.js';
+import { planWaves } from '../../../controller/rollout/plan.js';
+import { mappingOf } from '../../../controller/fleet/hypervisor-map.js';
 import { AGENT_CLI, sandbox, type Sandbox } from '../../integration/agent/fixture.js';
 import { cliEnv, nodewright } from './cli.js';
 
@@ -95,7 +96,7 @@ describe('hosts map from live agents onto the real Nova lab', () => {
     }
     expect(process.argv.join(' ')).not.toContain(TOKEN);
 
-    const plan = planWaves(nodesFromWorkerMapping(placed.map((p) => ({ ip: p.node, hypervisor: p.hypervisor }))), ['100%']);
+    const plan = planWaves(placed.map((p) => ({ name: p.node, failureDomain: mappingOf(p)?.hypervisor ?? `node:${p.node}` })), ['100%']);
     expect(plan.waves).toHaveLength(2);
     for (const wave of plan.waves) {
       const domains = wave.nodes.map((n) => n.failureDomain);

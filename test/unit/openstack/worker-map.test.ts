@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { nodesFromWorkerMapping, planWaves } from '../../../controller/rollout/plan.js';
+import { planWaves } from '../../../controller/rollout/plan.js';
+import { mappingOf } from '../../../controller/fleet/hypervisor-map.js';
 import type { RawServer } from '../../../openstack/nova.js';
 import type { HypervisorView } from '../../../openstack/types.js';
 import { placeWorkers } from '../../../openstack/worker-map.js';
@@ -66,7 +67,7 @@ describe('worker → server → hypervisor (pure)', () => {
       SERVERS,
       HVS,
     );
-    const plan = planWaves(nodesFromWorkerMapping(placed.map((p) => ({ ip: p.node, hypervisor: p.hypervisor }))), ['100%']);
+    const plan = planWaves(placed.map((p) => ({ name: p.node, failureDomain: mappingOf(p)?.hypervisor ?? `node:${p.node}` })), ['100%']);
     expect(plan.waves.map((w) => w.nodes.map((n) => n.name).sort())).toEqual([['a', 'b'], ['c']]);
   });
 });

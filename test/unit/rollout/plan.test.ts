@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { nodesFromWorkerMapping, planWaves, parseRamp, stepSize, type PlanNode, type RampStep } from '../../../controller/rollout/plan.js';
+import { planWaves, parseRamp, stepSize, type PlanNode, type RampStep } from '../../../controller/rollout/plan.js';
 import { NwError } from '../../../host/errors.js';
 
 const nodesArb = fc
@@ -129,19 +129,5 @@ describe('planWaves (examples)', () => {
     expect(parseRamp('1, 5,20%')).toEqual([1, 5, '20%']);
     expect(stepSize('20%', 11)).toBe(3);
     expect(stepSize('1%', 3)).toBe(1);
-  });
-
-  it('turns hosts map results into failure domains; unmapped workers share one domain', () => {
-    const hv = (n: string) => ({ hypervisor_hostname: n });
-    const nodes = nodesFromWorkerMapping([
-      { ip: '10.0.0.1', hypervisor: hv('cmp-a') },
-      { ip: '10.0.0.2', hypervisor: hv('cmp-a') },
-      { ip: '10.0.0.3', hypervisor: hv('cmp-b') },
-      { ip: '10.0.0.4', hypervisor: null },
-      { ip: '10.0.0.5', hypervisor: null },
-    ]);
-    expect(nodes.map((n) => n.failureDomain)).toEqual(['cmp-a', 'cmp-a', 'cmp-b', 'unknown-hypervisor', 'unknown-hypervisor']);
-    const plan = planWaves(nodes, ['100%']);
-    expect(plan.waves.map((w) => w.nodes.map((n) => n.name).sort())).toEqual([['10.0.0.1', '10.0.0.3', '10.0.0.4'], ['10.0.0.2', '10.0.0.5']]);
   });
 });
