@@ -86,3 +86,10 @@ export function run(state: RolloutState, agents: Record<string, SimAgent>, opts:
   }
   return { state: s, t, pushes };
 }
+
+/** Scenarios: NW_PROPERTY_RUNS, else 2,000 on CI (each simulates a whole rollout: ~20 ms), else a few hundred. */
+export const numRuns = (): number => {
+  const env = Number(process.env.NW_PROPERTY_RUNS);
+  if (Number.isFinite(env) && env > 0) return env;
+  return process.env.CI === 'true' ? 2_000 : 300;
+};

@@ -7,14 +7,8 @@ import {
 import { parseStrategy } from '../../../controller/rollout/strategy.js';
 import type { NodeObservation } from '../../../controller/store/store.js';
 import { NwError } from '../../../host/errors.js';
-import { deliver, iso, observe, simFleet, T0, type Behaviour } from './engine-sim.js';
+import { deliver, iso, numRuns, observe, simFleet, T0, type Behaviour } from './engine-sim.js';
 
-/** Scenarios: NW_PROPERTY_RUNS, else 2,000 on CI (each simulates a whole rollout: ~20 ms), else a few hundred. */
-const numRuns = (): number => {
-  const env = Number(process.env.NW_PROPERTY_RUNS);
-  if (Number.isFinite(env) && env > 0) return env;
-  return process.env.CI === 'true' ? 2_000 : 300;
-};
 
 // Whole-rollout scenarios: 2,000 take about a minute on a quiet 2-core machine.
 const TIMEOUT = numRuns() > 1000 ? 20 * 60_000 : 120_000;

@@ -12,13 +12,8 @@ import {
 import { parseStrategy } from '../../../controller/rollout/strategy.js';
 import type { NodeObservation } from '../../../controller/store/store.js';
 import { NwError } from '../../../host/errors.js';
-import { deliver, iso, observe, simFleet, T0, type Behaviour } from './engine-sim.js';
+import { deliver, iso, numRuns, observe, simFleet, T0, type Behaviour } from './engine-sim.js';
 
-const numRuns = (): number => {
-  const env = Number(process.env.NW_PROPERTY_RUNS);
-  if (Number.isFinite(env) && env > 0) return env;
-  return process.env.CI === 'true' ? 2_000 : 300;
-};
 const TIMEOUT = 300_000;
 
 const TERMINAL = ['healthy', 'failed', 'rolled_back', 'skipped'];
