@@ -54,7 +54,7 @@ export const ERROR_CATALOGUE = {
   NW_PKG_RUNTIME: 500, // the Node runtime tarball does not match its pin (package/node-runtime.json)
   NW_PKG_INTEGRITY: 400, // a package file differs from the package's MANIFEST (tampered or truncated)
   NW_PKG_BUILD: 500, // a packaging step (esbuild, node-gyp, tar) failed
-  NW_GIT: 400, // not a git checkout, or the ref is not in it
+  NW_GIT: 400, // not a git checkout, the ref is not in it, or its checkout failed (the message quotes git's error line)
   NW_PATCH: 422, // a patch does not apply to the tree (names the rejected hunk)
   NW_GO_MISSING: 500, // no Go toolchain at --go or on PATH (says how to install one)
   NW_BUILD: 500, // the kubelet build failed (log tail shown, full log path given)

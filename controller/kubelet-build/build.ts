@@ -6,6 +6,7 @@ import { promises as fsp, rmSync } from 'node:fs';
 import { NwError, isNwError } from '../../host/errors.js';
 import type { Exec, ExecResult } from '../../host/exec.js';
 import type { ArtifactRecord } from '../store/store.js';
+import { gitFailure } from './git-failure.js';
 import { explainRejectedPatch, type PatchFile } from './patch.js';
 import { logTail, type KubeletBuildPlan, type PlannedCommand } from './plan.js';
 
@@ -28,13 +29,13 @@ export interface BuildResult {
 const run = (exec: Exec, c: PlannedCommand, allowFailure = false): Promise<ExecResult> =>
   exec(c.file, c.args, { cwd: c.cwd, env: c.env, timeoutMs: c.timeoutMs, allowFailure });
 
-const firstLine = (r: ExecResult) => (r.stderr.trim() || r.stdout.trim()).split('\n')[0];
+const failure = (r: ExecResult) => gitFailure(r.stderr, r.stdout);
 
 export async function runKubeletBuild(plan: KubeletBuildPlan, patch: PatchFile[], deps: BuildDeps): Promise<BuildResult> {
   const { exec, progress } = deps;
   const now = deps.now ?? (() => performance.now());
   const repo = await run(exec, plan.isRepo, true);
-  if (repo.exitCode !== 0) throw new NwError('NW_GIT', `--src ${plan.src} is not a git checkout (${firstLine(repo)}): give the Kubernetes clone (git clone https://github.com/kubernetes/kubernetes)`);
+  if (repo.exitCode !== 0) throw new NwError('NW_GIT', `--src ${plan.src} is not a git checkout (${failure(repo)}): give the Kubernetes clone (git clone https://github.com/kubernetes/kubernetes)`);
   const resolved = await run(exec, plan.resolveRef, true);
   if (resolved.exitCode !== 0) {
     throw new NwError('NW_GIT', `ref ${plan.ref} is not in ${plan.src}: fetch it (git -C ${plan.src} fetch --tags) or name an existing tag with --ref`);
@@ -42,7 +43,7 @@ export async function runKubeletBuild(plan: KubeletBuildPlan, patch: PatchFile[]
   const commit = resolved.stdout.trim();
   progress(`worktree: ${plan.ref} (${commit.slice(0, 12)}) at ${plan.worktree}`);
   const added = await run(exec, plan.addWorktree(commit), true);
-  if (added.exitCode !== 0) throw new NwError('NW_GIT', `git worktree add failed: ${firstLine(added)}`);
+  if (added.exitCode !== 0) throw new NwError('NW_GIT', `git worktree add of ${plan.ref} (${commit.slice(0, 12)}) failed: ${failure(added)}; check the clone (git -C ${plan.src} fsck) and fetch or clone it again`);
   try {
     const check = await run(exec, plan.checkPatch, true);
     if (check.exitCode !== 0) throw new NwError('NW_PATCH', explainRejectedPatch(check.stderr, patch, plan.patchFile, plan.ref));
@@ -90,7 +91,7 @@ async function removeWorktree(exec: Exec, plan: KubeletBuildPlan, progress: (lin
   await fsp.rm(plan.worktree, { recursive: true, force: true });
   const pruned = await run(exec, plan.prune, true).catch(() => null);
   if (removed.exitCode === 0 || pruned?.exitCode === 0) progress(`worktree removed: ${plan.worktree}`);
-  else progress(`could not remove the worktree ${plan.worktree} (${firstLine(removed)}): run git -C ${plan.src} worktree prune`);
+  else progress(`could not remove the worktree ${plan.worktree} (${failure(removed)}): run git -C ${plan.src} worktree prune`);
 }
 
 /** For a signal handler (it cannot await): the same removal, synchronously, each command bounded. */
