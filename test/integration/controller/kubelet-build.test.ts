@@ -7,7 +7,7 @@
 // kubelet stand-in. The real Kubernetes tree is not built in CI.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
@@ -105,7 +105,7 @@ describe('kubelet build: the patched kubelet from a fixture Kubernetes tree into
     expect(out).toMatchObject({ ref: 'v1.10.4', commit: git(src, 'rev-parse', 'v1.10.4^{commit}') });
     // the progress, in order
     expect(r.stderr).toMatch(/kubelet build: worktree: v1\.10\.4 \([0-9a-f]{12}\) at .*\n/);
-    expect(r.stderr).toContain(`kubelet build: patch: ${PATCH} applied (2 files, 3 hunks)`);
+    expect(r.stderr).toContain(`kubelet build: patch: ${PATCH} applied (3 files, 4 hunks)`);
     expect(r.stderr).toMatch(/kubelet build: make WHAT=cmd\/kubelet as v1\.10\.4-nw\.1 with go version go1\.10\.3-nodewright-standin linux\/amd64 \(.*go-standin\/bin\); log: /);
     expect(r.stderr).toMatch(/kubelet build: built: _output\/bin\/kubelet \(\d+ bytes\)/);
     expect(r.stderr).toContain(`kubelet build: registered: kubelet-binary v1.10.4-nw.1 sha256=${a.sha256} size=${a.size}`);
@@ -152,7 +152,7 @@ describe('kubelet build: the patched kubelet from a fixture Kubernetes tree into
     writeFileSync(later, readFileSync(PATCH, 'utf8').replace(/^ \tkeyring_file := ""$/m, ' \tkeyringFile := ""'));
     const r = build(['--ref', 'v1.10.4', '--patch', later, '--go', GO_STANDIN]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^NW_PATCH: .*later\.patch: hunk #1 of pkg\/volume\/cephfs\/cephfs\.go \(@@ -342,8 \+342,45 @@ func \(cephfsMounter \*cephfsMounter\) checkFuseMount\(\) bool \{\) does not apply to v1\.10\.4/m);
+    expect(r.stderr).toMatch(/^NW_PATCH: .*later\.patch: hunk #1 of pkg\/volume\/cephfs\/cephfs\.go \(@@ -342,8 \+342,46 @@ func \(cephfsMounter \*cephfsMounter\) checkFuseMount\(\) bool \{\) does not apply to v1\.10\.4/m);
     expect(r.stderr).toMatch(/kubelet build: worktree removed: /);
     expect(artifacts()).toHaveLength(2);
     expectCleanAfter();
@@ -185,6 +185,22 @@ describe('kubelet build: the patched kubelet from a fixture Kubernetes tree into
       if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
     }
     expect(stderr).toContain('kubelet build: interrupted by SIGINT; worktree removed, nothing registered');
+    expect(artifacts()).toHaveLength(2);
+    expectCleanAfter();
+  });
+
+  it('a clone whose checkout fails: NW_GIT quotes git\'s error lines, not its "Preparing worktree" line', () => {
+    // a copy of the clone that lost the blob of v1.10.4's Makefile: the ref resolves, its checkout fails
+    const broken = path.join(dir, 'kubernetes-broken');
+    cpSync(src, broken, { recursive: true });
+    const blob = git(broken, 'rev-parse', 'v1.10.4:Makefile');
+    rmSync(path.join(broken, '.git', 'objects', blob.slice(0, 2), blob.slice(2)));
+    const r = cli(['kubelet', 'build', '--src', broken, '--ref', 'v1.10.4', '--patch', PATCH, '--go', GO_STANDIN]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^NW_GIT: git worktree add of v1\\.10\\.4 \\([0-9a-f]{12}\\) failed: error: unable to read sha1 file of Makefile \\(${blob}\\); fatal: Could not reset index file to revision 'HEAD'\\.; check the clone \\(git -C ${broken.replace(/[.]/g, '\\.')} fsck\\)`, 'm'));
+    expect(r.stderr).not.toContain('Preparing worktree');
+    expect(readdirSync(tmp).filter((f) => !f.endsWith('.log'))).toEqual([]);
+    expect(git(broken, 'worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree '))).toEqual([`worktree ${broken}`]);
     expect(artifacts()).toHaveLength(2);
     expectCleanAfter();
   });
