@@ -1,9 +1,9 @@
 #!/bin/bash
 # install.sh — install (or upgrade) this nodewright package under /opt/nodewright, or remove it.
-#   ./install.sh --trust-key KEY.pub TARBALL [--root DIR] [--no-start]
+#   ./install.sh --trust-key KEY.pub TARBALL [--root DIR] [--no-start | --uninstall]
 #                                            check TARBALL against TARBALL.sig (ed25519, openssl) with the
 #                                            release public key BEFORE anything is unpacked or written, then
-#                                            install it (as below) from a private temp dir
+#                                            run its own install.sh (as below) from a private temp dir
 #   ./install.sh [--root DIR] [--no-start]   install: files from PLAN, the unit, a link in /usr/local/bin,
 #                                            the default config only if none is there (never overwritten)
 #   ./install.sh --uninstall [--root DIR]    remove exactly what an install recorded, and nothing else:
@@ -47,9 +47,9 @@ live=0; [ "$root" = / ] && [ -d /run/systemd/system ] && live=1
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
 # install_signed: TARBALL.sig checked with the operator's key before anything is unpacked or written;
-# then the tarball is unpacked into a private temp dir and its own install.sh installs from there.
+# then the tarball is unpacked into a private temp dir and its own install.sh installs (or, with
+# --uninstall, uninstalls) from there.
 install_signed() {
-  [ $mode = install ] || die NW_USAGE "--trust-key checks a tarball to install; --uninstall takes no tarball"
   [ -n "$tarball" ] || die NW_USAGE "--trust-key needs the package tarball: install.sh --trust-key release.pub nodewright-agent-<version>-linux-x64.tar.gz"
   [ -f "$trust_key" ] || die NW_USAGE "--trust-key $trust_key: no such file (the release public key, e.g. release.key.pub from npm run release-key)"
   [ -f "$tarball" ] || die NW_USAGE "$tarball: no such file"
@@ -68,6 +68,7 @@ install_signed() {
   [ ${#dirs[@]} = 1 ] && [ -f "${dirs[0]}/install.sh" ] || die NW_PKG_INTEGRITY "$tarball holds no single nodewright package directory with an install.sh"
   local args=(--root "$root")
   [ $start = 1 ] || args+=(--no-start)
+  [ $mode = install ] || args+=(--uninstall)
   NW_PKG_SIGNED=1 bash "${dirs[0]}/install.sh" "${args[@]}"
 }
 

@@ -146,11 +146,24 @@ describe('install.sh --trust-key KEY TARBALL', () => {
     expect(existsSync(path.join(root, 'opt/nodewright/.installed/nodewright-agent.list'))).toBe(true);
   });
 
-  test('usage: --trust-key without a tarball, a tarball without --trust-key, --uninstall with a key → NW_USAGE', () => {
+  test('--uninstall through the verified tarball removes what it installed', () => {
+    const { key, pub } = releaseKeys();
+    const tgz = builtRelease();
+    signArtifacts(key, [tgz]);
+    const root = tempDir('nw-root-');
+    expect(run(INSTALL_SH, ['--trust-key', pub, tgz, '--root', root]).code).toBe(0);
+    const r = run(INSTALL_SH, ['--uninstall', '--trust-key', pub, tgz, '--root', root]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('uninstalled nodewright-agent.service');
+    expect(walk(root).filter((p) => !p.startsWith('etc'))).toEqual([]);
+    expect(r.tmpLeft).toEqual([]);
+  });
+
+  test('usage: --trust-key without a tarball, a tarball without --trust-key → NW_USAGE', () => {
     const { pub } = releaseKeys();
     const tgz = builtRelease();
     const root = tempDir('nw-root-');
-    for (const args of [['--trust-key', pub], [tgz], ['--uninstall', '--trust-key', pub, tgz]]) {
+    for (const args of [['--trust-key', pub], [tgz]]) {
       const r = run(INSTALL_SH, [...args, '--root', root]);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.err).toMatch(/^NW_USAGE: /);
