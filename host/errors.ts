@@ -53,6 +53,7 @@ export const ERROR_CATALOGUE = {
   NW_ROLLOUT: 409, // ramp cannot be honoured / rollout halted
   NW_PKG_RUNTIME: 500, // the Node runtime tarball does not match its pin (package/node-runtime.json)
   NW_PKG_INTEGRITY: 400, // a package file differs from the package's MANIFEST (tampered or truncated)
+  NW_PKG_SIGNATURE: 400, // a release tarball has no .sig or does not match it under the key given to install.sh --trust-key
   NW_PKG_BUILD: 500, // a packaging step (esbuild, node-gyp, tar) failed
   NW_GIT: 400, // not a git checkout, the ref is not in it, or its checkout failed (the message quotes git's error line)
   NW_PATCH: 422, // a patch does not apply to the tree (names the rejected hunk)

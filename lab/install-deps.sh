@@ -16,6 +16,8 @@ PKGS=(
   cinder-api cinder-scheduler cinder-volume python3-rbd python3-rados qemu-utils sudo postgresql python3-psycopg2 jq bc
   # npm run package: node-gyp builds better-sqlite3 against the packaged Node's headers (with make above)
   g++
+  # install.sh --trust-key checks release signatures with openssl pkeyutl (test/integration/package)
+  openssl
 )
 missing=()
 for p in "${PKGS[@]}"; do

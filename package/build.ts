@@ -2,8 +2,10 @@
 // each with its own Node 24 (package/runtime.ts), the bundled CLI (package/bundle.ts; the agent's also
 // as a start-up snapshot, package/snapshot.ts), the unit
 // derived from systemd/units/, the commented default config, install.sh, PLAN and MANIFEST
-// (package/layout.ts). Beside them, never inside: dist/pkg/lab/agent-hooked.mjs, the lab-only
-// agent entry with phase pauses (lab/worker/provision.sh installs it in lab workers only).
+// (package/layout.ts). Beside them: dist/pkg/install.sh (the same script, for verifying a tarball
+// before unpacking it: install.sh --trust-key) and, never inside: dist/pkg/lab/agent-hooked.mjs, the
+// lab-only agent entry with phase pauses (lab/worker/provision.sh installs it in lab workers only).
+//   NODEWRIGHT_RELEASE_KEY=FILE        sign the tarballs and install.sh: ARTIFACT.sig (package/sign.ts)
 //   NW_PKG_CACHE=~/.cache/nodewright   runtime + native builds, reused between runs
 //   NW_NODE_RUNTIME_PIN=package/node-runtime.json
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -16,6 +18,7 @@ import { bundle } from './bundle.js';
 import { bundleFile, COMPONENTS, fastFiles, installPlan, manifestText, packagedUnit, packageName, planText, snapshotFile, unitEnvironment, wrapperScript, type ComponentSpec, type PackageFile } from './layout.js';
 import { ensureBetterSqlite3 } from './native.js';
 import { ensureRuntime, readPin, sh, sha256File, type Runtime } from './runtime.js';
+import { RELEASE_KEY_ENV, releaseKey, signArtifacts } from './sign.js';
 import { buildSnapshot } from './snapshot.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -80,6 +83,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : null;
   const version = (JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
   const commit = gitCommit(REPO);
+  const key = releaseKey(); // before the slow steps: a bad key fails at once
   const cache = process.env.NW_PKG_CACHE ?? path.join(os.homedir(), '.cache/nodewright');
   const pin = readPin(process.env.NW_NODE_RUNTIME_PIN ?? 'package/node-runtime.json', REPO);
   const rt = ensureRuntime(pin, path.join(cache, 'node'), log);
@@ -87,13 +91,19 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   const stageRoot = path.join(outDir, '.stage');
   mkdirSync(stageRoot, { recursive: true });
   const mtime = sh('git', ['-C', REPO, 'log', '-1', '--format=@%ct']).trim() || '@0';
+  const installer = path.join(outDir, 'install.sh');
+  write(installer, readFileSync(path.join(REPO, 'package/install.sh'), 'utf8'), 0o755);
+  const artifacts = [installer];
   for (const c of Object.values(COMPONENTS)) {
     if (only && only !== c.component) continue;
     const name = packageName(c, version);
     await stage(c, path.join(stageRoot, name), rt, commit, cache);
     const tarball = pack(stageRoot, name, outDir, mtime);
+    artifacts.push(tarball);
     log(`${path.relative(REPO, tarball)} (${(statSync(tarball).size / 2 ** 20).toFixed(1)} MiB, node v${pin.version}, commit ${commit})`);
   }
+  const sigs = signArtifacts(key, artifacts);
+  log(key ? `signed ${sigs.map((s) => path.relative(REPO, s)).join(', ')}` : `unsigned (set ${RELEASE_KEY_ENV}=FILE to sign the release)`);
   if (!only || only === 'lab') {
     const lab = path.join(outDir, 'lab');
     rmSync(lab, { recursive: true, force: true });

@@ -1,12 +1,17 @@
 #!/bin/bash
 # install.sh — install (or upgrade) this nodewright package under /opt/nodewright, or remove it.
+#   ./install.sh --trust-key KEY.pub TARBALL [--root DIR] [--no-start | --uninstall]
+#                                            check TARBALL against TARBALL.sig (ed25519, openssl) with the
+#                                            release public key BEFORE anything is unpacked or written, then
+#                                            run its own install.sh (as below) from a private temp dir
 #   ./install.sh [--root DIR] [--no-start]   install: files from PLAN, the unit, a link in /usr/local/bin,
 #                                            the default config only if none is there (never overwritten)
 #   ./install.sh --uninstall [--root DIR]    remove exactly what an install recorded, and nothing else:
 #                                            configs the operator edited, state dirs and files it did not
 #                                            install stay; files another nodewright package shares stay
 # The package is checked against its MANIFEST (sha256 of every file) before anything is written
-# (NW_PKG_INTEGRITY). What was installed is recorded in /opt/nodewright/.installed/<unit>.list:
+# (NW_PKG_INTEGRITY); that catches corruption, the signature (NW_PKG_SIGNATURE) catches a re-packed tarball.
+# What was installed is recorded in /opt/nodewright/.installed/<unit>.list:
 #   f <sha256> <path>   a file          c <sha256> <path>   a config this script created
 #   l <target> <path>   a symlink       d - <dir>           a directory this script created
 #   u - <unit>          the systemd unit
@@ -14,18 +19,25 @@
 set -euo pipefail
 umask 022
 pkg=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=/ start=1 mode=install
+root=/ start=1 mode=install trust_key= tarball=
 
 die() { echo "$1: $2" >&2; exit 2; }
-usage() { sed -n '2,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+# temp files and dirs, all at unpredictable names (mktemp), removed on every exit
+tmps=()
+cleanup() { if [ ${#tmps[@]} -gt 0 ]; then rm -rf -- "${tmps[@]}"; fi; }
+trap cleanup EXIT
 while [ $# -gt 0 ]; do
   case $1 in
     --root) root=${2:?--root needs a directory}; shift 2 ;;
     --root=*) root=${1#--root=}; shift ;;
     --no-start) start=0; shift ;;
     --uninstall) mode=uninstall; shift ;;
+    --trust-key) trust_key=${2:?--trust-key needs the release public key file}; shift 2 ;;
+    --trust-key=*) trust_key=${1#--trust-key=}; shift ;;
     -h|--help) usage; exit 0 ;;
-    *) die NW_USAGE "unknown argument '$1' (see --help)" ;;
+    -*) die NW_USAGE "unknown argument '$1' (see --help)" ;;
+    *) [ -z "$tarball" ] || die NW_USAGE "one package tarball at a time ('$tarball', then '$1')"; tarball=$1; shift ;;
   esac
 done
 [ -d "$root" ] || die NW_USAGE "--root $root is not a directory"
@@ -34,6 +46,34 @@ R() { printf '%s%s' "${root%/}" "$1"; }   # a path of the installed system, unde
 live=0; [ "$root" = / ] && [ -d /run/systemd/system ] && live=1
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
+# install_signed: TARBALL.sig checked with the operator's key before anything is unpacked or written;
+# then the tarball is unpacked into a private temp dir and its own install.sh installs (or, with
+# --uninstall, uninstalls) from there.
+install_signed() {
+  [ -n "$tarball" ] || die NW_USAGE "--trust-key needs the package tarball: install.sh --trust-key release.pub nodewright-agent-<version>-linux-x64.tar.gz"
+  [ -f "$trust_key" ] || die NW_USAGE "--trust-key $trust_key: no such file (the release public key, e.g. release.key.pub from npm run release-key)"
+  [ -f "$tarball" ] || die NW_USAGE "$tarball: no such file"
+  [ -f "$tarball.sig" ] || die NW_PKG_SIGNATURE "$tarball.sig is missing: the package is unsigned; download the .sig published beside it (an unsigned package is never installed with --trust-key)"
+  command -v openssl > /dev/null || die NW_PKG_SIGNATURE "openssl (3.0 or newer) is needed to check the signature: apt-get install openssl"
+  local out
+  if ! out=$(openssl pkeyutl -verify -pubin -inkey "$trust_key" -rawin -in "$tarball" -sigfile "$tarball.sig" 2>&1); then
+    die NW_PKG_SIGNATURE "$tarball does not match $tarball.sig under the key $trust_key (tampered, or signed by another key; openssl: $(echo "$out" | head -1)): nothing was written; fetch the package and its .sig again and check that $trust_key is the release key you trust"
+  fi
+  echo "install.sh: $(basename "$tarball"): signature verified with $trust_key"
+  local work
+  work=$(mktemp -d)
+  tmps+=("$work")
+  tar -xzf "$tarball" -C "$work" --no-same-owner
+  local dirs=("$work"/*)
+  [ ${#dirs[@]} = 1 ] && [ -f "${dirs[0]}/install.sh" ] || die NW_PKG_INTEGRITY "$tarball holds no single nodewright package directory with an install.sh"
+  local args=(--root "$root")
+  [ $start = 1 ] || args+=(--no-start)
+  [ $mode = install ] || args+=(--uninstall)
+  NW_PKG_SIGNED=1 bash "${dirs[0]}/install.sh" "${args[@]}"
+}
+
+if [ -n "$trust_key" ]; then install_signed; exit; fi
+[ -z "$tarball" ] || die NW_USAGE "a tarball argument needs --trust-key KEY.pub (its signature is checked first); or unpack it and run its install.sh"
 [ -f "$pkg/PLAN" ] && [ -f "$pkg/MANIFEST" ] || die NW_PKG_INTEGRITY "$pkg has no PLAN or MANIFEST: not a nodewright package directory"
 unit=$(awk -F'\t' '$1 == "unit" {print $2}' "$pkg/PLAN")
 [ -n "$unit" ] || die NW_PKG_INTEGRITY "$pkg/PLAN names no unit"
@@ -47,10 +87,13 @@ verify() {
   [ -z "$bad" ] || die NW_PKG_INTEGRITY "package files differ from MANIFEST (tampered or truncated download?): $(echo "$bad" | head -5 | tr '\n' ';') — fetch the package again"
   local src
   while IFS=$'\t' read -r kind src _; do
-    case $kind in file|config) grep -qF "  $src" "$pkg/MANIFEST" || die NW_PKG_INTEGRITY "$src is in PLAN but not in MANIFEST" ;; esac
+    case $kind in file|config) in_manifest "$src" || die NW_PKG_INTEGRITY "$src is in PLAN but not in MANIFEST" ;; esac
   done < "$pkg/PLAN"
-  grep -qF '  PLAN' "$pkg/MANIFEST" || die NW_PKG_INTEGRITY "PLAN is not covered by MANIFEST"
+  in_manifest PLAN || die NW_PKG_INTEGRITY "PLAN is not covered by MANIFEST"
 }
+
+# in_manifest PATH: MANIFEST has a line for exactly PATH (`<64 hex>  PATH`), not a longer or shorter name
+in_manifest() { P=$1 awk 'length($1) == 64 && substr($0, 65, 2) == "  " && substr($0, 67) == ENVIRON["P"] {found = 1} END {exit !found}' "$pkg/MANIFEST"; }
 
 # ensure_dir DIR MODE: create missing directories (under --root), recording each one created.
 ensure_dir() {
@@ -62,10 +105,11 @@ ensure_dir() {
   done
 }
 
-# put SRC DEST MODE: atomic replace (temp file in the same directory, then rename).
+# put SRC DEST MODE: atomic replace (a mktemp file in the same directory, then rename).
 put() {
   local tmp
-  tmp="$(R "$2").nw-tmp.$$"
+  tmp=$(mktemp "$(R "$2").nw-tmp.XXXXXXXX")
+  tmps+=("$tmp")
   cp "$pkg/$1" "$tmp"
   chmod "$3" "$tmp"
   mv -f "$tmp" "$(R "$2")"
@@ -75,8 +119,11 @@ old_entries() { [ -f "$(R "$record")" ] && cat "$(R "$record")" || true; }
 
 do_install() {
   verify
-  new=$(mktemp)
-  trap 'rm -f "$new"' EXIT
+  local work
+  work=$(mktemp -d)
+  tmps+=("$work")
+  new=$work/record
+  : > "$new"
   ensure_dir "$records" 0755
   local kind a b c wants
   while IFS=$'\t' read -r kind a b c; do
@@ -112,8 +159,12 @@ do_install() {
     [ "$k" = f ] || [ "$k" = l ] || continue
     awk -v p="$p" '($1 == "f" || $1 == "l") && $3 == p {found = 1} END {exit !found}' "$new" || rm -f "$(R "$p")"
   done < <(old_entries)
-  sort -u -k3,3 -k1,1 "$new" > "$(R "$record").tmp"
-  mv -f "$(R "$record").tmp" "$(R "$record")"
+  local rec_tmp
+  rec_tmp=$(mktemp "$(R "$record").nw-tmp.XXXXXXXX")
+  tmps+=("$rec_tmp")
+  sort -u -k3,3 -k1,1 "$new" > "$rec_tmp"
+  chmod 0644 "$rec_tmp"
+  mv -f "$rec_tmp" "$(R "$record")"
   echo "install.sh: installed $(basename "$pkg") under $root (record: $record)"
   if [ $live = 1 ]; then
     systemctl daemon-reload
@@ -164,4 +215,7 @@ do_uninstall() {
   echo "install.sh: uninstalled $unit from $root"
 }
 
+if [ $mode = install ] && [ "${NW_PKG_SIGNED:-}" != 1 ]; then
+  echo "install.sh: package signature not checked (install.sh --trust-key release.pub TARBALL checks it before unpacking); MANIFEST checked" >&2
+fi
 if [ $mode = install ]; then do_install; else do_uninstall; fi

@@ -2,13 +2,15 @@
 // hostusr mode, loopback-only network): fresh install → the unit runs the package's own Node 24;
 // a re-install keeps an edited agent.yaml byte for byte; a tampered package is refused with
 // NW_PKG_INTEGRITY and changes nothing; --uninstall removes every path it installed and nothing
-// else. And the packager refuses a runtime that does not match its sha256 pin (NW_PKG_RUNTIME).
+// else; the standalone install.sh --trust-key refuses a tarball signed by another key, changing
+// nothing, and installs the one signed with the release key. And the packager refuses a runtime that does not match its sha256 pin (NW_PKG_RUNTIME).
 import { spawnSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { signArtifacts } from '../../../package/sign.js';
 import { bootArgs, LAB_WORKER_INSIDE, PKG_INSIDE, version } from './setup.js';
 
 const name = `nwinst${process.pid}`;
@@ -106,6 +108,43 @@ describe('install.sh of the agent package in a real systemd worker', () => {
     for (const p of ['/opt/nodewright', '/usr/local/bin/nodewright-agent', '/etc/systemd/system/nodewright-agent.service', '/etc/systemd/system/multi-user.target.wants/nodewright-agent.service']) {
       expect(sh(`test -e ${p} || test -L ${p}`).code, p).not.toBe(0);
     }
+  });
+});
+
+describe('install.sh --trust-key in a real systemd worker', () => {
+  /** The .sig the build's signing code (package/sign.ts) makes for the agent tarball with `key`. */
+  function signatureBy(key: KeyObject): Buffer {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'nw-sig-'));
+    try {
+      const link = path.join(dir, 'agent.tar.gz');
+      symlinkSync(path.resolve('dist/pkg', path.basename(tarball)), link);
+      signArtifacts(key, [link]);
+      return readFileSync(`${link}.sig`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const put = (file: string, bytes: Buffer) => ok(`printf '%s' '${bytes.toString('base64')}' | base64 -d > ${file}`);
+
+  test('signed by another key: NW_PKG_SIGNATURE, nothing changes; signed with the release key: installed, unit active', () => {
+    const release = generateKeyPairSync('ed25519');
+    // the tarball stays read-only under the lab's mount: a link to it, its .sig beside the link
+    ok(`install -d -m 0700 /root/nw-release && ln -sfn ${tarball} /root/nw-release/agent.tar.gz`);
+    put('/root/nw-release/release.pub', Buffer.from(release.publicKey.export({ type: 'spki', format: 'pem' })));
+    put('/root/nw-release/agent.tar.gz.sig', signatureBy(generateKeyPairSync('ed25519').privateKey));
+    const cmd = `bash ${PKG_INSIDE}/install.sh --trust-key /root/nw-release/release.pub /root/nw-release/agent.tar.gz`;
+    const before = snapshot();
+    const refused = sh(cmd);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(/^NW_PKG_SIGNATURE: \/root\/nw-release\/agent\.tar\.gz does not match/m);
+    expect(snapshot()).toEqual(before);
+
+    put('/root/nw-release/agent.tar.gz.sig', signatureBy(release.privateKey));
+    const out = ok(cmd);
+    expect(out).toContain('agent.tar.gz: signature verified with /root/nw-release/release.pub');
+    expect(out).toMatch(/installed nodewright-agent-.*-linux-x64/);
+    expect(ok('systemctl is-active nodewright-agent').trim()).toBe('active');
+    expect(ok('find /opt/nodewright /etc/nodewright /etc/systemd/system /usr/local/bin /tmp -name "*nw-tmp*" -o -name "tmp.*" -newer /root/nw-release/release.pub').trim()).toBe('');
   });
 });
 
