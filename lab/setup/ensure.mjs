@@ -5,7 +5,7 @@
 // before node_modules exists (npm ci replaces node_modules, so it cannot be run by code loaded from it).
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseStamp, planSetup } from './plan.mjs';
 
@@ -82,9 +82,15 @@ for (const step of plan.steps) {
 }
 
 if (plan.writeStamp) {
-  mkdirSync(nodeModules, { recursive: true });
   const tmp = `${stampFile}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(want, null, 2)}\n`);
-  renameSync(tmp, stampFile);
-  console.log('setup: done (node_modules/.nodewright-setup.json records what was set up)');
+  try {
+    mkdirSync(nodeModules, { recursive: true });
+    writeFileSync(tmp, `${JSON.stringify(want, null, 2)}\n`);
+    renameSync(tmp, stampFile);
+    console.log('setup: done (node_modules/.nodewright-setup.json records what was set up)');
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    // Everything is set up; only the record is missing, so the next run checks again.
+    console.warn(`setup: done, but could not record it in node_modules/.nodewright-setup.json (${e.code ?? e.message}): the next run checks again`);
+  }
 }
