@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The nodewright demo (npm run demo; root, after lab/install-deps.sh and npm ci):
+# The nodewright demo (npm run demo; root; npm run demo sets up the Debian packages and node_modules first):
 # a real Ceph 16 cluster, the nodewright controller (the PACKAGE: its bin on its own Node 24), and
 # three worker containers with a real systemd 252, each with the agent PACKAGE installed by its
 # install.sh (npm run package), each enrolled with a one-time join token and running the agent as a Type=notify

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Install the Debian packages the labs and tests need (idempotent; root).
+# --check: only say whether they are all installed (exit 1 and name the missing ones); no root needed.
 set -euo pipefail
-[ "$(id -u)" = 0 ] || { echo "install-deps.sh: run as root" >&2; exit 1; }
+check=0
+[ "${1:-}" = --check ] && check=1
+[ "$check" = 1 ] || [ "$(id -u)" = 0 ] || { echo "install-deps.sh: run as root" >&2; exit 1; }
 export DEBIAN_FRONTEND=noninteractive
 PKGS=(
   # systemd workers (systemd-nspawn) and their tools; the native-kubelet worker's Debian root (lab/native)
@@ -24,6 +27,7 @@ for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then echo "install-deps: all packages present"; exit 0; fi
+if [ "$check" = 1 ]; then echo "install-deps: missing ${missing[*]}" >&2; exit 1; fi
 # Keep package postinst scripts from starting daemons on this machine.
 if [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; added_policy=1
