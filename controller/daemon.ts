@@ -5,9 +5,13 @@
 // poller → hypervisor mapper (when controller.yaml names a cloud) → retention pass (then on its
 // timer) → READY=1. SIGTERM: STOPPING=1, stop the pruner, the mapper, the executor and the poller,
 // give pushes in flight STOP_GRACE_MS, cut what is still on the wire (its outcome is not the agent's word), close the API (event streams end first), close the store, exit 0.
+// SIGHUP (`systemctl reload`, after `nodewright certs renew`): controller.crt/key are read and checked
+// again; a good pair is served to new API connections and shown to agents on new connections, a bad
+// one is logged with its code and the old pair kept.
 // Every timer the controller needs is rebuilt from the store at start.
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import type { Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { NwError } from '../host/errors.js';
@@ -18,7 +22,7 @@ import type { ComputeNodesDeps } from './api/routes/compute-nodes.js';
 import type { ControllerConfig } from './config.js';
 import { loadDeferred, loadOpenstack, type Deferred } from './deferred.js';
 import { AgentClient } from './fleet/agent-client.js';
-import { agentsHttpsAgent } from './fleet/agent-tls.js';
+import { agentsHttpsAgent, swapClientCert } from './fleet/agent-tls.js';
 import { Poller } from './fleet/poller.js';
 import { Pusher } from './fleet/pusher.js';
 import type { HypervisorMapper } from './fleet/hypervisors.js';
@@ -72,6 +76,8 @@ export interface RunningController {
   executor: RolloutExecutor;
   address: string;
   stop(): Promise<void>;
+  /** Re-reads controller.crt/key (NW_CONFIG/NW_TLS thrown, nothing changed, when they cannot serve); returns the new certificate's notAfter. */
+  reloadCert(): Promise<string>;
   /** What the daemon still needs after start (systemd notification). */
   deferred: Deferred;
 }
@@ -247,6 +253,13 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     executor: exec,
     address: address!,
     deferred: d,
+    reloadCert: async () => {
+      const [cert, key] = await Promise.all([readPem(config.tls.cert, 'the controller certificate'), readPem(config.tls.key, 'the controller key')]);
+      checkTlsMaterial({ certPem: cert, keyPem: key, caPem: keys.ca, files: config.tls });
+      (app!.server as unknown as TlsServer).setSecureContext({ cert: cert + keys.ca, key, ca: keys.ca, minVersion: 'TLSv1.2' });
+      swapClientCert(agent, { ca: keys.ca, cert, key });
+      return new X509Certificate(cert).validTo;
+    },
     stop: async () => {
       ready = false;
       pruner.stop();
@@ -282,6 +295,17 @@ export async function runControllerDaemon(config: ControllerConfig, log: Logger)
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  let reloading = Promise.resolve();
+  process.on('SIGHUP', () => {
+    reloading = reloading.then(async () => {
+      if (!running || stopping) return;
+      try {
+        log.info({ file: config.tls.cert, notAfter: await running.reloadCert() }, 'controller certificate reloaded');
+      } catch (e) {
+        log.error({ code: (e as NwError).code, err: (e as Error).message }, 'controller certificate not reloaded: still serving the previous one');
+      }
+    });
+  });
   running = await startController(config, log);
   if (stopping) return void (await running.stop());
   const n = (notifier = running.deferred.createNotifier({ onError: (e) => log.warn({ err: e.message }, 'systemd-notify failed') }));

@@ -1,7 +1,7 @@
 // `nodewright certs renew --dir D`: new certificates for the controller's own keys in the init
 // directory (controller.crt: the TLS server and the client it shows agents; operator.crt), signed
 // with ca.key, same name, role and subjectAltNames, each file replaced atomically. The keys stay.
-// A running controller serves the new certificate after a restart.
+// A running controller serves the new certificate after `systemctl reload nodewright-controller` (SIGHUP).
 import { X509Certificate } from 'node:crypto';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -46,6 +46,6 @@ export function registerCertsCommands(program: Command): void {
       if (!Number.isInteger(days) || days < 1 || days > 3650) throw new NwError('NW_USAGE', `--days must be a whole number from 1 to 3650, got '${o.days}'`);
       const r = await renewControllerCerts({ dir: o.dir, validDays: days });
       if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
-      else process.stdout.write(r.map((c) => `renewed ${c.file} (${c.name}) until ${c.notAfter}`).join('\n') + '\nrestart the controller (nodewright controller run) so it serves the new certificate\n');
+      else process.stdout.write(r.map((c) => `renewed ${c.file} (${c.name}) until ${c.notAfter}`).join('\n') + '\nreload the running controller so it serves the new certificate: systemctl reload nodewright-controller (or kill -HUP its pid)\n');
     });
 }

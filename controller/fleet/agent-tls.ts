@@ -4,7 +4,7 @@
 // enrollment (its sha256 in the store). Another valid fleet certificate for the same name (an old
 // one, or one issued to a removed node) is refused.
 import https from 'node:https';
-import { createSecureContext } from 'node:tls';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { identityOf } from '../../pki/identity.js'; // not pki/index: that loads the certificate library
 
@@ -25,6 +25,15 @@ export function agentsHttpsAgent(o: AgentTlsOptions): https.Agent {
   // certificate, so a process that held the node's old certificate could resume past a changed pin.
   // Keep-alive makes new connections rare; each one is a full handshake, checked.
   return new https.Agent({ secureContext, keepAlive: true, keepAliveMsecs: 1000, timeout: o.idleMs, maxSockets: o.maxSockets ?? 4, scheduling: 'lifo', maxCachedSessions: 0 });
+}
+
+/**
+ * After the controller's certificate is renewed (SIGHUP): new connections to agents show the new
+ * client certificate; idle pooled ones are closed (a busy one finishes its request on the old one).
+ */
+export function swapClientCert(agent: https.Agent, o: Pick<AgentTlsOptions, 'ca' | 'cert' | 'key'>): void {
+  (agent.options as { secureContext?: SecureContext }).secureContext = createSecureContext({ ca: o.ca, cert: o.cert, key: o.key });
+  for (const sockets of Object.values(agent.freeSockets)) for (const s of sockets ?? []) s.destroy();
 }
 
 /** The enrolled identity of a node: its name and the fingerprint of the certificate it was issued. */

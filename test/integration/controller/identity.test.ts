@@ -5,7 +5,8 @@
 // refused by the operator CLI, by join and by the agent's downloader (the controller role, not only
 // the CA); the controller pins each agent's certificate (remove revokes it, a re-enrolled node's old
 // certificate is refused); renewal over mutual TLS; a running agent renews and swaps its TLS
-// context without a restart while the controller keeps polling it.
+// context without a restart while the controller keeps polling it; `certs renew` + SIGHUP swaps the
+// controller's own certificate without a restart (a broken one is refused, the old one kept).
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -265,8 +266,38 @@ describe('identities: controller role, pinning, one enrolment per name, renewal'
       expect(Date.parse(now.validTo) - Date.now()).toBeLessThan(31 * 86_400_000);
     }
     expect([ctl('controller.key'), ctl('operator.key')]).toEqual(before.keys);
-    // the running controller still serves the old certificate (until restarted); the new operator certificate is accepted
+    expect(run(CONTROLLER_CLI, ['certs', 'renew', '--dir', path.join(dir, 'ctl')]).stdout).toMatch(/systemctl reload nodewright-controller/);
+    // the running controller still serves the old certificate (until reloaded); the new operator certificate is accepted
     expect(nodewright('nodes', 'ls', '--json').code).toBe(0);
     expect(run(CONTROLLER_CLI, ['certs', 'renew', '--dir', path.join(dir, 'w1')]).stderr).toMatch(/^NW_/);
   });
+
+  it('SIGHUP: the running controller serves its renewed certificate without a restart and keeps polling; a broken one is logged and the old kept', async () => {
+    const crtFile = path.join(dir, 'ctl', 'controller.crt');
+    const renewed = shaOf(readFileSync(crtFile));
+    const pid = controller!.pid!;
+    expect(await servedSha(port, ca())).not.toBe(renewed);
+    const eventsNow = nodewright('events', '--json').stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: number });
+    const since = eventsNow[eventsNow.length - 1].id;
+    process.kill(pid, 'SIGHUP');
+    await waitUntil('the renewed certificate served', async () => (await servedSha(port, ca()).catch(() => '')) === renewed, 10_000, () => logs);
+    expect(logs).toMatch(/controller certificate reloaded/);
+    // polls go on over new connections with the new client certificate (idle pooled ones were closed)
+    await new Promise((r) => setTimeout(r, 2_000));
+    const health = nodewright('events', '--json').stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.kind === 'node.health' && e.subject === 'w2');
+    expect(health.filter((e) => e.id > since && e.data?.to === 'unreachable')).toEqual([]);
+    expect(JSON.parse(nodewright('nodes', 'show', 'w2', '--json').stdout).state).not.toBe('unreachable');
+    // a broken controller.crt: NW_TLS logged, the renewed certificate still served, the daemon alive
+    const good = readFileSync(crtFile, 'utf8');
+    writeFileSync(crtFile, good.slice(0, 200));
+    try {
+      process.kill(pid, 'SIGHUP');
+      await waitUntil('the refusal logged', () => /NW_TLS.*controller certificate not reloaded|controller certificate not reloaded.*NW_TLS/.test(logs), 10_000, () => logs);
+      expect(controller!.exitCode).toBeNull();
+      expect(await servedSha(port, ca())).toBe(renewed);
+      expect(nodewright('nodes', 'ls', '--json').code).toBe(0);
+    } finally {
+      writeFileSync(crtFile, good);
+    }
+  }, 30_000);
 });
