@@ -4,6 +4,7 @@
 // enrollment (its sha256 in the store). Another valid fleet certificate for the same name (an old
 // one, or one issued to a removed node) is refused.
 import https from 'node:https';
+import type { Socket } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { identityOf } from '../../pki/identity.js'; // not pki/index: that loads the certificate library
@@ -27,13 +28,24 @@ export function agentsHttpsAgent(o: AgentTlsOptions): https.Agent {
   return new https.Agent({ secureContext, keepAlive: true, keepAliveMsecs: 1000, timeout: o.idleMs, maxSockets: o.maxSockets ?? 4, scheduling: 'lifo', maxCachedSessions: 0 });
 }
 
+// sockets that showed a client certificate since replaced: closed when their request ends
+const stale = new WeakSet<Socket>();
+const watched = new WeakSet<https.Agent>();
+
 /**
  * After the controller's certificate is renewed (SIGHUP): new connections to agents show the new
- * client certificate; idle pooled ones are closed (a busy one finishes its request on the old one).
+ * client certificate; idle pooled ones are closed, busy ones when their request ends (never reused).
  */
 export function swapClientCert(agent: https.Agent, o: Pick<AgentTlsOptions, 'ca' | 'cert' | 'key'>): void {
   (agent.options as { secureContext?: SecureContext }).secureContext = createSecureContext({ ca: o.ca, cert: o.cert, key: o.key });
+  for (const sockets of Object.values(agent.sockets)) for (const s of sockets ?? []) stale.add(s);
   for (const sockets of Object.values(agent.freeSockets)) for (const s of sockets ?? []) s.destroy();
+  if (watched.has(agent)) return;
+  watched.add(agent);
+  // runs after the agent's own 'free' listener has pooled the socket: destroying it takes it out
+  agent.on('free', (s: Socket) => {
+    if (stale.has(s)) s.destroy();
+  });
 }
 
 /** The enrolled identity of a node: its name and the fingerprint of the certificate it was issued. */

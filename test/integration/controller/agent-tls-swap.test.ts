@@ -16,6 +16,7 @@ describe('swapClientCert', () => {
   let server: https.Server;
   let port: number;
   const seen: { client: string; socket: TLSSocket }[] = [];
+  let release: (() => void) | null = null;
   const leaf = async (name: string, role: 'agent' | 'controller') => {
     const k = await createKeyAndCsr({ commonName: name });
     return { key: k.keyPem, cert: (await signCsr({ ca, csrPem: k.csrPem, role, name, validDays: 1 })).certPem };
@@ -27,7 +28,9 @@ describe('swapClientCert', () => {
     server = https.createServer({ ...agentLeaf, ca: ca.certPem, requestCert: true, rejectUnauthorized: true, keepAliveTimeout: 30_000 }, (req, res) => {
       const socket = req.socket as TLSSocket;
       seen.push({ client: socket.getPeerCertificate().fingerprint256, socket });
-      res.end('ok');
+      // /slow: answered when the test says (a request in flight across the swap)
+      if (req.url === '/slow') release = () => res.end('ok');
+      else res.end('ok');
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as AddressInfo).port;
@@ -37,9 +40,9 @@ describe('swapClientCert', () => {
     await new Promise((r) => server.close(r));
   });
 
-  const get = (agent: https.Agent) =>
+  const get = (agent: https.Agent, path = '/') =>
     new Promise<void>((resolve, reject) => {
-      const req = https.get({ host: '127.0.0.1', port, path: '/', agent, servername: 'w1', checkServerIdentity: () => undefined }, (res) => {
+      const req = https.get({ host: '127.0.0.1', port, path, agent, servername: 'w1', checkServerIdentity: () => undefined }, (res) => {
         res.resume();
         res.on('end', () => setImmediate(resolve));
       });
@@ -58,6 +61,26 @@ describe('swapClientCert', () => {
       await get(agent);
       expect(seen[2].client).toBe(sha(second.cert));
       expect(seen[2].socket).not.toBe(seen[0].socket);
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('a connection busy during the swap finishes its request, then is closed, not pooled', async () => {
+    seen.length = 0;
+    const [first, second] = [await leaf('controller', 'controller'), await leaf('controller', 'controller')];
+    const agent = agentsHttpsAgent({ ca: ca.certPem, ...first, idleMs: 30_000 });
+    try {
+      const slow = get(agent, '/slow');
+      while (!release) await new Promise((r) => setTimeout(r, 5));
+      swapClientCert(agent, { ca: ca.certPem, ...second });
+      release();
+      await slow;
+      await get(agent);
+      expect(seen.map((s) => s.client)).toEqual([sha(first.cert), sha(second.cert)]);
+      expect(seen[1].socket).not.toBe(seen[0].socket);
+      await get(agent);
+      expect(seen[2].socket).toBe(seen[1].socket); // the new connection is kept alive and reused
     } finally {
       agent.destroy();
     }
