@@ -45,3 +45,13 @@ export function agentCallerOf(req: FastifyRequest, store: Store): { node: NodeRe
 }
 
 export const actorOf = (c: Caller) => `${c.role}:${c.name}`;
+
+/** The node name of a caller with a fleet-CA-signed agent certificate (pinned or not), else null: the key of per-node limits. */
+export function agentNameOf(req: FastifyRequest): string | null {
+  const { socket, peer } = peerOf(req);
+  try {
+    return requireRole(peer, socket.authorized === true, ['agent']).name;
+  } catch {
+    return null; // the route itself refuses it
+  }
+}

@@ -32,7 +32,7 @@ const runAsync = (cli: string, args: string[], env: Record<string, string> = {})
     ),
   );
 
-interface Answer { status: number; json: any; text: string }
+interface Answer { status: number; headers: import('node:http').IncomingHttpHeaders; json: any; text: string }
 function call(url: string, o: https.RequestOptions & { body?: string } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = https.request(url, { agent: false, method: o.body ? 'POST' : 'GET', headers: o.body ? { 'content-type': 'application/json' } : {}, ...o }, (res) => {
@@ -43,7 +43,7 @@ function call(url: string, o: https.RequestOptions & { body?: string } = {}): Pr
         try {
           json = JSON.parse(t);
         } catch {}
-        resolve({ status: res.statusCode ?? 0, json, text: t });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, json, text: t });
       });
     });
     req.on('error', reject);
@@ -91,7 +91,7 @@ describe('identities: controller role, pinning, one enrolment per name, renewal'
     base = `https://127.0.0.1:${port}`;
     expect(run(CONTROLLER_CLI, ['init', '--dir', path.join(dir, 'ctl'), '--listen', `127.0.0.1:${port}`]).code).toBe(0);
     const cfg = path.join(dir, 'ctl', 'controller.yaml');
-    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('intervalSec: 10', 'intervalSec: 0.5') + 'join:\n  certValidSeconds: 60\n');
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('intervalSec: 10', 'intervalSec: 0.5') + 'join:\n  certValidSeconds: 60\nserver:\n  joinBurst: 50\n');
     controller = spawn('node', [CONTROLLER_CLI, 'controller', 'run', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH } });
     controller.stderr!.on('data', (c) => (logs += c));
     await waitUntil('controller ready', async () => (await call(`${base}/readyz`, { ca: ca() }).catch(() => ({ status: 0 }))).status === 200, 15_000, () => logs);
@@ -211,6 +211,31 @@ describe('identities: controller role, pinning, one enrolment per name, renewal'
     expect(expiry).toBeLessThanOrEqual(60);
     const events = nodewright('events', '--json').stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(events.filter((e) => e.kind === 'node.cert-renewed').map((e) => e.subject)).toEqual(['w4']);
+  });
+
+  it('renewals are rate-limited per node: after a burst of 3 the next is 429 NW_RATE_LIMIT with Retry-After; other nodes unaffected', async () => {
+    for (const name of ['w5', 'w6']) {
+      const t = newToken();
+      expect(run(AGENT_CLI, [...joinArgs(name, name, t.caCertHash), '--token', t.token]).code).toBe(0);
+    }
+    let cert = creds('w5');
+    for (let i = 0; i < 3; i++) {
+      const { keyPem, csrPem } = await createKeyAndCsr({ commonName: 'w5' });
+      const r = await call(`${base}/v1/renew`, { ...cert, body: JSON.stringify({ csr: csrPem }) });
+      expect(r.status).toBe(200);
+      cert = { ...cert, cert: Buffer.from(r.json.cert), key: Buffer.from(keyPem) };
+    }
+    const { csrPem } = await createKeyAndCsr({ commonName: 'w5' });
+    const limited = await call(`${base}/v1/renew`, { ...cert, body: JSON.stringify({ csr: csrPem }) });
+    expect(limited.status).toBe(429);
+    expect(limited.json.code).toBe('NW_RATE_LIMIT');
+    expect(limited.json.message).toMatch(/certificate renewals of node w5; wait \d+ s/);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(500);
+    expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(600);
+    const other = await call(`${base}/v1/renew`, { ...creds('w6'), body: JSON.stringify({ csr: (await createKeyAndCsr({ commonName: 'w6' })).csrPem }) });
+    expect(other.status).toBe(200);
+    const show = JSON.parse(nodewright('nodes', 'show', 'w5', '--json').stdout);
+    expect(show.certSha256).toBe(shaOf(cert.cert.toString()));
   });
 
   it('a running agent renews its certificate at 2/3 of its life and swaps its TLS context without a restart; polls never fail', async () => {
