@@ -52,7 +52,7 @@ export interface RenewalDeps {
   now?: () => number;
 }
 
-export interface RenewalCounters { renewals: number; failures: number; lastError: { code: string; message: string; at: string } | null; notAfter: string | null }
+export interface RenewalCounters { renewals: number; failures: number; lastError: { code: string; message: string; at: string } | null; notAfter: string | null; renewAt: string | null }
 
 async function readPems(tls: AgentTls): Promise<TlsPems> {
   const [certPem, keyPem, caPem] = await Promise.all([readFile(tls.cert, 'utf8'), readFile(tls.key, 'utf8'), readFile(tls.ca, 'utf8')]);
@@ -104,7 +104,7 @@ export async function renewOnce(d: RenewalDeps): Promise<TlsPems> {
 /** Runs until stop(): waits for the renewal point of the certificate on disk, renews, repeats. */
 export function startCertRenewal(d: RenewalDeps): { stop(): void; counters: RenewalCounters } {
   const now = d.now ?? Date.now;
-  const counters: RenewalCounters = { renewals: 0, failures: 0, lastError: null, notAfter: null };
+  const counters: RenewalCounters = { renewals: 0, failures: 0, lastError: null, notAfter: null, renewAt: null };
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
   let failuresInRow = 0;
@@ -115,8 +115,10 @@ export function startCertRenewal(d: RenewalDeps): { stop(): void; counters: Rene
   };
   const validityOf = (pem: string) => {
     const cert = new X509Certificate(pem);
-    counters.notAfter = new Date(cert.validTo).toISOString();
-    return { from: Date.parse(cert.validFrom), to: Date.parse(cert.validTo) };
+    const v = { from: Date.parse(cert.validFrom), to: Date.parse(cert.validTo) };
+    counters.notAfter = new Date(v.to).toISOString();
+    counters.renewAt = new Date(renewalDue(v.from, v.to)).toISOString();
+    return v;
   };
   const validity = async () => validityOf(await readFile(d.tls.cert, 'utf8'));
   const tick = async () => {
@@ -137,7 +139,7 @@ export function startCertRenewal(d: RenewalDeps): { stop(): void; counters: Rene
       counters.renewals++;
       counters.lastError = null;
       const next = validityOf(pems.certPem);
-      d.log.info({ notAfter: counters.notAfter, renewAt: new Date(renewalDue(next.from, next.to)).toISOString() }, 'certificate renewed');
+      d.log.info({ notAfter: counters.notAfter, renewAt: counters.renewAt }, 'certificate renewed');
       schedule(renewalDue(next.from, next.to) - now());
     } catch (e) {
       failuresInRow++;

@@ -6,7 +6,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { NwError } from '../../host/errors.js';
-import { agentNameOf } from './auth.js';
+import { pinnedAgentNameOf } from './auth.js';
 import type { ApiContext } from './context.js';
 import { registerErrorHandler } from './errors.js';
 import { DEFAULT_LIMITS, type ServerLimits } from './limits.js';
@@ -73,7 +73,7 @@ export async function buildControllerServer(deps: ControllerServerDeps): Promise
     const limited = url === '/v1/join'
       ? { buckets: joins, key: req.raw.socket.remoteAddress ?? 'unknown', what: 'join attempts from' }
       : url === '/v1/renew'
-        ? { buckets: renewals, key: agentNameOf(req), what: 'certificate renewals of node' }
+        ? { buckets: renewals, key: pinnedAgentNameOf(req, deps.fleet?.store), what: 'certificate renewals of node' }
         : null;
     if (!limited || limited.key === null || limited.buckets.take(limited.key, Date.now())) return;
     const s = Math.ceil(limited.buckets.retryAfterMs(limited.key) / 1000);

@@ -274,6 +274,25 @@ describe('identities: controller role, pinning, one enrolment per name, renewal'
     expect(JSON.parse(nodewright('nodes', 'show', 'w2', '--json').stdout).state).not.toBe('unreachable');
   }, 90_000);
 
+  it('a rate-limited renewal: the agent waits out Retry-After, its /v1/status has the failure, nodes show prints it', async () => {
+    const show = () => JSON.parse(nodewright('nodes', 'show', 'w2', '--json').stdout);
+    await waitUntil('the renewed certificate in the agent status', () => {
+      const s = show();
+      return s.status?.cert?.notAfter === s.certNotAfter;
+    }, 10_000, () => logs);
+    expect(show().status.cert).toMatchObject({ lastRenewalError: null, renewAt: expect.any(String) });
+    // use up w2's renewals with its pinned certificate and requests that renew nothing
+    const current = creds('w2');
+    let limited = 0;
+    for (let i = 0; i < 4 && limited !== 429; i++) limited = (await call(`${base}/v1/renew`, { ...current, body: '{}' })).status;
+    expect(limited).toBe(429);
+    await waitUntil('the failed renewal in nodes show', () => /certificate renewal failed at \S+: NW_RATE_LIMIT: .*certificate renewals of node w2/.test(nodewright('nodes', 'show', 'w2').stdout), 60_000, () => agentLogs);
+    expect(show().status.cert.lastRenewalError).toMatchObject({ code: 'NW_RATE_LIMIT', at: expect.any(String) });
+    const retry = agentLogs.split('\n').filter((l) => l.includes('NW_RATE_LIMIT')).map((l) => JSON.parse(l).retryInMs as number);
+    expect(retry.length).toBeGreaterThan(0);
+    expect(Math.min(...retry)).toBeGreaterThan(500_000);
+  }, 90_000);
+
   it('certs renew re-issues controller.crt and operator.crt for the same keys, names and role; the CLI still works', () => {
     const ctl = (f: string) => readFileSync(path.join(dir, 'ctl', f), 'utf8');
     const before = { controller: new X509Certificate(ctl('controller.crt')), operator: new X509Certificate(ctl('operator.crt')), keys: [ctl('controller.key'), ctl('operator.key')] };
