@@ -216,6 +216,7 @@ export class Agent {
       lastError: errStep?.error ? { ...errStep.error, step: errStep.name, at: errStep.at } : null,
       probes: s.probes,
       rollbacks: s.rollbacks,
+      ...(this.metrics.cert ? { cert: { notAfter: this.metrics.cert.notAfter, renewAt: this.metrics.cert.renewAt, lastRenewalError: this.metrics.cert.lastError } } : {}),
       reconciles: s.reconciles,
       recovery: this.lastRecovery ? { action: this.lastRecovery.action, message: this.lastRecovery.message } : null,
       // An image change is a unit edit on disk: its files are the unit's.

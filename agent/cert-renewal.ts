@@ -3,7 +3,8 @@
 // controller's POST /v1/renew over mutual TLS with the current certificate (the server must be the
 // controller: role, not only the CA), writes the new key and certificate atomically, and hands them
 // to the HTTP face, which swaps its TLS context without a restart. An unreachable or refusing
-// controller is retried with backoff, logged with its code each time.
+// controller is retried with backoff, logged with its code each time; a rate-limited one (429)
+// no sooner than its Retry-After.
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
@@ -23,10 +24,21 @@ export function renewalDue(validFrom: number, validTo: number): number {
   return validFrom + Math.floor(((validTo - validFrom) * 2) / 3);
 }
 
+/** Milliseconds a 429's Retry-After (seconds) asks for; 0 when absent or not a number. */
+export function retryAfterMsOf(header: string | string[] | undefined): number {
+  const s = Number(Array.isArray(header) ? header[0] : header);
+  return Number.isFinite(s) && s > 0 ? Math.ceil(s * 1000) : 0;
+}
+
 /** Retry delays after a failed renewal: 5 s doubling, at most 5 min, and never past the expiry's last tenth. */
 export function retryDelay(failures: number, msLeft: number): number {
   const backoff = Math.min(5_000 * 2 ** Math.max(0, failures - 1), 300_000);
   return Math.max(1_000, Math.min(backoff, Math.floor(msLeft / 10) || 1_000));
+}
+
+/** The wait after a failed renewal: the backoff, or longer when the controller asked for longer (429 Retry-After). */
+export function nextRetryMs(failures: number, msLeft: number, retryAfterMs: number): number {
+  return Math.max(retryDelay(failures, msLeft), retryAfterMs);
 }
 
 export interface RenewalDeps {
@@ -40,7 +52,7 @@ export interface RenewalDeps {
   now?: () => number;
 }
 
-export interface RenewalCounters { renewals: number; failures: number; lastError: { code: string; message: string; at: string } | null; notAfter: string | null }
+export interface RenewalCounters { renewals: number; failures: number; lastError: { code: string; message: string; at: string } | null; notAfter: string | null; renewAt: string | null }
 
 async function readPems(tls: AgentTls): Promise<TlsPems> {
   const [certPem, keyPem, caPem] = await Promise.all([readFile(tls.cert, 'utf8'), readFile(tls.key, 'utf8'), readFile(tls.ca, 'utf8')]);
@@ -66,7 +78,8 @@ export async function renewOnce(d: RenewalDeps): Promise<TlsPems> {
   }
   if (r.status !== 200) {
     const code = (typeof r.json?.code === 'string' && /^NW_[A-Z_]+$/.test(r.json.code) ? r.json.code : 'NW_RENEW') as ErrorCode;
-    throw new NwError(code, `the controller refused the certificate renewal (${r.status}): ${r.json?.message ?? 'no reason given'}`);
+    const retryAfterMs = r.status === 429 ? retryAfterMsOf(r.headers['retry-after']) : 0;
+    throw new NwError(code, `the controller refused the certificate renewal (${r.status}): ${r.json?.message ?? 'no reason given'}`, retryAfterMs ? { retryAfterMs } : undefined);
   }
   const certPem = typeof r.json?.cert === 'string' ? r.json.cert : '';
   let cert: X509Certificate;
@@ -91,7 +104,7 @@ export async function renewOnce(d: RenewalDeps): Promise<TlsPems> {
 /** Runs until stop(): waits for the renewal point of the certificate on disk, renews, repeats. */
 export function startCertRenewal(d: RenewalDeps): { stop(): void; counters: RenewalCounters } {
   const now = d.now ?? Date.now;
-  const counters: RenewalCounters = { renewals: 0, failures: 0, lastError: null, notAfter: null };
+  const counters: RenewalCounters = { renewals: 0, failures: 0, lastError: null, notAfter: null, renewAt: null };
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
   let failuresInRow = 0;
@@ -102,8 +115,10 @@ export function startCertRenewal(d: RenewalDeps): { stop(): void; counters: Rene
   };
   const validityOf = (pem: string) => {
     const cert = new X509Certificate(pem);
-    counters.notAfter = new Date(cert.validTo).toISOString();
-    return { from: Date.parse(cert.validFrom), to: Date.parse(cert.validTo) };
+    const v = { from: Date.parse(cert.validFrom), to: Date.parse(cert.validTo) };
+    counters.notAfter = new Date(v.to).toISOString();
+    counters.renewAt = new Date(renewalDue(v.from, v.to)).toISOString();
+    return v;
   };
   const validity = async () => validityOf(await readFile(d.tls.cert, 'utf8'));
   const tick = async () => {
@@ -124,14 +139,15 @@ export function startCertRenewal(d: RenewalDeps): { stop(): void; counters: Rene
       counters.renewals++;
       counters.lastError = null;
       const next = validityOf(pems.certPem);
-      d.log.info({ notAfter: counters.notAfter, renewAt: new Date(renewalDue(next.from, next.to)).toISOString() }, 'certificate renewed');
+      d.log.info({ notAfter: counters.notAfter, renewAt: counters.renewAt }, 'certificate renewed');
       schedule(renewalDue(next.from, next.to) - now());
     } catch (e) {
       failuresInRow++;
       counters.failures++;
       const code = isNwError(e) ? e.code : 'NW_RENEW';
       counters.lastError = { code, message: (e as Error).message, at: new Date(now()).toISOString() };
-      const wait = retryDelay(failuresInRow, v.to - now());
+      const asked = isNwError(e) && typeof e.details?.retryAfterMs === 'number' ? e.details.retryAfterMs : 0;
+      const wait = nextRetryMs(failuresInRow, v.to - now(), asked);
       d.log.error({ code, err: (e as Error).message, retryInMs: wait, notAfter: counters.notAfter }, `${code}: certificate renewal failed; retrying`);
       schedule(wait);
     }

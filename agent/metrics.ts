@@ -11,7 +11,7 @@ export class Metrics {
   bundlesRejected = 0;
   authFailures = 0;
   /** Set by the certificate renewal when it runs (agent/cert-renewal.ts). */
-  cert: { renewals: number; failures: number; notAfter: string | null } | null = null;
+  cert: import('./cert-renewal.js').RenewalCounters | null = null;
 
   observeReconcile(ok: boolean, durationMs: number): void {
     const k = ok ? 'ok' : 'error';

@@ -107,6 +107,8 @@ export const ControllerConfigSchema = Type.Object(
           maxConnections: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 4096, description: 'Connections at once; more are closed on accept.' })),
           joinBurst: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 10, description: '`POST /v1/join` attempts one source address may make at once…' })),
           joinPerMinute: Type.Optional(Type.Number({ minimum: 0.1, maximum: 60_000, default: 10, description: '…and per minute after that (NW_RATE_LIMIT, HTTP 429 with Retry-After).' })),
+          renewBurst: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 3, description: '`POST /v1/renew` calls one node (by the name in its certificate) may make at once…' })),
+          renewPerHour: Type.Optional(Type.Number({ minimum: 0.1, maximum: 3_600_000, default: 6, description: '…and per hour after that (NW_RATE_LIMIT, HTTP 429 with Retry-After; the agent waits that long before it retries).' })),
         },
         { additionalProperties: false, description: 'Limits of the controller\'s HTTPS server.' },
       ),
@@ -252,6 +254,8 @@ function limitsOf(r: RawConfig['server'] = {}): ServerLimits {
     maxConnections: r.maxConnections ?? d.maxConnections,
     joinBurst: r.joinBurst ?? d.joinBurst,
     joinRefillMs: r.joinPerMinute !== undefined ? 60_000 / r.joinPerMinute : d.joinRefillMs,
+    renewBurst: r.renewBurst ?? d.renewBurst,
+    renewRefillMs: r.renewPerHour !== undefined ? 3_600_000 / r.renewPerHour : d.renewRefillMs,
   };
 }
 

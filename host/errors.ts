@@ -31,7 +31,7 @@ export const ERROR_CATALOGUE = {
   NW_LOCKED: 409, // another process holds the reconcile lock
   NW_EXISTS: 409, // refusing to overwrite existing files
   NW_TOKEN: 401, // join token unknown, used or expired
-  NW_RATE_LIMIT: 429, // too many requests from one address (join); wait and retry
+  NW_RATE_LIMIT: 429, // too many requests from one address (join) or node (renew); wait and retry
   NW_RENEW: 503, // certificate renewal failed (controller unreachable or bad answer); retried with backoff
   NW_PUSH: 502, // agent unreachable or refused a bundle
   NW_STATE: 500, // the agent's / controller's state is unreadable

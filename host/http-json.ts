@@ -1,10 +1,12 @@
 // One HTTP(S) request on a fresh connection, its answer read whole: the status, the text, and the
 // JSON when the text is JSON (null otherwise). Callers decide what a status or an error means.
-import http, { type IncomingMessage } from 'node:http';
+import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 
 export interface JsonAnswer {
   status: number;
+  /** The response headers (lower-case names). */
+  headers: IncomingHttpHeaders;
   json: any;
   text: string;
 }
@@ -36,7 +38,7 @@ export function readJson(res: IncomingMessage): Promise<JsonAnswer> {
       try {
         json = text ? JSON.parse(text) : null;
       } catch {}
-      resolve({ status: res.statusCode ?? 0, json, text });
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, json, text });
     });
   });
 }

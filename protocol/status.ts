@@ -90,6 +90,15 @@ export const AgentStatusSchema = Type.Object({
   lastError: Type.Union([Type.Object({ code: Short(), message: Message(), step: Type.Optional(StepNameSchema), at: Short() }), Type.Null()]),
   probes: Type.Array(ProbeStatusSchema, { maxItems: 64 }),
   rollbacks: Count(),
+  /** The agent certificate's renewal (agent/cert-renewal.ts); absent when the agent does not renew (no `controller:`). */
+  cert: Type.Optional(
+    Type.Object({
+      notAfter: Type.Union([Short(), Type.Null()]),
+      renewAt: Type.Union([Short(), Type.Null()]),
+      /** The last renewal attempt's failure; null once a renewal succeeded (or none failed). */
+      lastRenewalError: Type.Union([Type.Object({ code: Short(), message: Message(), at: Short() }), Type.Null()]),
+    }),
+  ),
   /** Reconciles run since the state file was created. */
   reconciles: Count(),
   /** What the last recovery pass did with a change left in flight (null: none ran yet). */

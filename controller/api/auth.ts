@@ -45,3 +45,14 @@ export function agentCallerOf(req: FastifyRequest, store: Store): { node: NodeRe
 }
 
 export const actorOf = (c: Caller) => `${c.role}:${c.name}`;
+
+/** The node name of an agent caller whose certificate `store` pins, else null (the route itself refuses it): the key of per-node limits. */
+export function pinnedAgentNameOf(req: FastifyRequest, store: Store | undefined): string | null {
+  const { socket, peer } = peerOf(req);
+  try {
+    const { name } = requireRole(peer, socket.authorized === true, ['agent']);
+    return store ? pinnedNode(store, name, peer!).name : null;
+  } catch {
+    return null;
+  }
+}

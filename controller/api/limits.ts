@@ -1,6 +1,6 @@
 // What one client may hold of the controller's HTTP server: how long a request may take to
 // arrive, how long an idle connection stays, how many connections there are at once, and how
-// often one address may try to join. Node's own limits are off under fastify's defaults (a
+// often one address may try to join and one node may renew. Node's own limits are off under fastify's defaults (a
 // connection that sent half a request stayed open for minutes): every one is set here.
 export interface ServerLimits {
   /** Headers must have arrived this long after the connection opened (or the last request ended). */
@@ -19,6 +19,10 @@ export interface ServerLimits {
   joinBurst: number;
   /** …then one every this many ms. */
   joinRefillMs: number;
+  /** `POST /v1/renew` per node name (from its CA-signed certificate): a burst of this many… */
+  renewBurst: number;
+  /** …then one every this many ms. */
+  renewRefillMs: number;
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
@@ -30,4 +34,6 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxConnections: 4096,
   joinBurst: 10,
   joinRefillMs: 6000,
+  renewBurst: 3,
+  renewRefillMs: 600_000,
 };

@@ -6,6 +6,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { NwError } from '../../host/errors.js';
+import { pinnedAgentNameOf } from './auth.js';
 import type { ApiContext } from './context.js';
 import { registerErrorHandler } from './errors.js';
 import { DEFAULT_LIMITS, type ServerLimits } from './limits.js';
@@ -22,7 +23,7 @@ export interface ControllerServerDeps {
   tls?: { cert: string; key: string; ca: string };
   /** Registered by other rooms (rollouts, artifacts) with the same context. */
   extraRoutes?: ((app: FastifyInstance, ctx: ApiContext) => Promise<void>)[];
-  /** Timeouts, connection cap, join rate (controller.yaml `server:`). */
+  /** Timeouts, connection cap, join and renewal rates (controller.yaml `server:`). */
   limits?: Partial<ServerLimits>;
 }
 
@@ -65,13 +66,19 @@ export async function buildControllerServer(deps: ControllerServerDeps): Promise
   registerErrorHandler(app);
   app.setValidatorCompiler(compileRouteSchema);
   const joins = new TokenBuckets({ burst: limits.joinBurst, refillMs: limits.joinRefillMs });
+  const renewals = new TokenBuckets({ burst: limits.renewBurst, refillMs: limits.renewRefillMs });
   app.addHook('onRequest', async (req, reply) => {
-    if (req.method !== 'POST' || req.routeOptions.url !== '/v1/join') return;
-    const from = req.raw.socket.remoteAddress ?? 'unknown';
-    if (joins.take(from, Date.now())) return;
-    const s = Math.ceil(joins.retryAfterMs(from) / 1000);
+    if (req.method !== 'POST') return;
+    const url = req.routeOptions.url;
+    const limited = url === '/v1/join'
+      ? { buckets: joins, key: req.raw.socket.remoteAddress ?? 'unknown', what: 'join attempts from' }
+      : url === '/v1/renew'
+        ? { buckets: renewals, key: pinnedAgentNameOf(req, deps.fleet?.store), what: 'certificate renewals of node' }
+        : null;
+    if (!limited || limited.key === null || limited.buckets.take(limited.key, Date.now())) return;
+    const s = Math.ceil(limited.buckets.retryAfterMs(limited.key) / 1000);
     reply.header('retry-after', String(s));
-    throw new NwError('NW_RATE_LIMIT', `too many join attempts from ${from}; wait ${s} s and try again`);
+    throw new NwError('NW_RATE_LIMIT', `too many ${limited.what} ${limited.key}; wait ${s} s and try again`);
   });
   if (deps.compute) {
     const compute = deps.compute;

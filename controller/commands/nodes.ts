@@ -1,5 +1,6 @@
 // nodewright nodes join-token | ls | show | remove | label (all with --json).
 import type { Command } from 'commander';
+import type { AgentStatus } from '../../protocol/status.js';
 import { parseDuration, parseLabels } from '../fleet/join-token.js';
 import { formatTable, out, printJson, withClient, withOperator, type OperatorOpts } from './operator.js';
 import { fieldText as f } from './safe-text.js';
@@ -52,9 +53,10 @@ export function registerNodesCommands(program: Command): void {
   );
 
   withOperator(nodes.command('show <name>').description('one node: inventory record and last status')).action(async (name: string, o: OperatorOpts) => {
-    const n = await withClient(o, (c) => c.request<NodeView & { status: unknown }>('GET', `/v1/nodes/${encodeURIComponent(name)}`));
+    const n = await withClient(o, (c) => c.request<NodeView & { status: AgentStatus | null }>('GET', `/v1/nodes/${encodeURIComponent(name)}`));
     if (o.json) return printJson(n);
-    out(`${f(n.name)}  group=${f(n.group)}  state=${f(n.state)}${n.reason ? ` (${f(n.reason)})` : ''}  generation=${n.generation ?? '-'}\n  url=${f(n.url)}  hostname=${f(n.facts.hostname)}  addresses=${f(n.facts.addresses.join(',')) || '-'}\n  labels=${f(labelText(n.labels))}  lastSeen=${f(n.lastSeenAt) || 'never'}\n  failure domain ${f(domainText(n))}\n  certificate until ${n.certNotAfter ?? 'unknown'} (${certText(n)} days left)`);
+    const failed = n.status?.cert?.lastRenewalError;
+    out(`${f(n.name)}  group=${f(n.group)}  state=${f(n.state)}${n.reason ? ` (${f(n.reason)})` : ''}  generation=${n.generation ?? '-'}\n  url=${f(n.url)}  hostname=${f(n.facts.hostname)}  addresses=${f(n.facts.addresses.join(',')) || '-'}\n  labels=${f(labelText(n.labels))}  lastSeen=${f(n.lastSeenAt) || 'never'}\n  failure domain ${f(domainText(n))}\n  certificate until ${n.certNotAfter ?? 'unknown'} (${certText(n)} days left)${failed ? `\n  certificate renewal failed at ${f(failed.at)}: ${f(failed.code)}: ${f(failed.message)}` : ''}`);
   });
 
   withOperator(nodes.command('remove <name>').description('forget a node (it must join again with a new token)')).action(async (name: string, o: OperatorOpts) => {

@@ -25,14 +25,14 @@ async function issue(role: Role, name: string, validSeconds?: number) {
 }
 
 /** A stand-in controller: `answer` gets the CSR and says what to send back. */
-async function controller(role: Role, answer: (csr: string) => Promise<{ status: number; body: unknown }>): Promise<string> {
+async function controller(role: Role, answer: (csr: string) => Promise<{ status: number; body: unknown; headers?: Record<string, string> }>): Promise<string> {
   const tlsPair = await issue(role, role === 'controller' ? 'controller' : 'w9');
   const server = https.createServer({ cert: tlsPair.cert, key: tlsPair.key, ca: ca.certPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
     let t = '';
     req.on('data', (c) => (t += c));
     req.on('end', async () => {
       const a = await answer(JSON.parse(t).csr);
-      res.writeHead(a.status, { 'content-type': 'application/json' }).end(JSON.stringify(a.body));
+      res.writeHead(a.status, { 'content-type': 'application/json', ...a.headers }).end(JSON.stringify(a.body));
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -89,6 +89,25 @@ describe('renewOnce', () => {
     expect(await outcome(renewOnce({ controller: impostor, node: 'w1', tls: w.tls, log, onRenewed: () => undefined }))).toMatch(/^NW_TLS: .*agent w9, not of the controller/);
     expect(w.files()).toEqual(w.before);
     expect(existsSync(`${w.tls.key}.next`)).toBe(false);
+  });
+});
+
+describe('a rate-limited renewal', () => {
+  it('429 with Retry-After: NW_RATE_LIMIT carrying the wait, counted as the last renewal error with the renewal point', async () => {
+    const w = await worker(60);
+    const url = await controller('controller', async () => ({ status: 429, body: { code: 'NW_RATE_LIMIT', message: 'too many certificate renewals of node w1; wait 600 s and try again' }, headers: { 'retry-after': '600' } }));
+    const e = await renewOnce({ controller: url, node: 'w1', tls: w.tls, log, onRenewed: () => undefined }).catch((x) => x);
+    expect(e).toMatchObject({ code: 'NW_RATE_LIMIT', details: { retryAfterMs: 600_000 } });
+    expect(w.files()).toEqual(w.before);
+    const r = startCertRenewal({ controller: url, node: 'w1', tls: w.tls, log, onRenewed: () => undefined, now: () => Date.now() + 45_000 });
+    try {
+      const t0 = Date.now();
+      while (!r.counters.lastError && Date.now() - t0 < 15_000) await new Promise((res) => setTimeout(res, 50));
+      expect(r.counters).toMatchObject({ renewals: 0, failures: 1, lastError: { code: 'NW_RATE_LIMIT', at: expect.any(String) }, renewAt: expect.any(String), notAfter: expect.any(String) });
+      expect(Date.parse(r.counters.renewAt!)).toBeLessThan(Date.parse(r.counters.notAfter!));
+    } finally {
+      r.stop();
+    }
   });
 });
 

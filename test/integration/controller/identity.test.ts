@@ -33,7 +33,7 @@ const runAsync = (cli: string, args: string[], env: Record<string, string> = {})
     ),
   );
 
-interface Answer { status: number; json: any; text: string }
+interface Answer { status: number; headers: import('node:http').IncomingHttpHeaders; json: any; text: string }
 function call(url: string, o: https.RequestOptions & { body?: string } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = https.request(url, { agent: false, method: o.body ? 'POST' : 'GET', headers: o.body ? { 'content-type': 'application/json' } : {}, ...o }, (res) => {
@@ -44,7 +44,7 @@ function call(url: string, o: https.RequestOptions & { body?: string } = {}): Pr
         try {
           json = JSON.parse(t);
         } catch {}
-        resolve({ status: res.statusCode ?? 0, json, text: t });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, json, text: t });
       });
     });
     req.on('error', reject);
@@ -92,7 +92,7 @@ describe('identities: controller role, pinning, one enrolment per name, renewal'
     base = `https://127.0.0.1:${port}`;
     expect(run(CONTROLLER_CLI, ['init', '--dir', path.join(dir, 'ctl'), '--listen', `127.0.0.1:${port}`]).code).toBe(0);
     const cfg = path.join(dir, 'ctl', 'controller.yaml');
-    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('intervalSec: 10', 'intervalSec: 0.5') + 'join:\n  certValidSeconds: 60\n');
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('intervalSec: 10', 'intervalSec: 0.5') + 'join:\n  certValidSeconds: 60\nserver:\n  joinBurst: 50\n');
     controller = spawn('node', [CONTROLLER_CLI, 'controller', 'run', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH } });
     controller.stderr!.on('data', (c) => (logs += c));
     await waitUntil('controller ready', async () => (await call(`${base}/readyz`, { ca: ca() }).catch(() => ({ status: 0 }))).status === 200, 15_000, () => logs);
@@ -214,6 +214,38 @@ describe('identities: controller role, pinning, one enrolment per name, renewal'
     expect(events.filter((e) => e.kind === 'node.cert-renewed').map((e) => e.subject)).toEqual(['w4']);
   });
 
+  it('renewals are rate-limited per node: after a burst of 3 the next is 429 NW_RATE_LIMIT with Retry-After; other nodes and old certificates do not count', async () => {
+    for (const name of ['w5', 'w6']) {
+      const t = newToken();
+      expect(run(AGENT_CLI, [...joinArgs(name, name, t.caCertHash), '--token', t.token]).code).toBe(0);
+    }
+    let cert = creds('w5');
+    for (let i = 0; i < 3; i++) {
+      const { keyPem, csrPem } = await createKeyAndCsr({ commonName: 'w5' });
+      const r = await call(`${base}/v1/renew`, { ...cert, body: JSON.stringify({ csr: csrPem }) });
+      expect(r.status).toBe(200);
+      cert = { ...cert, cert: Buffer.from(r.json.cert), key: Buffer.from(keyPem) };
+    }
+    const { csrPem } = await createKeyAndCsr({ commonName: 'w5' });
+    const limited = await call(`${base}/v1/renew`, { ...cert, body: JSON.stringify({ csr: csrPem }) });
+    expect(limited.status).toBe(429);
+    expect(limited.json.code).toBe('NW_RATE_LIMIT');
+    expect(limited.json.message).toMatch(/certificate renewals of node w5; wait \d+ s/);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(500);
+    expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(600);
+    // w6: its own bucket; its superseded certificate is refused without using up w6's renewals
+    let w6 = creds('w6');
+    for (let i = 0; i < 3; i++) {
+      const next = await createKeyAndCsr({ commonName: 'w6' });
+      const other = await call(`${base}/v1/renew`, { ...w6, body: JSON.stringify({ csr: next.csrPem }) });
+      expect(other.status).toBe(200);
+      w6 = { ...w6, cert: Buffer.from(other.json.cert), key: Buffer.from(next.keyPem) };
+      if (i === 0) for (let j = 0; j < 4; j++) expect((await call(`${base}/v1/renew`, { ...creds('w6'), body: '{}' })).json.code).toBe('NW_AUTH');
+    }
+    const show = JSON.parse(nodewright('nodes', 'show', 'w5', '--json').stdout);
+    expect(show.certSha256).toBe(shaOf(cert.cert.toString()));
+  });
+
   it('a running agent renews its certificate at 2/3 of its life and swaps its TLS context without a restart; polls never fail', async () => {
     const t = newToken();
     const agentPort = await freePort();
@@ -248,6 +280,25 @@ describe('identities: controller role, pinning, one enrolment per name, renewal'
     const health = nodewright('events', '--json').stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.kind === 'node.health' && e.subject === 'w2');
     expect(health.filter((e) => e.id > since && e.data?.to === 'unreachable')).toEqual([]);
     expect(JSON.parse(nodewright('nodes', 'show', 'w2', '--json').stdout).state).not.toBe('unreachable');
+  }, 90_000);
+
+  it('a rate-limited renewal: the agent waits out Retry-After, its /v1/status has the failure, nodes show prints it', async () => {
+    const show = () => JSON.parse(nodewright('nodes', 'show', 'w2', '--json').stdout);
+    await waitUntil('the renewed certificate in the agent status', () => {
+      const s = show();
+      return s.status?.cert?.notAfter === s.certNotAfter;
+    }, 10_000, () => logs);
+    expect(show().status.cert).toMatchObject({ lastRenewalError: null, renewAt: expect.any(String) });
+    // use up w2's renewals with its pinned certificate and requests that renew nothing
+    const current = creds('w2');
+    let limited = 0;
+    for (let i = 0; i < 4 && limited !== 429; i++) limited = (await call(`${base}/v1/renew`, { ...current, body: '{}' })).status;
+    expect(limited).toBe(429);
+    await waitUntil('the failed renewal in nodes show', () => /certificate renewal failed at \S+: NW_RATE_LIMIT: .*certificate renewals of node w2/.test(nodewright('nodes', 'show', 'w2').stdout), 60_000, () => agentLogs);
+    expect(show().status.cert.lastRenewalError).toMatchObject({ code: 'NW_RATE_LIMIT', at: expect.any(String) });
+    const retry = agentLogs.split('\n').filter((l) => l.includes('NW_RATE_LIMIT')).map((l) => JSON.parse(l).retryInMs as number);
+    expect(retry.length).toBeGreaterThan(0);
+    expect(Math.min(...retry)).toBeGreaterThan(500_000);
   }, 90_000);
 
   it('certs renew re-issues controller.crt and operator.crt for the same keys, names and role; the CLI still works', () => {

@@ -1,6 +1,6 @@
 // When the agent renews its certificate, how it backs off, and where its join token comes from.
 import { describe, expect, it } from 'vitest';
-import { renewalDue, retryDelay } from '../../../agent/cert-renewal.js';
+import { nextRetryMs, renewalDue, retryAfterMsOf, retryDelay } from '../../../agent/cert-renewal.js';
 import { joinTokenFrom } from '../../../agent/commands/join.js';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,6 +18,16 @@ describe('certificate renewal timing', () => {
     expect(retryDelay(5, 60_000)).toBe(6_000);
     expect(retryDelay(1, 2_000)).toBe(1_000);
     expect(retryDelay(3, -5_000)).toBe(1_000);
+  });
+
+  it('a rate-limited renewal (429) waits at least the Retry-After the controller sent', () => {
+    expect(retryAfterMsOf('600')).toBe(600_000);
+    expect(retryAfterMsOf(['2.5'])).toBe(2_500);
+    expect([undefined, '', 'soon', '-3', '0'].map((h) => retryAfterMsOf(h))).toEqual([0, 0, 0, 0, 0]);
+    const long = 100 * 86_400_000;
+    expect(nextRetryMs(1, long, 600_000)).toBe(600_000);
+    expect(nextRetryMs(8, long, 2_000)).toBe(300_000);
+    expect(nextRetryMs(1, long, 0)).toBe(5_000);
   });
 });
 

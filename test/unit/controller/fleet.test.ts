@@ -113,17 +113,18 @@ describe('controller.yaml and operator.yaml', () => {
       eventsMaxAgeMs: 90 * 86_400_000, eventsMaxCount: 1_000_000, generationsPerNode: 10, rolloutDetailMaxAgeMs: 7 * 86_400_000,
       rolloutDetailCount: 20, rolloutSummaryCount: 1000, batch: 5000, intervalMs: 3_600_000,
     });
-    expect(d.server).toMatchObject({ headersTimeoutMs: 10_000, requestTimeoutMs: 300_000, idleTimeoutMs: 120_000, keepAliveTimeoutMs: 75_000, maxConnections: 4096, joinBurst: 10, joinRefillMs: 6000 });
+    expect(d.server).toMatchObject({ headersTimeoutMs: 10_000, requestTimeoutMs: 300_000, idleTimeoutMs: 120_000, keepAliveTimeoutMs: 75_000, maxConnections: 4096, joinBurst: 10, joinRefillMs: 6000, renewBurst: 3, renewRefillMs: 600_000 });
     expect(d.bundleValidMs).toBe(24 * 3_600_000);
     const c = parseControllerConfig(
-      minimal + 'retention: {eventsMaxAgeDays: 30, generationsPerNode: 3, rolloutCount: 50, intervalSec: 60}\nserver: {headersTimeoutSec: 2, maxConnections: 100, joinPerMinute: 2}\nrollouts: {bundleValidHours: 6}\n',
+      minimal + 'retention: {eventsMaxAgeDays: 30, generationsPerNode: 3, rolloutCount: 50, intervalSec: 60}\nserver: {headersTimeoutSec: 2, maxConnections: 100, joinPerMinute: 2, renewBurst: 5, renewPerHour: 60}\nrollouts: {bundleValidHours: 6}\n',
       'c.yaml',
     );
     expect(c.retention).toMatchObject({ eventsMaxAgeMs: 30 * 86_400_000, generationsPerNode: 3, rolloutSummaryCount: 50, intervalMs: 60_000 });
-    expect(c.server).toMatchObject({ headersTimeoutMs: 2000, handshakeTimeoutMs: 2000, maxConnections: 100, joinRefillMs: 30_000 });
+    expect(c.server).toMatchObject({ headersTimeoutMs: 2000, handshakeTimeoutMs: 2000, maxConnections: 100, joinRefillMs: 30_000, renewBurst: 5, renewRefillMs: 60_000 });
     expect(c.bundleValidMs).toBe(6 * 3_600_000);
     expect(() => parseControllerConfig(minimal + 'retention: {generationsPerNode: 1}\n', 'c.yaml')).toThrow(expect.objectContaining({ code: 'NW_CONFIG' }));
     expect(() => parseControllerConfig(minimal + 'server: {maxConnections: 0}\n', 'c.yaml')).toThrow(expect.objectContaining({ code: 'NW_CONFIG' }));
+    expect(() => parseControllerConfig(minimal + 'server: {renewBurst: 0}\n', 'c.yaml')).toThrow(expect.objectContaining({ code: 'NW_CONFIG' }));
   });
   it('unknown keys and missing files are NW_CONFIG', () => {
     expect(() => parseControllerConfig(minimal + 'colour: red\n', 'c.yaml')).toThrow(expect.objectContaining({ code: 'NW_CONFIG' }));

@@ -12,6 +12,9 @@ describe('AgentStatusSchema', () => {
     const fresh = { ...sampleStatus('w1'), desired: null, lastReconcile: null, steps: [], probes: [], kubelet: {}, recovery: null, inflight: null };
     expect(Value.Check(AgentStatusSchema, fresh)).toBe(true);
     expect(Value.Check(AgentStatusSchema, { ...sampleStatus('w1'), futureField: { x: 1 } })).toBe(true);
+    const cert = { notAfter: '2027-01-01T00:00:00.000Z', renewAt: '2026-09-01T00:00:00.000Z', lastRenewalError: { code: 'NW_RATE_LIMIT', message: 'wait 600 s', at: '2026-12-07T14:00:00.000Z' } };
+    expect(Value.Check(AgentStatusSchema, { ...sampleStatus('w1'), cert })).toBe(true);
+    expect(Value.Check(AgentStatusSchema, { ...sampleStatus('w1'), cert: { ...cert, lastRenewalError: null } })).toBe(true);
     expect(STEP_ORDER).toEqual(['packages', 'keyring', 'unit', 'artifact', 'probes']);
   });
 
@@ -22,6 +25,7 @@ describe('AgentStatusSchema', () => {
     expect(statusProblem({ ...sampleStatus('w1'), steps: [{ ...sampleStatus('w1').steps[0], name: 'rm -rf' }] })).toMatch(/^\/steps\/0\/name/);
     expect(statusProblem('{}')).toBe('/: Expected object');
     expect(statusProblem(null)).toBe('/: Expected object');
+    expect(statusProblem({ ...sampleStatus('w1'), cert: { notAfter: null, renewAt: null, lastRenewalError: { code: 'NW_X' } } })).toMatch(/^\/cert\/lastRenewalError/);
   });
 
   it('bounds every string and array: a valid status is bounded', () => {
