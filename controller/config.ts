@@ -108,7 +108,7 @@ export const ControllerConfigSchema = Type.Object(
           joinBurst: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 10, description: '`POST /v1/join` attempts one source address may make at once…' })),
           joinPerMinute: Type.Optional(Type.Number({ minimum: 0.1, maximum: 60_000, default: 10, description: '…and per minute after that (NW_RATE_LIMIT, HTTP 429 with Retry-After).' })),
           renewBurst: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 3, description: '`POST /v1/renew` calls one node (by the name in its certificate) may make at once…' })),
-          renewPerHour: Type.Optional(Type.Number({ minimum: 0.1, maximum: 3_600_000, default: 6, description: '…and per hour after that (NW_RATE_LIMIT, HTTP 429 with Retry-After; the agent waits that long before it retries).' })),
+          renewPerHour: Type.Optional(Type.Number({ minimum: 0.1, maximum: 3_600_000, default: 6, description: '…and per hour after that (NW_RATE_LIMIT, HTTP 429 with Retry-After; the agent waits that long before it retries). Unset, never fewer than three per certificate lifetime (`join.certValidSeconds`), so short-lived certificates renew in time.' })),
         },
         { additionalProperties: false, description: 'Limits of the controller\'s HTTPS server.' },
       ),
@@ -216,7 +216,7 @@ export function withDefaults(raw: RawConfig, file: string): ControllerConfig {
     },
     certValidDays: raw.join?.certValidDays ?? 365,
     retention: retentionOf(raw.retention),
-    server: limitsOf(raw.server),
+    server: limitsOf(raw.server, raw.join?.certValidSeconds !== undefined ? raw.join.certValidSeconds * 1000 : (raw.join?.certValidDays ?? 365) * 86_400_000),
     bundleValidMs: (raw.rollouts?.bundleValidHours ?? 24) * 3_600_000,
     ...(raw.join?.certValidSeconds !== undefined ? { certValidSeconds: raw.join.certValidSeconds } : {}),
     log: { level: raw.log?.level ?? 'info' },
@@ -241,7 +241,9 @@ function failureDomainOfConfig(raw: RawConfig, file: string): FailureDomainSourc
   return source;
 }
 
-function limitsOf(r: RawConfig['server'] = {}): ServerLimits {
+/** `certLifetimeMs`: of the agent certificates; a node renews once per 2/3 of it, so the default renewal
+ * limit never refills slower than a third of it (short lifetimes in drills must not expire waiting). */
+function limitsOf(r: RawConfig['server'] = {}, certLifetimeMs: number): ServerLimits {
   const d = DEFAULT_LIMITS;
   const ms = (sec: number | undefined, dflt: number) => (sec !== undefined ? sec * 1000 : dflt);
   return {
@@ -255,7 +257,7 @@ function limitsOf(r: RawConfig['server'] = {}): ServerLimits {
     joinBurst: r.joinBurst ?? d.joinBurst,
     joinRefillMs: r.joinPerMinute !== undefined ? 60_000 / r.joinPerMinute : d.joinRefillMs,
     renewBurst: r.renewBurst ?? d.renewBurst,
-    renewRefillMs: r.renewPerHour !== undefined ? 3_600_000 / r.renewPerHour : d.renewRefillMs,
+    renewRefillMs: r.renewPerHour !== undefined ? 3_600_000 / r.renewPerHour : Math.min(d.renewRefillMs, certLifetimeMs / 3),
   };
 }
 

@@ -92,7 +92,7 @@ describe('identities: controller role, pinning, one enrolment per name, renewal'
     base = `https://127.0.0.1:${port}`;
     expect(run(CONTROLLER_CLI, ['init', '--dir', path.join(dir, 'ctl'), '--listen', `127.0.0.1:${port}`]).code).toBe(0);
     const cfg = path.join(dir, 'ctl', 'controller.yaml');
-    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('intervalSec: 10', 'intervalSec: 0.5') + 'join:\n  certValidSeconds: 60\nserver:\n  joinBurst: 50\n');
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('intervalSec: 10', 'intervalSec: 0.5') + 'join:\n  certValidSeconds: 60\nserver:\n  joinBurst: 50\n  renewPerHour: 6\n');
     controller = spawn('node', [CONTROLLER_CLI, 'controller', 'run', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH } });
     controller.stderr!.on('data', (c) => (logs += c));
     await waitUntil('controller ready', async () => (await call(`${base}/readyz`, { ca: ca() }).catch(() => ({ status: 0 }))).status === 200, 15_000, () => logs);

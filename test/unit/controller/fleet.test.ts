@@ -125,6 +125,9 @@ describe('controller.yaml and operator.yaml', () => {
     expect(() => parseControllerConfig(minimal + 'retention: {generationsPerNode: 1}\n', 'c.yaml')).toThrow(expect.objectContaining({ code: 'NW_CONFIG' }));
     expect(() => parseControllerConfig(minimal + 'server: {maxConnections: 0}\n', 'c.yaml')).toThrow(expect.objectContaining({ code: 'NW_CONFIG' }));
     expect(() => parseControllerConfig(minimal + 'server: {renewBurst: 0}\n', 'c.yaml')).toThrow(expect.objectContaining({ code: 'NW_CONFIG' }));
+    // two-minute certificates renew every 80 s: the default limit refills at least every 40 s; an explicit rate stays
+    expect(parseControllerConfig(minimal + 'join: {certValidSeconds: 120}\n', 'c.yaml').server.renewRefillMs).toBe(40_000);
+    expect(parseControllerConfig(minimal + 'join: {certValidSeconds: 120}\nserver: {renewPerHour: 6}\n', 'c.yaml').server.renewRefillMs).toBe(600_000);
   });
   it('unknown keys and missing files are NW_CONFIG', () => {
     expect(() => parseControllerConfig(minimal + 'colour: red\n', 'c.yaml')).toThrow(expect.objectContaining({ code: 'NW_CONFIG' }));
