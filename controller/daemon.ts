@@ -100,7 +100,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
   const client = new AgentClient({ agent });
   const tracker = new RolloutTracker({ onGate: (outcome) => metrics.count(metrics.gates, outcome) });
   // the executor's view of the fleet: from the store now, from the poller from its first poll on
-  const view = FleetView.fromStore(store);
+  const view = await FleetView.fromStore(store);
   metrics.nodeHealth = () => view.healths();
   metrics.certExpiries = () => view.certExpiries();
   metrics.failureDomains = () => view.failureDomains(config.failureDomain);
@@ -152,11 +152,11 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
   const fail = (e: unknown): never => {
     exec.stop();
     agent.destroy();
-    store.close();
+    void store.close();
     throw e;
   };
   // The first action: rollouts continue from the store, pushes in doubt are observed or sent again.
-  for (const r of store.activeRollouts()) {
+  for (const r of await store.activeRollouts()) {
     tracker.track(r.state);
     metrics.trackRollout(r.state);
   }
@@ -211,7 +211,9 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
       ));
     routes.push(async (app, c) => {
       await app.register(async (scope) => {
-        scope.addHook('onRequest', async (req) => void d.callerOf(req, c.operatorRoles));
+        scope.addHook('onRequest', async (req) => {
+          await d.callerOf(req, c.operatorRoles);
+        });
         await d.computeNodesRoutes(scope, connectNova);
       });
     });
@@ -271,7 +273,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
       agent.destroy();
       await polls;
       await app!.close();
-      store.close();
+      await store.close();
     },
   };
 }

@@ -17,19 +17,19 @@ const peerOf = (req: FastifyRequest): { socket: TLSSocket; peer: PeerCertificate
 };
 
 /** The caller, one of `roles`; an agent caller is also pinned to its node's certificate. */
-export function callerOf(req: FastifyRequest, roles: Role[], store?: Store): Caller {
+export async function callerOf(req: FastifyRequest, roles: Role[], store?: Store): Promise<Caller> {
   const { socket, peer } = peerOf(req);
   const caller = requireRole(peer, socket.authorized === true, roles);
   if (caller.role === 'agent') {
     if (!store) throw new NwError('NW_FORBIDDEN', `role agent (${caller.name}) may not do this`);
-    pinnedNode(store, caller.name, peer!);
+    await pinnedNode(store, caller.name, peer!);
   }
   return caller;
 }
 
 /** The enrolled node whose pinned certificate `peer` is; NW_AUTH (401) otherwise. */
-export function pinnedNode(store: Store, name: string, peer: PeerCertificate): NodeRecord {
-  const node = store.getNode(name);
+export async function pinnedNode(store: Store, name: string, peer: PeerCertificate): Promise<NodeRecord> {
+  const node = await store.getNode(name);
   if (!node) throw new NwError('NW_AUTH', `node ${name} is not enrolled (removed?): its certificate is revoked; join it again with a new token`);
   if (node.certSha256 !== peerSha256(peer)) {
     throw new NwError('NW_AUTH', `this certificate of node ${name} is not the one the controller pins (replaced by a renewal or a new enrolment): use the node's current certificate, or remove and join it again`);
@@ -38,20 +38,20 @@ export function pinnedNode(store: Store, name: string, peer: PeerCertificate): N
 }
 
 /** The agent calling and its node record (pinned), for routes only enrolled agents use. */
-export function agentCallerOf(req: FastifyRequest, store: Store): { node: NodeRecord; peer: PeerCertificate } {
+export async function agentCallerOf(req: FastifyRequest, store: Store): Promise<{ node: NodeRecord; peer: PeerCertificate }> {
   const { socket, peer } = peerOf(req);
   const caller = requireRole(peer, socket.authorized === true, ['agent']);
-  return { node: pinnedNode(store, caller.name, peer!), peer: peer! };
+  return { node: await pinnedNode(store, caller.name, peer!), peer: peer! };
 }
 
 export const actorOf = (c: Caller) => `${c.role}:${c.name}`;
 
 /** The node name of an agent caller whose certificate `store` pins, else null (the route itself refuses it): the key of per-node limits. */
-export function pinnedAgentNameOf(req: FastifyRequest, store: Store | undefined): string | null {
+export async function pinnedAgentNameOf(req: FastifyRequest, store: Store | undefined): Promise<string | null> {
   const { socket, peer } = peerOf(req);
   try {
     const { name } = requireRole(peer, socket.authorized === true, ['agent']);
-    return store ? pinnedNode(store, name, peer!).name : null;
+    return store ? (await pinnedNode(store, name, peer!)).name : null;
   } catch {
     return null;
   }

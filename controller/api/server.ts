@@ -73,7 +73,7 @@ export async function buildControllerServer(deps: ControllerServerDeps): Promise
     const limited = url === '/v1/join'
       ? { buckets: joins, key: req.raw.socket.remoteAddress ?? 'unknown', what: 'join attempts from' }
       : url === '/v1/renew'
-        ? { buckets: renewals, key: pinnedAgentNameOf(req, deps.fleet?.store), what: 'certificate renewals of node' }
+        ? { buckets: renewals, key: await pinnedAgentNameOf(req, deps.fleet?.store), what: 'certificate renewals of node' }
         : null;
     if (!limited || limited.key === null || limited.buckets.take(limited.key, Date.now())) return;
     const s = Math.ceil(limited.buckets.retryAfterMs(limited.key) / 1000);

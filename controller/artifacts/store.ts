@@ -51,7 +51,7 @@ export class ArtifactStore {
     const sha256 = hash.digest('hex');
     try {
       if (size === 0) throw new NwError('NW_USAGE', `artifact ${file} is empty; give the kubelet binary`);
-      const existing = this.o.store.getArtifact(a.kind, a.version);
+      const existing = await this.o.store.getArtifact(a.kind, a.version);
       if (existing && existing.sha256 !== sha256) {
         throw new NwError('NW_EXISTS', `artifact ${a.kind} ${a.version} already exists with other content (sha256 ${existing.sha256}); add it under a new version`);
       }
@@ -63,8 +63,9 @@ export class ArtifactStore {
       await fsp.rm(tmp, { force: true });
     }
     const record: ArtifactRecord = { kind: a.kind, version: a.version, sha256, size, signature: await this.sign(sha256, size), addedAt: this.o.now() };
-    this.o.store.putArtifact(record);
-    return storedRecord(this.o.store, record);
+    await this.o.store.putArtifact(record);
+    // an identical re-add keeps the first addedAt
+    return (await this.o.store.getArtifact(record.kind, record.version)) ?? record;
   }
 
   blobPath(sha256: string): string {
@@ -84,6 +85,3 @@ export class ArtifactStore {
     return signArtifact({ sha256, size }, this.o.signingKey);
   }
 }
-
-/** The stored record (an identical re-add keeps the first addedAt). */
-const storedRecord = (store: Store, r: ArtifactRecord): ArtifactRecord => store.getArtifact(r.kind, r.version) ?? r;

@@ -23,13 +23,13 @@ export function artifactRoutes(artifacts: ArtifactStore) {
     app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
 
     app.post('/v1/artifacts', { schema: { querystring: AddQuery } }, async (req) => {
-      const who = callerOf(req, ctx.operatorRoles);
+      const who = await callerOf(req, ctx.operatorRoles);
       const q = req.query as { kind?: string; version?: string };
       if (!KINDS.includes(q.kind as ArtifactRecord['kind'])) throw new NwError('NW_USAGE', `artifact kind must be ${KINDS.join(' or ')}, got ${JSON.stringify(q.kind ?? null)}`);
       if (!q.version) throw new NwError('NW_USAGE', 'the artifact needs --version V');
       if (req.headers['content-type'] !== 'application/octet-stream' || !req.body) throw new NwError('NW_USAGE', 'send the artifact as application/octet-stream');
       const record = await artifacts.add(req.body as NodeJS.ReadableStream, { kind: q.kind as ArtifactRecord['kind'], version: q.version });
-      ctx.store.appendEvent({
+      await ctx.store.appendEvent({
         at: ctx.now().toISOString(), actor: actorOf(who), kind: 'artifact.added', subject: `${record.kind}/${record.version}`,
         message: `${record.kind} ${record.version}: sha256 ${record.sha256}, ${record.size} bytes`,
       });
@@ -37,12 +37,12 @@ export function artifactRoutes(artifacts: ArtifactStore) {
     });
 
     app.get('/v1/artifacts', async (req) => {
-      callerOf(req, ctx.operatorRoles);
-      return { artifacts: ctx.store.listArtifacts() };
+      await callerOf(req, ctx.operatorRoles);
+      return { artifacts: await ctx.store.listArtifacts() };
     });
 
     app.get('/v1/artifacts/sha256/:sha256', { schema: { params: BlobParams } }, async (req, reply) => {
-      callerOf(req, ['agent', ...ctx.operatorRoles], ctx.store); // an agent: only with its pinned certificate
+      await callerOf(req, ['agent', ...ctx.operatorRoles], ctx.store); // an agent: only with its pinned certificate
       const blob = await artifacts.open((req.params as { sha256: string }).sha256);
       reply.header('content-type', 'application/octet-stream').header('content-length', String(blob.size));
       return reply.send(blob.stream);

@@ -8,7 +8,7 @@ export async function healthRoutes(app: FastifyInstance, ctx: ApiContext): Promi
   app.get('/readyz', async (_req, reply) => {
     let store = true;
     try {
-      ctx.store.listEvents({ limit: 1 });
+      await ctx.store.listEvents({ limit: 1 });
     } catch {
       store = false;
     }
@@ -16,7 +16,7 @@ export async function healthRoutes(app: FastifyInstance, ctx: ApiContext): Promi
     return reply.code(ready ? 200 : 503).send({ ready, store });
   });
   app.get('/metrics', async (req, reply) => {
-    callerOf(req, [...ctx.operatorRoles, 'controller']);
+    await callerOf(req, [...ctx.operatorRoles, 'controller']);
     return reply.type('text/plain; version=0.0.4').send(ctx.metrics.render());
   });
 }

@@ -296,8 +296,10 @@ describe('identities: controller role, pinning, one enrolment per name, renewal'
     expect(limited).toBe(429);
     await waitUntil('the failed renewal in nodes show', () => /certificate renewal failed at \S+: NW_RATE_LIMIT: .*certificate renewals of node w2/.test(nodewright('nodes', 'show', 'w2').stdout), 60_000, () => agentLogs);
     expect(show().status.cert.lastRenewalError).toMatchObject({ code: 'NW_RATE_LIMIT', at: expect.any(String) });
-    const retry = agentLogs.split('\n').filter((l) => l.includes('NW_RATE_LIMIT')).map((l) => JSON.parse(l).retryInMs as number);
-    expect(retry.length).toBeGreaterThan(0);
+    // the agent's log line may reach the pipe after its status has the error
+    const limitedLines = () => agentLogs.split('\n').filter((l) => l.includes('NW_RATE_LIMIT'));
+    await waitUntil('the rate-limited renewal logged', () => limitedLines().length > 0, 10_000, () => agentLogs);
+    const retry = limitedLines().map((l) => JSON.parse(l).retryInMs as number);
     expect(Math.min(...retry)).toBeGreaterThan(500_000);
   }, 90_000);
 
