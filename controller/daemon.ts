@@ -104,6 +104,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
   metrics.nodeHealth = () => view.healths();
   metrics.certExpiries = () => view.certExpiries();
   metrics.failureDomains = () => view.failureDomains(config.failureDomain);
+  metrics.leader = () => ready && exec.acting;
   // set when controller.yaml names a cloud: keeps every node's hypervisor current from Nova
   let mapper: HypervisorMapper | null = null;
   const poller = new Poller({

@@ -23,6 +23,8 @@ export class ControllerMetrics {
   certExpiries: () => Iterable<[string, string]> = () => [];
   /** [node, group, failure domain] of every enrolled node under the configured source. */
   failureDomains: () => Iterable<[string, string, NodeDomain]> = () => [];
+  /** True while this controller is the leader: started and holding the epoch (the daemon wires it). */
+  leader: () => boolean = () => false;
   /** Hypervisor mapping refreshes by outcome (ok, failed). */
   readonly hypervisorMaps = new Map<string, number>();
 
@@ -47,6 +49,8 @@ export class ControllerMetrics {
   render(): string {
     const L: string[] = [];
     const head = (name: string, type: string, help: string) => L.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    head('nodewright_controller_leader', 'gauge', '1 while this controller is the leader (acts on rollouts), else 0.');
+    L.push(`nodewright_controller_leader ${this.leader() ? 1 : 0}`);
     head('nodewright_nodes', 'gauge', 'Enrolled nodes by health state.');
     const byState = new Map<string, number>(['healthy', 'degraded', 'unreachable', 'unknown'].map((s) => [s, 0]));
     for (const h of this.nodeHealth()) byState.set(h, (byState.get(h) ?? 0) + 1);

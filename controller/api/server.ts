@@ -15,6 +15,7 @@ import { computeNodesRoutes, type ComputeNodesDeps } from './routes/compute-node
 import { eventRoutes } from './routes/events.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { healthRoutes } from './routes/health.js';
+import { prometheusRoutes } from './routes/prometheus.js';
 
 export interface ControllerServerDeps {
   compute?: ComputeNodesDeps;
@@ -90,6 +91,7 @@ export async function buildControllerServer(deps: ControllerServerDeps): Promise
       await healthRoutes(scope, ctx);
       await fleetRoutes(scope, ctx);
       await eventRoutes(scope, ctx);
+      await prometheusRoutes(scope, ctx);
       for (const r of deps.extraRoutes ?? []) await r(scope, ctx);
     });
   }
