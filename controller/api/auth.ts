@@ -6,7 +6,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { NwError } from '../../host/errors.js';
-import { peerSha256, requireRole, type Role } from '../../pki/index.js';
+import { identityOf, peerSha256, requireRole, type Role } from '../../pki/index.js';
 import type { NodeRecord, Store } from '../store/store.js';
 
 export type Caller = { name: string; role: Role };
@@ -54,5 +54,22 @@ export function pinnedAgentNameOf(req: FastifyRequest, store: Store | undefined)
     return store ? pinnedNode(store, name, peer!).name : null;
   } catch {
     return null;
+  }
+}
+
+/** What Prometheus (role `metrics`) may call; the routes themselves still name the roles they allow. */
+export const METRICS_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics', '/v1/prometheus/targets']);
+
+/**
+ * NW_FORBIDDEN for a caller of the `metrics` role on any other route, before its body is read or
+ * checked: a Prometheus credential reads metrics and the scrape targets, and nothing else.
+ */
+export function confineMetricsRole(req: FastifyRequest): void {
+  const url = req.routeOptions.url;
+  if (url !== undefined && METRICS_ROUTES.has(url)) return;
+  const { socket, peer } = peerOf(req);
+  if (!socket.authorized || !peer || Object.keys(peer).length === 0) return;
+  if (identityOf(peer)?.role === 'metrics') {
+    throw new NwError('NW_FORBIDDEN', `role metrics may read only ${[...METRICS_ROUTES].join(', ')}: use an operator certificate for ${req.method} ${url ?? req.url}`);
   }
 }

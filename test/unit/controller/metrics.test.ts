@@ -24,6 +24,16 @@ describe('ControllerMetrics', () => {
     expect(text).not.toContain('rollout="r1"');
   });
 
+  it('nodewright_controller_leader is 1 only while the daemon says this controller leads', () => {
+    const m = new ControllerMetrics();
+    expect(m.render()).toMatch(/^nodewright_controller_leader 0$/m);
+    let leading = true;
+    m.leader = () => leading;
+    expect(m.render()).toMatch(/^# TYPE nodewright_controller_leader gauge\nnodewright_controller_leader 1$/m);
+    leading = false;
+    expect(m.render()).toMatch(/^nodewright_controller_leader 0$/m);
+  });
+
   it('each mapped node\'s failure domain (label values escaped) and the count of unmapped nodes', () => {
     const m = new ControllerMetrics();
     m.failureDomains = () => [
