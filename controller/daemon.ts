@@ -105,6 +105,8 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
   metrics.certExpiries = () => view.certExpiries();
   metrics.failureDomains = () => view.failureDomains(config.failureDomain);
   metrics.leader = () => ready && exec.acting;
+  let ownCertNotAfter = new X509Certificate(keys.cert).validTo;
+  metrics.ownCertNotAfter = () => ownCertNotAfter;
   // set when controller.yaml names a cloud: keeps every node's hypervisor current from Nova
   let mapper: HypervisorMapper | null = null;
   const poller = new Poller({
@@ -259,7 +261,8 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
       checkTlsMaterial({ certPem: cert, keyPem: key, caPem: keys.ca, files: config.tls });
       (app!.server as unknown as TlsServer).setSecureContext({ cert: cert + keys.ca, key, ca: keys.ca, minVersion: 'TLSv1.2' });
       swapClientCert(agent, { ca: keys.ca, cert, key });
-      return new X509Certificate(cert).validTo;
+      ownCertNotAfter = new X509Certificate(cert).validTo;
+      return ownCertNotAfter;
     },
     stop: async () => {
       ready = false;

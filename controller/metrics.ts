@@ -25,6 +25,8 @@ export class ControllerMetrics {
   failureDomains: () => Iterable<[string, string, NodeDomain]> = () => [];
   /** True while this controller is the leader: started and holding the epoch (the daemon wires it). */
   leader: () => boolean = () => false;
+  /** The not-after of the controller's own serving certificate (renewed by hand: `nodewright certs renew`). */
+  ownCertNotAfter: () => string | null = () => null;
   /** Hypervisor mapping refreshes by outcome (ok, failed). */
   readonly hypervisorMaps = new Map<string, number>();
 
@@ -58,6 +60,11 @@ export class ControllerMetrics {
     head('nodewright_node_cert_expiry_seconds', 'gauge', 'Seconds until the pinned certificate of a node expires (negative: expired).');
     const now = Date.now();
     for (const [node, notAfter] of this.certExpiries()) L.push(`nodewright_node_cert_expiry_seconds{node="${node}"} ${Math.round((Date.parse(notAfter) - now) / 1000)}`);
+    const own = this.ownCertNotAfter();
+    if (own) {
+      head('nodewright_controller_cert_expiry_seconds', 'gauge', 'Seconds until the controller\'s own certificate expires (negative: expired).');
+      L.push(`nodewright_controller_cert_expiry_seconds ${Math.round((Date.parse(own) - now) / 1000)}`);
+    }
     head('nodewright_node_failure_domain', 'gauge', 'The failure domain of each mapped node (1), and the rule or label that gave it.');
     let unmapped = 0;
     for (const [node, group, d] of this.failureDomains()) {
