@@ -21,8 +21,6 @@ PKGS=(
   g++
   # install.sh --trust-key checks release signatures with openssl pkeyutl (test/integration/package)
   openssl
-  # promtool (check metrics, test rules) and the Prometheus lab (lab/prometheus)
-  prometheus
 )
 missing=()
 for p in "${PKGS[@]}"; do
