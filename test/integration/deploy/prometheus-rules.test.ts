@@ -19,8 +19,8 @@ const promtool = (...args: string[]) => {
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 };
 
-/** The metric names both /metrics endpoints expose, each rendered with every optional part present. */
-function exposedNames(): Set<string> {
+/** Both /metrics expositions, each rendered with every optional part present. */
+function expositions(): { agent: string; controller: string } {
   const agent = new Metrics();
   agent.cert = { renewals: 1, failures: 1, lastError: null, notAfter: new Date(Date.now() + 86_400_000).toISOString(), renewAt: null };
   const status = { converged: true, ready: true, desired: { generation: 3 }, rollbacks: 1, steps: [{ name: 'keyring', state: 'ok' }], probes: [{ name: 'rbd', status: 'pass', ok: true }] } as unknown as AgentStatus;
@@ -29,8 +29,18 @@ function exposedNames(): Set<string> {
   controller.ownCertNotAfter = () => new Date(Date.now() + 86_400_000).toISOString();
   controller.certExpiries = () => [['w1', new Date(Date.now() + 86_400_000).toISOString()]];
   controller.trackRollout(newRollout({ id: 'r1', target: 'group workers', now: new Date().toISOString(), strategy: parseStrategy(), nodes: [{ name: 'w1', baseGeneration: 1, previousGeneration: 1, canRollBack: true }] }));
+  controller.nodeHealth = () => ['healthy', 'unreachable'];
+  controller.failureDomains = () => [['w1', 'workers', { failureDomain: 'cmp-a', failureDomainSource: 'instance-uuid' }]];
+  controller.observePoll(12, 'ok');
+  controller.count(controller.pushes, 'accepted');
+  controller.count(controller.gates, 'passed');
+  agent.observeReconcile(true, 1500);
+  return { agent: agent.render(status), controller: controller.render() };
+}
+
+function exposedNames(): Set<string> {
   const names = new Set(['up']);
-  for (const text of [agent.render(status), controller.render()]) for (const m of text.matchAll(/^# TYPE (\S+) /gm)) names.add(m[1]);
+  for (const text of Object.values(expositions())) for (const m of text.matchAll(/^# TYPE (\S+) /gm)) names.add(m[1]);
   return names;
 }
 
@@ -56,6 +66,13 @@ describe('deploy/prometheus', () => {
     const alerts = [...rules.matchAll(/^\s+- alert: (\S+)$/gm)].map((m) => m[1]);
     const tested = readdirSync(path.join(DIR, 'tests')).map((f) => readFileSync(path.join(DIR, 'tests', f), 'utf8')).join('\n');
     expect(alerts.filter((a) => !tested.includes(`alertname: ${a}\n`))).toEqual([]);
+  });
+
+  it('both expositions with every optional series present pass promtool check metrics', () => {
+    for (const [who, text] of Object.entries(expositions())) {
+      const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 30_000 });
+      expect([who, r.stdout + r.stderr, r.status]).toEqual([who, '', 0]);
+    }
   });
 
   it('prometheus.example.yml passes promtool check config (with its certificate files in place)', async () => {
