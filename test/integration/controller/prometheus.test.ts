@@ -6,38 +6,14 @@
 // metrics`) and is refused (403) by every other route of both.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyAndCsr } from '../../../pki/index.js';
 import { tempDir } from '../../tmp.js';
 import { AGENT_CLI, CONTROLLER_CLI, freePort, requireBuild, waitUntil } from '../agent/fixture.js';
-
-const PATH = process.env.PATH ?? '/usr/bin:/bin';
-const run = (cli: string, args: string[], env: Record<string, string> = {}) => {
-  const r = spawnSync('node', [cli, ...args], { encoding: 'utf8', timeout: 60_000, env: { PATH, ...env } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-};
+import { call, PATH, run, stopChildren } from './fixture.js';
 
 type Creds = { ca: string; cert?: string; key?: string };
-interface Answer { status: number; json: any; text: string }
-function call(url: string, creds: Creds, method = 'GET', body?: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(url, { agent: false, method, ...creds, headers: body !== undefined ? { 'content-type': 'application/json' } : {} }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (c: string) => (text += c));
-      res.on('end', () => {
-        let json = null;
-        try {
-          json = JSON.parse(text);
-        } catch {}
-        resolve({ status: res.statusCode ?? 0, json, text });
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 /** `promtool check metrics` on an exposition: its complaints (empty when clean) and exit code. */
 function promtoolCheck(text: string): { out: string; code: number | null } {
@@ -105,14 +81,7 @@ describe('Prometheus: http_sd of the agents and the metrics role', () => {
     expect(issued.stderr).toMatch(/: metrics prometheus /);
     expect(issued.code).toBe(0);
   }, 90_000);
-  afterAll(async () => {
-    for (const p of [agent, controller]) {
-      if (p?.pid && p.exitCode === null) {
-        process.kill(p.pid, 'SIGTERM');
-        await new Promise((r) => p.once('exit', r));
-      }
-    }
-  });
+  afterAll(() => stopChildren(agent, controller));
 
   it('/v1/prometheus/targets lists the agent\'s metrics endpoint with node and group (metrics, operator); an agent is 403, no certificate 401', async () => {
     const r = await call(`${base}/v1/prometheus/targets`, as('metrics'));
@@ -141,12 +110,12 @@ describe('Prometheus: http_sd of the agents and the metrics role', () => {
     const routes = declaredRoutes().filter(([m, p]) => !allowed.has(`${m} ${p}`));
     expect(routes.length).toBeGreaterThanOrEqual(16); // compute-node routes too (a 404 here: no cloud configured)
     for (const [method, p] of [...routes, ['GET', '/v1/no-such-route']]) {
-      const r = await call(`${base}${p}`, as('metrics'), method, method === 'GET' || method === 'DELETE' ? undefined : '{"not":"checked"}');
+      const r = await call(`${base}${p}`, { ...as('metrics'), method, body: method === 'GET' || method === 'DELETE' ? undefined : '{"not":"checked"}' });
       expect([method, p, r.status, r.json?.code]).toEqual([method, p, 403, 'NW_FORBIDDEN']);
     }
     expect(JSON.parse(nodewright('nodes', 'ls', '--json').stdout).map((n: { name: string }) => n.name)).toEqual(['w1']);
     for (const [method, p] of [['GET', '/v1/status'], ['POST', '/v1/desired'], ['POST', '/v1/reconcile']]) {
-      const r = await call(`https://127.0.0.1:${agentPort}${p}`, as('metrics'), method, method === 'POST' ? '{}' : undefined);
+      const r = await call(`https://127.0.0.1:${agentPort}${p}`, { ...as('metrics'), method, body: method === 'POST' ? '{}' : undefined });
       expect([p, r.status, r.json?.code]).toEqual([p, 403, 'NW_FORBIDDEN']);
     }
   });
