@@ -104,6 +104,9 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
   metrics.nodeHealth = () => view.healths();
   metrics.certExpiries = () => view.certExpiries();
   metrics.failureDomains = () => view.failureDomains(config.failureDomain);
+  metrics.leader = () => ready && exec.acting;
+  let ownCertNotAfter = new X509Certificate(keys.cert).validTo;
+  metrics.ownCertNotAfter = () => ownCertNotAfter;
   // set when controller.yaml names a cloud: keeps every node's hypervisor current from Nova
   let mapper: HypervisorMapper | null = null;
   const poller = new Poller({
@@ -212,7 +215,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     routes.push(async (app, c) => {
       await app.register(async (scope) => {
         scope.addHook('onRequest', async (req) => {
-          await d.callerOf(req, c.operatorRoles);
+          d.callerOf(req, c.operatorRoles);
         });
         await d.computeNodesRoutes(scope, connectNova);
       });
@@ -260,7 +263,8 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
       checkTlsMaterial({ certPem: cert, keyPem: key, caPem: keys.ca, files: config.tls });
       (app!.server as unknown as TlsServer).setSecureContext({ cert: cert + keys.ca, key, ca: keys.ca, minVersion: 'TLSv1.2' });
       swapClientCert(agent, { ca: keys.ca, cert, key });
-      return new X509Certificate(cert).validTo;
+      ownCertNotAfter = new X509Certificate(cert).validTo;
+      return ownCertNotAfter;
     },
     stop: async () => {
       ready = false;

@@ -6,7 +6,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { NwError } from '../../host/errors.js';
-import { peerSha256, requireRole, type Role } from '../../pki/index.js';
+import { identityOf, peerSha256, requireRole, type Role } from '../../pki/index.js';
 import type { NodeRecord, Store } from '../store/store.js';
 
 export type Caller = { name: string; role: Role };
@@ -16,14 +16,19 @@ const peerOf = (req: FastifyRequest): { socket: TLSSocket; peer: PeerCertificate
   return { socket, peer: typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined };
 };
 
-/** The caller, one of `roles`; an agent caller is also pinned to its node's certificate. */
-export async function callerOf(req: FastifyRequest, roles: Role[], store?: Store): Promise<Caller> {
+/** The caller, one of `roles` (never an agent: routes agents use take pinnedCallerOf or agentCallerOf). */
+export function callerOf(req: FastifyRequest, roles: Role[]): Caller {
   const { socket, peer } = peerOf(req);
   const caller = requireRole(peer, socket.authorized === true, roles);
-  if (caller.role === 'agent') {
-    if (!store) throw new NwError('NW_FORBIDDEN', `role agent (${caller.name}) may not do this`);
-    await pinnedNode(store, caller.name, peer!);
-  }
+  if (caller.role === 'agent') throw new NwError('NW_FORBIDDEN', `role agent (${caller.name}) may not do this`);
+  return caller;
+}
+
+/** callerOf for a route agents may use too: an agent's certificate must be the one its node pins. */
+export async function pinnedCallerOf(req: FastifyRequest, roles: Role[], store: Store): Promise<Caller> {
+  const { socket, peer } = peerOf(req);
+  const caller = requireRole(peer, socket.authorized === true, roles);
+  if (caller.role === 'agent') await pinnedNode(store, caller.name, peer!);
   return caller;
 }
 
@@ -54,5 +59,22 @@ export async function pinnedAgentNameOf(req: FastifyRequest, store: Store | unde
     return store ? (await pinnedNode(store, name, peer!)).name : null;
   } catch {
     return null;
+  }
+}
+
+/** What Prometheus (role `metrics`) may call; the routes themselves still name the roles they allow. */
+export const METRICS_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics', '/v1/prometheus/targets']);
+
+/**
+ * NW_FORBIDDEN for a caller of the `metrics` role on any other route, before its body is read or
+ * checked: a Prometheus credential reads metrics and the scrape targets, and nothing else.
+ */
+export function confineMetricsRole(req: FastifyRequest): void {
+  const url = req.routeOptions.url;
+  if (url !== undefined && METRICS_ROUTES.has(url)) return;
+  const { socket, peer } = peerOf(req);
+  if (!socket.authorized || !peer || Object.keys(peer).length === 0) return;
+  if (identityOf(peer)?.role === 'metrics') {
+    throw new NwError('NW_FORBIDDEN', `role metrics may read only ${[...METRICS_ROUTES].join(', ')}: use an operator certificate for ${req.method} ${url ?? req.url}`);
   }
 }

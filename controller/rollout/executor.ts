@@ -115,6 +115,11 @@ export class RolloutExecutor {
     for (const id of this.recovered!) await this.tick(id);
   }
 
+  /** False once stopped: on shutdown, or because a newer controller holds the epoch. */
+  get acting(): boolean {
+    return !this.stopped;
+  }
+
   /** Stop acting: timers cleared, outcomes of pushes still running are dropped. */
   stop(): void {
     this.stopped = true;

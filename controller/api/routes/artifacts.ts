@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { NwError } from '../../../host/errors.js';
 import type { ArtifactStore } from '../../artifacts/store.js';
 import type { ArtifactRecord } from '../../store/store.js';
-import { actorOf, callerOf } from '../auth.js';
+import { actorOf, callerOf, pinnedCallerOf } from '../auth.js';
 import type { ApiContext } from '../context.js';
 
 const KINDS: ArtifactRecord['kind'][] = ['kubelet-binary'];
@@ -23,7 +23,7 @@ export function artifactRoutes(artifacts: ArtifactStore) {
     app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
 
     app.post('/v1/artifacts', { schema: { querystring: AddQuery } }, async (req) => {
-      const who = await callerOf(req, ctx.operatorRoles);
+      const who = callerOf(req, ctx.operatorRoles);
       const q = req.query as { kind?: string; version?: string };
       if (!KINDS.includes(q.kind as ArtifactRecord['kind'])) throw new NwError('NW_USAGE', `artifact kind must be ${KINDS.join(' or ')}, got ${JSON.stringify(q.kind ?? null)}`);
       if (!q.version) throw new NwError('NW_USAGE', 'the artifact needs --version V');
@@ -37,12 +37,12 @@ export function artifactRoutes(artifacts: ArtifactStore) {
     });
 
     app.get('/v1/artifacts', async (req) => {
-      await callerOf(req, ctx.operatorRoles);
+      callerOf(req, ctx.operatorRoles);
       return { artifacts: await ctx.store.listArtifacts() };
     });
 
     app.get('/v1/artifacts/sha256/:sha256', { schema: { params: BlobParams } }, async (req, reply) => {
-      await callerOf(req, ['agent', ...ctx.operatorRoles], ctx.store); // an agent: only with its pinned certificate
+      await pinnedCallerOf(req, ['agent', ...ctx.operatorRoles], ctx.store); // an agent: only with its pinned certificate
       const blob = await artifacts.open((req.params as { sha256: string }).sha256);
       reply.header('content-type', 'application/octet-stream').header('content-length', String(blob.size));
       return reply.send(blob.stream);

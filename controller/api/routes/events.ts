@@ -25,7 +25,7 @@ export async function eventRoutes(app: FastifyInstance, ctx: ApiContext): Promis
     followers.clear();
   });
   app.get('/v1/events', { schema: { querystring: EventsQuery } }, async (req, reply) => {
-    await callerOf(req, ctx.operatorRoles);
+    callerOf(req, ctx.operatorRoles);
     const q = req.query as { after?: number; limit?: number; follow?: string };
     let after = q.after ?? 0;
     const limit = q.limit ?? 1000;

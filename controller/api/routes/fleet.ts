@@ -69,7 +69,7 @@ export async function fleetRoutes(app: FastifyInstance, ctx: ApiContext): Promis
   });
 
   app.post('/v1/join-tokens', { schema: { body: TokenRequest } }, async (req) => {
-    const who = await operator(req);
+    const who = operator(req);
     const body = check<{ group: string; labels?: Record<string, string>; ttlSec?: number }>(TokenRequest, req.body, 'join-token request');
     const labels = parseLabels(Object.entries(body.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','));
     const now = ctx.now();
@@ -80,19 +80,19 @@ export async function fleetRoutes(app: FastifyInstance, ctx: ApiContext): Promis
   });
 
   app.get('/v1/nodes', { schema: { querystring: NodesQuery } }, async (req) => {
-    await operator(req);
+    operator(req);
     const q = req.query as { group?: string };
     return { nodes: (await ctx.store.listNodes(q.group ? { group: q.group } : undefined)).map((n) => nodeView(n, ctx.now(), ctx.failureDomain)) };
   });
 
   app.get('/v1/nodes/:name', { schema: { params: NodeParams } }, async (req) => {
-    await operator(req);
+    operator(req);
     const n = await mustFind((req.params as { name: string }).name);
     return { ...nodeView(n, ctx.now(), ctx.failureDomain), status: ctx.poller?.latest(n.name)?.status ?? null, desired: (await ctx.store.lastDesired(n.name))?.generation ?? null };
   });
 
   app.delete('/v1/nodes/:name', { schema: { params: NodeParams } }, async (req) => {
-    const who = await operator(req);
+    const who = operator(req);
     const n = await mustFind((req.params as { name: string }).name);
     await ctx.store.removeNode(n.name);
     await ctx.store.appendEvent({ at: ctx.now().toISOString(), actor: actorOf(who), kind: 'node.removed', subject: n.name, message: `node ${n.name} removed from the inventory` });
@@ -100,7 +100,7 @@ export async function fleetRoutes(app: FastifyInstance, ctx: ApiContext): Promis
   });
 
   app.put('/v1/nodes/:name/labels', { schema: { params: NodeParams } }, async (req) => {
-    const who = await operator(req);
+    const who = operator(req);
     const n = await mustFind((req.params as { name: string }).name);
     const body = check<{ labels: Record<string, string | null> }>(
       Type.Object({ labels: Type.Record(Type.String(), Type.Union([Type.String(), Type.Null()])) }, { additionalProperties: false }),

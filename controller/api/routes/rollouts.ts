@@ -64,7 +64,7 @@ export function rolloutRoutes(executor: RolloutExecutor, o: { artifactBaseUrl: s
     };
 
     app.post('/v1/rollouts', { schema: { body: StartBodySchema } }, async (req) => {
-      const who = await callerOf(req, ctx.operatorRoles);
+      const who = callerOf(req, ctx.operatorRoles);
       const b = (req.body ?? {}) as StartBody;
       if (typeof b.desired !== 'object' || b.desired === null || Array.isArray(b.desired)) throw new NwError('NW_USAGE', 'the rollout needs `desired` (the desired-state YAML as an object)');
       const strategy = parseStrategy(b.strategy ?? {});
@@ -78,13 +78,13 @@ export function rolloutRoutes(executor: RolloutExecutor, o: { artifactBaseUrl: s
     });
 
     app.get('/v1/rollouts', { schema: { querystring: ListQuery } }, async (req) => {
-      await callerOf(req, ctx.operatorRoles);
+      callerOf(req, ctx.operatorRoles);
       const q = req.query as { limit?: number; cursor?: string };
       return ctx.store.listRollouts({ limit: q.limit, cursor: q.cursor });
     });
 
     app.get('/v1/rollouts/:id', { schema: { params: IdParams } }, async (req) => {
-      await callerOf(req, ctx.operatorRoles);
+      callerOf(req, ctx.operatorRoles);
       const r = await get((req.params as { id: string }).id);
       // retention dropped the per-node detail of this finished rollout: say so, with its summary
       if (r.pruned) return { ...rolloutView(r.state, ctx.now().toISOString()), pruned: true, summary: r.summary };
@@ -92,7 +92,7 @@ export function rolloutRoutes(executor: RolloutExecutor, o: { artifactBaseUrl: s
     });
 
     app.post('/v1/rollouts/:id/:command', { schema: { params: CommandParams } }, async (req) => {
-      const who = await callerOf(req, ctx.operatorRoles);
+      const who = callerOf(req, ctx.operatorRoles);
       const { id, command } = req.params as { id: string; command: string };
       if (!['pause', 'resume', 'abort', 'rollback'].includes(command)) throw new NwError('NW_NOT_FOUND', `no rollout command ${command}: use pause, resume, abort or rollback`);
       await get(id);
