@@ -1,0 +1,124 @@
+// The faults of the HA proofs, each as one measured scenario shared by the integration tests and
+// bench P9: two election members (real processes), a fault on the leader, and the time from the
+// fault to the new leader's first fenced write.
+import { spawn, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import type { ElectionTiming } from '../../controller/ha/timing.js';
+import { spawnMember, MEMBER_SCRIPT, type MemberEvent, type MemberProc } from './election-lab.js';
+import { startPostgres, type PostgresLab } from './lab.js';
+
+export interface Pair { leader: MemberProc; follower: MemberProc; lease: { epoch: number; term: string } }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const isFenced = (e: MemberEvent) => e.ev === 'fenced' && e.ok === true;
+
+/** Member a leads (its first fenced write done), member b follows and has heartbeated. */
+export async function electPair(lab: PostgresLab, db: string, opts: { hosts?: [string, string]; timing?: Partial<ElectionTiming> } = {}): Promise<Pair> {
+  const [ha, hb] = opts.hosts ?? ['127.0.0.1', '127.0.0.1'];
+  const member = (name: string, host: string) =>
+    spawnMember({ name, url: `https://${host}:9443`, connectionString: `postgres://postgres@${host}:${lab.port}/${db}`, password: lab.password, timing: opts.timing });
+  const leader = member('a', ha);
+  let follower: MemberProc | undefined;
+  try {
+    const fenced = await leader.waitFor(isFenced, 15_000);
+    follower = member('b', hb);
+    await follower.waitFor((e) => e.ev === 'started', 10_000);
+    await sleep(1500); // b's session is open and polling
+    if (follower.events.some((e) => e.ev === 'elected')) throw new Error('two members elected at once');
+    return { leader, follower, lease: { epoch: Number(fenced.epoch), term: String(leader.events.find((e) => e.ev === 'elected')!.term) } };
+  } catch (e) {
+    await leader.stop();
+    await follower?.stop();
+    throw e;
+  }
+}
+
+export interface TakeoverResult {
+  /** Fault → the new leader's first committed fenced write. */
+  takeoverMs: number;
+  /** Fault → the old leader's `deposed` (null when it cannot say: killed). */
+  oldDeposedMs: number | null;
+  oldEpoch: number;
+  newEpoch: number;
+  /** After the fault healed: the old leader's write with its old lease (false = refused by the fence). */
+  oldFenceOk: boolean | null;
+  oldLease: unknown;
+}
+
+/** kill -9 of the leader. */
+export async function killTakeover(lab: PostgresLab, db: string, timing?: Partial<ElectionTiming>): Promise<TakeoverResult> {
+  const { leader, follower, lease } = await electPair(lab, db, { timing });
+  try {
+    const faultAt = Date.now();
+    leader.kill('SIGKILL');
+    const f = await follower.waitFor(isFenced, 10_000);
+    return { takeoverMs: f.at - faultAt, oldDeposedMs: null, oldEpoch: lease.epoch, newEpoch: Number(f.epoch), oldFenceOk: null, oldLease: null };
+  } finally {
+    await leader.stop();
+    await follower.stop();
+  }
+}
+
+const iptables = (args: string[]) => {
+  const r = spawnSync('iptables', args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`iptables ${args.join(' ')}: ${r.stderr}`);
+};
+const cutRules = (addr: string) => [['INPUT', '-s', addr, '-j', 'DROP'], ['INPUT', '-d', addr, '-j', 'DROP']];
+
+/**
+ * A partition of the leader: run inside a private network namespace (`unshare -n`), where each
+ * member reaches PostgreSQL through its own loopback address and iptables drops every packet to or
+ * from the leader's. After the new leader wrote, the partition heals and the old leader tries a
+ * write with its old lease. `capMs` bounds the wait for a takeover (null takeover = none in time).
+ */
+export async function partitionTakeoverInNamespace(opts: { timing?: Partial<ElectionTiming>; capMs: number }): Promise<Omit<TakeoverResult, 'takeoverMs'> & { takeoverMs: number | null }> {
+  const up = spawnSync('ip', ['link', 'set', 'lo', 'up'], { encoding: 'utf8' });
+  if (up.status !== 0) throw new Error(`ip link set lo up: ${up.stderr}`);
+  const hosts: [string, string] = ['127.0.0.2', '127.0.0.3'];
+  const lab = await startPostgres({ settings: { listen_addresses: '127.0.0.1,127.0.0.2,127.0.0.3' } });
+  try {
+    const db = await lab.createDatabase('part');
+    const { leader, follower, lease } = await electPair(lab, db, { hosts, timing: opts.timing });
+    try {
+      const from = leader.events.length;
+      const faultAt = Date.now();
+      for (const r of cutRules(hosts[0])) iptables(['-I', ...r]);
+      let f: MemberEvent | null = null;
+      try {
+        f = await follower.waitFor(isFenced, opts.capMs);
+      } catch { /* no takeover within the cap */ }
+      const deposed = leader.events.slice(from).find((e) => e.ev === 'deposed');
+      const oldLease = (await leader.ask('lease')).lease;
+      for (const r of cutRules(hosts[0])) iptables(['-D', ...r]);
+      let oldFenceOk: boolean | null = null;
+      if (f) {
+        // Healed: the old leader reaches the database again; its old lease must be refused.
+        const answer = await leader.ask('fence-last', 15_000);
+        oldFenceOk = answer.ev === 'fence-last' ? Boolean(answer.ok) : null;
+      }
+      return { takeoverMs: f ? f.at - faultAt : null, oldDeposedMs: deposed ? deposed.at - faultAt : null, oldEpoch: lease.epoch, newEpoch: f ? Number(f.epoch) : 0, oldFenceOk, oldLease };
+    } finally {
+      await leader.stop();
+      await follower.stop();
+    }
+  } finally {
+    await lab.stop();
+  }
+}
+
+/** Runs partitionTakeoverInNamespace in a fresh `unshare -n` namespace (a child process) and returns its result. */
+export function partitionTakeover(opts: { timing?: Partial<ElectionTiming>; capMs: number }): Promise<Awaited<ReturnType<typeof partitionTakeoverInNamespace>>> {
+  const script = path.join(path.dirname(MEMBER_SCRIPT), 'election-partition.js');
+  return new Promise((resolve, reject) => {
+    const child = spawn('unshare', ['-n', process.execPath, script, JSON.stringify(opts)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { err = (err + d).slice(-4000); });
+    child.on('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      if (code === 0 && line) resolve(JSON.parse(line.slice(7)));
+      else reject(new Error(`partition scenario exited ${code}: ${err || out}`));
+    });
+  });
+}
