@@ -62,6 +62,8 @@ export class Election extends EventEmitter<ElectionEvents> {
   private readonly startedAt = new Date().toISOString();
   private session: Session | null = null;
   private term: Term | null = null;
+  /** This session held a term (for the back-off after losing it). */
+  private led = false;
   private stopped = true;
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
@@ -132,13 +134,17 @@ export class Election extends EventEmitter<ElectionEvents> {
       } catch (e) {
         if (!this.stopped) this.emit('sessionError', e instanceof Error ? e : new Error(String(e)));
       }
+      const wasLeader = this.led;
       if (this.term) this.depose(s?.broken ? 'session-lost' : 'heartbeat-failed');
       const failed = s ?? this.session;
       if (failed && !this.stopped) {
         destroy(failed);
         if (this.session === failed) this.session = null;
       }
-      await this.sleep(this.timing.pollMs);
+      if (this.stopped) break;
+      // A member that just lost its term gives the followers the first try (no flapping back).
+      await this.sleep(wasLeader ? 2 * this.timing.pollMs : this.timing.pollMs);
+      this.led = false;
     }
   }
 
@@ -198,6 +204,7 @@ export class Election extends EventEmitter<ElectionEvents> {
     const r = await this.query<{ epoch: string }>(s, BEGIN_TERM, [term, name, url]);
     if (s.broken || this.stopped) throw new Error('election session closed');
     this.term = { epoch: Number(r.rows[0].epoch), term, lastGoodSentAt: sentAt };
+    this.led = true;
     this.emit('elected', { epoch: this.term.epoch, term });
   }
 
