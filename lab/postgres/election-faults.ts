@@ -3,6 +3,8 @@
 // fault to the new leader's first fenced write.
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
+import pg from 'pg';
+import { LEADER_LOCK } from '../../controller/ha/election.js';
 import type { ElectionTiming } from '../../controller/ha/timing.js';
 import { spawnMember, MEMBER_SCRIPT, type MemberEvent, type MemberProc } from './election-lab.js';
 import { startPostgres, type PostgresLab } from './lab.js';
@@ -33,7 +35,34 @@ export async function electPair(lab: PostgresLab, db: string, opts: { hosts?: [s
   }
 }
 
+/**
+ * Watches the leader lock from its own session (pg_locks every 25 ms): `releasedAt()` is when the
+ * backend that held it at `arm()` stopped holding it, i.e. the server-side release.
+ */
+export async function watchLock(connectionString: string, password: string): Promise<{ arm(): Promise<void>; releasedAt(capMs: number): Promise<number | null>; close(): Promise<void> }> {
+  const c = new pg.Client({ connectionString, query_timeout: 2000 });
+  c.password = password;
+  await c.connect();
+  const holder = async (): Promise<number | null> =>
+    (await c.query<{ pid: number }>(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND objid = $2 AND objsubid = 2 AND granted`, [LEADER_LOCK[0], LEADER_LOCK[1]])).rows[0]?.pid ?? null;
+  let pid: number | null = null;
+  return {
+    async arm() { pid = await holder(); if (pid === null) throw new Error('nobody holds the leader lock'); },
+    async releasedAt(capMs) {
+      const end = Date.now() + capMs;
+      while (Date.now() < end) {
+        if ((await holder()) !== pid) return Date.now();
+        await sleep(25);
+      }
+      return null;
+    },
+    async close() { await c.end().catch(() => {}); },
+  };
+}
+
 export interface TakeoverResult {
+  /** Fault → the server released the old leader's lock. */
+  releaseMs: number | null;
   /** Fault → the new leader's first committed fenced write. */
   takeoverMs: number;
   /** Fault → the old leader's `deposed` (null when it cannot say: killed). */
@@ -48,12 +77,17 @@ export interface TakeoverResult {
 /** kill -9 of the leader. */
 export async function killTakeover(lab: PostgresLab, db: string, timing?: Partial<ElectionTiming>): Promise<TakeoverResult> {
   const { leader, follower, lease } = await electPair(lab, db, { timing });
+  const watch = await watchLock(lab.url(db), lab.password);
   try {
+    await watch.arm();
     const faultAt = Date.now();
     leader.kill('SIGKILL');
+    const released = watch.releasedAt(10_000);
     const f = await follower.waitFor(isFenced, 10_000);
-    return { takeoverMs: f.at - faultAt, oldDeposedMs: null, oldEpoch: lease.epoch, newEpoch: Number(f.epoch), oldFenceOk: null, oldLease: null };
+    const rel = await released;
+    return { releaseMs: rel === null ? null : rel - faultAt, takeoverMs: f.at - faultAt, oldDeposedMs: null, oldEpoch: lease.epoch, newEpoch: Number(f.epoch), oldFenceOk: null, oldLease: null };
   } finally {
+    await watch.close();
     await leader.stop();
     await follower.stop();
   }
@@ -79,14 +113,18 @@ export async function partitionTakeoverInNamespace(opts: { timing?: Partial<Elec
   try {
     const db = await lab.createDatabase('part');
     const { leader, follower, lease } = await electPair(lab, db, { hosts, timing: opts.timing });
+    const watch = await watchLock(lab.url(db), lab.password);
     try {
+      await watch.arm();
       const from = leader.events.length;
       const faultAt = Date.now();
       for (const r of cutRules(hosts[0])) iptables(['-I', ...r]);
+      const released = watch.releasedAt(opts.capMs);
       let f: MemberEvent | null = null;
       try {
         f = await follower.waitFor(isFenced, opts.capMs);
       } catch { /* no takeover within the cap */ }
+      const rel = await released;
       const deposed = leader.events.slice(from).find((e) => e.ev === 'deposed');
       const oldLease = (await leader.ask('lease')).lease;
       for (const r of cutRules(hosts[0])) iptables(['-D', ...r]);
@@ -96,8 +134,9 @@ export async function partitionTakeoverInNamespace(opts: { timing?: Partial<Elec
         const answer = await leader.ask('fence-last', 15_000);
         oldFenceOk = answer.ev === 'fence-last' ? Boolean(answer.ok) : null;
       }
-      return { takeoverMs: f ? f.at - faultAt : null, oldDeposedMs: deposed ? deposed.at - faultAt : null, oldEpoch: lease.epoch, newEpoch: f ? Number(f.epoch) : 0, oldFenceOk, oldLease };
+      return { releaseMs: rel === null ? null : rel - faultAt, takeoverMs: f ? f.at - faultAt : null, oldDeposedMs: deposed ? deposed.at - faultAt : null, oldEpoch: lease.epoch, newEpoch: f ? Number(f.epoch) : 0, oldFenceOk, oldLease };
     } finally {
+      await watch.close();
       await leader.stop();
       await follower.stop();
     }
