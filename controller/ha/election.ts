@@ -44,7 +44,7 @@ export interface ElectionOptions {
 export type DeposedReason = 'heartbeat-failed' | 'heartbeat-late' | 'term-changed' | 'session-lost' | 'stopped';
 
 /** One open election session; `broken` is set the moment the connection errs or ends. */
-interface Session { client: pg.Client; broken: boolean; localPort?: number }
+interface Session { client: pg.Client; broken: boolean }
 
 /** The current term and when its last good heartbeat was sent. */
 interface Term extends Lease { lastGoodSentAt: number }
@@ -67,6 +67,8 @@ export class Election extends EventEmitter<ElectionEvents> {
   private stopped = true;
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
+  private statusClient: pg.Client | null = null;
+  private statusRead: Promise<HaStatus> | null = null;
 
   constructor(private readonly opts: ElectionOptions) {
     super();
@@ -91,6 +93,9 @@ export class Election extends EventEmitter<ElectionEvents> {
     this.session = null;
     if (s && !s.broken) await Promise.race([s.client.end().catch(() => {}), new Promise((r) => setTimeout(r, this.timing.queryTimeoutMs))]);
     if (s) destroy(s);
+    const c = this.statusClient;
+    this.statusClient = null;
+    await c?.end().catch(() => {});
   }
 
   /**
@@ -107,19 +112,39 @@ export class Election extends EventEmitter<ElectionEvents> {
     return { epoch: t.epoch, term: t.term };
   }
 
-  /** The election session's local TCP port (tests cut exactly this connection). */
-  sessionPort(): number | undefined {
-    return this.session?.localPort;
+  /**
+   * Leader, epoch and members as the tables say. Read on a connection of its own (opened on first
+   * use): status requests never queue in front of a heartbeat. Concurrent calls share one read.
+   */
+  status(): Promise<HaStatus> {
+    this.statusRead ??= this.readStatus().finally(() => { this.statusRead = null; });
+    return this.statusRead;
   }
 
-  /** Leader, epoch and members as the tables say, read on the election session. */
-  async status(): Promise<HaStatus> {
-    const s = this.session;
-    if (!s || s.broken) throw new NwError('NW_STATE', `controller ${this.opts.member.name} has no database session right now (reconnecting to PostgreSQL); ask another controller or retry in a few seconds`);
-    const leader = await s.client.query<LeaderRow>('SELECT epoch, term, leader, since FROM ha_leader WHERE id = 1');
-    const members = await s.client.query<MemberRow>(
-      `SELECT name, url, last_heartbeat, EXTRACT(EPOCH FROM (clock_timestamp() - last_heartbeat::timestamptz)) * 1000 AS age_ms FROM ha_members ORDER BY name`);
-    return haStatusOf(leader.rows[0] ?? { epoch: 0, term: '', leader: null, since: null }, members.rows, releaseMs(this.timing) + this.timing.pollMs);
+  private async readStatus(): Promise<HaStatus> {
+    try {
+      if (!this.statusClient) {
+        const c = this.newClient('nodewright-status');
+        const drop = () => { if (this.statusClient === c) this.statusClient = null; };
+        c.on('error', drop).on('end', drop);
+        await c.connect();
+        if (this.stopped) {
+          c.end().catch(() => {});
+          throw new Error('the election is stopped');
+        }
+        this.statusClient = c;
+      }
+      const c = this.statusClient;
+      const leader = await c.query<LeaderRow>('SELECT epoch, term, leader, since FROM ha_leader WHERE id = 1');
+      const members = await c.query<MemberRow>(
+        `SELECT name, url, last_heartbeat, EXTRACT(EPOCH FROM (clock_timestamp() - last_heartbeat::timestamptz)) * 1000 AS age_ms FROM ha_members ORDER BY name`);
+      return haStatusOf(leader.rows[0] ?? { epoch: 0, term: '', leader: null, since: null }, members.rows, releaseMs(this.timing) + this.timing.pollMs);
+    } catch (e) {
+      const c = this.statusClient;
+      this.statusClient = null;
+      c?.end().catch(() => {});
+      throw new NwError('NW_STATE', `controller ${this.opts.member.name} cannot read the HA status from PostgreSQL (${(e as Error).message}); check the database is reachable, or ask another controller`);
+    }
   }
 
   private async run(): Promise<void> {
@@ -148,12 +173,12 @@ export class Election extends EventEmitter<ElectionEvents> {
     }
   }
 
-  private async connect(): Promise<Session> {
+  private newClient(application: string): pg.Client {
     const t = this.timing;
     const client = new pg.Client({
       connectionString: this.opts.connectionString,
       options: sessionOptions(t),
-      application_name: `nodewright-election:${this.opts.member.name}`.slice(0, 63),
+      application_name: `${application}:${this.opts.member.name}`.slice(0, 63),
       keepAlive: true,
       keepAliveInitialDelayMillis: t.heartbeatMs,
       query_timeout: t.queryTimeoutMs,
@@ -161,6 +186,11 @@ export class Election extends EventEmitter<ElectionEvents> {
     });
     // pg lets a connection string's (empty) password override the config's: set it afterwards.
     if (this.opts.password !== undefined) client.password = this.opts.password;
+    return client;
+  }
+
+  private async connect(): Promise<Session> {
+    const client = this.newClient('nodewright-election');
     const s: Session = { client, broken: false };
     const broke = (e?: Error) => {
       const already = s.broken;
@@ -181,7 +211,6 @@ export class Election extends EventEmitter<ElectionEvents> {
       destroy(s);
       throw e;
     }
-    s.localPort = (client as unknown as { connection: { stream: { localPort?: number } } }).connection.stream.localPort;
     await this.query(s, 'BEGIN');
     await this.query(s, `SELECT pg_advisory_xact_lock(${SCHEMA_LOCK[0]}, ${SCHEMA_LOCK[1]})`);
     for (const sql of HA_SCHEMA) await this.query(s, sql);
