@@ -7,7 +7,7 @@
 // Also printed: the server-side release of the lock (pg_locks, 25 ms resolution) and when the old
 // leader fenced itself. Targets: ≤ 2000 ms after kill -9, ≤ 8000 ms after a partition.
 import { DEFAULT_TIMING } from '../controller/ha/timing.js';
-import { killTakeover, partitionTakeover } from '../lab/postgres/election-faults.js';
+import { FREEZE, killTakeover, measureTakeover, partitionTakeover, terminateSession } from '../lab/postgres/election-faults.js';
 import { startPostgres } from '../lab/postgres/lab.js';
 import { median, writeResult } from './lib.js';
 
@@ -28,9 +28,15 @@ export async function run(): Promise<void> {
     for (let i = 0; i < runs; i++) {
       const r = await killTakeover(lab, await lab.createDatabase('p9'));
       if (r.newEpoch !== r.oldEpoch + 1) throw new Error(`kill -9: epoch ${r.oldEpoch} → ${r.newEpoch}`);
-      kill.push(r.takeoverMs);
+      kill.push(r.takeoverMs ?? Infinity);
       killRelease.push(r.releaseMs);
     }
+    // For the record (not targets): a frozen leader and a terminated election session.
+    const frozen = await measureTakeover(lab, await lab.createDatabase('p9'), FREEZE, { capMs: 15_000 });
+    console.log(`  SIGSTOP (info): takeover_ms ${frozen.takeoverMs ?? '-'}, lock released after ${frozen.releaseMs ?? '-'} ms, after SIGCONT lease ${JSON.stringify(frozen.oldLease)}, old lease refused: ${frozen.oldFenceOk === false}`);
+    const tdb = await lab.createDatabase('p9');
+    const term = await measureTakeover(lab, tdb, terminateSession(lab, tdb), { capMs: 10_000 });
+    console.log(`  pg_terminate_backend (info): takeover_ms ${term.takeoverMs ?? '-'}, lock released after ${term.releaseMs ?? '-'} ms, old leader deposed after ${term.oldDeposedMs ?? '-'} ms, old lease refused: ${term.oldFenceOk === false}`);
   } finally {
     await lab.stop();
   }

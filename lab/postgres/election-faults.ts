@@ -61,37 +61,73 @@ export async function watchLock(connectionString: string, password: string): Pro
 }
 
 export interface TakeoverResult {
-  /** Fault → the server released the old leader's lock. */
+  /** Fault → the server released the old leader's lock (null: not within the cap). */
   releaseMs: number | null;
-  /** Fault → the new leader's first committed fenced write. */
-  takeoverMs: number;
-  /** Fault → the old leader's `deposed` (null when it cannot say: killed). */
+  /** Fault → the new leader's first committed fenced write (null: none within the cap). */
+  takeoverMs: number | null;
+  /** Fault → the old leader's `deposed` (null when it cannot say: killed, or frozen until healed). */
   oldDeposedMs: number | null;
   oldEpoch: number;
   newEpoch: number;
-  /** After the fault healed: the old leader's write with its old lease (false = refused by the fence). */
-  oldFenceOk: boolean | null;
+  /** After the fault healed: the old leader's lease (null = it stopped acting). */
   oldLease: unknown;
+  /** After the fault healed: its write with its old lease (false = refused by the fence). */
+  oldFenceOk: boolean | null;
 }
 
-/** kill -9 of the leader. */
-export async function killTakeover(lab: PostgresLab, db: string, timing?: Partial<ElectionTiming>): Promise<TakeoverResult> {
-  const { leader, follower, lease } = await electPair(lab, db, { timing });
+export interface Fault {
+  /** Does the fault to the elected pair. */
+  apply(p: Pair): void;
+  /** Undoes it, when the old leader survives it. */
+  heal?(p: Pair): void;
+}
+
+/** One fault on a freshly elected pair, measured from the moment it was applied. */
+export async function measureTakeover(lab: PostgresLab, db: string, fault: Fault, opts: { hosts?: [string, string]; timing?: Partial<ElectionTiming>; capMs: number }): Promise<TakeoverResult> {
+  const pair = await electPair(lab, db, opts);
+  const { leader, follower, lease } = pair;
   const watch = await watchLock(lab.url(db), lab.password);
   try {
     await watch.arm();
+    const from = leader.events.length;
     const faultAt = Date.now();
-    leader.kill('SIGKILL');
-    const released = watch.releasedAt(10_000);
-    const f = await follower.waitFor(isFenced, 10_000);
+    fault.apply(pair);
+    const released = watch.releasedAt(opts.capMs);
+    const f = await follower.waitFor(isFenced, opts.capMs).catch(() => null);
     const rel = await released;
-    return { releaseMs: rel === null ? null : rel - faultAt, takeoverMs: f.at - faultAt, oldDeposedMs: null, oldEpoch: lease.epoch, newEpoch: Number(f.epoch), oldFenceOk: null, oldLease: null };
+    const deposed = leader.events.slice(from).find((e) => e.ev === 'deposed');
+    fault.heal?.(pair);
+    const alive = leader.child.exitCode === null && leader.child.signalCode === null;
+    const oldLease = alive ? (await leader.ask('lease')).lease : null;
+    // Healed: the old leader reaches the database again; its old lease must be refused.
+    const fence = alive && f ? await leader.ask('fence-last', 15_000) : null;
+    return {
+      releaseMs: rel === null ? null : rel - faultAt,
+      takeoverMs: f ? f.at - faultAt : null,
+      oldDeposedMs: deposed ? deposed.at - faultAt : null,
+      oldEpoch: lease.epoch,
+      newEpoch: f ? Number(f.epoch) : 0,
+      oldLease,
+      oldFenceOk: fence?.ev === 'fence-last' ? Boolean(fence.ok) : null,
+    };
   } finally {
     await watch.close();
     await leader.stop();
     await follower.stop();
   }
 }
+
+export const KILL: Fault = { apply: (p) => p.leader.kill('SIGKILL') };
+export const FREEZE: Fault = { apply: (p) => p.leader.kill('SIGSTOP'), heal: (p) => p.leader.kill('SIGCONT') };
+/** pg_terminate_backend of the leader's election session (application_name nodewright-election:a). */
+export const terminateSession = (lab: PostgresLab, db: string): Fault => ({
+  apply: () => {
+    lab.psql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'nodewright-election:a';`, db);
+  },
+});
+
+/** kill -9 of the leader. */
+export const killTakeover = (lab: PostgresLab, db: string, timing?: Partial<ElectionTiming>) => measureTakeover(lab, db, KILL, { timing, capMs: 10_000 });
 
 const iptables = (args: string[]) => {
   const r = spawnSync('iptables', args, { encoding: 'utf8' });
@@ -105,48 +141,24 @@ const cutRules = (addr: string) => [['INPUT', '-s', addr, '-j', 'DROP'], ['INPUT
  * from the leader's. After the new leader wrote, the partition heals and the old leader tries a
  * write with its old lease. `capMs` bounds the wait for a takeover (null takeover = none in time).
  */
-export async function partitionTakeoverInNamespace(opts: { timing?: Partial<ElectionTiming>; capMs: number }): Promise<Omit<TakeoverResult, 'takeoverMs'> & { takeoverMs: number | null }> {
+export async function partitionTakeoverInNamespace(opts: { timing?: Partial<ElectionTiming>; capMs: number }): Promise<TakeoverResult> {
   const up = spawnSync('ip', ['link', 'set', 'lo', 'up'], { encoding: 'utf8' });
   if (up.status !== 0) throw new Error(`ip link set lo up: ${up.stderr}`);
   const hosts: [string, string] = ['127.0.0.2', '127.0.0.3'];
-  const lab = await startPostgres({ settings: { listen_addresses: '127.0.0.1,127.0.0.2,127.0.0.3' } });
+  const lab = await startPostgres({ settings: { listen_addresses: hosts.join(',') + ',127.0.0.1' } });
   try {
-    const db = await lab.createDatabase('part');
-    const { leader, follower, lease } = await electPair(lab, db, { hosts, timing: opts.timing });
-    const watch = await watchLock(lab.url(db), lab.password);
-    try {
-      await watch.arm();
-      const from = leader.events.length;
-      const faultAt = Date.now();
-      for (const r of cutRules(hosts[0])) iptables(['-I', ...r]);
-      const released = watch.releasedAt(opts.capMs);
-      let f: MemberEvent | null = null;
-      try {
-        f = await follower.waitFor(isFenced, opts.capMs);
-      } catch { /* no takeover within the cap */ }
-      const rel = await released;
-      const deposed = leader.events.slice(from).find((e) => e.ev === 'deposed');
-      const oldLease = (await leader.ask('lease')).lease;
-      for (const r of cutRules(hosts[0])) iptables(['-D', ...r]);
-      let oldFenceOk: boolean | null = null;
-      if (f) {
-        // Healed: the old leader reaches the database again; its old lease must be refused.
-        const answer = await leader.ask('fence-last', 15_000);
-        oldFenceOk = answer.ev === 'fence-last' ? Boolean(answer.ok) : null;
-      }
-      return { releaseMs: rel === null ? null : rel - faultAt, takeoverMs: f ? f.at - faultAt : null, oldDeposedMs: deposed ? deposed.at - faultAt : null, oldEpoch: lease.epoch, newEpoch: f ? Number(f.epoch) : 0, oldFenceOk, oldLease };
-    } finally {
-      await watch.close();
-      await leader.stop();
-      await follower.stop();
-    }
+    const cut: Fault = {
+      apply: () => { for (const r of cutRules(hosts[0])) iptables(['-I', ...r]); },
+      heal: () => { for (const r of cutRules(hosts[0])) iptables(['-D', ...r]); },
+    };
+    return await measureTakeover(lab, await lab.createDatabase('part'), cut, { hosts, timing: opts.timing, capMs: opts.capMs });
   } finally {
     await lab.stop();
   }
 }
 
 /** Runs partitionTakeoverInNamespace in a fresh `unshare -n` namespace (a child process) and returns its result. */
-export function partitionTakeover(opts: { timing?: Partial<ElectionTiming>; capMs: number }): Promise<Awaited<ReturnType<typeof partitionTakeoverInNamespace>>> {
+export function partitionTakeover(opts: { timing?: Partial<ElectionTiming>; capMs: number }): Promise<TakeoverResult> {
   const script = path.join(path.dirname(MEMBER_SCRIPT), 'election-partition.js');
   return new Promise((resolve, reject) => {
     const child = spawn('unshare', ['-n', process.execPath, script, JSON.stringify(opts)], { stdio: ['ignore', 'pipe', 'pipe'] });

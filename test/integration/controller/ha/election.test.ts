@@ -42,7 +42,10 @@ describe('election', () => {
     const db = await lab.createDatabase('el');
     const r = await killTakeover(lab, db);
     expect(r.newEpoch).toBe(r.oldEpoch + 1);
-    expect(r.takeoverMs).toBeLessThanOrEqual(2000);
+    expect(r.releaseMs).not.toBeNull();
+    expect(r.releaseMs!).toBeLessThan(1000);
+    expect(r.takeoverMs).not.toBeNull();
+    expect(r.takeoverMs!).toBeLessThanOrEqual(2000);
   });
 
   it('SIGSTOP past the bound, then SIGCONT: the old leader has no lease, its old lease is refused by the fence, and it steps down', async () => {
