@@ -135,10 +135,10 @@ export class Election extends EventEmitter<ElectionEvents> {
         this.statusClient = c;
       }
       const c = this.statusClient;
-      const leader = await c.query<LeaderRow>('SELECT epoch, term, leader, since FROM ha_leader WHERE id = 1');
+      const leader = await c.query<LeaderRow>('SELECT epoch, term, leader, leader_url, since FROM ha_leader WHERE id = 1');
       const members = await c.query<MemberRow>(
         `SELECT name, url, last_heartbeat, EXTRACT(EPOCH FROM (clock_timestamp() - last_heartbeat::timestamptz)) * 1000 AS age_ms FROM ha_members ORDER BY name`);
-      return haStatusOf(leader.rows[0] ?? { epoch: 0, term: '', leader: null, since: null }, members.rows, releaseMs(this.timing) + this.timing.pollMs);
+      return haStatusOf(leader.rows[0] ?? { epoch: 0, term: '', leader: null, leader_url: null, since: null }, members.rows, releaseMs(this.timing) + this.timing.pollMs);
     } catch (e) {
       const c = this.statusClient;
       this.statusClient = null;

@@ -14,13 +14,15 @@ export interface HaMember {
 export interface HaStatus {
   /** The member holding the current term, or null when none holds one (none elected yet, or its heartbeat stopped). */
   leader: string | null;
+  /** The leader's URL (where a follower sends writes: 307 or forward), null with no leader. */
+  leaderUrl: string | null;
   epoch: number;
   term: string;
   since: string | null;
   members: HaMember[];
 }
 
-export interface LeaderRow { epoch: string | number; term: string; leader: string | null; since: string | null }
+export interface LeaderRow { epoch: string | number; term: string; leader: string | null; leader_url: string | null; since: string | null }
 export interface MemberRow { name: string; url: string; last_heartbeat: string; age_ms: string | number }
 
 /**
@@ -34,6 +36,7 @@ export function haStatusOf(row: LeaderRow, members: MemberRow[], staleMs: number
   const leader = alive ? alive.name : null;
   return {
     leader,
+    leaderUrl: leader ? row.leader_url : null,
     epoch: Number(row.epoch),
     term: row.term,
     since: row.since,

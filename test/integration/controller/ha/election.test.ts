@@ -103,4 +103,22 @@ describe('election', () => {
     expect(r.oldLease).toBeNull();
     expect(r.oldFenceOk).toBe(false);
   });
+
+  it('PostgreSQL restarted: the leader is deposed at once, the members reconnect and one leads with epoch + 1', async () => {
+    const db = await lab.createDatabase('el');
+    const { leader, follower, lease } = await electPair(lab, db);
+    try {
+      const from = [leader.events.length, follower.events.length];
+      await lab.restart();
+      expect((await leader.waitFor((e) => e.ev === 'deposed', 5000, from[0])).reason).toBe('session-lost');
+      const f = await Promise.any([leader, follower].map((m, i) => m.waitFor(isFenced, 15_000, from[i])));
+      expect(f.epoch).toBe(lease.epoch + 1);
+      await new Promise((r) => setTimeout(r, 1500));
+      const elected = [leader, follower].flatMap((m, i) => m.events.slice(from[i]).filter((e) => e.ev === 'elected'));
+      expect(elected).toHaveLength(1);
+    } finally {
+      await leader.stop();
+      await follower.stop();
+    }
+  });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { controllerStatusJson, formatControllerStatus } from '../../../../controller/commands/controller-status.js';
 import { haStatusOf } from '../../../../controller/ha/status.js';
 
-const leaderRow = { epoch: '7', term: 't-7', leader: 'b', since: '2026-12-07T10:00:00.000Z' };
+const leaderRow = { epoch: '7', term: 't-7', leader: 'b', leader_url: 'https://10.0.0.2:9443', since: '2026-12-07T10:00:00.000Z' };
 const members = [
   { name: 'b', url: 'https://10.0.0.2:9443', last_heartbeat: '2026-12-07T10:05:00.000Z', age_ms: '400.5' },
   { name: 'a', url: 'https://10.0.0.1:9443', last_heartbeat: '2026-12-07T10:04:59.500Z', age_ms: 900 },
@@ -12,7 +12,7 @@ describe('HA status', () => {
   it('names the leader of the current term while its heartbeat is fresh, members sorted, bigints as numbers', () => {
     const s = haStatusOf(leaderRow, members, 6000);
     expect(s).toEqual({
-      leader: 'b', epoch: 7, term: 't-7', since: '2026-12-07T10:00:00.000Z',
+      leader: 'b', leaderUrl: 'https://10.0.0.2:9443', epoch: 7, term: 't-7', since: '2026-12-07T10:00:00.000Z',
       members: [
         { name: 'a', url: 'https://10.0.0.1:9443', leader: false, lastHeartbeat: '2026-12-07T10:04:59.500Z', heartbeatAgeMs: 900 },
         { name: 'b', url: 'https://10.0.0.2:9443', leader: true, lastHeartbeat: '2026-12-07T10:05:00.000Z', heartbeatAgeMs: 401 },
@@ -21,8 +21,8 @@ describe('HA status', () => {
   });
 
   it('shows no leader when the named leader stopped heartbeating, or none was ever elected', () => {
-    expect(haStatusOf(leaderRow, [{ ...members[0], age_ms: 60_000 }, members[1]], 6000).leader).toBeNull();
-    expect(haStatusOf({ epoch: 0, term: '', leader: null, since: null }, members, 6000)).toMatchObject({ leader: null, epoch: 0 });
+    expect(haStatusOf(leaderRow, [{ ...members[0], age_ms: 60_000 }, members[1]], 6000)).toMatchObject({ leader: null, leaderUrl: null });
+    expect(haStatusOf({ epoch: 0, term: '', leader: null, leader_url: null, since: null }, members, 6000)).toMatchObject({ leader: null, epoch: 0 });
     expect(haStatusOf(leaderRow, [members[1]], 6000).leader).toBeNull();
   });
 
@@ -47,6 +47,6 @@ describe('HA status', () => {
     expect(lines[3]).toMatch(/^b\s+leader\s/);
     expect(lines[4]).toMatch(/^c\[2J\s+follower\s+u\s+x\s+2h ago$/);
     expect(text).not.toContain('\u001b');
-    expect(formatControllerStatus(haStatusOf({ epoch: 3, term: 't', leader: 'a', since: null }, [], 6000)).split('\n')[0]).toMatch(/^leader none  epoch 3: /);
+    expect(formatControllerStatus(haStatusOf({ epoch: 3, term: 't', leader: 'a', leader_url: 'u', since: null }, [], 6000)).split('\n')[0]).toMatch(/^leader none  epoch 3: /);
   });
 });
