@@ -45,7 +45,8 @@ export const SAFETY_MARGIN_MS = 500;
 
 /** The timing with defaults filled in, or a coded error naming the setting that breaks the rule. */
 export function electionTiming(partial: Partial<ElectionTiming> = {}): ElectionTiming {
-  const t = { ...DEFAULT_TIMING, ...partial };
+  const given = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
+  const t: ElectionTiming = { ...DEFAULT_TIMING, ...given };
   for (const [k, v] of Object.entries(t)) {
     if (!Number.isInteger(v) || v <= 0) throw new NwError('NW_CONFIG', `HA timing ${k} must be a positive whole number of milliseconds, got ${String(v)}`);
   }

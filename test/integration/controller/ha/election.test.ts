@@ -2,7 +2,7 @@
 // process (dist/lab/postgres/election-member.js: run `npm run build` first), faults are real
 // (kill -9, SIGSTOP, pg_terminate_backend, an iptables partition in a private network namespace).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_TIMING } from '../../../../controller/ha/timing.js';
+import { DEFAULT_TIMING, SAFETY_MARGIN_MS } from '../../../../controller/ha/timing.js';
 import { electPair, killTakeover, partitionTakeover } from '../../../../lab/postgres/election-faults.js';
 import type { MemberEvent } from '../../../../lab/postgres/election-lab.js';
 import { startPostgres, type PostgresLab } from '../../../../lab/postgres/lab.js';
@@ -56,8 +56,11 @@ describe('election', () => {
       leader.kill('SIGSTOP');
       const f = await follower.waitFor(isFenced, 15_000);
       expect(f.epoch).toBe(lease.epoch + 1);
-      // Nobody leads before the frozen leader's own bound ran out.
-      expect(f.at - stoppedAt).toBeGreaterThanOrEqual(DEFAULT_TIMING.boundMs);
+      // The new term began (database clock) more than the bound after the frozen leader's last
+      // heartbeat reached the database: its own lease had run out before anyone else led.
+      const gap = Number(lab.psql(`SELECT EXTRACT(EPOCH FROM (SELECT since::timestamptz FROM ha_leader) - (SELECT last_heartbeat::timestamptz FROM ha_members WHERE name = 'a')) * 1000;`, db).trim());
+      expect(gap).toBeGreaterThan(DEFAULT_TIMING.boundMs + SAFETY_MARGIN_MS);
+      expect(f.at - stoppedAt).toBeGreaterThan(DEFAULT_TIMING.boundMs - DEFAULT_TIMING.heartbeatMs);
       const from = leader.events.length;
       leader.kill('SIGCONT');
       expect((await leader.ask('lease')).lease).toBeNull();

@@ -10,6 +10,7 @@ describe('election timing', () => {
   it('the defaults keep the bound under the server-side release with margin', () => {
     const t = electionTiming();
     expect(t).toEqual(DEFAULT_TIMING);
+    expect(electionTiming({ pollMs: undefined })).toEqual(DEFAULT_TIMING);
     expect(t.boundMs).toBeLessThanOrEqual(releaseMs(t) - 500);
     expect(t.heartbeatMs + t.queryTimeoutMs).toBeLessThanOrEqual(t.boundMs);
   });
