@@ -129,6 +129,7 @@ export function controllerClient(cfg: OperatorConfig, timeouts: number | ClientT
         // refused, unreachable, reset before TLS: nothing was delivered; a GET may always go elsewhere
         const code = (e as NodeJS.ErrnoException).code ?? '';
         if (NETWORK_ERRORS.has(code) && (!connected || method === 'GET')) return reject(notAnswered(e.message));
+        if (/CERT|SSL|TLS|UNABLE_TO_VERIFY|SIGNATURE/.test(code)) return reject(new NwError('NW_TLS', `the server at ${url.origin} has no certificate of the fleet CA in ${cfg.ca} (${e.message}): refusing to talk to it; check the URL in ${cfg.file} and where it really leads`));
         reject(new NwError('NW_PUSH', `the controller at ${url.origin} failed: ${e.message}; is \`nodewright controller run\` up, and is ${cfg.file} right?`));
       });
       req.on('timeout', () => req.destroy(method === 'GET' || !connected ? notAnswered(`no answer within ${timeout} ms`) : new Error(`no answer within ${timeout} ms`)));
