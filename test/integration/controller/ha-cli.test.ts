@@ -208,3 +208,36 @@ describe('the operator client with several members', () => {
     expect(t.stdout).toMatch(/\nb\s+leader\s+https:\/\/127\.0\.0\.1:2\s/);
   });
 });
+
+describe('agent join through a follower', () => {
+  it('the join follows the 307 to the leader with the same CSR and token; the worker is enrolled by the leader', async () => {
+    const { join } = await import('../../../agent/commands/join.js');
+    const { caCertHash, signCsr } = await import('../../../pki/index.js');
+    const pem = (f: string) => readFileSync(path.join(fleet, f), 'utf8');
+    const ca = { certPem: pem('ca.crt'), keyPem: pem('ca.key') };
+    const joins: { token: string; name: string }[] = [];
+    /** A member without client-certificate checks (join comes before the worker has one), sending its chain with the CA. */
+    const stand = async (handle: (req: import('node:http').IncomingMessage, body: string, res: import('node:http').ServerResponse) => void) => {
+      const server = https.createServer({ cert: pem('controller.crt') + pem('ca.crt'), key: pem('controller.key') }, (req, res) => {
+        let t = '';
+        req.on('data', (c) => (t += c));
+        req.on('end', () => handle(req, t, res));
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      servers.push(server);
+      return `https://127.0.0.1:${(server.address() as { port: number }).port}`;
+    };
+    const leader = await stand(async (req, body, res) => {
+      const b = JSON.parse(body);
+      joins.push({ token: b.token, name: b.name });
+      const { certPem } = await signCsr({ ca, csrPem: b.csr, role: 'agent', name: b.name, ipAddresses: ['127.0.0.1'] });
+      json(res, 200, { cert: certPem, signingPublicKey: pem('signing.pub'), group: 'lab', node: b.name });
+    });
+    const follower = await stand((req, _body, res) => json(res, 307, { code: 'NW_NOT_LEADER', message: 'not the leader' }, { location: `${leader}${req.url}` }));
+    const out = path.join(dir, 'w1', 'agent.yaml');
+    const r = await join({ controller: follower, token: 'abcdef.0123456789abcdef', caCertHash: caCertHash(ca.certPem), configOut: out, listen: '127.0.0.1:9443', name: 'w1', timeoutMs: 10_000 });
+    expect(r).toMatchObject({ node: 'w1', group: 'lab' });
+    expect(joins).toEqual([{ token: 'abcdef.0123456789abcdef', name: 'w1' }]);
+    expect(readFileSync(path.join(dir, 'w1', 'ca.crt'), 'utf8')).toBe(ca.certPem);
+  });
+});
