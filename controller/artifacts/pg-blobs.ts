@@ -11,12 +11,14 @@ import type pg from 'pg';
 import { meter, type BlobInfo, type BlobStore } from './blobs.js';
 
 export const CHUNK_BYTES = 1024 * 1024;
+/** Chunks of an upload in progress are keyed `.tmp-<ms since epoch>-<uuid>` until it completes. */
+const TMP = '.tmp-';
 
 export class PgBlobStore implements BlobStore {
   constructor(private readonly pool: pg.Pool, private readonly chunkBytes = CHUNK_BYTES) {}
 
   async put(src: NodeJS.ReadableStream, accept: (b: BlobInfo) => Promise<void>): Promise<BlobInfo> {
-    const key = `.tmp-${randomUUID()}`;
+    const key = `${TMP}${Date.now()}-${randomUUID()}`;
     let seq = 0;
     let buf: Buffer[] = [];
     let bytes = 0;
@@ -64,6 +66,15 @@ export class PgBlobStore implements BlobStore {
       // an identical blob was there already, or the upload failed or was refused
       await this.pool.query('DELETE FROM artifact_chunks WHERE sha256 = $1', [key]).catch(() => undefined);
     }
+  }
+
+  /**
+   * Removes the chunks of uploads started before `before` (ms since epoch) that never completed
+   * (their controller died mid-upload); returns the rows removed. For the pruning pass.
+   */
+  async sweep(before: number): Promise<number> {
+    const r = await this.pool.query(`DELETE FROM artifact_chunks WHERE sha256 LIKE '.tmp-%' AND split_part(sha256, '-', 2)::bigint < $1`, [before]);
+    return r.rowCount ?? 0;
   }
 
   async open(sha256: string): Promise<{ size: number; stream: NodeJS.ReadableStream } | null> {

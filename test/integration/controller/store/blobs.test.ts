@@ -77,6 +77,23 @@ describe('artifact blobs in PostgreSQL', () => {
     expect(await codeOf(follower.artifacts.open('a'.repeat(64)))).toBe('NW_NOT_FOUND');
   });
 
+  it('sweep removes the chunks of an upload its controller never finished, and nothing else', async () => {
+    const db = await lab.createDatabase();
+    const leader = await controller(db, true);
+    const blobs = new PgBlobStore(leader.store.pool, 4);
+    await blobs.put(Readable.from([Buffer.from('complete blob')]), async () => undefined);
+    // a controller killed mid-upload an hour ago left these
+    const dead = `.tmp-${Date.now() - 3_600_000}-0f0e`;
+    for (const seq of [0, 1]) await leader.store.pool.query('INSERT INTO artifact_chunks (sha256, seq, data) VALUES ($1, $2, $3)', [dead, seq, Buffer.from('abcd')]);
+    // an upload in progress now
+    const live = `.tmp-${Date.now()}-0a0b`;
+    await leader.store.pool.query('INSERT INTO artifact_chunks (sha256, seq, data) VALUES ($1, 0, $2)', [live, Buffer.from('abcd')]);
+    expect(await blobs.sweep(Date.now() - 600_000)).toBe(2);
+    const left = (await leader.store.pool.query('SELECT sha256 FROM artifact_chunks ORDER BY sha256, seq')).rows.map((r) => String(r.sha256));
+    expect(left.filter((k) => k.startsWith('.tmp-'))).toEqual([live]);
+    expect(left.filter((k) => !k.startsWith('.tmp-'))).toHaveLength(4); // 13 bytes in 4-byte chunks
+  });
+
   it('a 200 MB blob streams in and out with the memory flat', async () => {
     const db = await lab.createDatabase();
     const leader = await controller(db, true);
