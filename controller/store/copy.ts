@@ -73,6 +73,9 @@ export async function copySqliteToPostgres(o: { stateDir: string; connectionStri
       throw new NwError('NW_STATE', `the copy does not match: ${off.map((c) => `${c.table} ${c.source} → ${c.target}`).join(', ')}; drop the target database and run again with the controller stopped`);
     }
     return counts;
+  } catch (e) {
+    if (e instanceof NwError) throw e;
+    throw new NwError('NW_STATE', `the copy into ${redact(o.connectionString)} failed: ${(e as Error).message}; no row was committed (one transaction): fix the cause and run again with the controller stopped`);
   } finally {
     src.close();
     await target.close();
