@@ -47,7 +47,7 @@ export function sqliteStateDir(from: string): string {
 
 export async function copySqliteToPostgres(o: { stateDir: string; connectionString: string; password?: string }): Promise<CopyCount[]> {
   // migrates the SQLite store to this version and fences any controller still running on it
-  const fence = await openSqliteStore({ stateDir: o.stateDir });
+  const fence = openSqliteStore({ stateDir: o.stateDir });
   await fence.close();
   const src = new Database(path.join(o.stateDir, DB_FILE), { readonly: true });
   const target = await openPostgresStore({ connectionString: o.connectionString, password: o.password, lease: () => null, max: 2, queryTimeoutMs: 120_000 });

@@ -18,7 +18,7 @@ import {
   decodeCursor, encodeCursor, json, NODE_COLUMNS, nodeParams, parse, sameHash, summaryRow, toArtifact, toEvent, toNode, toRollout, toToken, type Row,
 } from './rows.js';
 import type {
-  ArtifactRecord, AsyncOf, ControllerEvent, DesiredRecord, HypervisorChange, HypervisorMapping, HypervisorRule, JoinToken, NodeObservation, NodeRecord,
+  ArtifactRecord, ControllerEvent, DesiredRecord, HypervisorChange, HypervisorMapping, HypervisorRule, JoinToken, NodeObservation, NodeRecord,
   RolloutPage, RolloutRecord, Store,
 } from './store.js';
 
@@ -95,7 +95,7 @@ export const redact = (url: string): string => url.replace(/(\/\/[^:/@]+):[^@]*@
 /** A write transaction: its connection and the kinds of change it NOTIFYs at commit. */
 interface Tx { db: Db; notify(kind: ChangeKind): void }
 
-export class PostgresStore implements AsyncOf<Store> {
+export class PostgresStore implements Store {
   constructor(readonly pool: pg.Pool, private readonly o: PostgresStoreOptions) {}
 
   get epoch(): number {

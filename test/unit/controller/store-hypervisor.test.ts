@@ -15,8 +15,8 @@ const openStore = (dir: string) => {
   open.push(s);
   return s;
 };
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close();
 });
 
 const node = (name: string, over: Partial<NodeRecord> = {}): NodeRecord => ({
@@ -30,7 +30,7 @@ const event = (c: HypervisorChange, from: HypervisorMapping | null) => ({
 });
 
 describe('node hypervisor in the store', () => {
-  it('migration 4 adds the columns to a version-3 database and keeps its nodes unmapped', () => {
+  it('migration 4 adds the columns to a version-3 database and keeps its nodes unmapped', async () => {
     const dir = tempDir('nw-store-hv-');
     const db = new Database(path.join(dir, 'controller.db'));
     db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)');
@@ -42,7 +42,7 @@ describe('node hypervisor in the store', () => {
                 VALUES ('w1', 'workers', '{}', 'https://127.0.0.1:9443', ?, '{"hostname":"w1","addresses":[]}', ?, 'unknown', NULL, ?, NULL, NULL, 0, 0)`).run('c'.repeat(64), T0, T0);
     db.close();
     const s = openStore(dir);
-    expect(s.getNode('w1')).toMatchObject({ name: 'w1', hypervisor: null, hypervisorRule: null });
-    expect(s.setNodeHypervisors([{ name: 'w1', to: { hypervisor: 'cmp-b', rule: 'fixed-ip' } }], event)).toEqual(['w1']);
+    expect(await s.getNode('w1')).toMatchObject({ name: 'w1', hypervisor: null, hypervisorRule: null });
+    expect(await s.setNodeHypervisors([{ name: 'w1', to: { hypervisor: 'cmp-b', rule: 'fixed-ip' } }], event)).toEqual(['w1']);
   });
 });

@@ -18,8 +18,8 @@ const openStore = (dir = tempDir('nw-retention-')): SqliteStore => {
   open.push(s);
   return s;
 };
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close();
 });
 
 const desired = (name: string, generation: number, keyring = KEYRING) => ({
@@ -36,17 +36,17 @@ const rolloutOf = (id: string, names: string[], now: string, over: Partial<Rollo
 });
 
 /** Sign and record generations 1..n for `name` through a transition of rollout `id`. */
-function signGenerations(s: SqliteStore, name: string, n: number, sign: (d: unknown) => unknown, keyring = KEYRING) {
+async function signGenerations(s: SqliteStore, name: string, n: number, sign: (d: unknown) => unknown, keyring = KEYRING) {
   const id = `r-${name}-${Math.random().toString(36).slice(2)}`;
   const r = rolloutOf(id, [name], T0);
-  s.createRollout({ id, state: r, createdAt: T0, updatedAt: T0 }, []);
+  await s.createRollout({ id, state: r, createdAt: T0, updatedAt: T0 }, []);
   let v = 0;
-  for (let g = s.nextGeneration(name); g <= n; g++) {
+  for (let g = await s.nextGeneration(name); g <= n; g++) {
     const d = desired(name, g, keyring);
-    s.commitTransition(id, v, { ...r, version: v + 1 }, [{ node: name, generation: g, desired: d, bundle: sign(d), at: T0 }], []);
+    await s.commitTransition(id, v, { ...r, version: v + 1 }, [{ node: name, generation: g, desired: d, bundle: sign(d), at: T0 }], []);
     v++;
   }
-  s.commitTransition(id, v, { ...r, version: v + 1, state: 'completed' }, [], []);
+  await s.commitTransition(id, v, { ...r, version: v + 1, state: 'completed' }, [], []);
 }
 
 const keys = generateSigningKeys();
@@ -55,12 +55,12 @@ const pub = loadPublicKey(keys.publicKeyPem);
 const sign = (d: unknown) => signBundle(d, priv);
 
 describe('schema 3 over an older database', () => {
-  it('fills summaries, active flags and generation marks for rows written before it', () => {
+  it('fills summaries, active flags and generation marks for rows written before it', async () => {
     const dir = tempDir('nw-retention-');
     const s = openStore(dir);
-    signGenerations(s, 'w1', 2, sign);
-    s.createRollout({ id: 'live', state: rolloutOf('live', ['w1'], T0), createdAt: T0, updatedAt: T0 }, []);
-    s.close();
+    await signGenerations(s, 'w1', 2, sign);
+    await s.createRollout({ id: 'live', state: rolloutOf('live', ['w1'], T0), createdAt: T0, updatedAt: T0 }, []);
+    await s.close();
     open.splice(0);
     // as schema 1 left them: no summaries, no marks, the keyring inline
     const db = new Database(path.join(dir, 'controller.db'));
@@ -71,9 +71,9 @@ describe('schema 3 over an older database', () => {
     db.prepare(`UPDATE desired SET desired = ?, bundle = ? WHERE generation = 2`).run(JSON.stringify(desired('w1', 2)), JSON.stringify(sign(desired('w1', 2))));
     db.close();
     const r = openStore(dir);
-    expect(r.activeRollouts().map((x) => x.id)).toEqual(['live']);
-    expect(r.listRollouts().rollouts.map((x) => x.id)).toEqual(expect.arrayContaining([expect.stringMatching(/^r-w1-/), 'live']));
-    expect(r.signedGeneration('w1')).toBe(2);
-    expect(verifyBundle(r.lastDesired('w1')!.bundle, pub)).toMatchObject({ generation: 2, ceph: { keyring: KEYRING } });
+    expect((await r.activeRollouts()).map((x) => x.id)).toEqual(['live']);
+    expect((await r.listRollouts()).rollouts.map((x) => x.id)).toEqual(expect.arrayContaining([expect.stringMatching(/^r-w1-/), 'live']));
+    expect(await r.signedGeneration('w1')).toBe(2);
+    expect(verifyBundle((await r.lastDesired('w1'))!.bundle, pub)).toMatchObject({ generation: 2, ceph: { keyring: KEYRING } });
   });
 });

@@ -20,8 +20,8 @@ const openStore = (stateDir: string): SqliteStore => {
   open.push(s);
   return s;
 };
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close();
 });
 
 const node = (name: string, over: Partial<NodeRecord> = {}): NodeRecord => ({
@@ -40,33 +40,33 @@ const rollout = (version: number, state: RolloutState['state'] = 'running'): Rol
 });
 
 describe('sqlite store', () => {
-  it('creates controller.db owner-only and takes a new epoch at every open', () => {
+  it('creates controller.db owner-only and takes a new epoch at every open', async () => {
     const dir = tempDir('nw-store-');
     const a = openStore(dir);
     expect(a.epoch).toBe(1);
     expect(statSync(path.join(dir, 'controller.db')).mode & 0o777).toBe(0o600);
-    a.close();
+    await a.close();
     open.splice(0);
     expect(openStore(dir).epoch).toBe(2);
   });
 
-  it('forgets, when opened, a generation an older controller stored without having signed it', () => {
+  it('forgets, when opened, a generation an older controller stored without having signed it', async () => {
     const dir = tempDir('nw-store-');
     const s = openStore(dir);
-    s.createRollout({ id: 'r1', state: rollout(0), createdAt: T0, updatedAt: T0 }, []);
-    s.commitTransition('r1', 0, rollout(1), [{ node: 'w1', generation: 3, desired: {}, bundle: {}, at: T1 }], []);
+    await s.createRollout({ id: 'r1', state: rollout(0), createdAt: T0, updatedAt: T0 }, []);
+    await s.commitTransition('r1', 0, rollout(1), [{ node: 'w1', generation: 3, desired: {}, bundle: {}, at: T1 }], []);
     for (const [name, generation] of [['w1', 3], ['w2', 2 ** 53 - 1], ['w3', 4]] as const) {
-      s.putNode(node(name));
-      s.observeNode(name, { health: 'healthy', reason: null, generation, converged: true, ready: true, at: T1 });
+      await s.putNode(node(name));
+      await s.observeNode(name, { health: 'healthy', reason: null, generation, converged: true, ready: true, at: T1 });
     }
-    s.close();
+    await s.close();
     const again = openStore(dir);
-    expect(['w1', 'w2', 'w3'].map((n) => again.getNode(n)?.generation)).toEqual([3, null, null]);
-    expect(again.nextGeneration('w2')).toBe(1);
-    again.close();
+    expect(await Promise.all(['w1', 'w2', 'w3'].map(async (n) => (await again.getNode(n))?.generation))).toEqual([3, null, null]);
+    expect(await again.nextGeneration('w2')).toBe(1);
+    await again.close();
   });
 
-  it('migration 2 adds the certificate expiry to a version-1 database and keeps its nodes', () => {
+  it('migration 2 adds the certificate expiry to a version-1 database and keeps its nodes', async () => {
     const dir = tempDir('nw-store-');
     // what a version-1 controller left: its schema and one node
     const db = new Database(path.join(dir, 'controller.db'));
@@ -77,6 +77,6 @@ describe('sqlite store', () => {
                 VALUES ('w1', 'workers', '{}', 'https://127.0.0.1:9443', ?, '{"hostname":"w1","addresses":[]}', ?, 'unknown', NULL, ?, NULL, NULL, 0, 0)`).run('c'.repeat(64), T0, T0);
     db.close();
     const s = openStore(dir);
-    expect(s.getNode('w1')).toMatchObject({ name: 'w1', certNotAfter: null });
+    expect(await s.getNode('w1')).toMatchObject({ name: 'w1', certNotAfter: null });
   });
 });

@@ -10,7 +10,6 @@ import type { Lease } from '../../../../controller/ha/schema.js';
 import { PgBlobStore } from '../../../../controller/artifacts/pg-blobs.js';
 import { ArtifactStore } from '../../../../controller/artifacts/store.js';
 import { openPostgresStore, type PostgresStore } from '../../../../controller/store/postgres.js';
-import type { Store } from '../../../../controller/store/store.js';
 import { generateSigningKeys, loadPrivateKey } from '../../../../protocol/bundle.js';
 import { startPostgres, type PostgresLab } from '../../../../lab/postgres/lab.js';
 import { tempDir } from '../../../tmp.js';
@@ -36,7 +35,7 @@ async function controller(db: string, lead: boolean) {
   stores.push(store);
   if (lead) lease = await takeLease(store.pool);
   const artifacts = new ArtifactStore({
-    stateDir: tempDir('nw-pg-art-'), store: store as unknown as Store, signingKey: loadPrivateKey(keys.privateKeyPem),
+    stateDir: tempDir('nw-pg-art-'), store, signingKey: loadPrivateKey(keys.privateKeyPem),
     now: () => '2026-12-01T10:00:00.000Z', blobs: new PgBlobStore(store.pool),
   });
   return { store, artifacts };

@@ -11,13 +11,13 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect } from 'vitest';
 import { openPostgresStore } from '../../../../controller/store/postgres.js';
 import { openSqliteStore } from '../../../../controller/store/sqlite.js';
-import type { AsyncOf, Store } from '../../../../controller/store/store.js';
+import type { Store } from '../../../../controller/store/store.js';
 import type { Lease } from '../../../../controller/ha/schema.js';
 import { NwError } from '../../../../host/errors.js';
 import { startPostgres, type PostgresLab } from '../../../../lab/postgres/lab.js';
 import { tempDir } from '../../../tmp.js';
 
-export type AnyStore = AsyncOf<Store>;
+export type AnyStore = Store;
 export type StoreKind = 'sqlite' | 'postgres';
 type Row = Record<string, unknown>;
 
@@ -33,15 +33,6 @@ export interface Harness {
   readonly lab: PostgresLab | null;
 }
 
-/** Each call the store makes answers a Promise (the SQLite adapter may still answer directly). */
-const asAsync = (s: object): AnyStore =>
-  new Proxy(s, {
-    get(t, k) {
-      const v = Reflect.get(t, k, t) as unknown;
-      return typeof v === 'function' ? async (...a: unknown[]) => (v as (...x: unknown[]) => unknown).apply(t, a) : v;
-    },
-  }) as AnyStore;
-
 /** Takes the next term on the database, as the election does. */
 export async function takeLease(pool: pg.Pool): Promise<Lease> {
   const term = randomUUID();
@@ -52,13 +43,13 @@ export async function takeLease(pool: pg.Pool): Promise<Lease> {
 export function describeEachStore(title: string, body: (h: Harness) => void): void {
   describe.each<StoreKind>(['sqlite', 'postgres'])(`${title} (%s)`, (kind) => {
     let lab: PostgresLab | null = null;
-    const opened: { close(): unknown }[] = [];
+    const opened: Store[] = [];
     const clients: pg.Client[] = [];
     beforeAll(async () => {
       if (kind === 'postgres') lab = await startPostgres();
     }, 120_000);
     afterEach(async () => {
-      for (const s of opened.splice(0)) await Promise.resolve().then(() => s.close()).catch(() => undefined); // some tests close it themselves
+      for (const s of opened.splice(0)) await s.close().catch(() => undefined); // some tests close it themselves
       for (const c of clients.splice(0)) await c.end();
     });
     afterAll(async () => {
@@ -90,9 +81,9 @@ export function describeEachStore(title: string, body: (h: Harness) => void): vo
       },
       async open(at) {
         if (kind === 'sqlite') {
-          const s = await openSqliteStore({ stateDir: at });
+          const s = openSqliteStore({ stateDir: at });
           opened.push(s);
-          return asAsync(s);
+          return s;
         }
         let lease: Lease | null = null;
         const s = await openPostgresStore({ connectionString: lab!.url(at), password: lab!.password, lease: () => lease, max: 3 });
