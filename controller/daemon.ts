@@ -9,7 +9,12 @@
 // again; a good pair is served to new API connections and shown to agents on new connections, a bad
 // one is logged with its code and the old pair kept.
 // Every timer the controller needs is rebuilt from the store at start.
+// HA (controller.yaml `store: postgres://…`): every member serves the API (reads from the database,
+// writes answered 307 to the leader); only the elected leader recovers pushes in doubt, steps
+// rollouts, polls and prunes. A member that loses its term stops acting and exits (systemd restarts
+// it as a follower): the store's fence refuses its writes meanwhile.
 import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
+import { hostname } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import type { Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
@@ -19,7 +24,7 @@ import { checkTlsMaterial } from '../pki/check.js';
 import { loadPrivateKey } from '../protocol/keys.js';
 import type { ApiContext } from './api/context.js';
 import type { ComputeNodesDeps } from './api/routes/compute-nodes.js';
-import type { ControllerConfig } from './config.js';
+import { urlOf, type ControllerConfig } from './config.js';
 import { loadDeferred, loadOpenstack, type Deferred } from './deferred.js';
 import { AgentClient } from './fleet/agent-client.js';
 import { agentsHttpsAgent, swapClientCert } from './fleet/agent-tls.js';
@@ -31,7 +36,7 @@ import { RolloutExecutor } from './rollout/executor.js';
 import { RolloutTracker } from './rollout/tracker.js';
 import { ControllerMetrics } from './metrics.js';
 import { Pruner } from './pruner.js';
-import { openSqliteStore } from './store/sqlite.js';
+import { openStoreMode } from './ha/mode.js';
 import type { Store } from './store/store.js';
 
 /** How long a stopping controller lets pushes in flight finish (the rest of the stop fits in 2 s). */
@@ -91,9 +96,17 @@ function drained(count: () => number, ms: number): Promise<void> {
   });
 }
 
-export async function startController(config: ControllerConfig, log: Logger): Promise<RunningController> {
+/** This controller as a member of the fleet's controllers: its name and the URL writes are redirected to. */
+export const memberOf = (c: ControllerConfig) => ({
+  name: c.name,
+  url: urlOf(c.listen.host === '0.0.0.0' || c.listen.host === '::' ? { host: hostname(), port: c.listen.port } : c.listen),
+});
+
+export async function startController(config: ControllerConfig, log: Logger, o: { onDeposed?: (reason: string) => void } = {}): Promise<RunningController> {
   const keys = await readKeyMaterial(config);
-  const store = openSqliteStore({ stateDir: config.stateDir });
+  const ha = config.store.kind === 'postgres';
+  const mode = await openStoreMode(config, memberOf(config), log);
+  const { store } = mode;
   const metrics = new ControllerMetrics();
   let ready = false;
   const agent = agentsHttpsAgent({ ca: keys.ca, cert: keys.cert, key: keys.key, idleMs: Math.max(3 * config.poll.intervalMs, 60_000) });
@@ -142,7 +155,11 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     view,
     // recover() re-sends stored bundles only; the steps that sign wait until deferred is loaded
     sign: (d) => deferred!.signBundle(d, keys.signingKey),
-    push: (node, bundle) => pusher.push(node, bundle),
+    // the lease is checked at the push itself: a leader frozen past its bound pushes nothing on waking
+    push: (node, bundle) => {
+      if (!mode.leading()) throw new NwError('NW_NOT_LEADER', `not pushing to ${node.name}: this controller no longer leads the fleet`);
+      return pusher.push(node, bundle);
+    },
     now: () => new Date().toISOString(),
     tickMs: config.poll.rolloutIntervalMs,
     bundleValidMs: config.bundleValidMs,
@@ -155,20 +172,25 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
   const fail = (e: unknown): never => {
     exec.stop();
     agent.destroy();
-    void store.close();
+    void mode.close();
     throw e;
   };
-  // The first action: rollouts continue from the store, pushes in doubt are observed or sent again.
-  for (const r of await store.activeRollouts()) {
-    tracker.track(r.state);
-    metrics.trackRollout(r.state);
-  }
-  let loaded!: () => void;
-  await exec.recover(new Promise<void>((r) => (loaded = r)));
-  // module evaluation below blocks the event loop: let those pushes reach their agents first
-  await drained(() => pusher.unsent(), 1000);
+  const trackActive = async () => {
+    for (const r of await store.activeRollouts()) {
+      tracker.track(r.state);
+      metrics.trackRollout(r.state);
+    }
+  };
   const startupMs = () => Math.round(process.uptime() * 1000);
-  log.info({ startupMs: startupMs(), unsent: pusher.unsent() }, 'pushes in doubt handled');
+  let loaded = () => {};
+  if (!ha) {
+    // The first action: rollouts continue from the store, pushes in doubt are observed or sent again.
+    await trackActive();
+    await exec.recover(new Promise<void>((r) => (loaded = r)));
+    // module evaluation below blocks the event loop: let those pushes reach their agents first
+    await drained(() => pusher.unsent(), 1000);
+    log.info({ startupMs: startupMs(), unsent: pusher.unsent() }, 'pushes in doubt handled');
+  }
   try {
     deferred = await loadDeferred();
   } catch (e) {
@@ -187,6 +209,8 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     ready: () => ready,
     failureDomain: config.failureDomain,
     onEnrolled: (node) => mapper?.trigger(`${node} enrolled`),
+    leadership: { leading: () => mode.leading(), leaderUrl: () => mode.leaderUrl() },
+    controllerStatus: () => mode.status(),
   };
   // controller.yaml names a cloud: the compute-node routes (as in `nodewright serve`), operators only
   const routes = [d.rolloutRoutes(exec, { artifactBaseUrl: config.url, failureDomain: () => config.failureDomain })];
@@ -229,7 +253,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
       onRefresh: (r) => metrics.count(metrics.hypervisorMaps, r.ok ? 'ok' : 'failed'),
     });
   }
-  const artifacts = new d.ArtifactStore({ stateDir: config.stateDir, store, signingKey: keys.signingKey, now: () => new Date().toISOString() });
+  const artifacts = new d.ArtifactStore({ stateDir: config.stateDir, store, blobs: mode.blobs, signingKey: keys.signingKey, now: () => new Date().toISOString() });
   let app: FastifyInstance;
   try {
     // The chain carries the CA: a joining agent checks it against its pinned --ca-cert-hash.
@@ -244,13 +268,48 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     const code = (e as NodeJS.ErrnoException).code;
     fail(new NwError('NW_CONFIG', `cannot listen on ${config.listen.host}:${config.listen.port} (${code ?? (e as Error).message}): is another controller running? change \`listen\` in ${config.file}`));
   }
-  await exec.start();
-  poller.start();
-  mapper?.start();
   const pruner = new Pruner({ store, policy: config.retention, intervalMs: config.retention.intervalMs, log: log.child({ component: 'retention' }), now: () => new Date().toISOString() });
-  pruner.start();
+  let stopped = false;
+  const lead = async () => {
+    if (stopped) return;
+    if (ha) {
+      // a new leader: rollouts continue where the last one left them; pushes in doubt are observed
+      // or the stored bundle is sent again (never a new signature for the same step)
+      await trackActive();
+      await exec.recover();
+    }
+    await exec.start();
+    poller.start();
+    mapper?.start();
+    pruner.start();
+  };
+  const stopActing = async () => {
+    pruner.stop();
+    mapper?.stop();
+    exec.stop();
+    await poller.stop();
+  };
+  mode.onDeposed((reason) => {
+    log.error({ reason }, 'this controller lost its term: it stops acting');
+    void stopActing().then(() => o.onDeposed?.(reason));
+  });
+  if (ha) {
+    // a follower shows what the leader writes: re-read nodes and rollouts when the database says so
+    let rereading: Promise<void> | null = null;
+    mode.onChange(() => {
+      if (mode.leading() || rereading) return;
+      rereading = (async () => {
+        view.sync(await store.listNodes());
+        await trackActive();
+      })().catch((e) => log.warn({ err: (e as Error).message }, 'cannot re-read the fleet')).finally(() => (rereading = null));
+    });
+    mode.elected().then(lead).catch((e) => {
+      log.error({ err: (e as Error).message }, 'cannot take over the fleet');
+      void stopActing().then(() => o.onDeposed?.((e as Error).message));
+    });
+  } else await lead();
   ready = true;
-  log.info({ listen: address!, stateDir: config.stateDir, epoch: store.epoch, startupMs: startupMs() }, 'controller listening');
+  log.info({ listen: address!, stateDir: config.stateDir, store: config.store.kind, member: config.name, epoch: store.epoch, startupMs: startupMs() }, 'controller listening');
   return {
     app: app!,
     store,
@@ -268,6 +327,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     },
     stop: async () => {
       ready = false;
+      stopped = true;
       pruner.stop();
       mapper?.stop();
       exec.stop();
@@ -277,7 +337,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
       agent.destroy();
       await polls;
       await app!.close();
-      await store.close();
+      await mode.close();
     },
   };
 }
