@@ -17,7 +17,6 @@ import { NwError } from '../../../../host/errors.js';
 import { startPostgres, type PostgresLab } from '../../../../lab/postgres/lab.js';
 import { tempDir } from '../../../tmp.js';
 
-export type AnyStore = Store;
 export type StoreKind = 'sqlite' | 'postgres';
 type Row = Record<string, unknown>;
 
@@ -26,7 +25,7 @@ export interface Harness {
   /** A new, empty installation; its location for open(). */
   fresh(): Promise<string>;
   /** Opens a store on it that becomes the leader. */
-  open(at: string): Promise<AnyStore>;
+  open(at: string): Promise<Store>;
   /** Raw rows, for what the interface does not show (how secrets are stored, row counts). */
   rows(at: string, sql: string): Promise<Row[]>;
   count(at: string, table: string): Promise<number>;

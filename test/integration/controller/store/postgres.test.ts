@@ -113,6 +113,19 @@ describe('postgres store: NOTIFY nodewright_changes', () => {
   });
 });
 
+describe('postgres store: PostgreSQL restarted', () => {
+  it('the pool drops the cut connections and the store reads and writes again', async () => {
+    const db = await lab.createDatabase();
+    let lease: Lease | null = null;
+    const s = await open(db, { lease: () => lease });
+    lease = await takeLease(s.pool);
+    await Promise.all([s.putNode(node('w1')), s.listNodes(), s.listEvents()]); // several pooled connections
+    await lab.restart();
+    await s.putNode(node('w2'));
+    expect((await s.listNodes()).map((n) => n.name)).toEqual(['w1', 'w2']);
+  }, 60_000);
+});
+
 describe('postgres store: migrations and timeouts', () => {
   it('controllers opening an empty database at once migrate it once; a newer schema is refused', async () => {
     const db = await lab.createDatabase();

@@ -2,11 +2,11 @@
 // summaries and pages, and the retention pass (each kind bounded).
 import { expect, it } from 'vitest';
 import { DEFAULT_RETENTION, type RetentionPolicy } from '../../../../controller/store/retention.js';
-import type { NodeRecord } from '../../../../controller/store/store.js';
 import { newRollout, type RolloutState } from '../../../../controller/rollout/engine.js';
 import { parseStrategy } from '../../../../controller/rollout/strategy.js';
 import { generateSigningKeys, loadPrivateKey, loadPublicKey, signBundle, verifyBundle } from '../../../../protocol/bundle.js';
-import { describeEachStore, type AnyStore } from './harness.js';
+import type { NodeRecord, Store } from '../../../../controller/store/store.js';
+import { describeEachStore } from './harness.js';
 
 const T0 = '2026-12-01T10:00:00.000Z';
 const DAY = 86_400_000;
@@ -33,7 +33,7 @@ const rolloutOf = (id: string, names: string[], now: string, over: Partial<Rollo
 });
 
 /** Sign and record generations 1..n for `name` through a transition of rollout `id`. */
-async function signGenerations(s: AnyStore, name: string, n: number, sign: (d: unknown) => unknown, keyring = KEYRING) {
+async function signGenerations(s: Store, name: string, n: number, sign: (d: unknown) => unknown, keyring = KEYRING) {
   const id = `r-${name}-${Math.random().toString(36).slice(2)}`;
   const r = rolloutOf(id, [name], T0);
   await s.createRollout({ id, state: r, createdAt: T0, updatedAt: T0 }, []);
@@ -144,7 +144,7 @@ describeEachStore('retention', (h) => {
     expect((await s.consumeJoinToken('live', 'a'.repeat(64), 'w2', at(2 * DAY))).usedBy).toBe('w2');
   });
 
-  const finished = async (s: AnyStore, id: string, day: number) => {
+  const finished = async (s: Store, id: string, day: number) => {
     const r = rolloutOf(id, ['w1', 'w2'], at(day * DAY));
     await s.createRollout({ id, state: r, createdAt: at(day * DAY), updatedAt: at(day * DAY) }, []);
     const nodes = r.nodes.map((n) => ({ ...n, phase: 'healthy' as const }));

@@ -228,6 +228,17 @@ describeEachStore('store contract', (h) => {
     expect(await s.getNode('w1')).not.toBeNull();
   });
 
+  it('two enrolments racing for one join token: exactly one node is enrolled', async () => {
+    const s = await openFresh();
+    await s.addJoinToken(token());
+    const ev = (n: string) => ({ at: T1, actor: 'join-token:tok1', kind: 'node.enrolled', subject: n, message: `${n} enrolled` });
+    const tries = await Promise.allSettled(['w1', 'w2', 'w3', 'w4'].map((n) => s.insertNode(node(n), { id: 'tok1', secretHash: 'a'.repeat(64), at: T1 }, [ev(n)])));
+    expect(tries.filter((t) => t.status === 'fulfilled')).toHaveLength(1);
+    for (const t of tries) if (t.status === 'rejected') expect(t.reason).toMatchObject({ code: 'NW_TOKEN' });
+    expect(await s.listNodes()).toHaveLength(1);
+    expect(await s.listEvents()).toHaveLength(1);
+  });
+
   it('renewNodeCert replaces the pinned certificate only while it is still the expected one', async () => {
     const s = await openFresh();
     await s.putNode(node('w1'));
