@@ -21,6 +21,8 @@ PKGS=(
   g++
   # install.sh --trust-key checks release signatures with openssl pkeyutl (test/integration/package)
   openssl
+  # npm run package: the .debs (dpkg-deb, checked by lintian) and the systemd-sysext image (mksquashfs)
+  dpkg-dev lintian squashfs-tools
 )
 missing=()
 for p in "${PKGS[@]}"; do
