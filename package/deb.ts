@@ -171,10 +171,10 @@ ${p}: dir-or-file-in-opt [opt/nodewright/*]
 ${p}: embedded-library zlib [opt/nodewright/node/bin/node]
 ${p}: hardening-no-pie [opt/nodewright/node/bin/node]
 ${p}: unstripped-binary-or-object [opt/nodewright/*]
-# The bundles in lib/ keep esbuild's #!/usr/bin/env node line but are only read by the package's
+${c.snapshot ? '' : `# The bundles in lib/ keep esbuild's #!/usr/bin/env node line but are only read by the package's
 # own node (bin/${c.bin}); they are 0644 on purpose, so no other node on PATH runs them.
 ${p}: script-not-executable [opt/nodewright/lib/*]
-# The config names the secret files (token, key) and, for the controller, may hold credentials: root-only.
+`}# The config names the secret files (token, key) and, for the controller, may hold credentials: root-only.
 ${p}: non-standard-file-perm 0600 != 0644 [etc/nodewright/${c.config}]
 # The command documents itself (\`${c.bin} --help\`; docs/ in the source); no separate man page yet.
 ${p}: no-manual-page [usr/bin/${c.bin}]

@@ -3,7 +3,11 @@
 // the agent install it through apt in a transient unit (the agent itself cannot write /usr or
 // /var/lib/dpkg); `rbd --version` then runs, and a second reconcile is converged. A package apt
 // does not know is a coded NW_PACKAGES carrying apt's own words, and installs nothing.
-import { readFileSync } from 'node:fs';
+// Then the agent's .deb through its life: enrolled with a join token read from a file (the packaged
+// controller on the host), upgraded to a newer .deb with the edited config kept, removed (stopped;
+// config and state stay), purged (both gone).
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { requestJson, type JsonAnswer } from '../../../host/http-json.js';
