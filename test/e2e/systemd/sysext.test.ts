@@ -45,8 +45,10 @@ describe('systemd-sysext image, merged in a private mount namespace on the host 
       madeExtensionsDir = true;
     }
     // the namespace lives as long as this process: /run/extensions a tmpfs of its own, its mounts shared
-    // among themselves (systemd-sysext moves its overlay in from a child namespace) but not with the host
-    holder = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount --make-rshared / && mount -t tmpfs nw-sysext /run/extensions && echo ready && exec sleep 3600'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // among themselves (systemd-sysext moves its overlay in from a child namespace) but not with the
+    // host; /run bound onto itself because systemd-sysext makes /run a slave mount, which needs a mount point
+    const ns = 'mount --make-rshared / && mount --rbind /run /run && mount --make-rshared /run && mount -t tmpfs nw-sysext /run/extensions';
+    holder = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `${ns} && echo ready && exec sleep 3600`], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve, reject) => {
       holder!.stdout!.once('data', () => resolve());
       holder!.once('exit', (c) => reject(new Error(`unshare exited ${c}`)));
@@ -94,7 +96,9 @@ describe('systemd-sysext image, merged in a private mount namespace on the host 
     writeFileSync(path.join(etc, 'agent.yaml'), `listen: 127.0.0.1:${port}\nnode: sysext\ntokenFile: /etc/nodewright/token\npublicKeyFile: /etc/nodewright/controller.pub\nstateDir: /var/lib/nodewright\n`, { mode: 0o600 });
     inContainer('systemctl daemon-reload && systemctl start nodewright-agent');
     const show = inContainer('systemctl show -p FragmentPath -p ActiveState -p ExecMainPID nodewright-agent');
-    expect(show).toMatch(/FragmentPath=\/usr\/lib\/systemd\/system\/nodewright-agent\.service/);
+    // Debian's systemd names its unit path /lib/systemd/system: the same directory, /lib -> usr/lib (merged /usr)
+    expect(show).toMatch(/FragmentPath=(\/usr)?\/lib\/systemd\/system\/nodewright-agent\.service/);
+    expect(inContainer('readlink -f /lib/systemd/system/nodewright-agent.service').trim()).toBe('/usr/lib/systemd/system/nodewright-agent.service');
     expect(show).toMatch(/ActiveState=active/);
     const pid = /ExecMainPID=(\d+)/.exec(show)![1];
     expect(inContainer(`readlink /proc/${pid}/exe`).trim()).toBe('/usr/lib/nodewright-agent/node/bin/node');
