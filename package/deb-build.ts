@@ -63,8 +63,9 @@ export function buildDeb(c: ComponentSpec, version: string, stageDir: string, fi
   sh('find', [root, '-exec', 'touch', '-h', '-d', `@${mtimeEpoch}`, '{}', '+']);
   sh('chmod', ['0755', root, path.join(root, 'DEBIAN')]);
   const tmp = `${out}.tmp`;
-  // gzip, not xz: xz takes ~40 s more on two cores for the 120 MB node binary and saves ~15 MB
-  sh('dpkg-deb', ['--root-owner-group', '-Zgzip', '-z6', '--build', root, tmp], { timeoutMs: 600_000, env: { ...process.env, SOURCE_DATE_EPOCH: String(mtimeEpoch) } });
+  // gzip -1: 2 s for the 120 MB node binary where -6 takes 8 s (xz far longer) for 10 % less (54.5 vs 49 MB):
+  // npm test packages on every run
+  sh('dpkg-deb', ['--root-owner-group', '-Zgzip', '-z1', '--build', root, tmp], { timeoutMs: 600_000, env: { ...process.env, SOURCE_DATE_EPOCH: String(mtimeEpoch) } });
   renameSync(tmp, out);
   rmSync(root, { recursive: true, force: true });
   writeFileSync(`${out}.sha256`, `${sha256File(out)}  ${path.basename(out)}\n`);

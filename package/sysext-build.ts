@@ -41,8 +41,9 @@ export function buildSysext(c: ComponentSpec, version: string, stageDir: string,
   sh('chmod', ['0755', root]);
   const tmp = `${out}.tmp`;
   rmSync(tmp, { force: true });
-  // gzip: every kernel with squashfs reads it (Flatcar's too); -all-root: files root's, as the host expects under /usr
-  sh('mksquashfs', [root, tmp, '-all-root', '-noappend', '-no-progress', '-quiet', '-comp', 'gzip', '-mkfs-time', String(mtimeEpoch), '-all-time', String(mtimeEpoch), '-processors', '2'], { timeoutMs: 600_000 });
+  // gzip: every kernel with squashfs reads it (Flatcar's too); level 1: 1.8 s where the default 9 takes
+  // 33 s on two cores, for 52 instead of 47 MB. -all-root: files root's, as the host expects under /usr
+  sh('mksquashfs', [root, tmp, '-all-root', '-noappend', '-no-progress', '-quiet', '-comp', 'gzip', '-Xcompression-level', '1', '-mkfs-time', String(mtimeEpoch), '-all-time', String(mtimeEpoch), '-processors', '2'], { timeoutMs: 600_000 });
   renameSync(tmp, out);
   rmSync(root, { recursive: true, force: true });
   writeFileSync(`${out}.sha256`, `${sha256File(out)}  ${path.basename(out)}\n`);
