@@ -118,7 +118,7 @@ describe('the agent .deb (apt-get install ./nodewright-agent_<v>_amd64.deb): enr
     expect(sh('dpkg-query -W -f=\'${Conffiles}\' nodewright-agent')).toMatch(/\/etc\/nodewright\/agent\.yaml [0-9a-f]{32}/);
   });
 
-  it('enrolls with a one-time join token read from a file, and the controller sees it healthy', async () => {
+  it('enrolls with a one-time join token read from a file; healthy in the inventory, converges through a rollout', async () => {
     const port = await freePort();
     const init = spawnSync(packagedBin('controller'), ['init', '--dir', dir(), '--listen', `127.0.0.1:${port}`], { encoding: 'utf8', timeout: 120_000 });
     expect(init.status, init.stdout + init.stderr).toBe(0);
@@ -128,8 +128,10 @@ describe('the agent .deb (apt-get install ./nodewright-agent_<v>_amd64.deb): enr
     const t = JSON.parse(nodewright(operator(), ['nodes', 'join-token', '--group', 'native', '--ttl', '10m', '--json']));
     // the token file, as Ignition or cloud-init would place it: 0600, read by join, never on argv
     shIn(lab(), 'umask 077; cat > /etc/nodewright/join-token', { input: t.token });
-    // join writes a new agent.yaml (the package's conffile) and refuses to overwrite one: the token-mode lab config goes
-    sh('systemctl stop nodewright-agent && rm /etc/nodewright/agent.yaml /etc/nodewright/token /etc/nodewright/controller.pub');
+    // join writes a new agent.yaml (the package's conffile) and refuses to overwrite one: the token-mode lab config goes.
+    // So does the state: generation 2 from the tests above (another signer) would make this controller's
+    // generation 1 stale (NW_STALE, anti-replay); a worker enrolling fresh has none
+    sh('systemctl stop nodewright-agent && rm /etc/nodewright/agent.yaml /etc/nodewright/token /etc/nodewright/controller.pub && rm -rf /var/lib/nodewright/*');
     sh(`nodewright-agent join --controller https://127.0.0.1:${port} --ca-cert-hash ${t.caCertHash} --token-file /etc/nodewright/join-token --config-out /etc/nodewright/agent.yaml --listen 127.0.0.1:${lab().agentPort} --name native`);
     // the operator's own edit of the enrolled config (kept through the upgrade below)
     sh("printf '# edited by the operator\\nstateDir: /var/lib/nodewright\\nlog:\\n  level: debug\\n' >> /etc/nodewright/agent.yaml && systemctl restart nodewright-agent");
@@ -139,8 +141,16 @@ describe('the agent .deb (apt-get install ./nodewright-agent_<v>_amd64.deb): enr
       node = JSON.parse(nodewright(operator(), ['nodes', 'ls', '--json'])).find((x: { name: string }) => x.name === 'native');
     }
     expect(node!.group).toBe('native');
+    expect(JSON.parse(nodewright(operator(), ['nodes', 'show', 'native', '--json'])).status.agent.node).toBe('native');
+    // converges on the controller's desired state: a one-wave rollout to the group (ceph-common is there already)
+    const desired = path.join(dir(), 'desired.yaml');
+    writeFileSync(path.join(dir(), 'keyring'), KEYRING, { mode: 0o600 });
+    writeFileSync(desired, `runtime: native\npackages: { policy: auto }\nceph: { fsid: 0b7e5a2c-1f3d-4c59-9a57-2f0c1d9e8a11, monHost: ['127.0.0.1:3300'], clientId: k8s, keyringFile: keyring }\n`);
+    const r = JSON.parse(nodewright(operator(), ['rollout', 'start', '--group', 'native', '--desired', desired, '--steps', '1', '--min-healthy', '1s', '--gate-timeout', '120s', '--json']));
+    expect(nodewright(operator(), ['rollout', 'status', r.id, '--watch'])).toMatch(new RegExp(`^${r.id} completed`, 'm'));
     const show = JSON.parse(nodewright(operator(), ['nodes', 'show', 'native', '--json']));
-    expect(show.status.agent.node).toBe('native');
+    expect(show.status.converged, JSON.stringify(show.status)).toBe(true);
+    expect(show.status.desired?.generation).toBeGreaterThanOrEqual(1);
     expect(sh('ls /etc/nodewright')).toMatch(/agent\.crt/);
   }, 180_000);
 
