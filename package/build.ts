@@ -9,6 +9,7 @@
 // lab-only agent entry with phase pauses (lab/worker/provision.sh installs it in lab workers only).
 //   NODEWRIGHT_RELEASE_KEY=FILE        sign every artifact (tarballs, .debs, .raw, install.sh): ARTIFACT.sig (package/sign.ts)
 //   NW_PKG_CACHE=~/.cache/nodewright   runtime + native builds, reused between runs
+//   NW_PKG_OUT=dist/pkg                where the artifacts go (tests build into a temp dir of their own)
 //   NW_NODE_RUNTIME_PIN=package/node-runtime.json
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -91,7 +92,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   const cache = process.env.NW_PKG_CACHE ?? path.join(os.homedir(), '.cache/nodewright');
   const pin = readPin(process.env.NW_NODE_RUNTIME_PIN ?? 'package/node-runtime.json', REPO);
   const rt = ensureRuntime(pin, path.join(cache, 'node'), log);
-  const outDir = path.join(REPO, 'dist/pkg');
+  const outDir = path.resolve(REPO, process.env.NW_PKG_OUT ?? 'dist/pkg');
   const stageRoot = path.join(outDir, '.stage');
   mkdirSync(stageRoot, { recursive: true });
   const mtime = sh('git', ['-C', REPO, 'log', '-1', '--format=@%ct']).trim() || '@0';
