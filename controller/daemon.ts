@@ -290,6 +290,7 @@ export async function startController(config: ControllerConfig, log: Logger, o: 
     await poller.stop();
   };
   mode.onDeposed((reason) => {
+    if (stopped) return; // our own stop ended the term
     log.error({ reason }, 'this controller lost its term: it stops acting');
     void stopActing().then(() => o.onDeposed?.(reason));
   });
@@ -348,7 +349,7 @@ export async function runControllerDaemon(config: ControllerConfig, log: Logger)
   let wd: NodeJS.Timeout | null = null;
   let running: RunningController | null = null;
   let stopping = false;
-  const stop = async (sig: string) => {
+  const stop = async (sig: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal: sig }, 'stopping');
@@ -357,7 +358,7 @@ export async function runControllerDaemon(config: ControllerConfig, log: Logger)
     if (wd) clearInterval(wd);
     log.info('stopped');
     log.flush?.();
-    process.exit(0);
+    process.exit(exitCode);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
@@ -372,7 +373,8 @@ export async function runControllerDaemon(config: ControllerConfig, log: Logger)
       }
     });
   });
-  running = await startController(config, log);
+  // a deposed leader exits non-zero: systemd (Restart=on-failure) starts it again as a follower
+  running = await startController(config, log, { onDeposed: (reason) => void stop(`deposed (${reason})`, 1) });
   if (stopping) return void (await running.stop());
   const n = (notifier = running.deferred.createNotifier({ onError: (e) => log.warn({ err: e.message }, 'systemd-notify failed') }));
   if (n.watchdogIntervalMs) wd = setInterval(() => void n.watchdog(), n.watchdogIntervalMs);
