@@ -21,6 +21,8 @@ PKGS=(
   g++
   # install.sh --trust-key checks release signatures with openssl pkeyutl (test/integration/package)
   openssl
+  # the rollout gates and the fleet scrape (lab/prometheus): Debian's Prometheus server (promtool ships with it)
+  prometheus
 )
 missing=()
 for p in "${PKGS[@]}"; do
