@@ -20,6 +20,7 @@ describe('strategy', () => {
     expect(parseStrategy()).toEqual({
       steps: [1, 5, '20%'], maxUnavailable: 1, maxUnavailablePerDomain: 1, failureBudget: 0, onFailure: 'pause',
       minHealthyMs: 30_000, gateTimeoutMs: 300_000, soakMs: 0, windows: [], autoRollback: true,
+      gates: [], gateFailure: 'wait', gateWaitTimeoutMs: 3_600_000,
     });
     expect(parseStrategy()).toEqual(DEFAULT_STRATEGY);
   });
