@@ -27,6 +27,9 @@ import { Poller } from './fleet/poller.js';
 import { Pusher } from './fleet/pusher.js';
 import type { HypervisorMapper } from './fleet/hypervisors.js';
 import { FleetView } from './fleet/view.js';
+import { createHost } from '../host/index.js';
+import { gateChecker } from './gates/checks.js';
+import { GateWatcher } from './gates/watcher.js';
 import { RolloutExecutor } from './rollout/executor.js';
 import { RolloutTracker } from './rollout/tracker.js';
 import { ControllerMetrics } from './metrics.js';
@@ -134,6 +137,13 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     onRefused: () => metrics.count(metrics.pushes, 'refused'),
   });
   let deferred: Deferred | null = null;
+  // the strategy's gates: evaluated continuously, results fed to the engine like node observations
+  const gates = new GateWatcher({
+    check: gateChecker({ host: createHost(), ceph: config.ceph, prometheusTimeoutMs: config.gates.timeoutMs }),
+    changed: (id) => void exec.tick(id).catch((e) => log.error({ rollout: id, err: (e as Error).message }, 'rollout step failed')),
+    evaluated: (gate, pass) => metrics.count(metrics.gateChecks, `${gate}\u0000${pass ? 'pass' : 'hold'}`),
+    intervalMs: config.gates.intervalMs,
+  });
   const exec = new RolloutExecutor({
     store,
     view,
@@ -141,15 +151,18 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     sign: (d) => deferred!.signBundle(d, keys.signingKey),
     push: (node, bundle) => pusher.push(node, bundle),
     now: () => new Date().toISOString(),
+    gateResults: (id) => gates.results(id),
     tickMs: config.poll.rolloutIntervalMs,
     bundleValidMs: config.bundleValidMs,
     onError: (e, id) => log.error({ rollout: id, err: (e as Error).message }, 'rollout step failed'),
     onTransition: (next) => {
       tracker.transition(next);
       metrics.trackRollout(next);
+      gates.track(next);
     },
   });
   const fail = (e: unknown): never => {
+    gates.stop();
     exec.stop();
     agent.destroy();
     store.close();
@@ -159,6 +172,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
   for (const r of store.activeRollouts()) {
     tracker.track(r.state);
     metrics.trackRollout(r.state);
+    gates.track(r.state);
   }
   let loaded!: () => void;
   await exec.recover(new Promise<void>((r) => (loaded = r)));
@@ -264,6 +278,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
       ready = false;
       pruner.stop();
       mapper?.stop();
+      gates.stop();
       exec.stop();
       const polls = poller.stop();
       // pushes get a moment to land; one cut off here is in doubt, observed at the next start
