@@ -5,6 +5,10 @@ import { meets, parseCondition } from '../../../controller/rollout/condition.js'
 import { gateName, parseGates } from '../../../controller/rollout/gates.js';
 import { parseStrategy, strategyFromYaml } from '../../../controller/rollout/strategy.js';
 import { parse as parseYaml } from 'yaml';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { strategyFromFlags, strategyInput } from '../../../controller/commands/rollout.js';
+import { tempDir } from '../../tmp.js';
 
 describe('pass conditions', () => {
   it('judges every sample; an empty vector reads as 0; len() counts samples', () => {
@@ -72,5 +76,30 @@ gateWaitTimeout: 10m
 
   it('refuses a bad gateFailure', () => {
     expect(() => parseStrategy({ gateFailure: 'ignore' })).toThrow(/gateFailure "ignore" must be wait or pause/);
+  });
+});
+
+describe('rollout start --strategy FILE and the gate flags', () => {
+  const file = (text: string) => {
+    const dir = tempDir('nw-strategy-');
+    writeFileSync(path.join(dir, 'strategy.yaml'), text);
+    return path.join(dir, 'strategy.yaml');
+  };
+
+  it('reads the file; flags beside it override its keys, gate flags replace its gates', async () => {
+    const f = file('steps: 1,2\nonFailure: halt\nautoRollback: false\ngates:\n  - cephHealth: { ignore: [OSDMAP_FLAGS] }\n');
+    expect(await strategyInput({ strategy: f, onFailure: 'skip' })).toEqual({ steps: '1,2', onFailure: 'skip', autoRollback: false, gates: [{ cephHealth: { ignore: ['OSDMAP_FLAGS'] } }] });
+    expect((await strategyInput({ strategy: f, gatePrometheus: 'http://127.0.0.1:9090', gateAlerts: '^Ceph', gateCephHealth: true })).gates).toEqual([
+      { cephHealth: {} },
+      { prometheus: { url: 'http://127.0.0.1:9090', alerts: '^Ceph' } },
+    ]);
+  });
+
+  it('names the file in a mistake, and a half gate flag', async () => {
+    await expect(strategyInput({ strategy: file('gates:\n  - prometheus: { url: http://p, alerts: "(" }\n') })).rejects.toThrow(/strategy\.yaml: gates\[0\]\.prometheus\.alerts "\(" is not a regular expression/);
+    await expect(strategyInput({ strategy: file('- a\n') })).rejects.toThrow(/the strategy must be a mapping/);
+    await expect(strategyInput({ strategy: '/nonexistent/s.yaml' })).rejects.toThrow(/cannot read the strategy file \/nonexistent\/s.yaml \(ENOENT\)/);
+    expect(() => strategyFromFlags({ gateAlerts: '^Ceph' })).toThrow(/--gate-alerts needs --gate-prometheus/);
+    expect(() => strategyFromFlags({ gatePrometheus: 'http://p' })).toThrow(/--gate-prometheus needs --gate-alerts/);
   });
 });
