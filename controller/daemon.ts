@@ -28,7 +28,7 @@ import { Pusher } from './fleet/pusher.js';
 import type { HypervisorMapper } from './fleet/hypervisors.js';
 import { FleetView } from './fleet/view.js';
 import { createHost } from '../host/index.js';
-import { gateChecker } from './gates/checks.js';
+import { cephPreflight, gateChecker } from './gates/checks.js';
 import { GateWatcher } from './gates/watcher.js';
 import { RolloutExecutor } from './rollout/executor.js';
 import { RolloutTracker } from './rollout/tracker.js';
@@ -200,7 +200,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     onEnrolled: (node) => mapper?.trigger(`${node} enrolled`),
   };
   // controller.yaml names a cloud: the compute-node routes (as in `nodewright serve`), operators only
-  const routes = [d.rolloutRoutes(exec, { artifactBaseUrl: config.url, failureDomain: () => config.failureDomain })];
+  const routes = [d.rolloutRoutes(exec, { artifactBaseUrl: config.url, failureDomain: () => config.failureDomain, preflight: cephPreflight({ host: createHost(), ceph: config.ceph }) })];
   if (config.openstack) {
     const openstack = config.openstack;
     // clouds.yaml is read now (a wrong cloud name is a start-up error); Nova is reached on the first

@@ -3,7 +3,7 @@
 // `mon 'allow r'`, created by `nodewright ceph prepare --monitor-keyring-out`). The keyring is a FILE
 // (never a key on argv); every call has a timeout. judgeCephHealth is the pure half.
 import type { Host } from '../../host/index.js';
-import { isNwError } from '../../host/errors.js';
+import { isNwError, NwError } from '../../host/errors.js';
 import { cephAdminJson, type CephAdmin } from '../../ceph/admin.js';
 import type { CephHealthGate } from '../rollout/gates.js';
 import type { GateVerdict } from './verdict.js';
@@ -68,5 +68,28 @@ export async function checkCephHealth(host: Host, client: CephMonitorClient, tar
   } catch (e) {
     if (isNwError(e) && e.code === 'NW_CEPH_TIMEOUT') return { pass: false, message: `ceph unreachable: tried monitors ${target.monHost.join(', ')} for ${client.timeoutMs / 1000} s` };
     return { pass: false, message: `ceph status failed: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+/**
+ * Before a rollout starts: the Ceph cluster its desired state names must answer the controller's
+ * monitor client (`ceph status`, fsid checked). Unreachable → NW_CEPH_TIMEOUT naming the monitors
+ * tried; a rollout never starts against a cluster nobody can reach.
+ */
+export async function requireCephReachable(host: Host, client: CephMonitorClient, target: CephTarget): Promise<void> {
+  const conn = monitorConnection(client, target);
+  const tried = `tried monitors ${target.monHost.join(', ')} as client.${client.clientId} for ${client.timeoutMs / 1000} s`;
+  let status: CephStatus;
+  try {
+    status = await cephAdminJson<CephStatus>(host, conn, ['status'], 'read the cluster status');
+  } catch (e) {
+    if (isNwError(e) && e.code === 'NW_CEPH_TIMEOUT') {
+      throw new NwError('NW_CEPH_TIMEOUT', `the Ceph cluster ${target.fsid} the desired state names is unreachable (${tried}); the rollout did not start: check the monitors and the desired state's ceph.monHost`);
+    }
+    if (isNwError(e)) throw new NwError(e.code, `the rollout did not start: ${e.message} (${tried})`);
+    throw e;
+  }
+  if (status.fsid !== target.fsid) {
+    throw new NwError('NW_CEPH', `the monitors ${target.monHost.join(', ')} serve the cluster ${status.fsid}, not the desired state's fsid ${target.fsid}; the rollout did not start: fix ceph.fsid or ceph.monHost`);
   }
 }
