@@ -146,7 +146,7 @@ export const ControllerConfigSchema = Type.Object(
         {
           clientId: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 128, description: 'The controller\'s read-only Ceph client (`mon \'allow r\'`), without `client.`; `nodewright ceph prepare --monitor-id` creates it.' }),
           keyringFile: File('Its keyring (0600; `nodewright ceph prepare --monitor-keyring-out FILE` exports it). Read by `ceph` from the file: the key never goes on a command line.'),
-          timeoutSec: Type.Optional(Type.Number({ minimum: 1, maximum: 600, default: 10, description: 'Limit of each `ceph` call (connect and answer).' })),
+          timeoutSec: Type.Optional(Type.Number({ minimum: 1, maximum: 600, description: 'Limit of each `ceph` call (connect and answer). Default: 10.' })),
         },
         {
           additionalProperties: false,

@@ -72,7 +72,7 @@ export const GateSchema = Type.Union(
             ignore: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Z0-9_]+$' }), { default: [], description: 'Health check codes that never hold the gate, e.g. OSDMAP_FLAGS.' })),
             cleanPgs: Type.Optional(Type.Boolean({ default: false, description: 'Also hold while any PG is not active+clean.' })),
           },
-          { additionalProperties: false },
+          { additionalProperties: false, description: 'Which statuses pass and which checks count.' },
         ),
       },
       {
@@ -88,7 +88,12 @@ export const GateSchema = Type.Union(
             url: Type.String({ pattern: '^https?://', description: 'Prometheus base URL.' }),
             tls: Type.Optional(
               Type.Object(
-                { caFile: Type.Optional(Type.String()), certFile: Type.Optional(Type.String()), keyFile: Type.Optional(Type.String()), serverName: Type.Optional(Type.String()) },
+                {
+                  caFile: Type.Optional(Type.String({ description: 'CA bundle (PEM) that signs Prometheus\' certificate.' })),
+                  certFile: Type.Optional(Type.String({ description: 'Client certificate (PEM) for mutual TLS.' })),
+                  keyFile: Type.Optional(Type.String({ description: 'Its private key (PEM).' })),
+                  serverName: Type.Optional(Type.String({ description: 'Name the certificate must carry (default: the URL\'s host).' })),
+                },
                 { additionalProperties: false, description: 'Files on the controller: CA bundle, client certificate and key (mutual TLS), server name.' },
               ),
             ),
@@ -101,7 +106,7 @@ export const GateSchema = Type.Union(
               Type.String({ description: 'Condition over the query\'s result: `result OP NUMBER` (OP one of == != < <= > >=), joined by && or ||; `result` is each sample\'s value (all must meet it); an empty result passes only `len(result) == 0`-style conditions.' }),
             ),
           },
-          { additionalProperties: false },
+          { additionalProperties: false, description: 'Where Prometheus is and what it must say.' },
         ),
       },
       { additionalProperties: false, description: 'A Prometheus: alerts (kured\'s model) or a query with a pass condition (Argo\'s model). Errors and an unreachable Prometheus hold the gate. Flag --gate-prometheus URL.' },
