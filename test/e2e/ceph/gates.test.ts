@@ -61,7 +61,8 @@ describe('cephHealth gate on a real cluster', () => {
 
   it('noout holds a running rollout before its next wave, naming OSDMAP_FLAGS; unset, it continues and completes', async () => {
     const file = path.join(work, 'strategy.yaml');
-    writeFileSync(file, stringify({ steps: '1', minHealthy: '3s', gates: [{ cephHealth: { allow: ['HEALTH_OK'], ignore: baseline } }] }));
+    // minHealthy leaves the canary in flight well beyond the gate's next evaluation after noout
+    writeFileSync(file, stringify({ steps: '1', minHealthy: '8s', gates: [{ cephHealth: { allow: ['HEALTH_OK'], ignore: baseline } }] }));
     const r = fleet.nodewright('rollout', 'start', '--group', 'lab', '--desired', desiredFile('noout', [lab.monAddr]), '--strategy', file, '--json');
     expect(r.stderr).toBe('');
     const id = JSON.parse(r.stdout).id as string;
@@ -72,6 +73,7 @@ describe('cephHealth gate on a real cluster', () => {
     const held = await status(id);
     expect(held.state).toBe('waiting');
     expect(held.reason).toMatch(/^gate cephHealth holds: HEALTH_WARN \(OSDMAP_FLAGS: noout flag\(s\) set\)$/);
+    expect(held.nodes.filter((n) => n.phase !== 'pending')).toHaveLength(1);
     // the canary finishes its own gate; nobody else is touched while noout is set
     await fleet.waitFor('the canary healthy', async () => (await status(id)).nodes.find((n) => n.name === fleet.pushes[0])?.phase === 'healthy');
     await new Promise((res) => setTimeout(res, 3000));

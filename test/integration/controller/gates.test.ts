@@ -83,6 +83,22 @@ describe('rollout gates through the real controller and a real Prometheus', () =
     expect(events.find((e) => e.kind === 'rollout.gate.failed')!.message).toContain('holds: alert NodewrightTestHold firing');
   }, 120_000);
 
+  it('an alert that fires while the canary is in flight holds the next wave; the canary finishes its own gate', async () => {
+    fleet.pushes.length = 0;
+    const id = start('midway', { steps: '1', minHealthy: '3s', gates: [{ prometheus: { url: prom!.url, alerts: '^NodewrightTest' } }] });
+    await waitFor('the canary pushed', () => fleet.pushes.length === 1);
+    await setRules(FIRING);
+    await waitFor('the rollout held by the gate', async () => (await status(id)).reason?.includes('NodewrightTestHold') ?? false);
+    await waitFor('the canary healthy', async () => (await status(id)).nodes.find((n) => n.name === fleet.pushes[0])?.phase === 'healthy');
+    await new Promise((r) => setTimeout(r, 2000));
+    const held = await status(id);
+    expect(fleet.pushes).toHaveLength(1);
+    expect(held.state).toBe('waiting');
+    await setRules(QUIET);
+    await waitFor(`rollout ${id} completed`, async () => (await status(id)).state === 'completed', 60_000);
+    expect([...fleet.pushes].sort()).toEqual(NODES);
+  }, 120_000);
+
   it('Prometheus stopped: the gate holds with "prometheus unreachable" and never passes; back on its port, the rollout completes', async () => {
     await prom!.stop();
     fleet.pushes.length = 0;
