@@ -1,5 +1,5 @@
 // The agent's HTTP face. With TLS (the production mode) every route but /healthz and /readyz needs a
-// client certificate of the fleet CA with the controller or operator role; without TLS (loopback only,
+// client certificate of the fleet CA with the controller or operator role (/metrics: also metrics); without TLS (loopback only,
 // enforced by the config) mutations need the bearer token. Mutations wait for the recovery pass
 // (503 NW_RECOVERING), and are size-limited and schema-checked before anything changes.
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -21,6 +21,8 @@ export function tokenMatches(header: string | undefined, token: string): boolean
 
 /** Roles that may read status and change the worker. */
 export const CALLER_ROLES: Role[] = ['controller', 'operator'];
+/** Roles that may read /metrics: the callers, and Prometheus (role metrics), which may read nothing else. */
+export const METRICS_ROLES: Role[] = [...CALLER_ROLES, 'metrics'];
 
 /** Above the controller's 10 s poll interval, so polls reuse the connection (and its TLS session). */
 export const KEEP_ALIVE_MS = 75_000;
@@ -67,11 +69,11 @@ export function buildServer(agent: Agent, o: ServerOptions): FastifyInstance {
   const refuse = (reply: FastifyReply, status: number, code: string, message: string) => reply.code(status).send({ code, message });
   const refuseWith = (reply: FastifyReply, e: NwError) => refuse(reply, httpStatusOf(e.code), e.code, e.message);
 
-  /** TLS: a fleet-CA client certificate with a caller role. Reads and mutations alike. */
-  const requireCaller = async (req: FastifyRequest, reply: FastifyReply) => {
+  /** TLS: a fleet-CA client certificate with one of `roles`. Reads and mutations alike. */
+  const requireRoles = (roles: Role[]) => async (req: FastifyRequest, reply: FastifyReply) => {
     const socket = req.raw.socket as TLSSocket;
     try {
-      requireRole(socket.getPeerCertificate(), socket.authorized, CALLER_ROLES);
+      requireRole(socket.getPeerCertificate(), socket.authorized, roles);
     } catch (e) {
       agent.metrics.authFailures++;
       if (isNwError(e)) return refuseWith(reply, e);
@@ -87,7 +89,9 @@ export function buildServer(agent: Agent, o: ServerOptions): FastifyInstance {
   const notRecovering = async (_req: FastifyRequest, reply: FastifyReply) => {
     if (o.recovering()) return refuse(reply, 503, 'NW_RECOVERING', 'the agent is finishing or rolling back a change the previous run left in flight: retry in a few seconds');
   };
+  const requireCaller = requireRoles(CALLER_ROLES);
   const read = auth.kind === 'tls' ? { onRequest: requireCaller } : {};
+  const readMetrics = auth.kind === 'tls' ? { onRequest: requireRoles(METRICS_ROLES) } : {};
   const mutate = { onRequest: auth.kind === 'tls' ? requireCaller : requireToken, preHandler: notRecovering };
 
   app.setErrorHandler((err, _req, reply) => {
@@ -113,7 +117,7 @@ export function buildServer(agent: Agent, o: ServerOptions): FastifyInstance {
     if (req.headers['if-none-match'] === etag) return reply.code(304).send();
     return reply.type('application/json; charset=utf-8').send(body);
   });
-  app.get('/metrics', read, async (_req, reply) => reply.type('text/plain; version=0.0.4').send(agent.metrics.render(agent.status())));
+  app.get('/metrics', readMetrics, async (_req, reply) => reply.type('text/plain; version=0.0.4').send(agent.metrics.render(agent.status())));
 
   const waitFor = (q: unknown) => (q as { wait?: string } | undefined)?.wait === '1' || (q as { wait?: string } | undefined)?.wait === 'true';
 

@@ -82,13 +82,13 @@ export async function run(): Promise<void> {
     const store = openSqliteStore({ stateDir: path.join(dir, 'state') });
     const at = new Date().toISOString();
     for (let i = 0; i < NODES; i++) {
-      store.putNode({
+      await store.putNode({
         name: simName(i), group: 'workers', labels: {}, url: `https://${address(i)}:${agentPort}`, certSha256: fingerprints.get(simName(i))!,
         facts: { hostname: simName(i), addresses: [address(i)], runtime: 'rkt' }, enrolledAt: at,
         health: 'unknown', reason: null, healthSince: at, lastSeenAt: null, generation: null, converged: false, ready: false,
       });
     }
-    store.close();
+    await store.close();
     const log = path.join(dir, 'controller.log');
     const start = () => spawn('bash', ['-c', `exec ${CLI.join(' ')} controller run --config ${path.join(dir, 'controller.yaml')} 2>>${log} >>${log}`], { stdio: 'ignore' });
     const waitReceipt = async (n: number, ms: number) => {

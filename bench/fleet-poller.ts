@@ -109,7 +109,7 @@ async function main(): Promise<void> {
     const at = new Date().toISOString();
     const enrolled: Record<string, string> = Object.assign({}, ...spec.fingerprintsFiles.map((f) => JSON.parse(readFileSync(f, 'utf8'))));
     for (let i = 0; i < spec.count; i++) {
-      store.putNode({
+      await store.putNode({
         name: simName(i), group: 'workers', labels: { rack: `r${i % 40}` }, url: urlOf(i), certSha256: enrolled[simName(i)],
         facts: { hostname: simName(i), addresses: [simAddress(i)], runtime: 'rkt' }, enrolledAt: at,
         health: 'unknown', reason: null, healthSince: at, lastSeenAt: null, generation: null, converged: false, ready: false,
@@ -118,9 +118,9 @@ async function main(): Promise<void> {
     // the simulated agents report generation 7: signed by this controller, as in a real fleet (a
     // generation it never signed makes a node degraded, and such a status is asked for in full again)
     const signed = newRollout({ id: 'bench', target: 'bench', nodes: [{ name: simName(0), baseGeneration: 6, previousGeneration: null, canRollBack: false }], strategy: parseStrategy({}), now: at });
-    store.createRollout({ id: 'bench', state: signed, createdAt: at, updatedAt: at }, []);
+    await store.createRollout({ id: 'bench', state: signed, createdAt: at, updatedAt: at }, []);
     const names = Array.from({ length: spec.count }, (_, i) => simName(i));
-    store.commitTransition('bench', signed.version, { ...signed, version: signed.version + 1, state: 'completed' }, names.map((node) => ({ node, generation: 7, desired: {}, bundle: {}, at })), []);
+    await store.commitTransition('bench', signed.version, { ...signed, version: signed.version + 1, state: 'completed' }, names.map((node) => ({ node, generation: 7, desired: {}, bundle: {}, at })), []);
     global.gc?.();
     const poller = new Poller({
       store, log: pino({ level: 'warn' }), client: new AgentClient({ agent }), intervalMs: spec.intervalMs, fastIntervalMs: 1000, timeoutMs: 5000, concurrency: 256, maxBackoffMs: 120_000,
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
     poller.start();
     stop = async () => {
       await poller.stop();
-      store.close();
+      await store.close();
     };
   } else {
     let running = true;

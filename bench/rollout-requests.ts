@@ -20,11 +20,11 @@ const ROLLOUTS = Number(process.env.BENCH_ROLLOUTS ?? 20);
 const NODES = Number(process.env.BENCH_NODES ?? 20_000);
 const RUNS = 5;
 
-function time(fn: () => unknown): number {
+async function time(fn: () => unknown): Promise<number> {
   const xs: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const t0 = performance.now();
-    fn();
+    await fn();
     xs.push(performance.now() - t0);
   }
   return median(xs);
@@ -40,30 +40,30 @@ export async function run(): Promise<void> {
     for (let r = 0; r < ROLLOUTS; r++) {
       const now = new Date(t0 + r * 3_600_000).toISOString();
       const s = newRollout({ id: `r${String(r).padStart(3, '0')}`, target: 'group workers', now, strategy, nodes: names.map((name) => ({ name, baseGeneration: r, previousGeneration: r || null, canRollBack: r > 0 })) });
-      store.createRollout({ id: s.id, state: s, createdAt: now, updatedAt: now }, []);
+      await store.createRollout({ id: s.id, state: s, createdAt: now, updatedAt: now }, []);
       const done: RolloutState = { ...s, version: 1, state: 'completed', nodes: s.nodes.map((n) => ({ ...n, phase: 'healthy', targetGeneration: r + 1 })) };
-      store.commitTransition(s.id, 0, done, [], []);
+      await store.commitTransition(s.id, 0, done, [], []);
     }
     const liveAt = new Date(t0 + ROLLOUTS * 3_600_000).toISOString();
     const live = newRollout({ id: 'live', target: 'nodes a,b', now: liveAt, strategy, nodes: ['a', 'b'].map((name) => ({ name, baseGeneration: 0, previousGeneration: null, canRollBack: false })) });
-    store.createRollout({ id: 'live', state: live, createdAt: liveAt, updatedAt: liveAt }, []);
+    await store.createRollout({ id: 'live', state: live, createdAt: liveAt, updatedAt: liveAt }, []);
 
     // before: every request read and parsed every rollout
     const db = new Database(path.join(dir, 'controller.db'), { readonly: true });
     const everyRollout = () => (db.prepare(`SELECT state FROM rollouts ORDER BY created_at, id`).all() as { state: string }[]).map((x) => JSON.parse(x.state) as RolloutState);
-    const beforeList = time(() => everyRollout().map(summarize));
-    const beforeConflict = time(() => everyRollout().filter((s) => s.state !== 'completed' && s.state !== 'aborted').some((s) => s.nodes.some((n) => n.name === 'worker-00001')));
+    const beforeList = await time(() => everyRollout().map(summarize));
+    const beforeConflict = await time(() => everyRollout().filter((s) => s.state !== 'completed' && s.state !== 'aborted').some((s) => s.nodes.some((n) => n.name === 'worker-00001')));
     db.close();
 
     // after
     const metrics = new ControllerMetrics();
     const healths = names.map(() => 'healthy' as const);
     metrics.nodeHealth = () => healths;
-    for (const r of store.activeRollouts()) metrics.trackRollout(r.state);
-    const afterList = time(() => store.listRollouts({ limit: 50 }));
-    const afterConflict = time(() => store.activeRollouts().some((r) => r.state.nodes.some((n) => n.name === 'worker-00001')));
-    const afterMetrics = time(() => metrics.render());
-    store.close();
+    for (const r of await store.activeRollouts()) metrics.trackRollout(r.state);
+    const afterList = await time(() => store.listRollouts({ limit: 50 }));
+    const afterConflict = await time(async () => (await store.activeRollouts()).some((r) => r.state.nodes.some((n) => n.name === 'worker-00001')));
+    const afterMetrics = await time(() => metrics.render());
+    await store.close();
 
     const f = (ms: number) => `${ms.toFixed(ms < 10 ? 2 : 0)} ms`;
     console.log(`${ROLLOUTS} finished rollouts of ${NODES} nodes + 1 active, median of ${RUNS}:`);

@@ -20,7 +20,17 @@ export const ControllerConfigSchema = Type.Object(
     url: Type.Optional(
       Type.String({ pattern: '^https://', description: 'URL agents and operators reach the controller at (artifact downloads name it). Default: https://<listen>.' }),
     ),
-    stateDir: File('Directory of the SQLite store (controller.db, WAL) and the artifact blobs.'),
+    stateDir: File('Directory of the SQLite store (controller.db, WAL) and the artifact blobs (with the PostgreSQL store: nothing shared lives here).'),
+    store: Type.Optional(
+      Type.String({
+        pattern: '^(sqlite|postgres(ql)?://[^\\s]+)$',
+        description: 'Where the controller keeps its state: absent or `sqlite` = controller.db in stateDir (one controller); `postgres://USER@HOST:PORT/DB` = PostgreSQL, the HA mode (every controller of the fleet names the same database). The password is never in the URL: storePasswordFile, or PGPASSWORD in the environment.',
+      }),
+    ),
+    storePasswordFile: Type.Optional(File('File holding the PostgreSQL password (0600), for `store: postgres://…`.')),
+    name: Type.Optional(
+      Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$', description: 'This controller\'s member name in HA status (default: HOST:PORT of its listen address).' }),
+    ),
     tls: Type.Object(
       {
         cert: File('The controller\'s certificate (PEM, role controller): TLS server certificate and the client certificate it shows agents.'),
@@ -186,6 +196,10 @@ export interface ControllerConfig {
   listen: { host: string; port: number };
   url: string;
   stateDir: string;
+  /** `sqlite` (controller.db in stateDir) or the PostgreSQL connection of the HA mode. */
+  store: { kind: 'sqlite' } | { kind: 'postgres'; url: string; passwordFile: string | null };
+  /** This member's name (HA status). */
+  name: string;
   tls: { cert: string; key: string; ca: string };
   caKeyFile: string;
   signingKeyFile: string;
@@ -228,6 +242,8 @@ export function withDefaults(raw: RawConfig, file: string): ControllerConfig {
     listen,
     url: raw.url ?? urlOf(listen),
     stateDir: abs(raw.stateDir),
+    store: storeOf(raw, file, abs),
+    name: raw.name ?? `${listen.host}:${listen.port}`,
     tls: { cert: abs(raw.tls.cert), key: abs(raw.tls.key), ca: abs(raw.tls.ca) },
     caKeyFile: abs(raw.caKeyFile),
     signingKeyFile: abs(raw.signingKeyFile),
@@ -252,6 +268,23 @@ export function withDefaults(raw: RawConfig, file: string): ControllerConfig {
     ceph: raw.ceph ? { clientId: raw.ceph.clientId.replace(/^client\./, ''), keyringFile: abs(raw.ceph.keyringFile), timeoutMs: (raw.ceph.timeoutSec ?? 10) * 1000 } : null,
     gates: { intervalMs: (raw.gates?.intervalSec ?? 5) * 1000, timeoutMs: (raw.gates?.timeoutSec ?? 10) * 1000 },
   };
+}
+
+function storeOf(raw: RawConfig, file: string, abs: (p: string) => string): ControllerConfig['store'] {
+  if (raw.store === undefined || raw.store === 'sqlite') {
+    if (raw.storePasswordFile !== undefined) throw new NwError('NW_CONFIG', `${file}: storePasswordFile is for \`store: postgres://…\`; remove it or name the database`);
+    return { kind: 'sqlite' };
+  }
+  let url: URL;
+  try {
+    url = new URL(raw.store);
+  } catch {
+    throw new NwError('NW_CONFIG', `${file}: store: '${raw.store}' is not a URL; write postgres://USER@HOST:PORT/DATABASE`);
+  }
+  if (url.password) {
+    throw new NwError('NW_CONFIG', `${file}: store: the URL carries a password; move it to a file named by storePasswordFile (0600) or to PGPASSWORD in the service environment`);
+  }
+  return { kind: 'postgres', url: raw.store, passwordFile: raw.storePasswordFile === undefined ? null : abs(raw.storePasswordFile) };
 }
 
 function failureDomainOfConfig(raw: RawConfig, file: string): FailureDomainSource {

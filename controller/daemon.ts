@@ -103,10 +103,13 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
   const client = new AgentClient({ agent });
   const tracker = new RolloutTracker({ onGate: (outcome) => metrics.count(metrics.gates, outcome) });
   // the executor's view of the fleet: from the store now, from the poller from its first poll on
-  const view = FleetView.fromStore(store);
+  const view = await FleetView.fromStore(store);
   metrics.nodeHealth = () => view.healths();
   metrics.certExpiries = () => view.certExpiries();
   metrics.failureDomains = () => view.failureDomains(config.failureDomain);
+  metrics.leader = () => ready && exec.acting;
+  let ownCertNotAfter = new X509Certificate(keys.cert).validTo;
+  metrics.ownCertNotAfter = () => ownCertNotAfter;
   // set when controller.yaml names a cloud: keeps every node's hypervisor current from Nova
   let mapper: HypervisorMapper | null = null;
   const poller = new Poller({
@@ -165,11 +168,11 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     gates.stop();
     exec.stop();
     agent.destroy();
-    store.close();
+    void store.close();
     throw e;
   };
   // The first action: rollouts continue from the store, pushes in doubt are observed or sent again.
-  for (const r of store.activeRollouts()) {
+  for (const r of await store.activeRollouts()) {
     tracker.track(r.state);
     metrics.trackRollout(r.state);
     gates.track(r.state);
@@ -225,7 +228,9 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
       ));
     routes.push(async (app, c) => {
       await app.register(async (scope) => {
-        scope.addHook('onRequest', async (req) => void d.callerOf(req, c.operatorRoles));
+        scope.addHook('onRequest', async (req) => {
+          d.callerOf(req, c.operatorRoles);
+        });
         await d.computeNodesRoutes(scope, connectNova);
       });
     });
@@ -272,7 +277,8 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
       checkTlsMaterial({ certPem: cert, keyPem: key, caPem: keys.ca, files: config.tls });
       (app!.server as unknown as TlsServer).setSecureContext({ cert: cert + keys.ca, key, ca: keys.ca, minVersion: 'TLSv1.2' });
       swapClientCert(agent, { ca: keys.ca, cert, key });
-      return new X509Certificate(cert).validTo;
+      ownCertNotAfter = new X509Certificate(cert).validTo;
+      return ownCertNotAfter;
     },
     stop: async () => {
       ready = false;
@@ -286,7 +292,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
       agent.destroy();
       await polls;
       await app!.close();
-      store.close();
+      await store.close();
     },
   };
 }

@@ -25,6 +25,10 @@ export class ControllerMetrics {
   certExpiries: () => Iterable<[string, string]> = () => [];
   /** [node, group, failure domain] of every enrolled node under the configured source. */
   failureDomains: () => Iterable<[string, string, NodeDomain]> = () => [];
+  /** True while this controller is the leader: started and holding the epoch (the daemon wires it). */
+  leader: () => boolean = () => false;
+  /** The not-after of the controller's own serving certificate (renewed by hand: `nodewright certs renew`). */
+  ownCertNotAfter: () => string | null = () => null;
   /** Hypervisor mapping refreshes by outcome (ok, failed). */
   readonly hypervisorMaps = new Map<string, number>();
 
@@ -49,6 +53,8 @@ export class ControllerMetrics {
   render(): string {
     const L: string[] = [];
     const head = (name: string, type: string, help: string) => L.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    head('nodewright_controller_leader', 'gauge', '1 while this controller is the leader (acts on rollouts), else 0.');
+    L.push(`nodewright_controller_leader ${this.leader() ? 1 : 0}`);
     head('nodewright_nodes', 'gauge', 'Enrolled nodes by health state.');
     const byState = new Map<string, number>(['healthy', 'degraded', 'unreachable', 'unknown'].map((s) => [s, 0]));
     for (const h of this.nodeHealth()) byState.set(h, (byState.get(h) ?? 0) + 1);
@@ -56,6 +62,11 @@ export class ControllerMetrics {
     head('nodewright_node_cert_expiry_seconds', 'gauge', 'Seconds until the pinned certificate of a node expires (negative: expired).');
     const now = Date.now();
     for (const [node, notAfter] of this.certExpiries()) L.push(`nodewright_node_cert_expiry_seconds{node="${node}"} ${Math.round((Date.parse(notAfter) - now) / 1000)}`);
+    const own = this.ownCertNotAfter();
+    if (own) {
+      head('nodewright_controller_cert_expiry_seconds', 'gauge', 'Seconds until the controller\'s own certificate expires (negative: expired).');
+      L.push(`nodewright_controller_cert_expiry_seconds ${Math.round((Date.parse(own) - now) / 1000)}`);
+    }
     head('nodewright_node_failure_domain', 'gauge', 'The failure domain of each mapped node (1), and the rule or label that gave it.');
     let unmapped = 0;
     for (const [node, group, d] of this.failureDomains()) {

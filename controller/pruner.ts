@@ -15,7 +15,7 @@ export class Pruner {
 
   start(): void {
     this.stopped = false;
-    this.pass();
+    void this.pass();
   }
 
   stop(): void {
@@ -24,11 +24,11 @@ export class Pruner {
     this.timer = null;
   }
 
-  private pass(): void {
+  private async pass(): Promise<void> {
     if (this.stopped) return;
     let more = false;
     try {
-      const r = this.o.store.prune(this.o.policy, this.o.now());
+      const r = await this.o.store.prune(this.o.policy, this.o.now());
       more = r.more;
       const { more: _m, ...removed } = r;
       if (Object.values(removed).some((n) => n > 0)) this.o.log.info({ removed }, 'retention: pruned the store');
@@ -36,7 +36,7 @@ export class Pruner {
       this.o.log.error({ err: (e as Error).message }, 'retention: pruning failed; retried at the next pass');
     }
     if (this.stopped) return;
-    this.timer = setTimeout(() => this.pass(), more ? BACKLOG_PAUSE_MS : this.o.intervalMs);
+    this.timer = setTimeout(() => void this.pass(), more ? BACKLOG_PAUSE_MS : this.o.intervalMs);
     this.timer.unref();
   }
 }

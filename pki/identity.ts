@@ -4,7 +4,8 @@ import type { X509Certificate } from 'node:crypto';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { NwError } from '../host/errors.js';
 
-export const ROLES = ['agent', 'controller', 'operator'] as const;
+/** `metrics` is Prometheus: it may read `/metrics` (agents, controller) and the scrape targets, nothing else. */
+export const ROLES = ['agent', 'controller', 'operator', 'metrics'] as const;
 export type Role = (typeof ROLES)[number];
 export const ROLE_PREFIX = 'nodewright:';
 

@@ -1,5 +1,5 @@
 // Sign a CSR as the fleet CA. The role is carried in the subject (O=nodewright:<role>) and the key usages
-// follow it: agent and controller certificates serve and call over TLS, operator certificates only call.
+// follow it: agent and controller certificates serve and call over TLS, operator and metrics certificates only call.
 // The subjectAltNames are the signer's choice (opts), never copied silently from the request.
 import { createPrivateKey } from 'node:crypto';
 import { NwError } from '../host/errors.js';
@@ -17,7 +17,7 @@ export const LEAF_MIN_SECONDS = 60;
 export async function signCsr(
   opts: { ca: { certPem: string; keyPem: string }; csrPem: string; role: Role; name: string; validDays?: number; validSeconds?: number } & AltNames,
 ): Promise<{ certPem: string; notAfter: Date }> {
-  if (!isRole(opts.role)) throw new NwError('NW_PKI', `role "${String(opts.role)}" unknown: use agent, controller or operator`);
+  if (!isRole(opts.role)) throw new NwError('NW_PKI', `role "${String(opts.role)}" unknown: use agent, controller, operator or metrics`);
   if (!NAME_PATTERN.test(opts.name)) throw new NwError('NW_PKI', `name "${opts.name}" is not allowed: use letters, digits, '.', '_' and '-' (at most 128)`);
   const validDays = opts.validDays ?? LEAF_VALID_DAYS;
   if (!Number.isInteger(validDays) || validDays < 1) throw new NwError('NW_PKI', `validDays ${validDays} must be a whole number of days >= 1`);
@@ -36,7 +36,7 @@ export async function signCsr(
   const csr = await readCsr(opts.csrPem);
   const issuer = new x509.X509Certificate(opts.ca.certPem);
 
-  const server = opts.role !== 'operator';
+  const server = opts.role === 'agent' || opts.role === 'controller';
   const usages = server ? [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth] : [x509.ExtendedKeyUsage.clientAuth];
   const san = altNamesExtension(opts);
   const { notBefore, notAfter: wanted } = validityMs(lifetime);

@@ -6,7 +6,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { NwError } from '../../host/errors.js';
-import { pinnedAgentNameOf } from './auth.js';
+import { confineMetricsRole, pinnedAgentNameOf } from './auth.js';
 import type { ApiContext } from './context.js';
 import { registerErrorHandler } from './errors.js';
 import { DEFAULT_LIMITS, type ServerLimits } from './limits.js';
@@ -15,6 +15,7 @@ import { computeNodesRoutes, type ComputeNodesDeps } from './routes/compute-node
 import { eventRoutes } from './routes/events.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { healthRoutes } from './routes/health.js';
+import { prometheusRoutes } from './routes/prometheus.js';
 
 export interface ControllerServerDeps {
   compute?: ComputeNodesDeps;
@@ -67,13 +68,14 @@ export async function buildControllerServer(deps: ControllerServerDeps): Promise
   app.setValidatorCompiler(compileRouteSchema);
   const joins = new TokenBuckets({ burst: limits.joinBurst, refillMs: limits.joinRefillMs });
   const renewals = new TokenBuckets({ burst: limits.renewBurst, refillMs: limits.renewRefillMs });
+  app.addHook('onRequest', async (req) => confineMetricsRole(req));
   app.addHook('onRequest', async (req, reply) => {
     if (req.method !== 'POST') return;
     const url = req.routeOptions.url;
     const limited = url === '/v1/join'
       ? { buckets: joins, key: req.raw.socket.remoteAddress ?? 'unknown', what: 'join attempts from' }
       : url === '/v1/renew'
-        ? { buckets: renewals, key: pinnedAgentNameOf(req, deps.fleet?.store), what: 'certificate renewals of node' }
+        ? { buckets: renewals, key: await pinnedAgentNameOf(req, deps.fleet?.store), what: 'certificate renewals of node' }
         : null;
     if (!limited || limited.key === null || limited.buckets.take(limited.key, Date.now())) return;
     const s = Math.ceil(limited.buckets.retryAfterMs(limited.key) / 1000);
@@ -90,6 +92,7 @@ export async function buildControllerServer(deps: ControllerServerDeps): Promise
       await healthRoutes(scope, ctx);
       await fleetRoutes(scope, ctx);
       await eventRoutes(scope, ctx);
+      await prometheusRoutes(scope, ctx);
       for (const r of deps.extraRoutes ?? []) await r(scope, ctx);
     });
   }

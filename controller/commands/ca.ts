@@ -12,7 +12,7 @@ export const CA_CERT = 'ca.crt';
 const exists = (file: string) => lstat(file).then(() => true, () => false);
 
 export function registerCaCommands(program: Command): void {
-  const ca = program.command('ca').description('the fleet CA: TLS certificates for agents, controllers and operators');
+  const ca = program.command('ca').description('the fleet CA: TLS certificates for agents, controllers, operators and Prometheus (role metrics)');
   ca.command('init')
     .description(`create the fleet CA in DIR (${CA_KEY} 0600, ${CA_CERT}); never overwrites`)
     .requiredOption('--dir <dir>', 'directory for the CA files')
@@ -40,7 +40,7 @@ export function registerCaCommands(program: Command): void {
     .description('sign a CSR as the fleet CA; role in subject O=nodewright:<role>, name in CN')
     .requiredOption('--csr <file>', 'certificate request (PEM)')
     .requiredOption('--role <role>', ROLES.join('|'))
-    .requiredOption('--name <name>', 'node / controller / operator name (certificate CN)')
+    .requiredOption('--name <name>', 'node / controller / operator / Prometheus name (certificate CN)')
     .option('--dir <dir>', 'directory holding the CA files', '.')
     .option('--out <file>', 'write the certificate here (default stdout)')
     .option('--dns <name...>', 'DNS subjectAltNames (default: those the CSR requests)')

@@ -94,8 +94,8 @@ export async function enroll(deps: EnrollDeps, body: unknown, remoteAddress: str
   const at = now.toISOString();
   // The token first (no CSR work for a request that cannot succeed), then the name; both again,
   // authoritatively, in the transaction that inserts the node.
-  const token = deps.store.checkJoinToken(id, hashSecret(secret), at);
-  if (deps.store.getNode(req.name)) {
+  const token = await deps.store.checkJoinToken(id, hashSecret(secret), at);
+  if (await deps.store.getNode(req.name)) {
     throw new NwError('NW_EXISTS', `node ${req.name} is already enrolled: \`nodewright nodes remove ${req.name}\` first, or join with another --name`);
   }
   const url = agentUrl(req.listen, remoteAddress);
@@ -119,7 +119,7 @@ export async function enroll(deps: EnrollDeps, body: unknown, remoteAddress: str
     converged: false,
     ready: false,
   };
-  deps.store.insertNode(node, { id, secretHash: hashSecret(secret), at }, [
+  await deps.store.insertNode(node, { id, secretHash: hashSecret(secret), at }, [
     { at, actor: `join-token:${id}`, kind: 'node.enrolled', subject: req.name, message: `node ${req.name} enrolled in group ${token.group} at ${node.url}`, data: { facts: req.facts } },
   ]);
   return { node: req.name, group: token.group, labels: token.labels, cert: certPem, ca: deps.ca.certPem, signingPublicKey: deps.signingPublicKeyPem };

@@ -110,7 +110,7 @@ export class HypervisorMapper {
       );
       if (this.stopped) throw new Error('stopped');
       // the inventory after the listings: a node enrolled meanwhile is placed now, not next time
-      const nodes = this.o.store.listNodes();
+      const nodes = await this.o.store.listNodes();
       const placements = placeNodes(nodes, this.o.latestFacts, servers, hypervisors);
       const changed = await this.write(changedPlacements(nodes, placements));
       outcome = { ok: true, ms: ms(), nodes: nodes.length, mapped: placements.filter((p) => p.to).length, changed, servers: servers.length };
@@ -128,7 +128,7 @@ export class HypervisorMapper {
     let written = 0;
     for (let i = 0; i < changes.length && !this.stopped; i += WRITE_BATCH) {
       const at = this.now().toISOString();
-      const names = this.o.store.setNodeHypervisors(changes.slice(i, i + WRITE_BATCH), (c, from) => failureDomainEvent(c as NodePlacement, from, at));
+      const names = await this.o.store.setNodeHypervisors(changes.slice(i, i + WRITE_BATCH), (c, from) => failureDomainEvent(c as NodePlacement, from, at));
       written += names.length;
       if (i + WRITE_BATCH < changes.length) await new Promise((r) => setImmediate(r)); // polls and rollouts run between batches
     }

@@ -67,6 +67,7 @@ export class Poller {
   private inflight = 0;
   private listedAt = 0;
   private listEveryMs = LIST_EVERY_MS;
+  private listing: Promise<void> | null = null;
   private idleWaiters: (() => void)[] = [];
   private readonly now: () => Date;
 
@@ -121,17 +122,35 @@ export class Poller {
 
   /** Poll one node now and wait for the result (used by the executor's gate checks and tests). */
   async pollOnce(name: string): Promise<NodeObservation | null> {
-    this.refresh(Date.now(), true);
+    await this.refresh(Date.now(), true);
     const s = this.slots.get(name);
     if (!s) return null;
     await this.poll(s);
     return s.obs ?? null;
   }
 
-  private refresh(t: number, force = false): void {
-    if (!force && t - this.listedAt < this.listEveryMs) return;
+  /** Re-read the inventory when due (forced: now); one listing at a time, polls go on meanwhile. */
+  private refresh(t: number, force = false): Promise<void> {
+    if (this.listing) return this.listing;
+    if (!force && t - this.listedAt < this.listEveryMs) return Promise.resolve();
+    this.listing = this.list().finally(() => {
+      this.listing = null;
+    });
+    return this.listing;
+  }
+
+  private async list(): Promise<void> {
     const t0 = performance.now();
-    const nodes = this.o.store.listNodes();
+    let nodes: NodeRecord[];
+    try {
+      nodes = await this.o.store.listNodes();
+    } catch (e) {
+      // the database is away (restarting, failing over): the nodes already known are still polled
+      this.o.log.warn({ err: (e as Error).message }, 'cannot list the inventory; polling the nodes already known');
+      this.listedAt = Date.now();
+      return;
+    }
+    const t = Date.now();
     const seen = new Set<string>();
     for (const n of nodes) {
       seen.add(n.name);
@@ -153,7 +172,7 @@ export class Poller {
 
   private tick(): void {
     const t = Date.now();
-    this.refresh(t);
+    void this.refresh(t);
     const fast = this.o.fast?.() ?? new Set<string>();
     // When more are due than the concurrency limit allows (a slow first round: TLS handshakes), the
     // nodes that answered their last poll go first, most overdue first: a cheap poll on a live
@@ -183,7 +202,7 @@ export class Poller {
       let obs: NodeObservation;
       if (outcome === 'not-modified' && s.obs) obs = { ...s.obs, at };
       else {
-        obs = judge(outcome === 'not-modified' ? { kind: 'error', message: '304 without an earlier status' } : outcome, at, s.obs, this.signed(s, outcome));
+        obs = judge(outcome === 'not-modified' ? { kind: 'error', message: '304 without an earlier status' } : outcome, at, s.obs, await this.signed(s, outcome));
         if (outcome !== 'not-modified' && outcome.kind === 'status') {
           const before = s.status?.facts ?? s.node.facts;
           s.status = outcome.status;
@@ -193,7 +212,7 @@ export class Poller {
         } else s.etag = undefined;
       }
       s.failures = obs.health === 'unreachable' ? s.failures + 1 : 0;
-      this.record(s, obs);
+      await this.record(s, obs);
     } catch (e) {
       // a bug, not an agent: logged, the node polled again later
       this.o.log.error({ node: s.node.name, err: (e as Error).message }, 'poll failed');
@@ -205,7 +224,7 @@ export class Poller {
     }
   }
 
-  private record(s: Slot, obs: NodeObservation): void {
+  private async record(s: Slot, obs: NodeObservation): Promise<void> {
     const before = s.obs ?? s.node;
     s.obs = obs;
     if (!this.slots.has(s.node.name)) return; // removed while the poll ran
@@ -213,11 +232,11 @@ export class Poller {
     // only changes reach the store: an unchanged poll (most of them, 304 or not) costs no transaction
     if (sameObservation(s.stored ?? s.node, obs)) return;
     try {
-      const written = this.o.store.observeNode(s.node.name, obs);
+      const written = await this.o.store.observeNode(s.node.name, obs);
       s.stored = obs;
       if (written) this.o.onChange?.(s.node.name);
       if (before.health !== obs.health) {
-        this.o.store.appendEvent({
+        await this.o.store.appendEvent({
           at: obs.at,
           actor: 'poller',
           kind: 'node.health',
@@ -233,9 +252,9 @@ export class Poller {
   }
 
   /** The highest generation signed for the node: read again only when a status reports one above it. */
-  private signed(s: Slot, outcome: PollOutcome | 'not-modified'): number {
+  private async signed(s: Slot, outcome: PollOutcome | 'not-modified'): Promise<number> {
     const reported = outcome !== 'not-modified' && outcome.kind === 'status' ? outcome.status.desired?.generation : undefined;
-    if (typeof reported === 'number' && reported > s.signed) s.signed = this.o.store.signedGeneration(s.node.name);
+    if (typeof reported === 'number' && reported > s.signed) s.signed = await this.o.store.signedGeneration(s.node.name);
     return s.signed;
   }
 }

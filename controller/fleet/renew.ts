@@ -25,7 +25,7 @@ export async function renew(deps: EnrollDeps, node: NodeRecord, current: PeerCer
   }
   const { certPem, notAfter } = await signCsr({ ca: deps.ca, csrPem: body.csr, role: 'agent', name: node.name, ...lifetimeOf(deps), ...peerAltNames(current) });
   const at = now.toISOString();
-  deps.store.renewNodeCert(node.name, node.certSha256, { certSha256: certSha256(certPem), certNotAfter: notAfter.toISOString() }, {
+  await deps.store.renewNodeCert(node.name, node.certSha256, { certSha256: certSha256(certPem), certNotAfter: notAfter.toISOString() }, {
     at, actor: `agent:${node.name}`, kind: 'node.cert-renewed', subject: node.name, message: `certificate of ${node.name} renewed, valid until ${notAfter.toISOString()}`,
   });
   return { node: node.name, cert: certPem, notAfter: notAfter.toISOString() };

@@ -20,9 +20,9 @@ export class FleetView {
   private readonly nodes = new Map<string, Entry>();
   private readonly groups = new Map<string, Set<string>>();
 
-  static fromStore(store: Pick<Store, 'listNodes'>): FleetView {
+  static async fromStore(store: Pick<Store, 'listNodes'>): Promise<FleetView> {
     const v = new FleetView();
-    v.sync(store.listNodes());
+    v.sync(await store.listNodes());
     return v;
   }
 

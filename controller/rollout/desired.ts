@@ -11,7 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { NwError, isNwError } from '../../host/errors.js';
 import { BinaryArtifactSchema, CephSchema, DesiredStateSchema, ImageArtifactSchema, parseDesiredState } from '../../protocol/desired.js';
 import { artifactUrlPath } from '../artifacts/store.js';
-import type { Store } from '../store/store.js';
+import type { ArtifactRecord } from '../store/store.js';
 import type { DesiredTemplate } from './bind.js';
 
 /**
@@ -58,7 +58,8 @@ export const RolloutDesiredSchema = Type.Object(
 );
 
 export interface DesiredSources {
-  store: Pick<Store, 'getArtifact'>;
+  /** The stored artifacts (a binary kubelet names one by version). */
+  artifacts: readonly ArtifactRecord[];
   /** https://HOST:PORT agents download artifacts from (the controller's API). */
   artifactBaseUrl: string;
   /** Directory relative paths are resolved against. */
@@ -133,7 +134,7 @@ function resolveKubelet(kubelet: unknown, o: DesiredSources, where: string): unk
     throw usage(where, `kubelet ${Object.keys(extra).join(', ')}: a binary kubelet names only version (and installPath); sha256, size, url and signature come from the artifact store`);
   }
   if (typeof version !== 'string' || version === '') throw usage(where, 'kubelet.version is missing');
-  const a = o.store.getArtifact('kubelet-binary', version);
+  const a = o.artifacts.find((x) => x.kind === 'kubelet-binary' && x.version === version);
   if (!a) throw new NwError('NW_NOT_FOUND', `${where}: no kubelet-binary artifact ${version}; add it with \`nodewright artifact add FILE --kind kubelet-binary --version ${version}\``);
   return {
     kind, version, sha256: a.sha256, size: a.size, url: new URL(artifactUrlPath(a.sha256), o.artifactBaseUrl).toString(),

@@ -47,7 +47,7 @@ const expiring = (desired: unknown, now: string): boolean => {
   const notAfter = (desired as { notAfter?: unknown } | null)?.notAfter;
   return typeof notAfter === 'string' && Date.parse(notAfter) - Date.parse(now) < EXPIRY_MARGIN_MS;
 };
-type Decide = (s: RolloutState, obs: Record<string, NodeObservation>, now: string) => Transition;
+type Decide = (s: RolloutState, obs: Record<string, NodeObservation>, now: string, domains?: Record<string, string>) => Transition;
 
 /** Answers of an agent that mean "this bundle was not applied and will not be". */
 const DEFINITE: ErrorCode[] = ['NW_STALE', 'NW_GENERATION_CONFLICT', 'NW_TARGET', 'NW_EXPIRED', 'NW_SIGNATURE', 'NW_BUNDLE', 'NW_AUTH', 'NW_FORBIDDEN'];
@@ -114,7 +114,7 @@ export class RolloutExecutor {
    */
   async recover(ready: Promise<unknown> = Promise.resolve()): Promise<void> {
     this.recovered ??= [];
-    for (const r of this.deps.store.activeRollouts()) {
+    for (const r of await this.deps.store.activeRollouts()) {
       await this.serial(r.id, () => this.transition(r.id, recover, 'controller'));
       void this.serial(r.id, () => ready);
       this.recovered.push(r.id);
@@ -125,6 +125,11 @@ export class RolloutExecutor {
   async start(): Promise<void> {
     if (!this.recovered) await this.recover();
     for (const id of this.recovered!) await this.tick(id);
+  }
+
+  /** False once stopped: on shutdown, or because a newer controller holds the epoch. */
+  get acting(): boolean {
+    return !this.stopped;
   }
 
   /** Stop acting: timers cleared, outcomes of pushes still running are dropped. */
@@ -150,24 +155,25 @@ export class RolloutExecutor {
     const now = this.deps.now();
     // two rollouts pushing one node would undo each other
     const wanted = new Set(o.nodes.map((n) => n.name));
-    for (const r of store.activeRollouts()) {
+    for (const r of await store.activeRollouts()) {
       const busy = r.state.nodes.find((n) => wanted.has(n.name));
       if (busy) throw new NwError('NW_ROLLOUT', `node ${busy.name} is in rollout ${r.id} (${r.state.state}); let it complete or abort it first`);
     }
-    const nodes = o.nodes.map((n) => {
-      const last = store.lastDesired(n.name);
-      return {
+    const nodes = [];
+    for (const n of o.nodes) {
+      const last = await store.lastDesired(n.name);
+      nodes.push({
         name: n.name,
         failureDomain: o.failureDomains?.[n.name],
-        baseGeneration: store.nextGeneration(n.name) - 1,
+        baseGeneration: (await store.nextGeneration(n.name)) - 1,
         previousGeneration: last?.generation ?? null,
         // a rollback must change something: no previous state, or the same spec, means none
         canRollBack: last !== null && !sameSpec(last.desired, bindDesired(o.desired, n, last.generation)),
-      };
-    });
+      });
+    }
     const state = newRollout({ id: o.id, target: o.target, nodes, strategy: o.strategy, now, desired: o.desired, failureDomainSource: o.failureDomainSource });
     const domains = `failure domains: ${state.failureDomainSource}${state.unmapped ? `, ${state.unmapped} node(s) unmapped (each its own domain)` : ''}`;
-    store.createRollout({ id: o.id, state, createdAt: now, updatedAt: now }, [
+    await store.createRollout({ id: o.id, state, createdAt: now, updatedAt: now }, [
       {
         at: now, actor: o.actor, kind: 'rollout.created', subject: o.id,
         message: `${o.id} created for ${o.target}: ${nodes.length} node(s) in ${state.waveCount} wave(s); ${domains}`,
@@ -184,16 +190,16 @@ export class RolloutExecutor {
 
   /** Step the rollout now (the poller calls it when an observation of one of its nodes changed). */
   tick(id: string): Promise<RolloutState> {
-    return this.serial(id, () => this.transition(id, (s, obs, now) => step(s, obs, now, this.domainsNow(s), this.deps.gateResults?.(id)), 'controller'));
+    return this.serial(id, () => this.transition(id, (s, obs, now, domains) => step(s, obs, now, domains, this.deps.gateResults?.(id)), 'controller', true));
   }
 
   /** The current failure domain of the nodes the next push comes from (the re-check for live migrations). */
-  private domainsNow(s: RolloutState): Record<string, string> | undefined {
+  private async domainsNow(s: RolloutState): Promise<Record<string, string> | undefined> {
     const source = s.failureDomainSource;
     if (!source || source === 'none' || s.state === 'paused' || s.state === 'halted') return undefined;
     const out: Record<string, string> = {};
     for (const n of nextToPush(s)) {
-      const rec = this.deps.store.getNode(n.name);
+      const rec = await this.deps.store.getNode(n.name);
       const d = rec ? failureDomainOf(rec, source).failureDomain : null;
       if (d) out[n.name] = d;
     }
@@ -206,14 +212,16 @@ export class RolloutExecutor {
     return run;
   }
 
-  private transition(id: string, decide: Decide, actor: string): RolloutState {
+  /** `withDomains`: the step re-checks the failure domains of the nodes it may push next. */
+  private async transition(id: string, decide: Decide, actor: string, withDomains = false): Promise<RolloutState> {
     const { store } = this.deps;
-    const rec = store.getRollout(id);
+    const rec = await store.getRollout(id);
     if (!rec) throw new NwError('NW_NOT_FOUND', `no rollout ${id}; see \`nodewright rollout ls\``);
     const before = rec.state;
     if (this.stopped) return before;
     const now = this.deps.now();
-    const tr = decide(before, this.deps.view.observationsAround(before.nodes.map((n) => n.name)), now);
+    const domains = withDomains ? await this.domainsNow(before) : undefined;
+    const tr = decide(before, this.deps.view.observationsAround(before.nodes.map((n) => n.name)), now, domains);
     let next = tr.next;
     const pushes: Array<{ node: string; generation: number; bundle: unknown }> = [];
     const records: DesiredRecord[] = [];
@@ -221,12 +229,12 @@ export class RolloutExecutor {
     const notAfter = new Date(Date.parse(now) + (this.deps.bundleValidMs ?? DEFAULT_BUNDLE_VALID_MS)).toISOString().replace(/\.\d{3}Z$/, 'Z');
     for (const a of tr.actions) {
       if (a.kind !== 'push') continue;
-      const signed = store.desiredAt(a.node, a.generation);
+      const signed = await store.desiredAt(a.node, a.generation);
       if (signed && !expiring(signed.desired, now)) {
         pushes.push({ node: a.node, generation: a.generation, bundle: signed.bundle }); // a push in doubt: the same bundle again
         continue;
       }
-      if (!store.getNode(a.node)) {
+      if (!(await store.getNode(a.node))) {
         pushes.push({ node: a.node, generation: a.generation, bundle: null }); // launch() reports it as refused
         continue;
       }
@@ -234,7 +242,7 @@ export class RolloutExecutor {
       let desired: Record<string, unknown>;
       if (signed) {
         // in doubt and expired: the same content as a NEW generation, signed again
-        generation = Math.max(store.nextGeneration(a.node), a.generation + 1);
+        generation = Math.max(await store.nextGeneration(a.node), a.generation + 1);
         next = renumberPush(next, a.node, a.generation, generation, now);
         desired = rebindDesired(signed.desired, generation);
         const was = (signed.desired as { notAfter?: string }).notAfter;
@@ -244,7 +252,7 @@ export class RolloutExecutor {
           data: { rollout: id, generation, expired: a.generation },
         });
       } else {
-        desired = this.desiredFor(before, a);
+        desired = await this.desiredFor(before, a);
       }
       desired = { ...desired, notAfter };
       const bundle = this.deps.sign(desired);
@@ -252,27 +260,29 @@ export class RolloutExecutor {
       pushes.push({ node: a.node, generation, bundle });
     }
     if (next !== before) {
-      store.commitTransition(id, before.version, next, records, [...eventsOf(before, next, actor, now), ...resigned]);
+      await store.commitTransition(id, before.version, next, records, [...eventsOf(before, next, actor, now), ...resigned]);
       this.deps.onTransition?.(next, tr.actions);
     }
-    // only after the commit: a crash before this line leaves the push "in doubt", never unrecorded
+    // only after the commit: a crash before this line leaves the push "in doubt", never unrecorded;
+    // a controller stopped meanwhile (deposed) pushes nothing: the leader re-sends what is in doubt
+    if (this.stopped) return next;
     for (const p of pushes) this.launch(id, p.node, p.generation, p.bundle);
     this.schedule(id, next, tr.actions, now);
     return next;
   }
 
-  private desiredFor(s: RolloutState, a: Extract<Action, { kind: 'push' }>): Record<string, unknown> {
-    const node = this.deps.store.getNode(a.node)!;
+  private async desiredFor(s: RolloutState, a: Extract<Action, { kind: 'push' }>): Promise<Record<string, unknown>> {
+    const node = (await this.deps.store.getNode(a.node))!;
     const n = s.nodes.find((x) => x.name === a.node)!;
     if (a.desired === 'target') return bindDesired(s.desired as DesiredTemplate, node, a.generation);
-    const previous = n.previousGeneration === null ? null : this.deps.store.desiredAt(a.node, n.previousGeneration);
+    const previous = n.previousGeneration === null ? null : await this.deps.store.desiredAt(a.node, n.previousGeneration);
     if (!previous) throw new NwError('NW_STATE', `the previous desired state of ${a.node} (generation ${n.previousGeneration}) is missing from the store; roll it back by hand`);
     return rebindDesired(previous.desired, a.generation);
   }
 
   private launch(id: string, name: string, generation: number, bundle: unknown): void {
     const task = (async () => {
-      const node = this.deps.store.getNode(name);
+      const node = await this.deps.store.getNode(name);
       let outcome: PushOutcome;
       try {
         outcome = node && bundle !== null

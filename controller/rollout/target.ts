@@ -20,10 +20,10 @@ export interface ResolvedTarget {
   failureDomains: Record<string, string>;
 }
 
-export function resolveTarget(store: Pick<Store, 'listNodes'>, b: TargetRequest, failureDomainSource: FailureDomainSource): ResolvedTarget {
+export async function resolveTarget(store: Pick<Store, 'listNodes'>, b: TargetRequest, failureDomainSource: FailureDomainSource): Promise<ResolvedTarget> {
   const named = [b.group && 'group', b.labels && 'labels', b.nodes && 'nodes'].filter(Boolean);
   if (named.length !== 1) throw new NwError('NW_USAGE', 'name exactly one target: --group G, --labels k=v or --nodes a,b');
-  const nodes = store.listNodes(b.group ? { group: b.group } : b.labels ? { labels: b.labels } : { names: b.nodes });
+  const nodes = await store.listNodes(b.group ? { group: b.group } : b.labels ? { labels: b.labels } : { names: b.nodes });
   const target = b.group ? `group ${b.group}` : b.labels ? `labels ${Object.entries(b.labels).map(([k, v]) => `${k}=${v}`).join(',')}` : `nodes ${b.nodes!.join(',')}`;
   if (b.nodes) {
     const missing = b.nodes.filter((n) => !nodes.some((x) => x.name === n));

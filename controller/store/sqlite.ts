@@ -3,12 +3,14 @@
 // `UPDATE meta … WHERE epoch = ?`, that this controller still holds it.
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
-import { timingSafeEqual } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { NwError } from '../../host/errors.js';
 import { migrate } from './migrations.js';
 import type { RolloutState } from '../rollout/engine.js';
 import { isFinished, summarize, type RolloutSummary } from '../rollout/summary.js';
+import {
+  decodeCursor, encodeCursor, json, NODE_COLUMNS, nodeParams, parse, sameHash, summaryRow, toArtifact, toEvent, toNode, toRollout, toToken, type Row,
+} from './rows.js';
 import { attachKeyring, detachKeyring } from './keyrings.js';
 import { pinnedGenerations, type PruneReport, type RetentionPolicy } from './retention.js';
 import type {
@@ -18,11 +20,8 @@ import type {
 
 export const DB_FILE = 'controller.db';
 
-type Row = Record<string, unknown>;
 type NewEvent = Omit<ControllerEvent, 'id'>;
 
-const json = (v: unknown): string => JSON.stringify(v);
-const parse = <T>(s: unknown): T => JSON.parse(String(s)) as T;
 
 export function openSqliteStore(opts: { stateDir: string }): SqliteStore {
   mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
@@ -54,7 +53,6 @@ export function openSqliteStore(opts: { stateDir: string }): SqliteStore {
 const UPSERT_SUMMARY = `INSERT INTO rollout_summaries (id, created_at, updated_at, active, detail, summary) VALUES (?, ?, ?, ?, 1, ?)
   ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, active = excluded.active, summary = excluded.summary`;
 
-const summaryRow = (id: string, createdAt: string, s: RolloutState) => [id, createdAt, s.updatedAt, isFinished(s) ? 0 : 1, json(summarize(s))];
 
 /** Rollouts written before schema 3 get their summary row once. */
 function fillRolloutSummaries(db: Database.Database): void {
@@ -66,21 +64,11 @@ function fillRolloutSummaries(db: Database.Database): void {
   }).immediate();
 }
 
-const encodeCursor = (createdAt: string, id: string): string => Buffer.from(json([createdAt, id])).toString('base64url');
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const v = parse<unknown>(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') return [v[0], v[1]];
-  } catch {
-    // reported below
-  }
-  throw new NwError('NW_USAGE', `the rollout list cursor '${cursor.slice(0, 64)}' is not one this controller gave out; start again without it`);
-}
 
 export class SqliteStore implements Store {
   constructor(private readonly db: Database.Database, readonly epoch: number) {}
 
-  close(): void {
+  async close(): Promise<void> {
     this.db.close();
   }
 
@@ -97,7 +85,7 @@ export class SqliteStore implements Store {
 
   // join tokens
 
-  addJoinToken(t: JoinToken): void {
+  async addJoinToken(t: JoinToken): Promise<void> {
     this.write(() => {
       const r = this.db
         .prepare(`INSERT INTO join_tokens (id, secret_hash, node_group, labels, expires_at, created_at, used_at, used_by)
@@ -107,7 +95,11 @@ export class SqliteStore implements Store {
     });
   }
 
-  checkJoinToken(id: string, secretHash: string, now: string): JoinToken {
+  async checkJoinToken(id: string, secretHash: string, now: string): Promise<JoinToken> {
+    return this.validToken(id, secretHash, now);
+  }
+
+  private validToken(id: string, secretHash: string, now: string): JoinToken {
     const row = this.db.prepare(`SELECT * FROM join_tokens WHERE id = ?`).get(id) as Row | undefined;
     const t = row ? toToken(row) : null;
     if (!t || !sameHash(t.secretHash, secretHash)) {
@@ -120,19 +112,19 @@ export class SqliteStore implements Store {
     return t;
   }
 
-  consumeJoinToken(id: string, secretHash: string, node: string, now: string): JoinToken {
+  async consumeJoinToken(id: string, secretHash: string, node: string, now: string): Promise<JoinToken> {
     return this.write(() => this.spendJoinToken(id, secretHash, node, now));
   }
 
   private spendJoinToken(id: string, secretHash: string, node: string, now: string): JoinToken {
-    const t = this.checkJoinToken(id, secretHash, now);
+    const t = this.validToken(id, secretHash, now);
     this.db.prepare(`UPDATE join_tokens SET used_at = ?, used_by = ? WHERE id = ? AND used_at IS NULL`).run(now, node, id);
     return { ...t, usedAt: now, usedBy: node };
   }
 
   // inventory
 
-  putNode(n: NodeRecord): void {
+  async putNode(n: NodeRecord): Promise<void> {
     this.write(() => {
       this.db
         .prepare(`INSERT INTO nodes (${NODE_COLUMNS}) VALUES (${NODE_VALUES})
@@ -146,7 +138,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  insertNode(n: NodeRecord, token: { id: string; secretHash: string; at: string }, events: NewEvent[]): void {
+  async insertNode(n: NodeRecord, token: { id: string; secretHash: string; at: string }, events: NewEvent[]): Promise<void> {
     this.write(() => {
       const r = this.db.prepare(`INSERT INTO nodes (${NODE_COLUMNS}) VALUES (${NODE_VALUES}) ON CONFLICT (name) DO NOTHING`).run(nodeParams(n));
       if (r.changes !== 1) {
@@ -157,7 +149,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  renewNodeCert(name: string, fromSha256: string, to: { certSha256: string; certNotAfter: string }, event: NewEvent): void {
+  async renewNodeCert(name: string, fromSha256: string, to: { certSha256: string; certNotAfter: string }, event: NewEvent): Promise<void> {
     this.write(() => {
       const r = this.db
         .prepare(`UPDATE nodes SET cert_sha256 = ?, cert_not_after = ? WHERE name = ? AND cert_sha256 = ?`)
@@ -169,12 +161,12 @@ export class SqliteStore implements Store {
     });
   }
 
-  getNode(name: string): NodeRecord | null {
+  async getNode(name: string): Promise<NodeRecord | null> {
     const row = this.db.prepare(`SELECT * FROM nodes WHERE name = ?`).get(name) as Row | undefined;
     return row ? toNode(row) : null;
   }
 
-  listNodes(filter: { group?: string; labels?: Record<string, string>; names?: string[] } = {}): NodeRecord[] {
+  async listNodes(filter: { group?: string; labels?: Record<string, string>; names?: string[] } = {}): Promise<NodeRecord[]> {
     const rows = (
       filter.group === undefined
         ? this.db.prepare(`SELECT * FROM nodes ORDER BY name`).all()
@@ -188,7 +180,7 @@ export class SqliteStore implements Store {
       .filter((n) => labels.every(([k, v]) => n.labels[k] === v));
   }
 
-  removeNode(name: string): boolean {
+  async removeNode(name: string): Promise<boolean> {
     return this.write(() => {
       const removed = this.db.prepare(`DELETE FROM nodes WHERE name = ?`).run(name).changes === 1;
       // its signed history goes too; generation_marks keeps the number a re-enrolled worker still holds
@@ -198,7 +190,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  setLabels(name: string, labels: Record<string, string>): void {
+  async setLabels(name: string, labels: Record<string, string>): Promise<void> {
     this.write(() => {
       const r = this.db.prepare(`UPDATE nodes SET labels = ? WHERE name = ?`).run(json(labels), name);
       if (r.changes !== 1) throw new NwError('NW_NOT_FOUND', `no enrolled node is named ${name}; see \`nodewright nodes ls\``);
@@ -211,7 +203,7 @@ export class SqliteStore implements Store {
    * agent (a poller that must show "seen 3 s ago" keeps that in memory). A node removed meanwhile
    * is not an error: nothing is written.
    */
-  observeNode(name: string, o: NodeObservation): boolean {
+  async observeNode(name: string, o: NodeObservation): Promise<boolean> {
     return this.write(() => {
       const row = this.db.prepare(`SELECT * FROM nodes WHERE name = ?`).get(name) as Row | undefined;
       if (!row) return false;
@@ -229,7 +221,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  setNodeHypervisors(changes: HypervisorChange[], eventOf: (c: HypervisorChange, from: HypervisorMapping | null) => NewEvent | null): string[] {
+  async setNodeHypervisors(changes: HypervisorChange[], eventOf: (c: HypervisorChange, from: HypervisorMapping | null) => NewEvent | null): Promise<string[]> {
     if (changes.length === 0) return [];
     return this.write(() => {
       const get = this.db.prepare(`SELECT hypervisor, hypervisor_rule FROM nodes WHERE name = ?`);
@@ -251,7 +243,7 @@ export class SqliteStore implements Store {
 
   // audit log
 
-  appendEvent(e: NewEvent): number {
+  async appendEvent(e: NewEvent): Promise<number> {
     return this.write(() => this.insertEvent(e));
   }
 
@@ -262,26 +254,18 @@ export class SqliteStore implements Store {
     return Number(r.lastInsertRowid);
   }
 
-  listEvents(opts: { afterId?: number; limit?: number } = {}): ControllerEvent[] {
+  async listEvents(opts: { afterId?: number; limit?: number } = {}): Promise<ControllerEvent[]> {
     const rows = this.db
       .prepare(`SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?`)
       .all(opts.afterId ?? 0, opts.limit ?? 1000) as Row[];
-    return rows.map((r) => ({
-      id: Number(r.id),
-      at: String(r.at),
-      actor: String(r.actor),
-      kind: String(r.kind),
-      subject: String(r.subject),
-      message: String(r.message),
-      ...(r.data === null ? {} : { data: parse(r.data) }),
-    }));
+    return rows.map(toEvent);
   }
 
   // artifacts
 
-  putArtifact(a: ArtifactRecord): void {
+  async putArtifact(a: ArtifactRecord): Promise<void> {
     this.write(() => {
-      const old = this.getArtifact(a.kind, a.version);
+      const old = this.artifact(a.kind, a.version);
       if (old && old.sha256 !== a.sha256) {
         throw new NwError('NW_EXISTS', `artifact ${a.kind} ${a.version} already exists with other content (sha256 ${old.sha256}); add it under a new version`);
       }
@@ -292,26 +276,30 @@ export class SqliteStore implements Store {
     });
   }
 
-  getArtifact(kind: ArtifactRecord['kind'], version: string): ArtifactRecord | null {
+  async getArtifact(kind: ArtifactRecord['kind'], version: string): Promise<ArtifactRecord | null> {
+    return this.artifact(kind, version);
+  }
+
+  private artifact(kind: ArtifactRecord['kind'], version: string): ArtifactRecord | null {
     const row = this.db.prepare(`SELECT * FROM artifacts WHERE kind = ? AND version = ?`).get(kind, version) as Row | undefined;
     return row ? toArtifact(row) : null;
   }
 
-  listArtifacts(): ArtifactRecord[] {
+  async listArtifacts(): Promise<ArtifactRecord[]> {
     return (this.db.prepare(`SELECT * FROM artifacts ORDER BY kind, added_at, version`).all() as Row[]).map(toArtifact);
   }
 
   // desired state
 
-  lastDesired(node: string): DesiredRecord | null {
-    return this.desiredHistory(node, 1)[0] ?? null;
+  async lastDesired(node: string): Promise<DesiredRecord | null> {
+    return (await this.desiredHistory(node, 1))[0] ?? null;
   }
 
-  desiredHistory(node: string, limit = 100): DesiredRecord[] {
+  async desiredHistory(node: string, limit = 100): Promise<DesiredRecord[]> {
     return this.toDesired(node, this.db.prepare(`SELECT * FROM desired WHERE node = ? ORDER BY generation DESC LIMIT ?`).all(node, limit) as Row[]);
   }
 
-  desiredAt(node: string, generation: number): DesiredRecord | null {
+  async desiredAt(node: string, generation: number): Promise<DesiredRecord | null> {
     return this.toDesired(node, this.db.prepare(`SELECT * FROM desired WHERE node = ? AND generation = ?`).all(node, generation) as Row[])[0] ?? null;
   }
 
@@ -330,7 +318,11 @@ export class SqliteStore implements Store {
     }));
   }
 
-  signedGeneration(node: string): number {
+  async signedGeneration(node: string): Promise<number> {
+    return this.signed(node);
+  }
+
+  private signed(node: string): number {
     return (this.db.prepare(`SELECT generation AS g FROM generation_marks WHERE node = ?`).get(node) as { g: number } | undefined)?.g ?? 0;
   }
 
@@ -339,12 +331,12 @@ export class SqliteStore implements Store {
    * reported generation above the signed ones is not trusted (the poller marks the node degraded)
    * and an agent reporting 2^53−1 must not stall the next signing.
    */
-  nextGeneration(node: string): number {
-    return this.signedGeneration(node) + 1;
+  async nextGeneration(node: string): Promise<number> {
+    return this.signed(node) + 1;
   }
 
   private insertDesired(d: DesiredRecord): void {
-    const last = this.nextGeneration(d.node) - 1;
+    const last = this.signed(d.node);
     if (!Number.isInteger(d.generation) || d.generation <= last) {
       throw new NwError('NW_STALE', `generation ${d.generation} for node ${d.node} is not above ${last}; take the next one from nextGeneration()`);
     }
@@ -369,7 +361,7 @@ export class SqliteStore implements Store {
 
   // rollouts
 
-  createRollout(r: RolloutRecord, events: NewEvent[]): void {
+  async createRollout(r: RolloutRecord, events: NewEvent[]): Promise<void> {
     this.write(() => {
       const res = this.db
         .prepare(`INSERT INTO rollouts (id, version, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
@@ -380,18 +372,26 @@ export class SqliteStore implements Store {
     });
   }
 
-  getRollout(id: string): RolloutRecord | null {
+  async getRollout(id: string): Promise<RolloutRecord | null> {
+    return this.rollout(id);
+  }
+
+  private rollout(id: string): RolloutRecord | null {
     const row = this.db.prepare(`SELECT r.*, s.detail, s.summary FROM rollouts r LEFT JOIN rollout_summaries s ON s.id = r.id WHERE r.id = ?`).get(id) as Row | undefined;
     return row ? toRollout(row) : null;
   }
 
-  activeRollouts(): RolloutRecord[] {
+  async activeRollouts(): Promise<RolloutRecord[]> {
+    return this.active();
+  }
+
+  private active(): RolloutRecord[] {
     return (
       this.db.prepare(`SELECT r.*, s.detail, s.summary FROM rollout_summaries s JOIN rollouts r ON r.id = s.id WHERE s.active = 1 ORDER BY s.created_at, s.id`).all() as Row[]
     ).map(toRollout);
   }
 
-  listRollouts(opts: { limit?: number; cursor?: string } = {}): RolloutPage {
+  async listRollouts(opts: { limit?: number; cursor?: string } = {}): Promise<RolloutPage> {
     const limit = Math.min(Math.max(Math.trunc(opts.limit ?? 50), 1), 1000);
     const rows = (
       opts.cursor === undefined
@@ -412,13 +412,13 @@ export class SqliteStore implements Store {
     };
   }
 
-  commitTransition(id: string, expectedVersion: number, next: RolloutState, desired: DesiredRecord[], events: NewEvent[]): void {
+  async commitTransition(id: string, expectedVersion: number, next: RolloutState, desired: DesiredRecord[], events: NewEvent[]): Promise<void> {
     this.write(() => {
       const res = this.db
         .prepare(`UPDATE rollouts SET version = ?, state = ?, updated_at = ? WHERE id = ? AND version = ?`)
         .run(next.version, json(next), next.updatedAt, id, expectedVersion);
       if (res.changes !== 1) {
-        const found = this.getRollout(id);
+        const found = this.rollout(id);
         throw new NwError(
           found ? 'NW_ROLLOUT' : 'NW_NOT_FOUND',
           found
@@ -436,7 +436,7 @@ export class SqliteStore implements Store {
 
   // retention
 
-  prune(p: RetentionPolicy, now: string): PruneReport {
+  async prune(p: RetentionPolicy, now: string): Promise<PruneReport> {
     const t = Date.parse(now);
     const before = (ms: number) => new Date(t - ms).toISOString();
     const events = this.write(() => {
@@ -452,7 +452,7 @@ export class SqliteStore implements Store {
       return n;
     });
     const { desired, keyrings } = this.write(() => {
-      const pins = pinnedGenerations(this.activeRollouts().map((r) => r.state));
+      const pins = pinnedGenerations(this.active().map((r) => r.state));
       const old = this.db
         .prepare(`SELECT node, generation FROM (
                     SELECT node, generation, ROW_NUMBER() OVER (PARTITION BY node ORDER BY generation DESC) AS newer FROM desired) ranked
@@ -478,7 +478,7 @@ export class SqliteStore implements Store {
       const set = this.db.prepare(`UPDATE rollouts SET state = ? WHERE id = ?`);
       const flag = this.db.prepare(`UPDATE rollout_summaries SET detail = 0 WHERE id = ?`);
       for (const { id } of rows) {
-        const s = this.getRollout(id)!.state;
+        const s = this.rollout(id)!.state;
         set.run(json({ ...s, nodes: [], desired: null }), id);
         flag.run(id);
       }
@@ -507,72 +507,5 @@ export class SqliteStore implements Store {
   }
 }
 
-function sameHash(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-const toToken = (r: Row): JoinToken => ({
-  id: String(r.id),
-  secretHash: String(r.secret_hash),
-  group: String(r.node_group),
-  labels: parse(r.labels),
-  expiresAt: String(r.expires_at),
-  createdAt: String(r.created_at),
-  usedAt: r.used_at === null ? null : String(r.used_at),
-  usedBy: r.used_by === null ? null : String(r.used_by),
-});
-
-const NODE_COLUMNS = `name, node_group, labels, url, cert_sha256, cert_not_after, facts, hypervisor, hypervisor_rule, enrolled_at, health, reason,
-  health_since, last_seen_at, generation, converged, ready`;
 const NODE_VALUES = `@name, @group, @labels, @url, @certSha256, @certNotAfter, @facts, @hypervisor, @hypervisorRule, @enrolledAt, @health, @reason,
   @healthSince, @lastSeenAt, @generation, @converged, @ready`;
-
-const nodeParams = (n: NodeRecord) => ({
-  ...n,
-  certNotAfter: n.certNotAfter ?? null,
-  hypervisor: n.hypervisor ?? null,
-  hypervisorRule: n.hypervisor ? (n.hypervisorRule ?? null) : null,
-  labels: json(n.labels),
-  facts: json(n.facts),
-  converged: n.converged ? 1 : 0,
-  ready: n.ready ? 1 : 0,
-});
-
-const toNode = (r: Row): NodeRecord => ({
-  name: String(r.name),
-  group: String(r.node_group),
-  labels: parse(r.labels),
-  url: String(r.url),
-  certSha256: String(r.cert_sha256),
-  certNotAfter: r.cert_not_after === null || r.cert_not_after === undefined ? null : String(r.cert_not_after),
-  facts: parse(r.facts),
-  hypervisor: r.hypervisor === null || r.hypervisor === undefined ? null : String(r.hypervisor),
-  hypervisorRule: r.hypervisor_rule === null || r.hypervisor_rule === undefined ? null : (String(r.hypervisor_rule) as HypervisorRule),
-  enrolledAt: String(r.enrolled_at),
-  health: String(r.health) as NodeRecord['health'],
-  reason: r.reason === null ? null : String(r.reason),
-  healthSince: String(r.health_since),
-  lastSeenAt: r.last_seen_at === null ? null : String(r.last_seen_at),
-  generation: r.generation === null ? null : Number(r.generation),
-  converged: r.converged === 1,
-  ready: r.ready === 1,
-});
-
-const toArtifact = (r: Row): ArtifactRecord => ({
-  kind: String(r.kind) as ArtifactRecord['kind'],
-  version: String(r.version),
-  sha256: String(r.sha256),
-  size: Number(r.size),
-  signature: String(r.signature),
-  addedAt: String(r.added_at),
-});
-
-const toRollout = (r: Row): RolloutRecord => ({
-  id: String(r.id),
-  state: parse<RolloutState>(r.state),
-  createdAt: String(r.created_at),
-  updatedAt: String(r.updated_at),
-  ...(r.detail === 0 ? { pruned: true, summary: parse<RolloutSummary>(r.summary) } : {}),
-});

@@ -1,4 +1,5 @@
-// The controller's store: the only door to its database. SQLite now (sqlite.ts), PostgreSQL next.
+// The controller's store: the only door to its database. SQLite (sqlite.ts, embedded) or PostgreSQL
+// (postgres.ts, the HA mode), behind one asynchronous interface.
 // Every write is one transaction fenced by the leader epoch: a controller that is no longer the
 // leader cannot write (NW_STATE "another controller took over"). All times are ISO strings (UTC);
 // `now` is passed in, never read inside the store.
@@ -46,64 +47,64 @@ export interface RolloutPage { rollouts: RolloutSummary[]; next: string | null }
 
 export interface Store {
   readonly epoch: number;
-  close(): void;
+  close(): Promise<void>;
   // join tokens: the secret is never stored, only its sha256
-  addJoinToken(t: JoinToken): void;
+  addJoinToken(t: JoinToken): Promise<void>;
   /** Atomically mark the token used by `node`; NW_TOKEN if unknown, used or expired. */
-  consumeJoinToken(id: string, secretHash: string, node: string, now: string): JoinToken;
+  consumeJoinToken(id: string, secretHash: string, node: string, now: string): Promise<JoinToken>;
   /** The token if it would be accepted now (known, unused, unexpired), NW_TOKEN otherwise; writes nothing. */
-  checkJoinToken(id: string, secretHash: string, now: string): JoinToken;
+  checkJoinToken(id: string, secretHash: string, now: string): Promise<JoinToken>;
   // inventory
-  putNode(n: NodeRecord): void;           // insert or replace (tests, benches; enrolment uses insertNode)
+  putNode(n: NodeRecord): Promise<void>;         // insert or replace (tests, benches; enrolment uses insertNode)
   /**
    * Enrolment as ONE transaction: insert the node (NW_EXISTS if the name is enrolled: re-enrolment
    * only after removeNode), spend the join token (NW_TOKEN if unknown, used or expired) and append the events.
    */
-  insertNode(n: NodeRecord, token: { id: string; secretHash: string; at: string }, events: Omit<ControllerEvent, 'id'>[]): void;
+  insertNode(n: NodeRecord, token: { id: string; secretHash: string; at: string }, events: Omit<ControllerEvent, 'id'>[]): Promise<void>;
   /**
    * Renewal as ONE transaction: replace the pinned certificate of `name` only while it is still
    * `fromSha256` (NW_AUTH otherwise: removed, or renewed meanwhile), and append the event.
    */
-  renewNodeCert(name: string, fromSha256: string, to: { certSha256: string; certNotAfter: string }, event: Omit<ControllerEvent, 'id'>): void;
-  getNode(name: string): NodeRecord | null;
-  listNodes(filter?: { group?: string; labels?: Record<string, string>; names?: string[] }): NodeRecord[];
+  renewNodeCert(name: string, fromSha256: string, to: { certSha256: string; certNotAfter: string }, event: Omit<ControllerEvent, 'id'>): Promise<void>;
+  getNode(name: string): Promise<NodeRecord | null>;
+  listNodes(filter?: { group?: string; labels?: Record<string, string>; names?: string[] }): Promise<NodeRecord[]>;
   /** Removes the node and purges its history (desired rows, keyrings no longer referred to); events stay. */
-  removeNode(name: string): boolean;
-  setLabels(name: string, labels: Record<string, string>): void;
+  removeNode(name: string): Promise<boolean>;
+  setLabels(name: string, labels: Record<string, string>): Promise<void>;
   /** Writes only when something changed; returns true then (so the poller writes only changes). */
-  observeNode(name: string, o: NodeObservation): boolean;
+  observeNode(name: string, o: NodeObservation): Promise<boolean>;
   /**
    * Hypervisor mappings as ONE transaction: each node whose mapping differs is written with the
    * event `eventOf(change, from)` gives (null: none); unchanged and removed nodes are skipped.
    * Returns the names written.
    */
-  setNodeHypervisors(changes: HypervisorChange[], eventOf: (c: HypervisorChange, from: HypervisorMapping | null) => Omit<ControllerEvent, 'id'> | null): string[];
+  setNodeHypervisors(changes: HypervisorChange[], eventOf: (c: HypervisorChange, from: HypervisorMapping | null) => Omit<ControllerEvent, 'id'> | null): Promise<string[]>;
   // audit log
-  appendEvent(e: Omit<ControllerEvent, 'id'>): number;
-  listEvents(opts?: { afterId?: number; limit?: number }): ControllerEvent[];
+  appendEvent(e: Omit<ControllerEvent, 'id'>): Promise<number>;
+  listEvents(opts?: { afterId?: number; limit?: number }): Promise<ControllerEvent[]>;
   // artifacts
-  putArtifact(a: ArtifactRecord): void;
-  getArtifact(kind: ArtifactRecord['kind'], version: string): ArtifactRecord | null;
-  listArtifacts(): ArtifactRecord[];
+  putArtifact(a: ArtifactRecord): Promise<void>;
+  getArtifact(kind: ArtifactRecord['kind'], version: string): Promise<ArtifactRecord | null>;
+  listArtifacts(): Promise<ArtifactRecord[]>;
   // desired state per node: generations are monotonic per node
-  lastDesired(node: string): DesiredRecord | null;
-  desiredHistory(node: string, limit?: number): DesiredRecord[];
+  lastDesired(node: string): Promise<DesiredRecord | null>;
+  desiredHistory(node: string, limit?: number): Promise<DesiredRecord[]>;
   /** One signed generation of the node, if still kept. */
-  desiredAt(node: string, generation: number): DesiredRecord | null;
-  nextGeneration(node: string): number;
+  desiredAt(node: string, generation: number): Promise<DesiredRecord | null>;
+  nextGeneration(node: string): Promise<number>;
   /** The highest generation ever signed for this node name (0: none); survives pruning and removal. */
-  signedGeneration(node: string): number;
+  signedGeneration(node: string): Promise<number>;
   // rollouts: a transition (next state + the desired records it signs + its events) is ONE transaction
-  createRollout(r: RolloutRecord, events: Omit<ControllerEvent, 'id'>[]): void;
-  getRollout(id: string): RolloutRecord | null;
+  createRollout(r: RolloutRecord, events: Omit<ControllerEvent, 'id'>[]): Promise<void>;
+  getRollout(id: string): Promise<RolloutRecord | null>;
   /** Rollouts not completed or aborted (by an index: never reads finished ones). */
-  activeRollouts(): RolloutRecord[];
+  activeRollouts(): Promise<RolloutRecord[]>;
   /** Summaries, newest first, `limit` at most, after `cursor` (a page's `next`). */
-  listRollouts(opts?: { limit?: number; cursor?: string }): RolloutPage;
-  commitTransition(id: string, expectedVersion: number, next: RolloutState, desired: DesiredRecord[], events: Omit<ControllerEvent, 'id'>[]): void;
+  listRollouts(opts?: { limit?: number; cursor?: string }): Promise<RolloutPage>;
+  commitTransition(id: string, expectedVersion: number, next: RolloutState, desired: DesiredRecord[], events: Omit<ControllerEvent, 'id'>[]): Promise<void>;
   // retention
   /** One pruning pass: each kind one bounded transaction. */
-  prune(policy: RetentionPolicy, now: string): PruneReport;
+  prune(policy: RetentionPolicy, now: string): Promise<PruneReport>;
 }
 
 /** The Store with every method answering a Promise (the PostgreSQL adapter; the Store itself becomes this). */

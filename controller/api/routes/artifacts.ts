@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { NwError } from '../../../host/errors.js';
 import type { ArtifactStore } from '../../artifacts/store.js';
 import type { ArtifactRecord } from '../../store/store.js';
-import { actorOf, callerOf } from '../auth.js';
+import { actorOf, callerOf, pinnedCallerOf } from '../auth.js';
 import type { ApiContext } from '../context.js';
 
 const KINDS: ArtifactRecord['kind'][] = ['kubelet-binary'];
@@ -29,7 +29,7 @@ export function artifactRoutes(artifacts: ArtifactStore) {
       if (!q.version) throw new NwError('NW_USAGE', 'the artifact needs --version V');
       if (req.headers['content-type'] !== 'application/octet-stream' || !req.body) throw new NwError('NW_USAGE', 'send the artifact as application/octet-stream');
       const record = await artifacts.add(req.body as NodeJS.ReadableStream, { kind: q.kind as ArtifactRecord['kind'], version: q.version });
-      ctx.store.appendEvent({
+      await ctx.store.appendEvent({
         at: ctx.now().toISOString(), actor: actorOf(who), kind: 'artifact.added', subject: `${record.kind}/${record.version}`,
         message: `${record.kind} ${record.version}: sha256 ${record.sha256}, ${record.size} bytes`,
       });
@@ -38,11 +38,11 @@ export function artifactRoutes(artifacts: ArtifactStore) {
 
     app.get('/v1/artifacts', async (req) => {
       callerOf(req, ctx.operatorRoles);
-      return { artifacts: ctx.store.listArtifacts() };
+      return { artifacts: await ctx.store.listArtifacts() };
     });
 
     app.get('/v1/artifacts/sha256/:sha256', { schema: { params: BlobParams } }, async (req, reply) => {
-      callerOf(req, ['agent', ...ctx.operatorRoles], ctx.store); // an agent: only with its pinned certificate
+      await pinnedCallerOf(req, ['agent', ...ctx.operatorRoles], ctx.store); // an agent: only with its pinned certificate
       const blob = await artifacts.open((req.params as { sha256: string }).sha256);
       reply.header('content-type', 'application/octet-stream').header('content-length', String(blob.size));
       return reply.send(blob.stream);

@@ -29,24 +29,29 @@ export async function eventRoutes(app: FastifyInstance, ctx: ApiContext): Promis
     const q = req.query as { after?: number; limit?: number; follow?: string };
     let after = q.after ?? 0;
     const limit = q.limit ?? 1000;
-    if (q.follow !== '1') return { events: ctx.store.listEvents({ afterId: after, limit }) };
+    if (q.follow !== '1') return { events: await ctx.store.listEvents({ afterId: after, limit }) };
     reply.hijack();
     const res = reply.raw;
     // a follower may wait long for the next event: the idle timeout is for connections that send nothing
     req.raw.socket.setTimeout(0);
     res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
-    const send = () => {
+    let sending = false;
+    const send = async () => {
+      if (sending) return; // the previous read is still running
+      sending = true;
       try {
-        for (const e of ctx.store.listEvents({ afterId: after, limit })) {
+        for (const e of await ctx.store.listEvents({ afterId: after, limit })) {
           res.write(JSON.stringify(e) + '\n');
           after = e.id;
         }
       } catch {
         res.destroy(); // the store is gone (stopping): the client sees the stream end and may reconnect
+      } finally {
+        sending = false;
       }
     };
-    send();
-    const timer = setInterval(send, 500);
+    void send();
+    const timer = setInterval(() => void send(), 500);
     followers.set(res, timer);
     res.on('close', () => {
       clearInterval(timer);

@@ -48,8 +48,8 @@ export const nodeView = (n: NodeRecord, now = new Date(), source: FailureDomainS
 
 export async function fleetRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   const operator = (req: Parameters<typeof callerOf>[0]) => callerOf(req, ctx.operatorRoles);
-  const mustFind = (name: string) => {
-    const n = ctx.store.getNode(name);
+  const mustFind = async (name: string) => {
+    const n = await ctx.store.getNode(name);
     if (!n) throw new NwError('NW_NOT_FOUND', `no enrolled node ${name}: see \`nodewright nodes ls\``);
     return n;
   };
@@ -62,7 +62,7 @@ export async function fleetRoutes(app: FastifyInstance, ctx: ApiContext): Promis
   });
 
   app.post('/v1/renew', async (req) => {
-    const { node, peer } = agentCallerOf(req, ctx.store);
+    const { node, peer } = await agentCallerOf(req, ctx.store);
     const renewed = await renew(ctx.enroll, node, peer, req.body, ctx.now());
     ctx.poller?.repin(node.name, certSha256(renewed.cert));
     return renewed;
@@ -74,34 +74,34 @@ export async function fleetRoutes(app: FastifyInstance, ctx: ApiContext): Promis
     const labels = parseLabels(Object.entries(body.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','));
     const now = ctx.now();
     const { token, record } = newJoinToken({ group: body.group, labels, ttlMs: (body.ttlSec ?? 3600) * 1000, now });
-    ctx.store.addJoinToken(record);
-    ctx.store.appendEvent({ at: now.toISOString(), actor: actorOf(who), kind: 'join-token.created', subject: record.id, message: `join token ${record.id} for group ${body.group}, expires ${record.expiresAt}` });
+    await ctx.store.addJoinToken(record);
+    await ctx.store.appendEvent({ at: now.toISOString(), actor: actorOf(who), kind: 'join-token.created', subject: record.id, message: `join token ${record.id} for group ${body.group}, expires ${record.expiresAt}` });
     return { token, caCertHash: ctx.caCertHash, expiresAt: record.expiresAt, group: body.group, labels };
   });
 
   app.get('/v1/nodes', { schema: { querystring: NodesQuery } }, async (req) => {
     operator(req);
     const q = req.query as { group?: string };
-    return { nodes: ctx.store.listNodes(q.group ? { group: q.group } : undefined).map((n) => nodeView(n, ctx.now(), ctx.failureDomain)) };
+    return { nodes: (await ctx.store.listNodes(q.group ? { group: q.group } : undefined)).map((n) => nodeView(n, ctx.now(), ctx.failureDomain)) };
   });
 
   app.get('/v1/nodes/:name', { schema: { params: NodeParams } }, async (req) => {
     operator(req);
-    const n = mustFind((req.params as { name: string }).name);
-    return { ...nodeView(n, ctx.now(), ctx.failureDomain), status: ctx.poller?.latest(n.name)?.status ?? null, desired: ctx.store.lastDesired(n.name)?.generation ?? null };
+    const n = await mustFind((req.params as { name: string }).name);
+    return { ...nodeView(n, ctx.now(), ctx.failureDomain), status: ctx.poller?.latest(n.name)?.status ?? null, desired: (await ctx.store.lastDesired(n.name))?.generation ?? null };
   });
 
   app.delete('/v1/nodes/:name', { schema: { params: NodeParams } }, async (req) => {
     const who = operator(req);
-    const n = mustFind((req.params as { name: string }).name);
-    ctx.store.removeNode(n.name);
-    ctx.store.appendEvent({ at: ctx.now().toISOString(), actor: actorOf(who), kind: 'node.removed', subject: n.name, message: `node ${n.name} removed from the inventory` });
+    const n = await mustFind((req.params as { name: string }).name);
+    await ctx.store.removeNode(n.name);
+    await ctx.store.appendEvent({ at: ctx.now().toISOString(), actor: actorOf(who), kind: 'node.removed', subject: n.name, message: `node ${n.name} removed from the inventory` });
     return { removed: n.name };
   });
 
   app.put('/v1/nodes/:name/labels', { schema: { params: NodeParams } }, async (req) => {
     const who = operator(req);
-    const n = mustFind((req.params as { name: string }).name);
+    const n = await mustFind((req.params as { name: string }).name);
     const body = check<{ labels: Record<string, string | null> }>(
       Type.Object({ labels: Type.Record(Type.String(), Type.Union([Type.String(), Type.Null()])) }, { additionalProperties: false }),
       req.body,
@@ -113,8 +113,8 @@ export async function fleetRoutes(app: FastifyInstance, ctx: ApiContext): Promis
       else next[k] = v;
     }
     parseLabels(Object.entries(next).map(([k, v]) => `${k}=${v}`).join(','));
-    ctx.store.setLabels(n.name, next);
-    ctx.store.appendEvent({ at: ctx.now().toISOString(), actor: actorOf(who), kind: 'node.labels', subject: n.name, message: `labels of ${n.name}: ${JSON.stringify(next)}` });
-    return nodeView(mustFind(n.name), ctx.now(), ctx.failureDomain);
+    await ctx.store.setLabels(n.name, next);
+    await ctx.store.appendEvent({ at: ctx.now().toISOString(), actor: actorOf(who), kind: 'node.labels', subject: n.name, message: `labels of ${n.name}: ${JSON.stringify(next)}` });
+    return nodeView(await mustFind(n.name), ctx.now(), ctx.failureDomain);
   });
 }

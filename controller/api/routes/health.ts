@@ -1,4 +1,4 @@
-// GET /healthz (alive), /readyz (started and the store answers), /metrics (operator role).
+// GET /healthz (alive), /readyz (started and the store answers), /metrics (operator, controller and metrics roles).
 import type { FastifyInstance } from 'fastify';
 import { callerOf } from '../auth.js';
 import type { ApiContext } from '../context.js';
@@ -8,7 +8,7 @@ export async function healthRoutes(app: FastifyInstance, ctx: ApiContext): Promi
   app.get('/readyz', async (_req, reply) => {
     let store = true;
     try {
-      ctx.store.listEvents({ limit: 1 });
+      await ctx.store.listEvents({ limit: 1 });
     } catch {
       store = false;
     }
@@ -16,7 +16,7 @@ export async function healthRoutes(app: FastifyInstance, ctx: ApiContext): Promi
     return reply.code(ready ? 200 : 503).send({ ready, store });
   });
   app.get('/metrics', async (req, reply) => {
-    callerOf(req, [...ctx.operatorRoles, 'controller']);
+    callerOf(req, [...ctx.operatorRoles, 'controller', 'metrics']);
     return reply.type('text/plain; version=0.0.4').send(ctx.metrics.render());
   });
 }

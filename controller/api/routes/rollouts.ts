@@ -58,8 +58,8 @@ const newId = () => `r-${new Date().toISOString().slice(0, 10).replace(/-/g, '')
  */
 export function rolloutRoutes(executor: RolloutExecutor, o: { artifactBaseUrl: string; failureDomain?: () => FailureDomainSource; preflight?: (desired: unknown) => Promise<void> }) {
   return async function routes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
-    const get = (id: string) => {
-      const r = ctx.store.getRollout(id);
+    const get = async (id: string) => {
+      const r = await ctx.store.getRollout(id);
       if (!r) throw new NwError('NW_NOT_FOUND', `no rollout ${id}: see \`nodewright rollout ls\``);
       return r;
     };
@@ -69,11 +69,11 @@ export function rolloutRoutes(executor: RolloutExecutor, o: { artifactBaseUrl: s
       const b = (req.body ?? {}) as StartBody;
       if (typeof b.desired !== 'object' || b.desired === null || Array.isArray(b.desired)) throw new NwError('NW_USAGE', 'the rollout needs `desired` (the desired-state YAML as an object)');
       const strategy = parseStrategy(b.strategy ?? {});
-      const t = resolveTarget(ctx.store, b, strategy.failureDomain ?? o.failureDomain?.() ?? 'none');
+      const t = await resolveTarget(ctx.store, b, strategy.failureDomain ?? o.failureDomain?.() ?? 'none');
       const ceph = b.desired.ceph as Record<string, unknown> | undefined;
       if (ceph && typeof ceph === 'object' && 'keyringFile' in ceph) throw new NwError('NW_USAGE', 'send ceph.keyring (`nodewright rollout start` reads ceph.keyringFile on your machine), not a path on the controller');
       // the CLI sent the keyring it read from keyringFile; kubelet {kind: binary, version} comes from the artifact store
-      const desired = resolveRolloutDesired(b.desired, { store: ctx.store, artifactBaseUrl: o.artifactBaseUrl, baseDir: '/', keyring: 'inline' }, 'the rollout desired state');
+      const desired = resolveRolloutDesired(b.desired, { artifacts: await ctx.store.listArtifacts(), artifactBaseUrl: o.artifactBaseUrl, baseDir: '/', keyring: 'inline' }, 'the rollout desired state');
       await o.preflight?.(desired); // e.g. the Ceph cluster it names must answer (controller/gates/checks.ts)
       const state = await executor.create({ id: newId(), ...t, strategy, desired, actor: actorOf(who) });
       return rolloutView(state, ctx.now().toISOString());
@@ -87,7 +87,7 @@ export function rolloutRoutes(executor: RolloutExecutor, o: { artifactBaseUrl: s
 
     app.get('/v1/rollouts/:id', { schema: { params: IdParams } }, async (req) => {
       callerOf(req, ctx.operatorRoles);
-      const r = get((req.params as { id: string }).id);
+      const r = await get((req.params as { id: string }).id);
       // retention dropped the per-node detail of this finished rollout: say so, with its summary
       if (r.pruned) return { ...rolloutView(r.state, ctx.now().toISOString()), pruned: true, summary: r.summary };
       return rolloutView(r.state, ctx.now().toISOString());
@@ -97,7 +97,7 @@ export function rolloutRoutes(executor: RolloutExecutor, o: { artifactBaseUrl: s
       const who = callerOf(req, ctx.operatorRoles);
       const { id, command } = req.params as { id: string; command: string };
       if (!['pause', 'resume', 'abort', 'rollback'].includes(command)) throw new NwError('NW_NOT_FOUND', `no rollout command ${command}: use pause, resume, abort or rollback`);
-      get(id);
+      await get(id);
       const state = await executor.command(id, { kind: command as Command['kind'], actor: actorOf(who) });
       return rolloutView(state, ctx.now().toISOString());
     });

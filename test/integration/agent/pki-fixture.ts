@@ -31,6 +31,7 @@ export async function fleet(): Promise<Fleet> {
   const clients = {
     controller: await issue(ca, 'controller', 'ctl-1'),
     operator: await issue(ca, 'operator', 'alice'),
+    metrics: await issue(ca, 'metrics', 'prometheus'),
     agent: await issue(ca, 'agent', 'worker-2'),
     foreign: await issue(foreignCa, 'controller', 'ctl-evil'),
   };

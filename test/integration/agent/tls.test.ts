@@ -1,7 +1,7 @@
 // `nodewright-agent run` with tls: in agent.yaml, as a real process on loopback: client certificates
 // of the fleet CA decide who may read and change the worker; `nodewright bundle push --ca --cert --key`
 // pushes over it. Refusals change nothing.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { request } from 'node:https';
@@ -60,6 +60,28 @@ describe('agent over TLS with client certificates', () => {
       expect((s.body as { agent: { pid: number } }).agent.pid).toBe(agent.pid);
       expect((await call(who, 'GET', '/metrics')).status).toBe(200);
     }
+  });
+
+  test('a metrics certificate (Prometheus) reads /metrics, which passes `promtool check metrics`; every other route is 403, state untouched', async () => {
+    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      request(new URL('/metrics', base()), { ca: pki.ca.certPem, ...pki.clients.metrics }, (res) => {
+        let t = '';
+        res.setEncoding('utf8').on('data', (d: string) => (t += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: t }));
+      }).on('error', reject).end();
+    });
+    expect(status).toBe(200);
+    expect(text).toMatch(/^nodewright_ready [01]$/m);
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 30_000 });
+    expect(check.stdout + check.stderr).toBe('');
+    expect(check.status).toBe(0);
+    const before = readState();
+    const bundle = sb.sign(desiredKeyringOnly(1));
+    for (const [method, p, body] of [['GET', '/v1/status'], ['POST', '/v1/desired', bundle], ['POST', '/v1/reconcile', {}]] as const) {
+      const r = await call('metrics', method, p, body);
+      expect([p, r.status, (r.body as { code: string }).code]).toEqual([p, 403, 'NW_FORBIDDEN']);
+    }
+    expect(readState()).toBe(before);
   });
 
   test('/v1/status carries an ETag; If-None-Match with it → 304 without a body, another tag → 200', async () => {

@@ -10,8 +10,8 @@ import { tempDir } from '../../tmp.js';
 
 const keys = generateSigningKeys();
 const stores: SqliteStore[] = [];
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close();
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.close();
 });
 
 function setUp() {
@@ -46,7 +46,7 @@ describe('artifact store', () => {
     expect(readFileSync(blob).equals(content)).toBe(true);
     expect(statSync(blob).mode & 0o777).toBe(0o644);
     expect(verifyArtifactSignature({ sha256: sha, size: content.length }, rec.signature, loadPublicKey(keys.publicKeyPem))).toBe(true);
-    expect(store.getArtifact('kubelet-binary', 'v1.10.13-ceph')).toEqual(rec);
+    expect(await store.getArtifact('kubelet-binary', 'v1.10.13-ceph')).toEqual(rec);
     expect(readdirSync(path.dirname(blob))).toEqual([sha]); // no temp files left
     const { size, stream } = await artifacts.open(sha);
     expect(size).toBe(content.length);

@@ -3,7 +3,6 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bindDesired, sameSpec } from '../../../controller/rollout/bind.js';
 import { loadRolloutDesired, resolveRolloutDesired } from '../../../controller/rollout/desired.js';
-import { openSqliteStore, type SqliteStore } from '../../../controller/store/sqlite.js';
 import { NwError } from '../../../host/errors.js';
 import { tempDir } from '../../tmp.js';
 
@@ -11,19 +10,12 @@ const KEYRING = '[client.k8s]\n\tkey = AQBzZXRlc3RrZXlyaW5nZm9ydGVzdHM=\n';
 const FSID = '0d4e2c5a-1b2c-4d3e-8f9a-0123456789ab';
 const SHA = 'f'.repeat(64);
 
-const stores: SqliteStore[] = [];
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close();
-});
-
 function setUp(yaml: string) {
   const dir = tempDir('nw-desired-');
-  const store = openSqliteStore({ stateDir: path.join(dir, 'state') });
-  stores.push(store);
-  store.putArtifact({ kind: 'kubelet-binary', version: 'v2', sha256: SHA, size: 123, signature: 'c2ln', addedAt: '2026-12-01T10:00:00.000Z' });
+  const artifacts = [{ kind: 'kubelet-binary' as const, version: 'v2', sha256: SHA, size: 123, signature: 'c2ln', addedAt: '2026-12-01T10:00:00.000Z' }];
   writeFileSync(path.join(dir, 'k8s.keyring'), KEYRING);
   writeFileSync(path.join(dir, 'rollout.yaml'), yaml);
-  return { file: path.join(dir, 'rollout.yaml'), o: { store, artifactBaseUrl: 'https://10.0.0.1:9443' } };
+  return { file: path.join(dir, 'rollout.yaml'), o: { artifacts, artifactBaseUrl: 'https://10.0.0.1:9443' } };
 }
 
 const base = `runtime: rkt
@@ -48,7 +40,7 @@ const error = (fn: () => unknown): NwError => {
 };
 
 describe('rollout desired YAML', () => {
-  it('reads the keyring from keyringFile and resolves a binary kubelet from the artifact store', () => {
+  it('reads the keyring from keyringFile and resolves a binary kubelet from the artifact store', async () => {
     const { file, o } = setUp(`${base}kubelet: { kind: binary, version: v2 }\n`);
     const t = loadRolloutDesired(file, o);
     expect(t.ceph).toEqual({ fsid: FSID, monHost: ['10.0.0.5:6789'], clientId: 'k8s', keyring: KEYRING });
@@ -56,12 +48,12 @@ describe('rollout desired YAML', () => {
     expect(bindDesired(t, { name: 'w1', group: 'workers' }, 7)).toMatchObject({ schema: 1, generation: 7, nodeGroup: 'workers', nodes: ['w1'], runtime: 'rkt' });
   });
 
-  it('passes an image kubelet through as written', () => {
+  it('passes an image kubelet through as written', async () => {
     const { file, o } = setUp(`${base}kubelet: { kind: image, version: v1.10.13, tag: v1.10.13_coreos.0 }\n`);
     expect(loadRolloutDesired(file, o).kubelet).toEqual({ kind: 'image', version: 'v1.10.13', tag: 'v1.10.13_coreos.0' });
   });
 
-  it('refuses what it must not take, with coded errors naming the file', () => {
+  it('refuses what it must not take, with coded errors naming the file', async () => {
     const cases: Array<[string, string, RegExp]> = [
       [`${base}kubelet: { kind: binary, version: v9 }\n`, 'NW_NOT_FOUND', /no kubelet-binary artifact v9; add it with/],
       [`${base}kubelet: { kind: binary, version: v2, sha256: ${SHA} }\n`, 'NW_USAGE', /come from the artifact store/],
@@ -82,14 +74,14 @@ describe('rollout desired YAML', () => {
     }
   });
 
-  it('takes an inline keyring only when asked to (the CLI read keyringFile)', () => {
+  it('takes an inline keyring only when asked to (the CLI read keyringFile)', async () => {
     const { o } = setUp(base);
     const doc = { ceph: { fsid: FSID, monHost: ['10.0.0.5:6789'], clientId: 'k8s', keyring: KEYRING } };
     expect(resolveRolloutDesired(doc, { ...o, baseDir: '/', keyring: 'inline' }).ceph).toEqual(doc.ceph);
     expect(error(() => resolveRolloutDesired(doc, { ...o, baseDir: '/' })).message).toMatch(/ceph.keyring is not taken here/);
   });
 
-  it('compares specs apart from generation and expiry', () => {
+  it('compares specs apart from generation and expiry', async () => {
     const a = { schema: 1, generation: 2, nodes: ['w1'], kubelet: { kind: 'image', version: 'v1', tag: 'v1' } };
     expect(sameSpec(a, { ...a, generation: 9, notAfter: '2027-01-01T00:00:00Z' })).toBe(true);
     expect(sameSpec(a, { ...a, kubelet: { ...a.kubelet, tag: 'v2' } })).toBe(false);

@@ -14,7 +14,7 @@ import { deliver, iso, observe, simFleet, T0 } from './engine-sim.js';
 const target = (name: string, failureDomain?: string): RolloutTarget => ({ name, failureDomain, baseGeneration: 1, previousGeneration: 1, canRollBack: true });
 
 describe('failure domains in a rollout', () => {
-  it('maps nodes by label or hypervisor, leaving unmapped ones out', () => {
+  it('maps nodes by label or hypervisor, leaving unmapped ones out', async () => {
     const node = (name: string, labels: Record<string, string>, hypervisor?: string) => ({ name, labels, hypervisor: hypervisor ?? null, hypervisorRule: hypervisor ? ('instance-uuid' as const) : null });
     const nodes = [node('w1', { zone: 'a' }, 'compute-1'), node('w2', { zone: 'b' }), node('w3', {})];
     expect(mappedDomains(nodes, 'label:zone')).toEqual({ w1: 'a', w2: 'b' });
@@ -22,7 +22,7 @@ describe('failure domains in a rollout', () => {
     expect(mappedDomains(nodes, 'none')).toEqual({});
   });
 
-  it('stores the source and the unmapped count; an unmapped node is its own domain', () => {
+  it('stores the source and the unmapped count; an unmapped node is its own domain', async () => {
     const s = newRollout({
       id: 'r', target: 'group g', now: iso(T0), strategy: parseStrategy({ steps: '2' }), failureDomainSource: 'label:zone',
       nodes: [target('w1', 'a'), target('w2', 'a'), target('w3', 'b'), target('w4')],
@@ -40,7 +40,7 @@ describe('failure domains in a rollout', () => {
     expect(failureDomainNote(none)).toBeNull();
   });
 
-  it('hypervisor with no node mapped: not refused, but the status says it is most likely a mistake', () => {
+  it('hypervisor with no node mapped: not refused, but the status says it is most likely a mistake', async () => {
     const s = newRollout({ id: 'r', target: 'g', now: iso(T0), strategy: parseStrategy(), failureDomainSource: 'hypervisor', nodes: [target('w1'), target('w2')] });
     expect(s.unmapped).toBe(2);
     const view = describeRollout(s, iso(T0));
@@ -48,7 +48,7 @@ describe('failure domains in a rollout', () => {
     expect(view.failureDomainNote).toMatch(/nodes ls/);
   });
 
-  it('a node waits while its domain has maxUnavailablePerDomain nodes unhealthy, and says which', () => {
+  it('a node waits while its domain has maxUnavailablePerDomain nodes unhealthy, and says which', async () => {
     // wave 1: w1 (a), w2 (b); wave 2: w3 (a)
     let s = newRollout({
       id: 'r', target: 'g', now: iso(T0), strategy: parseStrategy({ steps: '2', maxUnavailable: '3', minHealthy: '5s', soak: '10s' }), failureDomainSource: 'label:zone',
@@ -85,7 +85,7 @@ describe('failure domains in a rollout', () => {
     expect(again.next.nodes.find((n) => n.name === 'w3')!.hold).toBeUndefined();
   });
 
-  it('a node that moved before its push is planned by its new domain: it waits for the node of its wave there, with an event', () => {
+  it('a node that moved before its push is planned by its new domain: it waits for the node of its wave there, with an event', async () => {
     const s = newRollout({
       id: 'r', target: 'g', now: iso(T0), strategy: parseStrategy({ steps: '2', maxUnavailable: '2' }), failureDomainSource: 'hypervisor',
       nodes: [target('w1', 'compute-a'), target('w2', 'compute-b')],
@@ -107,7 +107,7 @@ describe('failure domains in a rollout', () => {
     expect(kept.actions.filter((a) => a.kind === 'push')).toHaveLength(2);
   });
 
-  it('rollouts stored before failure domains keep working (one node per domain, limit 1)', () => {
+  it('rollouts stored before failure domains keep working (one node per domain, limit 1)', async () => {
     const s = newRollout({ id: 'r', target: 'g', now: iso(T0), strategy: parseStrategy({ steps: '2', maxUnavailable: '2' }), nodes: [target('w1'), target('w2')] });
     const { maxUnavailablePerDomain: _m, ...oldStrategy } = s.strategy;
     const { failureDomainSource: _f, unmapped: _u, ...old } = s;
@@ -116,26 +116,26 @@ describe('failure domains in a rollout', () => {
     expect(failureDomainNote(old)).toBeNull();
   });
 
-  it('resolveTarget: the nodes of exactly one target, in one group, with the domain of each the source maps', () => {
+  it('resolveTarget: the nodes of exactly one target, in one group, with the domain of each the source maps', async () => {
     const rec = (name: string, group: string, labels: Record<string, string>) => ({ name, group, labels, hypervisor: null, hypervisorRule: null }) as unknown as NodeRecord;
     const all = [rec('w1', 'g', { zone: 'a' }), rec('w2', 'g', { zone: 'b' }), rec('w3', 'g', {}), rec('x1', 'h', { zone: 'a' })];
     const store = {
-      listNodes: (f?: { group?: string; labels?: Record<string, string>; names?: string[] }) =>
+      listNodes: async (f?: { group?: string; labels?: Record<string, string>; names?: string[] }) =>
         all.filter((n) => (!f?.group || n.group === f.group) && (!f?.names || f.names.includes(n.name)) && Object.entries(f?.labels ?? {}).every(([k, v]) => n.labels[k] === v)),
     };
-    const t = resolveTarget(store, { group: 'g' }, 'label:zone');
+    const t = await resolveTarget(store, { group: 'g' }, 'label:zone');
     expect(t).toMatchObject({ target: 'group g', failureDomainSource: 'label:zone', failureDomains: { w1: 'a', w2: 'b' } });
     expect(t.nodes.map((n) => n.name)).toEqual(['w1', 'w2', 'w3']);
-    const code = (fn: () => unknown) => {
+    const code = async (fn: () => Promise<unknown>) => {
       try {
-        fn();
+        await fn();
       } catch (e) {
         return `${(e as NwError).code}: ${(e as NwError).message}`;
       }
       return 'no error';
     };
-    expect(code(() => resolveTarget(store, { group: 'g', nodes: ['w1'] }, 'none'))).toMatch(/^NW_USAGE: name exactly one target/);
-    expect(code(() => resolveTarget(store, { nodes: ['w1', 'w9'] }, 'none'))).toMatch(/^NW_NOT_FOUND: not enrolled: w9/);
-    expect(code(() => resolveTarget(store, { labels: { zone: 'a' } }, 'none'))).toMatch(/^NW_USAGE: the target spans node groups g, h/);
+    expect(await code(() => resolveTarget(store, { group: 'g', nodes: ['w1'] }, 'none'))).toMatch(/^NW_USAGE: name exactly one target/);
+    expect(await code(() => resolveTarget(store, { nodes: ['w1', 'w9'] }, 'none'))).toMatch(/^NW_NOT_FOUND: not enrolled: w9/);
+    expect(await code(() => resolveTarget(store, { labels: { zone: 'a' } }, 'none'))).toMatch(/^NW_USAGE: the target spans node groups g, h/);
   });
 });

@@ -28,7 +28,7 @@ describe('placing nodes (pure)', () => {
   const servers = [srv(U(1), 'vm-1', 'cmp-a', ['10.0.0.1']), srv(U(2), 'vm-2', 'cmp-b', ['10.0.0.2']), srv(U(3), 'w3', 'cmp-b')];
   const hvs = [hv('cmp-a'), hv('cmp-b')];
 
-  it('each rule names the hypervisor; the latest facts win over the join facts; no match is unmapped with the reason', () => {
+  it('each rule names the hypervisor; the latest facts win over the join facts; no match is unmapped with the reason', async () => {
     const nodes = [node('w1', { instanceUuid: U(2) }), node('w2', { addresses: ['10.0.0.2'] }), node('w3'), node('w4')];
     const latest = (n: string) => (n === 'w1' ? { instanceUuid: U(1) } : null);
     const p = placeNodes(nodes, latest, servers, hvs);
@@ -42,14 +42,14 @@ describe('placing nodes (pure)', () => {
     expect(p[0].server).toEqual({ id: U(1), name: 'vm-1' });
   });
 
-  it('a server on a host no hypervisor lists still names its compute host; without the host attribute it is unmapped', () => {
+  it('a server on a host no hypervisor lists still names its compute host; without the host attribute it is unmapped', async () => {
     const [a] = placeNodes([node('w1', { instanceUuid: U(9) })], () => null, [srv(U(9), 'x', 'cmp-z')], hvs);
     expect(a.to).toEqual({ hypervisor: 'cmp-z', rule: 'instance-uuid' });
     const [b] = placeNodes([node('w1', { instanceUuid: U(9) })], () => null, [{ ...srv(U(9), 'x', 'cmp-z'), 'OS-EXT-SRV-ATTR:host': null }], hvs);
     expect(b.to).toBeNull();
   });
 
-  it('only differences are changes, and the event says what happened', () => {
+  it('only differences are changes, and the event says what happened', async () => {
     const held = [node('w1', {}, { hypervisor: 'cmp-a', hypervisorRule: 'instance-uuid' }), node('w2'), node('w3', {}, { hypervisor: 'cmp-a', hypervisorRule: 'name' })];
     const placed = [
       { name: 'w1', to: { hypervisor: 'cmp-b', rule: 'instance-uuid' as const }, server: { id: U(1), name: 'vm-1' }, why: null },
@@ -89,16 +89,16 @@ class CountedNova implements NovaListings {
 
 const stores: SqliteStore[] = [];
 const mappers: HypervisorMapper[] = [];
-afterEach(() => {
+afterEach(async () => {
   for (const m of mappers.splice(0)) m.stop();
-  for (const s of stores.splice(0)) s.close();
+  for (const s of stores.splice(0)) await s.close();
 });
 
-function setup(over: { intervalMs?: number; deadlineMs?: number } = {}) {
+async function setup(over: { intervalMs?: number; deadlineMs?: number } = {}) {
   const store = openSqliteStore({ stateDir: tempDir('nw-hvmap-') });
   stores.push(store);
-  store.putNode(node('w1', { instanceUuid: U(1) }));
-  store.putNode(node('w2', { instanceUuid: U(2) }));
+  await store.putNode(node('w1', { instanceUuid: U(1) }));
+  await store.putNode(node('w2', { instanceUuid: U(2) }));
   const nova = new CountedNova([srv(U(1), 'vm-1', 'cmp-a'), srv(U(2), 'vm-2', 'cmp-b')], [hv('cmp-a'), hv('cmp-b')]);
   const outcomes: RefreshOutcome[] = [];
   const facts = new Map<string, Partial<NodeFacts>>();
@@ -131,18 +131,18 @@ const until = async (what: string, ok: () => boolean, ms = 5000) => {
 
 describe('HypervisorMapper', () => {
   it('a refresh is one server listing and one hypervisor listing for the whole fleet, and writes only changes', async () => {
-    const { store, nova, mapper } = setup();
-    for (let i = 3; i <= 50; i++) store.putNode(node(`w${i}`));
+    const { store, nova, mapper } = await setup();
+    for (let i = 3; i <= 50; i++) await store.putNode(node(`w${i}`));
     expect(await mapper.refresh()).toMatchObject({ ok: true, nodes: 50, mapped: 2, changed: 2, servers: 2 });
     expect([nova.serverListings, nova.hypervisorListings]).toEqual([1, 1]);
-    expect(store.getNode('w1')).toMatchObject({ hypervisor: 'cmp-a.example', hypervisorRule: 'instance-uuid' });
-    expect(store.listEvents().map((e) => e.message)).toEqual([`w1 mapped to hypervisor cmp-a.example (instance-uuid ${U(1)})`, `w2 mapped to hypervisor cmp-b.example (instance-uuid ${U(2)})`]);
+    expect(await store.getNode('w1')).toMatchObject({ hypervisor: 'cmp-a.example', hypervisorRule: 'instance-uuid' });
+    expect((await store.listEvents()).map((e) => e.message)).toEqual([`w1 mapped to hypervisor cmp-a.example (instance-uuid ${U(1)})`, `w2 mapped to hypervisor cmp-b.example (instance-uuid ${U(2)})`]);
     expect(await mapper.refresh()).toMatchObject({ ok: true, changed: 0 });
-    expect(store.listEvents()).toHaveLength(2);
+    expect(await store.listEvents()).toHaveLength(2);
   });
 
   it('triggers while a refresh runs coalesce into one more; a burst of triggers is one refresh', async () => {
-    const { nova, mapper, outcomes } = setup();
+    const { nova, mapper, outcomes } = await setup();
     let release!: () => void;
     nova.gate = new Promise((r) => (release = r));
     const first = mapper.refresh();
@@ -161,37 +161,37 @@ describe('HypervisorMapper', () => {
   });
 
   it('a live-migrated server moves its node (one event); a facts change is picked up at the next refresh', async () => {
-    const { store, nova, mapper, facts } = setup();
+    const { store, nova, mapper, facts } = await setup();
     await mapper.refresh();
     nova.servers = [srv(U(1), 'vm-1', 'cmp-b'), srv(U(2), 'vm-2', 'cmp-b')];
     facts.set('w2', { instanceUuid: U(1) });
     expect(await mapper.refresh()).toMatchObject({ ok: true, changed: 1 });
-    expect(store.getNode('w1')?.hypervisor).toBe('cmp-b.example');
-    expect(store.listEvents().at(-1)).toMatchObject({ kind: 'node.failure-domain', subject: 'w1', message: `w1 moved from cmp-a.example to cmp-b.example (instance-uuid ${U(1)})` });
+    expect((await store.getNode('w1'))?.hypervisor).toBe('cmp-b.example');
+    expect((await store.listEvents()).at(-1)).toMatchObject({ kind: 'node.failure-domain', subject: 'w1', message: `w1 moved from cmp-a.example to cmp-b.example (instance-uuid ${U(1)})` });
     facts.set('w2', { instanceUuid: 'ffffffff-0000-4000-8000-000000000000' });
     await mapper.refresh();
-    expect(store.getNode('w2')).toMatchObject({ hypervisor: null, hypervisorRule: null });
+    expect(await store.getNode('w2')).toMatchObject({ hypervisor: null, hypervisorRule: null });
   });
 
   it('Nova down or slower than the deadline: coded failure, the previous mapping kept, the next refresh tries again', async () => {
-    const { store, nova, mapper } = setup({ deadlineMs: 100 });
+    const { store, nova, mapper } = await setup({ deadlineMs: 100 });
     await mapper.refresh();
     nova.down = new NwError('NW_OPENSTACK', 'GET /servers/detail: connection refused');
     expect(await mapper.refresh()).toMatchObject({ ok: false, code: 'NW_OPENSTACK', message: expect.stringContaining('connection refused') });
-    expect(store.getNode('w1')?.hypervisor).toBe('cmp-a.example');
+    expect((await store.getNode('w1'))?.hypervisor).toBe('cmp-a.example');
     nova.down = null;
     nova.gate = new Promise(() => {}); // never answers
     const t0 = Date.now();
     expect(await mapper.refresh()).toMatchObject({ ok: false, code: 'NW_OPENSTACK', message: expect.stringContaining('within 100 ms') });
     expect(Date.now() - t0).toBeLessThan(2000);
-    expect(store.getNode('w2')?.hypervisor).toBe('cmp-b.example');
+    expect((await store.getNode('w2'))?.hypervisor).toBe('cmp-b.example');
     nova.gate = null;
     nova.servers = [srv(U(1), 'vm-1', 'cmp-b'), srv(U(2), 'vm-2', 'cmp-b')];
     expect(await mapper.refresh()).toMatchObject({ ok: true, changed: 1 });
   });
 
   it('start refreshes at once and then every interval; stop ends it', async () => {
-    const { nova, mapper, outcomes } = setup({ intervalMs: 60 });
+    const { nova, mapper, outcomes } = await setup({ intervalMs: 60 });
     mapper.start();
     await until('three refreshes', () => outcomes.length >= 3);
     mapper.stop();

@@ -24,6 +24,25 @@ describe('ControllerMetrics', () => {
     expect(text).not.toContain('rollout="r1"');
   });
 
+  it('nodewright_controller_leader is 1 only while the daemon says this controller leads', () => {
+    const m = new ControllerMetrics();
+    expect(m.render()).toMatch(/^nodewright_controller_leader 0$/m);
+    let leading = true;
+    m.leader = () => leading;
+    expect(m.render()).toMatch(/^# TYPE nodewright_controller_leader gauge\nnodewright_controller_leader 1$/m);
+    leading = false;
+    expect(m.render()).toMatch(/^nodewright_controller_leader 0$/m);
+  });
+
+  it('the controller\'s own certificate: seconds left, only once the daemon knows it', () => {
+    const m = new ControllerMetrics();
+    expect(m.render()).not.toContain('nodewright_controller_cert_expiry_seconds');
+    m.ownCertNotAfter = () => new Date(Date.now() + 3_600_000).toUTCString();
+    const left = Number(/^nodewright_controller_cert_expiry_seconds (-?\d+)$/m.exec(m.render())?.[1]);
+    expect(left).toBeGreaterThan(3590);
+    expect(left).toBeLessThanOrEqual(3600);
+  });
+
   it('each mapped node\'s failure domain (label values escaped) and the count of unmapped nodes', () => {
     const m = new ControllerMetrics();
     m.failureDomains = () => [

@@ -11,33 +11,34 @@ beforeEach(() => vi.useFakeTimers());
 afterEach(() => vi.useRealTimers());
 
 describe('Pruner', () => {
-  it('prunes at start, drains a backlog a second apart, then waits the interval', () => {
+  it('prunes at start, drains a backlog a second apart, then waits the interval', async () => {
     const answers = [report({ events: 5000, more: true }), report({ events: 10 }), report()];
-    const prune = vi.fn(() => answers.shift() ?? report());
+    const prune = vi.fn(async () => answers.shift() ?? report());
     const p = new Pruner({ store: { prune }, policy: DEFAULT_RETENTION, intervalMs: 3_600_000, log: pino({ level: 'silent' }), now: () => '2026-12-01T00:00:00.000Z' });
     p.start();
     expect(prune).toHaveBeenCalledTimes(1);
-    vi.advanceTimersByTime(1000);
+    await vi.advanceTimersByTimeAsync(1000);
     expect(prune).toHaveBeenCalledTimes(2);
-    vi.advanceTimersByTime(3_599_000);
+    await vi.advanceTimersByTimeAsync(3_599_000);
     expect(prune).toHaveBeenCalledTimes(2);
-    vi.advanceTimersByTime(1000);
+    await vi.advanceTimersByTimeAsync(1000);
     expect(prune).toHaveBeenCalledTimes(3);
     p.stop();
-    vi.advanceTimersByTime(10 * 3_600_000);
+    await vi.advanceTimersByTimeAsync(10 * 3_600_000);
     expect(prune).toHaveBeenCalledTimes(3);
   });
 
-  it('a failing pass is logged and tried again at the next interval', () => {
-    const prune = vi.fn(() => {
+  it('a failing pass is logged and tried again at the next interval', async () => {
+    const prune = vi.fn(async () => {
       throw new Error('disk I/O error');
     });
     const lines: string[] = [];
     const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
     const p = new Pruner({ store: { prune }, policy: DEFAULT_RETENTION, intervalMs: 60_000, log, now: () => '2026-12-01T00:00:00.000Z' });
     p.start();
+    await vi.advanceTimersByTimeAsync(0);
     expect(lines.join('')).toContain('disk I/O error');
-    vi.advanceTimersByTime(60_000);
+    await vi.advanceTimersByTimeAsync(60_000);
     expect(prune).toHaveBeenCalledTimes(2);
     p.stop();
   });

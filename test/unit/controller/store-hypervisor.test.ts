@@ -1,5 +1,5 @@
-// The store keeps each node's hypervisor and the rule that found it (schema 4): written only on
-// change, each change with its event in the same transaction, fenced like every write.
+// SQLite's migration 4 over an older database (the hypervisor behaviour itself is the contract
+// suite's: test/integration/controller/store/hypervisor.test.ts).
 import Database from 'better-sqlite3';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,8 +15,8 @@ const openStore = (dir: string) => {
   open.push(s);
   return s;
 };
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close();
 });
 
 const node = (name: string, over: Partial<NodeRecord> = {}): NodeRecord => ({
@@ -30,61 +30,7 @@ const event = (c: HypervisorChange, from: HypervisorMapping | null) => ({
 });
 
 describe('node hypervisor in the store', () => {
-  it('a node starts unmapped; putNode and getNode carry the mapping', () => {
-    const s = openStore(tempDir('nw-store-hv-'));
-    s.putNode(node('w1'));
-    expect(s.getNode('w1')).toMatchObject({ hypervisor: null, hypervisorRule: null });
-    s.putNode(node('w2', { hypervisor: 'cmp-a', hypervisorRule: 'instance-uuid' }));
-    expect(s.getNode('w2')).toMatchObject({ hypervisor: 'cmp-a', hypervisorRule: 'instance-uuid' });
-  });
-
-  it('setNodeHypervisors writes only changes, each with its event, and skips removed nodes', () => {
-    const s = openStore(tempDir('nw-store-hv-'));
-    for (const n of ['w1', 'w2', 'w3']) s.putNode(node(n));
-    const a = { hypervisor: 'cmp-a', rule: 'instance-uuid' } as const;
-    const b = { hypervisor: 'cmp-b', rule: 'instance-uuid' } as const;
-    expect(s.setNodeHypervisors([{ name: 'w1', to: a }, { name: 'w2', to: a }, { name: 'w3', to: null }, { name: 'gone', to: a }], event)).toEqual(['w1', 'w2']);
-    expect(s.listEvents().map((e) => [e.subject, e.message])).toEqual([['w1', '- -> cmp-a'], ['w2', '- -> cmp-a']]);
-    // the same again: nothing written, no event
-    expect(s.setNodeHypervisors([{ name: 'w1', to: a }, { name: 'w2', to: a }], event)).toEqual([]);
-    expect(s.listEvents()).toHaveLength(2);
-    // a move, a rule change and an unmapping are changes
-    expect(s.setNodeHypervisors([{ name: 'w1', to: b }, { name: 'w2', to: { hypervisor: 'cmp-a', rule: 'name' } }], event)).toEqual(['w1', 'w2']);
-    expect(s.getNode('w1')).toMatchObject({ hypervisor: 'cmp-b', hypervisorRule: 'instance-uuid' });
-    expect(s.getNode('w2')).toMatchObject({ hypervisor: 'cmp-a', hypervisorRule: 'name' });
-    expect(s.setNodeHypervisors([{ name: 'w1', to: null }], event)).toEqual(['w1']);
-    expect(s.getNode('w1')).toMatchObject({ hypervisor: null, hypervisorRule: null });
-    expect(s.listEvents().map((e) => e.message).slice(2)).toEqual(['cmp-a -> cmp-b', 'cmp-a -> cmp-a', 'cmp-b -> -']);
-    // an event builder may say "no event": the write still happens
-    expect(s.setNodeHypervisors([{ name: 'w3', to: b }], () => null)).toEqual(['w3']);
-    expect(s.listEvents()).toHaveLength(5);
-  });
-
-  it('the mapping and its event are one transaction: a failing event writes neither', () => {
-    const s = openStore(tempDir('nw-store-hv-'));
-    s.putNode(node('w1'));
-    expect(() =>
-      s.setNodeHypervisors([{ name: 'w1', to: { hypervisor: 'cmp-a', rule: 'name' } }], () => {
-        throw new Error('boom');
-      }),
-    ).toThrow('boom');
-    expect(s.getNode('w1')).toMatchObject({ hypervisor: null });
-    expect(s.listEvents()).toEqual([]);
-  });
-
-  it('a controller that lost the epoch cannot write a mapping; removing a mapped node works', () => {
-    const dir = tempDir('nw-store-hv-');
-    const old = openStore(dir);
-    old.putNode(node('w1'));
-    const next = openStore(dir);
-    expect(() => old.setNodeHypervisors([{ name: 'w1', to: { hypervisor: 'cmp-a', rule: 'name' } }], event)).toThrow(/another controller took over/);
-    next.setNodeHypervisors([{ name: 'w1', to: { hypervisor: 'cmp-a', rule: 'name' } }], event);
-    expect(next.removeNode('w1')).toBe(true);
-    expect(next.getNode('w1')).toBeNull();
-    expect(next.listNodes()).toEqual([]);
-  });
-
-  it('migration 4 adds the columns to a version-3 database and keeps its nodes unmapped', () => {
+  it('migration 4 adds the columns to a version-3 database and keeps its nodes unmapped', async () => {
     const dir = tempDir('nw-store-hv-');
     const db = new Database(path.join(dir, 'controller.db'));
     db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)');
@@ -96,7 +42,7 @@ describe('node hypervisor in the store', () => {
                 VALUES ('w1', 'workers', '{}', 'https://127.0.0.1:9443', ?, '{"hostname":"w1","addresses":[]}', ?, 'unknown', NULL, ?, NULL, NULL, 0, 0)`).run('c'.repeat(64), T0, T0);
     db.close();
     const s = openStore(dir);
-    expect(s.getNode('w1')).toMatchObject({ name: 'w1', hypervisor: null, hypervisorRule: null });
-    expect(s.setNodeHypervisors([{ name: 'w1', to: { hypervisor: 'cmp-b', rule: 'fixed-ip' } }], event)).toEqual(['w1']);
+    expect(await s.getNode('w1')).toMatchObject({ name: 'w1', hypervisor: null, hypervisorRule: null });
+    expect(await s.setNodeHypervisors([{ name: 'w1', to: { hypervisor: 'cmp-b', rule: 'fixed-ip' } }], event)).toEqual(['w1']);
   });
 });

@@ -1,18 +1,18 @@
+// What only the SQLite adapter does: its file, the epoch it takes at open, its migrations over
+// older databases. Everything else is the contract suite (test/integration/controller/store/).
 import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../../controller/store/migrations.js';
 import { openSqliteStore, type SqliteStore } from '../../../controller/store/sqlite.js';
-import type { JoinToken, NodeRecord } from '../../../controller/store/store.js';
+import type { NodeRecord } from '../../../controller/store/store.js';
 import { newRollout, type RolloutState } from '../../../controller/rollout/engine.js';
 import { parseStrategy } from '../../../controller/rollout/strategy.js';
-import { NwError } from '../../../host/errors.js';
 import { tempDir } from '../../tmp.js';
 
 const T0 = '2026-12-01T10:00:00.000Z';
 const T1 = '2026-12-01T10:00:10.000Z';
-const LATER = '2026-12-01T12:00:00.000Z';
 
 const open: SqliteStore[] = [];
 const openStore = (stateDir: string): SqliteStore => {
@@ -20,13 +20,8 @@ const openStore = (stateDir: string): SqliteStore => {
   open.push(s);
   return s;
 };
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-});
-
-const token = (over: Partial<JoinToken> = {}): JoinToken => ({
-  id: 'tok1', secretHash: 'a'.repeat(64), group: 'workers', labels: { rack: 'r1' },
-  expiresAt: '2026-12-01T11:00:00.000Z', createdAt: T0, usedAt: null, usedBy: null, ...over,
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close();
 });
 
 const node = (name: string, over: Partial<NodeRecord> = {}): NodeRecord => ({
@@ -44,242 +39,34 @@ const rollout = (version: number, state: RolloutState['state'] = 'running'): Rol
   ...planned, version, state, updatedAt: version === 0 ? T0 : T1,
 });
 
-const codeOf = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(NwError);
-    return (e as NwError).code;
-  }
-  return undefined;
-};
-
 describe('sqlite store', () => {
-  it('creates controller.db owner-only and takes a new epoch at every open', () => {
+  it('creates controller.db owner-only and takes a new epoch at every open', async () => {
     const dir = tempDir('nw-store-');
     const a = openStore(dir);
     expect(a.epoch).toBe(1);
     expect(statSync(path.join(dir, 'controller.db')).mode & 0o777).toBe(0o600);
-    a.close();
+    await a.close();
     open.splice(0);
     expect(openStore(dir).epoch).toBe(2);
   });
 
-  it('consumes a join token once; unknown, wrong secret, used and expired are NW_TOKEN', () => {
-    const s = openStore(tempDir('nw-store-'));
-    s.addJoinToken(token());
-    s.addJoinToken(token({ id: 'tok2' }));
-    expect(codeOf(() => s.addJoinToken(token()))).toBe('NW_EXISTS');
-    expect(codeOf(() => s.consumeJoinToken('nope', 'a'.repeat(64), 'w1', T1))).toBe('NW_TOKEN');
-    expect(codeOf(() => s.consumeJoinToken('tok1', 'b'.repeat(64), 'w1', T1))).toBe('NW_TOKEN');
-    const used = s.consumeJoinToken('tok1', 'a'.repeat(64), 'w1', T1);
-    expect(used).toMatchObject({ group: 'workers', labels: { rack: 'r1' }, usedAt: T1, usedBy: 'w1' });
-    expect(codeOf(() => s.consumeJoinToken('tok1', 'a'.repeat(64), 'w2', T1))).toBe('NW_TOKEN');
-    expect(codeOf(() => s.consumeJoinToken('tok2', 'a'.repeat(64), 'w2', LATER))).toBe('NW_TOKEN');
-    // the expired token is still unused: the refusal wrote nothing
-    expect(s.consumeJoinToken('tok2', 'a'.repeat(64), 'w2', T1).usedBy).toBe('w2');
-  });
-
-  it('stores, filters, labels and removes nodes', () => {
-    const s = openStore(tempDir('nw-store-'));
-    s.putNode(node('w1'));
-    s.putNode(node('w2', { group: 'gpu', labels: { rack: 'r2' } }));
-    s.putNode(node('w3', { labels: { rack: 'r2', zone: 'a' } }));
-    expect(s.getNode('w1')).toEqual(node('w1'));
-    expect(s.listNodes().map((n) => n.name)).toEqual(['w1', 'w2', 'w3']);
-    expect(s.listNodes({ group: 'workers' }).map((n) => n.name)).toEqual(['w1', 'w3']);
-    expect(s.listNodes({ labels: { rack: 'r2' } }).map((n) => n.name)).toEqual(['w2', 'w3']);
-    expect(s.listNodes({ names: ['w3', 'w9'] }).map((n) => n.name)).toEqual(['w3']);
-    s.setLabels('w1', { rack: 'r9' });
-    expect(s.getNode('w1')?.labels).toEqual({ rack: 'r9' });
-    expect(codeOf(() => s.setLabels('w9', {}))).toBe('NW_NOT_FOUND');
-    s.putNode(node('w1', { url: 'https://127.0.0.2:9443' })); // re-enrollment replaces
-    expect(s.getNode('w1')?.url).toBe('https://127.0.0.2:9443');
-    expect(s.removeNode('w1')).toBe(true);
-    expect(s.removeNode('w1')).toBe(false);
-    expect(s.getNode('w1')).toBeNull();
-  });
-
-  it('observeNode writes only changes and moves healthSince only when the health changes', () => {
-    const s = openStore(tempDir('nw-store-'));
-    s.putNode(node('w1'));
-    const healthy = { health: 'healthy' as const, reason: null, generation: 3, converged: true, ready: true };
-    expect(s.observeNode('w1', { ...healthy, at: T0 })).toBe(true);
-    expect(s.observeNode('w1', { ...healthy, at: T1 })).toBe(false);
-    expect(s.getNode('w1')).toMatchObject({ health: 'healthy', healthSince: T0, lastSeenAt: T0, generation: 3 });
-    expect(s.observeNode('w1', { ...healthy, generation: 4, at: T1 })).toBe(true);
-    expect(s.getNode('w1')).toMatchObject({ healthSince: T0, generation: 4 });
-    expect(s.observeNode('w1', { ...healthy, health: 'unreachable', reason: 'timeout', at: LATER })).toBe(true);
-    expect(s.getNode('w1')).toMatchObject({ health: 'unreachable', reason: 'timeout', healthSince: LATER, lastSeenAt: T1 });
-    expect(s.observeNode('gone', { ...healthy, at: T1 })).toBe(false);
-  });
-
-  it('appends and pages events', () => {
-    const s = openStore(tempDir('nw-store-'));
-    const a = s.appendEvent({ at: T0, actor: 'op', kind: 'node.enrolled', subject: 'w1', message: 'enrolled', data: { group: 'g' } });
-    const b = s.appendEvent({ at: T1, actor: 'poller', kind: 'node.health', subject: 'w1', message: 'healthy' });
-    expect(b).toBeGreaterThan(a);
-    expect(s.listEvents().map((e) => e.kind)).toEqual(['node.enrolled', 'node.health']);
-    expect(s.listEvents()[0].data).toEqual({ group: 'g' });
-    expect('data' in s.listEvents()[1]).toBe(false);
-    expect(s.listEvents({ afterId: a })).toHaveLength(1);
-    expect(s.listEvents({ limit: 1 })[0].id).toBe(a);
-  });
-
-  it('keeps artifacts by kind and version and refuses other content under one version', () => {
-    const s = openStore(tempDir('nw-store-'));
-    const art = { kind: 'kubelet-binary' as const, version: 'v2', sha256: 'd'.repeat(64), size: 10, signature: 'sig', addedAt: T0 };
-    s.putArtifact(art);
-    s.putArtifact(art); // same content again is fine
-    expect(s.getArtifact('kubelet-binary', 'v2')).toEqual(art);
-    expect(s.getArtifact('kubelet-binary', 'v3')).toBeNull();
-    expect(codeOf(() => s.putArtifact({ ...art, sha256: 'e'.repeat(64) }))).toBe('NW_EXISTS');
-    expect(s.listArtifacts()).toEqual([art]);
-  });
-
-  it('keeps generations monotonic per node, from what the controller signed only', () => {
-    const s = openStore(tempDir('nw-store-'));
-    s.createRollout({ id: 'r1', state: rollout(0), createdAt: T0, updatedAt: T0 }, []);
-    expect(s.nextGeneration('w1')).toBe(1);
-    s.commitTransition('r1', 0, rollout(1), [{ node: 'w1', generation: 1, desired: { g: 1 }, bundle: { b: 1 }, at: T1 }], []);
-    expect(s.nextGeneration('w1')).toBe(2);
-    expect(s.nextGeneration('w2')).toBe(1);
-    // the same generation again: refused, and the whole transition with it
-    expect(codeOf(() => s.commitTransition('r1', 1, rollout(2), [{ node: 'w1', generation: 1, desired: {}, bundle: {}, at: T1 }], []))).toBe('NW_STALE');
-    expect(s.getRollout('r1')?.state.version).toBe(1);
-    s.putNode(node('w2'));
-    // a generation an agent reports is not the controller's to count from (2^53−1 must not stall signing)
-    s.observeNode('w2', { health: 'healthy', reason: null, generation: 2 ** 53 - 1, converged: true, ready: true, at: T1 });
-    expect(s.nextGeneration('w2')).toBe(1);
-    expect([s.signedGeneration('w1'), s.signedGeneration('w2')]).toEqual([1, 0]);
-    s.commitTransition('r1', 1, rollout(2), [{ node: 'w1', generation: 2, desired: { g: 2 }, bundle: {}, at: T1 }], []);
-    expect(s.lastDesired('w1')).toMatchObject({ generation: 2, desired: { g: 2 } });
-    expect(s.desiredHistory('w1').map((d) => d.generation)).toEqual([2, 1]);
-    expect(s.signedGeneration('w1')).toBe(2);
-    expect(s.lastDesired('w9')).toBeNull();
-  });
-
-  it('forgets, when opened, a generation an older controller stored without having signed it', () => {
+  it('forgets, when opened, a generation an older controller stored without having signed it', async () => {
     const dir = tempDir('nw-store-');
     const s = openStore(dir);
-    s.createRollout({ id: 'r1', state: rollout(0), createdAt: T0, updatedAt: T0 }, []);
-    s.commitTransition('r1', 0, rollout(1), [{ node: 'w1', generation: 3, desired: {}, bundle: {}, at: T1 }], []);
+    await s.createRollout({ id: 'r1', state: rollout(0), createdAt: T0, updatedAt: T0 }, []);
+    await s.commitTransition('r1', 0, rollout(1), [{ node: 'w1', generation: 3, desired: {}, bundle: {}, at: T1 }], []);
     for (const [name, generation] of [['w1', 3], ['w2', 2 ** 53 - 1], ['w3', 4]] as const) {
-      s.putNode(node(name));
-      s.observeNode(name, { health: 'healthy', reason: null, generation, converged: true, ready: true, at: T1 });
+      await s.putNode(node(name));
+      await s.observeNode(name, { health: 'healthy', reason: null, generation, converged: true, ready: true, at: T1 });
     }
-    s.close();
+    await s.close();
     const again = openStore(dir);
-    expect(['w1', 'w2', 'w3'].map((n) => again.getNode(n)?.generation)).toEqual([3, null, null]);
-    expect(again.nextGeneration('w2')).toBe(1);
-    again.close();
+    expect(await Promise.all(['w1', 'w2', 'w3'].map(async (n) => (await again.getNode(n))?.generation))).toEqual([3, null, null]);
+    expect(await again.nextGeneration('w2')).toBe(1);
+    await again.close();
   });
 
-  it('a transition with a wrong expectedVersion changes nothing', () => {
-    const s = openStore(tempDir('nw-store-'));
-    s.createRollout({ id: 'r1', state: rollout(0), createdAt: T0, updatedAt: T0 }, [
-      { at: T0, actor: 'op', kind: 'rollout.created', subject: 'r1', message: 'created' },
-    ]);
-    expect(codeOf(() => s.createRollout({ id: 'r1', state: rollout(0), createdAt: T0, updatedAt: T0 }, []))).toBe('NW_EXISTS');
-    const before = s.listEvents().length;
-    expect(codeOf(() =>
-      s.commitTransition('r1', 5, rollout(6, 'paused'), [{ node: 'w1', generation: 1, desired: {}, bundle: {}, at: T1 }], [
-        { at: T1, actor: 'engine', kind: 'rollout.paused', subject: 'r1', message: 'paused' },
-      ]),
-    )).toBe('NW_ROLLOUT');
-    expect(s.getRollout('r1')?.state).toEqual(rollout(0));
-    expect(s.lastDesired('w1')).toBeNull();
-    expect(s.listEvents()).toHaveLength(before);
-    expect(codeOf(() => s.commitTransition('nope', 0, rollout(1), [], []))).toBe('NW_NOT_FOUND');
-    s.commitTransition('r1', 0, rollout(1, 'paused'), [], [{ at: T1, actor: 'engine', kind: 'rollout.paused', subject: 'r1', message: 'paused' }]);
-    expect(s.getRollout('r1')).toMatchObject({ updatedAt: T1, state: { version: 1, state: 'paused' } });
-    expect(s.listRollouts().rollouts.map((r) => r.id)).toEqual(['r1']);
-  });
-
-  it('a controller whose epoch is no longer current cannot write', () => {
-    const dir = tempDir('nw-store-');
-    const old = openStore(dir);
-    old.putNode(node('w1'));
-    old.createRollout({ id: 'r1', state: rollout(0), createdAt: T0, updatedAt: T0 }, []);
-    const leader = openStore(dir);
-    expect(leader.epoch).toBe(old.epoch + 1);
-    const refused = [
-      () => old.putNode(node('w2')),
-      () => old.observeNode('w1', { health: 'healthy', reason: null, generation: 1, converged: true, ready: true, at: T1 }),
-      () => old.appendEvent({ at: T1, actor: 'x', kind: 'k', subject: 's', message: 'm' }),
-      () => old.commitTransition('r1', 0, rollout(1), [], []),
-      () => old.addJoinToken(token()),
-      () => old.removeNode('w1'),
-    ];
-    for (const fn of refused) expect(codeOf(fn)).toBe('NW_STATE');
-    expect(leader.listNodes().map((n) => n.name)).toEqual(['w1']);
-    expect(leader.getNode('w1')?.health).toBe('unknown');
-    expect(leader.listEvents()).toEqual([]);
-    expect(leader.getRollout('r1')?.state.version).toBe(0);
-    leader.putNode(node('w2'));
-    expect(old.getNode('w2')).not.toBeNull(); // reads still work for the old one
-  });
-
-  it('keeps everything after close and reopen', () => {
-    const dir = tempDir('nw-store-');
-    const s = openStore(dir);
-    s.addJoinToken(token());
-    s.putNode(node('w1'));
-    s.appendEvent({ at: T0, actor: 'op', kind: 'k', subject: 'w1', message: 'm' });
-    s.putArtifact({ kind: 'kubelet-binary', version: 'v2', sha256: 'd'.repeat(64), size: 10, signature: 'sig', addedAt: T0 });
-    s.createRollout({ id: 'r1', state: rollout(0), createdAt: T0, updatedAt: T0 }, []);
-    s.commitTransition('r1', 0, rollout(1), [{ node: 'w1', generation: 1, desired: { a: 1 }, bundle: { b: 1 }, at: T1 }], []);
-    s.close();
-    open.splice(0);
-    const r = openStore(dir);
-    expect(r.getNode('w1')).toEqual(node('w1'));
-    expect(r.listEvents()).toHaveLength(1);
-    expect(r.getArtifact('kubelet-binary', 'v2')?.size).toBe(10);
-    expect(r.getRollout('r1')?.state).toEqual(rollout(1));
-    expect(r.lastDesired('w1')?.bundle).toEqual({ b: 1 });
-    expect(r.consumeJoinToken('tok1', 'a'.repeat(64), 'w1', T1).usedBy).toBe('w1');
-  });
-
-  it('insertNode enrols a name once: the node, the token\'s use and the event in one transaction', () => {
-    const s = openStore(tempDir('nw-store-'));
-    s.addJoinToken(token());
-    s.addJoinToken(token({ id: 'tok2' }));
-    const ev = (n: string) => ({ at: T1, actor: 'join-token:tok1', kind: 'node.enrolled', subject: n, message: `${n} enrolled` });
-    // checkJoinToken is a read: it spends nothing
-    expect(s.checkJoinToken('tok1', 'a'.repeat(64), T1).group).toBe('workers');
-    expect(codeOf(() => s.checkJoinToken('tok1', 'b'.repeat(64), T1))).toBe('NW_TOKEN');
-    expect(codeOf(() => s.checkJoinToken('tok1', 'a'.repeat(64), LATER))).toBe('NW_TOKEN');
-    s.insertNode(node('w1', { certNotAfter: LATER }), { id: 'tok1', secretHash: 'a'.repeat(64), at: T1 }, [ev('w1')]);
-    expect(s.getNode('w1')?.certNotAfter).toBe(LATER);
-    expect(s.listEvents().map((e) => e.kind)).toEqual(['node.enrolled']);
-    // the same name with another (valid) token: NW_EXISTS, and that token stays unused, no event
-    expect(codeOf(() => s.insertNode(node('w1', { group: 'gpu' }), { id: 'tok2', secretHash: 'a'.repeat(64), at: T1 }, [ev('w1')]))).toBe('NW_EXISTS');
-    expect(s.getNode('w1')?.group).toBe('workers');
-    expect(s.checkJoinToken('tok2', 'a'.repeat(64), T1).usedAt).toBeNull();
-    expect(s.listEvents()).toHaveLength(1);
-    // a spent token: NW_TOKEN, and no node is left behind
-    expect(codeOf(() => s.insertNode(node('w2'), { id: 'tok1', secretHash: 'a'.repeat(64), at: T1 }, [ev('w2')]))).toBe('NW_TOKEN');
-    expect(s.getNode('w2')).toBeNull();
-    // re-enrolment after removal
-    s.removeNode('w1');
-    s.insertNode(node('w1'), { id: 'tok2', secretHash: 'a'.repeat(64), at: T1 }, [ev('w1')]);
-    expect(s.getNode('w1')).not.toBeNull();
-  });
-
-  it('renewNodeCert replaces the pinned certificate only while it is still the expected one', () => {
-    const s = openStore(tempDir('nw-store-'));
-    s.putNode(node('w1'));
-    const ev = { at: T1, actor: 'agent:w1', kind: 'node.cert-renewed', subject: 'w1', message: 'renewed' };
-    s.renewNodeCert('w1', 'c'.repeat(64), { certSha256: 'd'.repeat(64), certNotAfter: LATER }, ev);
-    expect(s.getNode('w1')).toMatchObject({ certSha256: 'd'.repeat(64), certNotAfter: LATER });
-    // the old certificate cannot renew again (a second concurrent renewal, or a stolen copy)
-    expect(codeOf(() => s.renewNodeCert('w1', 'c'.repeat(64), { certSha256: 'e'.repeat(64), certNotAfter: LATER }, ev))).toBe('NW_AUTH');
-    expect(codeOf(() => s.renewNodeCert('w9', 'c'.repeat(64), { certSha256: 'e'.repeat(64), certNotAfter: LATER }, ev))).toBe('NW_AUTH');
-    expect(s.getNode('w1')?.certSha256).toBe('d'.repeat(64));
-    expect(s.listEvents().map((e) => e.kind)).toEqual(['node.cert-renewed']);
-  });
-
-  it('migration 2 adds the certificate expiry to a version-1 database and keeps its nodes', () => {
+  it('migration 2 adds the certificate expiry to a version-1 database and keeps its nodes', async () => {
     const dir = tempDir('nw-store-');
     // what a version-1 controller left: its schema and one node
     const db = new Database(path.join(dir, 'controller.db'));
@@ -290,6 +77,6 @@ describe('sqlite store', () => {
                 VALUES ('w1', 'workers', '{}', 'https://127.0.0.1:9443', ?, '{"hostname":"w1","addresses":[]}', ?, 'unknown', NULL, ?, NULL, NULL, 0, 0)`).run('c'.repeat(64), T0, T0);
     db.close();
     const s = openStore(dir);
-    expect(s.getNode('w1')).toMatchObject({ name: 'w1', certNotAfter: null });
+    expect(await s.getNode('w1')).toMatchObject({ name: 'w1', certNotAfter: null });
   });
 });

@@ -46,23 +46,23 @@ describe('schema documentation', () => {
     expect(undocumented(schema)).toEqual([]);
   });
 
-  test('agent.yaml defaults in the schema are the ones the agent applies', () => {
+  test('agent.yaml defaults in the schema are the ones the agent applies', async () => {
     const raw = spelledOut(PAGES.find((p) => p.file === 'agent-yaml.md')!.schema);
     expect(Object.keys(raw).length).toBeGreaterThan(5);
     expect(agentDefaults(raw, '/etc/nodewright/agent.yaml', 'h1')).toEqual(agentDefaults({}, '/etc/nodewright/agent.yaml', 'h1'));
   });
 
-  test('controller.yaml defaults in the schema are the ones the controller applies', () => {
+  test('controller.yaml defaults in the schema are the ones the controller applies', async () => {
     const required = { stateDir: 's', tls: { cert: 'c', key: 'k', ca: 'a' }, caKeyFile: 'ca.key', signingKeyFile: 'signing.key' };
     const raw = { ...spelledOut(PAGES.find((p) => p.file === 'controller-yaml.md')!.schema), ...required };
     expect(controllerDefaults(raw as never, '/etc/nw/controller.yaml')).toEqual(controllerDefaults(required, '/etc/nw/controller.yaml'));
   });
 
-  test('strategy defaults in the schema are DEFAULT_STRATEGY', () => {
+  test('strategy defaults in the schema are DEFAULT_STRATEGY', async () => {
     expect(parseStrategy(spelledOut(StrategySchema as JsonSchema) as never)).toEqual(DEFAULT_STRATEGY);
   });
 
-  test('desired-state defaults in the schema are the ones the agent applies', () => {
+  test('desired-state defaults in the schema are the ones the agent applies', async () => {
     const d = DesiredStateSchema as JsonSchema;
     expect(at(d, 'unit', 'name').default).toBe(unitName({} as DesiredState));
     expect(at(d, 'packages', 'names').default).toEqual(wantedPackages({} as DesiredState));
@@ -70,18 +70,18 @@ describe('schema documentation', () => {
     expect(at(binary, 'installPath').default).toBe(kubeletInstallPath({} as BinaryArtifact));
   });
 
-  test('the rollout desired YAML example of the reference fits its schema and resolves', () => {
+  test('the rollout desired YAML example of the reference fits its schema and resolves', async () => {
     const page = PAGES.find((p) => p.file === 'rollout-desired.md')!;
     const yaml = /```yaml\n([\s\S]*?)```/.exec(page.notes!.join('\n'))![1];
     const doc = parseYaml(yaml);
     expect([...Value.Errors(RolloutDesiredSchema, doc)].map((e) => `${e.path}: ${e.message}`)).toEqual([]);
-    const store = { getArtifact: () => ({ sha256: 'a'.repeat(64), size: 10, signature: undefined }) } as never;
+    const artifacts = [{ kind: 'kubelet-binary', version: 'v1.10.4-nw.1', sha256: 'a'.repeat(64), size: 10 }] as never;
     const keyring = '[client.k8s]\n\tkey = AQCs2Q9bqAjCHRAAlQUF+hAiXhbErk4NdtvORQ==\n';
-    const t = resolveRolloutDesired(doc, { store, artifactBaseUrl: 'https://ctl:7700', baseDir: '/r', readFile: () => keyring });
+    const t = resolveRolloutDesired(doc, { artifacts, artifactBaseUrl: 'https://ctl:7700', baseDir: '/r', readFile: () => keyring });
     expect(t.ceph).toMatchObject({ keyring });
     expect(t.kubelet).toMatchObject({ kind: 'binary', sha256: 'a'.repeat(64), size: 10 });
     // what the schema leaves out, resolveRolloutDesired refuses
     expect(Value.Check(RolloutDesiredSchema, { ...doc, generation: 3 })).toBe(false);
-    expect(() => resolveRolloutDesired({ ...doc, generation: 3 }, { store, artifactBaseUrl: 'https://ctl:7700', baseDir: '/r', readFile: () => keyring })).toThrow(/generation/);
+    expect(() => resolveRolloutDesired({ ...doc, generation: 3 }, { artifacts, artifactBaseUrl: 'https://ctl:7700', baseDir: '/r', readFile: () => keyring })).toThrow(/generation/);
   });
 });

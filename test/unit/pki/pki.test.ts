@@ -38,15 +38,15 @@ describe('pki', () => {
     expect(await code(() => checkTlsMaterial({ certPem, keyPem: ca.keyPem, caPem: ca.certPem, files: { cert: 'c', key: 'k', ca: 'a' } }))).toBe('NW_TLS');
   });
 
-  it('names the role in O and sets key usages by role (operator: client only)', async () => {
+  it('names the role in O and sets key usages by role (operator and metrics: client only)', async () => {
     const { csrPem } = await createKeyAndCsr({ commonName: 'x' });
-    for (const role of ['agent', 'controller', 'operator'] as const) {
+    for (const role of ['agent', 'controller', 'operator', 'metrics'] as const) {
       const { certPem } = await signCsr({ ca, csrPem, role, name: `n-${role}` });
       const cert = new X509Certificate(certPem);
       expect(identityOf(cert)).toEqual({ name: `n-${role}`, role });
       const text = execFileSync('openssl', ['x509', '-noout', '-ext', 'extendedKeyUsage'], { input: certPem }).toString();
       expect(text.includes('TLS Web Client Authentication')).toBe(true);
-      expect(text.includes('TLS Web Server Authentication')).toBe(role !== 'operator');
+      expect(text.includes('TLS Web Server Authentication')).toBe(role === 'agent' || role === 'controller');
     }
   });
 
