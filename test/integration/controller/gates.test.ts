@@ -39,7 +39,8 @@ describe('rollout gates through the real controller and a real Prometheus', () =
     writeFileSync(desired, stringify(rolloutDesired(tag)));
     const file = path.join(fleet.dir, `strategy-${tag}.yaml`);
     writeFileSync(file, stringify(strategy));
-    const r = fleet.nodewright('rollout', 'start', '--group', 'lab', '--desired', desired, '--strategy', file, '--min-healthy', '0.5s', '--json');
+    // (a flag beside --strategy would override the file's minHealthy)
+    const r = fleet.nodewright('rollout', 'start', '--group', 'lab', '--desired', desired, '--strategy', file, ...('minHealthy' in strategy ? [] : ['--min-healthy', '0.5s']), '--json');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     return JSON.parse(r.stdout).id as string;
@@ -85,19 +86,21 @@ describe('rollout gates through the real controller and a real Prometheus', () =
 
   it('an alert that fires while the canary is in flight holds the next wave; the canary finishes its own gate', async () => {
     fleet.pushes.length = 0;
-    const id = start('midway', { steps: '1', minHealthy: '3s', gates: [{ prometheus: { url: prom!.url, alerts: '^NodewrightTest' } }] });
+    // minHealthy keeps the canary in flight well past the alert's first evaluation (rules every 1 s, the gate every 0.5 s)
+    const id = start('midway', { steps: '1', minHealthy: '5s', gates: [{ prometheus: { url: prom!.url, alerts: '^NodewrightTest' } }] });
     await waitFor('the canary pushed', () => fleet.pushes.length === 1);
     await setRules(FIRING);
     await waitFor('the rollout held by the gate', async () => (await status(id)).reason?.includes('NodewrightTestHold') ?? false);
+    expect((await status(id)).nodes.filter((n) => n.phase !== 'pending').map((n) => n.phase)).toEqual(['gating']);
     await waitFor('the canary healthy', async () => (await status(id)).nodes.find((n) => n.name === fleet.pushes[0])?.phase === 'healthy');
     await new Promise((r) => setTimeout(r, 2000));
     const held = await status(id);
     expect(fleet.pushes).toHaveLength(1);
     expect(held.state).toBe('waiting');
     await setRules(QUIET);
-    await waitFor(`rollout ${id} completed`, async () => (await status(id)).state === 'completed', 60_000);
+    await waitFor(`rollout ${id} completed`, async () => (await status(id)).state === 'completed', 90_000);
     expect([...fleet.pushes].sort()).toEqual(NODES);
-  }, 120_000);
+  }, 150_000);
 
   it('Prometheus stopped: the gate holds with "prometheus unreachable" and never passes; back on its port, the rollout completes', async () => {
     await prom!.stop();
