@@ -32,6 +32,9 @@ import { Poller } from './fleet/poller.js';
 import { Pusher } from './fleet/pusher.js';
 import type { HypervisorMapper } from './fleet/hypervisors.js';
 import { FleetView } from './fleet/view.js';
+import { createHost } from '../host/index.js';
+import { cephPreflight, gateChecker } from './gates/checks.js';
+import { GateWatcher } from './gates/watcher.js';
 import { RolloutExecutor } from './rollout/executor.js';
 import { RolloutTracker } from './rollout/tracker.js';
 import { ControllerMetrics } from './metrics.js';
@@ -150,6 +153,13 @@ export async function startController(config: ControllerConfig, log: Logger, o: 
     onRefused: () => metrics.count(metrics.pushes, 'refused'),
   });
   let deferred: Deferred | null = null;
+  // the strategy's gates: evaluated continuously, results fed to the engine like node observations
+  const gates = new GateWatcher({
+    check: gateChecker({ host: createHost(), ceph: config.ceph, prometheusTimeoutMs: config.gates.timeoutMs }),
+    changed: (id) => void exec.tick(id).catch((e) => log.error({ rollout: id, err: (e as Error).message }, 'rollout step failed')),
+    evaluated: (gate, pass) => metrics.count(metrics.gateChecks, `${gate}\u0000${pass ? 'pass' : 'hold'}`),
+    intervalMs: config.gates.intervalMs,
+  });
   const exec = new RolloutExecutor({
     store,
     view,
@@ -161,24 +171,30 @@ export async function startController(config: ControllerConfig, log: Logger, o: 
       return pusher.push(node, bundle);
     },
     now: () => new Date().toISOString(),
+    gateResults: (id) => gates.results(id),
     tickMs: config.poll.rolloutIntervalMs,
     bundleValidMs: config.bundleValidMs,
     onError: (e, id) => log.error({ rollout: id, err: (e as Error).message }, 'rollout step failed'),
     onTransition: (next) => {
       tracker.transition(next);
       metrics.trackRollout(next);
+      gates.track(next);
     },
   });
   const fail = (e: unknown): never => {
+    gates.stop();
     exec.stop();
     agent.destroy();
     void mode.close();
     throw e;
   };
+  /** The active rollouts into the tracker and metrics; the leader also evaluates their gates. */
   const trackActive = async () => {
+    const leading = mode.leading();
     for (const r of await store.activeRollouts()) {
       tracker.track(r.state);
       metrics.trackRollout(r.state);
+      if (leading) gates.track(r.state);
     }
   };
   const startupMs = () => Math.round(process.uptime() * 1000);
@@ -213,7 +229,7 @@ export async function startController(config: ControllerConfig, log: Logger, o: 
     controllerStatus: () => mode.status(),
   };
   // controller.yaml names a cloud: the compute-node routes (as in `nodewright serve`), operators only
-  const routes = [d.rolloutRoutes(exec, { artifactBaseUrl: config.url, failureDomain: () => config.failureDomain })];
+  const routes = [d.rolloutRoutes(exec, { artifactBaseUrl: config.url, failureDomain: () => config.failureDomain, preflight: cephPreflight({ host: createHost(), ceph: config.ceph }) })];
   if (config.openstack) {
     const openstack = config.openstack;
     // clouds.yaml is read now (a wrong cloud name is a start-up error); Nova is reached on the first
@@ -285,6 +301,7 @@ export async function startController(config: ControllerConfig, log: Logger, o: 
   };
   const stopActing = async () => {
     pruner.stop();
+    gates.stop();
     mapper?.stop();
     exec.stop();
     await poller.stop();
@@ -331,6 +348,7 @@ export async function startController(config: ControllerConfig, log: Logger, o: 
       stopped = true;
       pruner.stop();
       mapper?.stop();
+      gates.stop();
       exec.stop();
       const polls = poller.stop();
       // pushes get a moment to land; one cut off here is in doubt, observed at the next start
