@@ -5,15 +5,17 @@
 // RLIMIT_NOFILE raised to the hard limit. Target: 18,000 nodes at < 50 % of one core, RSS < 2 GiB.
 // The simulators are several processes (PER_SIM nodes each) so they answer the nominal N/10 polls
 // a second; the achieved rate and the simulators' own CPU are printed with every figure, and so is
-// the machine's load (other work shares its cores). BENCH_P8_NODES=1000,5000 runs other sizes;
-// BENCH_P8_WINDOW_S sets the measured window (default 30 = 3 intervals); BENCH_P8_MODES=poller
+// the machine's load (other work shares its cores). Mode postgres: the same Poller on the PostgreSQL
+// store (HA; every write fenced), its server started from lab/postgres, its CPU printed beside. BENCH_P8_NODES=1000,5000 runs other sizes;
+// BENCH_P8_WINDOW_S sets the measured window (default 30 = 3 intervals); BENCH_P8_MODES=poller (or bare,poller,postgres)
 // skips the baseline; BENCH_P8_PROFILE=DIR writes a .cpuprofile of the poller's window there and
 // prints its hottest functions.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startPostgres } from '../lab/postgres/lab.js';
 import { createCa, createKeyAndCsr, signCsr } from '../pki/index.js';
 import type { PollResult, PollSpec } from './fleet-poller.js';
 import { report } from './lib.js';
@@ -26,6 +28,22 @@ const INTERVAL_MS = 10_000;
 function cpuSeconds(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
+/** CPU seconds of a PostgreSQL server: the postmaster (with its reaped children) and its live backends. */
+function serverCpuSeconds(postmaster: number): number {
+  const stat = (pid: number | string) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const m = stat(postmaster);
+  let ticks = Number(m[11]) + Number(m[12]) + Number(m[13]) + Number(m[14]);
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const f = stat(pid);
+      if (Number(f[1]) === postmaster) ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ticks / 100;
 }
 
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
@@ -61,6 +79,8 @@ export async function run(): Promise<void> {
   const sims: ChildProcess[] = [];
   const results: PollResult[] = [];
   const t0 = Date.now();
+  // mode postgres: a real PostgreSQL from the lab (root), its CPU reported beside the controller's
+  const pg = modes.includes('postgres') ? await startPostgres() : null;
   try {
     const ca = await createCa({ commonName: 'P8 fleet CA' });
     const ctl = await createKeyAndCsr({ commonName: 'ctl-p8' });
@@ -86,20 +106,24 @@ export async function run(): Promise<void> {
       console.log(`N=${n}: ${Math.ceil(n / PER_SIM)} simulator process(es), ${PER_SIM} nodes each at most; load average ${load()}`);
       for (const mode of modes) {
         const profileFile = mode === 'poller' && profileDir ? path.join(profileDir, `P8-poller-${n}.cpuprofile`) : undefined;
-        const spec: PollSpec = { mode, caCertFile, certFile, keyFile, fingerprintsFiles, count: n, port, intervalMs: INTERVAL_MS, settleMs: INTERVAL_MS, windowMs, profileFile };
+        const postgres = mode === 'postgres' && pg ? { url: pg.url(await pg.createDatabase('p8')), password: pg.password } : undefined;
+        const spec: PollSpec = { mode, caCertFile, certFile, keyFile, fingerprintsFiles, count: n, port, intervalMs: INTERVAL_MS, settleMs: INTERVAL_MS, windowMs, profileFile, postgres };
         const t1 = Date.now();
-        const poller = spawnNode('fleet-poller.js', file(`poll-${n}-${mode}.json`, JSON.stringify(spec), 0o644));
+        const poller = spawnNode('fleet-poller.js', file(`poll-${n}-${mode}.json`, JSON.stringify(spec), 0o600));
         // the simulators' CPU over the same window, and the load while it runs
         let simCpu0 = 0;
+        let pgCpu0 = 0;
         let load0 = '';
         poller.stdout!.on('data', (d: Buffer) => {
           if (!d.toString().includes('window\n')) return;
           simCpu0 = sims.reduce((a, c) => a + cpuSeconds(c.pid!), 0);
+          pgCpu0 = pg ? serverCpuSeconds(pg!.pid()) : 0;
           load0 = load();
         });
         const out = await collect(poller);
         const simCpuPct = ((sims.reduce((a, c) => a + cpuSeconds(c.pid!), 0) - simCpu0) / (windowMs / 1000)) * 100;
-        const r = JSON.parse(out.trim().split('\n').at(-1)!) as PollResult;
+        const pgCpuPct = mode === 'postgres' ? ((serverCpuSeconds(pg!.pid()) - pgCpu0) / (windowMs / 1000)) * 100 : null;
+        const r = JSON.parse(out.trim().split('\n').at(-1)!) as PollResult & { postgresCpuPct?: number };
         results.push(r);
         const nominal = n / (INTERVAL_MS / 1000);
         console.log(
@@ -108,6 +132,8 @@ export async function run(): Promise<void> {
             `sockets ${r.sockets}, errors ${r.errors}, never answered ${r.unanswered}, store writes ${r.storeWrites} (${r.windowStoreWrites} in the window), ` +
             `first round ${(r.firstRoundMs / 1000).toFixed(1)} s, run ${((Date.now() - t1) / 1000).toFixed(0)} s`,
         );
+        if (pgCpuPct !== null) r.postgresCpuPct = Number(pgCpuPct.toFixed(1));
+        if (pgCpuPct !== null) console.log(`  PostgreSQL (every postgres process) ${pgCpuPct.toFixed(1)} % of one core in the window`);
         console.log(`  simulators ${simCpuPct.toFixed(0)} % of one core in the window; load average ${load0} at its start, ${load()} at its end (2 cores, shared)`);
         // When the simulators cannot answer N/10 polls a second (a loaded machine), say so: the
         // CPU figure then is at the rate reached, and the per-poll cost tells what N/10 would take.
@@ -125,10 +151,13 @@ export async function run(): Promise<void> {
   } finally {
     for (const s of sims) s.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
+    await pg?.stop();
   }
   const largest = Math.max(...results.filter((r) => r.mode === 'poller').map((r) => r.n));
   const at = results.find((r) => r.mode === 'poller' && r.n === largest)!;
   const base = results.find((r) => r.mode === 'bare' && r.n === largest);
+  const onPg = results.find((r) => r.mode === 'postgres' && r.n === largest) as (PollResult & { postgresCpuPct?: number }) | undefined;
+  if (onPg) console.log(`on the PostgreSQL store at N=${largest}: controller cpu ${onPg.cpuPct.toFixed(1)} % of one core, RSS ${onPg.rssMiB.toFixed(0)} MiB; PostgreSQL ${onPg.postgresCpuPct} % of one core`);
   const id = 'P8';
   const metric = largest === 18_000 ? 'cpu_pct_at_18000' : `cpu_pct_at_${largest}`;
   console.log(`${base ? `poller ÷ bare keep-alive loop at N=${largest}: cpu ${(at.cpuPct / base.cpuPct).toFixed(2)}×, ` : ''}RSS ${at.rssMiB.toFixed(0)} MiB (target < 2048); total ${((Date.now() - t0) / 1000).toFixed(0)} s`);

@@ -18,10 +18,15 @@ import { Poller } from '../controller/fleet/poller.js';
 import { newRollout } from '../controller/rollout/engine.js';
 import { parseStrategy } from '../controller/rollout/strategy.js';
 import { openSqliteStore } from '../controller/store/sqlite.js';
+import { openPostgresStore } from '../controller/store/postgres.js';
+import type { Store } from '../controller/store/store.js';
 import { simAddress, simName } from './sim-agents.js';
 
 export interface PollSpec {
-  mode: 'poller' | 'bare';
+  /** poller: the Poller on SQLite; postgres: the same on the PostgreSQL store (HA), fenced writes; bare: the baseline loop. */
+  mode: 'poller' | 'postgres' | 'bare';
+  /** mode postgres: the database (the password travels in the spec file, 0600). */
+  postgres?: { url: string; password: string };
   caCertFile: string;
   certFile: string;
   keyFile: string;
@@ -104,8 +109,8 @@ async function main(): Promise<void> {
   };
   let stop: () => Promise<void>;
   const stateDir = mkdtempSync(path.join(tmpdir(), 'nw-p8-'));
-  if (spec.mode === 'poller') {
-    const store = openSqliteStore({ stateDir });
+  if (spec.mode === 'poller' || spec.mode === 'postgres') {
+    const store: Store = spec.mode === 'poller' ? openSqliteStore({ stateDir }) : await leadingPostgresStore(spec.postgres!);
     const at = new Date().toISOString();
     const enrolled: Record<string, string> = Object.assign({}, ...spec.fingerprintsFiles.map((f) => JSON.parse(readFileSync(f, 'utf8'))));
     for (let i = 0; i < spec.count; i++) {
@@ -252,4 +257,12 @@ if (process.argv[1]?.endsWith('fleet-poller.js')) {
     process.stderr.write(`fleet-poller: ${(e as Error).stack}\n`);
     process.exit(1);
   });
+}
+
+/** The PostgreSQL store as the leader uses it: a term written to ha_leader, every write fenced by it. */
+async function leadingPostgresStore(db: { url: string; password: string }): Promise<Store> {
+  const lease = { epoch: 1, term: 'bench-p8' };
+  const store = await openPostgresStore({ connectionString: db.url, password: db.password, lease: () => lease });
+  await store.pool.query(`UPDATE ha_leader SET epoch = $1, term = $2, leader = 'bench' WHERE id = 1`, [lease.epoch, lease.term]);
+  return store;
 }

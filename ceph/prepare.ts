@@ -15,6 +15,8 @@ export interface PrepareSpec {
   pgNum: number;
   /** where to export the client keyring (mode 0600) */
   keyringOut?: string;
+  /** The controller's read-only monitor client (`mon 'allow r'`: rollout gates read `ceph status` with it). */
+  monitor?: { clientId: string; keyringOut?: string };
 }
 
 export interface ClusterState {
@@ -24,6 +26,8 @@ export interface ClusterState {
   client: { key: string; caps: Record<string, string> } | null;
   /** the keyring file as found: its key (if parseable) and mode; null when absent */
   keyringFile: { key: string | null; mode: number } | null;
+  /** The monitor client and its keyring file, when the spec names one. */
+  monitor?: { client: ClusterState['client']; keyringFile: ClusterState['keyringFile'] };
 }
 
 export type PrepareAction =
@@ -40,6 +44,9 @@ export const entityOf = (id: string) => `client.${id.replace(/^client\./, '')}`;
 export function desiredCaps(s: PrepareSpec): Record<string, string> {
   return { mon: 'allow rwx', osd: `allow rwx pool=${s.rbdPool}, allow rw pool=${s.dataPool}`, mds: 'allow rwp' };
 }
+
+/** The controller's monitor client reads the cluster's status and nothing else. */
+export const MONITOR_CAPS: Record<string, string> = { mon: 'allow r' };
 
 const norm = (v: string) => v.trim().replace(/\s+/g, ' ').replace(/\s*,\s*/g, ', ');
 export function sameCaps(a: Record<string, string>, b: Record<string, string>): boolean {
@@ -62,16 +69,18 @@ export function planPrepare(st: ClusterState, s: PrepareSpec): PrepareAction[] {
   } else if (fs.metadata_pool !== s.metadataPool || !fs.data_pools.includes(s.dataPool)) {
     throw new NwError('NW_CEPH', `filesystem ${s.fsName} uses metadata pool ${fs.metadata_pool} and data pools ${fs.data_pools.join(', ')}; pass --metadata-pool ${fs.metadata_pool} --data-pool ${fs.data_pools[0]}`);
   }
-  const entity = entityOf(s.clientId);
-  const want = desiredCaps(s);
-  if (!st.client) actions.push({ kind: 'create-client', entity, caps: want });
-  else if (!sameCaps(st.client.caps, want)) actions.push({ kind: 'update-caps', entity, from: st.client.caps, to: want });
-  if (s.keyringOut) {
-    const f = st.keyringFile;
-    const why = !st.client ? 'new user' : !f ? 'file missing' : f.key !== st.client.key ? 'key differs' : (f.mode & 0o777) !== 0o600 ? `mode ${(f.mode & 0o777).toString(8)} is not 600` : null;
-    if (why) actions.push({ kind: 'write-keyring', entity, path: s.keyringOut, why });
-  }
+  planClient(actions, entityOf(s.clientId), desiredCaps(s), st.client, st.keyringFile, s.keyringOut);
+  if (s.monitor) planClient(actions, entityOf(s.monitor.clientId), MONITOR_CAPS, st.monitor?.client ?? null, st.monitor?.keyringFile ?? null, s.monitor.keyringOut);
   return actions;
+}
+
+function planClient(actions: PrepareAction[], entity: string, want: Record<string, string>, client: ClusterState['client'], f: ClusterState['keyringFile'], keyringOut: string | undefined): void {
+  if (!client) actions.push({ kind: 'create-client', entity, caps: want });
+  else if (!sameCaps(client.caps, want)) actions.push({ kind: 'update-caps', entity, from: client.caps, to: want });
+  if (keyringOut) {
+    const why = !client ? 'new user' : !f ? 'file missing' : f.key !== client.key ? 'key differs' : (f.mode & 0o777) !== 0o600 ? `mode ${(f.mode & 0o777).toString(8)} is not 600` : null;
+    if (why) actions.push({ kind: 'write-keyring', entity, path: keyringOut, why });
+  }
 }
 
 const capsText = (c: Record<string, string>) =>
@@ -98,7 +107,8 @@ export function describeAction(a: PrepareAction): string {
 }
 
 export function describeUnchanged(s: PrepareSpec): string {
-  return `nothing changed: pools ${s.rbdPool}, ${s.dataPool}, ${s.metadataPool}, filesystem ${s.fsName}, ${entityOf(s.clientId)} and its caps${s.keyringOut ? `, keyring ${s.keyringOut}` : ''} are already as wanted`;
+  const monitor = s.monitor ? `, ${entityOf(s.monitor.clientId)} and its caps${s.monitor.keyringOut ? `, keyring ${s.monitor.keyringOut}` : ''}` : '';
+  return `nothing changed: pools ${s.rbdPool}, ${s.dataPool}, ${s.metadataPool}, filesystem ${s.fsName}, ${entityOf(s.clientId)} and its caps${s.keyringOut ? `, keyring ${s.keyringOut}` : ''}${monitor} are already as wanted`;
 }
 
 export async function observeCluster(host: Host, a: CephAdmin, s: PrepareSpec): Promise<ClusterState> {
@@ -107,26 +117,34 @@ export async function observeCluster(host: Host, a: CephAdmin, s: PrepareSpec): 
   const rbdApplications = Object.keys(detail.find((p) => p.pool_name === s.rbdPool)?.application_metadata ?? {});
   const filesystems = await cephAdminJson<ClusterState['filesystems']>(host, a, ['fs', 'ls'], 'list filesystems');
   const entity = entityOf(s.clientId);
+  const client = await readClient(host, a, entity);
+  const keyringFile = await readKeyringFile(host, entity, s.keyringOut);
+  const monitor = s.monitor
+    ? { client: await readClient(host, a, entityOf(s.monitor.clientId)), keyringFile: await readKeyringFile(host, entityOf(s.monitor.clientId), s.monitor.keyringOut) }
+    : undefined;
+  return { pools, rbdApplications, filesystems, client, keyringFile, ...(monitor ? { monitor } : {}) };
+}
+
+async function readClient(host: Host, a: CephAdmin, entity: string): Promise<ClusterState['client']> {
   const got = await cephAdmin(host, a, ['auth', 'get', entity, '-f', 'json'], `read ${entity}`, [2]);
-  let client: ClusterState['client'] = null;
   if (got.exitCode === 0) {
     const [e] = JSON.parse(got.stdout) as { key: string; caps: Record<string, string> }[];
-    client = { key: e.key, caps: e.caps ?? {} };
-  } else if (!/ENOENT|failed to find/.test(got.stderr)) {
-    throw new NwError('NW_CEPH', `reading ${entity} failed: ${got.stderr.trim().slice(-300)}`);
+    return { key: e.key, caps: e.caps ?? {} };
   }
-  let keyringFile: ClusterState['keyringFile'] = null;
-  if (s.keyringOut && (await host.fs.exists(s.keyringOut))) {
-    const st = await host.fs.stat(s.keyringOut);
-    let key: string | null = null;
-    try {
-      key = parseKeyring(await host.fs.readText(s.keyringOut), s.keyringOut).find((x) => x.entity === entity)?.key ?? null;
-    } catch {
-      key = null; // malformed: will be rewritten
-    }
-    keyringFile = { key, mode: st.mode };
+  if (!/ENOENT|failed to find/.test(got.stderr)) throw new NwError('NW_CEPH', `reading ${entity} failed: ${got.stderr.trim().slice(-300)}`);
+  return null;
+}
+
+async function readKeyringFile(host: Host, entity: string, file: string | undefined): Promise<ClusterState['keyringFile']> {
+  if (!file || !(await host.fs.exists(file))) return null;
+  const st = await host.fs.stat(file);
+  let key: string | null = null;
+  try {
+    key = parseKeyring(await host.fs.readText(file), file).find((x) => x.entity === entity)?.key ?? null;
+  } catch {
+    key = null; // malformed: will be rewritten
   }
-  return { pools, rbdApplications, filesystems, client, keyringFile };
+  return { key, mode: st.mode };
 }
 
 export async function applyAction(host: Host, a: CephAdmin, act: PrepareAction): Promise<void> {

@@ -1,6 +1,5 @@
 // controller.yaml: YAML, schema-validated; relative paths are relative to the file's directory.
 import { readFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -152,6 +151,28 @@ export const ControllerConfigSchema = Type.Object(
         { additionalProperties: false, description: 'Rollout bundles.' },
       ),
     ),
+    ceph: Type.Optional(
+      Type.Object(
+        {
+          clientId: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 128, description: 'The controller\'s read-only Ceph client (`mon \'allow r\'`), without `client.`; `nodewright ceph prepare --monitor-id` creates it.' }),
+          keyringFile: File('Its keyring (0600; `nodewright ceph prepare --monitor-keyring-out FILE` exports it). Read by `ceph` from the file: the key never goes on a command line.'),
+          timeoutSec: Type.Optional(Type.Number({ minimum: 1, maximum: 600, description: 'Limit of each `ceph` call (connect and answer). Default: 10.' })),
+        },
+        {
+          additionalProperties: false,
+          description: 'The controller\'s monitor credential: cephHealth rollout gates read `ceph status` / `ceph health detail` of the cluster a rollout\'s desired state names (its fsid and monHost) with it. Default: none (a cephHealth gate then holds, saying so).',
+        },
+      ),
+    ),
+    gates: Type.Optional(
+      Type.Object(
+        {
+          intervalSec: Type.Optional(Type.Number({ minimum: 0.5, maximum: 3600, default: 5, description: 'Interval of the evaluation of each rollout gate while a rollout with gates is going.' })),
+          timeoutSec: Type.Optional(Type.Number({ minimum: 0.5, maximum: 600, default: 10, description: 'Deadline of each Prometheus gate call.' })),
+        },
+        { additionalProperties: false, description: 'Rollout gates (the strategy\'s `gates:`).' },
+      ),
+    ),
     log: Type.Optional(
       Type.Object(
         {
@@ -175,8 +196,6 @@ export interface ControllerConfig {
   listen: { host: string; port: number };
   /** The fleet URL agents and operators use (controller.yaml `url`, else https://<its listen>). */
   url: string;
-  /** This member's own URL (HA status, where a follower redirects writes): https://<listen in effect>. */
-  memberUrl: string;
   stateDir: string;
   /** `sqlite` (controller.db in stateDir) or the PostgreSQL connection of the HA mode. */
   store: { kind: 'sqlite' } | { kind: 'postgres'; url: string; passwordFile: string | null };
@@ -197,6 +216,9 @@ export interface ControllerConfig {
   openstack: { cloud: string; computeApiVersion?: string; mapIntervalMs: number } | null;
   /** The failure-domain source nodes are shown with and rollouts plan by default. */
   failureDomain: FailureDomainSource;
+  /** The monitor credential cephHealth gates read the cluster with (null: none configured). */
+  ceph: { clientId: string; keyringFile: string; timeoutMs: number } | null;
+  gates: { intervalMs: number; timeoutMs: number };
 }
 
 /** The hypervisor mapping's default interval (controller.yaml openstack.mapIntervalSec). */
@@ -217,20 +239,16 @@ export interface ConfigOverrides {
   listen?: string;
 }
 
-/** A wildcard listen address is reached by the machine's name. */
-const reachableUrl = (l: { host: string; port: number }) => urlOf({ host: l.host === '0.0.0.0' || l.host === '::' ? os.hostname() : l.host, port: l.port });
-
 export function withDefaults(raw: RawConfig, file: string, overrides: ConfigOverrides = {}): ControllerConfig {
   const dir = path.dirname(path.resolve(file));
   const abs = (p: string) => path.resolve(dir, p);
   const configured = splitListen(raw.listen ?? DEFAULT_LISTEN);
-  // the fleet URL stays the file's (derived from its listen when absent); the member's follows the override
+  // the fleet URL stays the file's (derived from its listen when absent); the member's name and URL follow the override
   const listen = overrides.listen === undefined ? configured : splitListen(overrides.listen);
   return {
     file,
     listen,
     url: raw.url ?? urlOf(configured),
-    memberUrl: reachableUrl(listen),
     stateDir: abs(raw.stateDir),
     store: storeOf(raw, file, abs),
     name: raw.name ?? `${listen.host}:${listen.port}`,
@@ -255,6 +273,8 @@ export function withDefaults(raw: RawConfig, file: string, overrides: ConfigOver
       ? { cloud: raw.openstack.cloud, ...(raw.openstack.computeApiVersion ? { computeApiVersion: raw.openstack.computeApiVersion } : {}), mapIntervalMs: raw.openstack.mapIntervalSec !== undefined ? raw.openstack.mapIntervalSec * 1000 : DEFAULT_MAP_INTERVAL_MS }
       : null,
     failureDomain: failureDomainOfConfig(raw, file),
+    ceph: raw.ceph ? { clientId: raw.ceph.clientId.replace(/^client\./, ''), keyringFile: abs(raw.ceph.keyringFile), timeoutMs: (raw.ceph.timeoutSec ?? 10) * 1000 } : null,
+    gates: { intervalMs: (raw.gates?.intervalSec ?? 5) * 1000, timeoutMs: (raw.gates?.timeoutSec ?? 10) * 1000 },
   };
 }
 

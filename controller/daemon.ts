@@ -9,7 +9,12 @@
 // again; a good pair is served to new API connections and shown to agents on new connections, a bad
 // one is logged with its code and the old pair kept.
 // Every timer the controller needs is rebuilt from the store at start.
+// HA (controller.yaml `store: postgres://…`): every member serves the API (reads from the database,
+// writes answered 307 to the leader); only the elected leader recovers pushes in doubt, steps
+// rollouts, polls and prunes. A member that loses its term stops acting and exits (systemd restarts
+// it as a follower): the store's fence refuses its writes meanwhile.
 import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
+import { hostname } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import type { Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
@@ -19,7 +24,7 @@ import { checkTlsMaterial } from '../pki/check.js';
 import { loadPrivateKey } from '../protocol/keys.js';
 import type { ApiContext } from './api/context.js';
 import type { ComputeNodesDeps } from './api/routes/compute-nodes.js';
-import type { ControllerConfig } from './config.js';
+import { urlOf, type ControllerConfig } from './config.js';
 import { loadDeferred, loadOpenstack, type Deferred } from './deferred.js';
 import { AgentClient } from './fleet/agent-client.js';
 import { agentsHttpsAgent, swapClientCert } from './fleet/agent-tls.js';
@@ -27,11 +32,14 @@ import { Poller } from './fleet/poller.js';
 import { Pusher } from './fleet/pusher.js';
 import type { HypervisorMapper } from './fleet/hypervisors.js';
 import { FleetView } from './fleet/view.js';
+import { createHost } from '../host/index.js';
+import { cephPreflight, gateChecker } from './gates/checks.js';
+import { GateWatcher } from './gates/watcher.js';
 import { RolloutExecutor } from './rollout/executor.js';
 import { RolloutTracker } from './rollout/tracker.js';
 import { ControllerMetrics } from './metrics.js';
 import { Pruner } from './pruner.js';
-import { openSqliteStore } from './store/sqlite.js';
+import { openStoreMode } from './ha/mode.js';
 import type { Store } from './store/store.js';
 
 /** How long a stopping controller lets pushes in flight finish (the rest of the stop fits in 2 s). */
@@ -91,9 +99,17 @@ function drained(count: () => number, ms: number): Promise<void> {
   });
 }
 
-export async function startController(config: ControllerConfig, log: Logger): Promise<RunningController> {
+/** This controller as a member of the fleet's controllers: its name and the URL writes are redirected to. */
+export const memberOf = (c: ControllerConfig) => ({
+  name: c.name,
+  url: urlOf(c.listen.host === '0.0.0.0' || c.listen.host === '::' ? { host: hostname(), port: c.listen.port } : c.listen),
+});
+
+export async function startController(config: ControllerConfig, log: Logger, o: { onDeposed?: (reason: string) => void } = {}): Promise<RunningController> {
   const keys = await readKeyMaterial(config);
-  const store = openSqliteStore({ stateDir: config.stateDir });
+  const ha = config.store.kind === 'postgres';
+  const mode = await openStoreMode(config, memberOf(config), log);
+  const { store } = mode;
   const metrics = new ControllerMetrics();
   let ready = false;
   const agent = agentsHttpsAgent({ ca: keys.ca, cert: keys.cert, key: keys.key, idleMs: Math.max(3 * config.poll.intervalMs, 60_000) });
@@ -137,38 +153,60 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     onRefused: () => metrics.count(metrics.pushes, 'refused'),
   });
   let deferred: Deferred | null = null;
+  // the strategy's gates: evaluated continuously, results fed to the engine like node observations
+  const gates = new GateWatcher({
+    check: gateChecker({ host: createHost(), ceph: config.ceph, prometheusTimeoutMs: config.gates.timeoutMs }),
+    changed: (id) => void exec.tick(id).catch((e) => log.error({ rollout: id, err: (e as Error).message }, 'rollout step failed')),
+    evaluated: (gate, pass) => metrics.count(metrics.gateChecks, `${gate}\u0000${pass ? 'pass' : 'hold'}`),
+    intervalMs: config.gates.intervalMs,
+  });
   const exec = new RolloutExecutor({
     store,
     view,
     // recover() re-sends stored bundles only; the steps that sign wait until deferred is loaded
     sign: (d) => deferred!.signBundle(d, keys.signingKey),
-    push: (node, bundle) => pusher.push(node, bundle),
+    // the lease is checked at the push itself: a leader frozen past its bound pushes nothing on waking
+    push: (node, bundle) => {
+      if (!mode.leading()) throw new NwError('NW_NOT_LEADER', `not pushing to ${node.name}: this controller no longer leads the fleet`);
+      return pusher.push(node, bundle);
+    },
     now: () => new Date().toISOString(),
+    gateResults: (id) => gates.results(id),
     tickMs: config.poll.rolloutIntervalMs,
     bundleValidMs: config.bundleValidMs,
     onError: (e, id) => log.error({ rollout: id, err: (e as Error).message }, 'rollout step failed'),
     onTransition: (next) => {
       tracker.transition(next);
       metrics.trackRollout(next);
+      gates.track(next);
     },
   });
   const fail = (e: unknown): never => {
+    gates.stop();
     exec.stop();
     agent.destroy();
-    void store.close();
+    void mode.close();
     throw e;
   };
-  // The first action: rollouts continue from the store, pushes in doubt are observed or sent again.
-  for (const r of await store.activeRollouts()) {
-    tracker.track(r.state);
-    metrics.trackRollout(r.state);
-  }
-  let loaded!: () => void;
-  await exec.recover(new Promise<void>((r) => (loaded = r)));
-  // module evaluation below blocks the event loop: let those pushes reach their agents first
-  await drained(() => pusher.unsent(), 1000);
+  /** The active rollouts into the tracker and metrics; the leader also evaluates their gates. */
+  const trackActive = async () => {
+    const leading = mode.leading();
+    for (const r of await store.activeRollouts()) {
+      tracker.track(r.state);
+      metrics.trackRollout(r.state);
+      if (leading) gates.track(r.state);
+    }
+  };
   const startupMs = () => Math.round(process.uptime() * 1000);
-  log.info({ startupMs: startupMs(), unsent: pusher.unsent() }, 'pushes in doubt handled');
+  let loaded = () => {};
+  if (!ha) {
+    // The first action: rollouts continue from the store, pushes in doubt are observed or sent again.
+    await trackActive();
+    await exec.recover(new Promise<void>((r) => (loaded = r)));
+    // module evaluation below blocks the event loop: let those pushes reach their agents first
+    await drained(() => pusher.unsent(), 1000);
+    log.info({ startupMs: startupMs(), unsent: pusher.unsent() }, 'pushes in doubt handled');
+  }
   try {
     deferred = await loadDeferred();
   } catch (e) {
@@ -187,9 +225,11 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     ready: () => ready,
     failureDomain: config.failureDomain,
     onEnrolled: (node) => mapper?.trigger(`${node} enrolled`),
+    leadership: { leading: () => mode.leading(), leaderUrl: () => mode.leaderUrl() },
+    controllerStatus: () => mode.status(),
   };
   // controller.yaml names a cloud: the compute-node routes (as in `nodewright serve`), operators only
-  const routes = [d.rolloutRoutes(exec, { artifactBaseUrl: config.url, failureDomain: () => config.failureDomain })];
+  const routes = [d.rolloutRoutes(exec, { artifactBaseUrl: config.url, failureDomain: () => config.failureDomain, preflight: cephPreflight({ host: createHost(), ceph: config.ceph }) })];
   if (config.openstack) {
     const openstack = config.openstack;
     // clouds.yaml is read now (a wrong cloud name is a start-up error); Nova is reached on the first
@@ -229,7 +269,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
       onRefresh: (r) => metrics.count(metrics.hypervisorMaps, r.ok ? 'ok' : 'failed'),
     });
   }
-  const artifacts = new d.ArtifactStore({ stateDir: config.stateDir, store, signingKey: keys.signingKey, now: () => new Date().toISOString() });
+  const artifacts = new d.ArtifactStore({ stateDir: config.stateDir, store, blobs: mode.blobs, signingKey: keys.signingKey, now: () => new Date().toISOString() });
   let app: FastifyInstance;
   try {
     // The chain carries the CA: a joining agent checks it against its pinned --ca-cert-hash.
@@ -244,13 +284,50 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     const code = (e as NodeJS.ErrnoException).code;
     fail(new NwError('NW_CONFIG', `cannot listen on ${config.listen.host}:${config.listen.port} (${code ?? (e as Error).message}): is another controller running? change \`listen\` in ${config.file}`));
   }
-  await exec.start();
-  poller.start();
-  mapper?.start();
   const pruner = new Pruner({ store, policy: config.retention, intervalMs: config.retention.intervalMs, log: log.child({ component: 'retention' }), now: () => new Date().toISOString() });
-  pruner.start();
+  let stopped = false;
+  const lead = async () => {
+    if (stopped) return;
+    if (ha) {
+      // a new leader: rollouts continue where the last one left them; pushes in doubt are observed
+      // or the stored bundle is sent again (never a new signature for the same step)
+      await trackActive();
+      await exec.recover();
+    }
+    await exec.start();
+    poller.start();
+    mapper?.start();
+    pruner.start();
+  };
+  const stopActing = async () => {
+    pruner.stop();
+    gates.stop();
+    mapper?.stop();
+    exec.stop();
+    await poller.stop();
+  };
+  mode.onDeposed((reason) => {
+    if (stopped) return; // our own stop ended the term
+    log.error({ reason }, 'this controller lost its term: it stops acting');
+    void stopActing().then(() => o.onDeposed?.(reason));
+  });
+  if (ha) {
+    // a follower shows what the leader writes: re-read nodes and rollouts when the database says so
+    let rereading: Promise<void> | null = null;
+    mode.onChange(() => {
+      if (mode.leading() || rereading) return;
+      rereading = (async () => {
+        view.sync(await store.listNodes());
+        await trackActive();
+      })().catch((e) => log.warn({ err: (e as Error).message }, 'cannot re-read the fleet')).finally(() => (rereading = null));
+    });
+    mode.elected().then(lead).catch((e) => {
+      log.error({ err: (e as Error).message }, 'cannot take over the fleet');
+      void stopActing().then(() => o.onDeposed?.((e as Error).message));
+    });
+  } else await lead();
   ready = true;
-  log.info({ listen: address!, stateDir: config.stateDir, epoch: store.epoch, startupMs: startupMs() }, 'controller listening');
+  log.info({ listen: address!, stateDir: config.stateDir, store: config.store.kind, member: config.name, epoch: store.epoch, startupMs: startupMs() }, 'controller listening');
   return {
     app: app!,
     store,
@@ -268,8 +345,10 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     },
     stop: async () => {
       ready = false;
+      stopped = true;
       pruner.stop();
       mapper?.stop();
+      gates.stop();
       exec.stop();
       const polls = poller.stop();
       // pushes get a moment to land; one cut off here is in doubt, observed at the next start
@@ -277,7 +356,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
       agent.destroy();
       await polls;
       await app!.close();
-      await store.close();
+      await mode.close();
     },
   };
 }
@@ -288,7 +367,7 @@ export async function runControllerDaemon(config: ControllerConfig, log: Logger)
   let wd: NodeJS.Timeout | null = null;
   let running: RunningController | null = null;
   let stopping = false;
-  const stop = async (sig: string) => {
+  const stop = async (sig: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal: sig }, 'stopping');
@@ -297,7 +376,7 @@ export async function runControllerDaemon(config: ControllerConfig, log: Logger)
     if (wd) clearInterval(wd);
     log.info('stopped');
     log.flush?.();
-    process.exit(0);
+    process.exit(exitCode);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
@@ -312,7 +391,8 @@ export async function runControllerDaemon(config: ControllerConfig, log: Logger)
       }
     });
   });
-  running = await startController(config, log);
+  // a deposed leader exits non-zero: systemd (Restart=on-failure) starts it again as a follower
+  running = await startController(config, log, { onDeposed: (reason) => void stop(`deposed (${reason})`, 1) });
   if (stopping) return void (await running.stop());
   const n = (notifier = running.deferred.createNotifier({ onError: (e) => log.warn({ err: e.message }, 'systemd-notify failed') }));
   if (n.watchdogIntervalMs) wd = setInterval(() => void n.watchdog(), n.watchdogIntervalMs);

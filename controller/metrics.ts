@@ -15,8 +15,10 @@ export class ControllerMetrics {
   readonly polls = new Map<string, number>();
   readonly pushes = new Map<string, number>();
   readonly gates = new Map<string, number>();
+  /** Rollout gate evaluations, keyed `gate\0pass|hold`. */
+  readonly gateChecks = new Map<string, number>();
   /** Progress of the rollouts still going (finished ones leave the gauges). */
-  private readonly rollouts = new Map<string, { state: string; done: number; total: number }>();
+  private readonly rollouts = new Map<string, { state: string; done: number; total: number; gates: { gate: string; pass: boolean }[] }>();
   /** The health of every enrolled node (the daemon points this at its fleet view). */
   nodeHealth: () => Iterable<NodeHealth> = () => [];
   /** [node, certificate not-after] of every enrolled node whose expiry is known. */
@@ -33,7 +35,7 @@ export class ControllerMetrics {
   trackRollout(s: RolloutState): void {
     if (isFinished(s)) return void this.rollouts.delete(s.id);
     const sum = summarize(s);
-    this.rollouts.set(s.id, { state: sum.state, done: sum.done, total: sum.nodes });
+    this.rollouts.set(s.id, { state: sum.state, done: sum.done, total: sum.nodes, gates: (s.gates ?? []).map((g) => ({ gate: g.gate, pass: g.pass })) });
   }
 
   observePoll(ms: number, outcome: string): void {
@@ -84,6 +86,13 @@ export class ControllerMetrics {
     counter('nodewright_pushes_total', 'Bundle pushes by outcome.', 'outcome', this.pushes);
     counter('nodewright_gates_total', 'Health gates by outcome.', 'outcome', this.gates);
     counter('nodewright_hypervisor_map_refreshes_total', 'Hypervisor mapping refreshes (one Nova server and hypervisor listing each) by outcome.', 'outcome', this.hypervisorMaps);
+    head('nodewright_rollout_gate_checks_total', 'counter', 'Evaluations of rollout gates (the strategy\'s gates:) by gate and result (pass, hold).');
+    for (const [k, v] of this.gateChecks) {
+      const [gate, result] = k.split('\u0000');
+      L.push(`nodewright_rollout_gate_checks_total{gate="${esc(gate)}",result="${result}"} ${v}`);
+    }
+    head('nodewright_rollout_gate_passing', 'gauge', 'Whether each gate of a rollout still going passes (1) or holds it (0), as of its latest evaluation.');
+    for (const [id, r] of this.rollouts) for (const g of r.gates) L.push(`nodewright_rollout_gate_passing{rollout="${id}",gate="${esc(g.gate)}"} ${g.pass ? 1 : 0}`);
     head('nodewright_rollout_nodes_done', 'gauge', 'Nodes of a rollout that are finished (healthy, skipped or rolled back).');
     for (const [id, r] of this.rollouts) L.push(`nodewright_rollout_nodes_done{rollout="${id}",state="${r.state}"} ${r.done}`);
     head('nodewright_rollout_nodes', 'gauge', 'Nodes a rollout targets.');

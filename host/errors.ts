@@ -35,6 +35,7 @@ export const ERROR_CATALOGUE = {
   NW_RENEW: 503, // certificate renewal failed (controller unreachable or bad answer); retried with backoff
   NW_PUSH: 502, // agent unreachable or refused a bundle
   NW_STATE: 500, // the agent's / controller's state is unreadable
+  NW_NOT_LEADER: 503, // HA: no controller leads the fleet right now (an election is under way); retry in seconds
   NW_CEPH_AUTH: 502, // cephx rejected the key
   NW_CEPH_TIMEOUT: 504, // cluster unreachable within the limit
   NW_CEPH: 502, // other ceph command failure

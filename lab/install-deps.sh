@@ -23,6 +23,8 @@ PKGS=(
   openssl
   # the rollout gates and the fleet scrape (lab/prometheus): Debian's Prometheus server (promtool ships with it)
   prometheus
+  # npm run package: the .debs (dpkg-deb, checked by lintian) and the systemd-sysext image (mksquashfs)
+  dpkg-dev lintian squashfs-tools
 )
 missing=()
 for p in "${PKGS[@]}"; do

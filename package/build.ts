@@ -2,11 +2,14 @@
 // each with its own Node 24 (package/runtime.ts), the bundled CLI (package/bundle.ts; the agent's also
 // as a start-up snapshot, package/snapshot.ts), the unit
 // derived from systemd/units/, the commented default config, install.sh, PLAN and MANIFEST
-// (package/layout.ts). Beside them: dist/pkg/install.sh (the same script, for verifying a tarball
+// (package/layout.ts); from the same staged trees the Debian packages nodewright-agent_<v>_amd64.deb and
+// nodewright-controller_<v>_amd64.deb (package/deb.ts, dpkg-deb) and the agent's systemd-sysext image
+// nodewright-agent-<v>-x86-64.raw (package/sysext.ts, mksquashfs). Beside them: dist/pkg/install.sh (the same script, for verifying a tarball
 // before unpacking it: install.sh --trust-key) and, never inside: dist/pkg/lab/agent-hooked.mjs, the
 // lab-only agent entry with phase pauses (lab/worker/provision.sh installs it in lab workers only).
-//   NODEWRIGHT_RELEASE_KEY=FILE        sign the tarballs and install.sh: ARTIFACT.sig (package/sign.ts)
+//   NODEWRIGHT_RELEASE_KEY=FILE        sign every artifact (tarballs, .debs, .raw, install.sh): ARTIFACT.sig (package/sign.ts)
 //   NW_PKG_CACHE=~/.cache/nodewright   runtime + native builds, reused between runs
+//   NW_PKG_OUT=dist/pkg                where the artifacts go (tests build into a temp dir of their own)
 //   NW_NODE_RUNTIME_PIN=package/node-runtime.json
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -15,11 +18,13 @@ import { fileURLToPath } from 'node:url';
 import { gitCommit } from '../host/build-info.js';
 import { NwError } from '../host/errors.js';
 import { bundle } from './bundle.js';
+import { buildDeb, sizeMiB } from './deb-build.js';
 import { bundleFile, COMPONENTS, fastFiles, installPlan, manifestText, packagedUnit, packageName, planText, snapshotFile, unitEnvironment, wrapperScript, type ComponentSpec, type PackageFile } from './layout.js';
 import { ensureBetterSqlite3 } from './native.js';
 import { ensureRuntime, readPin, sh, sha256File, type Runtime } from './runtime.js';
 import { RELEASE_KEY_ENV, releaseKey, signArtifacts } from './sign.js';
 import { buildSnapshot } from './snapshot.js';
+import { buildSysext } from './sysext-build.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const log = (s: string) => process.stderr.write(`package: ${s}\n`);
@@ -87,7 +92,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   const cache = process.env.NW_PKG_CACHE ?? path.join(os.homedir(), '.cache/nodewright');
   const pin = readPin(process.env.NW_NODE_RUNTIME_PIN ?? 'package/node-runtime.json', REPO);
   const rt = ensureRuntime(pin, path.join(cache, 'node'), log);
-  const outDir = path.join(REPO, 'dist/pkg');
+  const outDir = path.resolve(REPO, process.env.NW_PKG_OUT ?? 'dist/pkg');
   const stageRoot = path.join(outDir, '.stage');
   mkdirSync(stageRoot, { recursive: true });
   const mtime = sh('git', ['-C', REPO, 'log', '-1', '--format=@%ct']).trim() || '@0';
@@ -101,6 +106,18 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     const tarball = pack(stageRoot, name, outDir, mtime);
     artifacts.push(tarball);
     log(`${path.relative(REPO, tarball)} (${(statSync(tarball).size / 2 ** 20).toFixed(1)} MiB, node v${pin.version}, commit ${commit})`);
+    const files = walk(path.join(stageRoot, name));
+    const epoch = Number(mtime.slice(1));
+    const t1 = Date.now();
+    const deb = buildDeb(c, version, path.join(stageRoot, name), files, outDir, epoch);
+    artifacts.push(deb);
+    log(`${path.relative(REPO, deb)} (${sizeMiB(deb)} MiB, ${Date.now() - t1} ms)`);
+    if (c.component === 'agent') {
+      const t2 = Date.now();
+      const raw = buildSysext(c, version, path.join(stageRoot, name), files, outDir, epoch);
+      artifacts.push(raw);
+      log(`${path.relative(REPO, raw)} (systemd-sysext, ${sizeMiB(raw)} MiB, ${Date.now() - t2} ms)`);
+    }
   }
   const sigs = signArtifacts(key, artifacts);
   log(key ? `signed ${sigs.map((s) => path.relative(REPO, s)).join(', ')}` : `unsigned (set ${RELEASE_KEY_ENV}=FILE to sign the release)`);

@@ -1,5 +1,6 @@
 // What the API routes are handed by the daemon (routes stay thin: parse, call, answer).
 import type { Role } from '../../pki/index.js';
+import type { ControllerStatusJson } from '../commands/controller-status.js';
 import type { EnrollDeps } from '../fleet/enroll.js';
 import type { Poller } from '../fleet/poller.js';
 import type { ControllerMetrics } from '../metrics.js';
@@ -20,4 +21,8 @@ export interface ApiContext {
   failureDomain?: FailureDomainSource;
   /** A node enrolled (the hypervisor mapper places it). */
   onEnrolled?: (node: string) => void;
+  /** HA: a write sent to a follower is answered 307 with the leader's URL (absent: this one always leads). */
+  leadership?: { leading(): boolean; leaderUrl(): Promise<string | null> };
+  /** The fleet's controllers (GET /v1/controller/status). */
+  controllerStatus?: () => Promise<ControllerStatusJson>;
 }

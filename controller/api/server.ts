@@ -66,6 +66,16 @@ export async function buildControllerServer(deps: ControllerServerDeps): Promise
   app.server.maxConnections = limits.maxConnections;
   registerErrorHandler(app);
   app.setValidatorCompiler(compileRouteSchema);
+  const leadership = deps.fleet?.leadership;
+  if (leadership) {
+    // HA: one leader writes; a follower sends every write there (the CLI and agents follow a 307)
+    app.addHook('onRequest', async (req, reply) => {
+      if (req.method === 'GET' || req.method === 'HEAD' || leadership.leading()) return;
+      const leader = await leadership.leaderUrl();
+      if (!leader) throw new NwError('NW_NOT_LEADER', 'no controller leads the fleet right now (an election is under way); try again in a few seconds');
+      return reply.code(307).header('location', new URL(req.url, leader).toString()).send();
+    });
+  }
   const joins = new TokenBuckets({ burst: limits.joinBurst, refillMs: limits.joinRefillMs });
   const renewals = new TokenBuckets({ burst: limits.renewBurst, refillMs: limits.renewRefillMs });
   app.addHook('onRequest', async (req) => confineMetricsRole(req));

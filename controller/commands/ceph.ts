@@ -7,7 +7,7 @@ import { resolveMonHost } from '../../ceph/admin.js';
 import { kubernetesMonitors } from '../../ceph/conf.js';
 import { entryFor, parseKeyring } from '../../ceph/keyring.js';
 import { cephfsVolumeManifests, storageManifests, toYaml } from '../../ceph/k8s-manifests.js';
-import { applyAction, describeAction, describeUnchanged, observeCluster, planPrepare, waitForActiveMds, type PrepareSpec } from '../../ceph/prepare.js';
+import { applyAction, describeAction, describeUnchanged, entityOf, observeCluster, planPrepare, waitForActiveMds, type PrepareSpec } from '../../ceph/prepare.js';
 import { parseQuantity } from '../../ceph/quantity.js';
 import { ensureQuotaDir, volumePath } from '../../ceph/volume.js';
 import { type ClusterFlags, abs, addClusterFlags, adminFrom, seconds } from '../ceph/options.js';
@@ -34,12 +34,19 @@ export function registerCephCommands(program: Command, io: CliIo = processIo): v
     .option('--keyring-out <file>', 'export the client keyring to FILE (mode 0600)')
     .option('--mds-wait <seconds>', 'after creating the fs, wait this long for an active MDS', '30')
     .option('--dry-run', 'print the plan, change nothing')
-    .action(async (f: ClusterFlags & { pgNum: string; keyringOut?: string; mdsWait: string; dryRun?: boolean }) => {
+    .option('--monitor-id <id>', "also create the controller's read-only client (mon 'allow r') for rollout gates, e.g. nodewright-controller")
+    .option('--monitor-keyring-out <file>', 'export its keyring to FILE (mode 0600; controller.yaml ceph.keyringFile); --monitor-id defaults to nodewright-controller')
+    .action(async (f: ClusterFlags & { pgNum: string; keyringOut?: string; mdsWait: string; dryRun?: boolean; monitorId?: string; monitorKeyringOut?: string }) => {
       const host = createHost();
       const admin = adminFrom(f);
       const pgNum = Number(f.pgNum);
       if (!Number.isInteger(pgNum) || pgNum < 1) throw new NwError('NW_USAGE', `--pg-num ${f.pgNum} is not a positive integer`);
-      const spec: PrepareSpec = { rbdPool: f.pool, fsName: f.fs, dataPool: f.dataPool, metadataPool: f.metadataPool, clientId: f.id, pgNum, keyringOut: f.keyringOut && abs(f.keyringOut) };
+      const monitorId = f.monitorId ?? (f.monitorKeyringOut ? 'nodewright-controller' : undefined);
+      if (monitorId && entityOf(monitorId) === entityOf(f.id)) throw new NwError('NW_USAGE', `--monitor-id ${monitorId} is Kubernetes' client (--id); the controller's read-only client needs its own id`);
+      const spec: PrepareSpec = {
+        rbdPool: f.pool, fsName: f.fs, dataPool: f.dataPool, metadataPool: f.metadataPool, clientId: f.id, pgNum, keyringOut: f.keyringOut && abs(f.keyringOut),
+        ...(monitorId ? { monitor: { clientId: monitorId.replace(/^client\./, ''), keyringOut: f.monitorKeyringOut && abs(f.monitorKeyringOut) } } : {}),
+      };
       const plan = planPrepare(await observeCluster(host, admin, spec), spec);
       if (plan.length === 0) {
         io.out(describeUnchanged(spec) + '\n');

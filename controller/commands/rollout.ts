@@ -6,7 +6,9 @@ import { parse as parseYaml } from 'yaml';
 import { NwError } from '../../host/errors.js';
 import { parseLabels } from '../fleet/join-token.js';
 import { parseFailureDomainSource } from '../rollout/domains.js';
-import { parsePerDomainLimit, type StrategyInput } from '../rollout/strategy.js';
+import { parsePerDomainLimit, strategyFromYaml, type StrategyInput } from '../rollout/strategy.js';
+import { gateResultsOf } from '../rollout/engine.js';
+import { readText } from './files.js';
 import { ownDomain } from '../rollout/engine.js';
 import { isSettled } from '../rollout/summary.js';
 import type { RolloutView } from '../rollout/view.js';
@@ -61,7 +63,13 @@ function lines(r: RolloutView): string[] {
   const done = r.nodes.filter((n) => isSettled(n)).length;
   const head = `${f(r.id)} ${f(r.state)} wave ${Math.min(r.wave + 1, r.waveCount)}/${r.waveCount} nodes ${done}/${r.nodes.length} failures ${r.failures}/${r.failureBudget}${r.reason ? ` — ${f(r.reason)}` : ''}`;
   const nodes = r.nodes.map((n) => `  ${f(n.name).padEnd(12)} wave ${n.wave + 1}  ${f(n.phase).padEnd(12)} gen ${n.targetGeneration ?? '-'}${n.reason ? `  ${f(n.reason)}` : ''}`);
-  return [head, ...domainLines(r), ...nodes, ...r.waitsFor.map((w) => `  waits: ${f(w)}`)];
+  return [head, ...domainLines(r), ...gateLines(r).map((l) => `  ${l}`), ...nodes, ...r.waitsFor.map((w) => `  waits: ${f(w)}`)];
+}
+
+/** "gate cephHealth: holds — HEALTH_WARN (OSDMAP_FLAGS: noout flag(s) set)" for each gate of the strategy. */
+function gateLines(r: RolloutView): string[] {
+  if (!r.strategy?.gates?.length) return [];
+  return gateResultsOf(r).map((g) => `gate ${f(g.gate)}: ${g.pass ? 'passes' : 'holds'} — ${f(g.message)}`);
 }
 
 const bar = (done: number, total: number, width = 20) => `[${'#'.repeat(Math.round((done / Math.max(total, 1)) * width)).padEnd(width, '.')}]`;
@@ -72,7 +80,7 @@ function liveView(r: RolloutView): string {
     return `wave ${i + 1} ${bar(ns.filter((n) => isSettled(n)).length, ns.length)} ${ns.map((n) => `${f(n.name)}:${f(n.phase)}`).join(' ')}`;
   });
   const left = r.timeLeftMs !== null ? `  (next deadline in ${Math.ceil(r.timeLeftMs / 1000)} s)` : '';
-  return [`${f(r.id)}  ${f(r.state).toUpperCase()}  ${f(r.target)}${left}`, ...(r.reason ? [`blocked: ${f(r.reason)}`] : []), ...waves, ...r.waitsFor.map((w) => `waits for: ${f(w)}`)].join('\n');
+  return [`${f(r.id)}  ${f(r.state).toUpperCase()}  ${f(r.target)}${left}`, ...(r.reason ? [`blocked: ${f(r.reason)}`] : []), ...gateLines(r), ...waves, ...r.waitsFor.map((w) => `waits for: ${f(w)}`)].join('\n');
 }
 
 /**
@@ -92,8 +100,47 @@ export function strategyFromFlags(o: Record<string, unknown>): StrategyInput {
     ...(text('gateTimeout') ? { gateTimeout: text('gateTimeout') } : {}),
     ...(text('soak') ? { soak: text('soak') } : {}),
     ...(o.window ? { windows: o.window as string[] } : {}),
-    autoRollback: o.autoRollback !== false,
+    ...(o.autoRollback === false ? { autoRollback: false } : {}),
+    ...(text('gateFailure') ? { gateFailure: text('gateFailure') } : {}),
+    ...(text('gateWaitTimeout') ? { gateWaitTimeout: text('gateWaitTimeout') } : {}),
+    ...gatesFromFlags(o),
   };
+}
+
+/** --gate-ceph-health, --gate-prometheus URL --gate-alerts REGEX: the gates they name (replacing the file's). */
+function gatesFromFlags(o: Record<string, unknown>): Pick<StrategyInput, 'gates'> {
+  const gates: unknown[] = [];
+  if (o.gateCephHealth) gates.push({ cephHealth: {} });
+  const url = typeof o.gatePrometheus === 'string' ? o.gatePrometheus : undefined;
+  const alerts = typeof o.gateAlerts === 'string' ? o.gateAlerts : undefined;
+  if (alerts && !url) throw new NwError('NW_USAGE', '--gate-alerts needs --gate-prometheus URL (the Prometheus whose alerts it filters)');
+  if (url && !alerts) throw new NwError('NW_USAGE', '--gate-prometheus needs --gate-alerts REGEX; for a query gate, write it in the --strategy file');
+  if (url) gates.push({ prometheus: { url, alerts } });
+  return gates.length ? { gates } : {};
+}
+
+/** --strategy FILE (the strategy's fields as YAML) with the flags given beside it overriding its keys. */
+export async function strategyInput(o: Record<string, unknown>): Promise<StrategyInput> {
+  const flags = strategyFromFlags(o);
+  if (typeof o.strategy !== 'string') return flags;
+  const file = o.strategy;
+  let doc: unknown;
+  try {
+    doc = parseYaml(await readText(file, 'the strategy file'));
+  } catch (e) {
+    if (e instanceof NwError) throw e;
+    throw new NwError('NW_USAGE', `cannot read the strategy file ${file}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (doc === null || doc === undefined) doc = {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new NwError('NW_USAGE', `${file}: the strategy must be a mapping of keys like steps, gates, onFailure`);
+  const merged = { ...(doc as Record<string, unknown>), ...flags };
+  try {
+    strategyFromYaml(merged); // the controller checks it again; here a mistake names the file
+  } catch (e) {
+    if (e instanceof NwError) throw new NwError(e.code, `${file}: ${e.message}`);
+    throw e;
+  }
+  return merged as StrategyInput;
 }
 
 export function registerRolloutCommands(program: Command): void {
@@ -117,9 +164,15 @@ export function registerRolloutCommands(program: Command): void {
       .option('--gate-timeout <duration>', 'deadline of each gate')
       .option('--soak <duration>', 'wait between waves')
       .option('--window <spec...>', 'maintenance window(s), e.g. "Mon-Fri 22:00-04:00 Europe/Berlin"')
-      .option('--no-auto-rollback', 'do not roll a failed node back automatically'),
+      .option('--no-auto-rollback', 'do not roll a failed node back automatically')
+      .option('--strategy <file>', "YAML with the strategy's fields (docs/reference/rollout-strategy.md); flags given beside it override its keys")
+      .option('--gate-ceph-health', 'hold while the Ceph cluster the desired state names is not HEALTH_OK')
+      .option('--gate-prometheus <url>', 'hold while alerts of this Prometheus matching --gate-alerts fire')
+      .option('--gate-alerts <regex>', 'alert names that hold the rollout, e.g. "^Nodewright|^Ceph"')
+      .option('--gate-failure <wait|pause>', 'a failing gate waits (default) or pauses the rollout')
+      .option('--gate-wait-timeout <duration>', 'a gate holding longer than this pauses the rollout (default 1h)'),
   ).action(async (o: OperatorOpts & Record<string, string | string[] | boolean | undefined>) => {
-    const strategy = strategyFromFlags(o);
+    const strategy = await strategyInput(o);
     const body = {
       ...(o.group ? { group: o.group } : {}),
       ...(o.labels ? { labels: parseLabels(o.labels as string) } : {}),

@@ -12,6 +12,7 @@
 import { NwError } from '../../host/errors.js';
 import type { NodeObservation } from '../store/store.js';
 import type { FailureDomainSource } from './domains.js';
+import { gateName, type GateResult } from './gates.js';
 import { planWaves } from './plan.js';
 import { maxUnavailableOf, resolveCount, type Strategy } from './strategy.js';
 import { insideWindows, nextWindowOpening } from './window.js';
@@ -84,6 +85,10 @@ export interface RolloutState {
   failureBudget: number;
   maxUnavailable: number;
   soakUntil: string | null;
+  /** The latest result of each strategy gate (absent without gates). */
+  gates?: GateResult[];
+  /** Since when a failing gate holds the rollout (gateWaitTimeout counts from here); null when none holds. */
+  gateHeldSince?: string | null;
   /** Set by the rollback command: every node that got the target goes back to its previous state. */
   rollingBack: boolean;
   /** The target desired state without generation and binding (opaque here; see bind.ts). */
@@ -401,6 +406,7 @@ function startWork(d: Draft, obs: Record<string, NodeObservation>): void {
     }
     return;
   }
+  if (holdForGates(d)) return;
   let held: RolloutNode | null = null;
   for (const n of pending) if (n.hold) holdNode(n, null); // judged afresh below
   for (const n of pending) {
@@ -429,6 +435,43 @@ function startWork(d: Draft, obs: Record<string, NodeObservation>): void {
   s.reason = null;
 }
 
+/** Each gate's latest result; a gate without one has not been evaluated yet and holds. */
+export function gateResultsOf(s: Pick<RolloutState, 'strategy' | 'gates'>): GateResult[] {
+  return (s.strategy.gates ?? []).map(
+    (g, index) => s.gates?.find((r) => r.index === index) ?? { index, gate: gateName(g), pass: false, message: 'not evaluated yet' },
+  );
+}
+
+/** The reason a failing gate gives: "gate cephHealth holds: HEALTH_WARN (OSDMAP_FLAGS: noout flag(s) set)". */
+export const gateHoldText = (r: GateResult): string => `gate ${r.gate} holds: ${r.message}`;
+
+/**
+ * Failing gates hold the rollout before any new node is touched: waiting (it continues by itself
+ * when they pass), or paused with gateFailure pause or once they held for gateWaitTimeout.
+ */
+function holdForGates(d: Draft): boolean {
+  const s = d.s;
+  const failing = gateResultsOf(s).filter((r) => !r.pass);
+  if (failing.length === 0) {
+    if (s.gateHeldSince) s.gateHeldSince = null;
+    return false;
+  }
+  const why = failing.map(gateHoldText).join('; ');
+  s.gateHeldSince ??= d.now;
+  const waitMs = s.strategy.gateWaitTimeoutMs ?? 3_600_000;
+  const until = plus(s.gateHeldSince, waitMs);
+  if (s.strategy.gateFailure === 'pause' || reached(d.now, until)) {
+    s.state = 'paused';
+    s.reason = `${why}${s.strategy.gateFailure === 'pause' ? ' (gateFailure pause)' : `; held longer than gateWaitTimeout ${waitMs / 1000} s`}; resume once it passes, or abort`;
+    s.gateHeldSince = null;
+    return true;
+  }
+  s.state = 'waiting';
+  s.reason = why;
+  d.actions.push({ kind: 'wait', until });
+  return true;
+}
+
 /** When step() must run again even if no observation changes. */
 function nextWake(d: Draft): void {
   for (const n of d.s.nodes.filter(isInFlight)) {
@@ -441,9 +484,10 @@ function nextWake(d: Draft): void {
  * `domains`: the current failure domain of pending nodes (nextToPush), where the source maps them;
  * a node whose domain differs from its plan moved and is planned by its new domain from now on.
  */
-export function step(state: RolloutState, obs: Record<string, NodeObservation>, now: string, domains?: Record<string, string>): Transition {
+export function step(state: RolloutState, obs: Record<string, NodeObservation>, now: string, domains?: Record<string, string>, gates?: GateResult[]): Transition {
   if (isDone(state)) return { next: state, actions: [] };
   const d = new Draft(state, now);
+  if (gates && state.strategy.gates?.length) d.s.gates = gates;
   followMoves(d.s, domains);
   judgeGates(d, obs);
   if (d.s.state === 'running' || d.s.state === 'waiting') startWork(d, obs);
@@ -544,6 +588,7 @@ export function command(state: RolloutState, cmd: Command, now: string): Transit
       if (s.state === 'paused') {
         s.state = 'running';
         s.reason = null;
+        if (s.gateHeldSince) s.gateHeldSince = null;
       }
       break;
     case 'abort':

@@ -14,6 +14,7 @@ import {
   command, isInFlight, newRollout, nextToPush, pushed, recover, renumberPush, step,
   type Action, type Command, type PushOutcome, type RolloutState, type Transition,
 } from './engine.js';
+import type { GateResult } from './gates.js';
 import type { Strategy } from './strategy.js';
 import { isFinished } from './summary.js';
 
@@ -26,6 +27,8 @@ export interface ExecutorDeps {
   /** POST the bundle to the node's agent. Throwing is fine: coded refusals count as definite. */
   push(node: NodeRecord, bundle: unknown): Promise<PushOutcome>;
   now(): string;
+  /** The latest results of a rollout's gates (controller/gates/watcher.ts); undefined: none yet. */
+  gateResults?(rolloutId: string): GateResult[] | undefined;
   /** Lifetime of each signed bundle (its notAfter); default 24 h. */
   bundleValidMs?: number;
   /** Longest sleep between two steps of a rollout that is waiting on gates (default 1 s). */
@@ -78,6 +81,15 @@ export function eventsOf(before: RolloutState, next: RolloutState, actor: string
       at: now, actor, kind: `rollout.node.${n.phase}`, subject: n.name,
       message: `${next.id}: ${n.name} ${n.phase.replace('_', ' ')}${generation ? ` (generation ${generation})` : ''}${n.reason ? `: ${n.reason}` : ''}`,
       data: { rollout: next.id, generation },
+    });
+  }
+  for (const g of next.gates ?? []) {
+    const b = before.gates?.find((x) => x.index === g.index);
+    if (b?.pass === g.pass) continue;
+    out.push({
+      at: now, actor, kind: g.pass ? 'rollout.gate.passed' : 'rollout.gate.failed', subject: next.id,
+      message: `${next.id}: gate ${g.gate} ${g.pass ? 'passes' : 'holds'}: ${g.message}`,
+      data: { rollout: next.id, gate: g.gate, pass: g.pass },
     });
   }
   if (before.state !== next.state) {
@@ -178,7 +190,7 @@ export class RolloutExecutor {
 
   /** Step the rollout now (the poller calls it when an observation of one of its nodes changed). */
   tick(id: string): Promise<RolloutState> {
-    return this.serial(id, () => this.transition(id, (s, obs, now, domains) => step(s, obs, now, domains), 'controller', true));
+    return this.serial(id, () => this.transition(id, (s, obs, now, domains) => step(s, obs, now, domains, this.deps.gateResults?.(id)), 'controller', true));
   }
 
   /** The current failure domain of the nodes the next push comes from (the re-check for live migrations). */

@@ -5,6 +5,7 @@
 import { Type } from '@sinclair/typebox';
 import { NwError } from '../../host/errors.js';
 import { parseFailureDomainSource, type FailureDomainSource } from './domains.js';
+import { GateSchema, parseGates, type GateFailure, type GateSpec } from './gates.js';
 import { parseRamp, stepSize, type RampStep } from './plan.js';
 import { parseWindow, type MaintenanceWindow } from './window.js';
 
@@ -26,6 +27,11 @@ export interface Strategy {
   soakMs: number;
   windows: MaintenanceWindow[];
   autoRollback: boolean;
+  /** Checks of the cluster that must pass before a wave starts and while it runs (absent in older rollouts: none). */
+  gates?: GateSpec[];
+  /** A failing gate: wait (until it passes, or pause after gateWaitTimeoutMs) or pause at once. */
+  gateFailure?: GateFailure;
+  gateWaitTimeoutMs?: number;
 }
 
 /** What an operator writes (flags or YAML): numbers or strings like "30s", "20%", "1,5,20%". */
@@ -41,6 +47,9 @@ export interface StrategyInput {
   soak?: string | number;
   windows?: string | string[];
   autoRollback?: boolean;
+  gates?: unknown[];
+  gateFailure?: string;
+  gateWaitTimeout?: string | number;
 }
 
 const DURATION = '^(?:[0-9]+(?:\\.[0-9]+)?|(?:[0-9]+(?:\\.[0-9]+)?(?:ms|s|m|h|d))+)$';
@@ -105,6 +114,20 @@ export const StrategySchema = Type.Object(
     autoRollback: Type.Optional(
       Type.Boolean({ default: true, description: 'A node failing its gate gets a new generation carrying its previous desired state, which must pass the gate again. Flag --no-auto-rollback.' }),
     ),
+    gates: Type.Optional(
+      Type.Array(GateSchema, {
+        default: [],
+        description:
+          'Checks of the cluster, evaluated by the controller before a wave starts and continuously while it runs: a failing gate holds the rollout (waiting, no new node touched, the reason names the gate and its failing check or alert) and it continues on its own when the gate passes. Flags --gate-ceph-health, --gate-prometheus URL --gate-alerts REGEX.',
+      }),
+    ),
+    gateFailure: Type.Optional(
+      Type.Union([Type.Literal('wait'), Type.Literal('pause')], {
+        default: 'wait',
+        description: 'A failing gate: wait (continue when it passes; paused once it failed for gateWaitTimeout) or pause at once (resume by hand). Flag --gate-failure.',
+      }),
+    ),
+    gateWaitTimeout: Type.Optional(Duration({ default: '1h', description: 'How long a failing gate may hold the rollout before it is paused with the gate\'s reason. Flag --gate-wait-timeout.' })),
   },
   { additionalProperties: false, description: 'A rollout\'s strategy: how fast it ramps, how much may be down at once, how many failures the whole run tolerates, and when it may start anything. Bad values are NW_USAGE naming the key.' },
 );
@@ -120,6 +143,9 @@ export const DEFAULT_STRATEGY: Strategy = {
   soakMs: 0,
   windows: [],
   autoRollback: true,
+  gates: [],
+  gateFailure: 'wait',
+  gateWaitTimeoutMs: 3_600_000,
 };
 
 const usage = (msg: string): NwError => new NwError('NW_USAGE', msg);
@@ -168,7 +194,7 @@ export function resolveCount(v: CountOrPercent, total: number): number {
 export const maxUnavailableOf = (s: Strategy, total: number): number => Math.max(1, resolveCount(s.maxUnavailable, total));
 
 export function parseStrategy(input: StrategyInput = {}): Strategy {
-  const s: Strategy = { ...DEFAULT_STRATEGY, windows: [] };
+  const s: Strategy = { ...DEFAULT_STRATEGY, windows: [], gates: [] };
   if (input.steps !== undefined) {
     s.steps = typeof input.steps === 'string' ? parseRamp(input.steps) : input.steps;
     if (s.steps.length === 0) throw usage('steps is empty; give at least one, e.g. 1,5,20%');
@@ -197,6 +223,12 @@ export function parseStrategy(input: StrategyInput = {}): Strategy {
     if (typeof input.autoRollback !== 'boolean') throw usage('autoRollback must be true or false');
     s.autoRollback = input.autoRollback;
   }
+  if (input.gates !== undefined) s.gates = parseGates(input.gates);
+  if (input.gateFailure !== undefined) {
+    if (input.gateFailure !== 'wait' && input.gateFailure !== 'pause') throw usage(`gateFailure "${input.gateFailure}" must be wait or pause`);
+    s.gateFailure = input.gateFailure;
+  }
+  if (input.gateWaitTimeout !== undefined) s.gateWaitTimeoutMs = parseDuration('gateWaitTimeout', input.gateWaitTimeout);
   if (s.gateTimeoutMs <= s.minHealthyMs) {
     throw usage(`gateTimeout (${s.gateTimeoutMs} ms) must be longer than minHealthy (${s.minHealthyMs} ms), or no node can pass its gate`);
   }
@@ -227,6 +259,8 @@ export function strategyFromYaml(doc: unknown): Strategy {
   if (windows !== undefined && typeof windows !== 'string' && !(Array.isArray(windows) && windows.every((w) => typeof w === 'string'))) {
     throw usage('strategy.windows must be a string or a list of strings like "Mon-Fri 22:00-04:00 Europe/Berlin"');
   }
+  if (o.gates !== undefined && !Array.isArray(o.gates)) throw usage('strategy.gates must be a list like [{ cephHealth: {} }]');
+  if (o.gateFailure !== undefined && typeof o.gateFailure !== 'string') throw usage('strategy.gateFailure must be wait or pause');
   const onFailure = o.onFailure;
   if (onFailure !== undefined && typeof onFailure !== 'string') throw usage('strategy.onFailure must be pause, halt or skip');
   return parseStrategy({
@@ -241,5 +275,8 @@ export function strategyFromYaml(doc: unknown): Strategy {
     soak: str('soak'),
     windows: windows as string | string[] | undefined,
     autoRollback: o.autoRollback as boolean | undefined,
+    gates: o.gates as unknown[] | undefined,
+    gateFailure: o.gateFailure as string | undefined,
+    gateWaitTimeout: str('gateWaitTimeout'),
   });
 }

@@ -3,12 +3,14 @@
 // `UPDATE meta … WHERE epoch = ?`, that this controller still holds it.
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
-import { timingSafeEqual } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { NwError } from '../../host/errors.js';
 import { migrate } from './migrations.js';
 import type { RolloutState } from '../rollout/engine.js';
 import { isFinished, summarize, type RolloutSummary } from '../rollout/summary.js';
+import {
+  decodeCursor, encodeCursor, json, NODE_COLUMNS, nodeParams, parse, sameHash, summaryRow, toArtifact, toEvent, toNode, toRollout, toToken, type Row,
+} from './rows.js';
 import { attachKeyring, detachKeyring } from './keyrings.js';
 import { pinnedGenerations, type PruneReport, type RetentionPolicy } from './retention.js';
 import type {
@@ -18,11 +20,8 @@ import type {
 
 export const DB_FILE = 'controller.db';
 
-type Row = Record<string, unknown>;
 type NewEvent = Omit<ControllerEvent, 'id'>;
 
-const json = (v: unknown): string => JSON.stringify(v);
-const parse = <T>(s: unknown): T => JSON.parse(String(s)) as T;
 
 export function openSqliteStore(opts: { stateDir: string }): SqliteStore {
   mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
@@ -54,7 +53,6 @@ export function openSqliteStore(opts: { stateDir: string }): SqliteStore {
 const UPSERT_SUMMARY = `INSERT INTO rollout_summaries (id, created_at, updated_at, active, detail, summary) VALUES (?, ?, ?, ?, 1, ?)
   ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, active = excluded.active, summary = excluded.summary`;
 
-const summaryRow = (id: string, createdAt: string, s: RolloutState) => [id, createdAt, s.updatedAt, isFinished(s) ? 0 : 1, json(summarize(s))];
 
 /** Rollouts written before schema 3 get their summary row once. */
 function fillRolloutSummaries(db: Database.Database): void {
@@ -66,16 +64,6 @@ function fillRolloutSummaries(db: Database.Database): void {
   }).immediate();
 }
 
-const encodeCursor = (createdAt: string, id: string): string => Buffer.from(json([createdAt, id])).toString('base64url');
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const v = parse<unknown>(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') return [v[0], v[1]];
-  } catch {
-    // reported below
-  }
-  throw new NwError('NW_USAGE', `the rollout list cursor '${cursor.slice(0, 64)}' is not one this controller gave out; start again without it`);
-}
 
 export class SqliteStore implements Store {
   constructor(private readonly db: Database.Database, readonly epoch: number) {}
@@ -270,15 +258,7 @@ export class SqliteStore implements Store {
     const rows = this.db
       .prepare(`SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?`)
       .all(opts.afterId ?? 0, opts.limit ?? 1000) as Row[];
-    return rows.map((r) => ({
-      id: Number(r.id),
-      at: String(r.at),
-      actor: String(r.actor),
-      kind: String(r.kind),
-      subject: String(r.subject),
-      message: String(r.message),
-      ...(r.data === null ? {} : { data: parse(r.data) }),
-    }));
+    return rows.map(toEvent);
   }
 
   // artifacts
@@ -527,72 +507,5 @@ export class SqliteStore implements Store {
   }
 }
 
-function sameHash(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-const toToken = (r: Row): JoinToken => ({
-  id: String(r.id),
-  secretHash: String(r.secret_hash),
-  group: String(r.node_group),
-  labels: parse(r.labels),
-  expiresAt: String(r.expires_at),
-  createdAt: String(r.created_at),
-  usedAt: r.used_at === null ? null : String(r.used_at),
-  usedBy: r.used_by === null ? null : String(r.used_by),
-});
-
-const NODE_COLUMNS = `name, node_group, labels, url, cert_sha256, cert_not_after, facts, hypervisor, hypervisor_rule, enrolled_at, health, reason,
-  health_since, last_seen_at, generation, converged, ready`;
 const NODE_VALUES = `@name, @group, @labels, @url, @certSha256, @certNotAfter, @facts, @hypervisor, @hypervisorRule, @enrolledAt, @health, @reason,
   @healthSince, @lastSeenAt, @generation, @converged, @ready`;
-
-const nodeParams = (n: NodeRecord) => ({
-  ...n,
-  certNotAfter: n.certNotAfter ?? null,
-  hypervisor: n.hypervisor ?? null,
-  hypervisorRule: n.hypervisor ? (n.hypervisorRule ?? null) : null,
-  labels: json(n.labels),
-  facts: json(n.facts),
-  converged: n.converged ? 1 : 0,
-  ready: n.ready ? 1 : 0,
-});
-
-const toNode = (r: Row): NodeRecord => ({
-  name: String(r.name),
-  group: String(r.node_group),
-  labels: parse(r.labels),
-  url: String(r.url),
-  certSha256: String(r.cert_sha256),
-  certNotAfter: r.cert_not_after === null || r.cert_not_after === undefined ? null : String(r.cert_not_after),
-  facts: parse(r.facts),
-  hypervisor: r.hypervisor === null || r.hypervisor === undefined ? null : String(r.hypervisor),
-  hypervisorRule: r.hypervisor_rule === null || r.hypervisor_rule === undefined ? null : (String(r.hypervisor_rule) as HypervisorRule),
-  enrolledAt: String(r.enrolled_at),
-  health: String(r.health) as NodeRecord['health'],
-  reason: r.reason === null ? null : String(r.reason),
-  healthSince: String(r.health_since),
-  lastSeenAt: r.last_seen_at === null ? null : String(r.last_seen_at),
-  generation: r.generation === null ? null : Number(r.generation),
-  converged: r.converged === 1,
-  ready: r.ready === 1,
-});
-
-const toArtifact = (r: Row): ArtifactRecord => ({
-  kind: String(r.kind) as ArtifactRecord['kind'],
-  version: String(r.version),
-  sha256: String(r.sha256),
-  size: Number(r.size),
-  signature: String(r.signature),
-  addedAt: String(r.added_at),
-});
-
-const toRollout = (r: Row): RolloutRecord => ({
-  id: String(r.id),
-  state: parse<RolloutState>(r.state),
-  createdAt: String(r.created_at),
-  updatedAt: String(r.updated_at),
-  ...(r.detail === 0 ? { pruned: true, summary: parse<RolloutSummary>(r.summary) } : {}),
-});

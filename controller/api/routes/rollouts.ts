@@ -54,8 +54,9 @@ const newId = () => `r-${new Date().toISOString().slice(0, 10).replace(/-/g, '')
 /**
  * `artifactBaseUrl`: where agents download artifacts (controller.yaml `url`). `failureDomain`: the
  * source a rollout uses when its strategy names none (controller.yaml `failureDomain`); default none.
+ * `preflight`: refuses a rollout that must not start (it throws a coded error).
  */
-export function rolloutRoutes(executor: RolloutExecutor, o: { artifactBaseUrl: string; failureDomain?: () => FailureDomainSource }) {
+export function rolloutRoutes(executor: RolloutExecutor, o: { artifactBaseUrl: string; failureDomain?: () => FailureDomainSource; preflight?: (desired: unknown) => Promise<void> }) {
   return async function routes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
     const get = async (id: string) => {
       const r = await ctx.store.getRollout(id);
@@ -73,6 +74,7 @@ export function rolloutRoutes(executor: RolloutExecutor, o: { artifactBaseUrl: s
       if (ceph && typeof ceph === 'object' && 'keyringFile' in ceph) throw new NwError('NW_USAGE', 'send ceph.keyring (`nodewright rollout start` reads ceph.keyringFile on your machine), not a path on the controller');
       // the CLI sent the keyring it read from keyringFile; kubelet {kind: binary, version} comes from the artifact store
       const desired = resolveRolloutDesired(b.desired, { artifacts: await ctx.store.listArtifacts(), artifactBaseUrl: o.artifactBaseUrl, baseDir: '/', keyring: 'inline' }, 'the rollout desired state');
+      await o.preflight?.(desired); // e.g. the Ceph cluster it names must answer (controller/gates/checks.ts)
       const state = await executor.create({ id: newId(), ...t, strategy, desired, actor: actorOf(who) });
       return rolloutView(state, ctx.now().toISOString());
     });

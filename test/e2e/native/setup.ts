@@ -1,6 +1,6 @@
 // globalSetup of the native-kubelet lab: build and package, make the host-side share (signing keys, token),
 // boot ONE worker whose root is a real Debian 12 tree (debootstrap, cached under lab/native/cache/)
-// with the agent PACKAGE installed by its install.sh, no host node (lab/native/up.sh), hand its coordinates to the
+// with the agent's .deb installed by apt-get, no host node (lab/native/up.sh), hand its coordinates to the
 // tests. At the end save the container's journal next to the share and stop exactly that container.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -49,7 +49,7 @@ export default async function setup(project: TestProject): Promise<() => void> {
   try {
     const agentPort = await freePort();
     const t0 = Date.now();
-    // first run: debootstrap (~35 s on an idle machine) + tarball; later runs unpack nothing
+    // first run: debootstrap (~35 s on an idle machine) + root tarball; later runs unpack nothing
     const up = spawnSync('bash', [path.join(repo, 'lab/native/up.sh')], { env: env(name, { LAB_SHARE: share, AGENT_PORT: String(agentPort) }), encoding: 'utf8', timeout: 900_000 });
     if (up.status !== 0) throw new Error(`lab/native/up.sh failed (exit ${up.status ?? up.signal}): ${up.stdout}${up.stderr}\n(journal: ${journal})`);
     process.stderr.write(`native lab: worker ${name} up in ${Date.now() - t0} ms\n${up.stdout}`);

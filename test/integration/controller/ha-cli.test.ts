@@ -120,6 +120,13 @@ describe('controller run --listen', () => {
     }
     expect(status, logs).toBe(200);
     await expect(call(`https://127.0.0.1:${configured}/healthz`, { ca })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    // the operator.yaml of init names the configured address first: refused, so the CLI asks the next
+    const op = path.join(d, 'op-both.yaml');
+    writeFileSync(op, `controller:\n  - "https://127.0.0.1:${configured}"\n  - "https://127.0.0.1:${given}"\nca: ca.crt\ncert: operator.crt\nkey: operator.key\n`);
+    const st = await runAsync(['controller', 'status', '--json', '--operator-config', op]);
+    expect(st.stderr).toBe('');
+    const j = JSON.parse(st.stdout);
+    expect(j).toEqual({ leader: `127.0.0.1:${given}`, epoch: expect.any(Number), members: [{ name: `127.0.0.1:${given}`, url: `https://127.0.0.1:${given}`, leader: true, lastHeartbeat: expect.any(String) }] });
   });
 });
 

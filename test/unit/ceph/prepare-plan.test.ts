@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ClusterState, type PrepareSpec, describeAction, desiredCaps, planPrepare, sameCaps } from '../../../ceph/prepare.js';
+import { type ClusterState, type PrepareSpec, MONITOR_CAPS, describeAction, describeUnchanged, desiredCaps, planPrepare, sameCaps } from '../../../ceph/prepare.js';
 
 const spec: PrepareSpec = { rbdPool: 'k8s', fsName: 'cephfs', dataPool: 'cephfs_data', metadataPool: 'cephfs_metadata', clientId: 'k8s', pgNum: 8, keyringOut: '/etc/nodewright/ceph.client.k8s.keyring' };
 const KEY = 'AQCKiwdrw0AUIhAAXPcknl/bEvTezQ4JkdFEDA==';
@@ -51,5 +51,18 @@ describe('ceph prepare plan', () => {
   it('compares caps ignoring spacing', () => {
     expect(sameCaps({ osd: 'allow rwx pool=k8s,allow rw  pool=cephfs_data' }, { osd: 'allow rwx pool=k8s, allow rw pool=cephfs_data' })).toBe(true);
     expect(sameCaps({ osd: 'allow rwx pool=k8s' }, { osd: 'allow rwx pool=k8s', mgr: 'allow r' })).toBe(false);
+  });
+
+  it("creates the controller's read-only monitor client and exports its keyring, then is quiet", () => {
+    const withMonitor: PrepareSpec = { ...spec, monitor: { clientId: 'nodewright-controller', keyringOut: '/etc/nodewright/monitor.keyring' } };
+    expect(planPrepare(converged, withMonitor)).toEqual([
+      { kind: 'create-client', entity: 'client.nodewright-controller', caps: { mon: 'allow r' } },
+      { kind: 'write-keyring', entity: 'client.nodewright-controller', path: '/etc/nodewright/monitor.keyring', why: 'new user' },
+    ]);
+    const done: ClusterState = { ...converged, monitor: { client: { key: KEY, caps: MONITOR_CAPS }, keyringFile: { key: KEY, mode: 0o100600 } } };
+    expect(planPrepare(done, withMonitor)).toEqual([]);
+    expect(describeUnchanged(withMonitor)).toMatch(/client\.nodewright-controller and its caps, keyring \/etc\/nodewright\/monitor.keyring are already as wanted$/);
+    const wider: ClusterState = { ...done, monitor: { ...done.monitor!, client: { key: KEY, caps: { mon: 'allow rwx' } } } };
+    expect(planPrepare(wider, withMonitor)).toEqual([{ kind: 'update-caps', entity: 'client.nodewright-controller', from: { mon: 'allow rwx' }, to: { mon: 'allow r' } }]);
   });
 });

@@ -2,6 +2,7 @@
 // the poller would store them. Pure data, no timers.
 import type { NodeObservation } from '../../../controller/store/store.js';
 import { isInFlight, pushed, step, type Action, type RolloutState, type Transition } from '../../../controller/rollout/engine.js';
+import type { GateResult } from '../../../controller/rollout/gates.js';
 
 export type Behaviour = 'good' | 'bad' | 'flappy' | 'down';
 
@@ -72,16 +73,17 @@ export function deliver(state: RolloutState, actions: Action[], agents: Record<s
 }
 
 /** Step the engine every `tick` ms until it stops moving (or `limit` ticks). */
-export function run(state: RolloutState, agents: Record<string, SimAgent>, opts: { from?: number; tick?: number; limit?: number; outside?: Record<string, NodeObservation['health']> } = {}) {
+export function run(state: RolloutState, agents: Record<string, SimAgent>, opts: { from?: number; tick?: number; limit?: number; outside?: Record<string, NodeObservation['health']>; gates?: (t: number) => GateResult[]; until?: (s: RolloutState, t: number) => boolean } = {}) {
   let t = opts.from ?? T0;
   let s = state;
   const pushes: Array<{ node: string; generation: number; desired: string }> = [];
   for (let i = 0; i < (opts.limit ?? 2000); i++) {
-    const tr = step(s, observe(agents, t, opts.outside), iso(t));
+    const tr = step(s, observe(agents, t, opts.outside), iso(t), undefined, opts.gates?.(t));
     s = tr.next;
     for (const a of tr.actions) if (a.kind === 'push') pushes.push(a);
     for (const d of deliver(s, tr.actions, agents, t)) s = d.next;
     if (['completed', 'aborted', 'paused', 'halted'].includes(s.state) && !s.nodes.some(isInFlight)) break;
+    if (opts.until?.(s, t)) break;
     t += opts.tick ?? 1000;
   }
   return { state: s, t, pushes };

@@ -6,6 +6,7 @@ import { parseOperatorConfig } from '../../../controller/commands/client.js';
 import { controllerStatusJson, formatControllerStatus, haStatusFromAnswer } from '../../../controller/commands/controller-status.js';
 import { controllerYaml, operatorYaml, parseInitStore, parseSan, serverNames } from '../../../controller/commands/init.js';
 import { parseControllerConfig } from '../../../controller/config.js';
+import { memberOf } from '../../../controller/daemon.js';
 import { NwError } from '../../../host/errors.js';
 
 const a = new URL('https://10.0.0.1:7700');
@@ -101,10 +102,12 @@ describe('controller run --listen', () => {
   const base = 'stateDir: state\ntls: {cert: c.crt, key: c.key, ca: ca.crt}\ncaKeyFile: ca.key\nsigningKeyFile: s.key\n';
   it('replaces the listen, the member name and URL; the fleet URL stays the file\'s', () => {
     const derived = parseControllerConfig(`listen: "127.0.0.1:7700"\n${base}`, 'c.yaml', { listen: '127.0.0.2:7711' });
-    expect(derived).toMatchObject({ listen: { host: '127.0.0.2', port: 7711 }, name: '127.0.0.2:7711', memberUrl: 'https://127.0.0.2:7711', url: 'https://127.0.0.1:7700' });
+    expect(derived).toMatchObject({ listen: { host: '127.0.0.2', port: 7711 }, name: '127.0.0.2:7711', url: 'https://127.0.0.1:7700' });
+    expect(memberOf(derived)).toEqual({ name: '127.0.0.2:7711', url: 'https://127.0.0.2:7711' });
     const explicit = parseControllerConfig(`listen: "127.0.0.1:7700"\nurl: "https://vip:7700"\nname: ctl-b\n${base}`, 'c.yaml', { listen: '127.0.0.2:7711' });
-    expect(explicit).toMatchObject({ listen: { host: '127.0.0.2', port: 7711 }, name: 'ctl-b', memberUrl: 'https://127.0.0.2:7711', url: 'https://vip:7700' });
-    expect(parseControllerConfig(base, 'c.yaml')).toMatchObject({ memberUrl: 'https://127.0.0.1:7700', url: 'https://127.0.0.1:7700' });
+    expect(explicit).toMatchObject({ listen: { host: '127.0.0.2', port: 7711 }, name: 'ctl-b', url: 'https://vip:7700' });
+    expect(memberOf(explicit)).toEqual({ name: 'ctl-b', url: 'https://127.0.0.2:7711' });
+    expect(parseControllerConfig(base, 'c.yaml')).toMatchObject({ name: '127.0.0.1:7700', url: 'https://127.0.0.1:7700' });
     expect(() => parseControllerConfig(base, 'c.yaml', { listen: 'nope' })).toThrow(expect.objectContaining({ code: 'NW_USAGE' }));
   });
 });

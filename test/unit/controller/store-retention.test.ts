@@ -1,19 +1,15 @@
-// Bounded state: keyrings stored once, generation high-water marks, rollout summaries and pages,
-// and the retention pass (each kind bounded).
+// Schema 3 over a database an older SQLite controller left (the retention behaviour itself is the
+// contract suite's: test/integration/controller/store/retention.test.ts).
 import Database from 'better-sqlite3';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStore, type SqliteStore } from '../../../controller/store/sqlite.js';
-import { DEFAULT_RETENTION, type RetentionPolicy } from '../../../controller/store/retention.js';
-import type { NodeRecord } from '../../../controller/store/store.js';
 import { newRollout, type RolloutState } from '../../../controller/rollout/engine.js';
 import { parseStrategy } from '../../../controller/rollout/strategy.js';
 import { generateSigningKeys, loadPrivateKey, loadPublicKey, signBundle, verifyBundle } from '../../../protocol/bundle.js';
 import { tempDir } from '../../tmp.js';
 
 const T0 = '2026-12-01T10:00:00.000Z';
-const DAY = 86_400_000;
-const at = (ms: number) => new Date(Date.parse(T0) + ms).toISOString();
 const KEYRING = '[client.k8s]\n\tkey = AQBqZ2dkAAAAABAAq0v+0q9mC0w0k7V1vOq2Zw==\n';
 
 const open: SqliteStore[] = [];
@@ -24,12 +20,6 @@ const openStore = (dir = tempDir('nw-retention-')): SqliteStore => {
 };
 afterEach(async () => {
   for (const s of open.splice(0)) await s.close();
-});
-
-const node = (name: string): NodeRecord => ({
-  name, group: 'workers', labels: {}, url: 'https://127.0.0.1:9443', certSha256: 'c'.repeat(64),
-  facts: { hostname: name, addresses: ['127.0.0.1'] }, enrolledAt: T0,
-  health: 'unknown', reason: null, healthSince: T0, lastSeenAt: null, generation: null, converged: false, ready: false,
 });
 
 const desired = (name: string, generation: number, keyring = KEYRING) => ({
@@ -63,153 +53,6 @@ const keys = generateSigningKeys();
 const priv = loadPrivateKey(keys.privateKeyPem);
 const pub = loadPublicKey(keys.publicKeyPem);
 const sign = (d: unknown) => signBundle(d, priv);
-const policy = (over: Partial<RetentionPolicy> = {}): RetentionPolicy => ({ ...DEFAULT_RETENTION, ...over });
-const count = (dir: string, table: string): number => {
-  const db = new Database(path.join(dir, 'controller.db'), { readonly: true });
-  try {
-    return (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
-  } finally {
-    db.close();
-  }
-};
-
-describe('keyrings are stored once', () => {
-  it('one row per distinct keyring; desired and bundle come back byte-identical and the signature verifies', async () => {
-    const dir = tempDir('nw-retention-');
-    const s = openStore(dir);
-    const bundles = new Map<number, string>();
-    await signGenerations(s, 'w1', 3, (d) => {
-      const b = sign(d);
-      bundles.set((d as { generation: number }).generation, JSON.stringify(b));
-      return b;
-    });
-    await signGenerations(s, 'w2', 2, sign);
-    expect(count(dir, 'keyrings')).toBe(1);
-    const raw = new Database(path.join(dir, 'controller.db'), { readonly: true });
-    const texts = raw.prepare(`SELECT desired || bundle AS t FROM desired`).all() as { t: string }[];
-    raw.close();
-    expect(texts.every((r) => !r.t.includes('AQBqZ2dk'))).toBe(true);
-    for (const d of await s.desiredHistory('w1')) {
-      expect(JSON.stringify(d.bundle)).toBe(bundles.get(d.generation));
-      expect(verifyBundle(d.bundle, pub)).toMatchObject({ generation: d.generation, ceph: { keyring: KEYRING } });
-      expect(d.desired).toEqual(desired('w1', d.generation));
-    }
-    // another keyring: a second row; removing every node that refers to one removes it
-    await signGenerations(s, 'w3', 1, sign, KEYRING.replace('AQBq', 'AQBr'));
-    expect(count(dir, 'keyrings')).toBe(2);
-    await s.removeNode('w3');
-    expect(count(dir, 'keyrings')).toBe(1);
-  });
-});
-
-describe('generation high-water marks', () => {
-  it('nodes remove purges the desired history (audit events stay); the next generation stays above the old one', async () => {
-    const dir = tempDir('nw-retention-');
-    const s = openStore(dir);
-    await s.putNode(node('w1'));
-    await signGenerations(s, 'w1', 4, sign);
-    await s.appendEvent({ at: T0, actor: 'op', kind: 'node.health', subject: 'w1', message: 'm' });
-    expect(await s.removeNode('w1')).toBe(true);
-    expect(await s.desiredHistory('w1')).toEqual([]);
-    expect(count(dir, 'desired')).toBe(0);
-    expect(count(dir, 'keyrings')).toBe(0);
-    expect((await s.listEvents()).map((e) => e.subject)).toEqual(['w1']);
-    expect(await s.signedGeneration('w1')).toBe(4);
-    await s.putNode(node('w1')); // re-enrolled: the worker still holds generation 4
-    expect(await s.nextGeneration('w1')).toBe(5);
-  });
-
-  it('pruning keeps the last N generations per node, any an active rollout needs, and the high-water mark', async () => {
-    const dir = tempDir('nw-retention-');
-    const s = openStore(dir);
-    await signGenerations(s, 'w1', 12, sign);
-    await signGenerations(s, 'w2', 3, sign);
-    // an active rollout that would roll w1 back to generation 2
-    const active = rolloutOf('ra', ['w1'], T0);
-    active.nodes[0] = { ...active.nodes[0], previousGeneration: 2, baseGeneration: 12 };
-    await s.createRollout({ id: 'ra', state: active, createdAt: T0, updatedAt: T0 }, []);
-    const r = await s.prune(policy({ generationsPerNode: 3 }), T0);
-    expect(r.desired).toBe(8); // w1: 1, 3..9 (2 is pinned, 10..12 are the last 3)
-    expect((await s.desiredHistory('w1')).map((d) => d.generation)).toEqual([12, 11, 10, 2]);
-    expect((await s.desiredHistory('w2')).map((d) => d.generation)).toEqual([3, 2, 1]);
-    expect(await s.signedGeneration('w1')).toBe(12);
-    expect(await s.nextGeneration('w1')).toBe(13);
-    expect(count(dir, 'keyrings')).toBe(1);
-  });
-
-  it('one pass deletes at most `batch` rows of a kind and says more is left', async () => {
-    const s = openStore();
-    await signGenerations(s, 'w1', 8, sign);
-    const r1 = await s.prune(policy({ generationsPerNode: 2, batch: 4 }), T0);
-    expect(r1).toMatchObject({ desired: 4, more: true });
-    const r2 = await s.prune(policy({ generationsPerNode: 2, batch: 4 }), T0);
-    expect(r2).toMatchObject({ desired: 2, more: false });
-    expect((await s.desiredHistory('w1')).map((d) => d.generation)).toEqual([8, 7]);
-  });
-});
-
-describe('events and join tokens', () => {
-  it('events go by age, then by count (oldest first)', async () => {
-    const s = openStore();
-    for (let i = 0; i < 10; i++) await s.appendEvent({ at: at(i * DAY), actor: 'op', kind: 'k', subject: `e${i}`, message: 'm' });
-    const r = await s.prune(policy({ eventsMaxAgeMs: 5 * DAY + 1, eventsMaxCount: 3 }), at(9 * DAY));
-    expect(r.events).toBe(7);
-    expect((await s.listEvents()).map((e) => e.subject)).toEqual(['e7', 'e8', 'e9']);
-  });
-
-  it('expired join tokens, used or not, are removed; live ones stay', async () => {
-    const dir = tempDir('nw-retention-');
-    const s = openStore(dir);
-    const t = (id: string, expiresAt: string) => ({ id, secretHash: 'a'.repeat(64), group: 'g', labels: {}, expiresAt, createdAt: T0, usedAt: null, usedBy: null });
-    await s.addJoinToken(t('old', at(DAY)));
-    await s.addJoinToken(t('used', at(DAY)));
-    await s.consumeJoinToken('used', 'a'.repeat(64), 'w1', at(1000));
-    await s.addJoinToken(t('live', at(3 * DAY)));
-    expect((await s.prune(policy(), at(2 * DAY))).joinTokens).toBe(2);
-    expect(count(dir, 'join_tokens')).toBe(1);
-    expect((await s.consumeJoinToken('live', 'a'.repeat(64), 'w2', at(2 * DAY))).usedBy).toBe('w2');
-  });
-});
-
-describe('rollouts: active by index, summaries a page at a time, detail pruned', () => {
-  const finished = async (s: SqliteStore, id: string, day: number) => {
-    const r = rolloutOf(id, ['w1', 'w2'], at(day * DAY));
-    await s.createRollout({ id, state: r, createdAt: at(day * DAY), updatedAt: at(day * DAY) }, []);
-    const nodes = r.nodes.map((n) => ({ ...n, phase: 'healthy' as const }));
-    await s.commitTransition(id, 0, { ...r, version: 1, nodes, state: 'completed', updatedAt: at(day * DAY + 1000) }, [], []);
-  };
-
-  it('activeRollouts reads only rollouts still going; listRollouts pages newest first with a cursor', async () => {
-    const s = openStore();
-    for (let i = 0; i < 5; i++) await finished(s, `r${i}`, i);
-    await s.createRollout({ id: 'live', state: rolloutOf('live', ['w3'], at(10 * DAY)), createdAt: at(10 * DAY), updatedAt: at(10 * DAY) }, []);
-    expect((await s.activeRollouts()).map((r) => r.id)).toEqual(['live']);
-    const p1 = await s.listRollouts({ limit: 2 });
-    expect(p1.rollouts.map((r) => r.id)).toEqual(['live', 'r4']);
-    expect(p1.rollouts[1]).toMatchObject({ state: 'completed', nodes: 2, done: 2, target: 'group workers' });
-    const p2 = await s.listRollouts({ limit: 2, cursor: p1.next! });
-    expect(p2.rollouts.map((r) => r.id)).toEqual(['r3', 'r2']);
-    const p3 = await s.listRollouts({ limit: 2, cursor: p2.next! });
-    expect(p3).toEqual({ rollouts: [expect.objectContaining({ id: 'r1' }), expect.objectContaining({ id: 'r0' })], next: null });
-    await expect(s.listRollouts({ cursor: 'garbage' })).rejects.toThrow(/cursor/);
-  });
-
-  it('finished rollouts keep a summary; their per-node detail goes after a while or beyond a count; the oldest go', async () => {
-    const s = openStore();
-    for (let i = 0; i < 6; i++) await finished(s, `r${i}`, i);
-    await s.createRollout({ id: 'live', state: rolloutOf('live', ['w3'], at(0)), createdAt: at(0), updatedAt: at(0) }, []);
-    const p = policy({ rolloutDetailCount: 3, rolloutDetailMaxAgeMs: 2 * DAY, rolloutSummaryCount: 4 });
-    let r = await s.prune(p, at(6 * DAY));
-    while (r.more) r = { ...(await s.prune(p, at(6 * DAY))), rolloutDetails: r.rolloutDetails };
-    // r5 is newest and young: detail kept; r4 is within the count and 2 days old: kept; the rest pruned
-    expect((await s.getRollout('r5'))!.state.nodes).toHaveLength(2);
-    expect((await s.getRollout('r4'))!.pruned).toBeUndefined();
-    expect(await s.getRollout('r3')).toMatchObject({ pruned: true, state: { nodes: [], desired: null, state: 'completed' }, summary: { id: 'r3', nodes: 2, done: 2 } });
-    expect(await s.getRollout('r1')).toBeNull(); // beyond the 4 finished kept at all
-    expect((await s.getRollout('live'))!.state.nodes).toHaveLength(1);
-    expect((await s.listRollouts()).rollouts.map((x) => `${x.id}:${x.done}/${x.nodes}`)).toEqual(['r5:2/2', 'r4:2/2', 'r3:2/2', 'r2:2/2', 'live:0/1']);
-  });
-});
 
 describe('schema 3 over an older database', () => {
   it('fills summaries, active flags and generation marks for rows written before it', async () => {

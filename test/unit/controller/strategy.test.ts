@@ -20,6 +20,7 @@ describe('strategy', () => {
     expect(parseStrategy()).toEqual({
       steps: [1, 5, '20%'], maxUnavailable: 1, maxUnavailablePerDomain: 1, failureBudget: 0, onFailure: 'pause',
       minHealthyMs: 30_000, gateTimeoutMs: 300_000, soakMs: 0, windows: [], autoRollback: true,
+      gates: [], gateFailure: 'wait', gateWaitTimeoutMs: 3_600_000,
     });
     expect(parseStrategy()).toEqual(DEFAULT_STRATEGY);
   });
@@ -97,8 +98,9 @@ describe('strategy: failure domains', () => {
   });
 
   it('rollout start flags: --failure-domain and --max-unavailable-per-domain, bad values naming the flag', () => {
-    expect(strategyFromFlags({ failureDomain: 'label:zone', maxUnavailablePerDomain: '2', steps: '2' })).toEqual({ failureDomain: 'label:zone', maxUnavailablePerDomain: 2, steps: '2', autoRollback: true });
-    expect(strategyFromFlags({})).toEqual({ autoRollback: true });
+    expect(strategyFromFlags({ failureDomain: 'label:zone', maxUnavailablePerDomain: '2', steps: '2' })).toEqual({ failureDomain: 'label:zone', maxUnavailablePerDomain: 2, steps: '2' });
+    expect(strategyFromFlags({})).toEqual({});
+    expect(strategyFromFlags({ autoRollback: false })).toEqual({ autoRollback: false });
     for (const bad of ['zone', 'label:', 'hypervisors']) expect(usageError(() => strategyFromFlags({ failureDomain: bad }))).toMatch(/--failure-domain/);
     for (const bad of ['0', '1.5', 'x', '10%']) expect(usageError(() => strategyFromFlags({ maxUnavailablePerDomain: bad }))).toMatch(/--max-unavailable-per-domain/);
   });

@@ -28,7 +28,7 @@ describe('tools/reference/render', () => {
   /** Fields of every object level, the way a reader finds them in the tables. */
   const fieldCount = (s: JsonSchema): number =>
     Object.values(s.properties ?? {}).reduce(
-      (n, f) => n + 1 + (f.properties ? fieldCount(f) : 0) + (f.items?.properties ? fieldCount(f.items) : 0) + (f.anyOf ?? []).reduce((m, b) => m + (b.properties ? fieldCount(b) : 0), 0),
+      (n, f) => n + 1 + (f.properties ? fieldCount(f) : 0) + (f.items?.properties ? fieldCount(f.items) : 0) + (f.items?.anyOf ?? []).reduce((m, b) => m + (b.properties ? fieldCount(b) : 0), 0) + (f.anyOf ?? []).reduce((m, b) => m + (b.properties ? fieldCount(b) : 0), 0),
       0,
     );
 
