@@ -3,7 +3,7 @@
 // the operator client against stand-in members on loopback (certificates from that init): the first
 // controller that answers, a follower's 307 followed with the same method and body (an upload
 // re-sent from disk), never to a server outside the fleet CA, and `controller status`.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate, createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
@@ -14,14 +14,9 @@ import { parseControllerConfig } from '../../../controller/config.js';
 import { freePort } from '../../../lab/ports.js';
 import { tempDir } from '../../tmp.js';
 import { CONTROLLER_CLI, requireBuild } from '../agent/fixture.js';
-import { call, run, stopChildren } from './fixture.js';
+import { call, run, runAsync as runFixture, stopChildren } from './fixture.js';
 
-const runAsync = (args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-  new Promise((resolve) => {
-    execFile('node', [CONTROLLER_CLI, ...args], { encoding: 'utf8', timeout: 60_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env } }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+const runAsync = (args: string[]) => runFixture(CONTROLLER_CLI, args);
 
 interface Seen { method: string; url: string; bytes: number; sha256: string }
 type Handler = (req: import('node:http').IncomingMessage, body: Buffer, res: import('node:http').ServerResponse) => void;

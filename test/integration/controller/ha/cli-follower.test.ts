@@ -3,7 +3,7 @@
 // second member by `controller run --listen B`. A write sent to the follower is answered 307 and the
 // CLI completes it at the leader (an artifact upload re-sent whole); `controller status` answers from
 // either member. Needs `npm run build` and root (the lab starts the server as the postgres user).
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,14 +12,9 @@ import { freePort } from '../../../../lab/ports.js';
 import { startPostgres, type PostgresLab } from '../../../../lab/postgres/lab.js';
 import { tempDir } from '../../../tmp.js';
 import { CONTROLLER_CLI, requireBuild } from '../../agent/fixture.js';
-import { call, run, stopChildren } from '../fixture.js';
+import { call, run, runAsync, stopChildren } from '../fixture.js';
 
-const cli = (args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-  new Promise((resolve) => {
-    execFile('node', [CONTROLLER_CLI, ...args], { encoding: 'utf8', timeout: 60_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+const cli = (args: string[]) => runAsync(CONTROLLER_CLI, args);
 
 let lab: PostgresLab;
 let dir: string;
