@@ -201,7 +201,7 @@ export function registerInitCommands(program: Command): void {
       if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
       else
         process.stdout.write(
-          `controller initialised in ${r.dir}\n  start:    nodewright controller run --config ${path.join(r.dir, 'controller.yaml')}\n  operator: export NODEWRIGHT_OPERATOR_CONFIG=${path.join(r.dir, 'operator.yaml')}\n  CA pin:   ${r.caCertHash}\n`,
+          `controller initialised in ${r.dir}\n  start:    nodewright controller run --config ${path.join(r.dir, 'controller.yaml')}\n${o.listen.slice(1).map((l) => `  member:   nodewright controller run --config ${path.join(r.dir, 'controller.yaml')} --listen ${l}   (this directory copied to that machine)\n`).join('')}  operator: export NODEWRIGHT_OPERATOR_CONFIG=${path.join(r.dir, 'operator.yaml')}\n  CA pin:   ${r.caCertHash}\n`,
         );
     });
 }
