@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { NwError, isNwError, type ErrorCode } from '../host/errors.js';
 import { RootedFs } from '../host/fs.js';
-import { requestJson } from '../host/http-json.js';
+import { requestJsonFollowing } from '../host/http-json.js';
 import { checkControllerIdentity, identityOf } from '../pki/identity.js';
 import type { AgentTls } from './config.js';
 
@@ -68,7 +68,8 @@ export async function renewOnce(d: RenewalDeps): Promise<TlsPems> {
   const url = new URL('/v1/renew', d.controller);
   let r;
   try {
-    r = await requestJson(url, {
+    // an HA follower answers 307 with the leader's URL: followed with the same CA and role check
+    r = await requestJsonFollowing(url, {
       method: 'POST', body: JSON.stringify({ csr: csrPem }), timeoutMs: d.timeoutMs ?? 30_000,
       ca: current.caPem, cert: current.certPem, key: current.keyPem, checkServerIdentity: checkControllerIdentity,
     });

@@ -194,6 +194,7 @@ type RawConfig = Static<typeof ControllerConfigSchema>;
 export interface ControllerConfig {
   file: string;
   listen: { host: string; port: number };
+  /** The fleet URL agents and operators use (controller.yaml `url`, else https://<its listen>). */
   url: string;
   stateDir: string;
   /** `sqlite` (controller.db in stateDir) or the PostgreSQL connection of the HA mode. */
@@ -233,14 +234,21 @@ export function splitListen(spec: string): { host: string; port: number } {
 
 export const urlOf = (l: { host: string; port: number }) => `https://${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`;
 
-export function withDefaults(raw: RawConfig, file: string): ControllerConfig {
+/** What `controller run` flags change: `--listen` runs one more member of the fleet from the same file. */
+export interface ConfigOverrides {
+  listen?: string;
+}
+
+export function withDefaults(raw: RawConfig, file: string, overrides: ConfigOverrides = {}): ControllerConfig {
   const dir = path.dirname(path.resolve(file));
   const abs = (p: string) => path.resolve(dir, p);
-  const listen = splitListen(raw.listen ?? DEFAULT_LISTEN);
+  const configured = splitListen(raw.listen ?? DEFAULT_LISTEN);
+  // the fleet URL stays the file's (derived from its listen when absent); the member's name and URL follow the override
+  const listen = overrides.listen === undefined ? configured : splitListen(overrides.listen);
   return {
     file,
     listen,
-    url: raw.url ?? urlOf(listen),
+    url: raw.url ?? urlOf(configured),
     stateDir: abs(raw.stateDir),
     store: storeOf(raw, file, abs),
     name: raw.name ?? `${listen.host}:${listen.port}`,
@@ -335,7 +343,7 @@ function retentionOf(r: RawConfig['retention'] = {}): RetentionPolicy & { interv
   };
 }
 
-export function parseControllerConfig(text: string, file = 'controller.yaml'): ControllerConfig {
+export function parseControllerConfig(text: string, file = 'controller.yaml', overrides: ConfigOverrides = {}): ControllerConfig {
   let raw: unknown;
   try {
     raw = parseYaml(text);
@@ -345,15 +353,15 @@ export function parseControllerConfig(text: string, file = 'controller.yaml'): C
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new NwError('NW_CONFIG', `${file}: the controller config must be a mapping (key: value lines)`);
   const first = Value.Errors(ControllerConfigSchema, raw).First();
   if (first) throw new NwError('NW_CONFIG', `${file}: ${first.path || '/'}: ${first.message}; see docs/controller.md for the config keys`);
-  return withDefaults(raw as RawConfig, file);
+  return withDefaults(raw as RawConfig, file, overrides);
 }
 
-export async function loadControllerConfig(file: string): Promise<ControllerConfig> {
+export async function loadControllerConfig(file: string, overrides: ConfigOverrides = {}): Promise<ControllerConfig> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
     throw new NwError('NW_CONFIG', `cannot read the controller config ${file} (${(e as NodeJS.ErrnoException).code}): create it with \`nodewright init --dir D\` or pass --config`);
   }
-  return parseControllerConfig(text, file);
+  return parseControllerConfig(text, file, overrides);
 }

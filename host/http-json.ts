@@ -2,6 +2,7 @@
 // JSON when the text is JSON (null otherwise). Callers decide what a status or an error means.
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { redirectTarget } from './redirect.js';
 
 export interface JsonAnswer {
   status: number;
@@ -58,4 +59,18 @@ export function requestJson(url: string | URL, o: JsonRequest): Promise<JsonAnsw
     req.on('timeout', () => req.destroy(new Error(`${method} ${u.pathname} got no answer within ${o.timeoutMs} ms`)));
     req.end(o.body);
   });
+}
+
+/**
+ * requestJson that follows a 307/308 (host/redirect.ts) with the same method, body and TLS options,
+ * so the target must pass the same CA and identity check. The answer is the last one.
+ */
+export async function requestJsonFollowing(url: string | URL, o: JsonRequest): Promise<JsonAnswer & { url: URL }> {
+  let at = typeof url === 'string' ? new URL(url) : url;
+  for (let hops = 0; ; hops++) {
+    const r = await requestJson(at, o);
+    const next = redirectTarget(at, r.status, r.headers.location, hops);
+    if (!next) return { ...r, url: at };
+    at = next;
+  }
 }

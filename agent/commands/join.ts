@@ -15,7 +15,7 @@ import tls from 'node:tls';
 import type { Command } from 'commander';
 import { NwError, isNwError, type ErrorCode } from '../../host/errors.js';
 import { RootedFs } from '../../host/fs.js';
-import { requestJson, type JsonAnswer } from '../../host/http-json.js';
+import { requestJsonFollowing, type JsonAnswer } from '../../host/http-json.js';
 import { checkControllerIdentity } from '../../pki/identity.js'; // node:tls only, no certificate library
 
 // pki (x509 + WebCrypto) loads only when a join runs: the other agent commands do not pay for it.
@@ -63,8 +63,9 @@ export async function fetchPinnedCa(url: URL, pin: string, timeoutMs: number): P
 }
 
 async function postJson(url: URL, ca: string, body: unknown, timeoutMs: number): Promise<JsonAnswer> {
-  // the pinned CA, the host name and the controller role: a worker's certificate chains to the same CA
-  return requestJson(url, { method: 'POST', ca, body: JSON.stringify(body), timeoutMs, checkServerIdentity: checkControllerIdentity }).catch((e: Error) => {
+  // the pinned CA, the host name and the controller role: a worker's certificate chains to the same CA;
+  // a follower's 307 to the leader is followed under the same checks
+  return requestJsonFollowing(url, { method: 'POST', ca, body: JSON.stringify(body), timeoutMs, checkServerIdentity: checkControllerIdentity }).catch((e: Error) => {
     if (isNwError(e)) throw e;
     throw new NwError('NW_TLS', `the join request to ${url.origin} failed: ${e.message} (the controller's certificate must verify against the pinned CA and name the --controller host)`);
   });

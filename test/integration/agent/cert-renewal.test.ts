@@ -92,6 +92,41 @@ describe('renewOnce', () => {
   });
 });
 
+describe('renewal against an HA follower', () => {
+  /** A follower: every renewal answered 307 to `leader` + the same path, like an HA controller that does not lead. */
+  const follower = (leader: () => string, role: Role = 'controller') => controller(role, async () => ({ status: 307, body: { code: 'NW_NOT_LEADER', message: 'not the leader' }, headers: { location: `${leader()}/v1/renew` } }));
+
+  it('follows the 307 to the leader with the same CSR; the leader\'s certificate is written', async () => {
+    const w = await worker();
+    const csrs: string[] = [];
+    const leader = await controller('controller', async (csr) => {
+      csrs.push(csr);
+      return { status: 200, body: { node: 'w1', cert: (await signCsr({ ca, csrPem: csr, role: 'agent', name: 'w1', ipAddresses: ['127.0.0.1'] })).certPem } };
+    });
+    const url = await follower(() => leader);
+    const pems = await renewOnce({ controller: url, node: 'w1', tls: w.tls, log, onRenewed: () => undefined });
+    expect(csrs).toHaveLength(1);
+    expect(w.files()[0]).toBe(pems.certPem);
+    expect(w.files()[0]).not.toBe(w.before[0]);
+  });
+
+  it('a redirect to a worker posing as the controller, to http, or in a loop: coded, nothing changed', async () => {
+    const w = await worker();
+    let asked = 0;
+    const impostor = await controller('agent', async (csr) => {
+      asked++;
+      return { status: 200, body: { cert: (await signCsr({ ca, csrPem: csr, role: 'agent', name: 'w1' })).certPem } };
+    });
+    expect(await outcome(renewOnce({ controller: await follower(() => impostor), node: 'w1', tls: w.tls, log, onRenewed: () => undefined }))).toMatch(/^NW_TLS: .*not of the controller/);
+    expect(asked).toBe(0);
+    expect(await outcome(renewOnce({ controller: await follower(() => impostor.replace('https:', 'http:')), node: 'w1', tls: w.tls, log, onRenewed: () => undefined }))).toMatch(/^NW_TLS: .*refusing to follow/);
+    let self = '';
+    self = await follower(() => self);
+    expect(await outcome(renewOnce({ controller: self, node: 'w1', tls: w.tls, log, onRenewed: () => undefined }))).toMatch(/^NW_PUSH: the controllers redirected \/v1\/renew more than 2 times/);
+    expect(w.files()).toEqual(w.before);
+  });
+});
+
 describe('a rate-limited renewal', () => {
   it('429 with Retry-After: NW_RATE_LIMIT carrying the wait, counted as the last renewal error with the renewal point', async () => {
     const w = await worker(60);

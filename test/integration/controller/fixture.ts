@@ -1,6 +1,6 @@
 // What the controller integration tests share: the built CLIs run as real processes, one HTTPS call
 // with its answer parsed, and stopping exactly the children a test started (by pid).
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawnSync, type ChildProcess } from 'node:child_process';
 import type { IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 
@@ -11,6 +11,14 @@ export const run = (cli: string, args: string[], env: Record<string, string> = {
   const r = spawnSync('node', [cli, ...args], { encoding: 'utf8', timeout: 60_000, env: { PATH, ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
+
+/** The same without blocking this process (for stand-in servers in the test that must keep answering). */
+export const runAsync = (cli: string, args: string[], env: Record<string, string> = {}): Promise<Run> =>
+  new Promise((resolve) => {
+    execFile('node', [cli, ...args], { encoding: 'utf8', timeout: 60_000, env: { PATH, ...env } }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
 
 export interface Answer { status: number; headers: IncomingHttpHeaders; json: any; text: string }
 /** One request on a fresh connection (TLS options: ca, cert, key); POST when there is a body. */

@@ -135,7 +135,7 @@ describe('controller.yaml and operator.yaml', () => {
     expect(() => parseControllerConfig(minimal + 'poll: {intervalSec: 0}\n', 'c.yaml')).toThrow(expect.objectContaining({ code: 'NW_CONFIG' }));
   });
   it('operator.yaml: https controller, paths relative to it; lookup order flag > env > home', async () => {
-    expect(parseOperatorConfig('controller: https://h:7700\nca: ca.crt\ncert: o.crt\nkey: o.key\n', '/d/operator.yaml')).toEqual({ file: '/d/operator.yaml', controller: 'https://h:7700', ca: '/d/ca.crt', cert: '/d/o.crt', key: '/d/o.key' });
+    expect(parseOperatorConfig('controller: https://h:7700\nca: ca.crt\ncert: o.crt\nkey: o.key\n', '/d/operator.yaml')).toEqual({ file: '/d/operator.yaml', controllers: ['https://h:7700'], ca: '/d/ca.crt', cert: '/d/o.crt', key: '/d/o.key' });
     expect(() => parseOperatorConfig('controller: http://h\nca: a\ncert: b\nkey: c\n', 'o.yaml')).toThrow(expect.objectContaining({ code: 'NW_CONFIG' }));
     expect(operatorConfigPath('/f', { NODEWRIGHT_OPERATOR_CONFIG: '/e' })).toBe('/f');
     expect(operatorConfigPath(undefined, { NODEWRIGHT_OPERATOR_CONFIG: '/e' })).toBe('/e');
