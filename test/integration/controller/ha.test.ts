@@ -50,4 +50,34 @@ describe('two controllers on PostgreSQL', () => {
     expect(exactlyOnce(f, 'ha-kill')).toEqual(onceEach(f));
     console.log(`kill -9 at ${pushedAtKill}/${NODES} nodes pushed: c2 leads after ${takeoverMs} ms (epoch ${before.epoch} → ${s.epoch})`);
   }, 90_000);
+
+  it('SIGSTOP of the leader past its bound, then SIGCONT: the old leader pushes and writes nothing after it resumes, exits deposed, and the other leads', async () => {
+    const f = (fleet = await Fleet.start(lab, NODES));
+    const [c1, c2] = f.members;
+    const id = await midWave(f, 'ha-stop');
+    const t0 = Date.now();
+    c1.signal('SIGSTOP');
+    const s = await until('c2 to lead', async () => {
+      const st = await c2.status();
+      return st?.leader === 'c2' ? st : null;
+    }, 20_000, () => f.logs());
+    const takeoverMs = Date.now() - t0;
+    // c2 finishes the rollout while c1 is frozen; then the fleet is quiet: nothing left to push
+    await f.completed(id);
+    await new Promise((r) => setTimeout(r, 1000));
+    const rows = () => lab.psql('SELECT (SELECT count(*) FROM events) || \',\' || (SELECT count(*) FROM desired) || \',\' || (SELECT count(*) FROM rollouts);', f.db).trim();
+    const stored = rows();
+    const resumed = Date.now();
+    c1.signal('SIGCONT');
+    expect(await Promise.race([c1.exited(), new Promise((r) => setTimeout(() => r('still running'), 15_000))])).toBe(1);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(f.agents.flatMap((a) => a.receipts.filter((at) => at >= resumed))).toEqual([]);
+    expect(rows()).toBe(stored);
+    const after = (await c2.status())!;
+    expect(after.leader).toBe('c2');
+    expect(after.epoch).toBe(s.epoch);
+    expect(await f.verdict([{ id, marker: 'ha-stop' }])).toMatchObject(clean);
+    expect(exactlyOnce(f, 'ha-stop')).toEqual(onceEach(f));
+    console.log(`SIGSTOP: c2 leads after ${takeoverMs} ms; c1 resumed after ${resumed - t0} ms and exited 1 after ${Date.now() - resumed - 1000} ms, having pushed and written nothing`);
+  }, 90_000);
 });
