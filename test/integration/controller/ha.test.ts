@@ -80,4 +80,30 @@ describe('two controllers on PostgreSQL', () => {
     expect(exactlyOnce(f, 'ha-stop')).toEqual(onceEach(f));
     console.log(`SIGSTOP: c2 leads after ${takeoverMs} ms; c1 resumed after ${resumed - t0} ms and exited 1 after ${Date.now() - resumed - 1000} ms, having pushed and written nothing`);
   }, 90_000);
+
+  it('pg_terminate_backend of the leader\'s election session mid-wave: a new leader within seconds, the rollout completes, no double push', async () => {
+    const f = (fleet = await Fleet.start(lab, NODES));
+    const [c1] = f.members;
+    c1.restartOnFailure = true; // as systemd does: a deposed leader comes back as a follower
+    const before = (await c1.status())!;
+    // the session holding the leadership lock: the advisory lock in pg_locks, named by application_name
+    const holder = () => lab.psql(`SELECT a.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = 'nodewright-election:c1';`, f.db).trim();
+    const pid = holder();
+    expect(pid).toMatch(/^\d+$/);
+    const id = await midWave(f, 'ha-term');
+    const t0 = Date.now();
+    expect(lab.psql(`SELECT pg_terminate_backend(${pid});`, f.db).trim()).toBe('t');
+    const s = await until('a new leader', async () => {
+      const l = await f.leader();
+      return l && l.status.epoch > before.epoch ? l.status : null;
+    }, 10_000, () => f.logs());
+    const takeoverMs = Date.now() - t0;
+    await f.completed(id);
+    expect(await f.verdict([{ id, marker: 'ha-term' }])).toMatchObject(clean);
+    expect(exactlyOnce(f, 'ha-term')).toEqual(onceEach(f));
+    expect(c1.exits).toEqual([1]);
+    expect((await until('c1 back, answering', () => c1.status(), 30_000, () => f.logs())).leader).toBe(s.leader);
+    console.log(`pg_terminate_backend: ${s.leader} leads after ${takeoverMs} ms (epoch ${before.epoch} → ${s.epoch}); c1 exited 1 and came back as a follower`);
+  }, 90_000);
 });
