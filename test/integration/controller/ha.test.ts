@@ -106,4 +106,24 @@ describe('two controllers on PostgreSQL', () => {
     expect((await until('c1 back, answering', () => c1.status(), 30_000, () => f.logs())).leader).toBe(s.leader);
     console.log(`pg_terminate_backend: ${s.leader} leads after ${takeoverMs} ms (epoch ${before.epoch} → ${s.epoch}); c1 exited 1 and came back as a follower`);
   }, 90_000);
+
+  it('PostgreSQL restarted during a rollout: the controllers reconnect, one leads again and the rollout completes, no double push', async () => {
+    const f = (fleet = await Fleet.start(lab, NODES));
+    for (const m of f.members) m.restartOnFailure = true;
+    const before = (await f.members[0].status())!;
+    const id = await midWave(f, 'ha-pg');
+    const t0 = Date.now();
+    await lab.restart();
+    const up = Date.now();
+    const s = await until('a leader after the restart', async () => {
+      const l = await f.leader();
+      return l && l.status.epoch > before.epoch ? l.status : null;
+    }, 20_000, () => f.logs());
+    const leadMs = Date.now() - up;
+    await f.completed(id);
+    expect(await f.verdict([{ id, marker: 'ha-pg' }])).toMatchObject(clean);
+    expect(exactlyOnce(f, 'ha-pg')).toEqual(onceEach(f));
+    for (const m of f.members) expect(await until(`${m.name} answering`, () => m.status(), 30_000, () => f.logs())).toMatchObject({ leader: s.leader });
+    console.log(`PostgreSQL restart took ${up - t0} ms; ${s.leader} leads ${leadMs} ms after it is back (epoch ${before.epoch} → ${s.epoch}); exits: ${f.members.map((m) => `${m.name} ${JSON.stringify(m.exits)}`).join(', ')}`);
+  }, 90_000);
 });
