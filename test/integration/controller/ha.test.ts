@@ -2,6 +2,7 @@
 // a rollout in three waves, and a fault at the leader mid-wave. Each scenario has its own database
 // and controllers; the verdict is R4's (bench/r4-check.ts): every node accepted the rollout's
 // generation exactly once, the rollout completed, every transition is in the audit log.
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type PostgresLab } from '../../../lab/postgres/lab.js';
 import { Fleet, until } from './ha-fleet.js';
@@ -79,6 +80,49 @@ describe('two controllers on PostgreSQL', () => {
     expect(await f.verdict([{ id, marker: 'ha-stop' }])).toMatchObject(clean);
     expect(exactlyOnce(f, 'ha-stop')).toEqual(onceEach(f));
     console.log(`SIGSTOP: c2 leads after ${takeoverMs} ms; c1 resumed after ${resumed - t0} ms and exited 1 after ${Date.now() - resumed - 1000} ms, having pushed and written nothing`);
+  }, 90_000);
+
+  it('a leader frozen inside a write transaction: the server ends that transaction (and the ha_leader row lock its fence holds) with its lease, so the follower can start its term', async () => {
+    const f = (fleet = await Fleet.start(lab, NODES));
+    const [c1, c2] = f.members;
+    // Hold the leader inside fenced writes: each fence has locked the ha_leader row, the event insert
+    // waits on our table lock. Freeze it there, then let the inserts finish: the transactions stay
+    // open on the server, as after a SIGSTOP or a partition at that moment.
+    const blocker = new pg.Client({ connectionString: lab.urlWithPassword(f.db) });
+    await blocker.connect();
+    try {
+      const id = await midWave(f, 'ha-tx');
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE events IN EXCLUSIVE MODE');
+      await until('the leader waiting inside a write', async () => {
+        const r = await blocker.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'nodewright' AND wait_event_type = 'Lock'`);
+        return r.rows[0].n > 0;
+      }, 15_000, () => f.logs());
+      c1.signal('SIGSTOP');
+      const t0 = Date.now();
+      await blocker.query('ROLLBACK');
+      // the longest a store transaction stayed open with nobody talking to it, over the takeover
+      let idleMax = 0;
+      const s = await until('c2 to lead', async () => {
+        const r = await blocker.query(`SELECT coalesce(max(extract(epoch FROM now() - state_change)), 0)::float8 AS s FROM pg_stat_activity
+          WHERE datname = current_database() AND application_name = 'nodewright' AND state LIKE 'idle in transaction%'`);
+        idleMax = Math.max(idleMax, r.rows[0].s);
+        const st = await c2.status();
+        return st?.leader === 'c2' ? st : null;
+      }, 40_000, () => f.logs());
+      const takeoverMs = Date.now() - t0;
+      // ended with the election session (idle_session_timeout 5 s), not at the pool's former 15 s
+      expect(idleMax).toBeGreaterThan(1);
+      expect(idleMax).toBeLessThan(6.5);
+      c1.signal('SIGCONT');
+      expect(await c1.exited()).toBe(1);
+      await f.completed(id);
+      expect(await f.verdict([{ id, marker: 'ha-tx' }])).toMatchObject(clean);
+      expect(exactlyOnce(f, 'ha-tx')).toEqual(onceEach(f));
+      console.log(`frozen inside a write transaction: open transactions ended after ≤ ${idleMax.toFixed(1)} s idle; c2 leads after ${takeoverMs} ms (epoch ${s.epoch})`);
+    } finally {
+      await blocker.end();
+    }
   }, 90_000);
 
   it('pg_terminate_backend of the leader\'s election session mid-wave: a new leader within seconds, the rollout completes, no double push', async () => {
