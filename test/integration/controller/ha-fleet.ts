@@ -75,13 +75,14 @@ export class Member {
     if (this.running) process.kill(this.pid, sig);
   }
 
-  api(method: string, route: string, body?: unknown): Promise<JsonAnswer> {
-    return this.fleet.api(this.url, method, route, body);
+  api(method: string, route: string, body?: unknown, timeoutMs = 5000): Promise<JsonAnswer> {
+    return this.fleet.api(this.url, method, route, body, timeoutMs);
   }
 
   async status(): Promise<ControllerStatusJson | null> {
     if (!this.running) return null;
-    const r = await this.api('GET', '/v1/controller/status').catch(() => null);
+    // short: a frozen member must not hold up the loops that look for one that answers
+    const r = await this.api('GET', '/v1/controller/status', undefined, 2000).catch(() => null);
     return r?.status === 200 ? (r.json as ControllerStatusJson) : null;
   }
 
@@ -139,8 +140,8 @@ export class Fleet {
     return f;
   }
 
-  api(base: string, method: string, route: string, body?: unknown): Promise<JsonAnswer> {
-    return requestJson(`${base}${route}`, { method, body: body === undefined ? undefined : JSON.stringify(body), timeoutMs: 5000, ...this.tls });
+  api(base: string, method: string, route: string, body?: unknown, timeoutMs = 5000): Promise<JsonAnswer> {
+    return requestJson(`${base}${route}`, { method, body: body === undefined ? undefined : JSON.stringify(body), timeoutMs, ...this.tls });
   }
 
   async ok(m: Member, method: string, route: string, body?: unknown): Promise<any> {
