@@ -39,6 +39,8 @@ export class HonestAgent {
   held: AcceptedGeneration | null = null;
   readonly accepted = new Map<number, Acceptance>();
   readonly refusals: Refusal[] = [];
+  /** When each POST /v1/desired arrived (ms since the epoch), whatever the answer. */
+  readonly receipts: number[] = [];
   /** Facts reported in the status over the sample's (e.g. instanceUuid: the Nova server id). */
   facts: Partial<AgentStatus['facts']> = {};
   private reconciled: { generation: number; at: string } | null = null;
@@ -61,6 +63,7 @@ export class HonestAgent {
       };
       if (req.method === 'GET' && req.url === '/v1/status') return answer(200, this.status());
       if (req.method !== 'POST' || req.url?.split('?')[0] !== '/v1/desired') return answer(404, { code: 'NW_NOT_FOUND', message: 'no such route' });
+      this.receipts.push(Date.now());
       const chunks: Buffer[] = [];
       let size = 0;
       req.on('data', (c: Buffer) => {

@@ -38,7 +38,14 @@ export async function openStoreMode(config: ControllerConfig, member: { name: st
   ]);
   const election = new Election({ connectionString: url, password, member });
   let deposed: ((reason: string) => void) | null = null;
-  const store = await openPostgresStore({ connectionString: url, password, lease: () => election.lease(), onFenced: () => deposed?.('a write found another controller\'s term') });
+  // A write's fence locks the ha_leader row until its transaction ends, and the next leader's term
+  // update waits for that row: a leader frozen or cut off inside a write must lose that transaction
+  // no later than its election session (not the pool's default 15 s), and its writes queued behind
+  // it on that row must give up within its bound, or each would hold the row 5 s more in turn.
+  const store = await openPostgresStore({
+    connectionString: url, password, idleInTransactionMs: election.timing.idleSessionTimeoutMs, lockTimeoutMs: election.timing.boundMs,
+    lease: () => election.lease(), onFenced: () => deposed?.('a write found another controller\'s term'),
+  });
   const feed = new ChangeFeed({ connectionString: url, password, log });
   election.on('deposed', (reason) => deposed?.(reason));
   election.on('sessionError', (e) => log.warn({ err: e.message }, 'election session failed; reconnecting'));

@@ -42,6 +42,8 @@ export interface PostgresStoreOptions {
   queryTimeoutMs?: number;
   /** The server ends a transaction idle this long, ms (default 15 000). */
   idleInTransactionMs?: number;
+  /** The server cancels a statement waiting this long for a lock, ms (default: no limit). */
+  lockTimeoutMs?: number;
   /** Connecting gives up after this, ms (default 10 000). */
   connectTimeoutMs?: number;
 }
@@ -65,6 +67,7 @@ export const poolConfig = (o: PostgresStoreOptions): pg.PoolConfig => ({
   query_timeout: o.queryTimeoutMs ?? 10_000,
   connectionTimeoutMillis: o.connectTimeoutMs ?? 10_000,
   idle_in_transaction_session_timeout: o.idleInTransactionMs ?? 15_000,
+  ...(o.lockTimeoutMs === undefined ? {} : { lock_timeout: o.lockTimeoutMs }),
   keepAlive: true,
   application_name: 'nodewright',
 });
