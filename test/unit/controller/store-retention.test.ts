@@ -4,13 +4,10 @@ import Database from 'better-sqlite3';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStore, type SqliteStore } from '../../../controller/store/sqlite.js';
-import { newRollout, type RolloutState } from '../../../controller/rollout/engine.js';
-import { parseStrategy } from '../../../controller/rollout/strategy.js';
 import { generateSigningKeys, loadPrivateKey, loadPublicKey, signBundle, verifyBundle } from '../../../protocol/bundle.js';
 import { tempDir } from '../../tmp.js';
+import { desired, KEYRING, rolloutOf, signGenerations, T0 } from '../../fixtures/store-records.js';
 
-const T0 = '2026-12-01T10:00:00.000Z';
-const KEYRING = '[client.k8s]\n\tkey = AQBqZ2dkAAAAABAAq0v+0q9mC0w0k7V1vOq2Zw==\n';
 
 const open: SqliteStore[] = [];
 const openStore = (dir = tempDir('nw-retention-')): SqliteStore => {
@@ -21,33 +18,6 @@ const openStore = (dir = tempDir('nw-retention-')): SqliteStore => {
 afterEach(async () => {
   for (const s of open.splice(0)) await s.close();
 });
-
-const desired = (name: string, generation: number, keyring = KEYRING) => ({
-  schema: 1, generation, nodeGroup: 'workers', nodes: [name],
-  ceph: { fsid: '0b7e5a2c-1f3d-4c59-9a57-2f0c1d9e8a11', monHost: ['127.0.0.1:3300'], clientId: 'k8s', keyring },
-});
-
-const rolloutOf = (id: string, names: string[], now: string, over: Partial<RolloutState> = {}): RolloutState => ({
-  ...newRollout({
-    id, target: 'group workers', now, strategy: parseStrategy(),
-    nodes: names.map((name) => ({ name, baseGeneration: 0, previousGeneration: null, canRollBack: false })),
-  }),
-  ...over,
-});
-
-/** Sign and record generations 1..n for `name` through a transition of rollout `id`. */
-async function signGenerations(s: SqliteStore, name: string, n: number, sign: (d: unknown) => unknown, keyring = KEYRING) {
-  const id = `r-${name}-${Math.random().toString(36).slice(2)}`;
-  const r = rolloutOf(id, [name], T0);
-  await s.createRollout({ id, state: r, createdAt: T0, updatedAt: T0 }, []);
-  let v = 0;
-  for (let g = await s.nextGeneration(name); g <= n; g++) {
-    const d = desired(name, g, keyring);
-    await s.commitTransition(id, v, { ...r, version: v + 1 }, [{ node: name, generation: g, desired: d, bundle: sign(d), at: T0 }], []);
-    v++;
-  }
-  await s.commitTransition(id, v, { ...r, version: v + 1, state: 'completed' }, [], []);
-}
 
 const keys = generateSigningKeys();
 const priv = loadPrivateKey(keys.privateKeyPem);

@@ -6,13 +6,9 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../../controller/store/migrations.js';
 import { openSqliteStore, type SqliteStore } from '../../../controller/store/sqlite.js';
-import type { NodeRecord } from '../../../controller/store/store.js';
-import { newRollout, type RolloutState } from '../../../controller/rollout/engine.js';
-import { parseStrategy } from '../../../controller/rollout/strategy.js';
 import { tempDir } from '../../tmp.js';
+import { node, rollout, T0, T1 } from '../../fixtures/store-records.js';
 
-const T0 = '2026-12-01T10:00:00.000Z';
-const T1 = '2026-12-01T10:00:10.000Z';
 
 const open: SqliteStore[] = [];
 const openStore = (stateDir: string): SqliteStore => {
@@ -22,21 +18,6 @@ const openStore = (stateDir: string): SqliteStore => {
 };
 afterEach(async () => {
   for (const s of open.splice(0)) await s.close();
-});
-
-const node = (name: string, over: Partial<NodeRecord> = {}): NodeRecord => ({
-  name, group: 'workers', labels: { rack: 'r1' }, url: `https://127.0.0.1:9443`, certSha256: 'c'.repeat(64), certNotAfter: null,
-  facts: { hostname: name, addresses: ['127.0.0.1'], runtime: 'rkt' }, hypervisor: null, hypervisorRule: null, enrolledAt: T0,
-  health: 'unknown', reason: null, healthSince: T0, lastSeenAt: null, generation: null, converged: false, ready: false,
-  ...over,
-});
-
-const planned = newRollout({
-  id: 'r1', target: 'group workers', now: T0, strategy: parseStrategy(),
-  nodes: [{ name: 'w1', baseGeneration: 0, previousGeneration: null, canRollBack: false }],
-});
-const rollout = (version: number, state: RolloutState['state'] = 'running'): RolloutState => ({
-  ...planned, version, state, updatedAt: version === 0 ? T0 : T1,
 });
 
 describe('sqlite store', () => {

@@ -2,49 +2,19 @@
 // summaries and pages, and the retention pass (each kind bounded).
 import { expect, it } from 'vitest';
 import { DEFAULT_RETENTION, type RetentionPolicy } from '../../../../controller/store/retention.js';
-import { newRollout, type RolloutState } from '../../../../controller/rollout/engine.js';
-import { parseStrategy } from '../../../../controller/rollout/strategy.js';
 import { generateSigningKeys, loadPrivateKey, loadPublicKey, signBundle, verifyBundle } from '../../../../protocol/bundle.js';
 import type { NodeRecord, Store } from '../../../../controller/store/store.js';
 import { describeEachStore } from './harness.js';
+import { desired, KEYRING, rolloutOf, signGenerations, T0 } from '../../../fixtures/store-records.js';
 
-const T0 = '2026-12-01T10:00:00.000Z';
 const DAY = 86_400_000;
 const at = (ms: number) => new Date(Date.parse(T0) + ms).toISOString();
-const KEYRING = '[client.k8s]\n\tkey = AQBqZ2dkAAAAABAAq0v+0q9mC0w0k7V1vOq2Zw==\n';
 
 const node = (name: string): NodeRecord => ({
   name, group: 'workers', labels: {}, url: 'https://127.0.0.1:9443', certSha256: 'c'.repeat(64),
   facts: { hostname: name, addresses: ['127.0.0.1'] }, enrolledAt: T0,
   health: 'unknown', reason: null, healthSince: T0, lastSeenAt: null, generation: null, converged: false, ready: false,
 });
-
-const desired = (name: string, generation: number, keyring = KEYRING) => ({
-  schema: 1, generation, nodeGroup: 'workers', nodes: [name],
-  ceph: { fsid: '0b7e5a2c-1f3d-4c59-9a57-2f0c1d9e8a11', monHost: ['127.0.0.1:3300'], clientId: 'k8s', keyring },
-});
-
-const rolloutOf = (id: string, names: string[], now: string, over: Partial<RolloutState> = {}): RolloutState => ({
-  ...newRollout({
-    id, target: 'group workers', now, strategy: parseStrategy(),
-    nodes: names.map((name) => ({ name, baseGeneration: 0, previousGeneration: null, canRollBack: false })),
-  }),
-  ...over,
-});
-
-/** Sign and record generations 1..n for `name` through a transition of rollout `id`. */
-async function signGenerations(s: Store, name: string, n: number, sign: (d: unknown) => unknown, keyring = KEYRING) {
-  const id = `r-${name}-${Math.random().toString(36).slice(2)}`;
-  const r = rolloutOf(id, [name], T0);
-  await s.createRollout({ id, state: r, createdAt: T0, updatedAt: T0 }, []);
-  let v = 0;
-  for (let g = await s.nextGeneration(name); g <= n; g++) {
-    const d = desired(name, g, keyring);
-    await s.commitTransition(id, v, { ...r, version: v + 1 }, [{ node: name, generation: g, desired: d, bundle: sign(d), at: T0 }], []);
-    v++;
-  }
-  await s.commitTransition(id, v, { ...r, version: v + 1, state: 'completed' }, [], []);
-}
 
 const keys = generateSigningKeys();
 const priv = loadPrivateKey(keys.privateKeyPem);

@@ -1,33 +1,15 @@
 // The store contract: tokens, inventory, events, artifacts, generations, rollouts and the fence,
 // the same answers from both adapters.
 import { expect, it } from 'vitest';
-import type { JoinToken, NodeRecord } from '../../../../controller/store/store.js';
-import { newRollout, type RolloutState } from '../../../../controller/rollout/engine.js';
-import { parseStrategy } from '../../../../controller/rollout/strategy.js';
+import type { JoinToken } from '../../../../controller/store/store.js';
 import { codeOf, describeEachStore } from './harness.js';
+import { node, rollout, T0, T1 } from '../../../fixtures/store-records.js';
 
-const T0 = '2026-12-01T10:00:00.000Z';
-const T1 = '2026-12-01T10:00:10.000Z';
 const LATER = '2026-12-01T12:00:00.000Z';
 
 const token = (over: Partial<JoinToken> = {}): JoinToken => ({
   id: 'tok1', secretHash: 'a'.repeat(64), group: 'workers', labels: { rack: 'r1' },
   expiresAt: '2026-12-01T11:00:00.000Z', createdAt: T0, usedAt: null, usedBy: null, ...over,
-});
-
-const node = (name: string, over: Partial<NodeRecord> = {}): NodeRecord => ({
-  name, group: 'workers', labels: { rack: 'r1' }, url: `https://127.0.0.1:9443`, certSha256: 'c'.repeat(64), certNotAfter: null,
-  facts: { hostname: name, addresses: ['127.0.0.1'], runtime: 'rkt' }, hypervisor: null, hypervisorRule: null, enrolledAt: T0,
-  health: 'unknown', reason: null, healthSince: T0, lastSeenAt: null, generation: null, converged: false, ready: false,
-  ...over,
-});
-
-const planned = newRollout({
-  id: 'r1', target: 'group workers', now: T0, strategy: parseStrategy(),
-  nodes: [{ name: 'w1', baseGeneration: 0, previousGeneration: null, canRollBack: false }],
-});
-const rollout = (version: number, state: RolloutState['state'] = 'running'): RolloutState => ({
-  ...planned, version, state, updatedAt: version === 0 ? T0 : T1,
 });
 
 describeEachStore('store contract', (h) => {
