@@ -106,6 +106,3 @@ export interface Store {
   /** One pruning pass: each kind one bounded transaction. */
   prune(policy: RetentionPolicy, now: string): Promise<PruneReport>;
 }
-
-/** The Store with every method answering a Promise (the PostgreSQL adapter; the Store itself becomes this). */
-export type AsyncOf<S> = { [K in keyof S]: S[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : S[K] };
