@@ -25,6 +25,8 @@ PKGS=(
   prometheus
   # npm run package: the .debs (dpkg-deb, checked by lintian) and the systemd-sysext image (mksquashfs)
   dpkg-dev lintian squashfs-tools
+  # the HA election's partition test and bench P9 cut one connection with iptables in a private network namespace
+  iptables
 )
 missing=()
 for p in "${PKGS[@]}"; do
