@@ -284,7 +284,7 @@ export async function startController(config: ControllerConfig, log: Logger, o: 
     const code = (e as NodeJS.ErrnoException).code;
     fail(new NwError('NW_CONFIG', `cannot listen on ${config.listen.host}:${config.listen.port} (${code ?? (e as Error).message}): is another controller running? change \`listen\` in ${config.file}`));
   }
-  const pruner = new Pruner({ store, policy: config.retention, intervalMs: config.retention.intervalMs, log: log.child({ component: 'retention' }), now: () => new Date().toISOString() });
+  const pruner = new Pruner({ store, blobs: mode.blobs, policy: config.retention, intervalMs: config.retention.intervalMs, log: log.child({ component: 'retention' }), now: () => new Date().toISOString() });
   let stopped = false;
   const lead = async () => {
     if (stopped) return;

@@ -13,8 +13,8 @@ import type { BlobStore } from '../artifacts/blobs.js';
 
 export interface StoreMode {
   store: Store;
-  /** Artifact blobs every member reaches (PostgreSQL), or undefined for the files in stateDir. */
-  blobs?: BlobStore;
+  /** Artifact blobs every member reaches (PostgreSQL; `sweep` drops abandoned uploads), or undefined for the files in stateDir. */
+  blobs?: BlobStore & { sweep(beforeMs: number): Promise<number> };
   /** Resolves when this controller leads (at once with SQLite). */
   elected(): Promise<void>;
   leading(): boolean;

@@ -42,4 +42,17 @@ describe('Pruner', () => {
     expect(prune).toHaveBeenCalledTimes(2);
     p.stop();
   });
+  it('with blobs in the database, each pass also sweeps uploads abandoned over an hour ago', async () => {
+    const sweep = vi.fn(async () => 3);
+    const lines: string[] = [];
+    const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
+    const p = new Pruner({ store: { prune: async () => report() }, blobs: { sweep }, policy: DEFAULT_RETENTION, intervalMs: 60_000, log, now: () => '2026-12-01T02:00:00.000Z' });
+    p.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sweep).toHaveBeenCalledWith(Date.parse('2026-12-01T01:00:00.000Z'));
+    expect(lines.join('')).toContain('"uploadChunks":3');
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(sweep).toHaveBeenCalledTimes(2);
+    p.stop();
+  });
 });
