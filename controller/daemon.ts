@@ -31,7 +31,7 @@ import { agentsHttpsAgent, swapClientCert } from './fleet/agent-tls.js';
 import { Poller } from './fleet/poller.js';
 import { Pusher } from './fleet/pusher.js';
 import type { HypervisorMapper } from './fleet/hypervisors.js';
-import { FleetView } from './fleet/view.js';
+import { FleetView, observationOf } from './fleet/view.js';
 import { createHost } from '../host/index.js';
 import { cephPreflight, gateChecker } from './gates/checks.js';
 import { GateWatcher } from './gates/watcher.js';
@@ -317,7 +317,10 @@ export async function startController(config: ControllerConfig, log: Logger, o: 
     mode.onChange(() => {
       if (mode.leading() || rereading) return;
       rereading = (async () => {
-        view.sync(await store.listNodes());
+        const nodes = await store.listNodes();
+        view.sync(nodes);
+        // the leader's poller wrote these observations; here they come from the database
+        for (const n of nodes) view.observe(n.name, observationOf(n));
         await trackActive();
       })().catch((e) => log.warn({ err: (e as Error).message }, 'cannot re-read the fleet')).finally(() => (rereading = null));
     });

@@ -31,6 +31,19 @@ async function midWave(f: Fleet, marker: string): Promise<string> {
 }
 
 describe('two controllers on PostgreSQL', () => {
+  it('a follower learns what the leader writes through LISTEN/NOTIFY: its /metrics count the nodes enrolled and polled by the leader', async () => {
+    const f = (fleet = await Fleet.start(lab, NODES));
+    const c2 = f.member('c2');
+    // c2 started before any node enrolled: only the change feed can bring them into its view
+    let seen = '';
+    await until('c2 /metrics to count every node healthy', async () => {
+      const m = await c2.api('GET', '/metrics').catch(() => null);
+      seen = m?.text.split('\n').filter((l) => l.startsWith('nodewright_nodes{')).join('\n') ?? '';
+      return m?.status === 200 && m.text.includes(`nodewright_nodes{state="healthy"} ${NODES}`);
+    }, 30_000, () => `${seen}\n${f.logs()}`);
+    expect((await c2.status())?.leader).toBe('c1');
+  });
+
   it('kill -9 of the leader mid-wave: the follower leads and completes the same rollout; every node accepted its generation exactly once', async () => {
     const f = (fleet = await Fleet.start(lab, NODES));
     const [c1, c2] = f.members;
