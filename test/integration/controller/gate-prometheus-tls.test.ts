@@ -22,7 +22,7 @@ beforeAll(async () => {
   f = await fleet();
   server = https.createServer({ cert: f.agent.cert, key: f.agent.key, ca: f.ca.certPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
     const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
-    seen.push({ token: req.headers.authorization, clientCn: peer.subject?.CN });
+    seen.push({ token: req.headers.authorization, clientCn: peer.subject?.CN === undefined ? undefined : String(peer.subject.CN) });
     if (req.headers.authorization !== `Bearer ${TOKEN}`) {
       res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'error', error: 'bad token' }));
       return;

@@ -5,10 +5,9 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../../controller/store/migrations.js';
 import { openSqliteStore, type SqliteStore } from '../../../controller/store/sqlite.js';
-import type { HypervisorChange, HypervisorMapping, NodeRecord } from '../../../controller/store/store.js';
+import { bareNode, mappingEvent, T0 } from '../../fixtures/store-records.js';
 import { tempDir } from '../../tmp.js';
 
-const T0 = '2026-12-01T10:00:00.000Z';
 const open: SqliteStore[] = [];
 const openStore = (dir: string) => {
   const s = openSqliteStore({ stateDir: dir });
@@ -19,15 +18,8 @@ afterEach(async () => {
   for (const s of open.splice(0)) await s.close();
 });
 
-const node = (name: string, over: Partial<NodeRecord> = {}): NodeRecord => ({
-  name, group: 'workers', labels: {}, url: 'https://127.0.0.1:9443', certSha256: 'c'.repeat(64), certNotAfter: null,
-  facts: { hostname: name, addresses: [] }, enrolledAt: T0, health: 'unknown', reason: null, healthSince: T0, lastSeenAt: null,
-  generation: null, converged: false, ready: false, ...over,
-});
-
-const event = (c: HypervisorChange, from: HypervisorMapping | null) => ({
-  at: T0, actor: 'test', kind: 'node.failure-domain', subject: c.name, message: `${from?.hypervisor ?? '-'} -> ${c.to?.hypervisor ?? '-'}`,
-});
+const node = bareNode;
+const event = mappingEvent;
 
 describe('node hypervisor in the store', () => {
   it('migration 4 adds the columns to a version-3 database and keeps its nodes unmapped', async () => {

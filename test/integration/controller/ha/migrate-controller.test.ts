@@ -6,13 +6,11 @@ import { appendFileSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { initController } from '../../../../controller/commands/init.js';
-import { newRollout, type RolloutState } from '../../../../controller/rollout/engine.js';
-import { parseStrategy } from '../../../../controller/rollout/strategy.js';
 import { openSqliteStore } from '../../../../controller/store/sqlite.js';
 import { requestJson } from '../../../../host/http-json.js';
 import { freePort } from '../../../../lab/ports.js';
 import { startPostgres, type PostgresLab } from '../../../../lab/postgres/lab.js';
-import { node, T0, T1 } from '../../../fixtures/store-records.js';
+import { node, rolloutOf, T0, T1 } from '../../../fixtures/store-records.js';
 import { tempDir } from '../../../tmp.js';
 import { CONTROLLER_CLI, requireBuild } from '../../agent/fixture.js';
 
@@ -24,10 +22,6 @@ afterAll(async () => {
   await lab?.stop();
 }, 60_000);
 
-const rolloutOf = (id: string): RolloutState => newRollout({
-  id, target: 'nodes w1', now: T0, strategy: parseStrategy(),
-  nodes: [{ name: 'w1', baseGeneration: 0, previousGeneration: null, canRollBack: false }],
-});
 
 it('a migrated installation: the PostgreSQL controller shows the finished and the paused rollout and resumes the paused one', async () => {
   requireBuild();
@@ -38,7 +32,7 @@ it('a migrated installation: the PostgreSQL controller shows the finished and th
   const sqlite = openSqliteStore({ stateDir: path.join(dir, 'state') });
   await sqlite.putNode(node('w1', { url: 'https://127.0.0.1:1' }));
   for (const [id, state] of [['done', 'completed'], ['held', 'paused']] as const) {
-    const r = rolloutOf(id);
+    const r = rolloutOf(id, ['w1'], T0);
     await sqlite.createRollout({ id, state: r, createdAt: id === 'done' ? T0 : T1, updatedAt: T0 }, []);
     await sqlite.commitTransition(id, 0, { ...r, version: 1, state, reason: state === 'paused' ? 'paused by op' : null, updatedAt: T1 }, [], []);
   }

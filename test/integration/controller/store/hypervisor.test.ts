@@ -1,20 +1,12 @@
 // Each node's hypervisor and the rule that found it, on both adapters: written only on change,
 // each change with its event in the same transaction, fenced like every write.
 import { expect, it } from 'vitest';
-import type { HypervisorChange, HypervisorMapping, NodeRecord } from '../../../../controller/store/store.js';
+import { bareNode, mappingEvent, T0 } from '../../../fixtures/store-records.js';
 import { describeEachStore } from './harness.js';
 
-const T0 = '2026-12-01T10:00:00.000Z';
 
-const node = (name: string, over: Partial<NodeRecord> = {}): NodeRecord => ({
-  name, group: 'workers', labels: {}, url: 'https://127.0.0.1:9443', certSha256: 'c'.repeat(64), certNotAfter: null,
-  facts: { hostname: name, addresses: [] }, enrolledAt: T0, health: 'unknown', reason: null, healthSince: T0, lastSeenAt: null,
-  generation: null, converged: false, ready: false, ...over,
-});
-
-const event = (c: HypervisorChange, from: HypervisorMapping | null) => ({
-  at: T0, actor: 'test', kind: 'node.failure-domain', subject: c.name, message: `${from?.hypervisor ?? '-'} -> ${c.to?.hypervisor ?? '-'}`,
-});
+const node = bareNode;
+const event = mappingEvent;
 
 describeEachStore('node hypervisor in the store', (h) => {
   const openFresh = async () => h.open(await h.fresh());
