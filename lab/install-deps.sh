@@ -27,6 +27,8 @@ PKGS=(
   dpkg-dev lintian squashfs-tools
   # the HA election's partition test and bench P9 cut one connection with iptables in a private network namespace
   iptables
+  # the dashboard's browser tests, screenshots and bench P10: Debian's Chromium, driven by playwright-core
+  chromium
 )
 missing=()
 for p in "${PKGS[@]}"; do
