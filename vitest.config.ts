@@ -42,6 +42,7 @@ export default defineConfig({
       e2e('native', 5),
       e2e('controller', 6),
       e2e('nova', 7),
+      e2e('ui', 8),
     ],
   },
 });

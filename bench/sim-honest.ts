@@ -43,6 +43,8 @@ export class HonestAgent {
   readonly receipts: number[] = [];
   /** Facts reported in the status over the sample's (e.g. instanceUuid: the Nova server id). */
   facts: Partial<AgentStatus['facts']> = {};
+  /** Rewrites the status it reports (a test makes the node unhealthy with the agent's own message). */
+  override: ((s: AgentStatus) => AgentStatus) | null = null;
   private reconciled: { generation: number; at: string } | null = null;
   private acceptedAt = '';
   private server: https.Server | null = null;
@@ -126,6 +128,6 @@ export class HonestAgent {
     s.converged = held === null || done;
     s.ready = s.converged;
     s.inflight = held && !done ? { step: 'artifact', kind: 'image', phase: 'apply', since: this.acceptedAt } : null;
-    return s;
+    return this.override ? this.override(s) : s;
   }
 }

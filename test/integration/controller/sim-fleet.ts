@@ -1,11 +1,14 @@
 // A real controller daemon (`nodewright controller run`, from dist/) with honest simulated agents
 // (bench/sim-honest.ts) enrolled through the join API: for tests of what the controller decides.
-// Everything started here is stopped by pid / closed in stop().
+// Everything started here is stopped by pid / closed in stop(). `hypervisors` places nodes on
+// hypervisors without a Nova (the controller stopped, the store written, the controller started
+// again), for pages grouped by failure domain.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createPublicKey } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { HonestAgent } from '../../../bench/sim-honest.js';
+import { openSqliteStore } from '../../../controller/store/sqlite.js';
 import { requestJson } from '../../../host/http-json.js';
 import { freePort } from '../../../lab/ports.js';
 import { createKeyAndCsr } from '../../../pki/index.js';
@@ -15,6 +18,14 @@ import { CONTROLLER_CLI, requireBuild, waitUntil } from '../agent/fixture.js';
 export interface SimFleet {
   dir: string;
   port: number;
+  /** https://127.0.0.1:PORT */
+  url: string;
+  /** The fleet CA's certificate (PEM). */
+  caPem: string;
+  /** The operator client certificate and key (PEM) `nodewright` uses. */
+  operator: { certPem: string; keyPem: string };
+  /** The simulated agent of each node (status overrides: HonestAgent.override). */
+  agents: Map<string, HonestAgent>;
   /** Nodes in the order their agents accepted a push (one entry per accepted push). */
   pushes: string[];
   nodewright(...args: string[]): ReturnType<typeof spawnSync<string>>;
@@ -24,44 +35,65 @@ export interface SimFleet {
 }
 
 /** `extraConfig`: YAML appended to controller.yaml (e.g. `gates:` or `ceph:`). */
-export async function startSimFleet(o: { nodes: string[]; group?: string; extraConfig?: string; reconcileMs?: number }): Promise<SimFleet> {
+export async function startSimFleet(o: {
+  nodes: string[];
+  group?: string;
+  extraConfig?: string;
+  reconcileMs?: number;
+  /** node → hypervisor (Nova compute host) it runs on. */
+  hypervisors?: Record<string, string>;
+  /** The `nodewright` to run (default: node dist/controller/cli.js), e.g. the packaged bin. */
+  cli?: string[];
+}): Promise<SimFleet> {
+  const cli = o.cli ?? ['node', CONTROLLER_CLI];
   requireBuild();
   const group = o.group ?? 'lab';
   const dir = tempDir('nw-simfleet-');
   const port = await freePort();
   let logs = '';
   let controller: ChildProcess | null = null;
-  const agents: HonestAgent[] = [];
+  const agents = new Map<string, HonestAgent>();
   const pushes: string[] = [];
   const ctl = (f: string) => readFileSync(path.join(dir, 'ctl', f), 'utf8');
   const nodewright = (...args: string[]) =>
-    spawnSync('node', [CONTROLLER_CLI, ...args], { encoding: 'utf8', timeout: 60_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODEWRIGHT_OPERATOR_CONFIG: path.join(dir, 'ctl', 'operator.yaml') } });
+    spawnSync(cli[0], [...cli.slice(1), ...args], { encoding: 'utf8', timeout: 60_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODEWRIGHT_OPERATOR_CONFIG: path.join(dir, 'ctl', 'operator.yaml') } });
   const api = async (method: string, route: string) => {
     const r = await requestJson(`https://127.0.0.1:${port}${route}`, { method, timeoutMs: 10_000, ca: ctl('ca.crt'), cert: ctl('operator.crt'), key: ctl('operator.key') });
     if (r.status < 200 || r.status >= 300) throw new Error(`${method} ${route} answered ${r.status}: ${r.text.slice(0, 500)}`);
     return r as { status: number; text: string; json: any };
   };
   const waitFor = (what: string, ok: () => boolean | Promise<boolean>, ms = 30_000) => waitUntil(what, ok, ms, () => logs);
-  const stop = async () => {
+  const stopController = async () => {
     if (controller?.pid && controller.exitCode === null && controller.signalCode === null) {
       const exited = new Promise((r) => controller!.once('exit', r));
       process.kill(controller.pid, 'SIGTERM');
       await exited;
     }
-    for (const a of agents) await a.close();
+  };
+  const cfg = path.join(dir, 'ctl', 'controller.yaml');
+  const startController = async () => {
+    controller = spawn(cli[0], [...cli.slice(1), 'controller', 'run', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    controller.stderr!.on('data', (c) => (logs = (logs + c).slice(-20_000)));
+    await waitFor('the controller ready', () => nodewright('nodes', 'ls', '--json').status === 0);
+  };
+  const allHealthy = () =>
+    waitFor('every node healthy', async () => {
+      const { nodes } = (await api('GET', '/v1/nodes')).json as { nodes: { state: string }[] };
+      return nodes.length === o.nodes.length && nodes.every((n) => n.state === 'healthy');
+    });
+  const stop = async () => {
+    await stopController();
+    for (const a of agents.values()) await a.close();
   };
   try {
     const init = nodewright('init', '--dir', path.join(dir, 'ctl'), '--listen', `127.0.0.1:${port}`);
     if (init.status !== 0) throw new Error(init.stderr);
-    const cfg = path.join(dir, 'ctl', 'controller.yaml');
     writeFileSync(
       cfg,
       readFileSync(cfg, 'utf8').replace('intervalSec: 10', 'intervalSec: 0.2').replace('rolloutIntervalSec: 1', 'rolloutIntervalSec: 0.2').replace('timeoutSec: 5', 'timeoutSec: 2\n  maxBackoffSec: 1') +
         (o.extraConfig ?? ''),
     );
-    controller = spawn('node', [CONTROLLER_CLI, 'controller', 'run', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
-    controller.stderr!.on('data', (c) => (logs = (logs + c).slice(-20_000)));
-    await waitFor('the controller ready', () => nodewright('nodes', 'ls', '--json').status === 0);
+    await startController();
     const signingKey = createPublicKey(ctl('signing.pub'));
     for (const name of o.nodes) {
       const t = nodewright('nodes', 'join-token', '--group', group, '--json');
@@ -80,15 +112,24 @@ export async function startSimFleet(o: { nodes: string[]; group?: string; extraC
         return r;
       };
       await agent.listen(agentPort);
-      agents.push(agent);
+      agents.set(name, agent);
     }
-    await waitFor('every node healthy', async () => {
-      const { nodes } = (await api('GET', '/v1/nodes')).json as { nodes: { state: string }[] };
-      return nodes.length === o.nodes.length && nodes.every((n) => n.state === 'healthy');
-    });
+    await allHealthy();
+    if (o.hypervisors) {
+      // the store is the controller's alone while it runs (opening it takes the epoch): stop, write, start
+      await stopController();
+      const store = openSqliteStore({ stateDir: path.join(dir, 'ctl', 'state') });
+      try {
+        await store.setNodeHypervisors(Object.entries(o.hypervisors).map(([name, hypervisor]) => ({ name, to: { hypervisor, rule: 'name' as const } })), () => null);
+      } finally {
+        await store.close();
+      }
+      await startController();
+      await allHealthy();
+    }
   } catch (e) {
     await stop();
     throw e;
   }
-  return { dir, port, pushes, nodewright, api, waitFor, stop };
+  return { dir, port, url: `https://127.0.0.1:${port}`, caPem: ctl('ca.crt'), operator: { certPem: ctl('operator.crt'), keyPem: ctl('operator.key') }, agents, pushes, nodewright, api, waitFor, stop };
 }
