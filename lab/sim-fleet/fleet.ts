@@ -50,8 +50,11 @@ export interface SimFleetOptions {
   reconcileMs?: number;
   /** node → hypervisor (Nova compute host) it runs on. */
   hypervisors?: Record<string, string>;
-  /** Poll interval of every node (default 0.2 s). */
+  /** Poll interval of every node (default 0.2 s), and the longest back-off of a failing one (default 1 s). */
   pollIntervalSec?: number;
+  maxBackoffSec?: number;
+  /** Runs after `nodewright init`, before the controller first starts: e.g. node records put in the store (stateDir). */
+  beforeStart?: (stateDir: string) => Promise<void>;
 }
 
 /** `cli`: the `nodewright` to run (node dist/controller/cli.js, a package's bin); `dir`: an empty directory the caller removes. */
@@ -86,8 +89,9 @@ export async function startSimFleetIn(dir: string, cli: string[], o: SimFleetOpt
   };
   const allHealthy = () =>
     waitFor('every node healthy', async () => {
-      const { nodes } = (await api('GET', '/v1/nodes')).json as { nodes: { state: string }[] };
-      return nodes.length === o.nodes.length && nodes.every((n) => n.state === 'healthy');
+      const { nodes } = (await api('GET', '/v1/nodes')).json as { nodes: { name: string; state: string }[] };
+      const healthy = new Set(nodes.filter((n) => n.state === 'healthy').map((n) => n.name));
+      return o.nodes.every((n) => healthy.has(n));
     });
   const stop = async () => {
     await stopController();
@@ -98,9 +102,10 @@ export async function startSimFleetIn(dir: string, cli: string[], o: SimFleetOpt
     if (init.status !== 0) throw new Error(init.stderr);
     writeFileSync(
       cfg,
-      readFileSync(cfg, 'utf8').replace('intervalSec: 10', `intervalSec: ${o.pollIntervalSec ?? 0.2}`).replace('rolloutIntervalSec: 1', 'rolloutIntervalSec: 0.2').replace('timeoutSec: 5', 'timeoutSec: 2\n  maxBackoffSec: 1') +
+      readFileSync(cfg, 'utf8').replace('intervalSec: 10', `intervalSec: ${o.pollIntervalSec ?? 0.2}`).replace('rolloutIntervalSec: 1', 'rolloutIntervalSec: 0.2').replace('timeoutSec: 5', `timeoutSec: 2\n  maxBackoffSec: ${o.maxBackoffSec ?? 1}`) +
         (o.extraConfig ?? ''),
     );
+    await o.beforeStart?.(path.join(dir, 'ctl', 'state'));
     await startController();
     const signingKey = createPublicKey(ctl('signing.pub'));
     for (const name of o.nodes) {
