@@ -100,7 +100,7 @@ export async function run(): Promise<void> {
     if (link.status !== 0) throw new Error(`nodewright ui --json: ${link.stdout}${link.stderr}`);
     const landed = await page.goto(JSON.parse(link.stdout).url);
     if (landed?.status() !== 200) throw new Error(`the sign-in link answered ${landed?.status()}`);
-    const tiles = await page.$$eval('a.tile', (as) => as.length);
+    const tiles = await page.$$eval('a.tile[data-node]', (as) => as.length);
     if (tiles !== total) throw new Error(`the fleet page shows ${tiles} tiles, not ${total}`);
     const cookie = (await context.cookies()).find((c) => c.name === 'nw_session');
     if (!cookie) throw new Error('no nw_session cookie after the sign-in link');

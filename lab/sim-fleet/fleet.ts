@@ -85,7 +85,7 @@ export async function startSimFleetIn(dir: string, cli: string[], o: SimFleetOpt
   const startController = async () => {
     controller = spawn(cli[0], [...cli.slice(1), 'controller', 'run', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
     controller.stderr!.on('data', (c) => (logs = (logs + c).slice(-20_000)));
-    await waitFor('the controller ready', () => nodewright('nodes', 'ls', '--json').status === 0);
+    await waitFor('the controller ready', () => api('GET', '/readyz').then(() => true, () => false));
   };
   const allHealthy = () =>
     waitFor('every node healthy', async () => {

@@ -75,7 +75,7 @@ describe('dashboard sign-in and fleet, in Chromium', () => {
   it('the fleet: a tile per node, grouped by hypervisor, ready/total on top; a health change reaches the open page without a reload', async () => {
     const { context, page } = await lab.signedIn();
     const seen = watchPage(page, { acceptConfirms: false });
-    const tiles = await page.$$eval('a.tile', (as) => as.map((a) => ({ node: a.getAttribute('data-node'), state: a.getAttribute('data-state'), href: a.getAttribute('href'), domain: a.closest('section.domain')?.getAttribute('data-domain') })));
+    const tiles = await page.$$eval('a.tile[data-node]', (as) => as.map((a) => ({ node: a.getAttribute('data-node'), state: a.getAttribute('data-state'), href: a.getAttribute('href'), domain: a.closest('section.domain')?.getAttribute('data-domain') })));
     expect(tiles.map((t) => t.node).sort()).toEqual([...NODES].sort());
     for (const t of tiles) {
       expect(t.state, t.node!).toBe('healthy');
@@ -98,7 +98,7 @@ describe('dashboard sign-in and fleet, in Chromium', () => {
 
     // the filter form: state=degraded shows only b2
     await page.goto(`${lab.fleet.url}/ui/?state=degraded`);
-    expect(await page.$$eval('a.tile', (as) => as.map((a) => a.getAttribute('data-node')))).toEqual(['b2']);
+    expect(await page.$$eval('a.tile[data-node]', (as) => as.map((a) => a.getAttribute('data-node')))).toEqual(['b2']);
     lab.fleet.agents.get('b2')!.override = null;
 
     // the tile's link: the node's page
