@@ -39,6 +39,8 @@ export interface SimFleet {
   nodewright(...args: string[]): SpawnSyncReturns<string>;
   api(method: string, route: string): Promise<{ status: number; text: string; json: any }>;
   waitFor(what: string, ok: () => boolean | Promise<boolean>, ms?: number): Promise<void>;
+  /** The controller's stderr (its log), the last 20,000 characters. */
+  logs(): string;
   stop(): Promise<void>;
 }
 
@@ -144,5 +146,5 @@ export async function startSimFleetIn(dir: string, cli: string[], o: SimFleetOpt
     await stop();
     throw e;
   }
-  return { dir, port, url: `https://127.0.0.1:${port}`, caPem: ctl('ca.crt'), operator: { certPem: ctl('operator.crt'), keyPem: ctl('operator.key') }, agents, pushes, nodewright, api, waitFor, stop };
+  return { dir, port, url: `https://127.0.0.1:${port}`, caPem: ctl('ca.crt'), operator: { certPem: ctl('operator.crt'), keyPem: ctl('operator.key') }, agents, pushes, nodewright, api, waitFor, logs: () => logs, stop };
 }
