@@ -12,13 +12,15 @@
 //    into flip → observation (the poll interval's share) and observation → page (the dashboard's).
 // Targets: DOMContentLoaded ≤ 300 ms and server render ≤ 300 ms; flip → page ≤ 1000 ms.
 import https from 'node:https';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
+import { stringify } from 'yaml';
 import { launchChromium } from '../lab/chromium/browser.js';
 import { startSimFleetIn, type SimFleet } from '../lab/sim-fleet/fleet.js';
 import { openSqliteStore } from '../controller/store/sqlite.js';
 import type { AgentStatus } from '../protocol/status.js';
+import { rolloutDesired } from './campaign-controller.js';
 import { median, percentile, report } from './lib.js';
 
 const NODES = 5000;
@@ -89,6 +91,13 @@ export async function run(): Promise<void> {
     const f = fleet;
     const total = ((await f.api('GET', '/v1/nodes')).json as { nodes: unknown[] }).nodes.length;
     console.log(`  fleet: ${total} nodes (${NODES} in the store, unreachable; 1 live agent polled every ${POLL_INTERVAL_SEC} s), up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    // the live agent gets a desired state (an agent holding none is healthy whatever it reports)
+    const desired = path.join(dir, 'desired.yaml');
+    writeFileSync(desired, stringify(rolloutDesired('p10')));
+    const started = f.nodewright('rollout', 'start', '--nodes', LIVE, '--desired', desired, '--failure-domain', 'none', '--min-healthy', '0.5s', '--json');
+    if (started.status !== 0) throw new Error(`rollout start: ${started.stdout}${started.stderr}`);
+    const rid = JSON.parse(started.stdout).id as string;
+    await f.waitFor(`rollout ${rid} completed`, async () => ((await f.api('GET', `/v1/rollouts/${rid}`)).json as { state: string }).state === 'completed', 60_000);
     // the first round of failing polls settles (every stored node tried once, then backed off)
     await new Promise((r) => setTimeout(r, 5000));
 

@@ -35,7 +35,7 @@ describe('a failed canary on the dashboard, in Chromium', () => {
 
   it('time left while the canary gates; then the reason: node, check and the agent message, as literal text', async () => {
     for (const a of lab.fleet.agents.values()) a.override = failingProbes;
-    const id = lab.startRollout('canary', ['--failure-domain', 'none', '--steps', '1', '--gate-timeout', '12s', '--on-failure', 'pause']);
+    const id = lab.startRollout('canary', ['--failure-domain', 'none', '--steps', '1', '--gate-timeout', '12s', '--min-healthy', '2s', '--on-failure', 'pause']);
     const { context, page } = await lab.signedIn();
     const seen = watchPage(page, { acceptConfirms: false });
     await page.goto(`${lab.fleet.url}/ui/rollouts/${id}`);

@@ -27,8 +27,10 @@ export interface UiLab {
   /** A fresh browser context signed in by a link; the page is on /ui/. */
   signedIn(o?: { readOnly?: boolean }): Promise<{ context: BrowserContext; page: Page }>;
   rollout(id: string): Promise<RolloutApiView>;
-  /** `nodewright rollout start` on the fleet's group; returns the rollout id. */
+  /** `nodewright rollout start` on the fleet's group (or the `--nodes` among flags); returns the rollout id. */
   startRollout(tag: string, flags: string[]): string;
+  /** Give `nodes` a desired state (a quick rollout, completed): an agent holding none is always healthy. */
+  converge(nodes: string[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -63,9 +65,14 @@ export async function startUiLab(o: { nodes: string[]; hypervisors?: Record<stri
     startRollout(tag, flags) {
       const desired = path.join(fleet.dir, `desired-${tag}.yaml`);
       writeFileSync(desired, stringify(rolloutDesired(tag)));
-      const r = fleet.nodewright('rollout', 'start', '--group', 'lab', '--desired', desired, ...flags, '--json');
+      const target = flags.includes('--nodes') ? [] : ['--group', 'lab'];
+      const r = fleet.nodewright('rollout', 'start', ...target, '--desired', desired, ...flags, '--json');
       if (r.status !== 0) throw new Error(`rollout start failed: ${r.stdout}${r.stderr}`);
       return JSON.parse(r.stdout).id as string;
+    },
+    async converge(nodes) {
+      const id = this.startRollout('converge', ['--nodes', nodes.join(','), '--failure-domain', 'none', '--steps', '100%', '--max-unavailable', String(nodes.length), '--min-healthy', '0.5s']);
+      await fleet.waitFor(`rollout ${id} completed`, async () => (await this.rollout(id)).state === 'completed', 60_000);
     },
     async stop() {
       for (const c of contexts) await c.close().catch(() => {});
@@ -76,7 +83,10 @@ export async function startUiLab(o: { nodes: string[]; hypervisors?: Record<stri
 }
 
 export interface PageWatch {
+  /** Documents loaded in the main frame (a reload counts; a same-document URL change does not). */
   navigations(): number;
+  /** Every main-frame URL change, same-document ones included. */
+  urls: string[];
   /** Every dialog the page opened. */
   dialogs: { type: string; message: string }[];
   /** Accept confirm() dialogs (else every dialog is dismissed). */
@@ -86,9 +96,10 @@ export interface PageWatch {
 /** Counts the page's main-frame navigations (a live update must not navigate) and every dialog it opens. */
 export function watchPage(page: Page, o: { acceptConfirms: boolean }): PageWatch {
   let navigations = 0;
-  const w: PageWatch = { navigations: () => navigations, dialogs: [], acceptConfirms: o.acceptConfirms };
+  const w: PageWatch = { navigations: () => navigations, urls: [], dialogs: [], acceptConfirms: o.acceptConfirms };
+  page.on('domcontentloaded', () => navigations++);
   page.on('framenavigated', (f) => {
-    if (f === page.mainFrame()) navigations++;
+    if (f === page.mainFrame()) w.urls.push(f.url());
   });
   page.on('dialog', (d: Dialog) => {
     w.dialogs.push({ type: d.type(), message: d.message() });

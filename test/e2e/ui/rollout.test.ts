@@ -33,6 +33,7 @@ describe('rollouts from the dashboard, in Chromium', () => {
     await page.goto(`${lab.fleet.url}/ui/rollouts/${id}`);
     await page.evaluate(() => ((window as unknown as { nwMark: number }).nwMark = 7));
     const navigations = seen.navigations();
+    const urls = seen.urls.length;
     expect(['running', 'waiting']).toContain(await phaseText(page));
     const waves = await page.$$eval('.wave', (ws) => ws.map((w) => ({ wave: w.getAttribute('data-wave'), state: w.getAttribute('data-state') })));
     expect(waves.length).toBeGreaterThanOrEqual(3);
@@ -49,6 +50,7 @@ describe('rollouts from the dashboard, in Chromium', () => {
     expect(await page.$$eval('tr[data-node] td.phase', (tds) => tds.map((td) => td.textContent?.trim()))).toEqual(NODES.map(() => 'healthy'));
     expect(await page.$$eval('.wave', (ws) => ws.map((w) => w.getAttribute('data-state')))).toEqual(waves.map(() => 'done'));
     expect(seen.navigations()).toBe(navigations);
+    expect(seen.urls.slice(urls)).toEqual([]);
     expect(await page.evaluate(() => (window as unknown as { nwMark?: number }).nwMark)).toBe(7);
     expect((await lab.rollout(id)).state).toBe('completed');
 

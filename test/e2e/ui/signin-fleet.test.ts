@@ -13,6 +13,7 @@ describe('dashboard sign-in and fleet, in Chromium', () => {
   let lab: UiLab;
   beforeAll(async () => {
     lab = await startUiLab({ nodes: NODES, hypervisors: HV });
+    await lab.converge(['b2']); // an agent that holds no desired state is healthy whatever it reports
   }, 180_000);
   afterAll(async () => {
     await lab?.stop();
@@ -89,11 +90,13 @@ describe('dashboard sign-in and fleet, in Chromium', () => {
     // b2's agent turns unhealthy: its tile and its hypervisor's header change in place
     await page.evaluate(() => ((window as unknown as { nwMark: number }).nwMark = 42));
     const before = seen.navigations();
+    const urls = seen.urls.length;
     lab.fleet.agents.get('b2')!.override = (s) => ({ ...s, ready: false, probes: s.probes.map((p) => (p.name === 'rbd' ? { ...p, status: 'fail', ok: false } : p)) });
     await page.waitForFunction(() => document.querySelector('a.tile[data-node="b2"]')?.getAttribute('data-state') === 'degraded', null, { timeout: 15_000 });
     await page.waitForFunction(() => document.querySelector('section.domain[data-domain="cmp-b"] [data-worst]')?.getAttribute('data-worst') === 'degraded' || document.querySelector('section.domain[data-domain="cmp-b"]')?.getAttribute('data-worst') === 'degraded', null, { timeout: 15_000 });
     expect(await textOf(page, 'section.domain[data-domain="cmp-b"]')).toContain('1/2 ready');
     expect(seen.navigations()).toBe(before);
+    expect(seen.urls.slice(urls)).toEqual([]);
     expect(await page.evaluate(() => (window as unknown as { nwMark?: number }).nwMark)).toBe(42);
 
     // the filter form: state=degraded shows only b2
