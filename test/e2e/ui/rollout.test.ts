@@ -50,7 +50,8 @@ describe('rollouts from the dashboard, in Chromium', () => {
     expect(await page.$$eval('tr[data-node] td.phase', (tds) => tds.map((td) => td.textContent?.trim()))).toEqual(NODES.map(() => 'healthy'));
     expect(await page.$$eval('.wave', (ws) => ws.map((w) => w.getAttribute('data-state')))).toEqual(waves.map(() => 'done'));
     expect(seen.navigations()).toBe(navigations);
-    expect(seen.urls.slice(urls)).toEqual([]);
+    // no document loaded and the address never changed (htmx may record a same-document history entry for the same URL)
+    expect(seen.urls.slice(urls).filter((u) => u !== `${lab.fleet.url}/ui/rollouts/${id}`)).toEqual([]);
     expect(await page.evaluate(() => (window as unknown as { nwMark?: number }).nwMark)).toBe(7);
     expect((await lab.rollout(id)).state).toBe('completed');
 
