@@ -105,6 +105,8 @@ export async function startSimFleetIn(dir: string, cli: string[], o: SimFleetOpt
     writeFileSync(
       cfg,
       readFileSync(cfg, 'utf8').replace('intervalSec: 10', `intervalSec: ${o.pollIntervalSec ?? 0.2}`).replace('rolloutIntervalSec: 1', 'rolloutIntervalSec: 0.2').replace('timeoutSec: 5', `timeoutSec: 2\n  maxBackoffSec: ${o.maxBackoffSec ?? 1}`) +
+        // every agent joins from 127.0.0.1: a burst as large as the fleet (the default allows 10)
+        (o.nodes.length > 10 && !o.extraConfig?.includes('server:') ? `server:\n  joinBurst: ${o.nodes.length}\n` : '') +
         (o.extraConfig ?? ''),
     );
     await o.beforeStart?.(path.join(dir, 'ctl', 'state'));
@@ -115,10 +117,12 @@ export async function startSimFleetIn(dir: string, cli: string[], o: SimFleetOpt
       if (t.status !== 0) throw new Error(t.stderr);
       const agentPort = await freePort();
       const { keyPem, csrPem } = await createKeyAndCsr({ commonName: name });
-      const j = (await requestJson(`https://127.0.0.1:${port}/v1/join`, {
+      const joined = await requestJson(`https://127.0.0.1:${port}/v1/join`, {
         method: 'POST', timeoutMs: 10_000, ca: ctl('ca.crt'),
         body: JSON.stringify({ token: JSON.parse(t.stdout).token, name, csr: csrPem, listen: `127.0.0.1:${agentPort}`, facts: { hostname: name, addresses: ['127.0.0.1'], runtime: 'rkt' } }),
-      })).json as { cert: string };
+      });
+      if (joined.status !== 200) throw new Error(`POST /v1/join for ${name} answered ${joined.status}: ${joined.text.slice(0, 300)}`);
+      const j = joined.json as { cert: string };
       const agent = new HonestAgent(name, group, { keyPem, certPem: j.cert, caPem: ctl('ca.crt') }, signingKey, o.reconcileMs ?? 200);
       const accept = agent.accept.bind(agent);
       agent.accept = (text: string) => {
