@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     // a rollout on cmp-a and cmp-b in progress: the canary holds its minHealthy, the waves after it pending
     const desired = path.join(dir, 'desired.yaml');
     writeFileSync(desired, stringify(rolloutDesired('v1.10.13-ceph2')));
-    const start = fleet.nodewright('rollout', 'start', '--group', 'lab', '--desired', desired, '--steps', '1,4,25%', '--max-unavailable', '4', '--failure-domain', 'hypervisor', '--min-healthy', '10m', '--json');
+    const start = fleet.nodewright('rollout', 'start', '--group', 'lab', '--desired', desired, '--steps', '1,4,25%', '--max-unavailable', '4', '--failure-domain', 'hypervisor', '--min-healthy', '10m', '--gate-timeout', '20m', '--json');
     if (start.status !== 0) throw new Error(`rollout start: ${start.stdout}${start.stderr}`);
     const id = JSON.parse(start.stdout).id as string;
     const f = fleet;
