@@ -49,17 +49,24 @@ async function main(): Promise<void> {
   let close = async () => {};
   try {
     fleet = await startSimFleetIn(dir, ['node', path.resolve('dist/controller/cli.js')], { nodes, hypervisors, pollIntervalSec: 0.5 });
-    // a rollout on cmp-a and cmp-b in progress: the canary holds its minHealthy, the waves after it pending
-    const desired = path.join(dir, 'desired.yaml');
-    writeFileSync(desired, stringify(rolloutDesired('v1.10.13-ceph2')));
-    const start = fleet.nodewright('rollout', 'start', '--group', 'lab', '--desired', desired, '--steps', '1,4,25%', '--max-unavailable', '4', '--failure-domain', 'hypervisor', '--min-healthy', '10m', '--gate-timeout', '20m', '--json');
-    if (start.status !== 0) throw new Error(`rollout start: ${start.stdout}${start.stderr}`);
-    const id = JSON.parse(start.stdout).id as string;
     const f = fleet;
-    await f.waitFor('the canary gating', async () => ((await f.api('GET', `/v1/rollouts/${id}`)).json as { nodes: { phase: string }[] }).nodes.some((n) => n.phase === 'gating'));
-    // two unhealthy workers outside the rollout's first waves
-    for (const n of ['wk-c03', 'wk-c07']) f.agents.get(n)!.override = rbdFailing;
+    const rollout = (tag: string, flags: string[]) => {
+      const desired = path.join(dir, `desired-${tag}.yaml`);
+      writeFileSync(desired, stringify(rolloutDesired(tag)));
+      const r = f.nodewright('rollout', 'start', '--desired', desired, ...flags, '--json');
+      if (r.status !== 0) throw new Error(`rollout start: ${r.stdout}${r.stderr}`);
+      return JSON.parse(r.stdout).id as string;
+    };
+    const state = async (id: string) => (await f.api('GET', `/v1/rollouts/${id}`)).json as { state: string; nodes: { phase: string }[] };
+    // two workers that took an earlier rollout, then went unhealthy (an agent holding no desired state counts as healthy)
+    const sick = ['wk-c03', 'wk-c07'];
+    const first = rollout('v1.10.13-ceph1', ['--nodes', sick.join(','), '--failure-domain', 'none', '--max-unavailable', '2', '--steps', '100%', '--min-healthy', '0.5s']);
+    await f.waitFor('the first rollout completed', async () => (await state(first)).state === 'completed', 60_000);
+    for (const n of sick) f.agents.get(n)!.override = rbdFailing;
     await f.waitFor('two nodes degraded', async () => ((await f.api('GET', '/v1/nodes')).json as { nodes: { state: string }[] }).nodes.filter((n) => n.state === 'degraded').length === 2);
+    // the fleet's rollout in progress: the canary holds its minHealthy, the waves after it pending
+    const id = rollout('v1.10.13-ceph2', ['--group', 'lab', '--steps', '1,4,25%', '--max-unavailable', '4', '--failure-domain', 'hypervisor', '--min-healthy', '10m', '--gate-timeout', '20m']);
+    await f.waitFor('the canary gating', async () => (await state(id)).nodes.some((n) => n.phase === 'gating'));
 
     const chromium = await launchChromium({ controller: f.url, caPem: f.caPem });
     close = () => chromium.close();
