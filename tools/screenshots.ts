@@ -1,6 +1,6 @@
 // npm run screenshots: the dashboard's pictures for the README, from a real run. A controller
 // (dist/'s CLI) with 36 simulated agents on three hypervisors (placed in the store: no Nova here,
-// lab/sim-fleet), two of them unhealthy, a rollout in progress (its canary holding its gate), a
+// lab/sim-fleet), two of them unhealthy, a rollout in progress (two waves done), a
 // browser signed in the operator's way (`nodewright ui --json`), then one PNG per page in
 // docs/screenshots/. Everything started is stopped and its directory removed at the end.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -64,26 +64,25 @@ async function main(): Promise<void> {
     await f.waitFor('the first rollout completed', async () => (await state(first)).state === 'completed', 60_000);
     for (const n of sick) f.agents.get(n)!.override = rbdFailing;
     await f.waitFor('two nodes degraded', async () => ((await f.api('GET', '/v1/nodes')).json as { nodes: { state: string }[] }).nodes.filter((n) => n.state === 'degraded').length === 2);
-    // the fleet's rollout in progress: the canary holds its minHealthy, the waves after it pending
-    const id = rollout('v1.10.13-ceph2', ['--group', 'lab', '--steps', '1,4,25%', '--max-unavailable', '4', '--failure-domain', 'hypervisor', '--min-healthy', '10m', '--gate-timeout', '20m']);
-    await f.waitFor('the canary gating', async () => (await state(id)).nodes.some((n) => n.phase === 'gating'));
+    // the fleet's rollout in progress: pictures once the canary and the first full wave are done
+    const id = rollout('v1.10.13-ceph2', ['--group', 'lab', '--steps', '1,3', '--max-unavailable', '5', '--failure-domain', 'hypervisor', '--max-unavailable-per-domain', '3', '--min-healthy', '5s', '--gate-timeout', '20m']);
+    await f.waitFor('two waves done', async () => ((await state(id)) as unknown as { wave: number }).wave >= 2, 90_000);
 
     const chromium = await launchChromium({ controller: f.url, caPem: f.caPem });
     close = () => chromium.close();
     mkdirSync(OUT, { recursive: true });
-    const signedOut = await (await chromium.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
-    await shoot(signedOut, `${f.url}/ui/`, 'sign-in.png', { status: 401, fullPage: false });
-
     const link = f.nodewright('ui', '--json');
     if (link.status !== 0) throw new Error(`nodewright ui --json: ${link.stdout}${link.stderr}`);
     const page = await (await chromium.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     const landed = await page.goto(JSON.parse(link.stdout).url);
     if (landed?.status() !== 200) throw new Error(`the sign-in link answered ${landed?.status()}`);
-    await shoot(page, `${f.url}/ui/`, 'fleet.png');
-    await shoot(page, `${f.url}/ui/nodes/wk-c03`, 'node.png');
-    await shoot(page, `${f.url}/ui/rollouts`, 'rollouts.png', { fullPage: false });
     await shoot(page, `${f.url}/ui/rollouts/${id}`, 'rollout.png');
+    await shoot(page, `${f.url}/ui/`, 'fleet.png');
+    await shoot(page, `${f.url}/ui/rollouts`, 'rollouts.png', { fullPage: false });
+    await shoot(page, `${f.url}/ui/nodes/wk-c03`, 'node.png');
     await shoot(page, `${f.url}/ui/events`, 'events.png', { fullPage: false });
+    const signedOut = await (await chromium.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
+    await shoot(signedOut, `${f.url}/ui/`, 'sign-in.png', { status: 401, fullPage: false });
   } finally {
     await close();
     await fleet?.stop();
