@@ -1,0 +1,15 @@
+// The pin Chromium is given (--ignore-certificate-errors-spki-list): base64 of the sha256 of the
+// certificate's SubjectPublicKeyInfo, as Chromium's documentation computes it with openssl.
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { spkiHash } from '../../../lab/chromium/browser.js';
+import { createCa } from '../../../pki/index.js';
+
+describe('spkiHash', () => {
+  it("equals openssl's SPKI digest of the certificate", async () => {
+    const { certPem } = await createCa({ commonName: 'pin test CA' });
+    const der = execFileSync('sh', ['-c', 'openssl x509 -noout -pubkey | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64'], { input: certPem, encoding: 'utf8' }).trim();
+    expect(spkiHash(certPem)).toBe(der);
+    expect(spkiHash(certPem)).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+  });
+});
