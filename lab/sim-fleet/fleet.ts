@@ -44,10 +44,10 @@ export interface SimFleet {
   stop(): Promise<void>;
 }
 
-/** `extraConfig`: YAML appended to controller.yaml (e.g. `gates:` or `ceph:`). */
 export interface SimFleetOptions {
   nodes: string[];
   group?: string;
+  /** YAML appended to controller.yaml (e.g. `gates:` or `ceph:`). */
   extraConfig?: string;
   reconcileMs?: number;
   /** node → hypervisor (Nova compute host) it runs on. */
@@ -69,7 +69,7 @@ export async function startSimFleetIn(dir: string, cli: string[], o: SimFleetOpt
   const pushes: string[] = [];
   const ctl = (f: string) => readFileSync(path.join(dir, 'ctl', f), 'utf8');
   const nodewright = (...args: string[]) =>
-    spawnSync(cli[0], [...cli.slice(1), ...args], { encoding: 'utf8', timeout: 60_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODEWRIGHT_OPERATOR_CONFIG: path.join(dir, 'ctl', 'operator.yaml') } });
+    spawnSync(cli[0], [...cli.slice(1), ...args], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 << 20, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODEWRIGHT_OPERATOR_CONFIG: path.join(dir, 'ctl', 'operator.yaml') } });
   const api = async (method: string, route: string) => {
     const r = await requestJson(`https://127.0.0.1:${port}${route}`, { method, timeoutMs: 10_000, ca: ctl('ca.crt'), cert: ctl('operator.crt'), key: ctl('operator.key') });
     if (r.status < 200 || r.status >= 300) throw new Error(`${method} ${route} answered ${r.status}: ${r.text.slice(0, 500)}`);
