@@ -288,11 +288,33 @@ export class PostgresStore implements Store {
   }
 
   // dashboard sign-in: NOT fenced (a browser's state, not the fleet's: followers sign browsers in
-  // too); each is one autocommitted statement
+  // too), nor the audit events that go with it (a follower's fenced write would depose it)
 
-  async addUiLoginCode(c: UiLoginCode): Promise<void> {
-    await this.pool.query(`INSERT INTO ui_login_codes (code_hash, actor, read_only, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-      [c.codeHash, c.actor, c.readOnly ? 1 : 0, c.createdAt, c.expiresAt]);
+  /** One unfenced transaction; the events are appended in it. */
+  private async unfenced<T>(fn: (db: Db) => Promise<T>, events: (out: T) => NewEvent[]): Promise<T> {
+    const c = await this.pool.connect();
+    let ok = false;
+    try {
+      await c.query('BEGIN');
+      const out = await fn(c);
+      const es = events(out);
+      const tx: Tx = { db: c, notify: () => undefined };
+      for (const e of es) await insertEvent(tx, e);
+      if (es.length > 0) await c.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, 'events']);
+      await c.query('COMMIT');
+      ok = true;
+      return out;
+    } finally {
+      const broken = ok ? undefined : await c.query('ROLLBACK').then(() => undefined, (e: Error) => e);
+      c.release(broken);
+    }
+  }
+
+  async addUiLoginCode(c: UiLoginCode, events: NewEvent[] = []): Promise<void> {
+    await this.unfenced(async (db) => {
+      await db.query(`INSERT INTO ui_login_codes (code_hash, actor, read_only, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+        [c.codeHash, c.actor, c.readOnly ? 1 : 0, c.createdAt, c.expiresAt]);
+    }, () => events);
   }
 
   /** DELETE … RETURNING: of two controllers consuming one code at once, exactly one gets the row. */
@@ -302,9 +324,11 @@ export class PostgresStore implements Store {
     return toUiLoginCode(row);
   }
 
-  async addUiSession(x: UiSessionRecord): Promise<void> {
-    await this.pool.query(`INSERT INTO ui_sessions (id_hash, actor, read_only, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [x.idHash, x.actor, x.readOnly ? 1 : 0, x.csrf, x.createdAt, x.expiresAt]);
+  async addUiSession(x: UiSessionRecord, events: NewEvent[] = []): Promise<void> {
+    await this.unfenced(async (db) => {
+      await db.query(`INSERT INTO ui_sessions (id_hash, actor, read_only, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+        [x.idHash, x.actor, x.readOnly ? 1 : 0, x.csrf, x.createdAt, x.expiresAt]);
+    }, () => events);
   }
 
   async getUiSession(idHash: string, now: string): Promise<UiSessionRecord | null> {
@@ -312,8 +336,12 @@ export class PostgresStore implements Store {
     return row && isLive(String(row.expires_at), now) ? toUiSession(row) : null;
   }
 
-  async revokeUiSessions(): Promise<number> {
-    return (await this.pool.query(`DELETE FROM ui_sessions`)).rowCount ?? 0;
+  async endUiSession(idHash: string): Promise<boolean> {
+    return (await this.pool.query(`DELETE FROM ui_sessions WHERE id_hash = $1`, [idHash])).rowCount === 1;
+  }
+
+  async revokeUiSessions(events: (revoked: number) => NewEvent[] = () => []): Promise<number> {
+    return this.unfenced(async (db) => (await db.query(`DELETE FROM ui_sessions`)).rowCount ?? 0, events);
   }
 
   // artifacts

@@ -270,11 +270,12 @@ export class SqliteStore implements Store {
 
   // dashboard sign-in (one controller per SQLite file: fenced like every other write)
 
-  async addUiLoginCode(c: UiLoginCode): Promise<void> {
+  async addUiLoginCode(c: UiLoginCode, events: NewEvent[] = []): Promise<void> {
     this.write(() => {
       this.db
         .prepare(`INSERT INTO ui_login_codes (code_hash, actor, read_only, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`)
         .run(c.codeHash, c.actor, c.readOnly ? 1 : 0, c.createdAt, c.expiresAt);
+      for (const e of events) this.insertEvent(e);
     });
   }
 
@@ -284,12 +285,17 @@ export class SqliteStore implements Store {
     return toUiLoginCode(row);
   }
 
-  async addUiSession(x: UiSessionRecord): Promise<void> {
+  async addUiSession(x: UiSessionRecord, events: NewEvent[] = []): Promise<void> {
     this.write(() => {
       this.db
         .prepare(`INSERT INTO ui_sessions (id_hash, actor, read_only, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`)
         .run(x.idHash, x.actor, x.readOnly ? 1 : 0, x.csrf, x.createdAt, x.expiresAt);
+      for (const e of events) this.insertEvent(e);
     });
+  }
+
+  async endUiSession(idHash: string): Promise<boolean> {
+    return this.write(() => this.db.prepare(`DELETE FROM ui_sessions WHERE id_hash = ?`).run(idHash).changes === 1);
   }
 
   async getUiSession(idHash: string, now: string): Promise<UiSessionRecord | null> {
@@ -297,8 +303,12 @@ export class SqliteStore implements Store {
     return row && isLive(String(row.expires_at), now) ? toUiSession(row) : null;
   }
 
-  async revokeUiSessions(): Promise<number> {
-    return this.write(() => this.db.prepare(`DELETE FROM ui_sessions`).run().changes);
+  async revokeUiSessions(events: (revoked: number) => NewEvent[] = () => []): Promise<number> {
+    return this.write(() => {
+      const n = this.db.prepare(`DELETE FROM ui_sessions`).run().changes;
+      for (const e of events(n)) this.insertEvent(e);
+      return n;
+    });
   }
 
   // artifacts

@@ -91,15 +91,18 @@ export interface Store {
   /** The audit log newest first, filtered (kind: exact or prefix ending in '.'), before an id (paging); limit 1–1000. */
   queryEvents(q: EventQuery): Promise<ControllerEvent[]>;
   // dashboard sign-in: a browser's state, not the fleet's, so PostgreSQL writes them unfenced
-  // (every controller of an HA set, followers included, signs browsers in)
-  addUiLoginCode(c: UiLoginCode): Promise<void>;
+  // (every controller of an HA set, followers included, signs browsers in); the audit events
+  // given go into the same transaction, unfenced too (a follower's fenced write would depose it)
+  addUiLoginCode(c: UiLoginCode, events?: Omit<ControllerEvent, 'id'>[]): Promise<void>;
   /** Single use, atomically: returns the code and deletes it; NW_TOKEN if unknown, used or expired. */
   consumeUiLoginCode(codeHash: string, now: string): Promise<UiLoginCode>;
-  addUiSession(s: UiSessionRecord): Promise<void>;
+  addUiSession(s: UiSessionRecord, events?: Omit<ControllerEvent, 'id'>[]): Promise<void>;
   /** null when unknown or expired. */
   getUiSession(idHash: string, now: string): Promise<UiSessionRecord | null>;
+  /** Ends one dashboard session (sign-out); true when it existed. */
+  endUiSession(idHash: string): Promise<boolean>;
   /** Ends every dashboard session (nodewright ui --revoke); returns how many. */
-  revokeUiSessions(): Promise<number>;
+  revokeUiSessions(events?: (revoked: number) => Omit<ControllerEvent, 'id'>[]): Promise<number>;
   // artifacts
   putArtifact(a: ArtifactRecord): Promise<void>;
   getArtifact(kind: ArtifactRecord['kind'], version: string): Promise<ArtifactRecord | null>;

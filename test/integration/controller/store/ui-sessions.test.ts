@@ -52,9 +52,13 @@ describeEachStore('dashboard sign-in store', (h) => {
     }
   });
 
-  it('sessions: found until they expire, ended all at once by revoke', async () => {
+  it('sessions: found until they expire, ended one by one (sign-out) or all at once by revoke', async () => {
     const s = await h.open(await h.fresh());
     expect(await s.revokeUiSessions()).toBe(0);
+    await s.addUiSession(session({ idHash: 'e'.repeat(64) }));
+    expect(await s.endUiSession('e'.repeat(64))).toBe(true);
+    expect(await s.endUiSession('e'.repeat(64))).toBe(false);
+    expect(await s.getUiSession('e'.repeat(64), T1)).toBeNull();
     await s.addUiSession(session());
     await s.addUiSession(session({ idHash: 'd'.repeat(64), readOnly: true, actor: 'operator:bob' }));
     expect(await s.getUiSession('b'.repeat(64), T1)).toEqual(session());
@@ -65,16 +69,27 @@ describeEachStore('dashboard sign-in store', (h) => {
     expect(await s.getUiSession('b'.repeat(64), T1)).toBeNull();
   });
 
+  it('the audit events given go in with the code, the session and the revocation', async () => {
+    const s = await h.open(await h.fresh());
+    const ev = (kind: string, message = kind) => ({ at: T0, actor: 'operator:alice', kind, subject: 'operator:alice', message });
+    await s.addUiLoginCode(code(), [ev('ui.link')]);
+    await s.addUiSession(session(), [ev('ui.signed-in')]);
+    expect(await s.revokeUiSessions((n) => [ev('ui.revoked', `ended ${n}`)])).toBe(1);
+    expect((await s.queryEvents({ kind: 'ui.', limit: 10 })).map((e) => e.message)).toEqual(['ended 1', 'ui.signed-in', 'ui.link']);
+  });
+
   it('followers write sessions and codes: those writes are not fenced by the leader epoch', async () => {
     const at = await h.fresh();
     const first = await h.open(at);
     await h.open(at); // a newer leader: `first` can no longer write fleet state
     expect(await codeOf(first.appendEvent({ at: T0, actor: 'op', kind: 'k', subject: 's', message: 'm' }))).toBe('NW_STATE');
     if (h.kind === 'sqlite') return; // one controller per SQLite file: its sign-in writes are fenced like the rest
+    const ev = { at: T0, actor: 'operator:alice', kind: 'ui.signed-in', subject: 'operator:alice', message: 'signed in' };
     await first.addUiLoginCode(code());
-    await first.addUiSession(session());
+    await first.addUiSession(session(), [ev]);
     expect((await first.consumeUiLoginCode('a'.repeat(64), T1)).actor).toBe('operator:alice');
     expect(await first.getUiSession('b'.repeat(64), T1)).not.toBeNull();
+    expect((await first.queryEvents({ kind: 'ui.signed-in', limit: 1 }))[0]).toMatchObject(ev);
     expect(await first.revokeUiSessions()).toBe(1);
   });
 
