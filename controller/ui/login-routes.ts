@@ -1,7 +1,7 @@
 // The dashboard's sign-in routes on the controller's TLS listener: `GET /ui/login?code=` turns a
 // one-time link (`nodewright ui`) into a session cookie and lands on /ui/; `POST /ui/logout` (CSRF)
-// ends the session; `GET /ui/session` says who is signed in ({actor, readOnly}: for the pages and
-// tests). Sign-in attempts are rate limited per source address (@fastify/rate-limit, registered in
+// ends the session; `GET /ui/session` says who is signed in ({actor, readOnly, csrf, expiresAt}: for
+// scripts of the pages and tests). Sign-in attempts are rate limited per source address (@fastify/rate-limit, registered in
 // this plugin's own scope). No code or cookie value is ever logged or echoed.
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -73,7 +73,8 @@ export function loginRoutes(o: { loginPerMinute: number; sessionTtlMs?: number }
         const s = await auth.sessionOf(req, reply);
         if (!s) throw new NwError('NW_AUTH', 'not signed in to the dashboard: run `nodewright ui` and open the link it prints');
         reply.header('cache-control', 'no-store');
-        return { actor: s.actor, readOnly: s.readOnly, expiresAt: s.expiresAt };
+        // the CSRF token too: a same-origin read (no CORS here), as the pages' <meta name="csrf-token">
+        return { actor: s.actor, readOnly: s.readOnly, csrf: s.csrf, expiresAt: s.expiresAt };
       });
     });
   };

@@ -20,6 +20,8 @@ export interface SimFleet {
   nodewright(...args: string[]): ReturnType<typeof spawnSync<string>>;
   api(method: string, route: string): Promise<{ status: number; text: string; json: any }>;
   waitFor(what: string, ok: () => boolean | Promise<boolean>, ms?: number): Promise<void>;
+  /** The controller's stderr (its log), the last 20,000 characters. */
+  logs(): string;
   stop(): Promise<void>;
 }
 
@@ -90,5 +92,5 @@ export async function startSimFleet(o: { nodes: string[]; group?: string; extraC
     await stop();
     throw e;
   }
-  return { dir, port, pushes, nodewright, api, waitFor, stop };
+  return { dir, port, pushes, nodewright, api, waitFor, logs: () => logs, stop };
 }

@@ -6,7 +6,8 @@ import { NwError } from '../../../../host/errors.js';
 import { clearedSessionCookie, cookieValue, sessionCookie } from '../../../../controller/ui/cookie.js';
 import { isSameOrigin } from '../../../../controller/ui/origin.js';
 import { loginUrl, mintLoginCode, sameSecret, sha256Hex } from '../../../../controller/ui/secrets.js';
-import { checkCsrf, newSession, type UiSession } from '../../../../controller/ui/session.js';
+import { checkCsrf, newSession, uiAuth, type UiSession } from '../../../../controller/ui/session.js';
+import type { Store } from '../../../../controller/store/store.js';
 
 const NOW = new Date('2026-12-01T10:00:00.000Z');
 const codeOf = (fn: () => void): string | undefined => {
@@ -66,6 +67,17 @@ describe('CSRF check', () => {
     expect(codeOf(() => checkCsrf(req({}, { _csrf: 42 }), s))).toBe('NW_CSRF');
     expect(codeOf(() => checkCsrf(req({ 'x-csrf-token': s.csrf, origin: 'https://evil' }), s))).toBe('NW_CSRF');
     expect(codeOf(() => checkCsrf(req({ 'x-csrf-token': s.csrf, 'sec-fetch-site': 'cross-site' }), s))).toBe('NW_CSRF');
+  });
+});
+
+describe('actions', () => {
+  const req = { headers: { host: 'h:1', origin: 'https://h:1', 'x-csrf-token': 't'.repeat(43) } } as unknown as FastifyRequest;
+  const s: UiSession = { actor: 'operator:alice', readOnly: false, csrf: 't'.repeat(43), expiresAt: '2026-12-01T18:00:00.000Z' };
+  const auth = uiAuth({} as Store, { now: () => NOW, operatorRoles: ['operator'] });
+  it('pass for an operator session with the token from the same origin; a read-only session is NW_FORBIDDEN', () => {
+    expect(codeOf(() => auth.checkAction(req, s))).toBeUndefined();
+    expect(codeOf(() => auth.checkAction(req, { ...s, readOnly: true }))).toBe('NW_FORBIDDEN');
+    expect(codeOf(() => auth.checkAction(req, { ...s, csrf: 'u'.repeat(43) }))).toBe('NW_CSRF');
   });
 });
 
