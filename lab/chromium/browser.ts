@@ -45,8 +45,8 @@ export interface ChromiumLab {
   close(): Promise<void>;
 }
 
-export function requireChromium(): void {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`bash lab/install-deps.sh\` (Debian package chromium)`);
+export function requireChromium(executable = CHROMIUM): void {
+  if (!existsSync(executable)) throw new Error(`${executable} is missing: run \`bash lab/install-deps.sh\` (Debian package chromium)`);
 }
 
 /** base64 sha256 of a certificate's SubjectPublicKeyInfo (DER): Chromium's SPKI pin format. */
