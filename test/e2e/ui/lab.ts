@@ -91,12 +91,21 @@ export interface PageWatch {
   dialogs: { type: string; message: string }[];
   /** Accept confirm() dialogs (else every dialog is dismissed). */
   acceptConfirms: boolean;
+  /** The live streams the page opened and how they ended, and its console: for a failure's message. */
+  log: string[];
 }
 
 /** Counts the page's main-frame navigations (a live update must not navigate) and every dialog it opens. */
 export function watchPage(page: Page, o: { acceptConfirms: boolean }): PageWatch {
   let navigations = 0;
-  const w: PageWatch = { navigations: () => navigations, urls: [], dialogs: [], acceptConfirms: o.acceptConfirms };
+  const w: PageWatch = { navigations: () => navigations, urls: [], dialogs: [], acceptConfirms: o.acceptConfirms, log: [] };
+  const at = () => new Date().toISOString().slice(11, 23);
+  const live = (u: string) => u.includes('/ui/live/');
+  page.on('request', (r) => void (live(r.url()) && w.log.push(`${at()} stream ${r.url()}`)));
+  page.on('response', (r) => void (live(r.url()) && w.log.push(`${at()} stream answered ${r.status()}`)));
+  page.on('requestfailed', (r) => void (live(r.url()) && w.log.push(`${at()} stream failed: ${r.failure()?.errorText}`)));
+  page.on('requestfinished', (r) => void (live(r.url()) && w.log.push(`${at()} stream ended`)));
+  page.on('console', (m) => void w.log.push(`${at()} console ${m.type()}: ${m.text()}`));
   page.on('domcontentloaded', () => navigations++);
   page.on('framenavigated', (f) => {
     if (f === page.mainFrame()) w.urls.push(f.url());

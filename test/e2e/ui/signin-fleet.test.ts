@@ -76,6 +76,7 @@ describe('dashboard sign-in and fleet, in Chromium', () => {
   it('the fleet: a tile per node, grouped by hypervisor, ready/total on top; a health change reaches the open page without a reload', async () => {
     const { context, page } = await lab.signedIn();
     const seen = watchPage(page, { acceptConfirms: false });
+    await page.reload(); // watched from its first request on
     const tiles = await page.$$eval('a.tile[data-node]', (as) => as.map((a) => ({ node: a.getAttribute('data-node'), state: a.getAttribute('data-state'), href: a.getAttribute('href'), domain: a.closest('section.domain')?.getAttribute('data-domain') })));
     expect(tiles.map((t) => t.node).sort()).toEqual([...NODES].sort());
     for (const t of tiles) {
@@ -92,7 +93,12 @@ describe('dashboard sign-in and fleet, in Chromium', () => {
     const before = seen.navigations();
     const urls = seen.urls.length;
     lab.fleet.agents.get('b2')!.override = (s) => ({ ...s, ready: false, probes: s.probes.map((p) => (p.name === 'rbd' ? { ...p, status: 'fail', ok: false } : p)) });
-    await page.waitForFunction(() => document.querySelector('a.tile[data-node="b2"]')?.getAttribute('data-state') === 'degraded', null, { timeout: 15_000 });
+    const flipped = Date.now();
+    await lab.fleet.waitFor('b2 degraded in the API', async () => ((await lab.fleet.api('GET', '/v1/nodes')).json as { nodes: { name: string; state: string }[] }).nodes.find((n) => n.name === 'b2')?.state === 'degraded', 10_000);
+    const observed = Date.now();
+    await page.waitForFunction(() => document.querySelector('a.tile[data-node="b2"]')?.getAttribute('data-state') === 'degraded', null, { timeout: 10_000 }).catch((e: Error) => {
+      throw new Error(`b2 degraded in the API ${observed - flipped} ms after the flip, not on the page 10 s later (${e.message}); the page's streams and console:\n${seen.log.join('\n')}`);
+    });
     await page.waitForFunction(() => document.querySelector('section.domain[data-domain="cmp-b"] [data-worst]')?.getAttribute('data-worst') === 'degraded' || document.querySelector('section.domain[data-domain="cmp-b"]')?.getAttribute('data-worst') === 'degraded', null, { timeout: 15_000 });
     expect(await textOf(page, 'section.domain[data-domain="cmp-b"]')).toContain('1/2 ready');
     expect(seen.navigations()).toBe(before);
