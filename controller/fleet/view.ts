@@ -78,6 +78,23 @@ export class FleetView {
     return e ? failureDomainOf(e.placement ?? { labels: {} }, source).failureDomain : null;
   }
 
+  /** Every node with its placement and latest observation (the dashboard's fleet page). */
+  *entries(): Iterable<{ name: string; group: string; labels: Record<string, string>; hypervisor: string | null; hypervisorRule: NodeRecord['hypervisorRule']; obs: NodeObservation; certNotAfter?: string }> {
+    for (const [name, e] of this.nodes) {
+      yield { name, group: e.group, labels: e.placement?.labels ?? {}, hypervisor: e.placement?.hypervisor ?? null, hypervisorRule: e.placement?.hypervisorRule ?? null, obs: e.obs, certNotAfter: e.certNotAfter };
+    }
+  }
+
+  /** The latest observation of a node (null: not enrolled). */
+  observation(name: string): NodeObservation | null {
+    return this.nodes.get(name)?.obs ?? null;
+  }
+
+  /** How many nodes the view holds. */
+  get size(): number {
+    return this.nodes.size;
+  }
+
   groupOf(name: string): string | undefined {
     return this.nodes.get(name)?.group;
   }
