@@ -15,6 +15,8 @@ import { CONTROLLER_CLI, requireBuild, waitUntil } from '../agent/fixture.js';
 export interface SimFleet {
   dir: string;
   port: number;
+  /** The simulated agents by node name (their knobs, e.g. failWith). */
+  agents: Map<string, HonestAgent>;
   /** Nodes in the order their agents accepted a push (one entry per accepted push). */
   pushes: string[];
   nodewright(...args: string[]): ReturnType<typeof spawnSync<string>>;
@@ -90,5 +92,5 @@ export async function startSimFleet(o: { nodes: string[]; group?: string; extraC
     await stop();
     throw e;
   }
-  return { dir, port, pushes, nodewright, api, waitFor, stop };
+  return { dir, port, agents: new Map(agents.map((a) => [a.name, a])), pushes, nodewright, api, waitFor, stop };
 }
