@@ -25,6 +25,7 @@ const groups: Group[] = [
   { names: ['nodes'], load: async () => (await import('./commands/nodes.js')).registerNodesCommands },
   { names: ['rollout'], load: async () => (await import('./commands/rollout.js')).registerRolloutCommands },
   { names: ['events'], load: async () => (await import('./commands/events.js')).registerEventsCommands },
+  { names: ['ui'], load: async () => (await import('./commands/ui.js')).registerUiCommands },
   { names: ['store'], load: async () => (await import('./commands/store.js')).registerStoreCommands },
 ];
 

@@ -118,6 +118,7 @@ export const ControllerConfigSchema = Type.Object(
           joinBurst: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 10, description: '`POST /v1/join` attempts one source address may make at once…' })),
           joinPerMinute: Type.Optional(Type.Number({ minimum: 0.1, maximum: 60_000, default: 10, description: '…and per minute after that (NW_RATE_LIMIT, HTTP 429 with Retry-After).' })),
           renewBurst: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 3, description: '`POST /v1/renew` calls one node (by the name in its certificate) may make at once…' })),
+          loginPerMinute: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000, default: 20, description: '`GET /ui/login` (dashboard sign-in links) one source address may open per minute (HTTP 429 beyond).' })),
           renewPerHour: Type.Optional(Type.Number({ minimum: 0.1, maximum: 3_600_000, default: 6, description: '…and per hour after that (NW_RATE_LIMIT, HTTP 429 with Retry-After; the agent waits that long before it retries). Unset, never fewer than three per certificate lifetime (`join.certValidSeconds`), so short-lived certificates renew in time.' })),
         },
         { additionalProperties: false, description: 'Limits of the controller\'s HTTPS server.' },
@@ -325,6 +326,7 @@ function limitsOf(r: RawConfig['server'] = {}, certLifetimeMs: number): ServerLi
     joinBurst: r.joinBurst ?? d.joinBurst,
     joinRefillMs: r.joinPerMinute !== undefined ? 60_000 / r.joinPerMinute : d.joinRefillMs,
     renewBurst: r.renewBurst ?? d.renewBurst,
+    loginPerMinute: r.loginPerMinute ?? d.loginPerMinute,
     renewRefillMs: r.renewPerHour !== undefined ? 3_600_000 / r.renewPerHour : Math.min(d.renewRefillMs, certLifetimeMs / 3),
   };
 }

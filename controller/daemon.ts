@@ -41,7 +41,6 @@ import { ControllerMetrics } from './metrics.js';
 import { Pruner } from './pruner.js';
 import { openStoreMode } from './ha/mode.js';
 import { Changes } from './ui/changes.js';
-import { queryEventsOf } from './ui/query-events.js';
 import type { Store } from './store/store.js';
 
 /** How long a stopping controller lets pushes in flight finish (the rest of the stop fits in 2 s). */
@@ -240,7 +239,7 @@ export async function startController(config: ControllerConfig, log: Logger, o: 
   // controller.yaml names a cloud: the compute-node routes (as in `nodewright serve`), operators only
   const routes = [
     d.rolloutRoutes(exec, { artifactBaseUrl: config.url, failureDomain: () => config.failureDomain, preflight: cephPreflight({ host: createHost(), ceph: config.ceph }) }),
-    d.uiRoutes({ view, latest: (name) => poller.latest(name), executor: exec, changes, queryEvents: queryEventsOf(store) }),
+    d.uiRoutes({ view, latest: (name) => poller.latest(name), executor: exec, changes, queryEvents: (q) => store.queryEvents(q) }),
   ];
   if (config.openstack) {
     const openstack = config.openstack;

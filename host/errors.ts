@@ -25,6 +25,7 @@ export const ERROR_CATALOGUE = {
   NW_PACKAGES: 500, // package manager missing or failed
   NW_AUTH: 401, // missing/wrong bearer token or client certificate
   NW_FORBIDDEN: 403, // authenticated, but the role may not do this
+  NW_CSRF: 403, // a dashboard action without the session's CSRF token or from another origin
   NW_TLS: 400, // TLS material missing, malformed or not matching
   NW_PKI: 400, // CA / CSR / certificate operation refused
   NW_RECOVERING: 503, // the agent's recovery pass has not finished

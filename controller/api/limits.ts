@@ -23,6 +23,8 @@ export interface ServerLimits {
   renewBurst: number;
   /** …then one every this many ms. */
   renewRefillMs: number;
+  /** `GET /ui/login` (dashboard sign-in links) per source address per minute. */
+  loginPerMinute: number;
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
@@ -36,4 +38,5 @@ export const DEFAULT_LIMITS: ServerLimits = {
   joinRefillMs: 6000,
   renewBurst: 3,
   renewRefillMs: 600_000,
+  loginPerMinute: 20,
 };

@@ -16,6 +16,8 @@ import { eventRoutes } from './routes/events.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { healthRoutes } from './routes/health.js';
 import { prometheusRoutes } from './routes/prometheus.js';
+import { uiSessionRoutes } from './routes/ui-sessions.js';
+import { loginRoutes, SIGN_IN_ROUTES } from '../ui/login-routes.js';
 
 export interface ControllerServerDeps {
   compute?: ComputeNodesDeps;
@@ -68,9 +70,11 @@ export async function buildControllerServer(deps: ControllerServerDeps): Promise
   app.setValidatorCompiler(compileRouteSchema);
   const leadership = deps.fleet?.leadership;
   if (leadership) {
-    // HA: one leader writes; a follower sends every write there (the CLI and agents follow a 307)
+    // HA: one leader writes; a follower sends every write there (the CLI and agents follow a 307),
+    // except dashboard sign-in, which every member serves (sessions are not fenced)
     app.addHook('onRequest', async (req, reply) => {
       if (req.method === 'GET' || req.method === 'HEAD' || leadership.leading()) return;
+      if (SIGN_IN_ROUTES.has(req.routeOptions.url ?? '')) return;
       const leader = await leadership.leaderUrl();
       if (!leader) throw new NwError('NW_NOT_LEADER', 'no controller leads the fleet right now (an election is under way); try again in a few seconds');
       return reply.code(307).header('location', new URL(req.url, leader).toString()).send();
@@ -103,6 +107,8 @@ export async function buildControllerServer(deps: ControllerServerDeps): Promise
       await fleetRoutes(scope, ctx);
       await eventRoutes(scope, ctx);
       await prometheusRoutes(scope, ctx);
+      await uiSessionRoutes(scope, ctx);
+      await loginRoutes({ loginPerMinute: limits.loginPerMinute })(scope, ctx);
       for (const r of deps.extraRoutes ?? []) await r(scope, ctx);
     });
   }

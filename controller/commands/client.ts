@@ -84,6 +84,8 @@ export interface ControllerClient {
   upload<T = unknown>(p: string, file: string): Promise<T>;
   /** A streaming GET (events --follow); resolves when the response ends. */
   stream(p: string, onChunk: (s: string) => void): Promise<void>;
+  /** The origin (`https://HOST:PORT`) of the controller that gave the last answer (after redirects); null before one. */
+  reached(): string | null;
   close(): void;
 }
 
@@ -106,6 +108,7 @@ export function controllerClient(cfg: OperatorConfig, timeouts: number | ClientT
   const agent = new https.Agent({ ca: readPem(cfg.ca, 'CA'), cert: readPem(cfg.cert, 'certificate'), key: readPem(cfg.key, 'key'), keepAlive: true, checkServerIdentity: checkControllerIdentity });
   const bases = cfg.controllers.map((c) => new URL(c));
   let answered: URL | null = null; // the controller that answered last: tried first next time
+  let reached: string | null = null; // …and where the last answer came from (the leader, after a redirect)
 
   /** One request to one URL: resolves with the response head, or rejects (isUnanswered when nothing reached a server). */
   const attempt = (method: string, url: URL, data: Body, timeout: number) =>
@@ -148,7 +151,10 @@ export function controllerClient(cfg: OperatorConfig, timeouts: number | ClientT
     let at = new URL(p, base);
     for (let hops = 0; ; hops++) {
       const next = redirectTarget(at, res.statusCode ?? 0, res.headers.location, hops);
-      if (!next) return res;
+      if (!next) {
+        reached = at.origin;
+        return res;
+      }
       res.resume();
       at = next;
       res = await attempt(method, at, data, timeout).catch((e) => {
@@ -178,6 +184,7 @@ export function controllerClient(cfg: OperatorConfig, timeouts: number | ClientT
         res.on('error', reject);
       });
     },
+    reached: () => reached,
     close: () => agent.destroy(),
   };
 }

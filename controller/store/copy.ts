@@ -13,7 +13,11 @@ import { PgBlobStore } from '../artifacts/pg-blobs.js';
 import { openPostgresStore, redact } from './postgres.js';
 import { DB_FILE, openSqliteStore } from './sqlite.js';
 
-/** The tables both adapters share, with their columns (SQLite's schema 4 = PostgreSQL's 1–4). */
+/**
+ * The tables both adapters share, with their columns (SQLite's schema 5 = PostgreSQL's 1–4 and 6).
+ * Dashboard sessions go over (browsers stay signed in across the move; only cookie hashes are
+ * stored); sign-in codes do not: they live 60 s and the controller is stopped for the copy.
+ */
 export const COPIED_TABLES: { table: string; columns: string[] }[] = [
   { table: 'join_tokens', columns: ['id', 'secret_hash', 'node_group', 'labels', 'expires_at', 'created_at', 'used_at', 'used_by'] },
   {
@@ -28,6 +32,7 @@ export const COPIED_TABLES: { table: string; columns: string[] }[] = [
   { table: 'generation_marks', columns: ['node', 'generation'] },
   { table: 'rollouts', columns: ['id', 'version', 'state', 'created_at', 'updated_at'] },
   { table: 'rollout_summaries', columns: ['id', 'created_at', 'updated_at', 'active', 'detail', 'summary'] },
+  { table: 'ui_sessions', columns: ['id_hash', 'actor', 'read_only', 'csrf', 'created_at', 'expires_at'] },
 ];
 
 export interface CopyCount { table: string; source: number; target: number }

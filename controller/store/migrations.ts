@@ -79,6 +79,25 @@ export const MIGRATIONS: Migration[] = [
       `ALTER TABLE nodes ADD COLUMN hypervisor_rule TEXT`,
     ],
   },
+  {
+    version: 5,
+    name: 'dashboard sign-in codes and sessions, audit log indexes',
+    statements: [
+      // only sha256s of the one-time code and of the session cookie are stored
+      `CREATE TABLE ui_login_codes (
+        code_hash TEXT PRIMARY KEY, actor TEXT NOT NULL, read_only INTEGER NOT NULL,
+        created_at TEXT NOT NULL, expires_at TEXT NOT NULL)`,
+      `CREATE INDEX ui_login_codes_by_expiry ON ui_login_codes (expires_at)`,
+      `CREATE TABLE ui_sessions (
+        id_hash TEXT PRIMARY KEY, actor TEXT NOT NULL, read_only INTEGER NOT NULL, csrf TEXT NOT NULL,
+        created_at TEXT NOT NULL, expires_at TEXT NOT NULL)`,
+      `CREATE INDEX ui_sessions_by_expiry ON ui_sessions (expires_at)`,
+      // queryEvents: each filter walks its index newest first
+      `CREATE INDEX events_by_subject ON events (subject, id)`,
+      `CREATE INDEX events_by_actor ON events (actor, id)`,
+      `CREATE INDEX events_by_kind ON events (kind, id)`,
+    ],
+  },
 ];
 
 export const latestSchemaVersion = (): number => MIGRATIONS[MIGRATIONS.length - 1].version;

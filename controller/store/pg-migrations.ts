@@ -2,7 +2,7 @@
 // same tables with PostgreSQL types (BIGINT where a number may pass 2^31: generations, sizes, event
 // ids), text compared byte-wise (COLLATE "C", as SQLite orders) so pages and lists come out in the
 // same order; version 5 adds what only the HA mode has (the leadership row, members, artifact
-// blobs). Applied at open under a transaction-level advisory lock: two controllers starting at
+// blobs); version 6 is SQLite's 5 (dashboard sign-in, audit log indexes). Applied at open under a transaction-level advisory lock: two controllers starting at
 // once never both migrate. Never edit a shipped migration: add the next one.
 import type { PoolClient } from 'pg';
 import { NwError } from '../../host/errors.js';
@@ -81,6 +81,25 @@ export const PG_MIGRATIONS: Migration[] = [
       // one row per artifact blob, written once its chunks are all in (same transaction)
       `CREATE TABLE artifact_blobs (sha256 TEXT PRIMARY KEY, size BIGINT NOT NULL, chunks INTEGER NOT NULL)`,
       `CREATE TABLE artifact_chunks (sha256 TEXT NOT NULL, seq INTEGER NOT NULL, data BYTEA NOT NULL, PRIMARY KEY (sha256, seq))`,
+    ],
+  },
+  {
+    version: 6,
+    name: 'dashboard sign-in codes and sessions, audit log indexes',
+    statements: [
+      `CREATE TABLE ui_login_codes (
+        code_hash TEXT PRIMARY KEY, actor TEXT NOT NULL, read_only INTEGER NOT NULL,
+        created_at TEXT NOT NULL, expires_at ${C} NOT NULL)`,
+      `CREATE INDEX ui_login_codes_by_expiry ON ui_login_codes (expires_at)`,
+      `CREATE TABLE ui_sessions (
+        id_hash TEXT PRIMARY KEY, actor TEXT NOT NULL, read_only INTEGER NOT NULL, csrf TEXT NOT NULL,
+        created_at TEXT NOT NULL, expires_at ${C} NOT NULL)`,
+      `CREATE INDEX ui_sessions_by_expiry ON ui_sessions (expires_at)`,
+      // events.subject/actor/kind are default-collated: the indexes are byte-wise, and so are the
+      // queries (a kind prefix is a byte range)
+      `CREATE INDEX events_by_subject ON events ((subject COLLATE "C"), id)`,
+      `CREATE INDEX events_by_actor ON events ((actor COLLATE "C"), id)`,
+      `CREATE INDEX events_by_kind ON events ((kind COLLATE "C"), id)`,
     ],
   },
 ];

@@ -15,11 +15,13 @@ import { attachKeyring, detachKeyring } from './keyrings.js';
 import { migratePg } from './pg-migrations.js';
 import { pinnedGenerations, type PruneReport, type RetentionPolicy } from './retention.js';
 import {
-  decodeCursor, encodeCursor, json, NODE_COLUMNS, nodeParams, parse, sameHash, summaryRow, toArtifact, toEvent, toNode, toRollout, toToken, type Row,
+  decodeCursor, encodeCursor, isLive, json, NODE_COLUMNS, nodeParams, parse, sameHash, summaryRow, toArtifact, toEvent, toNode, toRollout, toToken,
+  toUiLoginCode, toUiSession, UI_CODE_EXPIRED, type Row,
 } from './rows.js';
+import { eventQuerySql } from './event-query.js';
 import type {
-  ArtifactRecord, ControllerEvent, DesiredRecord, HypervisorChange, HypervisorMapping, HypervisorRule, JoinToken, NodeObservation, NodeRecord,
-  RolloutPage, RolloutRecord, Store,
+  ArtifactRecord, ControllerEvent, DesiredRecord, EventQuery, HypervisorChange, HypervisorMapping, HypervisorRule, JoinToken, NodeObservation, NodeRecord,
+  RolloutPage, RolloutRecord, Store, UiLoginCode, UiSessionRecord,
 } from './store.js';
 
 type NewEvent = Omit<ControllerEvent, 'id'>;
@@ -280,6 +282,68 @@ export class PostgresStore implements Store {
     return (await q(this.pool, `SELECT * FROM events WHERE id > $1 ORDER BY id LIMIT $2`, [opts.afterId ?? 0, opts.limit ?? 1000])).map(toEvent);
   }
 
+  async queryEvents(qy: EventQuery): Promise<ControllerEvent[]> {
+    const { sql, params } = eventQuerySql(qy, (i) => `$${i}`, ' COLLATE "C"');
+    return (await q(this.pool, sql, params)).map(toEvent);
+  }
+
+  // dashboard sign-in: NOT fenced (a browser's state, not the fleet's: followers sign browsers in
+  // too), nor the audit events that go with it (a follower's fenced write would depose it)
+
+  /** One unfenced transaction; the events are appended in it. */
+  private async unfenced<T>(fn: (db: Db) => Promise<T>, events: (out: T) => NewEvent[]): Promise<T> {
+    const c = await this.pool.connect();
+    let ok = false;
+    try {
+      await c.query('BEGIN');
+      const out = await fn(c);
+      const es = events(out);
+      const tx: Tx = { db: c, notify: () => undefined };
+      for (const e of es) await insertEvent(tx, e);
+      if (es.length > 0) await c.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, 'events']);
+      await c.query('COMMIT');
+      ok = true;
+      return out;
+    } finally {
+      const broken = ok ? undefined : await c.query('ROLLBACK').then(() => undefined, (e: Error) => e);
+      c.release(broken);
+    }
+  }
+
+  async addUiLoginCode(c: UiLoginCode, events: NewEvent[] = []): Promise<void> {
+    await this.unfenced(async (db) => {
+      await db.query(`INSERT INTO ui_login_codes (code_hash, actor, read_only, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+        [c.codeHash, c.actor, c.readOnly ? 1 : 0, c.createdAt, c.expiresAt]);
+    }, () => events);
+  }
+
+  /** DELETE … RETURNING: of two controllers consuming one code at once, exactly one gets the row. */
+  async consumeUiLoginCode(codeHash: string, now: string): Promise<UiLoginCode> {
+    const [row] = await q(this.pool, `DELETE FROM ui_login_codes WHERE code_hash = $1 RETURNING *`, [codeHash]);
+    if (!row || !isLive(String(row.expires_at), now)) throw new NwError('NW_TOKEN', UI_CODE_EXPIRED);
+    return toUiLoginCode(row);
+  }
+
+  async addUiSession(x: UiSessionRecord, events: NewEvent[] = []): Promise<void> {
+    await this.unfenced(async (db) => {
+      await db.query(`INSERT INTO ui_sessions (id_hash, actor, read_only, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+        [x.idHash, x.actor, x.readOnly ? 1 : 0, x.csrf, x.createdAt, x.expiresAt]);
+    }, () => events);
+  }
+
+  async getUiSession(idHash: string, now: string): Promise<UiSessionRecord | null> {
+    const [row] = await q(this.pool, `SELECT * FROM ui_sessions WHERE id_hash = $1`, [idHash]);
+    return row && isLive(String(row.expires_at), now) ? toUiSession(row) : null;
+  }
+
+  async endUiSession(idHash: string): Promise<boolean> {
+    return (await this.pool.query(`DELETE FROM ui_sessions WHERE id_hash = $1`, [idHash])).rowCount === 1;
+  }
+
+  async revokeUiSessions(events: (revoked: number) => NewEvent[] = () => []): Promise<number> {
+    return this.unfenced(async (db) => (await db.query(`DELETE FROM ui_sessions`)).rowCount ?? 0, events);
+  }
+
   // artifacts
 
   async putArtifact(a: ArtifactRecord): Promise<void> {
@@ -446,8 +510,14 @@ export class PostgresStore implements Store {
       if (n > 0) tx.notify('tokens');
       return n;
     });
-    const more = events >= p.batch || desired >= p.batch || rolloutDetails >= rolloutBatch || rollouts >= p.batch || joinTokens >= p.batch;
-    return { events, desired, keyrings, rolloutDetails, rollouts, joinTokens, more };
+    const expired = async (table: string, key: string) =>
+      (await this.pool.query(`DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE expires_at <= $1 LIMIT $2)`,
+        [new Date(t).toISOString(), p.batch])).rowCount ?? 0;
+    // unfenced, like their writes
+    const uiLoginCodes = await expired('ui_login_codes', 'code_hash');
+    const uiSessions = await expired('ui_sessions', 'id_hash');
+    const more = [events, desired, rollouts, joinTokens, uiLoginCodes, uiSessions].some((n) => n >= p.batch) || rolloutDetails >= rolloutBatch;
+    return { events, desired, keyrings, rolloutDetails, rollouts, joinTokens, uiLoginCodes, uiSessions, more };
   }
 }
 

@@ -39,6 +39,9 @@ export interface PruneReport {
   rolloutDetails: number;
   rollouts: number;
   joinTokens: number;
+  /** Expired dashboard sign-in codes and sessions. */
+  uiLoginCodes: number;
+  uiSessions: number;
   /** Some kind hit `batch`: run another pass. */
   more: boolean;
 }

@@ -4,7 +4,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { NwError } from '../../host/errors.js';
 import type { RolloutState } from '../rollout/engine.js';
 import { isFinished, summarize, type RolloutSummary } from '../rollout/summary.js';
-import type { ArtifactRecord, ControllerEvent, HypervisorRule, JoinToken, NodeRecord, RolloutRecord } from './store.js';
+import type { ArtifactRecord, ControllerEvent, HypervisorRule, JoinToken, NodeRecord, RolloutRecord, UiLoginCode, UiSessionRecord } from './store.js';
 
 export type Row = Record<string, unknown>;
 
@@ -100,3 +100,25 @@ export const toEvent = (r: Row): ControllerEvent => ({
   message: String(r.message),
   ...(r.data === null ? {} : { data: parse(r.data) }),
 });
+
+export const toUiLoginCode = (r: Row): UiLoginCode => ({
+  codeHash: String(r.code_hash),
+  actor: String(r.actor),
+  readOnly: Number(r.read_only) === 1,
+  createdAt: String(r.created_at),
+  expiresAt: String(r.expires_at),
+});
+
+export const toUiSession = (r: Row): UiSessionRecord => ({
+  idHash: String(r.id_hash),
+  actor: String(r.actor),
+  readOnly: Number(r.read_only) === 1,
+  csrf: String(r.csrf),
+  createdAt: String(r.created_at),
+  expiresAt: String(r.expires_at),
+});
+
+/** A code or session is valid strictly before its expiry. */
+export const isLive = (expiresAt: string, now: string): boolean => Date.parse(expiresAt) > Date.parse(now);
+
+export const UI_CODE_EXPIRED = 'the sign-in link was already used or has expired (links are valid 60 s, once); run `nodewright ui` again for a new one';

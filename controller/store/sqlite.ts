@@ -9,13 +9,15 @@ import { migrate } from './migrations.js';
 import type { RolloutState } from '../rollout/engine.js';
 import { isFinished, summarize, type RolloutSummary } from '../rollout/summary.js';
 import {
-  decodeCursor, encodeCursor, json, NODE_COLUMNS, nodeParams, parse, sameHash, summaryRow, toArtifact, toEvent, toNode, toRollout, toToken, type Row,
+  decodeCursor, encodeCursor, isLive, json, NODE_COLUMNS, nodeParams, parse, sameHash, summaryRow, toArtifact, toEvent, toNode, toRollout, toToken,
+  toUiLoginCode, toUiSession, UI_CODE_EXPIRED, type Row,
 } from './rows.js';
+import { eventQuerySql } from './event-query.js';
 import { attachKeyring, detachKeyring } from './keyrings.js';
 import { pinnedGenerations, type PruneReport, type RetentionPolicy } from './retention.js';
 import type {
-  ArtifactRecord, ControllerEvent, DesiredRecord, HypervisorChange, HypervisorMapping, HypervisorRule, JoinToken, NodeObservation, NodeRecord,
-  RolloutPage, RolloutRecord, Store,
+  ArtifactRecord, ControllerEvent, DesiredRecord, EventQuery, HypervisorChange, HypervisorMapping, HypervisorRule, JoinToken, NodeObservation, NodeRecord,
+  RolloutPage, RolloutRecord, Store, UiLoginCode, UiSessionRecord,
 } from './store.js';
 
 export const DB_FILE = 'controller.db';
@@ -261,6 +263,54 @@ export class SqliteStore implements Store {
     return rows.map(toEvent);
   }
 
+  async queryEvents(q: EventQuery): Promise<ControllerEvent[]> {
+    const { sql, params } = eventQuerySql(q, () => '?');
+    return (this.db.prepare(sql).all(...params) as Row[]).map(toEvent);
+  }
+
+  // dashboard sign-in (one controller per SQLite file: fenced like every other write)
+
+  async addUiLoginCode(c: UiLoginCode, events: NewEvent[] = []): Promise<void> {
+    this.write(() => {
+      this.db
+        .prepare(`INSERT INTO ui_login_codes (code_hash, actor, read_only, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`)
+        .run(c.codeHash, c.actor, c.readOnly ? 1 : 0, c.createdAt, c.expiresAt);
+      for (const e of events) this.insertEvent(e);
+    });
+  }
+
+  async consumeUiLoginCode(codeHash: string, now: string): Promise<UiLoginCode> {
+    const row = this.write(() => this.db.prepare(`DELETE FROM ui_login_codes WHERE code_hash = ? RETURNING *`).get(codeHash) as Row | undefined);
+    if (!row || !isLive(String(row.expires_at), now)) throw new NwError('NW_TOKEN', UI_CODE_EXPIRED);
+    return toUiLoginCode(row);
+  }
+
+  async addUiSession(x: UiSessionRecord, events: NewEvent[] = []): Promise<void> {
+    this.write(() => {
+      this.db
+        .prepare(`INSERT INTO ui_sessions (id_hash, actor, read_only, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`)
+        .run(x.idHash, x.actor, x.readOnly ? 1 : 0, x.csrf, x.createdAt, x.expiresAt);
+      for (const e of events) this.insertEvent(e);
+    });
+  }
+
+  async endUiSession(idHash: string): Promise<boolean> {
+    return this.write(() => this.db.prepare(`DELETE FROM ui_sessions WHERE id_hash = ?`).run(idHash).changes === 1);
+  }
+
+  async getUiSession(idHash: string, now: string): Promise<UiSessionRecord | null> {
+    const row = this.db.prepare(`SELECT * FROM ui_sessions WHERE id_hash = ?`).get(idHash) as Row | undefined;
+    return row && isLive(String(row.expires_at), now) ? toUiSession(row) : null;
+  }
+
+  async revokeUiSessions(events: (revoked: number) => NewEvent[] = () => []): Promise<number> {
+    return this.write(() => {
+      const n = this.db.prepare(`DELETE FROM ui_sessions`).run().changes;
+      for (const e of events(n)) this.insertEvent(e);
+      return n;
+    });
+  }
+
   // artifacts
 
   async putArtifact(a: ArtifactRecord): Promise<void> {
@@ -502,8 +552,16 @@ export class SqliteStore implements Store {
         .prepare(`DELETE FROM join_tokens WHERE id IN (SELECT id FROM join_tokens WHERE expires_at <= ? LIMIT ?)`)
         .run(new Date(t).toISOString(), p.batch).changes,
     );
-    const more = events >= p.batch || desired >= p.batch || rolloutDetails >= rolloutBatch || rollouts >= p.batch || joinTokens >= p.batch;
-    return { events, desired, keyrings, rolloutDetails, rollouts, joinTokens, more };
+    const expired = (table: string, key: string) =>
+      this.write(() =>
+        this.db
+          .prepare(`DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE expires_at <= ? LIMIT ?)`)
+          .run(new Date(t).toISOString(), p.batch).changes,
+      );
+    const uiLoginCodes = expired('ui_login_codes', 'code_hash');
+    const uiSessions = expired('ui_sessions', 'id_hash');
+    const more = [events, desired, rollouts, joinTokens, uiLoginCodes, uiSessions].some((n) => n >= p.batch) || rolloutDetails >= rolloutBatch;
+    return { events, desired, keyrings, rolloutDetails, rollouts, joinTokens, uiLoginCodes, uiSessions, more };
   }
 }
 

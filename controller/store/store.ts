@@ -42,6 +42,12 @@ export interface RolloutRecord {
   /** …with the summary it keeps. */
   summary?: RolloutSummary;
 }
+/** A one-time dashboard sign-in code (`nodewright ui`): only its sha256 is stored. */
+export interface UiLoginCode { codeHash: string; actor: string /* 'operator:alice' */; readOnly: boolean; createdAt: string; expiresAt: string }
+/** A dashboard session: keyed by the sha256 of its cookie; `csrf` is its synchronizer token. */
+export interface UiSessionRecord { idHash: string; actor: string; readOnly: boolean; csrf: string; createdAt: string; expiresAt: string }
+/** queryEvents' filters: `kind` is exact, or a prefix when it ends in '.'; `beforeId` pages back. */
+export interface EventQuery { subject?: string; actor?: string; kind?: string; beforeId?: number; limit: number }
 /** A page of rollout summaries, newest first; `next` is the cursor of the following page. */
 export interface RolloutPage { rollouts: RolloutSummary[]; next: string | null }
 
@@ -82,6 +88,21 @@ export interface Store {
   // audit log
   appendEvent(e: Omit<ControllerEvent, 'id'>): Promise<number>;
   listEvents(opts?: { afterId?: number; limit?: number }): Promise<ControllerEvent[]>;
+  /** The audit log newest first, filtered (kind: exact or prefix ending in '.'), before an id (paging); limit 1–1000. */
+  queryEvents(q: EventQuery): Promise<ControllerEvent[]>;
+  // dashboard sign-in: a browser's state, not the fleet's, so PostgreSQL writes them unfenced
+  // (every controller of an HA set, followers included, signs browsers in); the audit events
+  // given go into the same transaction, unfenced too (a follower's fenced write would depose it)
+  addUiLoginCode(c: UiLoginCode, events?: Omit<ControllerEvent, 'id'>[]): Promise<void>;
+  /** Single use, atomically: returns the code and deletes it; NW_TOKEN if unknown, used or expired. */
+  consumeUiLoginCode(codeHash: string, now: string): Promise<UiLoginCode>;
+  addUiSession(s: UiSessionRecord, events?: Omit<ControllerEvent, 'id'>[]): Promise<void>;
+  /** null when unknown or expired. */
+  getUiSession(idHash: string, now: string): Promise<UiSessionRecord | null>;
+  /** Ends one dashboard session (sign-out); true when it existed. */
+  endUiSession(idHash: string): Promise<boolean>;
+  /** Ends every dashboard session (nodewright ui --revoke); returns how many. */
+  revokeUiSessions(events?: (revoked: number) => Omit<ControllerEvent, 'id'>[]): Promise<number>;
   // artifacts
   putArtifact(a: ArtifactRecord): Promise<void>;
   getArtifact(kind: ArtifactRecord['kind'], version: string): Promise<ArtifactRecord | null>;

@@ -4,7 +4,6 @@
 // Every page is signed-in only (401 "Sign in" page otherwise). Reads come from memory (the fleet
 // view, the poller's last status) or one store query; nothing here writes except the executor's
 // commands, which go through the session's CSRF check first.
-import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -13,7 +12,7 @@ import type { AgentStatus } from '../../protocol/status.js';
 import type { ApiContext } from '../api/context.js';
 import type { FleetView } from '../fleet/view.js';
 import type { Command, RolloutState } from '../rollout/engine.js';
-import type { ControllerEvent } from '../store/store.js';
+import type { ControllerEvent, EventQuery } from '../store/store.js';
 import { assetUrls, CSP_DIRECTIVES, staticDir } from './assets.js';
 import type { Changes } from './changes.js';
 import { fleetDelta, fleetSummary, type FleetFilter, type FleetNode, type FleetShown } from './fleet-model.js';
@@ -27,8 +26,6 @@ import { rolloutsView } from './pages/rollouts.js';
 import { rolloutModel, type NodeEvidence } from './rollout-model.js';
 import { uiAuth, type UiAuth, type UiSession } from './session.js';
 import { SseStreams, type SseMessage } from './sse.js';
-
-export interface EventQuery { subject?: string; actor?: string; kind?: string; beforeId?: number; limit: number }
 
 export interface UiDeps {
   view: FleetView;
@@ -68,7 +65,6 @@ export function uiRoutes(d: UiDeps) {
       const auth = d.auth ?? uiAuth(ctx.store, { now: ctx.now, operatorRoles: ctx.operatorRoles });
       const streams = new SseStreams(500);
       ui.addHook('preClose', async () => streams.closeAll());
-      if (!ui.hasRequestDecorator('cookies')) await ui.register(cookie);
       if (!ui.hasContentTypeParser('application/x-www-form-urlencoded')) {
         ui.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))));
       }

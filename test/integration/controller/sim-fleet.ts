@@ -22,6 +22,8 @@ export interface SimFleet {
   nodewright(...args: string[]): ReturnType<typeof spawnSync<string>>;
   api(method: string, route: string): Promise<{ status: number; text: string; json: any }>;
   waitFor(what: string, ok: () => boolean | Promise<boolean>, ms?: number): Promise<void>;
+  /** The controller's stderr (its log), the last 20,000 characters. */
+  logs(): string;
   stop(): Promise<void>;
 }
 
@@ -92,5 +94,5 @@ export async function startSimFleet(o: { nodes: string[]; group?: string; extraC
     await stop();
     throw e;
   }
-  return { dir, port, agents: new Map(agents.map((a) => [a.name, a])), pushes, nodewright, api, waitFor, stop };
+  return { dir, port, agents: new Map(agents.map((a) => [a.name, a])), pushes, nodewright, api, waitFor, logs: () => logs, stop };
 }

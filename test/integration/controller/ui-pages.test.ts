@@ -1,6 +1,6 @@
 // The dashboard's pages through the real controller daemon (`nodewright controller run`) with
 // honest simulated agents (bench/sim-honest.ts), over plain HTTPS with an operator client
-// certificate (which signs a browser in): every page answers with the contract's markers and the
+// certificate (which signs a browser in: the session cookie it gets is sent from then on): every page answers with the contract's markers and the
 // CSP; the signed-out get the "Sign in" page; an agent's markup and script render as text; the
 // rollout's live stream sends a new #rollout-live fragment when the rollout moves (an action from
 // the page, CSRF-checked) and the fleet's stream sends only the changed tile.
@@ -20,12 +20,16 @@ interface Answer { status: number; headers: Record<string, string | string[] | u
 
 describe('dashboard pages through the real controller', () => {
   let fleet: SimFleet;
+  /** The session the operator certificate made (nw_session=…), sent with every signed-in request. */
+  let cookie = '';
   const ctl = (f: string) => readFileSync(path.join(fleet.dir, 'ctl', f), 'utf8');
   const tls = (signedIn: boolean) => ({ ca: ctl('ca.crt'), ...(signedIn ? { cert: ctl('operator.crt'), key: ctl('operator.key') } : {}) });
 
   function request(method: string, route: string, o: { signedIn?: boolean; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
     return new Promise((resolve, reject) => {
-      const req = https.request({ host: '127.0.0.1', port: fleet.port, path: route, method, ...tls(o.signedIn ?? true), headers: o.headers, timeout: 10_000 }, (res) => {
+      const signedIn = o.signedIn ?? true;
+      const headers = { ...(signedIn && cookie ? { cookie } : {}), ...o.headers };
+      const req = https.request({ host: '127.0.0.1', port: fleet.port, path: route, method, ...tls(signedIn), headers, timeout: 10_000 }, (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (c) => (text += c));
@@ -41,7 +45,7 @@ describe('dashboard pages through the real controller', () => {
   function stream(route: string, headers: Record<string, string> = {}) {
     const messages: { id?: string; event?: string; data?: string; at: number }[] = [];
     let buf = '';
-    const req = https.request({ host: '127.0.0.1', port: fleet.port, path: route, method: 'GET', ...tls(true), headers: { accept: 'text/event-stream', ...headers } }, (res) => {
+    const req = https.request({ host: '127.0.0.1', port: fleet.port, path: route, method: 'GET', ...tls(true), headers: { accept: 'text/event-stream', cookie, ...headers } }, (res) => {
       res.setEncoding('utf8');
       res.on('data', (c: string) => {
         buf += c;
@@ -82,6 +86,9 @@ describe('dashboard pages through the real controller', () => {
 
   beforeAll(async () => {
     fleet = await startSimFleet({ nodes: NODES });
+    const first = await request('GET', '/ui/');
+    cookie = String(first.headers['set-cookie']).split(';')[0];
+    expect(cookie).toMatch(/^nw_session=/);
   }, 120_000);
   afterAll(async () => {
     await fleet?.stop();
@@ -114,7 +121,7 @@ describe('dashboard pages through the real controller', () => {
     const t = r.text;
     expect(t).toContain('<a href="/ui/">Fleet</a><a href="/ui/rollouts">Rollouts</a><a href="/ui/events">Events</a>');
     expect(t).toMatch(/data-testid="whoami">operator:[^<(]+</);
-    expect(t).toMatch(/<body hx-headers="\{&quot;x-csrf-token&quot;:&quot;[0-9a-f]+&quot;\}"/);
+    expect(t).toMatch(/<body hx-headers="\{&quot;x-csrf-token&quot;:&quot;[A-Za-z0-9_-]+&quot;\}"/);
     expect(t).toContain('<meta name="htmx-config" content=\'{"includeIndicatorCSS":false}\'>');
     expect(t).toMatch(/data-testid="fleet-summary" data-worst="healthy"><strong class="count">3\/3 ready</);
     expect(t).toContain('<section class="domain" data-domain="unmapped"><h2 data-worst="healthy">unmapped <span class="count">3/3 ready</span>');
@@ -151,11 +158,13 @@ describe('dashboard pages through the real controller', () => {
     const noToken = await request('POST', `/ui/rollouts/${id}/pause`, { headers: { 'content-type': 'application/x-www-form-urlencoded', origin: `https://127.0.0.1:${fleet.port}` }, body: '' });
     expect(noToken.status).toBe(403);
     expect(noToken.headers['hx-retarget']).toBe('#action-error');
+    expect(noToken.text).toMatch(/^<strong>NW_CSRF<\/strong>: /);
     expect(await rolloutState(id)).toBe('running');
 
     const before = live.messages.length;
     const t0 = Date.now();
     const paused = await request('POST', `/ui/rollouts/${id}/pause`, { headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-csrf-token': csrfOf(t), origin: `https://127.0.0.1:${fleet.port}` }, body: '' });
+    expect(paused.headers['set-cookie']).toBeUndefined(); // the same session, not a new one
     expect(paused.status).toBe(200);
     expect(phaseIn(paused.text)).toBe('paused');
     expect(paused.text).toContain('>Resume</button>');
@@ -168,7 +177,8 @@ describe('dashboard pages through the real controller', () => {
     expect(audit.text).toMatch(/<td>operator:[^<]+<\/td><td>rollout\.paused<\/td>/);
     live.close();
 
-    await request('POST', `/ui/rollouts/${id}/resume`, { headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-csrf-token': csrfOf(t) }, body: '' });
+    const resumed = await request('POST', `/ui/rollouts/${id}/resume`, { headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-csrf-token': csrfOf(t), origin: `https://127.0.0.1:${fleet.port}` }, body: '' });
+    expect(phaseIn(resumed.text)).toBe('running');
     await fleet.waitFor(`rollout ${id} completed`, async () => (await rolloutState(id)) === 'completed', 60_000);
   }, 120_000);
 

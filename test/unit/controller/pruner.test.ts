@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Pruner } from '../../../controller/pruner.js';
 import { DEFAULT_RETENTION, type PruneReport } from '../../../controller/store/retention.js';
 
-const report = (over: Partial<PruneReport> = {}): PruneReport => ({ events: 0, desired: 0, keyrings: 0, rolloutDetails: 0, rollouts: 0, joinTokens: 0, more: false, ...over });
+const report = (over: Partial<PruneReport> = {}): PruneReport => ({ events: 0, desired: 0, keyrings: 0, rolloutDetails: 0, rollouts: 0, joinTokens: 0, uiLoginCodes: 0, uiSessions: 0, more: false, ...over });
 
 beforeEach(() => vi.useFakeTimers());
 afterEach(() => vi.useRealTimers());

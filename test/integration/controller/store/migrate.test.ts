@@ -33,6 +33,8 @@ const rolloutOf = (id: string): RolloutState => newRollout({
   nodes: [{ name: 'w1', baseGeneration: 0, previousGeneration: null, canRollBack: false }],
 });
 
+const UI_SESSION = { idHash: 's'.repeat(64), actor: 'operator:alice', readOnly: true, csrf: 'x'.repeat(43), createdAt: T0, expiresAt: '2027-01-01T00:00:00.000Z' };
+
 let lab: PostgresLab;
 beforeAll(async () => {
   lab = await startPostgres();
@@ -60,6 +62,8 @@ async function installation(): Promise<{ stateDir: string; kubelet: Buffer }> {
     const desired = { schema: 1, generation: 1, ceph: { keyring: KEYRING } };
     await s.commitTransition('done', 0, { ...done, version: 1, updatedAt: T0 }, [{ node: 'w1', generation: 1, desired, bundle: { desired, sig: 'x' }, at: T0 }], []);
     await s.commitTransition('done', 1, { ...done, version: 2, state: 'completed', updatedAt: T0 }, [], [{ at: T0, actor: 'engine', kind: 'rollout.completed', subject: 'done', message: 'completed' }]);
+    await s.addUiSession(UI_SESSION);
+    await s.addUiLoginCode({ codeHash: 'c'.repeat(64), actor: 'operator:alice', readOnly: false, createdAt: T0, expiresAt: '2027-01-01T00:00:00.000Z' });
     const held = rolloutOf('held');
     await s.createRollout({ id: 'held', state: held, createdAt: T1, updatedAt: T1 }, []);
     await s.commitTransition('held', 0, { ...held, version: 1, state: 'paused', reason: 'paused by op', updatedAt: T1 }, [], [{ at: T1, actor: 'op', kind: 'rollout.paused', subject: 'held', message: 'paused' }]);
@@ -100,6 +104,10 @@ describe('nodewright store migrate', () => {
         expect(await pgs.listArtifacts()).toEqual(await sqlite.listArtifacts());
         expect(await pgs.nextGeneration('w1')).toBe(2);
         expect((await pgs.checkJoinToken('tok', 'a'.repeat(64), T1)).group).toBe('workers');
+        // dashboard sessions go over (browsers stay signed in); 60-second sign-in codes do not
+        expect(r.stdout).toMatch(/ui_sessions\s+1\s+1/);
+        expect(await pgs.getUiSession(UI_SESSION.idHash, T1)).toEqual(UI_SESSION);
+        await expect(pgs.consumeUiLoginCode('c'.repeat(64), T1)).rejects.toThrow(/already used or has expired/);
         // the blob downloads from the database
         const [art] = await pgs.listArtifacts();
         const blob = (await new PgBlobStore(pgs.pool).open(art.sha256))!;
