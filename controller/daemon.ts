@@ -115,11 +115,11 @@ export async function startController(config: ControllerConfig, log: Logger, o: 
   let ready = false;
   const agent = agentsHttpsAgent({ ca: keys.ca, cert: keys.cert, key: keys.key, idleMs: Math.max(3 * config.poll.intervalMs, 60_000) });
   const client = new AgentClient({ agent });
-  // what the dashboard's live pages watch: bumped by every change a page may show
-  const changes = new Changes();
   const tracker = new RolloutTracker({ onGate: (outcome) => metrics.count(metrics.gates, outcome) });
   // the executor's view of the fleet: from the store now, from the poller from its first poll on
   const view = await FleetView.fromStore(store);
+  // what the dashboard's live pages watch: bumped by every change a page may show (and the view's own)
+  const changes = new Changes(() => view.version);
   metrics.nodeHealth = () => view.healths();
   metrics.certExpiries = () => view.certExpiries();
   metrics.failureDomains = () => view.failureDomains(config.failureDomain);

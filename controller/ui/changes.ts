@@ -9,8 +9,14 @@ export class Changes {
   readonly bootId = randomBytes(4).toString('hex');
   private rev = 0;
 
+  /**
+   * `also`: a counter that moves by itself and counts too — the fleet view's version, which moves
+   * the moment an observation is taken, before the store write that bumps this one.
+   */
+  constructor(private readonly also: () => number = () => 0) {}
+
   get revision(): number {
-    return this.rev;
+    return this.rev + this.also();
   }
 
   bump(): void {
@@ -19,7 +25,7 @@ export class Changes {
 
   /** The event id of the current revision. */
   get id(): string {
-    return `${this.bootId}-${this.rev}`;
+    return `${this.bootId}-${this.revision}`;
   }
 
   /** True when `lastId` names this boot and the current revision: the page already shows it. */

@@ -56,6 +56,14 @@ describe('SSE and the change revision', () => {
     expect(c.current(`other-${c.revision}`)).toBe(false);
     expect(c.current(null)).toBe(false);
   });
+  it('a counter of its own (the fleet view\'s version) moves the revision too', () => {
+    let view = 0;
+    const c = new Changes(() => view);
+    const id = c.id;
+    view += 1;
+    expect(c.current(id)).toBe(false);
+    expect(c.id).toBe(`${c.bootId}-1`);
+  });
 });
 
 describe('staticDir', () => {
