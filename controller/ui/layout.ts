@@ -13,6 +13,7 @@ const head = (shell: Shell, title: string, extra: Html | null = null) => html`<!
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · nodewright</title>
 <meta name="htmx-config" content='{"includeIndicatorCSS":false}'>
+<link rel="icon" href="data:,">
 ${extra}<link rel="stylesheet" href="${shell.assets['ui.css']}">
 <script defer src="${shell.assets['htmx.min.js']}"></script>
 <script defer src="${shell.assets['hx-sse.min.js']}"></script>

@@ -98,15 +98,16 @@ export function reasonOf(s: RolloutState, evidence: (name: string) => NodeEviden
 }
 
 const ms = (v: number) => `${v / 1000} s`;
+const plural = (k: number, what: string) => `${k} ${what}${k === 1 ? '' : 's'}`;
 
 export function strategyRows(s: RolloutState): [string, string][] {
   const st = s.strategy;
   const rows: [string, string][] = [
     ['steps', st.steps.join(', ')],
-    ['maxUnavailable', `${st.maxUnavailable} (${s.maxUnavailable} nodes)`],
+    ['maxUnavailable', `${st.maxUnavailable} (${plural(s.maxUnavailable, 'node')})`],
     ['failureDomain', s.failureDomainSource ?? 'none'],
     ['maxUnavailablePerDomain', String(st.maxUnavailablePerDomain ?? 1)],
-    ['failureBudget', `${st.failureBudget} (${s.failureBudget} failures)`],
+    ['failureBudget', `${st.failureBudget} (${plural(s.failureBudget, 'failure')})`],
     ['onFailure', st.onFailure],
     ['autoRollback', st.autoRollback ? 'on' : 'off'],
     ['minHealthy', ms(st.minHealthyMs)],

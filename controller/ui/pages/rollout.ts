@@ -23,7 +23,7 @@ function actions(m: RolloutModel, leaderPage: string | null): Html {
 /** The inside of #rollout-live. `leaderPage`: on a follower, the same page on the leader (no buttons here). */
 export function rolloutLive(m: RolloutModel, leaderPage: string | null): Html {
   const r = m.reason;
-  return html`<p class="summary">Phase: <strong class="state" data-testid="rollout-phase">${m.phase}</strong>${m.pruned ? html` <span class="muted">(per-node detail pruned by retention)</span>` : null}</p>
+  return html`<p class="summary">Phase: <strong class="state" data-testid="rollout-phase">${m.phase}</strong> <span class="muted">· updated ${m.updatedAt}</span>${m.pruned ? html` <span class="muted">(per-node detail pruned by retention)</span>` : null}</p>
 <div class="waves" aria-label="waves">${m.waves.map((w) => html`<div class="wave" data-wave="${w.index}" data-state="${w.state}" title="wave ${w.index}: ${w.state}">wave ${w.index} · ${w.done}/${w.nodes} · ${w.state}</div>`)}</div>
 ${r ? html`<div class="reason" data-testid="reason"><strong>${r.node ? `Node ${r.node}` : 'Why'}</strong>${r.check ? html` — check: <strong>${r.check}</strong>` : null}${r.message ? html`<br>agent says: <span class="msg">${r.message}</span>` : null}<br><span class="muted">${r.text}</span></div>` : null}
 <dl class="facts">
@@ -39,7 +39,7 @@ ${m.nodes.map((n) => html`<tr data-node="${n.name}"><td><a href="${href('nodes',
 
 export function rolloutView(m: RolloutModel, live: Html, liveUrl: string): Html {
   return html`<h1>Rollout ${m.id}</h1>
-<p class="muted">${m.target} · started ${m.createdAt} · updated ${m.updatedAt}</p>
+<p class="muted">${m.target} · started ${m.createdAt}</p>
 ${m.domainNote ? html`<p class="muted">${m.domainNote}</p>` : null}
 <div id="rollout-live" hx-sse:connect="${liveUrl}">
 ${live}
