@@ -60,7 +60,16 @@ const filterOf = (q: Record<string, unknown>): FleetFilter => ({ domain: str(q.d
 export function uiRoutes(d: UiDeps) {
   return async function routes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
     await app.register(async (ui) => {
-      const dir = d.staticDir ?? staticDir();
+      let dir: string;
+      try {
+        dir = d.staticDir ?? staticDir();
+      } catch (e) {
+        // a dev build without its assets: the fleet API still serves; the dashboard says what to do
+        ui.get('/ui/*', async () => {
+          throw e;
+        });
+        return;
+      }
       const shell: Shell = { assets: assetUrls(dir) };
       const auth = d.auth ?? uiAuth(ctx.store, { now: ctx.now, operatorRoles: ctx.operatorRoles });
       const streams = new SseStreams(500);

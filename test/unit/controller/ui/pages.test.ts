@@ -78,3 +78,17 @@ describe('staticDir', () => {
     expect(() => staticDir(pathToFileURL(path.join(root, 'nowhere/x.js')).href)).toThrow(/NW_CONFIG|static files are missing/);
   });
 });
+
+describe('uiRoutes without its static files (a dev build that skipped the bundle step)', () => {
+  it('the dashboard answers with the coded error saying what to do; the server still starts', async () => {
+    const { default: Fastify } = await import('fastify');
+    const { FleetView } = await import('../../../../controller/fleet/view.js');
+    const { uiRoutes } = await import('../../../../controller/ui/routes.js');
+    const app = Fastify({ logger: false });
+    const ctx = { store: {}, now: () => new Date(), operatorRoles: ['operator'] } as never;
+    await uiRoutes({ view: new FleetView(), latest: () => null, executor: { command: async () => { throw new Error('unused'); } }, changes: new Changes(), queryEvents: async () => [] })(app, ctx);
+    const r = await app.inject({ method: 'GET', url: '/ui/' });
+    expect(r.body).toMatch(/static files are missing.*npm run build/);
+    await app.close();
+  });
+});
