@@ -34,7 +34,7 @@ export function loginRoutes(o: { loginPerMinute: number; sessionTtlMs?: number }
         const e = err as Error & { statusCode?: number };
         const code = isNwError(e) ? e.code : e.statusCode && e.statusCode < 500 ? 'NW_USAGE' : 'NW_INTERNAL';
         const status = isNwError(e) ? httpStatusOf(e.code) : e.statusCode && e.statusCode < 500 ? e.statusCode : 500;
-        if (req.url.startsWith('/v1/') || req.url.startsWith('/ui/session')) return reply.code(status).send({ code, message: e.message });
+        if (req.routeOptions.url === '/ui/session') return reply.code(status).send({ code, message: e.message });
         return sendPage(reply, status, page(status === 429 ? 'Too many attempts' : 'Refused', [`${code}: ${e.message}`]));
       });
       const auth = uiAuth(ctx.store, { now: ctx.now, operatorRoles: ctx.operatorRoles, sessionTtlMs: ttlMs });

@@ -37,7 +37,8 @@ describe('schema 3 over an older database', () => {
     db.exec(`DELETE FROM schema_migrations WHERE version >= 3;
              ALTER TABLE nodes DROP COLUMN hypervisor; ALTER TABLE nodes DROP COLUMN hypervisor_rule;
              DROP TABLE generation_marks; DROP TABLE keyrings; DROP TABLE rollout_summaries; DROP INDEX desired_by_keyring;
-             DROP INDEX events_by_at; DROP INDEX join_tokens_by_expiry; ALTER TABLE desired DROP COLUMN keyring_sha256;`);
+             DROP INDEX events_by_at; DROP INDEX join_tokens_by_expiry; ALTER TABLE desired DROP COLUMN keyring_sha256;
+             DROP TABLE ui_login_codes; DROP TABLE ui_sessions; DROP INDEX events_by_subject; DROP INDEX events_by_actor; DROP INDEX events_by_kind;`);
     db.prepare(`UPDATE desired SET desired = ?, bundle = ? WHERE generation = 2`).run(JSON.stringify(desired('w1', 2)), JSON.stringify(sign(desired('w1', 2))));
     db.close();
     const r = openStore(dir);
