@@ -29,7 +29,7 @@ export interface FleetFilter {
   state?: string;
 }
 
-export interface Tile { name: string; state: NodeHealth; title: string }
+export interface Tile { name: string; domain: string; state: NodeHealth; title: string }
 export interface DomainHeader { domain: string; ready: number; total: number; worst: NodeHealth }
 export interface DomainGroup extends DomainHeader { tiles: Tile[] }
 export interface FleetSummary {
@@ -82,17 +82,22 @@ export function fleetSummary(nodes: Iterable<FleetNode>, f: FleetFilter = {}): F
     }
     g.worst = worse(g.worst, n.health);
     worst = worse(worst, n.health);
-    g.tiles.push({ name: n.name, state: n.health, title: tileTitle(n) });
+    g.tiles.push({ name: n.name, domain, state: n.health, title: tileTitle(n) });
   }
   const sorted = [...groups.values()].sort((a, b) => byDomainName(a.domain, b.domain));
   for (const g of sorted) g.tiles.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { ready, total, worst, groups: sorted, domains: [...all].sort(byDomainName) };
 }
 
-/** What the live fleet stream sends: the tiles and headers that differ from what the page shows. */
+/**
+ * What the live fleet stream sends: the tiles and headers that differ from what the page shows,
+ * and those it shows no more (a node removed or gone out of the page's filter, an emptied domain).
+ */
 export interface FleetDelta {
   tiles: Tile[];
   headers: DomainHeader[];
+  removed: string[];
+  removedDomains: string[];
   summary: { ready: number; total: number; worst: NodeHealth };
 }
 
@@ -116,13 +121,15 @@ export function fleetDelta(before: FleetShown | null, now: FleetSummary): { delt
   const headers: DomainHeader[] = [];
   for (const [name, t] of shown.tiles) {
     const b = before?.tiles.get(name);
-    if (!b || b.state !== t.state || b.title !== t.title) tiles.push(t);
+    if (!b || b.state !== t.state || b.title !== t.title || b.domain !== t.domain) tiles.push(t);
   }
+  const removed = before ? [...before.tiles.keys()].filter((n) => !shown.tiles.has(n)) : [];
+  const removedDomains = before ? [...before.headers.keys()].filter((d) => !shown.headers.has(d)) : [];
   for (const [domain, h] of shown.headers) {
     const b = before?.headers.get(domain);
     if (!b || b.ready !== h.ready || b.total !== h.total || b.worst !== h.worst) headers.push(h);
   }
   const summary = { ready: now.ready, total: now.total, worst: now.worst };
-  if (before && tiles.length === 0 && headers.length === 0 && before.summary === shown.summary) return { delta: null, shown };
-  return { delta: { tiles, headers, summary }, shown };
+  if (before && tiles.length + headers.length + removed.length + removedDomains.length === 0 && before.summary === shown.summary) return { delta: null, shown };
+  return { delta: { tiles, headers, removed, removedDomains, summary }, shown };
 }

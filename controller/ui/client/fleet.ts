@@ -2,25 +2,44 @@
 // The fleet page's live part, bundled for the browser into /ui/static/ui.js (package/ui-assets.ts).
 // The server sends a named SSE event `fleet` with only the tiles and group headers that changed
 // (JSON); this applies it in place: a tile's data-state and title, a header's data-worst and its
-// "R/T ready" text, the summary. 5,000 tiles are never sent again.
+// "R/T ready" text, the summary; tiles and domains that left the page are removed, a new node's
+// tile is added to its domain (a new domain: the page is loaded again). 5,000 tiles are never sent again.
 
-interface Tile { name: string; state: string; title: string }
+interface Tile { name: string; domain: string; state: string; title: string }
 interface Header { domain: string; ready: number; total: number; worst: string }
-interface Delta { tiles: Tile[]; headers: Header[]; summary: { ready: number; total: number; worst: string } }
+interface Delta { tiles: Tile[]; headers: Header[]; removed?: string[]; removedDomains?: string[]; summary: { ready: number; total: number; worst: string } }
 
-function apply(root: Element, d: Delta): void {
+const sectionOf = (root: Element, domain: string) => root.querySelector<HTMLElement>(`section.domain[data-domain="${CSS.escape(domain)}"]`);
+
+function newTile(t: Tile): HTMLAnchorElement {
+  const a = document.createElement('a');
+  a.className = 'tile';
+  a.dataset.node = t.name;
+  a.href = `/ui/nodes/${encodeURIComponent(t.name)}`;
+  return a;
+}
+
+/** false: the page cannot show the change in place (a domain it has no section for). */
+function apply(root: Element, d: Delta): boolean {
   const tiles = new Map<string, HTMLElement>();
   for (const el of root.querySelectorAll<HTMLElement>('a.tile[data-node]')) tiles.set(el.dataset.node!, el);
+  for (const name of d.removed ?? []) tiles.get(name)?.remove();
+  for (const domain of d.removedDomains ?? []) sectionOf(root, domain)?.remove();
   for (const t of d.tiles) {
-    const el = tiles.get(t.name);
-    if (!el) continue; // filtered out of this page
+    let el = tiles.get(t.name);
+    const home = sectionOf(root, t.domain)?.querySelector('.tiles');
+    if (!home) return false;
+    if (!el || el.closest('section.domain')?.getAttribute('data-domain') !== t.domain) {
+      el?.remove();
+      el = newTile(t);
+      home.append(el);
+    }
     if (el.dataset.state !== t.state) el.dataset.state = t.state;
     if (el.title !== t.title) el.title = t.title;
   }
   for (const h of d.headers) {
-    const section = root.querySelector<HTMLElement>(`section.domain[data-domain="${CSS.escape(h.domain)}"]`);
-    const header = section?.querySelector<HTMLElement>('[data-worst]');
-    if (!header) continue;
+    const header = sectionOf(root, h.domain)?.querySelector<HTMLElement>('[data-worst]');
+    if (!header) return false;
     header.dataset.worst = h.worst;
     const count = header.querySelector('.count');
     if (count) count.textContent = `${h.ready}/${h.total} ready`;
@@ -41,6 +60,7 @@ function apply(root: Element, d: Delta): void {
       worst.dataset.state = d.summary.worst;
     }
   }
+  return true;
 }
 
 function start(): void {
@@ -51,8 +71,8 @@ function start(): void {
     const data = (e as CustomEvent<{ data: string }>).detail?.data;
     if (!data) return;
     try {
-      apply(root, JSON.parse(data) as Delta);
-      root.dispatchEvent(new CustomEvent('nw:fleet-applied'));
+      if (!apply(root, JSON.parse(data) as Delta)) location.reload();
+      else root.dispatchEvent(new CustomEvent('nw:fleet-applied'));
     } catch {
       // a malformed message changes nothing; the next one (or a reload) brings the page up to date
     }

@@ -214,7 +214,7 @@ describe('dashboard pages through the real controller', () => {
     await fleet.waitFor('a fleet event for w3', () => live.messages.some((m) => m.event === 'fleet' && m.data!.includes('"w3"')), 5000);
     const m = live.messages.find((x) => x.event === 'fleet' && x.data!.includes('"w3"'))!;
     const delta = JSON.parse(m.data!) as { tiles: { name: string; state: string }[]; headers: { domain: string; worst: string }[] };
-    expect(delta.tiles).toEqual([{ name: 'w3', state: 'degraded', title: 'w3: degraded (unit failed (NW_SYSTEMD))' }]);
+    expect(delta.tiles).toEqual([{ name: 'w3', domain: 'unmapped', state: 'degraded', title: 'w3: degraded (unit failed (NW_SYSTEMD))' }]);
     expect(delta.headers).toEqual([{ domain: 'unmapped', ready: 2, total: 3, worst: 'degraded' }]);
     expect(m.id).toMatch(/^[0-9a-f]+-\d+$/);
     process.stderr.write(`ui-pages: an agent's change reached the fleet stream in ${m.at - t0} ms (poll interval 200 ms)\n`);

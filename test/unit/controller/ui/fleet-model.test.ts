@@ -49,8 +49,19 @@ describe('fleetDelta', () => {
     expect(fleetDelta(first.shown, fleetSummary(a)).delta).toBeNull();
     const b = [a[0], { ...a[1], health: 'degraded' as const, ready: false }, a[2]];
     const d = fleetDelta(first.shown, fleetSummary(b)).delta!;
-    expect(d.tiles).toEqual([{ name: 'w2', state: 'degraded', title: 'w2: degraded' }]);
+    expect(d.tiles).toEqual([{ name: 'w2', domain: 'hv-a', state: 'degraded', title: 'w2: degraded' }]);
+    expect([d.removed, d.removedDomains]).toEqual([[], []]);
     expect(d.headers).toEqual([{ domain: 'hv-a', ready: 1, total: 2, worst: 'degraded' }]);
     expect(d.summary).toEqual({ ready: 2, total: 3, worst: 'degraded' });
+  });
+
+  it('a node that leaves the page (removed, or out of its filter) and an emptied domain are named; a new one is a tile with its domain', () => {
+    const a = [node('w1', { hypervisor: 'hv-a' }), node('w2', { hypervisor: 'hv-b' })];
+    const first = fleetDelta(null, fleetSummary(a, { state: 'healthy' }));
+    const b = [a[0], { ...a[1], health: 'unreachable' as const, ready: false }, node('w3', { hypervisor: 'hv-a' })];
+    const d = fleetDelta(first.shown, fleetSummary(b, { state: 'healthy' })).delta!;
+    expect(d.removed).toEqual(['w2']);
+    expect(d.removedDomains).toEqual(['hv-b']);
+    expect(d.tiles).toEqual([{ name: 'w3', domain: 'hv-a', state: 'healthy', title: 'w3: healthy' }]);
   });
 });
