@@ -218,28 +218,30 @@ export function uiRoutes(d: UiDeps) {
         const id = (req.params as { id: string }).id;
         if (!NAME.test(id) || !(await ctx.store.getRollout(id))) throw new NwError('NW_NOT_FOUND', `no rollout ${id}`);
         const lastId = str(req.headers['last-event-id'], 64) ?? str((req.query as Record<string, unknown>).since, 64);
-        let rev = d.changes.current(lastId) ? d.changes.revision : -1;
+        const shown = d.changes.current(lastId);
+        let rev = shown ? d.changes.revision : -1;
         let sent: string | null = null;
-        let countdown = false;
-        let sentAt = 0;
+        // true until the first render says whether a countdown (time left) runs on the page
+        let countdown = true;
+        let renderedAt = 0;
         streams.start(req, reply, {
           next: async (): Promise<SseMessage[]> => {
             const moved = d.changes.revision !== rev;
-            if (!moved && !(countdown && Date.now() - sentAt >= 1000)) return [];
-            const id_ = d.changes.id;
+            if (!moved && !(countdown && Date.now() - renderedAt >= 1000)) return [];
+            const eventId = d.changes.id;
             rev = d.changes.revision;
             const r = await ctx.store.getRollout(id);
             if (!r) throw new NwError('NW_NOT_FOUND', `rollout ${id} is gone`);
             const { m, live } = await renderLive(r.state, r.pruned === true);
             countdown = m.timeLeft !== null;
-            sentAt = Date.now();
-            if (sent === null && d.changes.current(lastId) && !moved) {
-              sent = live.text; // the page already shows it
+            renderedAt = Date.now();
+            if (sent === null && shown && !moved) {
+              sent = live.text; // what the page shows already
               return [];
             }
             if (live.text === sent) return [];
             sent = live.text;
-            return [{ id: id_, data: live.text }];
+            return [{ id: eventId, data: live.text }];
           },
         });
         return reply;
