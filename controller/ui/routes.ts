@@ -15,9 +15,10 @@ import type { Command, RolloutState } from '../rollout/engine.js';
 import type { ControllerEvent, EventQuery } from '../store/store.js';
 import { assetUrls, CSP_DIRECTIVES, staticDir } from './assets.js';
 import type { Changes } from './changes.js';
-import { fleetDelta, fleetSummary, type FleetFilter, type FleetNode, type FleetShown } from './fleet-model.js';
+import { fleetSummary, type FleetFilter, type FleetNode } from './fleet-model.js';
 import { href, html, type Html } from './html.js';
 import { notFoundPage, page, signInPage, type Shell } from './layout.js';
+import { fleetFeed, regionFeed } from './live.js';
 import { eventsView } from './pages/events.js';
 import { fleetView } from './pages/fleet.js';
 import { nodeView } from './pages/node.js';
@@ -25,7 +26,7 @@ import { rolloutLive, rolloutView } from './pages/rollout.js';
 import { rolloutsView } from './pages/rollouts.js';
 import { rolloutModel, type NodeEvidence } from './rollout-model.js';
 import { uiAuth, type UiAuth, type UiSession } from './session.js';
-import { SseStreams, type SseMessage } from './sse.js';
+import { SseStreams } from './sse.js';
 
 export interface UiDeps {
   view: FleetView;
@@ -183,31 +184,14 @@ export function uiRoutes(d: UiDeps) {
         return send(reply, page(shell, s, 'Events', eventsView(events, f, events.length === EVENTS_PAGE ? events[events.length - 1].id : null)));
       });
 
-      // live: a named `fleet` event with the changed tiles and headers (JSON), never the whole page
+      // live (live.ts): a named `fleet` event with the changed tiles and headers (JSON), never the whole page
       ui.get('/ui/live/fleet', async (req, reply) => {
         const s = await signedIn(req, reply);
         if (!s) return reply;
         const q = req.query as Record<string, unknown>;
         const f = filterOf(q);
         const lastId = str(req.headers['last-event-id'], 64) ?? str(q.since, 64);
-        let shown: FleetShown | null = null;
-        let rev = -1;
-        if (d.changes.current(lastId)) {
-          // the page shows this revision: remember it without sending it
-          shown = fleetDelta(null, fleetSummary(fleetNodes(d.view), f)).shown;
-          rev = d.changes.revision;
-        }
-        streams.start(req, reply, {
-          next: async (): Promise<SseMessage[]> => {
-            if (d.changes.revision === rev) return [];
-            const id = d.changes.id;
-            rev = d.changes.revision;
-            const r = fleetDelta(shown, fleetSummary(fleetNodes(d.view), f));
-            shown = r.shown;
-            // nothing this page shows changed: the id alone moves on (a reconnect then needs no snapshot)
-            return [r.delta ? { id, event: 'fleet', data: JSON.stringify(r.delta) } : { id }];
-          },
-        });
+        streams.start(req, reply, fleetFeed({ changes: d.changes, lastId, summary: () => fleetSummary(fleetNodes(d.view), f) }));
         return reply;
       });
 
@@ -218,32 +202,16 @@ export function uiRoutes(d: UiDeps) {
         const id = (req.params as { id: string }).id;
         if (!NAME.test(id) || !(await ctx.store.getRollout(id))) throw new NwError('NW_NOT_FOUND', `no rollout ${id}`);
         const lastId = str(req.headers['last-event-id'], 64) ?? str((req.query as Record<string, unknown>).since, 64);
-        const shown = d.changes.current(lastId);
-        let rev = shown ? d.changes.revision : -1;
-        let sent: string | null = null;
-        // true until the first render says whether a countdown (time left) runs on the page
-        let countdown = true;
-        let renderedAt = 0;
-        streams.start(req, reply, {
-          next: async (): Promise<SseMessage[]> => {
-            const moved = d.changes.revision !== rev;
-            if (!moved && !(countdown && Date.now() - renderedAt >= 1000)) return [];
-            const eventId = d.changes.id;
-            rev = d.changes.revision;
+        streams.start(req, reply, regionFeed({
+          changes: d.changes,
+          lastId,
+          render: async () => {
             const r = await ctx.store.getRollout(id);
             if (!r) throw new NwError('NW_NOT_FOUND', `rollout ${id} is gone`);
             const { m, live } = await renderLive(r.state, r.pruned === true);
-            countdown = m.timeLeft !== null;
-            renderedAt = Date.now();
-            if (sent === null && shown && !moved) {
-              sent = live.text; // what the page shows already
-              return [];
-            }
-            if (live.text === sent) return [];
-            sent = live.text;
-            return [{ id: eventId, data: live.text }];
+            return { text: live.text, countdown: m.timeLeft !== null };
           },
-        });
+        }));
         return reply;
       });
 
