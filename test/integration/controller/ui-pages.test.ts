@@ -227,4 +227,20 @@ describe('dashboard pages through the real controller', () => {
     again.close();
     fleet.agents.get('w3')!.failWith = null;
   });
+
+  it('the controller stops within 2 s with dashboard streams open; the streams end', async () => {
+    const page = (await get('/ui/')).text;
+    const fleetLive = stream(/hx-sse:connect="([^"]+)"/.exec(page)![1].replace(/&amp;/g, '&'));
+    const rollouts = (await get('/ui/rollouts')).text;
+    const id = /data-rollout="([^"]+)"/.exec(rollouts)![1];
+    const rolloutLive = stream(`/ui/live/rollouts/${id}`);
+    await fleet.waitFor('the rollout stream\'s first fragment', () => rolloutLive.messages.length > 0, 5000);
+    const t0 = Date.now();
+    await fleet.stop();
+    const ms = Date.now() - t0;
+    process.stderr.write(`ui-pages: stopped in ${ms} ms with two dashboard streams open\n`);
+    expect(ms).toBeLessThan(2000);
+    fleetLive.close();
+    rolloutLive.close();
+  });
 });
