@@ -41,13 +41,10 @@ export class HonestAgent {
   readonly refusals: Refusal[] = [];
   /** When each POST /v1/desired arrived (ms since the epoch), whatever the answer. */
   readonly receipts: number[] = [];
-  /**
-   * A hostile knob: when set, the status reports the unit step failed with this message (markup,
-   * script…), not converged and not ready; what the agent wrote must reach every page as text.
-   */
-  failWith: string | null = null;
   /** Facts reported in the status over the sample's (e.g. instanceUuid: the Nova server id). */
   facts: Partial<AgentStatus['facts']> = {};
+  /** Rewrites the status it reports (a test makes the node unhealthy with the agent's own message). */
+  override: ((s: AgentStatus) => AgentStatus) | null = null;
   private reconciled: { generation: number; at: string } | null = null;
   private acceptedAt = '';
   private server: https.Server | null = null;
@@ -131,12 +128,6 @@ export class HonestAgent {
     s.converged = held === null || done;
     s.ready = s.converged;
     s.inflight = held && !done ? { step: 'artifact', kind: 'image', phase: 'apply', since: this.acceptedAt } : null;
-    if (this.failWith !== null) {
-      const message = this.failWith;
-      s.steps = s.steps.map((x) => (x.name === 'unit' ? { ...x, state: 'failed', message, error: { code: 'NW_SYSTEMD', message } } : x));
-      s.converged = false;
-      s.ready = false;
-    }
-    return s;
+    return this.override ? this.override(s) : s;
   }
 }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { rolloutDesired } from '../../../bench/campaign-controller.js';
+import type { HonestAgent } from '../../../bench/sim-honest.js';
 import { startSimFleet, type SimFleet } from './sim-fleet.js';
 
 const NODES = ['w1', 'w2', 'w3'];
@@ -17,6 +18,14 @@ const HOSTILE = '<script>alert(1)</script><b>x</b>';
 const CSP = "default-src 'none';script-src 'self';style-src 'self';img-src 'self' data:;connect-src 'self';frame-ancestors 'none';base-uri 'none';form-action 'self'";
 
 interface Answer { status: number; headers: Record<string, string | string[] | undefined>; text: string }
+
+/** The agent reports its unit step failed with `message` (not converged, not ready); null: honest again. */
+const failWith = (agent: HonestAgent, message: string | null) => {
+  agent.override = message === null ? null : (s) => ({
+    ...s, converged: false, ready: false,
+    steps: s.steps.map((x) => (x.name === 'unit' ? { ...x, state: 'failed' as const, message, error: { code: 'NW_SYSTEMD', message } } : x)),
+  });
+};
 
 describe('dashboard pages through the real controller', () => {
   let fleet: SimFleet;
@@ -183,7 +192,7 @@ describe('dashboard pages through the real controller', () => {
   }, 120_000);
 
   it('node page: steps, probes, kubelet, generations, cert days, events; an agent\'s markup and script render as text; unknown node → 404', async () => {
-    fleet.agents.get('w2')!.failWith = HOSTILE;
+    failWith(fleet.agents.get('w2')!, HOSTILE);
     await fleet.waitFor('w2 degraded', async () => (await get('/ui/nodes/w2')).text.includes('data-testid="node-state" data-state="degraded"'));
     const t = (await get('/ui/nodes/w2')).text;
     expect(t).toContain('<h1>w2</h1>');
@@ -203,14 +212,14 @@ describe('dashboard pages through the real controller', () => {
   });
 
   it('fleet live: a tile that changes is sent alone as a `fleet` event, within a second of the agent changing', async () => {
-    fleet.agents.get('w2')!.failWith = null;
+    failWith(fleet.agents.get('w2')!, null);
     await fleet.waitFor('w2 healthy again', async () => (await get('/ui/')).text.includes('data-node="w2" data-state="healthy"'));
     const page = (await get('/ui/')).text;
     const url = /hx-sse:connect="([^"]+)"/.exec(page)![1].replace(/&amp;/g, '&');
     const live = stream(url);
     await new Promise((r) => setTimeout(r, 700));
     const t0 = Date.now();
-    fleet.agents.get('w3')!.failWith = 'unit broke';
+    failWith(fleet.agents.get('w3')!, 'unit broke');
     await fleet.waitFor('a fleet event for w3', () => live.messages.some((m) => m.event === 'fleet' && m.data!.includes('"w3"')), 5000);
     const m = live.messages.find((x) => x.event === 'fleet' && x.data!.includes('"w3"'))!;
     const delta = JSON.parse(m.data!) as { tiles: { name: string; state: string }[]; headers: { domain: string; worst: string }[] };
@@ -225,7 +234,7 @@ describe('dashboard pages through the real controller', () => {
     await fleet.waitFor('a snapshot', () => again.messages.some((x) => x.event === 'fleet'), 5000);
     expect((JSON.parse(again.messages.find((x) => x.event === 'fleet')!.data!) as { tiles: unknown[] }).tiles).toHaveLength(3);
     again.close();
-    fleet.agents.get('w3')!.failWith = null;
+    failWith(fleet.agents.get('w3')!, null);
   });
 
   it('the controller stops within 2 s with dashboard streams open; the streams end', async () => {
