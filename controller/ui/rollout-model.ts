@@ -65,7 +65,11 @@ export const secondsText = (ms: number): string => `${Math.ceil(ms / 1000)} s`;
 /** The agent's own account of what fails on the node: its first failed step, failing probe or last error. */
 export function agentCheck(st: AgentStatus): { check: string; message: string } | null {
   const step = st.steps.find((x) => x.state === 'failed' || x.state === 'rolled_back');
-  if (step) return { check: `step ${step.name} (${step.state})`, message: [step.message, step.error && `${step.error.code}: ${step.error.message}`].filter(Boolean).join(' — ') };
+  if (step) {
+    const e = step.error;
+    // the error's code always; its message only when it says more than the step's
+    return { check: `step ${step.name} (${step.state})`, message: [step.message, e && (e.message === step.message ? e.code : `${e.code}: ${e.message}`)].filter(Boolean).join(' — ') };
+  }
   const probe = st.probes.find((p) => p.status === 'fail');
   if (probe) return { check: `probe ${probe.name}`, message: probe.error ? `${probe.error.code}: ${probe.error.message}` : `failed after ${Math.round(probe.durationMs)} ms` };
   if (st.lastError) return { check: st.lastError.step ? `step ${st.lastError.step}` : 'reconcile', message: `${st.lastError.code}: ${st.lastError.message}` };

@@ -70,4 +70,10 @@ describe('actionsFor / agentCheck', () => {
     st.probes = [{ name: 'kubelet-healthz', status: 'fail', ok: false, durationMs: 31.2, error: { code: 'NW_PROBE', message: 'connection refused' } }];
     expect(agentCheck(st)).toEqual({ check: 'probe kubelet-healthz', message: 'NW_PROBE: connection refused' });
   });
+
+  it('a failed step whose error repeats its message: the message once, with the code', () => {
+    const st = sampleStatus('w1');
+    st.steps = st.steps.map((x) => (x.name === 'probes' ? { ...x, state: 'failed', message: 'rbd timed out', error: { code: 'NW_CEPH_TIMEOUT', message: 'rbd timed out' } } : x));
+    expect(agentCheck(st)).toEqual({ check: 'step probes (failed)', message: 'rbd timed out — NW_CEPH_TIMEOUT' });
+  });
 });
