@@ -2,8 +2,8 @@
 // rollouts, rollout (with its actions), events, their live streams, and the static files — with
 // the security headers (CSP without inline script or style) on all of them and nowhere else.
 // Every page is signed-in only (401 "Sign in" page otherwise). Reads come from memory (the fleet
-// view, the poller's last status) or one store query; nothing here writes except the executor's
-// commands, which go through the session's CSRF check first.
+// view, the poller's last status) or a few store queries, never one per node; nothing here writes
+// except the executor's commands, which go through the session's CSRF check first.
 import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
