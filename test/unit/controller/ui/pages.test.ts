@@ -92,3 +92,22 @@ describe('uiRoutes without its static files (a dev build that skipped the bundle
     await app.close();
   });
 });
+
+describe('lists a page at a time', () => {
+  it('rollouts: a row per rollout linking to it; Older carries the store\'s cursor only when there is a next page', async () => {
+    const { rolloutsView } = await import('../../../../controller/ui/pages/rollouts.js');
+    const r = { id: 'r-2', state: 'running' as const, reason: null, target: 'group lab', wave: 0, waveCount: 2, nodes: 3, done: 1, failures: 0, createdAt: 't', updatedAt: 't' };
+    const t = rolloutsView({ rollouts: [r], next: 'abc/=' }).text;
+    expect(t).toContain('<tr data-rollout="r-2"><td><a href="/ui/rollouts/r-2">r-2</a></td>');
+    expect(t).toContain('<a href="/ui/rollouts?cursor=abc%2F%3D" rel="next">Older</a>');
+    expect(rolloutsView({ rollouts: [r], next: null }).text).not.toContain('Older');
+  });
+
+  it('events: newest first as given, filters kept in the Older link', async () => {
+    const { eventsView } = await import('../../../../controller/ui/pages/events.js');
+    const ev = [{ id: 9, at: 't9', actor: 'operator:alice', kind: 'rollout.paused', subject: 'r-1', message: '<b>paused</b>' }];
+    const t = eventsView(ev, { kind: 'rollout.' }, 9).text;
+    expect(t).toContain('<tr data-event="9"><td>t9</td><td>operator:alice</td><td>rollout.paused</td><td>r-1</td><td class="msg">&lt;b&gt;paused&lt;/b&gt;</td></tr>');
+    expect(t).toContain('<a href="/ui/events?kind=rollout.&amp;before=9" rel="next">Older</a>');
+  });
+});
