@@ -1,5 +1,5 @@
-/// <reference lib="dom" />
-// The fleet page's live part, bundled for the browser into /ui/static/ui.js (package/ui-assets.ts).
+// The fleet page's live part, bundled for the browser into /ui/static/ui.js (package/ui-assets.ts;
+// type-checked with the DOM library by its own tsconfig.json, outside the Node program).
 // The server sends a named SSE event `fleet` with only the tiles and group headers that changed
 // (JSON); this applies it in place: a tile's data-state and title, a header's data-worst and its
 // "R/T ready" text, the summary; tiles and domains that left the page are removed, a new node's
