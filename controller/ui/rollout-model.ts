@@ -43,9 +43,13 @@ export interface RolloutModel {
 
 const FAILED: NodePhase[] = ['failed', 'rolling_back', 'rolled_back'];
 
+/**
+ * A wave the rollout moved past is done (also when retention pruned its nodes); one whose nodes
+ * were skipped by an abort stays pending (nothing happened there).
+ */
 export function waveStateOf(s: Pick<RolloutState, 'wave' | 'state'>, index: number, nodes: Pick<RolloutNode, 'phase'>[]): WaveState {
   if (nodes.some((n) => FAILED.includes(n.phase))) return 'failed';
-  if (nodes.length > 0 && nodes.every(isSettled)) return 'done';
+  if (index < s.wave || (nodes.length > 0 && nodes.every((n) => n.phase === 'healthy'))) return 'done';
   if (index === s.wave && !isFinished(s)) return 'active';
   return 'pending';
 }

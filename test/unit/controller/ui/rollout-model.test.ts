@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { sampleStatus } from '../../../../bench/sim-agents.js';
 import { command, newRollout, pushed, step, type RolloutState } from '../../../../controller/rollout/engine.js';
 import { parseStrategy } from '../../../../controller/rollout/strategy.js';
-import { actionsFor, agentCheck, rolloutModel, type NodeEvidence } from '../../../../controller/ui/rollout-model.js';
+import { actionsFor, agentCheck, rolloutModel, waveStateOf, type NodeEvidence } from '../../../../controller/ui/rollout-model.js';
 
 const T0 = '2026-12-07T10:00:00.000Z';
 const at = (s: number) => new Date(Date.parse(T0) + s * 1000).toISOString();
@@ -54,6 +54,15 @@ describe('rolloutModel', () => {
   it('paused by an operator: the reason says who, with no node', () => {
     const s = command(started(), { kind: 'pause', actor: 'operator:alice' }, at(2)).next;
     expect(rolloutModel(s, at(3), () => null).reason).toEqual({ text: 'paused by operator:alice', node: null, check: null, message: null });
+  });
+});
+
+describe('waveStateOf', () => {
+  it('past waves are done (pruned nodes too); waves an abort skipped stay pending; the current one is active while it runs', () => {
+    expect([0, 1].map((i) => waveStateOf({ wave: 2, state: 'completed' }, i, []))).toEqual(['done', 'done']);
+    expect(waveStateOf({ wave: 1, state: 'aborted' }, 1, [{ phase: 'skipped' }])).toBe('pending');
+    expect(waveStateOf({ wave: 1, state: 'running' }, 1, [{ phase: 'gating' }, { phase: 'healthy' }])).toBe('active');
+    expect(waveStateOf({ wave: 1, state: 'paused' }, 1, [{ phase: 'failed' }])).toBe('failed');
   });
 });
 
