@@ -1,6 +1,7 @@
 // The fleet as the controller last saw it, in memory: each node's group and latest observation.
 // Loaded from the store at start (the store stays the source of truth after a crash), then fed
-// by the poller on every poll, so the rollout executor's 1 s ticks read no database rows.
+// by the poller on every poll, so the rollout executor's 1 s ticks read no database rows (nor
+// does the dashboard's fleet page, which watches `version`).
 import { failureDomainOf, type FailureDomainSource, type NodeDomain } from '../rollout/domains.js';
 import type { NodeObservation, NodeRecord, Store } from '../store/store.js';
 
