@@ -191,6 +191,23 @@ describe('dashboard pages through the real controller', () => {
     await fleet.waitFor(`rollout ${id} completed`, async () => (await rolloutState(id)) === 'completed', 60_000);
   }, 120_000);
 
+  it('a viewer sees the buttons, and pressing one is refused: 403 NW_FORBIDDEN into the alert region, the rollout unchanged', async () => {
+    const id = startRollout('viewer', { steps: '1', minHealthy: '30s' });
+    const link = JSON.parse(fleet.nodewright('ui', '--read-only', '--json').stdout) as { url: string };
+    const signIn = await request('GET', new URL(link.url).pathname + new URL(link.url).search, { signedIn: false });
+    expect(signIn.status).toBe(303);
+    const viewer = String(([] as string[]).concat(signIn.headers['set-cookie'] ?? [])[0]).split(';')[0];
+    const t = (await request('GET', `/ui/rollouts/${id}`, { signedIn: false, headers: { cookie: viewer } })).text;
+    expect(t).toContain('(read-only)</span>');
+    expect(t).toContain('>Pause</button>');
+    const r = await request('POST', `/ui/rollouts/${id}/pause`, { signedIn: false, headers: { cookie: viewer, 'content-type': 'application/x-www-form-urlencoded', 'x-csrf-token': csrfOf(t), origin: `https://127.0.0.1:${fleet.port}` }, body: '' });
+    expect(r.status).toBe(403);
+    expect(r.headers['hx-retarget']).toBe('#action-error');
+    expect(r.text).toMatch(/^<strong>NW_FORBIDDEN<\/strong>: .*read-only/);
+    expect(await rolloutState(id)).not.toBe('paused');
+    expect(fleet.nodewright('rollout', 'abort', id).status).toBe(0);
+  });
+
   it('node page: steps, probes, kubelet, generations, cert days, events; an agent\'s markup and script render as text; unknown node → 404', async () => {
     failWith(fleet.agents.get('w2')!, HOSTILE);
     await fleet.waitFor('w2 degraded', async () => (await get('/ui/nodes/w2')).text.includes('data-testid="node-state" data-state="degraded"'));
