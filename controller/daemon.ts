@@ -40,6 +40,7 @@ import { RolloutTracker } from './rollout/tracker.js';
 import { ControllerMetrics } from './metrics.js';
 import { Pruner } from './pruner.js';
 import { openStoreMode } from './ha/mode.js';
+import { Changes } from './ui/changes.js';
 import type { Store } from './store/store.js';
 
 /** How long a stopping controller lets pushes in flight finish (the rest of the stop fits in 2 s). */
@@ -117,6 +118,8 @@ export async function startController(config: ControllerConfig, log: Logger, o: 
   const tracker = new RolloutTracker({ onGate: (outcome) => metrics.count(metrics.gates, outcome) });
   // the executor's view of the fleet: from the store now, from the poller from its first poll on
   const view = await FleetView.fromStore(store);
+  // what the dashboard's live pages watch: bumped by every change a page may show (and the view's own)
+  const changes = new Changes(() => view.version);
   metrics.nodeHealth = () => view.healths();
   metrics.certExpiries = () => view.certExpiries();
   metrics.failureDomains = () => view.failureDomains(config.failureDomain);
@@ -139,6 +142,7 @@ export async function startController(config: ControllerConfig, log: Logger, o: 
     fast: () => tracker.fast,
     onFacts: (node) => mapper?.trigger(`facts of ${node} changed`),
     onChange: (node) => {
+      changes.bump();
       const id = tracker.rolloutOf(node);
       if (id) exec.tick(id).catch((e) => log.error({ rollout: id, err: (e as Error).message }, 'rollout step failed'));
     },
@@ -176,6 +180,7 @@ export async function startController(config: ControllerConfig, log: Logger, o: 
     bundleValidMs: config.bundleValidMs,
     onError: (e, id) => log.error({ rollout: id, err: (e as Error).message }, 'rollout step failed'),
     onTransition: (next) => {
+      changes.bump();
       tracker.transition(next);
       metrics.trackRollout(next);
       gates.track(next);
@@ -224,12 +229,18 @@ export async function startController(config: ControllerConfig, log: Logger, o: 
     now: () => new Date(),
     ready: () => ready,
     failureDomain: config.failureDomain,
-    onEnrolled: (node) => mapper?.trigger(`${node} enrolled`),
+    onEnrolled: (node) => {
+      changes.bump();
+      mapper?.trigger(`${node} enrolled`);
+    },
     leadership: { leading: () => mode.leading(), leaderUrl: () => mode.leaderUrl() },
     controllerStatus: () => mode.status(),
   };
   // controller.yaml names a cloud: the compute-node routes (as in `nodewright serve`), operators only
-  const routes = [d.rolloutRoutes(exec, { artifactBaseUrl: config.url, failureDomain: () => config.failureDomain, preflight: cephPreflight({ host: createHost(), ceph: config.ceph }) })];
+  const routes = [
+    d.rolloutRoutes(exec, { artifactBaseUrl: config.url, failureDomain: () => config.failureDomain, preflight: cephPreflight({ host: createHost(), ceph: config.ceph }) }),
+    d.uiRoutes({ view, latest: (name) => poller.latest(name), executor: exec, changes, queryEvents: (q) => store.queryEvents(q) }),
+  ];
   if (config.openstack) {
     const openstack = config.openstack;
     // clouds.yaml is read now (a wrong cloud name is a start-up error); Nova is reached on the first
@@ -321,6 +332,7 @@ export async function startController(config: ControllerConfig, log: Logger, o: 
         view.sync(nodes);
         // the leader's poller wrote these observations; here they come from the database
         for (const n of nodes) view.observe(n.name, observationOf(n));
+        changes.bump();
         await trackActive();
       })().catch((e) => log.warn({ err: (e as Error).message }, 'cannot re-read the fleet')).finally(() => (rereading = null));
     });

@@ -1,9 +1,9 @@
 // The modules a restarted controller's first action does not need, loaded in one place: the API
-// (fastify, its routes, the artifact store), bundle signing, the certificate library (CA hash),
+// (fastify, its routes and the dashboard's, the artifact store), bundle signing, the certificate library (CA hash),
 // systemd notification (and OpenStack, only when configured). startController acts on pushes in doubt before it loads
 // these (~1–3 s of module evaluation on a loaded machine; see bench P7).
 export async function loadDeferred() {
-  const [server, auth, artifactsRoutes, computeRoutes, rolloutsRoutes, artifacts, bundle, ca, notify] = await Promise.all([
+  const [server, auth, artifactsRoutes, computeRoutes, rolloutsRoutes, artifacts, bundle, ca, notify, ui] = await Promise.all([
     import('./api/server.js'),
     import('./api/auth.js'),
     import('./api/routes/artifacts.js'),
@@ -13,6 +13,7 @@ export async function loadDeferred() {
     import('../protocol/bundle.js'),
     import('../pki/ca.js'),
     import('../systemd/notify.js'),
+    import('./ui/routes.js'),
   ]);
   return {
     buildControllerServer: server.buildControllerServer,
@@ -24,6 +25,7 @@ export async function loadDeferred() {
     signBundle: bundle.signBundle,
     caCertHash: ca.caCertHash,
     createNotifier: notify.createNotifier,
+    uiRoutes: ui.uiRoutes,
   };
 }
 

@@ -25,6 +25,7 @@ import { ensureRuntime, readPin, sh, sha256File, type Runtime } from './runtime.
 import { RELEASE_KEY_ENV, releaseKey, signArtifacts } from './sign.js';
 import { buildSnapshot } from './snapshot.js';
 import { buildSysext } from './sysext-build.js';
+import { buildUiAssets } from './ui-assets.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const log = (s: string) => process.stderr.write(`package: ${s}\n`);
@@ -48,6 +49,8 @@ async function stage(c: ComponentSpec, dir: string, rt: Runtime, commit: string,
   const unit = packagedUnit(readFileSync(path.join(REPO, 'systemd/units', c.unit), 'utf8'), c);
   const snapshot = c.snapshot && { node: rt.node, side: c.snapshot.side.map((x) => ({ ...x, entry: path.join(REPO, x.entry) })) };
   await bundle({ entry: path.join(REPO, c.entry), outfile: path.join(dir, bundleFile(c)), external: c.external, omit: c.omit, commit, pinoWorkers: true, target: 'node24', snapshot, split: c.split });
+  // the dashboard's static files beside the bundle's chunks (controller/ui/assets.ts staticDir)
+  if (c.component === 'controller') await buildUiAssets(REPO, path.join(dir, 'lib/ui-static'));
   if (snapshot) buildSnapshot({ node: rt.node, script: path.join(dir, bundleFile(c)), blob: path.join(dir, snapshotFile(c)), nodeOptions: unitEnvironment(unit).NODE_OPTIONS ?? '' });
   if (c.fast) {
     const fast = fastFiles(c)!;

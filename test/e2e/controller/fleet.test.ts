@@ -12,6 +12,18 @@ import { inWorker, lab, nw, nwJson, waitFor } from './lab.js';
 const repo = path.resolve('.');
 const PATH = process.env.PATH ?? '/usr/bin:/bin';
 
+function fetchText(url: string, o: https.RequestOptions): Promise<{ status: number; type: string; text: string }> {
+  return new Promise((resolve, reject) => {
+    https
+      .get(url, { agent: false, timeout: 5000, ...o }, (res) => {
+        let t = '';
+        res.on('data', (c) => (t += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), text: t }));
+      })
+      .on('error', reject);
+  });
+}
+
 function get(url: string, o: https.RequestOptions): Promise<{ status: number; json: any }> {
   return new Promise((resolve, reject) => {
     https
@@ -75,5 +87,17 @@ describe('controller fleet on real systemd workers', () => {
     const atAgent = await get(`https://127.0.0.1:${lab().workers[0].agentPort}/v1/status`, { ca, cert: f('controller.crt'), key: f('controller.key'), servername: 'w1', checkServerIdentity: () => undefined });
     expect(atAgent.status).toBe(401);
     expect(nwJson('nodes', 'ls')).toHaveLength(3);
+  });
+
+  it('the packaged controller serves the dashboard: its static files from lib/ui-static, the sign-in page to a browser without a session', async () => {
+    const ca = readFileSync(path.join(lab().dir, 'ca.crt'));
+    const htmx = await fetchText(`${lab().url}/ui/static/htmx.min.js`, { ca });
+    expect(htmx.status).toBe(200);
+    expect(htmx.type).toContain('javascript');
+    expect(htmx.text).toBe(readFileSync(path.join(repo, 'node_modules/htmx.org/dist/htmx.min.js'), 'utf8'));
+    for (const f of ['hx-sse.min.js', 'ui.js', 'ui.css']) expect((await fetchText(`${lab().url}/ui/static/${f}`, { ca })).status, f).toBe(200);
+    const page = await fetchText(`${lab().url}/ui/`, { ca });
+    expect(page.status).toBe(401);
+    expect(page.text).toContain('<h1>Sign in</h1>');
   });
 });

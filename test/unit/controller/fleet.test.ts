@@ -172,4 +172,27 @@ describe('fleet view (what the executor reads every tick)', () => {
     });
     expect(v.observationsAround(['a'])).toEqual({});
   });
+
+  it('its version moves when what it shows changes (an observation, membership, placement), not for a repeated poll', async () => {
+    const v = await FleetView.fromStore({ listNodes: async () => [rec('a', 'g1'), rec('b', 'g1')] });
+    const at = (t: string) => ({ health: 'healthy' as const, reason: null, generation: 1, converged: true, ready: true, at: t });
+    let seen = v.version;
+    const moved = () => {
+      const m = v.version !== seen;
+      seen = v.version;
+      return m;
+    };
+    v.observe('a', at('t5'));
+    expect(moved()).toBe(false); // the same observation, later
+    v.observe('a', { ...at('t6'), health: 'degraded', reason: 'unit failed' });
+    expect(moved()).toBe(true);
+    v.sync([rec('a', 'g1'), rec('b', 'g1')]);
+    expect(moved()).toBe(false);
+    v.sync([rec('a', 'g1'), { ...rec('b', 'g1'), hypervisor: 'hv-1' }]);
+    expect(moved()).toBe(true);
+    v.sync([rec('a', 'g1'), { ...rec('b', 'g1'), hypervisor: 'hv-1', labels: { zone: 'z1' } }]);
+    expect(moved()).toBe(true);
+    v.sync([rec('a', 'g1')]);
+    expect(moved()).toBe(true);
+  });
 });

@@ -1,0 +1,154 @@
+// The rollout page's content, PURE: the waves as a strip, each node's phase, what the rollout
+// waits for and the time left (engine describe() through rolloutView), the real reason it is
+// paused or halted in plain words (which node, which check, the agent's own message), the failure
+// budget, the strategy, and which commands apply to its phase.
+import type { AgentStatus } from '../../protocol/status.js';
+import { gateResultsOf, type Command, type NodePhase, type RolloutNode, type RolloutState } from '../rollout/engine.js';
+import { isFinished, isSettled } from '../rollout/summary.js';
+import { rolloutView } from '../rollout/view.js';
+
+export type WaveState = 'done' | 'active' | 'pending' | 'failed';
+export type RolloutAction = Command['kind'];
+
+/** What is known of a node beyond the rollout: the agent's last status (leader) or the stored observation's reason (follower). */
+export interface NodeEvidence { status: AgentStatus | null; reason: string | null; health: string }
+
+export interface Reason {
+  /** the engine's sentence (state.reason) */
+  text: string;
+  node: string | null;
+  /** what held or failed: `step unit (failed)`, `probe kubelet-healthz`, `gate cephHealth`, `unreachable` … */
+  check: string | null;
+  /** the agent's (or the gate's) own message */
+  message: string | null;
+}
+
+export interface RolloutModel {
+  id: string;
+  phase: RolloutState['state'];
+  target: string;
+  createdAt: string;
+  updatedAt: string;
+  pruned: boolean;
+  waves: { index: number; state: WaveState; nodes: number; done: number }[];
+  nodes: { name: string; wave: number; phase: NodePhase; domain: string; generation: number | null; reason: string | null }[];
+  waitsFor: string[];
+  timeLeft: string | null;
+  reason: Reason | null;
+  budget: { used: number; allowed: number };
+  strategy: [string, string][];
+  domainNote: string | null;
+  actions: RolloutAction[];
+}
+
+const FAILED: NodePhase[] = ['failed', 'rolling_back', 'rolled_back'];
+
+/**
+ * A wave the rollout moved past is done (also when retention pruned its nodes); one whose nodes
+ * were skipped by an abort stays pending (nothing happened there).
+ */
+export function waveStateOf(s: Pick<RolloutState, 'wave' | 'state'>, index: number, nodes: Pick<RolloutNode, 'phase'>[]): WaveState {
+  if (nodes.some((n) => FAILED.includes(n.phase))) return 'failed';
+  if (index < s.wave || (nodes.length > 0 && nodes.every((n) => n.phase === 'healthy'))) return 'done';
+  if (index === s.wave && !isFinished(s)) return 'active';
+  return 'pending';
+}
+
+/** The commands that apply to the phase (engine.ts command() refuses the others). */
+export function actionsFor(s: Pick<RolloutState, 'state' | 'rollingBack'>): RolloutAction[] {
+  const out: RolloutAction[] = [];
+  if (s.state === 'running' || s.state === 'waiting') out.push('pause');
+  if (s.state === 'paused') out.push('resume');
+  if (!isFinished(s)) out.push('abort');
+  if (s.state !== 'aborted' && !s.rollingBack) out.push('rollback');
+  return out;
+}
+
+export const secondsText = (ms: number): string => `${Math.ceil(ms / 1000)} s`;
+
+/** The agent's own account of what fails on the node: its first failed step, failing probe or last error. */
+export function agentCheck(st: AgentStatus): { check: string; message: string } | null {
+  const step = st.steps.find((x) => x.state === 'failed' || x.state === 'rolled_back');
+  if (step) {
+    const e = step.error;
+    // the error's code always; its message only when it says more than the step's
+    return { check: `step ${step.name} (${step.state})`, message: [step.message, e && (e.message === step.message ? e.code : `${e.code}: ${e.message}`)].filter(Boolean).join(' — ') };
+  }
+  const probe = st.probes.find((p) => p.status === 'fail');
+  if (probe) return { check: `probe ${probe.name}`, message: probe.error ? `${probe.error.code}: ${probe.error.message}` : `failed after ${Math.round(probe.durationMs)} ms` };
+  if (st.lastError) return { check: st.lastError.step ? `step ${st.lastError.step}` : 'reconcile', message: `${st.lastError.code}: ${st.lastError.message}` };
+  if (!st.converged) return { check: 'converged', message: 'the agent has not converged' };
+  if (!st.ready) return { check: 'ready', message: 'the agent is not ready' };
+  return null;
+}
+
+function nodeReason(n: RolloutNode, text: string, evidence: (name: string) => NodeEvidence | null): Reason {
+  const e = evidence(n.name);
+  const fromAgent = e?.status ? agentCheck(e.status) : null;
+  if (fromAgent) return { text, node: n.name, ...fromAgent };
+  if (e && e.health === 'unreachable') return { text, node: n.name, check: 'unreachable', message: e.reason };
+  return { text, node: n.name, check: 'gate', message: e?.reason ?? n.reason };
+}
+
+/** The real reason a rollout is not moving on, or null when it moves (or finished cleanly). */
+export function reasonOf(s: RolloutState, evidence: (name: string) => NodeEvidence | null): Reason | null {
+  if (!s.reason) return null;
+  const text = s.reason;
+  const failing = gateResultsOf(s).find((g) => !g.pass && text.includes(`gate ${g.gate}`));
+  if (failing) return { text, node: null, check: `gate ${failing.gate}`, message: failing.message };
+  // the node the engine's sentence names (the failure that stopped it), else the first that failed
+  const failed = s.nodes.filter((n) => FAILED.includes(n.phase) && n.reason);
+  const named = failed.find((n) => text.includes(`node ${n.name} `)) ?? (s.state === 'paused' || s.state === 'halted' ? failed[0] : undefined);
+  if (named) return nodeReason(named, text, evidence);
+  const held = s.nodes.find((n) => n.hold && text.startsWith(`${n.name} waits`));
+  if (held?.hold) return { text, node: held.name, check: `failure domain ${held.hold.domain}`, message: held.reason };
+  return { text, node: null, check: null, message: null };
+}
+
+const ms = (v: number) => `${v / 1000} s`;
+const plural = (k: number, what: string) => `${k} ${what}${k === 1 ? '' : 's'}`;
+
+export function strategyRows(s: RolloutState): [string, string][] {
+  const st = s.strategy;
+  const rows: [string, string][] = [
+    ['steps', st.steps.join(', ')],
+    ['maxUnavailable', `${st.maxUnavailable} (${plural(s.maxUnavailable, 'node')})`],
+    ['failureDomain', s.failureDomainSource ?? 'none'],
+    ['maxUnavailablePerDomain', String(st.maxUnavailablePerDomain ?? 1)],
+    ['failureBudget', `${st.failureBudget} (${plural(s.failureBudget, 'failure')})`],
+    ['onFailure', st.onFailure],
+    ['autoRollback', st.autoRollback ? 'on' : 'off'],
+    ['minHealthy', ms(st.minHealthyMs)],
+    ['gateTimeout', ms(st.gateTimeoutMs)],
+    ['soak', ms(st.soakMs)],
+  ];
+  if (st.windows.length) rows.push(['windows', st.windows.map((w) => w.spec).join('; ')]);
+  if (st.gates?.length) rows.push(['gates', gateResultsOf(s).map((g) => `${g.gate}: ${g.pass ? 'pass' : `holds (${g.message})`}`).join('; ')]);
+  return rows;
+}
+
+export function rolloutModel(s: RolloutState, now: string, evidence: (name: string) => NodeEvidence | null, pruned = false): RolloutModel {
+  const v = rolloutView(s, now);
+  const byWave = new Map<number, RolloutNode[]>();
+  for (const n of s.nodes) {
+    const list = byWave.get(n.wave);
+    if (list) list.push(n);
+    else byWave.set(n.wave, [n]);
+  }
+  const waves = Array.from({ length: s.waveCount }, (_, index) => {
+    const nodes = byWave.get(index) ?? [];
+    return { index, state: waveStateOf(s, index, nodes), nodes: nodes.length, done: nodes.filter(isSettled).length };
+  });
+  return {
+    id: s.id, phase: s.state, target: s.target, createdAt: s.createdAt, updatedAt: s.updatedAt, pruned,
+    waves,
+    nodes: s.nodes.map((n) => ({ name: n.name, wave: n.wave, phase: n.phase, domain: n.failureDomain, generation: n.phase === 'rolling_back' || n.phase === 'rolled_back' ? n.rollbackGeneration : n.targetGeneration, reason: n.reason })),
+    waitsFor: isFinished(s) ? [] : v.waitsFor,
+    timeLeft: v.timeLeftMs === null || isFinished(s) ? null : secondsText(v.timeLeftMs),
+    reason: s.state === 'running' ? null : reasonOf(s, evidence),
+    budget: { used: s.failures, allowed: s.failureBudget },
+    strategy: strategyRows(s),
+    domainNote: v.failureDomainNote,
+    actions: actionsFor(s),
+  };
+}

@@ -1,0 +1,226 @@
+// The dashboard's pages under /ui/ (registered by the daemon through extraRoutes): fleet, node,
+// rollouts, rollout (with its actions), events, their live streams, and the static files — with
+// the security headers (CSP without inline script or style) on all of them and nowhere else.
+// Every page is signed-in only (401 "Sign in" page otherwise). Reads come from memory (the fleet
+// view, the poller's last status) or a few store queries, never one per node; nothing here writes
+// except the executor's commands, which go through the session's CSRF check first.
+import helmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { httpStatusOf, isNwError, NwError } from '../../host/errors.js';
+import type { AgentStatus } from '../../protocol/status.js';
+import type { ApiContext } from '../api/context.js';
+import type { FleetView } from '../fleet/view.js';
+import type { Command, RolloutState } from '../rollout/engine.js';
+import type { ControllerEvent, EventQuery } from '../store/store.js';
+import { assetUrls, CSP_DIRECTIVES, staticDir } from './assets.js';
+import type { Changes } from './changes.js';
+import { fleetSummary, type FleetFilter, type FleetNode } from './fleet-model.js';
+import { href, html, type Html } from './html.js';
+import { notFoundPage, page, signInPage, type Shell } from './layout.js';
+import { fleetFeed, regionFeed } from './live.js';
+import { eventsView } from './pages/events.js';
+import { fleetView } from './pages/fleet.js';
+import { nodeView } from './pages/node.js';
+import { rolloutLive, rolloutView } from './pages/rollout.js';
+import { rolloutsView } from './pages/rollouts.js';
+import { rolloutModel, type NodeEvidence } from './rollout-model.js';
+import { uiAuth, type UiAuth, type UiSession } from './session.js';
+import { SseStreams } from './sse.js';
+
+export interface UiDeps {
+  view: FleetView;
+  /** The leader poller's last status of an agent (null on a follower, or before the first poll). */
+  latest: (name: string) => { status: AgentStatus | null } | null;
+  executor: { command(id: string, cmd: Command): Promise<RolloutState> };
+  changes: Changes;
+  queryEvents: (q: EventQuery) => Promise<ControllerEvent[]>;
+  /** Default: the sign-in module over the store. */
+  auth?: UiAuth;
+  /** Where the static files are (default: found beside this module or the bundle). */
+  staticDir?: string;
+}
+
+const COMMANDS: readonly Command['kind'][] = ['pause', 'resume', 'abort', 'rollback'];
+const EVENTS_PAGE = 100;
+const ROLLOUTS_PAGE = 50;
+const YEAR_S = 365 * 24 * 3600;
+
+const str = (v: unknown, max = 256): string | undefined => (typeof v === 'string' && v !== '' && v.length <= max ? v : undefined);
+const NAME = /^[A-Za-z0-9._-]{1,253}$/;
+
+/** Every node of the view as the fleet page needs it (memory only: no row per node). */
+export function fleetNodes(view: FleetView): FleetNode[] {
+  const out: FleetNode[] = [];
+  for (const e of view.entries()) out.push({ name: e.name, labels: e.labels, hypervisor: e.hypervisor, hypervisorRule: e.hypervisorRule, health: e.obs.health, reason: e.obs.reason, ready: e.obs.ready });
+  return out;
+}
+
+const filterOf = (q: Record<string, unknown>): FleetFilter => ({ domain: str(q.domain), label: str(q.label, 400), state: str(q.state, 16) });
+
+export function uiRoutes(d: UiDeps) {
+  return async function routes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+    await app.register(async (ui) => {
+      let dir: string;
+      try {
+        dir = d.staticDir ?? staticDir();
+      } catch (e) {
+        // a dev build without its assets: the fleet API still serves; the dashboard says what to do
+        ui.get('/ui/*', async () => {
+          throw e;
+        });
+        return;
+      }
+      const shell: Shell = { assets: assetUrls(dir) };
+      const auth = d.auth ?? uiAuth(ctx.store, { now: ctx.now, operatorRoles: ctx.operatorRoles });
+      const streams = new SseStreams(500);
+      ui.addHook('preClose', async () => streams.closeAll());
+      if (!ui.hasContentTypeParser('application/x-www-form-urlencoded')) {
+        ui.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))));
+      }
+      await ui.register(helmet, { global: true, contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES } });
+      await ui.register(fastifyStatic, { root: dir, prefix: '/ui/static/', decorateReply: false, cacheControl: false, etag: true, index: false, wildcard: false, allowedPath: (p) => /^\/[a-z.-]+$/.test(p) });
+      // versioned names (?v=hash) may be kept for a year; anything else is revalidated (ETag)
+      ui.addHook('onSend', async (req, reply) => {
+        if (!req.url.startsWith('/ui/static/')) reply.header('cache-control', 'no-store');
+        else reply.header('cache-control', (req.query as { v?: string }).v ? `public, max-age=${YEAR_S}, immutable` : 'no-cache');
+      });
+
+      const send = (reply: FastifyReply, body: Html, status = 200) => reply.code(status).type('text/html; charset=utf-8').send(body.text);
+      /** The session, or the 401 "Sign in" page answered (null). */
+      const signedIn = async (req: FastifyRequest, reply: FastifyReply): Promise<UiSession | null> => {
+        const s = await auth.sessionOf(req, reply);
+        if (!s) send(reply, signInPage(shell), 401);
+        return s;
+      };
+      ui.setErrorHandler((err, _req, reply) => {
+        const code = isNwError(err) ? err.code : 'NW_INTERNAL';
+        const status = isNwError(err) ? httpStatusOf(err.code) : (err as { statusCode?: number }).statusCode ?? 500;
+        return send(reply, html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Error</title><link rel="stylesheet" href="${shell.assets['ui.css']}"></head><body><main><h1>Error</h1><p role="alert"><strong>${code}</strong>: ${(err as Error).message}</p><p><a href="/ui/">Fleet</a></p></main></body></html>`, status);
+      });
+      const leaderPage = async (path: string): Promise<string | null> => {
+        if (!ctx.leadership || ctx.leadership.leading()) return null;
+        const leader = await ctx.leadership.leaderUrl();
+        return leader ? new URL(path, leader).toString() : null;
+      };
+      const evidence = (name: string): NodeEvidence | null => {
+        const obs = d.view.observation(name);
+        if (!obs) return null;
+        return { status: d.latest(name)?.status ?? null, reason: obs.reason, health: obs.health };
+      };
+      const renderLive = async (state: RolloutState, pruned: boolean) => {
+        const m = rolloutModel(state, ctx.now().toISOString(), evidence, pruned);
+        return { m, live: rolloutLive(m, await leaderPage(href('rollouts', state.id))) };
+      };
+
+      ui.get('/ui', async (_req, reply) => reply.redirect('/ui/', 301));
+
+      ui.get('/ui/', async (req, reply) => {
+        const s = await signedIn(req, reply);
+        if (!s) return reply;
+        const f = filterOf(req.query as Record<string, unknown>);
+        const since = d.changes.id; // read before the view: a change after it moves the revision on
+        return send(reply, page(shell, s, 'Fleet', fleetView(fleetSummary(fleetNodes(d.view), f), f, since)));
+      });
+
+      ui.get('/ui/nodes/:name', async (req, reply) => {
+        const s = await signedIn(req, reply);
+        if (!s) return reply;
+        const name = (req.params as { name: string }).name;
+        const node = NAME.test(name) ? await ctx.store.getNode(name) : null;
+        if (!node) return send(reply, notFoundPage(shell, s, `No node ${name} is enrolled.`, { href: '/ui/', text: 'Back to the fleet' }), 404);
+        const [history, events] = await Promise.all([ctx.store.desiredHistory(name, 20), d.queryEvents({ subject: name, limit: 50 })]);
+        const obs = d.view.observation(name);
+        // the view holds the newest observation (the poller's on the leader, the database's on a follower)
+        const shown = obs ? { ...node, health: obs.health, reason: obs.reason, generation: obs.generation, converged: obs.converged, ready: obs.ready } : node;
+        return send(reply, page(shell, s, name, nodeView({ node: shown, status: d.latest(name)?.status ?? null, history, events, now: ctx.now() })));
+      });
+
+      ui.get('/ui/rollouts', async (req, reply) => {
+        const s = await signedIn(req, reply);
+        if (!s) return reply;
+        const cursor = str((req.query as Record<string, unknown>).cursor, 512);
+        return send(reply, page(shell, s, 'Rollouts', rolloutsView(await ctx.store.listRollouts({ limit: ROLLOUTS_PAGE, cursor }))));
+      });
+
+      ui.get('/ui/rollouts/:id', async (req, reply) => {
+        const s = await signedIn(req, reply);
+        if (!s) return reply;
+        const id = (req.params as { id: string }).id;
+        const r = NAME.test(id) ? await ctx.store.getRollout(id) : null;
+        if (!r) return send(reply, notFoundPage(shell, s, `No rollout ${id}.`, { href: '/ui/rollouts', text: 'All rollouts' }), 404);
+        const since = d.changes.id;
+        const { m, live } = await renderLive(r.state, r.pruned === true);
+        return send(reply, page(shell, s, `Rollout ${id}`, rolloutView(m, live, `${href('live', 'rollouts', id)}?since=${encodeURIComponent(since)}`)));
+      });
+
+      ui.post('/ui/rollouts/:id/:command', async (req, reply) => {
+        const { id, command } = req.params as { id: string; command: string };
+        // an error goes to the page's alert region, whatever the button targets
+        const refuse = (code: NwError['code'], message: string) =>
+          reply.code(httpStatusOf(code)).header('hx-retarget', '#action-error').header('hx-reswap', 'innerHTML').type('text/html; charset=utf-8').send(html`<strong>${code}</strong>: ${message}`.text);
+        try {
+          const s = await auth.sessionOf(req, reply);
+          if (!s) throw new NwError('NW_AUTH', 'signed out: run `nodewright ui` for a new sign-in link');
+          if (!(COMMANDS as string[]).includes(command)) throw new NwError('NW_NOT_FOUND', `no rollout command ${command}: use pause, resume, abort or rollback`);
+          auth.checkAction(req, s);
+          if (!NAME.test(id) || !(await ctx.store.getRollout(id))) throw new NwError('NW_NOT_FOUND', `no rollout ${id}`);
+          const state = await d.executor.command(id, { kind: command as Command['kind'], actor: s.actor });
+          d.changes.bump();
+          return send(reply, (await renderLive(state, false)).live);
+        } catch (e) {
+          if (isNwError(e)) return refuse(e.code, e.message);
+          throw e;
+        }
+      });
+
+      ui.get('/ui/events', async (req, reply) => {
+        const s = await signedIn(req, reply);
+        if (!s) return reply;
+        const q = req.query as Record<string, unknown>;
+        const f = { subject: str(q.subject), actor: str(q.actor), kind: str(q.kind) };
+        const before = Number(str(q.before, 20));
+        const events = await d.queryEvents({ ...f, beforeId: Number.isSafeInteger(before) && before > 0 ? before : undefined, limit: EVENTS_PAGE });
+        return send(reply, page(shell, s, 'Events', eventsView(events, f, events.length === EVENTS_PAGE ? events[events.length - 1].id : null)));
+      });
+
+      // live (live.ts): a named `fleet` event with the changed tiles and headers (JSON), never the whole page
+      ui.get('/ui/live/fleet', async (req, reply) => {
+        const s = await signedIn(req, reply);
+        if (!s) return reply;
+        const q = req.query as Record<string, unknown>;
+        const f = filterOf(q);
+        const lastId = str(req.headers['last-event-id'], 64) ?? str(q.since, 64);
+        streams.start(req, reply, fleetFeed({ changes: d.changes, lastId, summary: () => fleetSummary(fleetNodes(d.view), f) }));
+        return reply;
+      });
+
+      // live: the inside of #rollout-live, re-rendered when something moved (or its countdown did)
+      ui.get('/ui/live/rollouts/:id', async (req, reply) => {
+        const s = await signedIn(req, reply);
+        if (!s) return reply;
+        const id = (req.params as { id: string }).id;
+        if (!NAME.test(id) || !(await ctx.store.getRollout(id))) throw new NwError('NW_NOT_FOUND', `no rollout ${id}`);
+        const lastId = str(req.headers['last-event-id'], 64) ?? str((req.query as Record<string, unknown>).since, 64);
+        streams.start(req, reply, regionFeed({
+          changes: d.changes,
+          lastId,
+          render: async () => {
+            const r = await ctx.store.getRollout(id);
+            if (!r) throw new NwError('NW_NOT_FOUND', `rollout ${id} is gone`);
+            const { m, live } = await renderLive(r.state, r.pruned === true);
+            return { text: live.text, countdown: m.timeLeft !== null };
+          },
+        }));
+        return reply;
+      });
+
+      // anything else under /ui/: the signed-out see the sign-in page, the signed-in a 404 page
+      ui.get('/ui/*', async (req, reply) => {
+        const s = await signedIn(req, reply);
+        if (!s) return reply;
+        return send(reply, notFoundPage(shell, s, `No page ${req.url}.`, { href: '/ui/', text: 'Fleet' }), 404);
+      });
+    });
+  };
+}

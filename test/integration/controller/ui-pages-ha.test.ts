@@ -1,0 +1,59 @@
+// The dashboard on a follower of an HA set (two real controller daemons on one PostgreSQL, honest
+// simulated agents polled by the leader): the follower's pages show what the leader wrote (the
+// database's observations, no agent status of its own), its rollout page has no action buttons but
+// a link to the same page on the leader, and its live stream follows the rollout the leader moves.
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPostgres, type PostgresLab } from '../../../lab/postgres/lab.js';
+import { call } from './fixture.js';
+import { Fleet, until } from './ha-fleet.js';
+
+describe('dashboard pages on a follower', () => {
+  let lab: PostgresLab;
+  let ha: Fleet;
+  beforeAll(async () => {
+    lab = await startPostgres();
+    ha = await Fleet.start(lab, 2);
+  }, 180_000);
+  afterAll(async () => {
+    await ha?.close();
+    await lab?.stop();
+  }, 60_000);
+
+  it('fleet and node pages from the database; the rollout page links to the leader and follows the leader\'s moves live', async () => {
+    const [c1, c2] = [ha.member('c1'), ha.member('c2')];
+    const tls = { ca: readFileSync(path.join(ha.dir, 'ca.crt'), 'utf8'), cert: readFileSync(path.join(ha.dir, 'operator.crt'), 'utf8'), key: readFileSync(path.join(ha.dir, 'operator.key'), 'utf8') };
+    const page = (route: string) => call(`${c2.url}${route}`, tls);
+    await until('both nodes healthy on the follower\'s fleet page', async () => {
+      const t = (await page('/ui/')).text;
+      return t.includes('data-node="node-0" data-state="healthy"') && t.includes('data-node="node-1" data-state="healthy"');
+    }, 30_000, () => c2.logTail());
+    const node = (await page('/ui/nodes/node-0')).text;
+    expect(node).toContain('data-testid="node-state" data-state="healthy"');
+    expect(node).toContain('No agent status on this controller yet');
+
+    const id = (await ha.ok(c1, 'POST', '/v1/rollouts', { group: 'fleet', desired: { runtime: 'rkt', packages: { policy: 'skip' }, kubelet: { kind: 'image', version: '1.10.13', tag: 'ha-ui' } }, strategy: { steps: '1', minHealthy: '30s', gateTimeout: '5m' } })).id as string;
+    await until('the rollout on the follower\'s page', async () => (await page(`/ui/rollouts/${id}`)).status === 200, 10_000);
+    const t = (await page(`/ui/rollouts/${id}`)).text;
+    expect(t).not.toContain('hx-post=');
+    expect(t).toContain(`<a href="${c1.url}/ui/rollouts/${id}">`);
+
+    // the follower's stream: a fragment when the leader pauses the rollout
+    const fragments: { at: number; text: string }[] = [];
+    const req = https.request(`${c2.url}/ui/live/rollouts/${id}`, { ...tls, headers: { accept: 'text/event-stream' } }, (res) => {
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => fragments.push({ at: Date.now(), text: c }));
+    });
+    req.on('error', () => {});
+    req.end();
+    await until('the first fragment', () => fragments.some((f) => f.text.includes('rollout-phase')), 10_000);
+    const t0 = Date.now();
+    await ha.ok(c1, 'POST', `/v1/rollouts/${id}/pause`, {});
+    const paused = await until('a paused fragment from the follower', () => fragments.find((f) => f.text.includes('data-testid="rollout-phase">paused<')), 10_000, () => c2.logTail());
+    process.stderr.write(`ui-pages-ha: the leader's pause reached the follower's stream in ${paused.at - t0} ms\n`);
+    expect(paused.at - t0).toBeLessThan(3000);
+    req.destroy();
+  }, 90_000);
+});

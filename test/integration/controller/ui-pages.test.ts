@@ -1,0 +1,272 @@
+// The dashboard's pages through the real controller daemon (`nodewright controller run`) with
+// honest simulated agents (bench/sim-honest.ts), over plain HTTPS with an operator client
+// certificate (which signs a browser in: the session cookie it gets is sent from then on): every page answers with the contract's markers and the
+// CSP; the signed-out get the "Sign in" page; an agent's markup and script render as text; the
+// rollout's live stream sends a new #rollout-live fragment when the rollout moves (an action from
+// the page, CSRF-checked) and the fleet's stream sends only the changed tile.
+import https from 'node:https';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { rolloutDesired } from '../../../bench/campaign-controller.js';
+import type { HonestAgent } from '../../../bench/sim-honest.js';
+import { startSimFleet, type SimFleet } from './sim-fleet.js';
+
+const NODES = ['w1', 'w2', 'w3'];
+const HOSTILE = '<script>alert(1)</script><b>x</b>';
+const CSP = "default-src 'none';script-src 'self';style-src 'self';img-src 'self' data:;connect-src 'self';frame-ancestors 'none';base-uri 'none';form-action 'self'";
+
+interface Answer { status: number; headers: Record<string, string | string[] | undefined>; text: string }
+
+/** The agent reports its unit step failed with `message` (not converged, not ready); null: honest again. */
+const failWith = (agent: HonestAgent, message: string | null) => {
+  agent.override = message === null ? null : (s) => ({
+    ...s, converged: false, ready: false,
+    steps: s.steps.map((x) => (x.name === 'unit' ? { ...x, state: 'failed' as const, message, error: { code: 'NW_SYSTEMD', message } } : x)),
+  });
+};
+
+describe('dashboard pages through the real controller', () => {
+  let fleet: SimFleet;
+  /** The session the operator certificate made (nw_session=…), sent with every signed-in request. */
+  let cookie = '';
+  const ctl = (f: string) => readFileSync(path.join(fleet.dir, 'ctl', f), 'utf8');
+  const tls = (signedIn: boolean) => ({ ca: ctl('ca.crt'), ...(signedIn ? { cert: ctl('operator.crt'), key: ctl('operator.key') } : {}) });
+
+  function request(method: string, route: string, o: { signedIn?: boolean; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
+    return new Promise((resolve, reject) => {
+      const signedIn = o.signedIn ?? true;
+      const headers = { ...(signedIn && cookie ? { cookie } : {}), ...o.headers };
+      const req = https.request({ host: '127.0.0.1', port: fleet.port, path: route, method, ...tls(signedIn), headers, timeout: 10_000 }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text }));
+      });
+      req.on('error', reject);
+      req.end(o.body);
+    });
+  }
+  const get = (route: string, signedIn = true) => request('GET', route, { signedIn });
+
+  /** An open SSE stream: messages as they arrive; close() ends it. */
+  function stream(route: string, headers: Record<string, string> = {}) {
+    const messages: { id?: string; event?: string; data?: string; at: number }[] = [];
+    let buf = '';
+    const req = https.request({ host: '127.0.0.1', port: fleet.port, path: route, method: 'GET', ...tls(true), headers: { accept: 'text/event-stream', cookie, ...headers } }, (res) => {
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        buf += c;
+        let i;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const m: { id?: string; event?: string; data?: string; at: number } = { at: Date.now() };
+          for (const line of block.split('\n')) {
+            const [k, ...rest] = line.split(': ');
+            const v = rest.join(': ');
+            if (k === 'id') m.id = v;
+            else if (k === 'event') m.event = v;
+            else if (k === 'data') m.data = m.data === undefined ? v : `${m.data}\n${v}`;
+          }
+          if (m.id || m.data !== undefined) messages.push(m);
+        }
+      });
+    });
+    req.on('error', () => {});
+    req.end();
+    return { messages, close: () => req.destroy() };
+  }
+
+  const csrfOf = (pageText: string) => /<meta name="csrf-token" content="([^"]+)">/.exec(pageText)![1];
+  const phaseIn = (text: string) => /data-testid="rollout-phase">([a-z_]+)</.exec(text)?.[1];
+
+  function startRollout(tag: string, strategy: object): string {
+    const desired = path.join(fleet.dir, `desired-${tag}.yaml`);
+    writeFileSync(desired, stringify(rolloutDesired(tag)));
+    const file = path.join(fleet.dir, `strategy-${tag}.yaml`);
+    writeFileSync(file, stringify(strategy));
+    const r = fleet.nodewright('rollout', 'start', '--group', 'lab', '--desired', desired, '--strategy', file, '--json');
+    expect(r.stderr).toBe('');
+    return JSON.parse(r.stdout).id as string;
+  }
+  const rolloutState = async (id: string) => ((await fleet.api('GET', `/v1/rollouts/${id}`)).json as { state: string }).state;
+
+  beforeAll(async () => {
+    fleet = await startSimFleet({ nodes: NODES });
+    const first = await request('GET', '/ui/');
+    cookie = String(first.headers['set-cookie']).split(';')[0];
+    expect(cookie).toMatch(/^nw_session=/);
+  }, 120_000);
+  afterAll(async () => {
+    await fleet?.stop();
+  });
+
+  it('signed out: every page is the 401 "Sign in" page naming `nodewright ui`; static files are served to anyone, versioned', async () => {
+    for (const route of ['/ui/', '/ui/nodes/w1', '/ui/rollouts', '/ui/events', '/ui/live/fleet', '/ui/nowhere']) {
+      const r = await get(route, false);
+      expect(r.status, route).toBe(401);
+      expect(r.text).toContain('<h1>Sign in</h1>');
+      expect(r.text).toContain('nodewright ui');
+      expect(r.headers['content-security-policy']).toBe(CSP);
+    }
+    const js = await get('/ui/static/htmx.min.js', false);
+    expect(js.status).toBe(200);
+    expect(js.headers['content-type']).toContain('javascript');
+    expect(js.headers.etag).toBeTruthy();
+    const page = await get('/ui/');
+    const css = /href="(\/ui\/static\/ui\.css\?v=[0-9a-f]+)"/.exec(page.text)![1];
+    expect((await get(css, false)).headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    // the API's own answers carry no dashboard headers
+    expect((await get('/healthz', false)).headers['content-security-policy']).toBeUndefined();
+  });
+
+  it('fleet and events pages: nav, whoami, csrf meta + hx-headers, summary, one section per domain, one tile per node; CSP exactly', async () => {
+    const r = await get('/ui/');
+    expect(r.status).toBe(200);
+    expect(r.headers['content-security-policy']).toBe(CSP);
+    expect(r.headers['x-frame-options']).toBe('SAMEORIGIN');
+    const t = r.text;
+    expect(t).toContain('<a href="/ui/">Fleet</a><a href="/ui/rollouts">Rollouts</a><a href="/ui/events">Events</a>');
+    expect(t).toMatch(/data-testid="whoami">operator:[^<(]+</);
+    expect(t).toMatch(/<body hx-headers="\{&quot;x-csrf-token&quot;:&quot;[A-Za-z0-9_-]+&quot;\}"/);
+    expect(t).toContain('<meta name="htmx-config" content=\'{"includeIndicatorCSS":false}\'>');
+    expect(t).toMatch(/data-testid="fleet-summary" data-worst="healthy"><strong class="count">3\/3 ready</);
+    expect(t).toContain('<section class="domain" data-domain="unmapped"><h2 data-worst="healthy">unmapped <span class="count">3/3 ready</span>');
+    for (const n of NODES) expect(t).toContain(`<a class="tile" data-node="${n}" data-state="healthy" href="/ui/nodes/${n}" title="${n}: healthy`);
+    expect(t).not.toMatch(/<script>|<style|style="|\son[a-z]+=/); // no inline script, style or handlers
+    expect((await get('/ui/?state=degraded')).text).toContain('No node matches.');
+    const ev = await get('/ui/events?subject=w1');
+    expect(ev.status).toBe(200);
+    expect(ev.text).toMatch(/<tr data-event="\d+"><td>[^<]+<\/td><td>[^<]+<\/td><td>node\.[a-z.]+<\/td><td>w1<\/td>/);
+  });
+
+  it('a rollout: list and detail with the markers; its live stream sends a new fragment when a Pause from the page moves it; no CSRF token → 403, nothing changes', async () => {
+    const id = startRollout('ui', { steps: '1', minHealthy: '4s' });
+    await fleet.waitFor('the canary gating', async () => (await get(`/ui/rollouts/${id}`)).text.includes('<td class="phase">gating</td>'));
+    const list = await get('/ui/rollouts');
+    expect(list.text).toContain(`<tr data-rollout="${id}"><td><a href="/ui/rollouts/${id}">${id}</a></td>`);
+    const page = await get(`/ui/rollouts/${id}`);
+    expect(page.status).toBe(200);
+    const t = page.text;
+    expect(phaseIn(t)).toBe('running');
+    expect(t).toContain('<div class="wave" data-wave="0" data-state="active"');
+    expect(t).toContain('<div class="wave" data-wave="1" data-state="pending"');
+    expect(t).toMatch(/<ul data-testid="waits-for"><li>w\d: (waits for target generation|healthy for)/);
+    expect(t).toMatch(/data-testid="time-left">\d+ s</);
+    expect(t).toContain('data-testid="budget">0 used of 0 allowed<');
+    expect(t).toContain('data-testid="strategy"');
+    expect(t).toMatch(new RegExp(`hx-sse:connect="/ui/live/rollouts/${id}\\?since=[0-9a-f]+-\\d+"`));
+    for (const b of ['Pause', 'Abort', 'Rollback']) expect(t).toMatch(new RegExp(`hx-post="/ui/rollouts/${id}/${b.toLowerCase()}" hx-confirm="[^"]+" hx-target="#rollout-live" hx-swap="innerHTML">${b}</button>`));
+    expect(t).not.toContain('>Resume</button>');
+    expect((await get('/ui/rollouts/r-nope')).status).toBe(404);
+
+    const live = stream(`/ui/live/rollouts/${id}`);
+    await fleet.waitFor('the first fragment', () => live.messages.some((m) => m.data !== undefined));
+    const noToken = await request('POST', `/ui/rollouts/${id}/pause`, { headers: { 'content-type': 'application/x-www-form-urlencoded', origin: `https://127.0.0.1:${fleet.port}` }, body: '' });
+    expect(noToken.status).toBe(403);
+    expect(noToken.headers['hx-retarget']).toBe('#action-error');
+    expect(noToken.text).toMatch(/^<strong>NW_CSRF<\/strong>: /);
+    expect(await rolloutState(id)).toBe('running');
+
+    const before = live.messages.length;
+    const t0 = Date.now();
+    const paused = await request('POST', `/ui/rollouts/${id}/pause`, { headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-csrf-token': csrfOf(t), origin: `https://127.0.0.1:${fleet.port}` }, body: '' });
+    expect(paused.headers['set-cookie']).toBeUndefined(); // the same session, not a new one
+    expect(paused.status).toBe(200);
+    expect(phaseIn(paused.text)).toBe('paused');
+    expect(paused.text).toContain('>Resume</button>');
+    await fleet.waitFor('a paused fragment on the stream', () => live.messages.slice(before).some((m) => phaseIn(m.data ?? '') === 'paused'), 5000);
+    const ms = live.messages.slice(before).find((m) => phaseIn(m.data ?? '') === 'paused')!.at - t0;
+    expect(ms).toBeLessThanOrEqual(1000);
+    process.stderr.write(`ui-pages: a rollout transition reached its stream in ${ms} ms\n`);
+    expect(await rolloutState(id)).toBe('paused');
+    const audit = await get(`/ui/events?subject=${id}&kind=rollout.`);
+    expect(audit.text).toMatch(/<td>operator:[^<]+<\/td><td>rollout\.paused<\/td>/);
+    live.close();
+
+    const resumed = await request('POST', `/ui/rollouts/${id}/resume`, { headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-csrf-token': csrfOf(t), origin: `https://127.0.0.1:${fleet.port}` }, body: '' });
+    expect(phaseIn(resumed.text)).toBe('running');
+    await fleet.waitFor(`rollout ${id} completed`, async () => (await rolloutState(id)) === 'completed', 60_000);
+  }, 120_000);
+
+  it('a viewer sees the buttons, and pressing one is refused: 403 NW_FORBIDDEN into the alert region, the rollout unchanged', async () => {
+    const id = startRollout('viewer', { steps: '1', minHealthy: '30s' });
+    const link = JSON.parse(fleet.nodewright('ui', '--read-only', '--json').stdout) as { url: string };
+    const signIn = await request('GET', new URL(link.url).pathname + new URL(link.url).search, { signedIn: false });
+    expect(signIn.status).toBe(303);
+    const viewer = String(([] as string[]).concat(signIn.headers['set-cookie'] ?? [])[0]).split(';')[0];
+    const t = (await request('GET', `/ui/rollouts/${id}`, { signedIn: false, headers: { cookie: viewer } })).text;
+    expect(t).toContain('(read-only)</span>');
+    expect(t).toContain('>Pause</button>');
+    const r = await request('POST', `/ui/rollouts/${id}/pause`, { signedIn: false, headers: { cookie: viewer, 'content-type': 'application/x-www-form-urlencoded', 'x-csrf-token': csrfOf(t), origin: `https://127.0.0.1:${fleet.port}` }, body: '' });
+    expect(r.status).toBe(403);
+    expect(r.headers['hx-retarget']).toBe('#action-error');
+    expect(r.text).toMatch(/^<strong>NW_FORBIDDEN<\/strong>: .*read-only/);
+    expect(await rolloutState(id)).not.toBe('paused');
+    expect(fleet.nodewright('rollout', 'abort', id).status).toBe(0);
+  });
+
+  it('node page: steps, probes, kubelet, generations, cert days, events; an agent\'s markup and script render as text; unknown node → 404', async () => {
+    failWith(fleet.agents.get('w2')!, HOSTILE);
+    await fleet.waitFor('w2 degraded', async () => (await get('/ui/nodes/w2')).text.includes('data-testid="node-state" data-state="degraded"'));
+    const t = (await get('/ui/nodes/w2')).text;
+    expect(t).toContain('<h1>w2</h1>');
+    expect(t).toContain('&lt;script&gt;alert(1)&lt;/script&gt;&lt;b&gt;x&lt;/b&gt;');
+    expect(t).not.toContain(HOSTILE);
+    expect(t).not.toContain('<b>x</b>');
+    expect(t).toMatch(/<tr data-step="unit"><td>unit<\/td><td>failed<\/td>/);
+    expect(t).toMatch(/<tr data-probe="rbd"><td>rbd<\/td><td>pass<\/td><td class="num">912\.0 ms/);
+    expect(t).toContain('data-testid="kubelet-version">1.10.13-ceph1<');
+    expect(t).toMatch(/data-testid="cert-days">\d+ days left</);
+    expect(t).toMatch(/<table id="generations">[\s\S]*<tr data-generation="\d+">/);
+    expect(t).toMatch(/<table id="node-events">[\s\S]*<tr data-event="\d+">/);
+    const fleetPage = (await get('/ui/')).text;
+    expect(fleetPage).toContain('title="w2: degraded (unit failed (NW_SYSTEMD))"');
+    expect((await get('/ui/nodes/nope')).status).toBe(404);
+    expect((await get('/ui/nodes/nope')).text).toContain('No node nope is enrolled.');
+  });
+
+  it('fleet live: a tile that changes is sent alone as a `fleet` event, within a second of the agent changing', async () => {
+    failWith(fleet.agents.get('w2')!, null);
+    await fleet.waitFor('w2 healthy again', async () => (await get('/ui/')).text.includes('data-node="w2" data-state="healthy"'));
+    const page = (await get('/ui/')).text;
+    const url = /hx-sse:connect="([^"]+)"/.exec(page)![1].replace(/&amp;/g, '&');
+    const live = stream(url);
+    await new Promise((r) => setTimeout(r, 700));
+    const t0 = Date.now();
+    failWith(fleet.agents.get('w3')!, 'unit broke');
+    await fleet.waitFor('a fleet event for w3', () => live.messages.some((m) => m.event === 'fleet' && m.data!.includes('"w3"')), 5000);
+    const m = live.messages.find((x) => x.event === 'fleet' && x.data!.includes('"w3"'))!;
+    const delta = JSON.parse(m.data!) as { tiles: { name: string; state: string }[]; headers: { domain: string; worst: string }[] };
+    expect(delta.tiles).toEqual([{ name: 'w3', domain: 'unmapped', state: 'degraded', title: 'w3: degraded (unit failed (NW_SYSTEMD))' }]);
+    expect(delta.headers).toEqual([{ domain: 'unmapped', ready: 2, total: 3, worst: 'degraded' }]);
+    expect(m.id).toMatch(/^[0-9a-f]+-\d+$/);
+    process.stderr.write(`ui-pages: an agent's change reached the fleet stream in ${m.at - t0} ms (poll interval 200 ms)\n`);
+    expect(m.at - t0).toBeLessThanOrEqual(1000);
+    live.close();
+    // a reconnect from another boot gets the whole fleet first
+    const again = stream(url.replace(/since=[^&]+/, 'since=00000000-1'));
+    await fleet.waitFor('a snapshot', () => again.messages.some((x) => x.event === 'fleet'), 5000);
+    expect((JSON.parse(again.messages.find((x) => x.event === 'fleet')!.data!) as { tiles: unknown[] }).tiles).toHaveLength(3);
+    again.close();
+    failWith(fleet.agents.get('w3')!, null);
+  });
+
+  it('the controller stops within 2 s with dashboard streams open; the streams end', async () => {
+    const page = (await get('/ui/')).text;
+    const fleetLive = stream(/hx-sse:connect="([^"]+)"/.exec(page)![1].replace(/&amp;/g, '&'));
+    const rollouts = (await get('/ui/rollouts')).text;
+    const id = /data-rollout="([^"]+)"/.exec(rollouts)![1];
+    const rolloutLive = stream(`/ui/live/rollouts/${id}`);
+    await fleet.waitFor('the rollout stream\'s first fragment', () => rolloutLive.messages.length > 0, 5000);
+    const t0 = Date.now();
+    await fleet.stop();
+    const ms = Date.now() - t0;
+    process.stderr.write(`ui-pages: stopped in ${ms} ms with two dashboard streams open\n`);
+    expect(ms).toBeLessThan(2000);
+    fleetLive.close();
+    rolloutLive.close();
+  });
+});
