@@ -23,8 +23,10 @@ import { eventsView } from './pages/events.js';
 import { fleetView } from './pages/fleet.js';
 import { nodeView } from './pages/node.js';
 import { rolloutLive, rolloutView } from './pages/rollout.js';
+import { rolloutNodesView } from './pages/rollout-nodes.js';
 import { rolloutsView } from './pages/rollouts.js';
 import { rolloutModel, type NodeEvidence } from './rollout-model.js';
+import { isPhase, nodePage, PHASES, phaseCounts } from './rollout-rows.js';
 import { uiAuth, type UiAuth, type UiSession } from './session.js';
 import { SseStreams } from './sse.js';
 
@@ -152,6 +154,23 @@ export function uiRoutes(d: UiDeps) {
         const since = d.changes.id;
         const { m, live } = await renderLive(r.state, r.pruned === true);
         return send(reply, page(shell, s, `Rollout ${id}`, rolloutView(m, live, `${href('live', 'rollouts', id)}?since=${encodeURIComponent(since)}`)));
+      });
+
+      // every node of a rollout, a page at a time, filtered by phase (the live region shows few of a large one)
+      ui.get('/ui/rollouts/:id/nodes', async (req, reply) => {
+        const s = await signedIn(req, reply);
+        if (!s) return reply;
+        const id = (req.params as { id: string }).id;
+        const q = req.query as Record<string, unknown>;
+        const phase = str(q.phase, 32) ?? null;
+        if (phase !== null && !isPhase(phase)) throw new NwError('NW_USAGE', `no node phase ${phase}: use one of ${PHASES.join(', ')}`);
+        const pageText = str(q.page, 12);
+        const pageNo = pageText === undefined ? 1 : Number(pageText);
+        if (!Number.isSafeInteger(pageNo) || pageNo < 1) throw new NwError('NW_USAGE', `page must be a whole number from 1 (got ${pageText})`);
+        const r = NAME.test(id) ? await ctx.store.getRollout(id) : null;
+        if (!r) return send(reply, notFoundPage(shell, s, `No rollout ${id}.`, { href: '/ui/rollouts', text: 'All rollouts' }), 404);
+        const nodes = r.state.nodes;
+        return send(reply, page(shell, s, `Rollout ${id}: nodes`, rolloutNodesView({ id, page: nodePage(nodes, { phase, page: pageNo }), counts: phaseCounts(nodes), total: nodes.length, pruned: r.pruned === true })));
       });
 
       ui.post('/ui/rollouts/:id/:command', async (req, reply) => {
