@@ -1,6 +1,8 @@
 // The waves strip of a rollout, bounded, PURE: a rollout of a few waves shows one box per wave;
 // one of hundreds shows the waves that matter one by one (the active wave and its neighbours, the
-// failed ones) and folds every other run of done or pending waves into one box with a range.
+// first failed ones) and folds every other run of waves into one box with a range: a run of pending
+// waves, or one of waves the rollout moved past (done, and failed beyond those shown: the box is
+// then failed, the worst state wins).
 import type { WaveState } from './rollout-model.js';
 
 export interface Wave { index: number; state: WaveState; nodes: number; done: number }
@@ -21,14 +23,16 @@ export function waveStrip(waves: readonly Wave[], all = STRIP_ALL): WaveBox[] {
     if (w.state === 'active') for (const j of [i - 1, i, i + 1]) shown.add(j);
     else if (w.state === 'failed' && failed++ < STRIP_FAILED) shown.add(i);
   });
+  const kind = (st: WaveState) => (st === 'pending' ? 'pending' : 'past');
   const out: WaveBox[] = [];
   waves.forEach((w, i) => {
     const last = out[out.length - 1];
     if (shown.has(i)) out.push(box(w));
-    else if (last && !shown.has(i - 1) && last.state === w.state && last.to === w.index - 1) {
+    else if (last && !shown.has(i - 1) && kind(last.state) === kind(w.state)) {
       last.to = w.index;
       last.nodes += w.nodes;
       last.done += w.done;
+      if (w.state === 'failed') last.state = 'failed';
     } else out.push(box(w));
   });
   return out;
