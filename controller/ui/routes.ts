@@ -18,7 +18,7 @@ import type { Changes } from './changes.js';
 import { fleetSummary, type FleetFilter, type FleetNode } from './fleet-model.js';
 import { href, html, type Html } from './html.js';
 import { notFoundPage, page, signInPage, type Shell } from './layout.js';
-import { fleetFeed, regionFeed } from './live.js';
+import { fleetFeed, regionFeed, sharedRegions } from './live.js';
 import { eventsView } from './pages/events.js';
 import { fleetView } from './pages/fleet.js';
 import { nodeView } from './pages/node.js';
@@ -76,6 +76,7 @@ export function uiRoutes(d: UiDeps) {
       const shell: Shell = { assets: assetUrls(dir) };
       const auth = d.auth ?? uiAuth(ctx.store, { now: ctx.now, operatorRoles: ctx.operatorRoles });
       const streams = new SseStreams(500);
+      const regions = sharedRegions({ changes: d.changes });
       ui.addHook('preClose', async () => streams.closeAll());
       if (!ui.hasContentTypeParser('application/x-www-form-urlencoded')) {
         ui.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))));
@@ -224,12 +225,13 @@ export function uiRoutes(d: UiDeps) {
         streams.start(req, reply, regionFeed({
           changes: d.changes,
           lastId,
-          render: async () => {
-            const r = await ctx.store.getRollout(id);
-            if (!r) throw new NwError('NW_NOT_FOUND', `rollout ${id} is gone`);
-            const { m, live } = await renderLive(r.state, r.pruned === true);
-            return { text: live.text, countdown: m.timeLeft !== null };
-          },
+          render: () =>
+            regions(id, async () => {
+              const r = await ctx.store.getRollout(id);
+              if (!r) throw new NwError('NW_NOT_FOUND', `rollout ${id} is gone`);
+              const { m, live } = await renderLive(r.state, r.pruned === true);
+              return { text: live.text, countdown: m.timeLeft !== null };
+            }),
         }));
         return reply;
       });
