@@ -8,9 +8,9 @@ import { gateResultsOf, type Command, type NodePhase, type RolloutNode, type Rol
 import { isFinished, isSettled } from '../rollout/summary.js';
 import { rolloutView } from '../rollout/view.js';
 import { LIVE_ROWS, liveRows, phaseCounts, type NodeRow, type PhaseCounts } from './rollout-rows.js';
-import { waveStrip, type WaveBox } from './wave-strip.js';
+import { waveStrip, type WaveBox, type WaveState } from './wave-strip.js';
 
-export type WaveState = 'done' | 'active' | 'pending' | 'failed';
+export type { WaveState };
 export type RolloutAction = Command['kind'];
 
 /** What is known of a node beyond the rollout: the agent's last status (leader) or the stored observation's reason (follower). */

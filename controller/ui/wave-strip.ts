@@ -3,8 +3,8 @@
 // first failed ones) and folds every other run of waves into one box with a range: a run of pending
 // waves, or one of waves the rollout moved past (done, and failed beyond those shown: the box is
 // then failed, the worst state wins).
-import type { WaveState } from './rollout-model.js';
 
+export type WaveState = 'done' | 'active' | 'pending' | 'failed';
 export interface Wave { index: number; state: WaveState; nodes: number; done: number }
 /** `from === to`: one wave (rendered with data-wave); else a folded run of one state. */
 export interface WaveBox { from: number; to: number; state: WaveState; nodes: number; done: number }
