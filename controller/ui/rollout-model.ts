@@ -7,7 +7,7 @@ import type { AgentStatus } from '../../protocol/status.js';
 import { gateResultsOf, type Command, type NodePhase, type RolloutNode, type RolloutState } from '../rollout/engine.js';
 import { isFinished, isSettled } from '../rollout/summary.js';
 import { rolloutView } from '../rollout/view.js';
-import { LIVE_ROWS, liveRows, phaseCounts, type NodeRow, type PhaseCounts } from './rollout-rows.js';
+import { LIVE_WAITS, liveRows, phaseCounts, type NodeRow, type PhaseCounts } from './rollout-rows.js';
 import { waveStrip, type WaveBox, type WaveState } from './wave-strip.js';
 
 export type { WaveState };
@@ -44,7 +44,7 @@ export interface RolloutModel {
   moreRows: number;
   /** True when `rows` is every node of the rollout. */
   allRows: boolean;
-  /** What describe() says it waits for (capped like the rows), and how many lines more. */
+  /** What describe() says it waits for (every line while the rollout shows every row, else LIVE_WAITS), and how many lines more. */
   waitsFor: string[];
   moreWaitsFor: number;
   timeLeft: string | null;
@@ -155,6 +155,7 @@ export function rolloutModel(s: RolloutState, now: string, evidence: (name: stri
   });
   const live = liveRows(s.nodes);
   const waitsFor = isFinished(s) ? [] : v.waitsFor;
+  const waits = live.all ? waitsFor.length : LIVE_WAITS; // the rows hold each node's own state
   return {
     id: s.id, phase: s.state, target: s.target, createdAt: s.createdAt, updatedAt: s.updatedAt, pruned,
     waves,
@@ -164,8 +165,8 @@ export function rolloutModel(s: RolloutState, now: string, evidence: (name: stri
     rows: live.rows,
     moreRows: live.more,
     allRows: live.all,
-    waitsFor: waitsFor.slice(0, LIVE_ROWS),
-    moreWaitsFor: Math.max(0, waitsFor.length - LIVE_ROWS),
+    waitsFor: waitsFor.slice(0, waits),
+    moreWaitsFor: Math.max(0, waitsFor.length - waits),
     timeLeft: v.timeLeftMs === null || isFinished(s) ? null : secondsText(v.timeLeftMs),
     reason: s.state === 'running' ? null : reasonOf(s, evidence),
     budget: { used: s.failures, allowed: s.failureBudget },

@@ -10,6 +10,8 @@ export type PhaseCounts = Record<NodePhase, number>;
 
 /** Rows in the live region: at most this many; a rollout of at most this many nodes shows them all. */
 export const LIVE_ROWS = 100;
+/** Lines of "waits for" in the live region of a large rollout (a small one shows them all). */
+export const LIVE_WAITS = 20;
 /** Rows of one page of the node list. */
 export const NODE_PAGE = 200;
 

@@ -330,6 +330,8 @@ describe('a 300-node rollout page (real SQLite store and routes, in process)', (
       '0-1:done', '2:failed', '3-19:done', '20:failed', '21-28:done', '29:done', '30:active', '31:pending', '32-60:pending',
     ]);
     expect(r.text).toContain('data-testid="rollout-phase">running<');
+    expect(live.match(/<ul data-testid="waits-for">(.*?)<\/ul>/)![1].match(/<li>/g)).toHaveLength(20);
+    expect(live).toContain('</ul><span class="muted">and 100 more</span>');
   });
 
   it('the node list: 200 a page, Next then Previous, every node once; filtered by phase; bad input 400, unknown rollout 404', async () => {

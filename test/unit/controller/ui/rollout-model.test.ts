@@ -104,7 +104,7 @@ describe('rolloutModel at fleet scale', () => {
     return { ...s, wave: mid, failures: 1 };
   }
 
-  it('counts every phase; the rows are the failed node first and in-flight ones, capped at 100; waits-for capped; the strip folded', () => {
+  it('counts every phase; the rows are the failed node first and in-flight ones, capped at 100; waits-for capped at 20; the strip folded', () => {
     const s = big();
     const m = rolloutModel(s, at(10), () => null);
     expect(m.total).toBe(2000);
@@ -114,8 +114,8 @@ describe('rolloutModel at fleet scale', () => {
     expect(m.rows[0]).toMatchObject({ name: 'n0500', phase: 'failed' });
     expect(m.rows.slice(1).every((r) => r.phase === 'gating')).toBe(true);
     expect(m.moreRows).toBe(51);
-    expect(m.waitsFor).toHaveLength(100);
-    expect(m.moreWaitsFor).toBe(50);
+    expect(m.waitsFor).toHaveLength(20);
+    expect(m.moreWaitsFor).toBe(130);
     expect(m.waves).toHaveLength(s.waveCount);
     expect(m.strip.length).toBeLessThanOrEqual(8);
     expect(m.strip.filter((b) => b.from === b.to).map((b) => b.state)).toEqual(expect.arrayContaining(['failed', 'active']));
