@@ -29,6 +29,29 @@ export function fleetFeed(o: { changes: Changes; summary: () => FleetSummary; la
 /** A rendered live region, and whether a countdown runs in it (it is then rendered again every second). */
 export interface Region { text: string; countdown: boolean }
 
+/**
+ * One render of a page's region shared by all its open streams: within one change revision and one
+ * wall-clock second, every stream of the same page gets the same region (a countdown re-renders each
+ * second; ten open pages of a large rollout then cost one store read and one render, not ten).
+ */
+export function sharedRegions(o: { changes: Changes; now?: () => number; max?: number }): (page: string, render: () => Promise<Region>) => Promise<Region> {
+  const now = o.now ?? Date.now;
+  const max = o.max ?? 64;
+  const last = new Map<string, { key: string; region: Promise<Region> }>();
+  return (page, render) => {
+    const key = `${o.changes.revision}:${Math.floor(now() / 1000)}`;
+    const hit = last.get(page);
+    if (hit?.key === key) return hit.region;
+    const entry = { key, region: render() };
+    if (last.size >= max) last.clear();
+    last.set(page, entry);
+    entry.region.catch(() => {
+      if (last.get(page) === entry) last.delete(page); // a failed render is not kept
+    });
+    return entry.region;
+  };
+}
+
 /** The rollout page: the re-rendered #rollout-live region when it differs from the last one sent. */
 export function regionFeed(o: { changes: Changes; render: () => Promise<Region>; lastId: string | null | undefined; now?: () => number; everyMs?: number }): StreamProducer {
   const now = o.now ?? Date.now;

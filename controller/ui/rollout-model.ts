@@ -1,13 +1,16 @@
-// The rollout page's content, PURE: the waves as a strip, each node's phase, what the rollout
-// waits for and the time left (engine describe() through rolloutView), the real reason it is
-// paused or halted in plain words (which node, which check, the agent's own message), the failure
-// budget, the strategy, and which commands apply to its phase.
+// The rollout page's live content, PURE and bounded at any fleet size: the waves as a strip
+// (wave-strip.ts), how many nodes are in each phase and the rows that need an operator now
+// (rollout-rows.ts), what the rollout waits for and the time left (engine describe() through
+// rolloutView), the real reason it is paused or halted in plain words (which node, which check, the
+// agent's own message), the failure budget, the strategy, and which commands apply to its phase.
 import type { AgentStatus } from '../../protocol/status.js';
 import { gateResultsOf, type Command, type NodePhase, type RolloutNode, type RolloutState } from '../rollout/engine.js';
 import { isFinished, isSettled } from '../rollout/summary.js';
 import { rolloutView } from '../rollout/view.js';
+import { LIVE_WAITS, liveRows, phaseCounts, type NodeRow, type PhaseCounts } from './rollout-rows.js';
+import { waveStrip, type WaveBox, type WaveState } from './wave-strip.js';
 
-export type WaveState = 'done' | 'active' | 'pending' | 'failed';
+export type { WaveState };
 export type RolloutAction = Command['kind'];
 
 /** What is known of a node beyond the rollout: the agent's last status (leader) or the stored observation's reason (follower). */
@@ -31,8 +34,19 @@ export interface RolloutModel {
   updatedAt: string;
   pruned: boolean;
   waves: { index: number; state: WaveState; nodes: number; done: number }[];
-  nodes: { name: string; wave: number; phase: NodePhase; domain: string; generation: number | null; reason: string | null }[];
+  /** The waves as the page shows them: runs of done or pending waves folded when there are many. */
+  strip: WaveBox[];
+  counts: PhaseCounts;
+  total: number;
+  /** Every node of a small rollout; of a large one those failed, rolling back, in flight or held (capped). */
+  rows: NodeRow[];
+  /** Rows of that kind beyond the cap. */
+  moreRows: number;
+  /** True when `rows` is every node of the rollout. */
+  allRows: boolean;
+  /** What describe() says it waits for (every line while the rollout shows every row, else LIVE_WAITS), and how many lines more. */
   waitsFor: string[];
+  moreWaitsFor: number;
   timeLeft: string | null;
   reason: Reason | null;
   budget: { used: number; allowed: number };
@@ -139,11 +153,20 @@ export function rolloutModel(s: RolloutState, now: string, evidence: (name: stri
     const nodes = byWave.get(index) ?? [];
     return { index, state: waveStateOf(s, index, nodes), nodes: nodes.length, done: nodes.filter(isSettled).length };
   });
+  const live = liveRows(s.nodes);
+  const waitsFor = isFinished(s) ? [] : v.waitsFor;
+  const waits = live.all ? waitsFor.length : LIVE_WAITS; // the rows hold each node's own state
   return {
     id: s.id, phase: s.state, target: s.target, createdAt: s.createdAt, updatedAt: s.updatedAt, pruned,
     waves,
-    nodes: s.nodes.map((n) => ({ name: n.name, wave: n.wave, phase: n.phase, domain: n.failureDomain, generation: n.phase === 'rolling_back' || n.phase === 'rolled_back' ? n.rollbackGeneration : n.targetGeneration, reason: n.reason })),
-    waitsFor: isFinished(s) ? [] : v.waitsFor,
+    strip: waveStrip(waves),
+    counts: phaseCounts(s.nodes),
+    total: s.nodes.length,
+    rows: live.rows,
+    moreRows: live.more,
+    allRows: live.all,
+    waitsFor: waitsFor.slice(0, waits),
+    moreWaitsFor: Math.max(0, waitsFor.length - waits),
     timeLeft: v.timeLeftMs === null || isFinished(s) ? null : secondsText(v.timeLeftMs),
     reason: s.state === 'running' ? null : reasonOf(s, evidence),
     budget: { used: s.failures, allowed: s.failureBudget },

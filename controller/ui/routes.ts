@@ -18,13 +18,15 @@ import type { Changes } from './changes.js';
 import { fleetSummary, type FleetFilter, type FleetNode } from './fleet-model.js';
 import { href, html, type Html } from './html.js';
 import { notFoundPage, page, signInPage, type Shell } from './layout.js';
-import { fleetFeed, regionFeed } from './live.js';
+import { fleetFeed, regionFeed, sharedRegions } from './live.js';
 import { eventsView } from './pages/events.js';
 import { fleetView } from './pages/fleet.js';
 import { nodeView } from './pages/node.js';
 import { rolloutLive, rolloutView } from './pages/rollout.js';
+import { rolloutNodesView } from './pages/rollout-nodes.js';
 import { rolloutsView } from './pages/rollouts.js';
 import { rolloutModel, type NodeEvidence } from './rollout-model.js';
+import { isPhase, nodePage, PHASES, phaseCounts } from './rollout-rows.js';
 import { uiAuth, type UiAuth, type UiSession } from './session.js';
 import { SseStreams } from './sse.js';
 
@@ -74,6 +76,7 @@ export function uiRoutes(d: UiDeps) {
       const shell: Shell = { assets: assetUrls(dir) };
       const auth = d.auth ?? uiAuth(ctx.store, { now: ctx.now, operatorRoles: ctx.operatorRoles });
       const streams = new SseStreams(500);
+      const regions = sharedRegions({ changes: d.changes });
       ui.addHook('preClose', async () => streams.closeAll());
       if (!ui.hasContentTypeParser('application/x-www-form-urlencoded')) {
         ui.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))));
@@ -154,6 +157,23 @@ export function uiRoutes(d: UiDeps) {
         return send(reply, page(shell, s, `Rollout ${id}`, rolloutView(m, live, `${href('live', 'rollouts', id)}?since=${encodeURIComponent(since)}`)));
       });
 
+      // every node of a rollout, a page at a time, filtered by phase (the live region shows few of a large one)
+      ui.get('/ui/rollouts/:id/nodes', async (req, reply) => {
+        const s = await signedIn(req, reply);
+        if (!s) return reply;
+        const id = (req.params as { id: string }).id;
+        const q = req.query as Record<string, unknown>;
+        const phase = str(q.phase, 32) ?? null;
+        if (phase !== null && !isPhase(phase)) throw new NwError('NW_USAGE', `no node phase ${phase}: use one of ${PHASES.join(', ')}`);
+        const pageText = str(q.page, 12);
+        const pageNo = pageText === undefined ? 1 : Number(pageText);
+        if (!Number.isSafeInteger(pageNo) || pageNo < 1) throw new NwError('NW_USAGE', `page must be a whole number from 1 (got ${pageText})`);
+        const r = NAME.test(id) ? await ctx.store.getRollout(id) : null;
+        if (!r) return send(reply, notFoundPage(shell, s, `No rollout ${id}.`, { href: '/ui/rollouts', text: 'All rollouts' }), 404);
+        const nodes = r.state.nodes;
+        return send(reply, page(shell, s, `Rollout ${id}: nodes`, rolloutNodesView({ id, page: nodePage(nodes, { phase, page: pageNo }), counts: phaseCounts(nodes), total: nodes.length, pruned: r.pruned === true })));
+      });
+
       ui.post('/ui/rollouts/:id/:command', async (req, reply) => {
         const { id, command } = req.params as { id: string; command: string };
         // an error goes to the page's alert region, whatever the button targets
@@ -205,12 +225,13 @@ export function uiRoutes(d: UiDeps) {
         streams.start(req, reply, regionFeed({
           changes: d.changes,
           lastId,
-          render: async () => {
-            const r = await ctx.store.getRollout(id);
-            if (!r) throw new NwError('NW_NOT_FOUND', `rollout ${id} is gone`);
-            const { m, live } = await renderLive(r.state, r.pruned === true);
-            return { text: live.text, countdown: m.timeLeft !== null };
-          },
+          render: () =>
+            regions(id, async () => {
+              const r = await ctx.store.getRollout(id);
+              if (!r) throw new NwError('NW_NOT_FOUND', `rollout ${id} is gone`);
+              const { m, live } = await renderLive(r.state, r.pruned === true);
+              return { text: live.text, countdown: m.timeLeft !== null };
+            }),
         }));
         return reply;
       });

@@ -3,7 +3,10 @@
 // certificate (which signs a browser in: the session cookie it gets is sent from then on): every page answers with the contract's markers and the
 // CSP; the signed-out get the "Sign in" page; an agent's markup and script render as text; the
 // rollout's live stream sends a new #rollout-live fragment when the rollout moves (an action from
-// the page, CSRF-checked) and the fleet's stream sends only the changed tile.
+// the page, CSRF-checked) and the fleet's stream sends only the changed tile. A 300-node rollout in
+// a real SQLite store, served by the real routes and sign-in module (in process): the page shows the
+// counts per phase and only the capped rows that need an operator; every node is on the paged list.
+import Fastify, { type FastifyInstance } from 'fastify';
 import https from 'node:https';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +14,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { rolloutDesired } from '../../../bench/campaign-controller.js';
 import type { HonestAgent } from '../../../bench/sim-honest.js';
+import type { ApiContext } from '../../../controller/api/context.js';
+import { FleetView } from '../../../controller/fleet/view.js';
+import { newRollout } from '../../../controller/rollout/engine.js';
+import { parseStrategy } from '../../../controller/rollout/strategy.js';
+import { openSqliteStore, type SqliteStore } from '../../../controller/store/sqlite.js';
+import { Changes } from '../../../controller/ui/changes.js';
+import { uiRoutes } from '../../../controller/ui/routes.js';
+import { sha256Hex } from '../../../controller/ui/secrets.js';
+import { tempDir } from '../../tmp.js';
 import { startSimFleet, type SimFleet } from './sim-fleet.js';
 
 const NODES = ['w1', 'w2', 'w3'];
@@ -268,5 +280,82 @@ describe('dashboard pages through the real controller', () => {
     expect(ms).toBeLessThan(2000);
     fleetLive.close();
     rolloutLive.close();
+  });
+});
+
+describe('a 300-node rollout page (real SQLite store and routes, in process)', () => {
+  const T0 = '2026-12-07T10:00:00.000Z';
+  const COOKIE = 'nw_session=' + 'k'.repeat(43);
+  let store: SqliteStore;
+  let app: FastifyInstance;
+  const get = async (url: string) => {
+    const r = await app.inject({ method: 'GET', url, headers: { cookie: COOKIE } });
+    return { status: r.statusCode, text: r.body };
+  };
+  const rowNames = (t: string) => [...t.matchAll(/<tr data-node="([^"]+)"><td>.*?<td class="phase">([a-z_]+)<\/td>/g)].map((m) => `${m[1]} ${m[2]}`);
+  const nextOf = (t: string, rel: 'next' | 'prev') => new RegExp(`<a href="([^"]+)" rel="${rel}">`).exec(t)?.[1].replace(/&amp;/g, '&');
+
+  beforeAll(async () => {
+    store = openSqliteStore({ stateDir: tempDir('nw-ui-scale-') });
+    const names = Array.from({ length: 300 }, (_, i) => ({ name: `n${String(i).padStart(3, '0')}`, baseGeneration: 1, previousGeneration: 1, canRollBack: true }));
+    // waves of 5 after a canary (61 waves): 30 done (146 nodes, 2 of them failed), 120 gating, 34 pending
+    const s = newRollout({ id: 'r-300', target: 'group big', nodes: names, strategy: parseStrategy({ steps: '1,5', maxUnavailable: 150, failureBudget: 5, gateTimeout: '60s' }), now: T0 });
+    for (const n of s.nodes) if (n.wave < 30) Object.assign(n, { phase: 'healthy', targetGeneration: 2 });
+    for (const name of ['n010', 'n100']) Object.assign(s.nodes.find((n) => n.name === name)!, { phase: 'failed', reason: 'gate deadline passed' });
+    for (const n of s.nodes.filter((x) => x.phase === 'pending').slice(0, 120)) Object.assign(n, { phase: 'gating', targetGeneration: 2, gateStartedAt: T0, deadline: '2026-12-07T10:01:00.000Z' });
+    await store.createRollout({ id: s.id, state: { ...s, wave: 30, failures: 2 }, createdAt: T0, updatedAt: T0 }, []);
+    await store.addUiSession({ idHash: sha256Hex(COOKIE.split('=')[1]), actor: 'operator:alice', readOnly: true, csrf: 'c'.repeat(43), createdAt: T0, expiresAt: '2099-01-01T00:00:00.000Z' });
+    app = Fastify({ logger: false });
+    const ctx = { store, now: () => new Date(Date.parse(T0) + 10_000), operatorRoles: ['operator'] } as unknown as ApiContext;
+    await uiRoutes({ view: await FleetView.fromStore(store), latest: () => null, executor: { command: async () => { throw new Error('read-only test'); } }, changes: new Changes(), queryEvents: (q) => store.queryEvents(q), staticDir: path.resolve('dist/controller/ui/static') + '/' })(app, ctx);
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app?.close();
+    await store?.close();
+  });
+
+  it('the live region: counts per phase, the failed then 98 in-flight rows (no done or pending one), "and 22 more", folded waves', async () => {
+    const r = await get('/ui/rollouts/r-300');
+    expect(r.status).toBe(200);
+    const live = r.text.slice(r.text.indexOf('<div id="rollout-live"'), r.text.indexOf('<h2>Strategy</h2>'));
+    for (const [phase, k] of [['pending', 34], ['gating', 120], ['healthy', 144], ['failed', 2], ['all', 300]] as const) expect(live).toContain(`<li data-phase="${phase}" data-count="${k}">`);
+    const rows = rowNames(live);
+    expect(rows).toHaveLength(100);
+    expect(rows.slice(0, 2)).toEqual(['n010 failed', 'n100 failed']);
+    expect(rows.slice(2).every((x) => x.endsWith(' gating'))).toBe(true);
+    expect(live).toContain('data-testid="more-rows">and 22 more: <a href="/ui/rollouts/r-300/nodes">all 300 nodes</a>');
+    // 61 waves, 9 boxes: the failed waves and the active one with its neighbours alone, the rest folded
+    expect([...live.matchAll(/<div class="wave[^"]*" data-waves?="([\d-]+)" data-state="([a-z]+)"/g)].map((m) => `${m[1]}:${m[2]}`)).toEqual([
+      '0-1:done', '2:failed', '3-19:done', '20:failed', '21-28:done', '29:done', '30:active', '31:pending', '32-60:pending',
+    ]);
+    expect(r.text).toContain('data-testid="rollout-phase">running<');
+    expect(live.match(/<ul data-testid="waits-for">(.*?)<\/ul>/)![1].match(/<li>/g)).toHaveLength(20);
+    expect(live).toContain('</ul><span class="muted">and 100 more</span>');
+  });
+
+  it('the node list: 200 a page, Next then Previous, every node once; filtered by phase; bad input 400, unknown rollout 404', async () => {
+    const p1 = await get('/ui/rollouts/r-300/nodes');
+    expect(p1.status).toBe(200);
+    expect(p1.text).toContain('data-testid="node-range">Nodes 1–200 of 300 · page 1 of 2<');
+    expect(nextOf(p1.text, 'prev')).toBeUndefined();
+    const p2 = await get(nextOf(p1.text, 'next')!);
+    expect(p2.text).toContain('Nodes 201–300 of 300 · page 2 of 2');
+    expect(nextOf(p2.text, 'next')).toBeUndefined();
+    expect(nextOf(p2.text, 'prev')).toBe('/ui/rollouts/r-300/nodes?page=1');
+    const all = [...rowNames(p1.text), ...rowNames(p2.text)].map((x) => x.split(' ')[0]);
+    expect(all).toHaveLength(300);
+    expect(new Set(all).size).toBe(300);
+    const gating = await get('/ui/rollouts/r-300/nodes?phase=gating');
+    expect(rowNames(gating.text)).toHaveLength(120);
+    expect(rowNames(gating.text).every((x) => x.endsWith(' gating'))).toBe(true);
+    expect(gating.text).toContain('<option value="gating" selected>gating (120)</option>');
+    for (const bad of ['phase=done', 'page=0', 'page=x']) {
+      const b = await get(`/ui/rollouts/r-300/nodes?${bad}`);
+      expect(b.status, bad).toBe(400);
+      expect(b.text).toContain('NW_USAGE');
+    }
+    expect((await get('/ui/rollouts/r-nope/nodes')).status).toBe(404);
+    expect((await app.inject({ method: 'GET', url: '/ui/rollouts/r-300/nodes' })).statusCode).toBe(401);
   });
 });

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { Changes } from '../../../../controller/ui/changes.js';
 import { fleetSummary, type FleetNode } from '../../../../controller/ui/fleet-model.js';
-import { fleetFeed, regionFeed } from '../../../../controller/ui/live.js';
+import { fleetFeed, regionFeed, sharedRegions } from '../../../../controller/ui/live.js';
 
 const node = (name: string, o: Partial<FleetNode> = {}): FleetNode => ({ name, labels: {}, hypervisor: 'hv-a', health: 'healthy', reason: null, ready: true, ...o });
 
@@ -65,5 +65,26 @@ describe('regionFeed', () => {
     const c = new Changes();
     const feed = regionFeed({ changes: c, lastId: 'other-0', render: async () => ({ text: 'x', countdown: false }) });
     expect(await feed.next()).toEqual([{ id: `${c.bootId}-0`, data: 'x' }]);
+  });
+});
+
+describe('sharedRegions', () => {
+  it('every stream of a page shares one render per revision and second; another page, a moved revision or the next second renders again; a failed render is not kept', async () => {
+    const c = new Changes();
+    let t = 10_000;
+    let renders = 0;
+    const regions = sharedRegions({ changes: c, now: () => t });
+    const render = async () => ({ text: `r${++renders}`, countdown: true });
+    const [a, b] = await Promise.all([regions('r-1', render), regions('r-1', render)]);
+    expect([a.text, b.text, renders]).toEqual(['r1', 'r1', 1]);
+    t += 900;
+    expect((await regions('r-1', render)).text).toBe('r1');
+    expect((await regions('r-2', render)).text).toBe('r2');
+    c.bump();
+    expect((await regions('r-1', render)).text).toBe('r3');
+    t += 100; // the next second
+    expect((await regions('r-1', render)).text).toBe('r4');
+    await expect(regions('r-3', async () => { throw new Error('gone'); })).rejects.toThrow('gone');
+    expect((await regions('r-3', render)).text).toBe('r5');
   });
 });

@@ -11,7 +11,9 @@ import { Changes } from '../../../../controller/ui/changes.js';
 import { fleetSummary } from '../../../../controller/ui/fleet-model.js';
 import { fleetView } from '../../../../controller/ui/pages/fleet.js';
 import { rolloutLive } from '../../../../controller/ui/pages/rollout.js';
+import { rolloutNodesView } from '../../../../controller/ui/pages/rollout-nodes.js';
 import { rolloutModel } from '../../../../controller/ui/rollout-model.js';
+import { nodePage, phaseCounts } from '../../../../controller/ui/rollout-rows.js';
 import { sseText } from '../../../../controller/ui/sse.js';
 import { tempDir } from '../../../tmp.js';
 
@@ -38,6 +40,42 @@ describe('rollout live region', () => {
     const t = rolloutLive(rolloutModel(state, '2026-12-07T10:00:01.000Z', () => null), 'https://c1:8443/ui/rollouts/r-1').text;
     expect(t).not.toContain('<button');
     expect(t).toContain('<a href="https://c1:8443/ui/rollouts/r-1">');
+  });
+});
+
+describe('rollout page at scale', () => {
+  const names = Array.from({ length: 1000 }, (_, i) => ({ name: `w${String(i).padStart(4, '0')}`, baseGeneration: 1, previousGeneration: 1, canRollBack: true }));
+  const big = newRollout({ id: 'r-2', target: 'group big', nodes: names, strategy: parseStrategy({ steps: '1,5' }), now: '2026-12-07T10:00:00.000Z' });
+  for (const n of big.nodes) if (n.wave < 100) n.phase = 'healthy';
+  big.nodes[600].phase = 'gating';
+  big.nodes[600].name = '"><script>x</script>';
+  big.wave = 100;
+
+  it('the live region: counts linking to the filtered list, folded waves, only the node that needs an operator, a link to every node', () => {
+    const t = rolloutLive(rolloutModel(big, '2026-12-07T10:00:01.000Z', () => null), null).text;
+    expect(t).toContain('<li data-phase="gating" data-count="1"><a href="/ui/rollouts/r-2/nodes?phase=gating">gating</a> <strong>1</strong></li>');
+    expect(t).toContain('<li data-phase="healthy" data-count="496">');
+    expect(t).toContain('<div class="wave range" data-waves="0-98" data-state="done" title="waves 0–98: done">waves 0–98 · 491/491 · done</div>');
+    expect(t).toContain('<div class="wave" data-wave="100" data-state="active"');
+    expect(t.match(/<tr data-node=/g)).toHaveLength(1);
+    expect(t).toContain('<tr data-node="&quot;&gt;&lt;script&gt;x&lt;/script&gt;">');
+    expect(t).not.toContain('<script>');
+    expect(t).not.toContain('data-testid="more-rows"');
+    expect(t).toContain('<a href="/ui/rollouts/r-2/nodes">Every node, 200 a page</a>');
+  });
+
+  it('the node list: 200 rows a page, Previous and Next keep the phase filter, the filter shows counts', () => {
+    const page = (phase: 'healthy' | null, n: number) => rolloutNodesView({ id: 'r-2', page: nodePage(big.nodes, { phase, page: n }), counts: phaseCounts(big.nodes), total: 1000, pruned: false }).text;
+    const p2 = page('healthy', 2);
+    expect(p2.match(/<tr data-node=/g)).toHaveLength(200);
+    expect(p2).toContain('data-testid="node-range">Nodes 201–400 of 496 healthy · page 2 of 3<');
+    expect(p2).toContain('<a href="/ui/rollouts/r-2/nodes?phase=healthy&amp;page=1" rel="prev">Previous</a>');
+    expect(p2).toContain('<a href="/ui/rollouts/r-2/nodes?phase=healthy&amp;page=3" rel="next">Next</a>');
+    expect(p2).toContain('<option value="healthy" selected>healthy (496)</option>');
+    const p1 = page(null, 1);
+    expect(p1).not.toContain('rel="prev"');
+    expect(p1).toContain('<option value="" selected>any (1000)</option>');
+    expect(page(null, 5)).not.toContain('rel="next"');
   });
 });
 

@@ -22,7 +22,9 @@ describe('rolloutModel', () => {
     const m = rolloutModel(started(), at(11), () => null);
     expect(m.phase).toBe('running');
     expect(m.waves.map((w) => w.state)).toEqual(['active', 'pending']);
-    expect(m.nodes.find((n) => n.name === 'w1')!.phase).toBe('gating');
+    expect(m.rows.find((n) => n.name === 'w1')!.phase).toBe('gating');
+    expect(m.allRows).toBe(true);
+    expect(m.counts).toMatchObject({ pending: 2, gating: 1, healthy: 0 });
     expect(m.waitsFor).toEqual(['w1: waits for target generation 2, converged and ready (gate deadline in 50 s)']);
     expect(m.timeLeft).toBe('50 s');
     expect(m.budget).toEqual({ used: 0, allowed: 0 });
@@ -84,5 +86,38 @@ describe('actionsFor / agentCheck', () => {
     const st = sampleStatus('w1');
     st.steps = st.steps.map((x) => (x.name === 'probes' ? { ...x, state: 'failed', message: 'rbd timed out', error: { code: 'NW_CEPH_TIMEOUT', message: 'rbd timed out' } } : x));
     expect(agentCheck(st)).toEqual({ check: 'step probes (failed)', message: 'rbd timed out — NW_CEPH_TIMEOUT' });
+  });
+});
+
+describe('rolloutModel at fleet scale', () => {
+  /** 2,000 nodes in waves of 10 (201 waves), half-way: 990 healthy, 1 failed, 150 gating in one wave, the rest pending. */
+  function big(): RolloutState {
+    const names = Array.from({ length: 2000 }, (_, i) => ({ name: `n${String(i).padStart(4, '0')}`, baseGeneration: 1, previousGeneration: 1, canRollBack: true }));
+    const s = newRollout({ id: 'r-big', target: 'group big', nodes: names, strategy: parseStrategy({ steps: '1,10', maxUnavailable: 200, failureBudget: 5, gateTimeout: '60s' }), now: T0 });
+    const mid = 100;
+    for (const n of s.nodes) {
+      if (n.wave < mid) Object.assign(n, { phase: 'healthy', targetGeneration: 2 });
+      if (n.name === 'n0500') Object.assign(n, { phase: 'failed', reason: 'gate deadline passed' });
+    }
+    // 150 in flight: more than the cap of rows
+    for (const n of s.nodes.filter((x) => x.phase === 'pending').slice(0, 150)) Object.assign(n, { phase: 'gating', targetGeneration: 2, gateStartedAt: T0, deadline: at(60) });
+    return { ...s, wave: mid, failures: 1 };
+  }
+
+  it('counts every phase; the rows are the failed node first and in-flight ones, capped at 100; waits-for capped at 20; the strip folded', () => {
+    const s = big();
+    const m = rolloutModel(s, at(10), () => null);
+    expect(m.total).toBe(2000);
+    expect(m.counts).toMatchObject({ healthy: s.nodes.filter((n) => n.phase === 'healthy').length, failed: 1, gating: 150, pending: 2000 - 150 - 1 - m.counts.healthy });
+    expect(m.allRows).toBe(false);
+    expect(m.rows).toHaveLength(100);
+    expect(m.rows[0]).toMatchObject({ name: 'n0500', phase: 'failed' });
+    expect(m.rows.slice(1).every((r) => r.phase === 'gating')).toBe(true);
+    expect(m.moreRows).toBe(51);
+    expect(m.waitsFor).toHaveLength(20);
+    expect(m.moreWaitsFor).toBe(130);
+    expect(m.waves).toHaveLength(s.waveCount);
+    expect(m.strip.length).toBeLessThanOrEqual(8);
+    expect(m.strip.filter((b) => b.from === b.to).map((b) => b.state)).toEqual(expect.arrayContaining(['failed', 'active']));
   });
 });
