@@ -128,7 +128,7 @@ describe('rollouts from the dashboard, in Chromium', () => {
 
     // who did it: the API's events and the events page carry the operator, like the CLI's
     const kinds = (await events(id)).filter((e) => e.actor === actor).map((e) => e.kind);
-    expect(kinds).toEqual(expect.arrayContaining(['rollout.paused', 'rollout.aborted']));
+    expect(kinds).toEqual(expect.arrayContaining(['rollout.paused', `rollout.${resumed.state}`, 'rollout.aborted']));
     await page.goto(`${lab.fleet.url}/ui/events?subject=${id}`);
     const rows = await page.$$eval('tr[data-event]', (rs) => rs.map((r) => r.textContent!.replace(/\s+/g, ' ')));
     expect(rows.some((r) => r.includes(actor) && r.includes('rollout.paused'))).toBe(true);
