@@ -4,7 +4,7 @@
 // Then the rollout page of an N-node rollout half-way through ~N/25 waves (25 nodes in flight or
 // held, 2 failed): its render time, the page's bytes and one live message's (#rollout-live).
 //   node dist/bench/ui-render.js [N=5000]
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ApiContext } from '../controller/api/context.js';
@@ -18,6 +18,19 @@ import { rolloutModel } from '../controller/ui/rollout-model.js';
 import { uiRoutes } from '../controller/ui/routes.js';
 import { sseText } from '../controller/ui/sse.js';
 
+/** The dashboard's real routes (helmet and all) over `view` and a stand-in store, signed in as a bench operator. */
+async function pagesApp(view: FleetView, ctx: { store: object; now: () => Date }): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false });
+  const session = { actor: 'operator:bench', readOnly: false, csrf: 'c'.repeat(64), expiresAt: '2099-01-01T00:00:00Z' };
+  const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  await uiRoutes({
+    view, latest: () => null, executor: { command: async () => { throw new Error('unused'); } }, changes: new Changes(), queryEvents: async () => [],
+    auth: { sessionOf: async () => session, checkAction: () => {} }, staticDir: path.join(dist, 'controller/ui/static/'),
+  })(app, { ...ctx, operatorRoles: ['operator'] } as unknown as ApiContext);
+  await app.ready();
+  return app;
+}
+
 export async function measureFleetRender(n: number, runs = 20): Promise<{ medianMs: number; maxMs: number; bytes: number }> {
   const states = ['healthy', 'healthy', 'healthy', 'healthy', 'healthy', 'healthy', 'healthy', 'healthy', 'healthy', 'degraded'] as const;
   const nodes: NodeRecord[] = Array.from({ length: n }, (_, i) => ({
@@ -26,15 +39,7 @@ export async function measureFleetRender(n: number, runs = 20): Promise<{ median
     health: states[i % 10], reason: states[i % 10] === 'healthy' ? null : 'unit failed (NW_SYSTEMD)', healthSince: '2026-12-01T00:00:00Z', lastSeenAt: '2026-12-01T00:00:00Z', generation: 3, converged: true, ready: true,
   }));
   const view = await FleetView.fromStore({ listNodes: async () => nodes });
-  const app = Fastify({ logger: false });
-  const ctx = { store: {}, now: () => new Date(), operatorRoles: ['operator'] } as unknown as ApiContext;
-  const session = { actor: 'operator:bench', readOnly: false, csrf: 'c'.repeat(64), expiresAt: '2099-01-01T00:00:00Z' };
-  const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-  await uiRoutes({
-    view, latest: () => null, executor: { command: async () => { throw new Error('unused'); } }, changes: new Changes(), queryEvents: async () => [],
-    auth: { sessionOf: async () => session, checkAction: () => {} }, staticDir: path.join(dist, 'controller/ui/static/'),
-  })(app, ctx);
-  await app.ready();
+  const app = await pagesApp(view, { store: {}, now: () => new Date() });
   const times: number[] = [];
   let bytes = 0;
   for (let i = 0; i < runs + 3; i++) {
@@ -82,15 +87,7 @@ export async function measureRolloutRender(n: number, runs = 20): Promise<{ medi
   const state = rolloutAtScale(n, now);
   const record: RolloutRecord = { id: state.id, state, createdAt: now, updatedAt: now };
   const view = await FleetView.fromStore({ listNodes: async () => [] });
-  const app = Fastify({ logger: false });
-  const ctx = { store: { getRollout: async (id: string) => (id === state.id ? structuredClone(record) : null) }, now: () => new Date(now), operatorRoles: ['operator'] } as unknown as ApiContext;
-  const session = { actor: 'operator:bench', readOnly: false, csrf: 'c'.repeat(64), expiresAt: '2099-01-01T00:00:00Z' };
-  const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-  await uiRoutes({
-    view, latest: () => null, executor: { command: async () => { throw new Error('unused'); } }, changes: new Changes(), queryEvents: async () => [],
-    auth: { sessionOf: async () => session, checkAction: () => {} }, staticDir: path.join(dist, 'controller/ui/static/'),
-  })(app, ctx);
-  await app.ready();
+  const app = await pagesApp(view, { store: { getRollout: async (id: string) => (id === state.id ? structuredClone(record) : null) }, now: () => new Date(now) });
   const times: number[] = [];
   const liveTimes: number[] = [];
   let pageBytes = 0;

@@ -115,15 +115,23 @@ export class PostgresStore implements Store {
   private async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     const lease = this.o.lease();
     if (!lease) return this.fenced(null);
-    const c = await this.pool.connect();
-    let ok = false;
-    try {
-      await c.query('BEGIN');
+    return this.transaction(async (c) => {
       const fence = await c.query(FENCE_SQL, [lease.epoch, lease.term]);
       if (fence.rowCount !== 1) return await this.fenced(lease);
       const kinds = new Set<ChangeKind>();
       const out = await fn({ db: c, notify: (k) => kinds.add(k) });
       for (const k of kinds) await c.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, k]);
+      return out;
+    });
+  }
+
+  /** BEGIN, `fn`, COMMIT on one pooled connection; ROLLBACK when `fn` throws. */
+  private async transaction<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    let ok = false;
+    try {
+      await c.query('BEGIN');
+      const out = await fn(c);
       await c.query('COMMIT');
       ok = true;
       return out;
@@ -292,23 +300,16 @@ export class PostgresStore implements Store {
 
   /** One unfenced transaction; the events are appended in it. */
   private async unfenced<T>(fn: (db: Db) => Promise<T>, events: (out: T) => NewEvent[]): Promise<T> {
-    const c = await this.pool.connect();
-    let ok = false;
-    try {
-      await c.query('BEGIN');
+    return this.transaction(async (c) => {
       const out = await fn(c);
       const es = events(out);
       const tx: Tx = { db: c, notify: () => undefined };
       for (const e of es) await insertEvent(tx, e);
       if (es.length > 0) await c.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, 'events']);
-      await c.query('COMMIT');
-      ok = true;
       return out;
-    } finally {
-      const broken = ok ? undefined : await c.query('ROLLBACK').then(() => undefined, (e: Error) => e);
-      c.release(broken);
-    }
+    });
   }
+
 
   async addUiLoginCode(c: UiLoginCode, events: NewEvent[] = []): Promise<void> {
     await this.unfenced(async (db) => {
