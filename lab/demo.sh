@@ -153,3 +153,11 @@ say "13. refusals: a used join token; a client certificate of another CA"
 printf %s "$t" | LAB_NAME=$w1 lab/systemd/exec.sh sh -c 'NODEWRIGHT_JOIN_TOKEN="$(cat)" exec nodewright-agent join "$@"' join --controller "https://127.0.0.1:$ctl_port" --ca-cert-hash "$h" --config-out /tmp/again/agent.yaml --name again 2>&1 | sed 's/^/   /' || true
 nw init --dir "$demo/rogue" --listen 127.0.0.1:1 > /dev/null
 curl -s --cacert "$ctl/ca.crt" --cert "$demo/rogue/operator.crt" --key "$demo/rogue/operator.key" "https://127.0.0.1:$ctl_port/v1/nodes"; echo
+
+say "14. the dashboard (https://127.0.0.1:$ctl_port/ui/): a one-time sign-in link from nodewright ui; the fleet page as a browser gets it; the same link refused again"
+url=$(nw ui --json | js -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).url))')
+echo "   nodewright ui --json → ${url%%code=*}code=…"
+curl -s --cacert "$ctl/ca.crt" -c "$demo/cookies" -o /dev/null -w '   first use: %{http_code} → %{redirect_url} (session cookie set)\n' "$url"
+curl -s --cacert "$ctl/ca.crt" -b "$demo/cookies" "https://127.0.0.1:$ctl_port/ui/" \
+  | js -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const m=s.match(/data-testid="fleet-summary"[^>]*><strong class="count">([^<]*)<\/strong>[^<]*<span[^>]*>([^<]*)/);console.log(`   fleet page: ${m?m[1]:"?"}, worst state ${m?m[2]:"?"}, ${s.match(/class="tile" data-node=/g)?.length??0} worker tiles`)})'
+curl -s --cacert "$ctl/ca.crt" -o /dev/null -w '   second use of the same link: %{http_code}\n' "$url"
