@@ -13,6 +13,7 @@ import type { ApiContext } from '../api/context.js';
 import type { FleetView } from '../fleet/view.js';
 import type { Command, RolloutState } from '../rollout/engine.js';
 import type { ControllerEvent, EventQuery } from '../store/store.js';
+import { bulkRequest, bulkTargets, isBulkCommand, parseForm, type BulkOutcome } from './bulk.js';
 import { assetUrls, CSP_DIRECTIVES, staticDir } from './assets.js';
 import type { Changes } from './changes.js';
 import { fleetSummary, type FleetFilter, type FleetNode } from './fleet-model.js';
@@ -24,7 +25,7 @@ import { fleetView } from './pages/fleet.js';
 import { nodeView } from './pages/node.js';
 import { rolloutLive, rolloutView } from './pages/rollout.js';
 import { rolloutNodesView } from './pages/rollout-nodes.js';
-import { rolloutsView } from './pages/rollouts.js';
+import { rolloutsLive, rolloutsView } from './pages/rollouts.js';
 import { rolloutModel, type NodeEvidence } from './rollout-model.js';
 import { isPhase, nodePage, PHASES, phaseCounts } from './rollout-rows.js';
 import { uiAuth, type UiAuth, type UiSession } from './session.js';
@@ -79,7 +80,7 @@ export function uiRoutes(d: UiDeps) {
       const regions = sharedRegions({ changes: d.changes });
       ui.addHook('preClose', async () => streams.closeAll());
       if (!ui.hasContentTypeParser('application/x-www-form-urlencoded')) {
-        ui.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))));
+        ui.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => done(null, parseForm(body as string)));
       }
       await ui.register(helmet, { global: true, contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES } });
       await ui.register(fastifyStatic, { root: dir, prefix: '/ui/static/', decorateReply: false, cacheControl: false, etag: true, index: false, wildcard: false, allowedPath: (p) => /^\/[a-z.-]+$/.test(p) });
@@ -143,7 +144,8 @@ export function uiRoutes(d: UiDeps) {
         const s = await signedIn(req, reply);
         if (!s) return reply;
         const cursor = str((req.query as Record<string, unknown>).cursor, 512);
-        return send(reply, page(shell, s, 'Rollouts', rolloutsView(await ctx.store.listRollouts({ limit: ROLLOUTS_PAGE, cursor }))));
+        const [list, active, leader] = await Promise.all([ctx.store.listRollouts({ limit: ROLLOUTS_PAGE, cursor }), ctx.store.activeRollouts(), leaderPage('/ui/rollouts')]);
+        return send(reply, page(shell, s, 'Rollouts', rolloutsView(list, { leaderPage: leader, running: bulkTargets('pause', active.map((r) => r.state)).length, cursor: cursor ?? null })));
       });
 
       ui.get('/ui/rollouts/:id', async (req, reply) => {
@@ -174,22 +176,59 @@ export function uiRoutes(d: UiDeps) {
         return send(reply, page(shell, s, `Rollout ${id}: nodes`, rolloutNodesView({ id, page: nodePage(nodes, { phase, page: pageNo }), counts: phaseCounts(nodes), total: nodes.length, pruned: r.pruned === true })));
       });
 
+      // an action's error goes to the page's alert region, whatever the button targets
+      const refuse = (reply: FastifyReply, code: NwError['code'], message: string) =>
+        reply.code(httpStatusOf(code)).header('hx-retarget', '#action-error').header('hx-reswap', 'innerHTML').type('text/html; charset=utf-8').send(html`<strong>${code}</strong>: ${message}`.text);
+      /** The session allowed to act (CSRF, Origin, not read-only), or a coded error. */
+      const actor = async (req: FastifyRequest, reply: FastifyReply, commandOk: boolean, commandError: string): Promise<string> => {
+        const s = await auth.sessionOf(req, reply);
+        if (!s) throw new NwError('NW_AUTH', 'signed out: run `nodewright ui` for a new sign-in link');
+        if (!commandOk) throw new NwError('NW_NOT_FOUND', commandError);
+        auth.checkAction(req, s);
+        return s.actor;
+      };
+
+      // pause, resume or abort many rollouts: each on its own (one refusal does not stop the others),
+      // answered by the outcome per rollout and the page's rows re-rendered
+      ui.post('/ui/rollouts/bulk/:command', async (req, reply) => {
+        const { command } = req.params as { command: string };
+        try {
+          const who = await actor(req, reply, isBulkCommand(command), `no bulk rollout command ${command}: use pause, resume or abort`);
+          const kind = command as Parameters<typeof bulkTargets>[0];
+          const body = req.body as Record<string, unknown> | null;
+          const r = bulkRequest(kind, body);
+          const ids = r.all ? bulkTargets('pause', (await ctx.store.activeRollouts()).map((x) => x.state)) : r.ids;
+          const list: BulkOutcome[] = [];
+          for (const id of ids) {
+            try {
+              if (!(await ctx.store.getRollout(id))) throw new NwError('NW_NOT_FOUND', `no rollout ${id}`);
+              const st = await d.executor.command(id, { kind, actor: who });
+              list.push({ id, done: true, code: null, message: st.state });
+            } catch (e) {
+              if (!isNwError(e)) req.log.error({ err: e, rollout: id }, 'bulk rollout command failed');
+              list.push(isNwError(e) ? { id, done: false, code: e.code, message: e.message } : { id, done: false, code: 'NW_INTERNAL', message: 'unexpected error: see the controller log' });
+            }
+          }
+          if (list.some((x) => x.done)) d.changes.bump();
+          const cursor = str(body?.cursor, 512);
+          const [p, active] = await Promise.all([ctx.store.listRollouts({ limit: ROLLOUTS_PAGE, cursor }), ctx.store.activeRollouts()]);
+          return send(reply, rolloutsLive(p, { leaderPage: null, running: bulkTargets('pause', active.map((x) => x.state)).length, cursor: cursor ?? null, outcomes: { kind, list } }));
+        } catch (e) {
+          if (isNwError(e)) return refuse(reply, e.code, e.message);
+          throw e;
+        }
+      });
+
       ui.post('/ui/rollouts/:id/:command', async (req, reply) => {
         const { id, command } = req.params as { id: string; command: string };
-        // an error goes to the page's alert region, whatever the button targets
-        const refuse = (code: NwError['code'], message: string) =>
-          reply.code(httpStatusOf(code)).header('hx-retarget', '#action-error').header('hx-reswap', 'innerHTML').type('text/html; charset=utf-8').send(html`<strong>${code}</strong>: ${message}`.text);
         try {
-          const s = await auth.sessionOf(req, reply);
-          if (!s) throw new NwError('NW_AUTH', 'signed out: run `nodewright ui` for a new sign-in link');
-          if (!(COMMANDS as string[]).includes(command)) throw new NwError('NW_NOT_FOUND', `no rollout command ${command}: use pause, resume, abort or rollback`);
-          auth.checkAction(req, s);
+          const s = { actor: await actor(req, reply, (COMMANDS as string[]).includes(command), `no rollout command ${command}: use pause, resume, abort or rollback`) };
           if (!NAME.test(id) || !(await ctx.store.getRollout(id))) throw new NwError('NW_NOT_FOUND', `no rollout ${id}`);
           const state = await d.executor.command(id, { kind: command as Command['kind'], actor: s.actor });
           d.changes.bump();
           return send(reply, (await renderLive(state, false)).live);
         } catch (e) {
-          if (isNwError(e)) return refuse(e.code, e.message);
+          if (isNwError(e)) return refuse(reply, e.code, e.message);
           throw e;
         }
       });
