@@ -5,6 +5,9 @@
 // "R/T ready" text, the summary; tiles and domains that left the page are removed, a new node's
 // tile is added to its domain (a new domain: the page is loaded again). 5,000 tiles are never sent again.
 
+// It also keeps the rollouts page's bulk confirmations counting the ticked boxes (bulk.ts).
+import { startBulk } from './bulk.js';
+
 interface Tile { name: string; domain: string; state: string; title: string }
 interface Header { domain: string; ready: number; total: number; worst: string }
 interface Delta { tiles: Tile[]; headers: Header[]; removed?: string[]; removedDomains?: string[]; summary: { ready: number; total: number; worst: string } }
@@ -81,3 +84,4 @@ function start(): void {
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
 else start();
+startBulk();

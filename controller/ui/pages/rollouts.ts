@@ -18,9 +18,13 @@ export interface RolloutsOptions {
 
 const LABEL: Record<BulkCommand, string> = { pause: 'Pause selected', resume: 'Resume selected', abort: 'Abort selected' };
 const plural = (k: number) => `${k} rollout${k === 1 ? '' : 's'}`;
-/** The confirmation of a "selected" button; ui.js keeps the count current as boxes are ticked. */
-export const bulkConfirm = (kind: BulkCommand, k: number): string =>
-  kind === 'abort' ? `Abort ${plural(k)}? Pending nodes are skipped; nodes already changed keep the new state.` : `${kind === 'pause' ? 'Pause' : 'Resume'} ${plural(k)}?`;
+/** The confirmation of a "selected" button: ui.js (client/bulk.ts) puts the count of ticked boxes for {n} as they change. */
+const CONFIRM: Record<BulkCommand, string> = {
+  pause: 'Pause {n}? No new node is started until each is resumed.',
+  resume: 'Resume {n}?',
+  abort: 'Abort {n}? Pending nodes are skipped; nodes already changed keep the new state.',
+};
+export const bulkConfirm = (kind: BulkCommand, k: number): string => CONFIRM[kind].replace('{n}', plural(k));
 
 function outcomesView(o: NonNullable<RolloutsOptions['outcomes']>): Html {
   const done = o.list.filter((x) => x.done).length;
@@ -31,7 +35,7 @@ function outcomesView(o: NonNullable<RolloutsOptions['outcomes']>): Html {
 function bulkButtons(o: RolloutsOptions): Html {
   if (o.leaderPage) return html`<p class="actions"><a href="${o.leaderPage}">Act on rollouts on the leading controller</a></p>`;
   return html`<div class="actions bulk">${(['pause', 'resume', 'abort'] as const).map(
-    (k) => html`<button type="button" class="${k === 'abort' ? 'danger' : ''}" data-bulk="${k}" hx-post="${href('rollouts', 'bulk', k)}" hx-confirm="${bulkConfirm(k, 0)}" hx-target="#rollouts-live" hx-swap="innerHTML">${LABEL[k]}</button>`,
+    (k) => html`<button type="button" class="${k === 'abort' ? 'danger' : ''}" data-bulk="${k}" data-confirm="${CONFIRM[k]}" hx-post="${href('rollouts', 'bulk', k)}" hx-confirm="${bulkConfirm(k, 0)}" hx-target="#rollouts-live" hx-swap="innerHTML">${LABEL[k]}</button>`,
   )}</div>`;
 }
 
