@@ -94,12 +94,12 @@ describe('dashboard pages through the real controller', () => {
   const csrfOf = (pageText: string) => /<meta name="csrf-token" content="([^"]+)">/.exec(pageText)![1];
   const phaseIn = (text: string) => /data-testid="rollout-phase">([a-z_]+)</.exec(text)?.[1];
 
-  function startRollout(tag: string, strategy: object): string {
+  function startRollout(tag: string, strategy: object, target = ['--group', 'lab']): string {
     const desired = path.join(fleet.dir, `desired-${tag}.yaml`);
     writeFileSync(desired, stringify(rolloutDesired(tag)));
     const file = path.join(fleet.dir, `strategy-${tag}.yaml`);
     writeFileSync(file, stringify(strategy));
-    const r = fleet.nodewright('rollout', 'start', '--group', 'lab', '--desired', desired, '--strategy', file, '--json');
+    const r = fleet.nodewright('rollout', 'start', ...target, '--desired', desired, '--strategy', file, '--json');
     expect(r.stderr).toBe('');
     return JSON.parse(r.stdout).id as string;
   }
@@ -158,7 +158,7 @@ describe('dashboard pages through the real controller', () => {
     const id = startRollout('ui', { steps: '1', minHealthy: '4s' });
     await fleet.waitFor('the canary gating', async () => (await get(`/ui/rollouts/${id}`)).text.includes('<td class="phase">gating</td>'));
     const list = await get('/ui/rollouts');
-    expect(list.text).toContain(`<tr data-rollout="${id}"><td><a href="/ui/rollouts/${id}">${id}</a></td>`);
+    expect(list.text).toContain(`<tr data-rollout="${id}"><td><input type="checkbox" name="ids" value="${id}" aria-label="select ${id}"></td><td><a href="/ui/rollouts/${id}">${id}</a></td>`);
     const page = await get(`/ui/rollouts/${id}`);
     expect(page.status).toBe(200);
     const t = page.text;
@@ -264,6 +264,54 @@ describe('dashboard pages through the real controller', () => {
     expect((JSON.parse(again.messages.find((x) => x.event === 'fleet')!.data!) as { tiles: unknown[] }).tiles).toHaveLength(3);
     again.close();
     failWith(fleet.agents.get('w3')!, null);
+  });
+
+  it('bulk: Pause all running pauses both running (or waiting) rollouts as operator:NAME; without CSRF or as a viewer 403 and nothing changes; a refusal does not stop the others', async () => {
+    const a = startRollout('bulk-a', { steps: '1', minHealthy: '60s' }, ['--nodes', 'w1']);
+    const b = startRollout('bulk-b', { steps: '1', minHealthy: '60s' }, ['--nodes', 'w2']);
+    // one domain (unmapped) at a time: the second waits for the first's node; pause applies to both
+    const both = async () => [await rolloutState(a), await rolloutState(b)].map((x) => (x === 'waiting' ? 'running' : x));
+    expect(await both()).toEqual(['running', 'running']);
+    const t = (await get('/ui/rollouts')).text;
+    for (const id of [a, b]) expect(t).toContain(`<tr data-rollout="${id}"><td><input type="checkbox" name="ids" value="${id}"`);
+    expect(t).toMatch(/hx-post="\/ui\/rollouts\/bulk\/pause" hx-vals='\{"all":"1"\}' hx-confirm="Pause all 2 rollouts running in the fleet\?[^"]*"[^>]*>Pause all running<\/button>/);
+    const form = { 'content-type': 'application/x-www-form-urlencoded', origin: `https://127.0.0.1:${fleet.port}` };
+
+    const noToken = await request('POST', '/ui/rollouts/bulk/pause', { headers: form, body: 'all=1' });
+    expect(noToken.status).toBe(403);
+    expect(noToken.headers['hx-retarget']).toBe('#action-error');
+    expect(noToken.text).toMatch(/^<strong>NW_CSRF<\/strong>: /);
+    const link = JSON.parse(fleet.nodewright('ui', '--read-only', '--json').stdout) as { url: string };
+    const signIn = await request('GET', new URL(link.url).pathname + new URL(link.url).search, { signedIn: false });
+    const viewer = String(([] as string[]).concat(signIn.headers['set-cookie'] ?? [])[0]).split(';')[0];
+    const vt = (await request('GET', '/ui/rollouts', { signedIn: false, headers: { cookie: viewer } })).text;
+    const asViewer = await request('POST', '/ui/rollouts/bulk/pause', { signedIn: false, headers: { ...form, cookie: viewer, 'x-csrf-token': csrfOf(vt) }, body: 'all=1' });
+    expect(asViewer.status).toBe(403);
+    expect(asViewer.text).toMatch(/^<strong>NW_FORBIDDEN<\/strong>: .*read-only/);
+    expect(await both()).toEqual(['running', 'running']);
+
+    const withToken = { ...form, 'x-csrf-token': csrfOf(t) };
+    const paused = await request('POST', '/ui/rollouts/bulk/pause', { headers: withToken, body: 'all=1' });
+    expect(paused.status).toBe(200);
+    expect(paused.text).toContain('<strong>pause</strong>: 2 done, 0 refused');
+    for (const id of [a, b]) expect(paused.text).toContain(`<li data-bulk-id="${id}" data-outcome="done">`);
+    expect(paused.text).toContain(`<tr data-rollout="${a}">`); // the rows come back with the answer
+    expect(paused.text).not.toContain('>Pause all running</button>'); // nothing is left running
+    expect(await both()).toEqual(['paused', 'paused']);
+    for (const id of [a, b]) expect((await get(`/ui/events?subject=${id}&kind=rollout.`)).text).toMatch(/<td>operator:[^<]+<\/td><td>rollout\.paused<\/td>/);
+
+    // resume the selected: one unknown id is refused with its code, the other resumes
+    const resumed = await request('POST', '/ui/rollouts/bulk/resume', { headers: withToken, body: `ids=r-nope&ids=${a}` });
+    expect(resumed.status).toBe(200);
+    expect(resumed.text).toContain('<li data-bulk-id="r-nope" data-outcome="refused"><a href="/ui/rollouts/r-nope">r-nope</a>: refused — <strong>NW_NOT_FOUND</strong>: no rollout r-nope</li>');
+    expect(resumed.text).toContain(`<li data-bulk-id="${a}" data-outcome="done">`);
+    expect(await both()).toEqual(['running', 'paused']);
+    const none = await request('POST', '/ui/rollouts/bulk/abort', { headers: withToken, body: '' });
+    expect(none.status).toBe(400);
+    expect(none.text).toMatch(/^<strong>NW_USAGE<\/strong>: no rollout selected/);
+    const aborted = await request('POST', '/ui/rollouts/bulk/abort', { headers: withToken, body: `ids=${a}&ids=${b}` });
+    expect(aborted.text).toContain('<strong>abort</strong>: 2 done, 0 refused');
+    expect(await both()).toEqual(['aborted', 'aborted']);
   });
 
   it('the controller stops within 2 s with dashboard streams open; the streams end', async () => {
