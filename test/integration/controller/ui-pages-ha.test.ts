@@ -39,6 +39,10 @@ describe('dashboard pages on a follower', () => {
     const t = (await page(`/ui/rollouts/${id}`)).text;
     expect(t).not.toContain('hx-post=');
     expect(t).toContain(`<a href="${c1.url}/ui/rollouts/${id}">`);
+    const list = (await page('/ui/rollouts')).text;
+    expect(list).toContain(`<tr data-rollout="${id}"><td><a href="/ui/rollouts/${id}">`);
+    expect(list).not.toMatch(/hx-post=|type="checkbox"|Pause all running/);
+    expect(list).toContain(`<a href="${c1.url}/ui/rollouts">Act on rollouts on the leading controller</a>`);
 
     // the follower's stream: a fragment when the leader pauses the rollout
     const fragments: { at: number; text: string }[] = [];
