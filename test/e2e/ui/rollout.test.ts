@@ -2,6 +2,8 @@
 // rollout page advances live (no navigation), Pause / Resume / Abort confirmed by the browser's
 // confirm() and recorded with the operator's name (events page and API agree), and what is refused:
 // a viewer session pressing an action (403 in the alert, rollout unchanged) and a request without
+// the CSRF token (403, unchanged). Bulk from the rollouts list: selected (its confirm counts them) and
+// Pause all running, each outcome shown in the page.
 // the CSRF token (403, unchanged).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUiLab, textOf, watchPage, type UiLab } from './lab.js';
@@ -135,6 +137,45 @@ describe('rollouts from the dashboard, in Chromium', () => {
     expect(rows.some((r) => r.includes(actor) && r.includes('rollout.aborted'))).toBe(true);
     // newest first
     expect(rows.findIndex((r) => r.includes('rollout.aborted'))).toBeLessThan(rows.findIndex((r) => r.includes('rollout.paused')));
+    await context.close();
+  }, 120_000);
+
+  it('bulk: Pause selected names how many in its confirm; Pause all running stops the rest; Abort selected; each outcome shown, the operator recorded', async () => {
+    const a = lab.startRollout('bulk-a', [...BASE, '--nodes', 'r1', '--steps', '1', '--min-healthy', '60s']);
+    const b = lab.startRollout('bulk-b', [...BASE, '--nodes', 'r2', '--steps', '1', '--min-healthy', '60s']);
+    const { context, page } = await lab.signedIn();
+    const seen = watchPage(page, { acceptConfirms: true });
+    const actor = await textOf(page, '[data-testid=whoami]');
+    await page.goto(`${lab.fleet.url}/ui/rollouts`);
+    const button = (name: string) => page.getByRole('button', { name, exact: true });
+    const outcome = (id: string) => page.getAttribute(`[data-bulk-id="${id}"]`, 'data-outcome');
+
+    await page.check(`tr[data-rollout="${a}"] input[name=ids]`);
+    await button('Pause selected').click();
+    await page.waitForSelector(`[data-bulk-id="${a}"]`, { timeout: 10_000 });
+    expect(await outcome(a)).toBe('done');
+    expect(seen.dialogs.at(-1)!.message).toMatch(/^Pause 1 rollout\?/);
+    expect((await lab.rollout(a)).state).toBe('paused');
+    expect(['running', 'waiting']).toContain((await lab.rollout(b)).state);
+    expect(await textOf(page, `tr[data-rollout="${a}"] td.state`)).toBe('paused');
+
+    await button('Pause all running').click();
+    await page.waitForSelector(`[data-bulk-id="${b}"]`, { timeout: 10_000 });
+    expect(seen.dialogs.at(-1)!.message).toMatch(/^Pause all 1 rollout running in the fleet\?/);
+    expect(await outcome(b)).toBe('done');
+    expect((await lab.rollout(b)).state).toBe('paused');
+    expect(await button('Pause all running').count()).toBe(0);
+
+    for (const id of [a, b]) await page.check(`tr[data-rollout="${id}"] input[name=ids]`);
+    await button('Resume selected').click(); // paused both: resumes both
+    await page.waitForFunction((ids) => ids.every((id) => document.querySelector(`[data-bulk-id="${id}"]`)?.getAttribute('data-outcome') === 'done') && document.querySelector('.bulk-result strong')?.textContent === 'resume', [a, b], { timeout: 10_000 });
+    expect(seen.dialogs.at(-1)!.message).toMatch(/^Resume 2 rollouts\?/);
+    for (const id of [a, b]) await page.check(`tr[data-rollout="${id}"] input[name=ids]`);
+    await button('Abort selected').click();
+    await page.waitForFunction(() => document.querySelector('.bulk-result strong')?.textContent === 'abort', null, { timeout: 10_000 });
+    for (const id of [a, b]) expect((await lab.rollout(id)).state).toBe('aborted');
+    expect(seen.dialogs.map((d) => d.type)).toEqual(['confirm', 'confirm', 'confirm', 'confirm']);
+    for (const id of [a, b]) expect((await events(id)).filter((e) => e.actor === actor).map((e) => e.kind)).toEqual(expect.arrayContaining(['rollout.paused', 'rollout.aborted']));
     await context.close();
   }, 120_000);
 });
