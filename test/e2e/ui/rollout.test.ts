@@ -4,7 +4,6 @@
 // a viewer session pressing an action (403 in the alert, rollout unchanged) and a request without
 // the CSRF token (403, unchanged). Bulk from the rollouts list: selected (its confirm counts them) and
 // Pause all running, each outcome shown in the page.
-// the CSRF token (403, unchanged).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUiLab, textOf, watchPage, type UiLab } from './lab.js';
 
