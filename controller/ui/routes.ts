@@ -180,7 +180,7 @@ export function uiRoutes(d: UiDeps) {
       const refuse = (reply: FastifyReply, code: NwError['code'], message: string) =>
         reply.code(httpStatusOf(code)).header('hx-retarget', '#action-error').header('hx-reswap', 'innerHTML').type('text/html; charset=utf-8').send(html`<strong>${code}</strong>: ${message}`.text);
       /** The session allowed to act (CSRF, Origin, not read-only), or a coded error. */
-      const actor = async (req: FastifyRequest, reply: FastifyReply, commandOk: boolean, commandError: string): Promise<string> => {
+      const actingAs = async (req: FastifyRequest, reply: FastifyReply, commandOk: boolean, commandError: string): Promise<string> => {
         const s = await auth.sessionOf(req, reply);
         if (!s) throw new NwError('NW_AUTH', 'signed out: run `nodewright ui` for a new sign-in link');
         if (!commandOk) throw new NwError('NW_NOT_FOUND', commandError);
@@ -193,7 +193,7 @@ export function uiRoutes(d: UiDeps) {
       ui.post('/ui/rollouts/bulk/:command', async (req, reply) => {
         const { command } = req.params as { command: string };
         try {
-          const who = await actor(req, reply, isBulkCommand(command), `no bulk rollout command ${command}: use pause, resume or abort`);
+          const who = await actingAs(req, reply, isBulkCommand(command), `no bulk rollout command ${command}: use pause, resume or abort`);
           const kind = command as Parameters<typeof bulkTargets>[0];
           const body = req.body as Record<string, unknown> | null;
           const r = bulkRequest(kind, body);
@@ -222,9 +222,9 @@ export function uiRoutes(d: UiDeps) {
       ui.post('/ui/rollouts/:id/:command', async (req, reply) => {
         const { id, command } = req.params as { id: string; command: string };
         try {
-          const s = { actor: await actor(req, reply, (COMMANDS as string[]).includes(command), `no rollout command ${command}: use pause, resume, abort or rollback`) };
+          const who = await actingAs(req, reply, (COMMANDS as string[]).includes(command), `no rollout command ${command}: use pause, resume, abort or rollback`);
           if (!NAME.test(id) || !(await ctx.store.getRollout(id))) throw new NwError('NW_NOT_FOUND', `no rollout ${id}`);
-          const state = await d.executor.command(id, { kind: command as Command['kind'], actor: s.actor });
+          const state = await d.executor.command(id, { kind: command as Command['kind'], actor: who });
           d.changes.bump();
           return send(reply, (await renderLive(state, false)).live);
         } catch (e) {
