@@ -15,6 +15,7 @@ import type { Command, RolloutState } from '../rollout/engine.js';
 import type { ControllerEvent, EventQuery } from '../store/store.js';
 import { assetUrls, CSP_DIRECTIVES, staticDir } from './assets.js';
 import type { Changes } from './changes.js';
+import type { LeaderCommand } from './forward.js';
 import { fleetSummary, type FleetFilter, type FleetNode } from './fleet-model.js';
 import { href, html, type Html } from './html.js';
 import { notFoundPage, page, signInPage, type Shell } from './layout.js';
@@ -35,6 +36,8 @@ export interface UiDeps {
   /** The leader poller's last status of an agent (null on a follower, or before the first poll). */
   latest: (name: string) => { status: AgentStatus | null } | null;
   executor: { command(id: string, cmd: Command): Promise<RolloutState> };
+  /** HA: a follower sends its operators' commands to the leader (ui/forward.ts). */
+  forward?: LeaderCommand;
   changes: Changes;
   queryEvents: (q: EventQuery) => Promise<ControllerEvent[]>;
   /** Default: the sign-in module over the store. */
@@ -101,10 +104,15 @@ export function uiRoutes(d: UiDeps) {
         const status = isNwError(err) ? httpStatusOf(err.code) : (err as { statusCode?: number }).statusCode ?? 500;
         return send(reply, html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Error</title><link rel="stylesheet" href="${shell.assets['ui.css']}"></head><body><main><h1>Error</h1><p role="alert"><strong>${code}</strong>: ${(err as Error).message}</p><p><a href="/ui/">Fleet</a></p></main></body></html>`, status);
       });
-      const leaderPage = async (path: string): Promise<string | null> => {
-        if (!ctx.leadership || ctx.leadership.leading()) return null;
+      /** The command run here (this controller leads, or is the only one) or forwarded to the leader. */
+      const command = async (id: string, kind: Command['kind'], actor: string): Promise<RolloutState> => {
+        if (!ctx.leadership || ctx.leadership.leading()) return d.executor.command(id, { kind, actor });
         const leader = await ctx.leadership.leaderUrl();
-        return leader ? new URL(path, leader).toString() : null;
+        if (!leader || !d.forward) throw new NwError('NW_NOT_LEADER', 'no controller leads the fleet right now (an election is under way); try again in a few seconds');
+        await d.forward(leader, id, kind, actor);
+        const r = await ctx.store.getRollout(id); // the leader committed it before answering
+        if (!r) throw new NwError('NW_NOT_FOUND', `rollout ${id} is gone`);
+        return r.state;
       };
       const evidence = (name: string): NodeEvidence | null => {
         const obs = d.view.observation(name);
@@ -113,7 +121,7 @@ export function uiRoutes(d: UiDeps) {
       };
       const renderLive = async (state: RolloutState, pruned: boolean) => {
         const m = rolloutModel(state, ctx.now().toISOString(), evidence, pruned);
-        return { m, live: rolloutLive(m, await leaderPage(href('rollouts', state.id))) };
+        return { m, live: rolloutLive(m) };
       };
 
       ui.get('/ui', async (_req, reply) => reply.redirect('/ui/', 301));
@@ -175,17 +183,17 @@ export function uiRoutes(d: UiDeps) {
       });
 
       ui.post('/ui/rollouts/:id/:command', async (req, reply) => {
-        const { id, command } = req.params as { id: string; command: string };
+        const { id, command: cmd } = req.params as { id: string; command: string };
         // an error goes to the page's alert region, whatever the button targets
         const refuse = (code: NwError['code'], message: string) =>
           reply.code(httpStatusOf(code)).header('hx-retarget', '#action-error').header('hx-reswap', 'innerHTML').type('text/html; charset=utf-8').send(html`<strong>${code}</strong>: ${message}`.text);
         try {
           const s = await auth.sessionOf(req, reply);
           if (!s) throw new NwError('NW_AUTH', 'signed out: run `nodewright ui` for a new sign-in link');
-          if (!(COMMANDS as string[]).includes(command)) throw new NwError('NW_NOT_FOUND', `no rollout command ${command}: use pause, resume, abort or rollback`);
+          if (!(COMMANDS as string[]).includes(cmd)) throw new NwError('NW_NOT_FOUND', `no rollout command ${cmd}: use pause, resume, abort or rollback`);
           auth.checkAction(req, s);
           if (!NAME.test(id) || !(await ctx.store.getRollout(id))) throw new NwError('NW_NOT_FOUND', `no rollout ${id}`);
-          const state = await d.executor.command(id, { kind: command as Command['kind'], actor: s.actor });
+          const state = await command(id, cmd as Command['kind'], s.actor);
           d.changes.bump();
           return send(reply, (await renderLive(state, false)).live);
         } catch (e) {
