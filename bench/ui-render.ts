@@ -100,7 +100,7 @@ export async function measureRolloutRender(n: number, runs = 20): Promise<{ medi
     pageBytes = Buffer.byteLength(r.body);
     // one live message: what the stream renders and sends (the model and the region, as SSE)
     const t1 = process.hrtime.bigint();
-    const msg = sseText({ id: 'b-1', data: rolloutLive(rolloutModel(structuredClone(state), now, () => null), null).text });
+    const msg = sseText({ id: 'b-1', data: rolloutLive(rolloutModel(structuredClone(state), now, () => null)).text });
     const liveMs = Number(process.hrtime.bigint() - t1) / 1e6;
     liveBytes = Buffer.byteLength(msg);
     if (i >= 3) {
@@ -114,7 +114,7 @@ export async function measureRolloutRender(n: number, runs = 20): Promise<{ medi
   // the worst case for the live region: every node in flight at once (the rows and waits-for capped)
   const deadline = new Date(Date.parse(now) + 40_000).toISOString();
   const busy: RolloutState = { ...state, nodes: state.nodes.map((x) => ({ ...x, phase: 'gating', targetGeneration: 2, gateStartedAt: now, deadline, hold: undefined, reason: null })) };
-  const worstLiveBytes = Buffer.byteLength(sseText({ id: 'b-1', data: rolloutLive(rolloutModel(busy, now, () => null), null).text }));
+  const worstLiveBytes = Buffer.byteLength(sseText({ id: 'b-1', data: rolloutLive(rolloutModel(busy, now, () => null)).text }));
   return { medianMs: times[Math.floor(times.length / 2)], maxMs: times[times.length - 1], pageBytes, liveBytes, liveMedianMs: liveTimes[Math.floor(liveTimes.length / 2)], waves: state.waveCount, worstLiveBytes };
 }
 

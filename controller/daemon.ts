@@ -125,6 +125,8 @@ export async function startController(config: ControllerConfig, log: Logger, o: 
   metrics.failureDomains = () => view.failureDomains(config.failureDomain);
   metrics.leader = () => ready && exec.acting;
   let ownCertNotAfter = new X509Certificate(keys.cert).validTo;
+  /** This controller's certificate as a client (a renewal swaps it: SIGHUP). */
+  let own = { cert: keys.cert, key: keys.key };
   metrics.ownCertNotAfter = () => ownCertNotAfter;
   // set when controller.yaml names a cloud: keeps every node's hypervisor current from Nova
   let mapper: HypervisorMapper | null = null;
@@ -239,7 +241,8 @@ export async function startController(config: ControllerConfig, log: Logger, o: 
   // controller.yaml names a cloud: the compute-node routes (as in `nodewright serve`), operators only
   const routes = [
     d.rolloutRoutes(exec, { artifactBaseUrl: config.url, failureDomain: () => config.failureDomain, preflight: cephPreflight({ host: createHost(), ceph: config.ceph }) }),
-    d.uiRoutes({ view, latest: (name) => poller.latest(name), executor: exec, changes, queryEvents: (q) => store.queryEvents(q) }),
+    // a follower's dashboard forwards its operators' commands to the leader with this controller's certificate
+    d.uiRoutes({ view, latest: (name) => poller.latest(name), executor: exec, changes, queryEvents: (q) => store.queryEvents(q), forward: ha ? d.leaderCommand(() => ({ ca: keys.ca, ...own })) : undefined }),
   ];
   if (config.openstack) {
     const openstack = config.openstack;
@@ -355,6 +358,7 @@ export async function startController(config: ControllerConfig, log: Logger, o: 
       checkTlsMaterial({ certPem: cert, keyPem: key, caPem: keys.ca, files: config.tls });
       (app!.server as unknown as TlsServer).setSecureContext({ cert: cert + keys.ca, key, ca: keys.ca, minVersion: 'TLSv1.2' });
       swapClientCert(agent, { ca: keys.ca, cert, key });
+      own = { cert, key };
       ownCertNotAfter = new X509Certificate(cert).validTo;
       return ownCertNotAfter;
     },

@@ -3,7 +3,7 @@
 // systemd notification (and OpenStack, only when configured). startController acts on pushes in doubt before it loads
 // these (~1–3 s of module evaluation on a loaded machine; see bench P7).
 export async function loadDeferred() {
-  const [server, auth, artifactsRoutes, computeRoutes, rolloutsRoutes, artifacts, bundle, ca, notify, ui] = await Promise.all([
+  const [server, auth, artifactsRoutes, computeRoutes, rolloutsRoutes, artifacts, bundle, ca, notify, ui, forward] = await Promise.all([
     import('./api/server.js'),
     import('./api/auth.js'),
     import('./api/routes/artifacts.js'),
@@ -14,6 +14,7 @@ export async function loadDeferred() {
     import('../pki/ca.js'),
     import('../systemd/notify.js'),
     import('./ui/routes.js'),
+    import('./ui/forward.js'),
   ]);
   return {
     buildControllerServer: server.buildControllerServer,
@@ -26,6 +27,7 @@ export async function loadDeferred() {
     caCertHash: ca.caCertHash,
     createNotifier: notify.createNotifier,
     uiRoutes: ui.uiRoutes,
+    leaderCommand: forward.leaderCommand,
   };
 }
 

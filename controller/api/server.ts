@@ -17,6 +17,7 @@ import { fleetRoutes } from './routes/fleet.js';
 import { healthRoutes } from './routes/health.js';
 import { prometheusRoutes } from './routes/prometheus.js';
 import { uiSessionRoutes } from './routes/ui-sessions.js';
+import { UI_ACTION_ROUTE } from '../ui/forward.js';
 import { loginRoutes, SIGN_IN_ROUTES } from '../ui/login-routes.js';
 
 export interface ControllerServerDeps {
@@ -71,10 +72,12 @@ export async function buildControllerServer(deps: ControllerServerDeps): Promise
   const leadership = deps.fleet?.leadership;
   if (leadership) {
     // HA: one leader writes; a follower sends every write there (the CLI and agents follow a 307),
-    // except dashboard sign-in, which every member serves (sessions are not fenced)
+    // except dashboard sign-in, which every member serves (sessions are not fenced), and the
+    // dashboard's actions, which a follower forwards to the leader itself (ui/forward.ts)
     app.addHook('onRequest', async (req, reply) => {
       if (req.method === 'GET' || req.method === 'HEAD' || leadership.leading()) return;
-      if (SIGN_IN_ROUTES.has(req.routeOptions.url ?? '')) return;
+      const route = req.routeOptions.url ?? '';
+      if (SIGN_IN_ROUTES.has(route) || route === UI_ACTION_ROUTE) return;
       const leader = await leadership.leaderUrl();
       if (!leader) throw new NwError('NW_NOT_LEADER', 'no controller leads the fleet right now (an election is under way); try again in a few seconds');
       return reply.code(307).header('location', new URL(req.url, leader).toString()).send();

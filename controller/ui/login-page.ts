@@ -2,9 +2,7 @@
 // static HTML with every interpolation escaped, no script, no style, and headers that keep them
 // out of frames, caches and referrers (the link's code is in the URL).
 import type { FastifyReply } from 'fastify';
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ESCAPES[c]);
+import { escapeHtml } from './html.js';
 
 export const SIGN_IN_HEADERS: Record<string, string> = {
   'content-type': 'text/html; charset=utf-8',

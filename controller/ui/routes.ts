@@ -13,9 +13,10 @@ import type { ApiContext } from '../api/context.js';
 import type { FleetView } from '../fleet/view.js';
 import type { Command, RolloutState } from '../rollout/engine.js';
 import type { ControllerEvent, EventQuery } from '../store/store.js';
-import { bulkRequest, bulkTargets, isBulkCommand, parseForm, type BulkOutcome } from './bulk.js';
+import { bulkRequest, bulkTargets, isBulkCommand, parseForm, type BulkCommand, type BulkOutcome } from './bulk.js';
 import { assetUrls, CSP_DIRECTIVES, staticDir } from './assets.js';
 import type { Changes } from './changes.js';
+import type { LeaderCommand } from './forward.js';
 import { fleetSummary, type FleetFilter, type FleetNode } from './fleet-model.js';
 import { href, html, type Html } from './html.js';
 import { notFoundPage, page, signInPage, type Shell } from './layout.js';
@@ -36,6 +37,8 @@ export interface UiDeps {
   /** The leader poller's last status of an agent (null on a follower, or before the first poll). */
   latest: (name: string) => { status: AgentStatus | null } | null;
   executor: { command(id: string, cmd: Command): Promise<RolloutState> };
+  /** HA: a follower sends its operators' commands to the leader (ui/forward.ts). */
+  forward?: LeaderCommand;
   changes: Changes;
   queryEvents: (q: EventQuery) => Promise<ControllerEvent[]>;
   /** Default: the sign-in module over the store. */
@@ -102,10 +105,15 @@ export function uiRoutes(d: UiDeps) {
         const status = isNwError(err) ? httpStatusOf(err.code) : (err as { statusCode?: number }).statusCode ?? 500;
         return send(reply, html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Error</title><link rel="stylesheet" href="${shell.assets['ui.css']}"></head><body><main><h1>Error</h1><p role="alert"><strong>${code}</strong>: ${(err as Error).message}</p><p><a href="/ui/">Fleet</a></p></main></body></html>`, status);
       });
-      const leaderPage = async (path: string): Promise<string | null> => {
-        if (!ctx.leadership || ctx.leadership.leading()) return null;
+      /** The command run here (this controller leads, or is the only one) or forwarded to the leader. */
+      const command = async (id: string, kind: Command['kind'], actor: string): Promise<RolloutState> => {
+        if (!ctx.leadership || ctx.leadership.leading()) return d.executor.command(id, { kind, actor });
         const leader = await ctx.leadership.leaderUrl();
-        return leader ? new URL(path, leader).toString() : null;
+        if (!leader || !d.forward) throw new NwError('NW_NOT_LEADER', 'no controller leads the fleet right now (an election is under way); try again in a few seconds');
+        await d.forward(leader, id, kind, actor);
+        const r = await ctx.store.getRollout(id); // the leader committed it before answering
+        if (!r) throw new NwError('NW_NOT_FOUND', `rollout ${id} is gone`);
+        return r.state;
       };
       const evidence = (name: string): NodeEvidence | null => {
         const obs = d.view.observation(name);
@@ -114,7 +122,7 @@ export function uiRoutes(d: UiDeps) {
       };
       const renderLive = async (state: RolloutState, pruned: boolean) => {
         const m = rolloutModel(state, ctx.now().toISOString(), evidence, pruned);
-        return { m, live: rolloutLive(m, await leaderPage(href('rollouts', state.id))) };
+        return { m, live: rolloutLive(m) };
       };
 
       ui.get('/ui', async (_req, reply) => reply.redirect('/ui/', 301));
@@ -144,8 +152,8 @@ export function uiRoutes(d: UiDeps) {
         const s = await signedIn(req, reply);
         if (!s) return reply;
         const cursor = str((req.query as Record<string, unknown>).cursor, 512);
-        const [list, active, leader] = await Promise.all([ctx.store.listRollouts({ limit: ROLLOUTS_PAGE, cursor }), ctx.store.activeRollouts(), leaderPage('/ui/rollouts')]);
-        return send(reply, page(shell, s, 'Rollouts', rolloutsView(list, { leaderPage: leader, running: bulkTargets('pause', active.map((r) => r.state)).length, cursor: cursor ?? null })));
+        const [list, active] = await Promise.all([ctx.store.listRollouts({ limit: ROLLOUTS_PAGE, cursor }), ctx.store.activeRollouts()]);
+        return send(reply, page(shell, s, 'Rollouts', rolloutsView(list, { running: bulkTargets('pause', active.map((r) => r.state)).length, cursor: cursor ?? null })));
       });
 
       ui.get('/ui/rollouts/:id', async (req, reply) => {
@@ -191,10 +199,10 @@ export function uiRoutes(d: UiDeps) {
       // pause, resume or abort many rollouts: each on its own (one refusal does not stop the others),
       // answered by the outcome per rollout and the page's rows re-rendered
       ui.post('/ui/rollouts/bulk/:command', async (req, reply) => {
-        const { command } = req.params as { command: string };
+        const { command: cmd } = req.params as { command: string };
         try {
-          const who = await actingAs(req, reply, isBulkCommand(command), `no bulk rollout command ${command}: use pause, resume or abort`);
-          const kind = command as Parameters<typeof bulkTargets>[0];
+          const who = await actingAs(req, reply, isBulkCommand(cmd), `no bulk rollout command ${cmd}: use pause, resume or abort`);
+          const kind = cmd as BulkCommand;
           const body = req.body as Record<string, unknown> | null;
           const r = bulkRequest(kind, body);
           const ids = r.all ? bulkTargets('pause', (await ctx.store.activeRollouts()).map((x) => x.state)) : r.ids;
@@ -202,7 +210,7 @@ export function uiRoutes(d: UiDeps) {
           for (const id of ids) {
             try {
               if (!(await ctx.store.getRollout(id))) throw new NwError('NW_NOT_FOUND', `no rollout ${id}`);
-              const st = await d.executor.command(id, { kind, actor: who });
+              const st = await command(id, kind, who); // on a follower: forwarded to the leader
               list.push({ id, done: true, code: null, message: st.state });
             } catch (e) {
               if (!isNwError(e)) req.log.error({ err: e, rollout: id }, 'bulk rollout command failed');
@@ -212,7 +220,7 @@ export function uiRoutes(d: UiDeps) {
           if (list.some((x) => x.done)) d.changes.bump();
           const cursor = str(body?.cursor, 512);
           const [p, active] = await Promise.all([ctx.store.listRollouts({ limit: ROLLOUTS_PAGE, cursor }), ctx.store.activeRollouts()]);
-          return send(reply, rolloutsLive(p, { leaderPage: null, running: bulkTargets('pause', active.map((x) => x.state)).length, cursor: cursor ?? null, outcomes: { kind, list } }));
+          return send(reply, rolloutsLive(p, { running: bulkTargets('pause', active.map((x) => x.state)).length, cursor: cursor ?? null, outcomes: { kind, list } }));
         } catch (e) {
           if (isNwError(e)) return refuse(reply, e.code, e.message);
           throw e;
@@ -220,11 +228,11 @@ export function uiRoutes(d: UiDeps) {
       });
 
       ui.post('/ui/rollouts/:id/:command', async (req, reply) => {
-        const { id, command } = req.params as { id: string; command: string };
+        const { id, command: cmd } = req.params as { id: string; command: string };
         try {
-          const who = await actingAs(req, reply, (COMMANDS as string[]).includes(command), `no rollout command ${command}: use pause, resume, abort or rollback`);
+          const who = await actingAs(req, reply, (COMMANDS as string[]).includes(cmd), `no rollout command ${cmd}: use pause, resume, abort or rollback`);
           if (!NAME.test(id) || !(await ctx.store.getRollout(id))) throw new NwError('NW_NOT_FOUND', `no rollout ${id}`);
-          const state = await d.executor.command(id, { kind: command as Command['kind'], actor: who });
+          const state = await command(id, cmd as Command['kind'], who);
           d.changes.bump();
           return send(reply, (await renderLive(state, false)).live);
         } catch (e) {

@@ -1,6 +1,7 @@
 // The dashboard's secrets: a one-time sign-in code and a session cookie are each 32 random bytes
 // (base64url); the store keeps only their sha256, so a copy of the database signs nobody in.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { sameHash } from '../store/rows.js';
 import type { UiLoginCode } from '../store/store.js';
 
 export const LOGIN_CODE_TTL_MS = 60_000;
@@ -10,11 +11,7 @@ export const newSecret = (): string => randomBytes(32).toString('base64url');
 export const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 /** Equal strings, compared in constant time for a given length. */
-export function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
+export const sameSecret = sameHash;
 
 /** A new sign-in code: the secret for the link, the record for the store. */
 export function mintLoginCode(o: { actor: string; readOnly: boolean; now: Date; ttlMs?: number }): { code: string; record: UiLoginCode } {

@@ -2,7 +2,7 @@
 //   POST /v1/rollouts                      {group?|labels?|nodes?, desired, strategy} → the new rollout
 //   GET  /v1/rollouts?limit=N&cursor=C     summaries, newest first, a page at a time ({rollouts, next})
 //   GET  /v1/rollouts/:id                  state + what it waits for and the time left
-//   POST /v1/rollouts/:id/{pause,resume,abort,rollback}
+//   POST /v1/rollouts/:id/{pause,resume,abort,rollback}   (an operator, or a controller forwarding its dashboard's operator)
 import { randomBytes } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
@@ -14,6 +14,7 @@ import type { RolloutExecutor } from '../../rollout/executor.js';
 import { parseStrategy, type StrategyInput } from '../../rollout/strategy.js';
 import { resolveTarget } from '../../rollout/target.js';
 import { rolloutView } from '../../rollout/view.js';
+import { ACTOR_HEADER, forwardedActor } from '../../ui/forward.js';
 import { actorOf, callerOf } from '../auth.js';
 import type { ApiContext } from '../context.js';
 
@@ -94,11 +95,13 @@ export function rolloutRoutes(executor: RolloutExecutor, o: { artifactBaseUrl: s
     });
 
     app.post('/v1/rollouts/:id/:command', { schema: { params: CommandParams } }, async (req) => {
-      const who = callerOf(req, ctx.operatorRoles);
+      // a follower's dashboard forwards its operator's command with its own certificate (ui/forward.ts)
+      const who = callerOf(req, [...ctx.operatorRoles, 'controller']);
+      const actor = who.role === 'controller' ? forwardedActor(req.headers[ACTOR_HEADER]) : actorOf(who);
       const { id, command } = req.params as { id: string; command: string };
       if (!['pause', 'resume', 'abort', 'rollback'].includes(command)) throw new NwError('NW_NOT_FOUND', `no rollout command ${command}: use pause, resume, abort or rollback`);
       await get(id);
-      const state = await executor.command(id, { kind: command as Command['kind'], actor: actorOf(who) });
+      const state = await executor.command(id, { kind: command as Command['kind'], actor });
       return rolloutView(state, ctx.now().toISOString());
     });
   };

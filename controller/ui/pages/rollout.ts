@@ -15,8 +15,7 @@ const CONFIRM: Record<RolloutAction, string> = {
   rollback: 'Roll back rollout %? Every node that got the target goes back to its previous desired state.',
 };
 
-function actions(m: RolloutModel, leaderPage: string | null): Html {
-  if (leaderPage) return html`<p class="actions"><a href="${leaderPage}">Act on this rollout on the leading controller</a></p>`;
+function actions(m: RolloutModel): Html {
   if (m.actions.length === 0) return html``;
   return html`<div class="actions">${m.actions.map(
     (a) => html`<button type="button" class="${a === 'abort' || a === 'rollback' ? 'danger' : ''}" hx-post="${href('rollouts', m.id, a)}" hx-confirm="${CONFIRM[a].replace('%', m.id)}" hx-target="#rollout-live" hx-swap="innerHTML">${LABEL[a]}</button>`,
@@ -54,8 +53,8 @@ ${m.rows.length ? nodeTable(m.rows) : html`<p class="muted">None: no node is fai
 ${m.moreRows ? html`<p class="more" data-testid="more-rows">and ${count(m.moreRows)} more: <a href="${nodesHref(m.id)}">all ${count(m.total)} nodes</a></p>` : null}`;
 }
 
-/** The inside of #rollout-live. `leaderPage`: on a follower, the same page on the leader (no buttons here). */
-export function rolloutLive(m: RolloutModel, leaderPage: string | null): Html {
+/** The inside of #rollout-live (on a follower too: its actions are forwarded to the leader). */
+export function rolloutLive(m: RolloutModel): Html {
   const r = m.reason;
   return html`<p class="summary">Phase: <strong class="state" data-testid="rollout-phase">${m.phase}</strong> <span class="muted">· updated ${m.updatedAt}</span>${m.pruned ? html` <span class="muted">(per-node detail pruned by retention)</span>` : null}</p>
 ${phaseCounts(m)}
@@ -66,7 +65,7 @@ ${r ? html`<div class="reason" data-testid="reason"><strong>${r.node ? `Node ${r
 <dt>Time left</dt><dd data-testid="time-left">${m.timeLeft ?? '—'}</dd>
 <dt>Failure budget</dt><dd data-testid="budget">${m.budget.used} used of ${m.budget.allowed} allowed</dd>
 </dl>
-${actions(m, leaderPage)}
+${actions(m)}
 ${rowsPart(m)}
 <p class="pager"><a href="${nodesHref(m.id)}">Every node, ${NODE_PAGE_TEXT}</a></p>`;
 }

@@ -7,8 +7,6 @@ import { selectable, type BulkCommand, type BulkOutcome } from '../bulk.js';
 import { href, html, query, type Html } from '../html.js';
 
 export interface RolloutsOptions {
-  /** On a follower: the rollouts page on the leader (no checkboxes or buttons here). */
-  leaderPage: string | null;
   /** Rollouts in the fleet "Pause all running" applies to. */
   running: number;
   /** The page's cursor (the bulk answer re-renders the same page). */
@@ -32,8 +30,7 @@ function outcomesView(o: NonNullable<RolloutsOptions['outcomes']>): Html {
 <ul>${o.list.map((x) => html`<li data-bulk-id="${x.id}" data-outcome="${x.done ? 'done' : 'refused'}"><a href="${href('rollouts', x.id)}">${x.id}</a>: ${x.done ? html`done` : html`refused — <strong>${x.code}</strong>: ${x.message}`}</li>`)}</ul></div>`;
 }
 
-function bulkButtons(o: RolloutsOptions): Html {
-  if (o.leaderPage) return html`<p class="actions"><a href="${o.leaderPage}">Act on rollouts on the leading controller</a></p>`;
+function bulkButtons(): Html {
   return html`<div class="actions bulk">${(['pause', 'resume', 'abort'] as const).map(
     (k) => html`<button type="button" class="${k === 'abort' ? 'danger' : ''}" data-bulk="${k}" data-confirm="${CONFIRM[k]}" hx-post="${href('rollouts', 'bulk', k)}" hx-confirm="${bulkConfirm(k, 0)}" hx-target="#rollouts-live" hx-swap="innerHTML">${LABEL[k]}</button>`,
   )}</div>`;
@@ -41,16 +38,15 @@ function bulkButtons(o: RolloutsOptions): Html {
 
 /** The inside of #rollouts-live. */
 export function rolloutsLive(p: RolloutPage, o: RolloutsOptions): Html {
-  const act = o.leaderPage === null;
   // the fleet-wide stop: every rollout pause applies to, on any page (not only the ticked ones)
-  const stop = o.leaderPage === null && o.running > 0
+  const stop = o.running > 0
     ? html`<p class="actions"><button type="button" class="danger" data-testid="pause-all" hx-post="${href('rollouts', 'bulk', 'pause')}" hx-vals='{"all":"1"}' hx-confirm="${`Pause all ${plural(o.running)} running in the fleet? No new node is started until each is resumed.`}" hx-target="#rollouts-live" hx-swap="innerHTML">Pause all running</button></p>`
     : null;
   return html`${o.outcomes ? outcomesView(o.outcomes) : null}
 <form id="bulk">${stop}${o.cursor ? html`<input type="hidden" name="cursor" value="${o.cursor}">` : null}
-${p.rollouts.length ? bulkButtons(o) : null}
-<table id="rollouts"><thead><tr>${act ? html`<th>Select</th>` : null}<th>Rollout</th><th>Phase</th><th>Target</th><th class="num">Wave</th><th class="num">Nodes done</th><th class="num">Failures</th><th>Started</th><th>Reason</th></tr></thead><tbody>
-${p.rollouts.map((r) => html`<tr data-rollout="${r.id}">${act ? html`<td>${selectable(r) ? html`<input type="checkbox" name="ids" value="${r.id}" aria-label="select ${r.id}">` : null}</td>` : null}<td><a href="${href('rollouts', r.id)}">${r.id}</a></td><td class="state">${r.state}</td><td>${r.target}</td><td class="num">${Math.min(r.wave + 1, r.waveCount)}/${r.waveCount}</td><td class="num">${r.done}/${r.nodes}</td><td class="num">${r.failures}</td><td>${r.createdAt}</td><td class="msg">${r.reason ?? ''}</td></tr>`)}
+${p.rollouts.length ? bulkButtons() : null}
+<table id="rollouts"><thead><tr><th>Select</th><th>Rollout</th><th>Phase</th><th>Target</th><th class="num">Wave</th><th class="num">Nodes done</th><th class="num">Failures</th><th>Started</th><th>Reason</th></tr></thead><tbody>
+${p.rollouts.map((r) => html`<tr data-rollout="${r.id}"><td>${selectable(r) ? html`<input type="checkbox" name="ids" value="${r.id}" aria-label="select ${r.id}">` : null}</td><td><a href="${href('rollouts', r.id)}">${r.id}</a></td><td class="state">${r.state}</td><td>${r.target}</td><td class="num">${Math.min(r.wave + 1, r.waveCount)}/${r.waveCount}</td><td class="num">${r.done}/${r.nodes}</td><td class="num">${r.failures}</td><td>${r.createdAt}</td><td class="msg">${r.reason ?? ''}</td></tr>`)}
 </tbody></table></form>`;
 }
 

@@ -1,7 +1,7 @@
 // The dashboard on a follower of an HA set (two real controller daemons on one PostgreSQL, honest
 // simulated agents polled by the leader): the follower's pages show what the leader wrote (the
-// database's observations, no agent status of its own), its rollout page has no action buttons but
-// a link to the same page on the leader, and its live stream follows the rollout the leader moves.
+// database's observations, no agent status of its own), its live stream follows the rollout the
+// leader moves, and its action buttons work (bulk ones too): the follower forwards the command to the leader.
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -22,7 +22,7 @@ describe('dashboard pages on a follower', () => {
     await lab?.stop();
   }, 60_000);
 
-  it('fleet and node pages from the database; the rollout page links to the leader and follows the leader\'s moves live', async () => {
+  it('fleet and node pages from the database; the rollout page follows the leader\'s moves live and its buttons act through the leader', async () => {
     const [c1, c2] = [ha.member('c1'), ha.member('c2')];
     const tls = { ca: readFileSync(path.join(ha.dir, 'ca.crt'), 'utf8'), cert: readFileSync(path.join(ha.dir, 'operator.crt'), 'utf8'), key: readFileSync(path.join(ha.dir, 'operator.key'), 'utf8') };
     const page = (route: string) => call(`${c2.url}${route}`, tls);
@@ -37,12 +37,10 @@ describe('dashboard pages on a follower', () => {
     const id = (await ha.ok(c1, 'POST', '/v1/rollouts', { group: 'fleet', desired: { runtime: 'rkt', packages: { policy: 'skip' }, kubelet: { kind: 'image', version: '1.10.13', tag: 'ha-ui' } }, strategy: { steps: '1', minHealthy: '30s', gateTimeout: '5m' } })).id as string;
     await until('the rollout on the follower\'s page', async () => (await page(`/ui/rollouts/${id}`)).status === 200, 10_000);
     const t = (await page(`/ui/rollouts/${id}`)).text;
-    expect(t).not.toContain('hx-post=');
-    expect(t).toContain(`<a href="${c1.url}/ui/rollouts/${id}">`);
+    expect(t).toContain(`hx-post="/ui/rollouts/${id}/pause"`);
     const list = (await page('/ui/rollouts')).text;
-    expect(list).toContain(`<tr data-rollout="${id}"><td><a href="/ui/rollouts/${id}">`);
-    expect(list).not.toMatch(/hx-post=|type="checkbox"|Pause all running/);
-    expect(list).toContain(`<a href="${c1.url}/ui/rollouts">Act on rollouts on the leading controller</a>`);
+    expect(list).toContain(`<tr data-rollout="${id}"><td><input type="checkbox" name="ids" value="${id}"`);
+    expect(list).toContain('>Pause all running</button>');
 
     // the follower's stream: a fragment when the leader pauses the rollout
     const fragments: { at: number; text: string }[] = [];
@@ -59,5 +57,29 @@ describe('dashboard pages on a follower', () => {
     process.stderr.write(`ui-pages-ha: the leader's pause reached the follower's stream in ${paused.at - t0} ms\n`);
     expect(paused.at - t0).toBeLessThan(3000);
     req.destroy();
+
+    // Resume from the follower's page: its session (made for the operator's certificate), its CSRF
+    // token; the follower forwards the command to the leader, which records the operator
+    const first = await page('/ui/session');
+    const cookie = String(([] as string[]).concat(first.headers['set-cookie'] ?? [])[0]).split(';')[0];
+    const post = (headers: Record<string, string>) =>
+      call(`${c2.url}/ui/rollouts/${id}/resume`, { ...tls, method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', origin: c2.url, ...headers }, body: '' });
+    expect((await post({})).status).toBe(403); // no CSRF token: refused on the follower, nothing forwarded
+    expect((await ha.ok(c1, 'GET', `/v1/rollouts/${id}`)).state).toBe('paused');
+    const resumed = await post({ 'x-csrf-token': first.json.csrf });
+    expect(resumed.status, resumed.text).toBe(200);
+    expect(resumed.text).not.toContain('data-testid="rollout-phase">paused<');
+    expect((await ha.ok(c1, 'GET', `/v1/rollouts/${id}`)).state).not.toBe('paused');
+    const events = (await ha.ok(c1, 'GET', '/v1/events?limit=1000')).events as { kind: string; actor: string; subject: string }[];
+    const moves = events.filter((e) => e.subject === id && e.kind.startsWith('rollout.'));
+    expect(moves.at(-1)).toMatchObject({ kind: 'rollout.running', actor: first.json.actor }); // the operator, not the forwarding controller
+
+    // Pause all running from the follower's rollouts list: forwarded the same way, per rollout
+    const bulk = await call(`${c2.url}/ui/rollouts/bulk/pause`, { ...tls, method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', origin: c2.url, 'x-csrf-token': first.json.csrf }, body: 'all=1' });
+    expect(bulk.status, bulk.text).toBe(200);
+    expect(bulk.text).toContain(`<li data-bulk-id="${id}" data-outcome="done">`);
+    expect((await ha.ok(c1, 'GET', `/v1/rollouts/${id}`)).state).toBe('paused');
+    const after = (await ha.ok(c1, 'GET', '/v1/events?limit=1000')).events as { kind: string; actor: string; subject: string }[];
+    expect(after.filter((e) => e.subject === id && e.kind.startsWith('rollout.')).at(-1)).toMatchObject({ kind: 'rollout.paused', actor: first.json.actor });
   }, 90_000);
 });

@@ -31,15 +31,10 @@ describe('fleet page', () => {
 describe('rollout live region', () => {
   const state = newRollout({ id: 'r-1', target: 'group lab', nodes: [{ name: 'w1', baseGeneration: 1, previousGeneration: 1, canRollBack: true }], strategy: parseStrategy({}), now: '2026-12-07T10:00:00.000Z' });
   it('running: Pause, Abort, Rollback buttons posting to the rollout, each confirmed', () => {
-    const t = rolloutLive(rolloutModel(state, '2026-12-07T10:00:01.000Z', () => null), null).text;
+    const t = rolloutLive(rolloutModel(state, '2026-12-07T10:00:01.000Z', () => null)).text;
     expect([...t.matchAll(/hx-post="([^"]+)" hx-confirm="[^"]+"[^>]*>(\w+)<\/button>/g)].map((m) => `${m[2]} ${m[1]}`)).toEqual([
       'Pause /ui/rollouts/r-1/pause', 'Abort /ui/rollouts/r-1/abort', 'Rollback /ui/rollouts/r-1/rollback',
     ]);
-  });
-  it('on a follower: no buttons, a link to the same page on the leader', () => {
-    const t = rolloutLive(rolloutModel(state, '2026-12-07T10:00:01.000Z', () => null), 'https://c1:8443/ui/rollouts/r-1').text;
-    expect(t).not.toContain('<button');
-    expect(t).toContain('<a href="https://c1:8443/ui/rollouts/r-1">');
   });
 });
 
@@ -52,7 +47,7 @@ describe('rollout page at scale', () => {
   big.wave = 100;
 
   it('the live region: counts linking to the filtered list, folded waves, only the node that needs an operator, a link to every node', () => {
-    const t = rolloutLive(rolloutModel(big, '2026-12-07T10:00:01.000Z', () => null), null).text;
+    const t = rolloutLive(rolloutModel(big, '2026-12-07T10:00:01.000Z', () => null)).text;
     expect(t).toContain('<li data-phase="gating" data-count="1"><a href="/ui/rollouts/r-2/nodes?phase=gating">gating</a> <strong>1</strong></li>');
     expect(t).toContain('<li data-phase="healthy" data-count="496">');
     expect(t).toContain('<div class="wave range" data-waves="0-98" data-state="done" title="waves 0–98: done">waves 0–98 · 491/491 · done</div>');
@@ -135,18 +130,18 @@ describe('lists a page at a time', () => {
   it('rollouts: a row per rollout linking to it; Older carries the store\'s cursor only when there is a next page', async () => {
     const { rolloutsView } = await import('../../../../controller/ui/pages/rollouts.js');
     const r = { id: 'r-2', state: 'running' as const, reason: null, target: 'group lab', wave: 0, waveCount: 2, nodes: 3, done: 1, failures: 0, createdAt: 't', updatedAt: 't' };
-    const o = { leaderPage: null, running: 1, cursor: null };
+    const o = { running: 1, cursor: null };
     const t = rolloutsView({ rollouts: [r], next: 'abc/=' }, o).text;
     expect(t).toContain('<tr data-rollout="r-2"><td><input type="checkbox" name="ids" value="r-2" aria-label="select r-2"></td><td><a href="/ui/rollouts/r-2">r-2</a></td>');
     expect(t).toContain('<a href="/ui/rollouts?cursor=abc%2F%3D" rel="next">Older</a>');
     expect(rolloutsView({ rollouts: [r], next: null }, o).text).not.toContain('Older');
   });
 
-  it('rollouts bulk: a checkbox only on unfinished rows, the buttons, Pause all naming the count; a follower gets the leader link and no checkbox or button', async () => {
+  it('rollouts bulk: a checkbox only on unfinished rows, the buttons, Pause all naming the count (on a follower too: its actions are forwarded to the leader)', async () => {
     const { rolloutsView, rolloutsLive } = await import('../../../../controller/ui/pages/rollouts.js');
     const row = (id: string, state: 'running' | 'completed' | 'paused') => ({ id, state, reason: null, target: 'group lab', wave: 0, waveCount: 1, nodes: 1, done: 0, failures: 0, createdAt: 't', updatedAt: 't' });
     const p = { rollouts: [row('r-1', 'running'), row('r-2', 'completed'), row('r-3', 'paused')], next: null };
-    const t = rolloutsView(p, { leaderPage: null, running: 7, cursor: 'c1' }).text;
+    const t = rolloutsView(p, { running: 7, cursor: 'c1' }).text;
     expect(t).toContain('<tr data-rollout="r-2"><td></td><td><a');
     expect([...t.matchAll(/name="ids" value="([^"]+)"/g)].map((m) => m[1])).toEqual(['r-1', 'r-3']);
     for (const [k, label] of [['pause', 'Pause selected'], ['resume', 'Resume selected'], ['abort', 'Abort selected']]) {
@@ -154,12 +149,8 @@ describe('lists a page at a time', () => {
     }
     expect(t).toContain(`hx-post="/ui/rollouts/bulk/pause" hx-vals='{"all":"1"}' hx-confirm="Pause all 7 rollouts running in the fleet?`);
     expect(t).toContain('<input type="hidden" name="cursor" value="c1">');
-    expect(rolloutsView(p, { leaderPage: null, running: 0, cursor: null }).text).not.toContain('Pause all running');
-    const f = rolloutsView(p, { leaderPage: 'https://leader:8443/ui/rollouts', running: 7, cursor: null }).text;
-    expect(f).toContain('<a href="https://leader:8443/ui/rollouts">Act on rollouts on the leading controller</a>');
-    expect(f).toContain('<tr data-rollout="r-1"><td><a href="/ui/rollouts/r-1">r-1</a></td>');
-    expect(f).not.toMatch(/type="checkbox"|hx-post|Pause all running/);
-    const out = rolloutsLive(p, { leaderPage: null, running: 0, cursor: null, outcomes: { kind: 'resume', list: [{ id: 'r-3', done: true, code: null, message: 'running' }, { id: 'r-1', done: false, code: 'NW_ROLLOUT', message: '<script>x</script>' }] } }).text;
+    expect(rolloutsView(p, { running: 0, cursor: null }).text).not.toContain('Pause all running');
+    const out = rolloutsLive(p, { running: 0, cursor: null, outcomes: { kind: 'resume', list: [{ id: 'r-3', done: true, code: null, message: 'running' }, { id: 'r-1', done: false, code: 'NW_ROLLOUT', message: '<script>x</script>' }] } }).text;
     expect(out).toContain('<strong>resume</strong>: 1 done, 1 refused');
     expect(out).toContain('<li data-bulk-id="r-3" data-outcome="done"><a href="/ui/rollouts/r-3">r-3</a>: done</li>');
     expect(out).toContain('<li data-bulk-id="r-1" data-outcome="refused"><a href="/ui/rollouts/r-1">r-1</a>: refused — <strong>NW_ROLLOUT</strong>: &lt;script&gt;x&lt;/script&gt;</li>');
