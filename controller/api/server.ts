@@ -17,7 +17,7 @@ import { fleetRoutes } from './routes/fleet.js';
 import { healthRoutes } from './routes/health.js';
 import { prometheusRoutes } from './routes/prometheus.js';
 import { uiSessionRoutes } from './routes/ui-sessions.js';
-import { UI_ACTION_ROUTE } from '../ui/forward.js';
+import { UI_ACTION_ROUTES } from '../ui/forward.js';
 import { loginRoutes, SIGN_IN_ROUTES } from '../ui/login-routes.js';
 
 export interface ControllerServerDeps {
@@ -77,7 +77,7 @@ export async function buildControllerServer(deps: ControllerServerDeps): Promise
     app.addHook('onRequest', async (req, reply) => {
       if (req.method === 'GET' || req.method === 'HEAD' || leadership.leading()) return;
       const route = req.routeOptions.url ?? '';
-      if (SIGN_IN_ROUTES.has(route) || route === UI_ACTION_ROUTE) return;
+      if (SIGN_IN_ROUTES.has(route) || UI_ACTION_ROUTES.has(route)) return;
       const leader = await leadership.leaderUrl();
       if (!leader) throw new NwError('NW_NOT_LEADER', 'no controller leads the fleet right now (an election is under way); try again in a few seconds');
       return reply.code(307).header('location', new URL(req.url, leader).toString()).send();

@@ -6,8 +6,10 @@ import { ERROR_CATALOGUE, NwError, type ErrorCode } from '../../host/errors.js';
 import { requestJson } from '../../host/http-json.js';
 import { checkControllerIdentity } from '../../pki/index.js';
 
-/** The action route a follower serves itself (the HA hook answers other writes 307). */
+/** The action routes a follower serves itself (the HA hook answers other writes 307). */
 export const UI_ACTION_ROUTE = '/ui/rollouts/:id/:command';
+export const UI_BULK_ROUTE = '/ui/rollouts/bulk/:command';
+export const UI_ACTION_ROUTES: ReadonlySet<string> = new Set([UI_ACTION_ROUTE, UI_BULK_ROUTE]);
 /** Who a controller's forwarded command acts for (`operator:NAME`). */
 export const ACTOR_HEADER = 'x-nodewright-actor';
 const ACTOR = /^[a-z]+:[A-Za-z0-9._@-]{1,253}$/;

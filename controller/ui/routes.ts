@@ -16,7 +16,7 @@ import type { ControllerEvent, EventQuery } from '../store/store.js';
 import { bulkRequest, bulkTargets, isBulkCommand, parseForm, type BulkCommand, type BulkOutcome } from './bulk.js';
 import { assetUrls, CSP_DIRECTIVES, staticDir } from './assets.js';
 import type { Changes } from './changes.js';
-import type { LeaderCommand } from './forward.js';
+import { UI_ACTION_ROUTE, UI_BULK_ROUTE, type LeaderCommand } from './forward.js';
 import { fleetSummary, type FleetFilter, type FleetNode } from './fleet-model.js';
 import { href, html, type Html } from './html.js';
 import { notFoundPage, page, signInPage, type Shell } from './layout.js';
@@ -198,7 +198,7 @@ export function uiRoutes(d: UiDeps) {
 
       // pause, resume or abort many rollouts: each on its own (one refusal does not stop the others),
       // answered by the outcome per rollout and the page's rows re-rendered
-      ui.post('/ui/rollouts/bulk/:command', async (req, reply) => {
+      ui.post(UI_BULK_ROUTE, async (req, reply) => {
         const { command: cmd } = req.params as { command: string };
         try {
           const who = await actingAs(req, reply, isBulkCommand(cmd), `no bulk rollout command ${cmd}: use pause, resume or abort`);
@@ -227,7 +227,7 @@ export function uiRoutes(d: UiDeps) {
         }
       });
 
-      ui.post('/ui/rollouts/:id/:command', async (req, reply) => {
+      ui.post(UI_ACTION_ROUTE, async (req, reply) => {
         const { id, command: cmd } = req.params as { id: string; command: string };
         try {
           const who = await actingAs(req, reply, (COMMANDS as string[]).includes(cmd), `no rollout command ${cmd}: use pause, resume, abort or rollback`);
