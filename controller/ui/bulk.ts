@@ -2,25 +2,21 @@
 // rollouts "Pause all running" (the fleet-wide stop) applies to, and the request's ids read and
 // checked. The commands themselves go through the executor one rollout at a time (routes.ts).
 import { NwError } from '../../host/errors.js';
-import { isFinished, type RolloutSummary } from '../rollout/summary.js';
+import type { RolloutSummary } from '../rollout/summary.js';
+import { actionsFor } from './rollout-model.js';
 
 export const BULK_COMMANDS = ['pause', 'resume', 'abort'] as const;
 export type BulkCommand = (typeof BULK_COMMANDS)[number];
 /** Ids one request may name. */
 export const BULK_MAX = 500;
 
-const NAME = /^[A-Za-z0-9._-]{1,253}$/;
+/** A rollout id or node name as the dashboard takes it from a URL or a form. */
+export const NAME = /^[A-Za-z0-9._-]{1,253}$/;
 
 export const isBulkCommand = (v: string): v is BulkCommand => (BULK_COMMANDS as readonly string[]).includes(v);
 
-/** The engine accepts `kind` in this phase (rollout-model.ts actionsFor, without rollback). */
-export function bulkApplies(kind: BulkCommand, state: RolloutSummary['state']): boolean {
-  switch (kind) {
-    case 'pause': return state === 'running' || state === 'waiting';
-    case 'resume': return state === 'paused';
-    case 'abort': return !isFinished({ state });
-  }
-}
+/** The engine accepts `kind` in this phase: the rollout page's own rule (rollout-model.ts actionsFor). */
+export const bulkApplies = (kind: BulkCommand, state: RolloutSummary['state']): boolean => actionsFor({ state, rollingBack: false }).includes(kind);
 
 /** A row gets a checkbox when some bulk command applies to it (it is not finished). */
 export const selectable = (s: Pick<RolloutSummary, 'state'>): boolean => BULK_COMMANDS.some((k) => bulkApplies(k, s.state));

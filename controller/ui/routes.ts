@@ -13,7 +13,7 @@ import type { ApiContext } from '../api/context.js';
 import type { FleetView } from '../fleet/view.js';
 import type { Command, RolloutState } from '../rollout/engine.js';
 import type { ControllerEvent, EventQuery } from '../store/store.js';
-import { bulkRequest, bulkTargets, isBulkCommand, parseForm, type BulkCommand, type BulkOutcome } from './bulk.js';
+import { bulkRequest, bulkTargets, isBulkCommand, NAME, parseForm, type BulkCommand, type BulkOutcome } from './bulk.js';
 import { assetUrls, CSP_DIRECTIVES, staticDir } from './assets.js';
 import type { Changes } from './changes.js';
 import { UI_ACTION_ROUTE, UI_BULK_ROUTE, type LeaderCommand } from './forward.js';
@@ -53,7 +53,6 @@ const ROLLOUTS_PAGE = 50;
 const YEAR_S = 365 * 24 * 3600;
 
 const str = (v: unknown, max = 256): string | undefined => (typeof v === 'string' && v !== '' && v.length <= max ? v : undefined);
-const NAME = /^[A-Za-z0-9._-]{1,253}$/;
 
 /** Every node of the view as the fleet page needs it (memory only: no row per node). */
 export function fleetNodes(view: FleetView): FleetNode[] {
