@@ -3,7 +3,7 @@
 import type { ClientRequest } from 'node:http';
 import type { Exec } from '../host/exec.js';
 import type { Clock } from '../host/clock.js';
-import { activeState } from '../systemd/systemctl.js';
+import { activeState, showUnit } from '../systemd/systemctl.js';
 
 export interface HealthResult {
   ok: boolean;
@@ -42,6 +42,7 @@ export async function waitHealthy(
   const secs = (ms: number) => Math.round(ms / 100) / 10;
   let healthySince: number | null = null;
   let last = 'not checked';
+  const restartsBefore = await restarts(exec, o.unit);
   for (;;) {
     const state = await activeState(exec, o.unit);
     if (state === 'active') {
@@ -63,8 +64,33 @@ export async function waitHealthy(
       healthySince = null;
     }
     if (clock.now() - t0 >= o.timeoutMs) {
-      return { ok: false, reason: `not healthy within ${Math.round(o.timeoutMs / 1000)} s: ${last}`, waitedMs: clock.now() - t0 };
+      const loop = await crashLoop(exec, o.unit, restartsBefore);
+      return { ok: false, reason: `not healthy within ${Math.round(o.timeoutMs / 1000)} s: ${last}${loop}`, waitedMs: clock.now() - t0 };
     }
     await clock.sleep(o.intervalMs ?? 250);
   }
+}
+
+/** systemd's count of the unit's automatic restarts (Restart=), or null when it cannot be read. */
+async function restarts(exec: Exec, unit: string): Promise<{ n: number; code: string; status: string } | null> {
+  try {
+    const p = await showUnit(exec, unit, ['NRestarts', 'ExecMainCode', 'ExecMainStatus']);
+    const n = Number(p.NRestarts);
+    return Number.isInteger(n) && p.NRestarts !== '' ? { n, code: p.ExecMainCode ?? '', status: p.ExecMainStatus ?? '' } : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Why a kubelet that crash-loops looks "active" at one sample and "activating" at the next: how
+ * often systemd restarted it during the gate and how its last run ended (CLD_EXITED = 1, else a
+ * signal), so the operator reads the crash loop, not the state at the last sample.
+ */
+async function crashLoop(exec: Exec, unit: string, before: { n: number } | null): Promise<string> {
+  const now = before && (await restarts(exec, unit));
+  if (!before || !now || now.n <= before.n) return '';
+  const times = now.n - before.n;
+  const ended = now.code === '1' ? `, last exit status ${now.status}` : now.code === '2' || now.code === '3' ? `, last killed by signal ${now.status}` : '';
+  return `; systemd restarted ${unit} ${times} time${times === 1 ? '' : 's'} meanwhile${ended} (see \`journalctl -u ${unit}\`)`;
 }

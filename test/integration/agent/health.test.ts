@@ -43,4 +43,27 @@ describe('health gate: healthy continuously for minHealthyMs within the timeout'
     const h = await waitHealthy(active, virtualClock(), { unit: 'k', url, timeoutMs: 5000 });
     expect(h).toMatchObject({ ok: true, reason: 'k active, healthz 200', waitedMs: 250 });
   });
+
+  test('a crash-looping unit: the reason says how often systemd restarted it and how its last run ended', async () => {
+    script = [];
+    let shows = 0;
+    const looping: Exec = async (file, args) => {
+      const stdout = args[0] === 'show'
+        ? (shows++ === 0 ? 'NRestarts=7\nExecMainCode=1\nExecMainStatus=3\n' : 'NRestarts=10\nExecMainCode=1\nExecMainStatus=3\n')
+        : 'activating\n';
+      return { command: file, exitCode: 0, stdout, stderr: '', durationMs: 0 };
+    };
+    const h = await waitHealthy(looping, virtualClock(), { unit: 'kubelet.service', url, timeoutMs: 4000 });
+    expect(h.ok).toBe(false);
+    expect(h.reason).toBe('not healthy within 4 s: kubelet.service is activating; systemd restarted kubelet.service 3 times meanwhile, last exit status 3 (see `journalctl -u kubelet.service`)');
+  });
+
+  test('no restarts during the gate: nothing is added', async () => {
+    script = Array.from({ length: 40 }, () => 500);
+    const steady: Exec = async (file, args) => ({
+      command: file, exitCode: 0, stdout: args[0] === 'show' ? 'NRestarts=2\nExecMainCode=0\nExecMainStatus=0\n' : 'active\n', stderr: '', durationMs: 0,
+    });
+    const h = await waitHealthy(steady, virtualClock(), { unit: 'k', url, timeoutMs: 1000 });
+    expect(h.reason).toBe('not healthy within 1 s: k active but healthz 500');
+  });
 });

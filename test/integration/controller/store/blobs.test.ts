@@ -126,13 +126,16 @@ describe('artifact blobs in PostgreSQL', () => {
     } finally {
       clearInterval(sampler);
     }
-    // flat: in each direction, what its first quarter needed (pool, buffers, GC headroom) is all
-    // the rest needs; holding the blob would add 200 MiB
+    // flat: in each direction, what its first quarter needed (pool, buffers, GC headroom) is about
+    // all the rest needs. Holding the blob would put ≥ 150 MiB between the early and late peaks
+    // and 200 MiB over the base; V8's lazily grown heap alone has moved the late peak 17–49 MiB
+    // (1 MiB rows arrive as 2 MiB hex strings; 600 MB moved it no further than 200 MB), so the
+    // bounds sit between the two.
     const peak = (from: number, to: number) => Math.max(...samples.filter((x) => x.at >= from && x.at <= to).map((x) => x.rss)) / 2 ** 20;
     const [inEarly, inLate, outEarly, outLate] = [peak(0, 0.125), peak(0.25, 0.5), peak(0.5, 0.625), peak(0.75, 1)];
     console.log(`200 MB through PostgreSQL blobs: rss ${(base / 2 ** 20).toFixed(0)} MiB before; peak in ${inEarly.toFixed(0)} → ${inLate.toFixed(0)} MiB, out ${outEarly.toFixed(0)} → ${outLate.toFixed(0)} MiB`);
-    expect(inLate - inEarly).toBeLessThan(48);
-    expect(outLate - outEarly).toBeLessThan(48);
-    expect(Math.max(inEarly, inLate, outEarly, outLate) - base / 2 ** 20).toBeLessThan(120);
+    expect(inLate - inEarly).toBeLessThan(96);
+    expect(outLate - outEarly).toBeLessThan(96);
+    expect(Math.max(inEarly, inLate, outEarly, outLate) - base / 2 ** 20).toBeLessThan(160);
   }, 180_000);
 });
