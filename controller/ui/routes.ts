@@ -19,7 +19,7 @@ import type { Changes } from './changes.js';
 import { UI_ACTION_ROUTE, UI_BULK_ROUTE, type LeaderCommand } from './forward.js';
 import { fleetSummary, type FleetFilter, type FleetNode } from './fleet-model.js';
 import { href, html, type Html } from './html.js';
-import { notFoundPage, page, signInPage, type Shell } from './layout.js';
+import { bare, notFoundPage, page, signInPage, type Shell } from './layout.js';
 import { fleetFeed, regionFeed, sharedRegions } from './live.js';
 import { eventsView } from './pages/events.js';
 import { fleetView } from './pages/fleet.js';
@@ -102,7 +102,7 @@ export function uiRoutes(d: UiDeps) {
       ui.setErrorHandler((err, _req, reply) => {
         const code = isNwError(err) ? err.code : 'NW_INTERNAL';
         const status = isNwError(err) ? httpStatusOf(err.code) : (err as { statusCode?: number }).statusCode ?? 500;
-        return send(reply, html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Error</title><link rel="stylesheet" href="${shell.assets['ui.css']}"></head><body><main><h1>Error</h1><p role="alert"><strong>${code}</strong>: ${(err as Error).message}</p><p><a href="/ui/">Fleet</a></p></main></body></html>`, status);
+        return send(reply, bare(shell, 'Error', html`<h1>Error</h1><p role="alert"><strong>${code}</strong>: ${(err as Error).message}</p><p><a href="/ui/">Fleet</a></p>`), status);
       });
       /** The command run here (this controller leads, or is the only one) or forwarded to the leader. */
       const command = async (id: string, kind: Command['kind'], actor: string): Promise<RolloutState> => {

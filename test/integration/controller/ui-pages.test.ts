@@ -401,8 +401,14 @@ describe('a 300-node rollout page (real SQLite store and routes, in process)', (
     for (const bad of ['phase=done', 'page=0', 'page=x']) {
       const b = await get(`/ui/rollouts/r-300/nodes?${bad}`);
       expect(b.status, bad).toBe(400);
-      expect(b.text).toContain('NW_USAGE');
+      expect(b.text).toContain('<p role="alert"><strong>NW_USAGE</strong>: ');
+      expect(b.text).toContain('<title>Error · nodewright</title>');
     }
+    // the error page escapes what the request carried
+    const hostile = await get('/ui/rollouts/r-300/nodes?phase=%3Cimg%20src%3Dx%3E');
+    expect(hostile.status).toBe(400);
+    expect(hostile.text).toContain('no node phase &lt;img src=x&gt;');
+    expect(hostile.text).not.toContain('<img src=x>');
     expect((await get('/ui/rollouts/r-nope/nodes')).status).toBe(404);
     expect((await app.inject({ method: 'GET', url: '/ui/rollouts/r-300/nodes' })).statusCode).toBe(401);
   });
