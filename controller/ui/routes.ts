@@ -84,6 +84,11 @@ export function uiRoutes(d: UiDeps) {
       if (!ui.hasContentTypeParser('application/x-www-form-urlencoded')) {
         ui.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => done(null, parseForm(body as string)));
       }
+      // any other body (text/plain, multipart, none at all) is read and ignored, so the action's
+      // session and CSRF checks answer (403 NW_CSRF without the header token), not a 415
+      if (!ui.hasContentTypeParser('*')) {
+        ui.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 64 * 1024 }, (_req, _body, done) => done(null, {}));
+      }
       await ui.register(helmet, { global: true, contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES } });
       await ui.register(fastifyStatic, { root: dir, prefix: '/ui/static/', decorateReply: false, cacheControl: false, etag: true, index: false, wildcard: false, allowedPath: (p) => /^\/[a-z.-]+$/.test(p) });
       // versioned names (?v=hash) may be kept for a year; anything else is revalidated (ETag)

@@ -180,6 +180,13 @@ describe('dashboard pages through the real controller', () => {
     expect(noToken.status).toBe(403);
     expect(noToken.headers['hx-retarget']).toBe('#action-error');
     expect(noToken.text).toMatch(/^<strong>NW_CSRF<\/strong>: /);
+    // whatever the body's type (a script's fetch with a string body sends text/plain), no token → 403
+    for (const type of ['text/plain;charset=UTF-8', 'multipart/form-data; boundary=x', 'application/json', undefined]) {
+      const headers: Record<string, string> = { origin: `https://127.0.0.1:${fleet.port}`, ...(type ? { 'content-type': type } : {}) };
+      const r = await request('POST', `/ui/rollouts/${id}/pause`, { headers, body: type === 'application/json' ? '{}' : 'x' });
+      expect(r.status, `${type}: ${r.text}`).toBe(403);
+      expect(r.text, String(type)).toMatch(/^<strong>NW_CSRF<\/strong>: /);
+    }
     expect(await rolloutState(id)).toBe('running');
 
     const before = live.messages.length;
