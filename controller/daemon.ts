@@ -27,6 +27,7 @@ import type { ComputeNodesDeps } from './api/routes/compute-nodes.js';
 import { urlOf, type ControllerConfig } from './config.js';
 import { loadDeferred, loadOpenstack, type Deferred } from './deferred.js';
 import { AgentClient } from './fleet/agent-client.js';
+import { askStatus } from './fleet/ask-status.js';
 import { agentsHttpsAgent, swapClientCert } from './fleet/agent-tls.js';
 import { Poller } from './fleet/poller.js';
 import { Pusher } from './fleet/pusher.js';
@@ -242,7 +243,7 @@ export async function startController(config: ControllerConfig, log: Logger, o: 
   const routes = [
     d.rolloutRoutes(exec, { artifactBaseUrl: config.url, failureDomain: () => config.failureDomain, preflight: cephPreflight({ host: createHost(), ceph: config.ceph }) }),
     // a follower's dashboard forwards its operators' commands to the leader with this controller's certificate
-    d.uiRoutes({ view, latest: (name) => poller.latest(name), executor: exec, changes, queryEvents: (q) => store.queryEvents(q), forward: ha ? d.leaderCommand(() => ({ ca: keys.ca, ...own })) : undefined }),
+    d.uiRoutes({ view, latest: (name) => poller.latest(name), askStatus: (n) => askStatus(client, n, Math.min(config.poll.timeoutMs, 2000)), executor: exec, changes, queryEvents: (q) => store.queryEvents(q), forward: ha ? d.leaderCommand(() => ({ ca: keys.ca, ...own })) : undefined }),
   ];
   if (config.openstack) {
     const openstack = config.openstack;

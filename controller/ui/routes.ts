@@ -10,9 +10,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { httpStatusOf, isNwError, NwError } from '../../host/errors.js';
 import type { AgentStatus } from '../../protocol/status.js';
 import type { ApiContext } from '../api/context.js';
+import type { AskedStatus } from '../fleet/ask-status.js';
 import type { FleetView } from '../fleet/view.js';
 import type { Command, RolloutState } from '../rollout/engine.js';
-import type { ControllerEvent, EventQuery } from '../store/store.js';
+import type { ControllerEvent, EventQuery, NodeRecord } from '../store/store.js';
 import { bulkRequest, bulkTargets, isBulkCommand, NAME, parseForm, type BulkCommand, type BulkOutcome } from './bulk.js';
 import { assetUrls, CSP_DIRECTIVES, staticDir } from './assets.js';
 import type { Changes } from './changes.js';
@@ -36,6 +37,8 @@ export interface UiDeps {
   view: FleetView;
   /** The leader poller's last status of an agent (null on a follower, or before the first poll). */
   latest: (name: string) => { status: AgentStatus | null } | null;
+  /** The agent's status asked once, for a node page this controller has no poll of (a follower's). */
+  askStatus?: (node: NodeRecord) => Promise<AskedStatus>;
   executor: { command(id: string, cmd: Command): Promise<RolloutState> };
   /** HA: a follower sends its operators' commands to the leader (ui/forward.ts). */
   forward?: LeaderCommand;
@@ -149,7 +152,10 @@ export function uiRoutes(d: UiDeps) {
         const obs = d.view.observation(name);
         // the view holds the newest observation (the poller's on the leader, the database's on a follower)
         const shown = obs ? { ...node, health: obs.health, reason: obs.reason, generation: obs.generation, converged: obs.converged, ready: obs.ready } : node;
-        return send(reply, page(shell, s, name, nodeView({ node: shown, status: d.latest(name)?.status ?? null, history, events, now: ctx.now() })));
+        const polled = d.latest(name); // null: this controller has not polled the node (a follower)
+        const asked = polled || !d.askStatus ? null : await d.askStatus(node);
+        const status = polled?.status ?? (asked && 'status' in asked ? asked.status : null);
+        return send(reply, page(shell, s, name, nodeView({ node: shown, status, unanswered: asked && 'problem' in asked ? asked.problem : null, history, events, now: ctx.now() })));
       });
 
       ui.get('/ui/rollouts', async (req, reply) => {

@@ -1,6 +1,7 @@
 // Node: the agent's steps with their messages, probes with timings, kubelet version, generation
 // history, certificate days left, the node's events. The agent's status is the leader poller's
-// last one; a follower (or before the first poll) shows the stored observation instead.
+// last one; a follower (or the leader before its first poll) asks the agent once; without an answer
+// the page says why and shows the stored observation.
 import type { AgentStatus } from '../../../protocol/status.js';
 import type { ControllerEvent, DesiredRecord, NodeRecord } from '../../store/store.js';
 import { domainOf } from '../fleet-model.js';
@@ -10,6 +11,8 @@ import { eventRows } from './events.js';
 export interface NodePageData {
   node: NodeRecord;
   status: AgentStatus | null;
+  /** Why the agent, asked for this page, gave no status. */
+  unanswered?: string | null;
   history: DesiredRecord[];
   events: ControllerEvent[];
   now: Date;
@@ -32,7 +35,7 @@ export function nodeView(d: NodePageData): Html {
     ? html`<table id="steps"><thead><tr><th>Step</th><th>State</th><th>Message</th><th class="num">Duration</th><th>At</th></tr></thead><tbody>
 ${st.steps.map((x) => html`<tr data-step="${x.name}"><td>${x.name}</td><td>${x.state}</td><td class="msg">${x.message}${x.error ? html`<br><strong>${x.error.code}</strong>: ${x.error.message}` : null}</td><td class="num">${Math.round(x.durationMs)} ms</td><td>${x.at}</td></tr>`)}
 </tbody></table>`
-    : html`<p class="muted">No agent status on this controller yet${n.lastSeenAt ? html` (it is polled by the leader; last seen ${n.lastSeenAt})` : null}. Last observation: ${n.health}${n.reason ? ` (${n.reason})` : ''}.</p>`;
+    : html`<p class="muted">${d.unanswered ? html`The agent did not answer this controller: ${d.unanswered}` : 'No agent status on this controller yet'}${n.lastSeenAt ? html` (last seen ${n.lastSeenAt})` : null}. Last observation: ${n.health}${n.reason ? ` (${n.reason})` : ''}.</p>`;
   const probes = st?.probes.length
     ? html`<table id="probes"><thead><tr><th>Probe</th><th>Status</th><th class="num">Time</th><th>Details</th></tr></thead><tbody>
 ${st.probes.map((p) => html`<tr data-probe="${p.name}"><td>${p.name}</td><td>${p.status}</td><td class="num">${p.durationMs.toFixed(1)} ms</td><td class="msg">${p.error ? html`<strong>${p.error.code}</strong>: ${p.error.message} ` : null}${details(p.details)}</td></tr>`)}

@@ -1,6 +1,6 @@
 // The dashboard on a follower of an HA set (two real controller daemons on one PostgreSQL, honest
 // simulated agents polled by the leader): the follower's pages show what the leader wrote (the
-// database's observations, no agent status of its own), its live stream follows the rollout the
+// database's observations; a node page asks its agent directly), its live stream follows the rollout the
 // leader moves, and its action buttons work (bulk ones too): the follower forwards the command to the leader.
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
@@ -32,7 +32,9 @@ describe('dashboard pages on a follower', () => {
     }, 30_000, () => c2.logTail());
     const node = (await page('/ui/nodes/node-0')).text;
     expect(node).toContain('data-testid="node-state" data-state="healthy"');
-    expect(node).toContain('No agent status on this controller yet');
+    // the follower does not poll: for the node page it asks the agent itself (its own certificate)
+    expect(node).toContain('<tr data-step="packages">');
+    expect(node).toMatch(/<dt>Agent<\/dt><dd>[^<—]+, up since /);
 
     const id = (await ha.ok(c1, 'POST', '/v1/rollouts', { group: 'fleet', desired: { runtime: 'rkt', packages: { policy: 'skip' }, kubelet: { kind: 'image', version: '1.10.13', tag: 'ha-ui' } }, strategy: { steps: '1', minHealthy: '30s', gateTimeout: '5m' } })).id as string;
     await until('the rollout on the follower\'s page', async () => (await page(`/ui/rollouts/${id}`)).status === 200, 10_000);
@@ -81,5 +83,11 @@ describe('dashboard pages on a follower', () => {
     expect((await ha.ok(c1, 'GET', `/v1/rollouts/${id}`)).state).toBe('paused');
     const after = (await ha.ok(c1, 'GET', '/v1/events?limit=1000')).events as { kind: string; actor: string; subject: string }[];
     expect(after.filter((e) => e.subject === id && e.kind.startsWith('rollout.')).at(-1)).toMatchObject({ kind: 'rollout.paused', actor: first.json.actor });
+
+    // an agent that does not answer: the follower's node page says why, beside the stored observation
+    await ha.agents.find((a) => a.name === 'node-1')!.close();
+    const gone = (await page('/ui/nodes/node-1')).text;
+    expect(gone).toMatch(/The agent did not answer this controller: [^<]*ECONNREFUSED/);
+    expect(gone).toContain('Last observation: ');
   }, 90_000);
 });
