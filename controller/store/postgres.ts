@@ -341,8 +341,8 @@ export class PostgresStore implements Store {
     return (await this.pool.query(`DELETE FROM ui_sessions WHERE id_hash = $1`, [idHash])).rowCount === 1;
   }
 
-  async revokeUiSessions(events: (revoked: number) => NewEvent[] = () => []): Promise<number> {
-    return this.unfenced(async (db) => (await db.query(`DELETE FROM ui_sessions`)).rowCount ?? 0, events);
+  async revokeUiSessions(events: (revoked: number) => NewEvent[] = () => [], actors?: string[]): Promise<number> {
+    return this.unfenced(async (db) => (await (actors ? db.query(`DELETE FROM ui_sessions WHERE actor = ANY($1::text[])`, [actors]) : db.query(`DELETE FROM ui_sessions`))).rowCount ?? 0, events);
   }
 
   // artifacts

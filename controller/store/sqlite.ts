@@ -303,9 +303,11 @@ export class SqliteStore implements Store {
     return row && isLive(String(row.expires_at), now) ? toUiSession(row) : null;
   }
 
-  async revokeUiSessions(events: (revoked: number) => NewEvent[] = () => []): Promise<number> {
+  async revokeUiSessions(events: (revoked: number) => NewEvent[] = () => [], actors?: string[]): Promise<number> {
     return this.write(() => {
-      const n = this.db.prepare(`DELETE FROM ui_sessions`).run().changes;
+      const n = actors
+        ? this.db.prepare(`DELETE FROM ui_sessions WHERE actor IN (SELECT value FROM json_each(?))`).run(JSON.stringify(actors)).changes
+        : this.db.prepare(`DELETE FROM ui_sessions`).run().changes;
       for (const e of events(n)) this.insertEvent(e);
       return n;
     });

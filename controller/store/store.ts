@@ -101,8 +101,8 @@ export interface Store {
   getUiSession(idHash: string, now: string): Promise<UiSessionRecord | null>;
   /** Ends one dashboard session (sign-out); true when it existed. */
   endUiSession(idHash: string): Promise<boolean>;
-  /** Ends every dashboard session (nodewright ui --revoke); returns how many. */
-  revokeUiSessions(events?: (revoked: number) => Omit<ControllerEvent, 'id'>[]): Promise<number>;
+  /** Ends every dashboard session, or those of the given actors (nodewright ui --revoke [--operator]); returns how many. */
+  revokeUiSessions(events?: (revoked: number) => Omit<ControllerEvent, 'id'>[], actors?: string[]): Promise<number>;
   // artifacts
   putArtifact(a: ArtifactRecord): Promise<void>;
   getArtifact(kind: ArtifactRecord['kind'], version: string): Promise<ArtifactRecord | null>;

@@ -1,6 +1,7 @@
 // The operator's side of dashboard sign-in: `POST /v1/ui/login-codes {readOnly?}` mints a one-time
 // code (valid 60 s) that `nodewright ui` turns into a link; `DELETE /v1/ui/sessions` ends every
-// dashboard session (`nodewright ui --revoke`). Operators only; both recorded in the audit log.
+// dashboard session, or with `?operator=NAME` those of one operator (`nodewright ui --revoke
+// [--operator NAME]`: someone leaves). Operators only; both recorded in the audit log.
 // Any controller of an HA set answers them itself (sign-in state is not fenced by the leader).
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
@@ -9,6 +10,8 @@ import { actorOf, callerOf } from '../auth.js';
 import type { ApiContext } from '../context.js';
 
 const LoginCodeBody = Type.Object({ readOnly: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+/** A certificate's common name: one line. */
+const RevokeQuery = Type.Object({ operator: Type.Optional(Type.String({ minLength: 1, maxLength: 256, pattern: '^[^\\x00-\\x1f\\x7f]+$' })) }, { additionalProperties: false });
 
 /** The answer of POST /v1/ui/login-codes. */
 export interface LoginCodeJson { code: string; expiresAt: string }
@@ -27,12 +30,17 @@ export async function uiSessionRoutes(app: FastifyInstance, ctx: ApiContext): Pr
     return { code, expiresAt: record.expiresAt };
   });
 
-  app.delete('/v1/ui/sessions', async (req) => {
+  app.delete('/v1/ui/sessions', { schema: { querystring: RevokeQuery } }, async (req) => {
     const actor = actorOf(callerOf(req, ctx.operatorRoles));
+    const operator = (req.query as { operator?: string }).operator;
     const at = ctx.now().toISOString();
+    // a session's actor is ROLE:NAME for one of the operator roles
+    const actors = operator === undefined ? undefined : ctx.operatorRoles.map((role) => actorOf({ role, name: operator }));
     const revoked = await ctx.store.revokeUiSessions((n) => [{
-      at, actor, kind: 'ui.revoked', subject: 'dashboard', message: `${actor} ended ${n} dashboard session${n === 1 ? '' : 's'}`, data: { revoked: n },
-    }]);
+      at, actor, kind: 'ui.revoked', subject: operator === undefined ? 'dashboard' : `operator:${operator}`,
+      message: `${actor} ended ${n} dashboard session${n === 1 ? '' : 's'}${operator === undefined ? '' : ` of ${operator}`}`,
+      data: { revoked: n, ...(operator === undefined ? {} : { operator }) },
+    }], actors);
     return { revoked };
   });
 }

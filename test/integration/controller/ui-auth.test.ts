@@ -142,6 +142,25 @@ describe('dashboard sign-in through the real daemon', () => {
     expect(fleet.nodewright('ui', '--revoke', '--open').status).toBe(2);
   });
 
+  it('nodewright ui --revoke --operator NAME ends only that operator\'s sessions', async () => {
+    const a = await signIn();
+    const b = await signIn('--read-only');
+    const me = ((await whoami(a)).json as { actor: string }).actor.replace(/^operator:/, '');
+    const other = fleet.nodewright('ui', '--revoke', '--operator', 'someone-else', '--json');
+    expect(JSON.parse(other.stdout)).toEqual({ revoked: 0 });
+    for (const c of [a, b]) expect((await whoami(c)).status).toBe(200);
+    const mine = fleet.nodewright('ui', '--revoke', '--operator', me);
+    expect(mine.stdout).toBe('ended 2 dashboard sessions\n');
+    for (const c of [a, b]) expect((await whoami(c)).status).toBe(401);
+    const bad = fleet.nodewright('ui', '--operator', me);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('NW_USAGE');
+    const events = fleet.nodewright('events', '--json').stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; subject: string; message: string });
+    const revokes = events.filter((e) => e.kind === 'ui.revoked').slice(-2);
+    expect(revokes.map((e) => e.subject)).toEqual(['operator:someone-else', `operator:${me}`]);
+    expect(revokes[1].message).toMatch(new RegExp(`^operator:\\S+ ended 2 dashboard sessions of ${me}$`));
+  });
+
   it('an operator client certificate without a cookie is signed in (and given the cookie); an agent or metrics certificate is not', async () => {
     const operator = { cert: file('ctl', 'operator.crt'), key: file('ctl', 'operator.key') };
     const withCert = await browser(`${base()}/ui/session`, { cert: operator });

@@ -69,6 +69,19 @@ describeEachStore('dashboard sign-in store', (h) => {
     expect(await s.getUiSession('b'.repeat(64), T1)).toBeNull();
   });
 
+  it('revoke by actor ends only those actors\' sessions', async () => {
+    const s = await h.open(await h.fresh());
+    await s.addUiSession(session());
+    await s.addUiSession(session({ idHash: 'd'.repeat(64), actor: 'operator:bob' }));
+    await s.addUiSession(session({ idHash: 'e'.repeat(64), actor: 'admin:bob' }));
+    expect(await s.revokeUiSessions(undefined, ['operator:carol'])).toBe(0);
+    expect(await s.revokeUiSessions(undefined, [])).toBe(0);
+    expect(await s.revokeUiSessions(undefined, ['operator:bob', 'admin:bob'])).toBe(2);
+    expect(await s.getUiSession('d'.repeat(64), T1)).toBeNull();
+    expect(await s.getUiSession('e'.repeat(64), T1)).toBeNull();
+    expect(await s.getUiSession('b'.repeat(64), T1)).toMatchObject({ actor: 'operator:alice' });
+  });
+
   it('the audit events given go in with the code, the session and the revocation', async () => {
     const s = await h.open(await h.fresh());
     const ev = (kind: string, message = kind) => ({ at: T0, actor: 'operator:alice', kind, subject: 'operator:alice', message });
