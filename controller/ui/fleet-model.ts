@@ -1,6 +1,6 @@
 // The fleet page's numbers, PURE: nodes grouped by failure domain (the hypervisor of the Nova
 // mapping, "unmapped" otherwise), ready/total and the worst state of each group and of the whole
-// (Rancher Fleet's "x/y ready", the worst state wins), filtered by domain, label and state.
+// (Rancher Fleet's "x/y ready", the worst state wins), filtered by domain, label, state and name.
 // Computed on the server from the in-memory fleet view: no database row per node.
 import { failureDomainOf } from '../rollout/domains.js';
 import type { NodeHealth, NodeRecord } from '../store/store.js';
@@ -27,6 +27,8 @@ export interface FleetFilter {
   /** `key=value` (exact) or `key` (present) */
   label?: string;
   state?: string;
+  /** part of the node's name, any case (a tile shows no name: the browser cannot find one) */
+  name?: string;
 }
 
 export interface Tile { name: string; domain: string; state: NodeHealth; title: string }
@@ -62,6 +64,7 @@ const byDomainName = (a: string, b: string): number => (a === UNMAPPED ? 1 : b =
 
 export function fleetSummary(nodes: Iterable<FleetNode>, f: FleetFilter = {}): FleetSummary {
   const hasLabel = labelMatcher(f.label);
+  const part = f.name?.toLowerCase();
   const groups = new Map<string, DomainGroup>();
   const all = new Set<string>();
   let ready = 0;
@@ -70,7 +73,7 @@ export function fleetSummary(nodes: Iterable<FleetNode>, f: FleetFilter = {}): F
   for (const n of nodes) {
     const domain = domainOf(n);
     all.add(domain);
-    if ((f.domain && f.domain !== domain) || (f.state && f.state !== n.health) || !hasLabel(n.labels)) continue;
+    if ((f.domain && f.domain !== domain) || (f.state && f.state !== n.health) || !hasLabel(n.labels) || (part && !n.name.toLowerCase().includes(part))) continue;
     let g = groups.get(domain);
     if (!g) groups.set(domain, (g = { domain, ready: 0, total: 0, worst: 'healthy', tiles: [] }));
     const r = isReady(n);

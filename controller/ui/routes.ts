@@ -64,7 +64,7 @@ export function fleetNodes(view: FleetView): FleetNode[] {
   return out;
 }
 
-const filterOf = (q: Record<string, unknown>): FleetFilter => ({ domain: str(q.domain), label: str(q.label, 400), state: str(q.state, 16) });
+const filterOf = (q: Record<string, unknown>): FleetFilter => ({ domain: str(q.domain), label: str(q.label, 400), state: str(q.state, 16), name: str(q.name, 128) });
 
 export function uiRoutes(d: UiDeps) {
   return async function routes(app: FastifyInstance, ctx: ApiContext): Promise<void> {

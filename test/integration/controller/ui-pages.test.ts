@@ -149,6 +149,11 @@ describe('dashboard pages through the real controller', () => {
     for (const n of NODES) expect(t).toContain(`<a class="tile" data-node="${n}" data-state="healthy" href="/ui/nodes/${n}" title="${n}: healthy`);
     expect(t).not.toMatch(/<script>|<style|style="|\son[a-z]+=/); // no inline script, style or handlers
     expect((await get('/ui/?state=degraded')).text).toContain('No node matches.');
+    const named = (await get('/ui/?name=W2')).text;
+    expect(named.match(/<a class="tile" data-node="/g)).toHaveLength(1);
+    expect(named).toContain('data-node="w2"');
+    expect(named).toContain('<input name="name" value="W2"');
+    expect(named).toMatch(/hx-sse:connect="\/ui\/live\/fleet\?name=W2&amp;since=/);
     const ev = await get('/ui/events?subject=w1');
     expect(ev.status).toBe(200);
     expect(ev.text).toMatch(/<tr data-event="\d+"><td>[^<]+<\/td><td>[^<]+<\/td><td>node\.[a-z.]+<\/td><td>w1<\/td>/);

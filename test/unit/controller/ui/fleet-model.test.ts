@@ -38,6 +38,13 @@ describe('fleetSummary', () => {
     const s = fleetSummary(fleet, { state: 'unknown' });
     expect([s.total, s.worst, s.domains]).toEqual([1, 'unknown', ['hv-a', 'hv-b', 'unmapped']]);
   });
+
+  it('filters by part of the name, any case, with the others', () => {
+    expect(fleetSummary(fleet, { name: 'W' }).total).toBe(4);
+    expect(fleetSummary(fleet, { name: '3' }).groups.map((g) => g.tiles.map((t) => t.name))).toEqual([['w3']]);
+    expect(fleetSummary(fleet, { name: 'w', state: 'degraded' }).groups.map((g) => g.tiles.map((t) => t.name))).toEqual([['w1']]);
+    expect(fleetSummary(fleet, { name: 'x' }).total).toBe(0);
+  });
 });
 
 describe('fleetDelta', () => {
