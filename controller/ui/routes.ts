@@ -24,7 +24,7 @@ import { bare, notFoundPage, page, signInPage, type Shell } from './layout.js';
 import { fleetFeed, regionFeed, sharedRegions } from './live.js';
 import { eventsView } from './pages/events.js';
 import { fleetView } from './pages/fleet.js';
-import { nodeView } from './pages/node.js';
+import { nodeLive, nodeView } from './pages/node.js';
 import { rolloutLive, rolloutView } from './pages/rollout.js';
 import { rolloutNodesView } from './pages/rollout-nodes.js';
 import { rolloutsLive, rolloutsView } from './pages/rollouts.js';
@@ -127,6 +127,19 @@ export function uiRoutes(d: UiDeps) {
         if (!obs) return null;
         return { status: d.latest(name)?.status ?? null, reason: obs.reason, health: obs.health };
       };
+      /** The inside of #node-live, or null when no such node is enrolled. */
+      const renderNode = async (name: string): Promise<Html | null> => {
+        const node = await ctx.store.getNode(name);
+        if (!node) return null;
+        const [history, events] = await Promise.all([ctx.store.desiredHistory(name, 20), d.queryEvents({ subject: name, limit: 50 })]);
+        const obs = d.view.observation(name);
+        // the view holds the newest observation (the poller's on the leader, the database's on a follower)
+        const shown = obs ? { ...node, health: obs.health, reason: obs.reason, generation: obs.generation, converged: obs.converged, ready: obs.ready } : node;
+        const polled = d.latest(name); // null: this controller has not polled the node (a follower)
+        const asked = polled || !d.askStatus ? null : await d.askStatus(node);
+        const status = polled?.status ?? (asked && 'status' in asked ? asked.status : null);
+        return nodeLive({ node: shown, status, unanswered: asked && 'problem' in asked ? asked.problem : null, history, events, now: ctx.now() });
+      };
       const renderLive = async (state: RolloutState, pruned: boolean) => {
         const m = rolloutModel(state, ctx.now().toISOString(), evidence, pruned);
         return { m, live: rolloutLive(m) };
@@ -146,16 +159,10 @@ export function uiRoutes(d: UiDeps) {
         const s = await signedIn(req, reply);
         if (!s) return reply;
         const name = (req.params as { name: string }).name;
-        const node = NAME.test(name) ? await ctx.store.getNode(name) : null;
-        if (!node) return send(reply, notFoundPage(shell, s, `No node ${name} is enrolled.`, { href: '/ui/', text: 'Back to the fleet' }), 404);
-        const [history, events] = await Promise.all([ctx.store.desiredHistory(name, 20), d.queryEvents({ subject: name, limit: 50 })]);
-        const obs = d.view.observation(name);
-        // the view holds the newest observation (the poller's on the leader, the database's on a follower)
-        const shown = obs ? { ...node, health: obs.health, reason: obs.reason, generation: obs.generation, converged: obs.converged, ready: obs.ready } : node;
-        const polled = d.latest(name); // null: this controller has not polled the node (a follower)
-        const asked = polled || !d.askStatus ? null : await d.askStatus(node);
-        const status = polled?.status ?? (asked && 'status' in asked ? asked.status : null);
-        return send(reply, page(shell, s, name, nodeView({ node: shown, status, unanswered: asked && 'problem' in asked ? asked.problem : null, history, events, now: ctx.now() })));
+        const since = d.changes.id;
+        const live = NAME.test(name) ? await renderNode(name) : null;
+        if (!live) return send(reply, notFoundPage(shell, s, `No node ${name} is enrolled.`, { href: '/ui/', text: 'Back to the fleet' }), 404);
+        return send(reply, page(shell, s, name, nodeView(name, live, `${href('live', 'nodes', name)}?since=${encodeURIComponent(since)}`)));
       });
 
       ui.get('/ui/rollouts', async (req, reply) => {
@@ -272,6 +279,26 @@ export function uiRoutes(d: UiDeps) {
         return reply;
       });
 
+      // live: the inside of #node-live, re-rendered when something moved
+      ui.get('/ui/live/nodes/:name', async (req, reply) => {
+        const s = await signedIn(req, reply);
+        if (!s) return reply;
+        const name = (req.params as { name: string }).name;
+        if (!NAME.test(name) || !(await ctx.store.getNode(name))) throw new NwError('NW_NOT_FOUND', `no node ${name} is enrolled`);
+        const lastId = str(req.headers['last-event-id'], 64) ?? str((req.query as Record<string, unknown>).since, 64);
+        streams.start(req, reply, regionFeed({
+          changes: d.changes,
+          lastId,
+          render: () =>
+            regions(`node:${name}`, async () => {
+              const live = await renderNode(name);
+              if (!live) throw new NwError('NW_NOT_FOUND', `node ${name} is no longer enrolled`);
+              return { text: live.text, countdown: false };
+            }),
+        }));
+        return reply;
+      });
+
       // live: the inside of #rollout-live, re-rendered when something moved (or its countdown did)
       ui.get('/ui/live/rollouts/:id', async (req, reply) => {
         const s = await signedIn(req, reply);
@@ -283,7 +310,7 @@ export function uiRoutes(d: UiDeps) {
           changes: d.changes,
           lastId,
           render: () =>
-            regions(id, async () => {
+            regions(`rollout:${id}`, async () => {
               const r = await ctx.store.getRollout(id);
               if (!r) throw new NwError('NW_NOT_FOUND', `rollout ${id} is gone`);
               const { m, live } = await renderLive(r.state, r.pruned === true);

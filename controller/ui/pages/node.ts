@@ -1,7 +1,7 @@
 // Node: the agent's steps with their messages, probes with timings, kubelet version, generation
-// history, certificate days left, the node's events. The agent's status is the leader poller's
-// last one; a follower (or the leader before its first poll) asks the agent once; without an answer
-// the page says why and shows the stored observation.
+// history, certificate days left, the node's events, all in #node-live (re-rendered by SSE when the
+// fleet moves). The agent's status is the leader poller's last one; a follower (or the leader before
+// its first poll) asks the agent; without an answer the page says why and shows the stored observation.
 import type { AgentStatus } from '../../../protocol/status.js';
 import type { ControllerEvent, DesiredRecord, NodeRecord } from '../../store/store.js';
 import { domainOf } from '../fleet-model.js';
@@ -28,7 +28,15 @@ const kubeletOf = (desired: unknown): string => {
 
 const details = (d: Record<string, unknown> | undefined): string => (d ? Object.entries(d).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ') : '');
 
-export function nodeView(d: NodePageData): Html {
+export function nodeView(name: string, live: Html, liveUrl: string): Html {
+  return html`<h1>${name}</h1>
+<div id="node-live" hx-sse:connect="${liveUrl}">
+${live}
+</div>`;
+}
+
+/** The inside of #node-live. */
+export function nodeLive(d: NodePageData): Html {
   const { node: n, status: st } = d;
   const certDays = daysLeft(st?.cert?.notAfter ?? n.certNotAfter, d.now);
   const steps = st
@@ -41,8 +49,7 @@ ${st.steps.map((x) => html`<tr data-step="${x.name}"><td>${x.name}</td><td>${x.s
 ${st.probes.map((p) => html`<tr data-probe="${p.name}"><td>${p.name}</td><td>${p.status}</td><td class="num">${p.durationMs.toFixed(1)} ms</td><td class="msg">${p.error ? html`<strong>${p.error.code}</strong>: ${p.error.message} ` : null}${details(p.details)}</td></tr>`)}
 </tbody></table>`
     : html`<p class="muted">No probe results.</p>`;
-  return html`<h1>${n.name}</h1>
-<dl class="facts">
+  return html`<dl class="facts">
 <dt>State</dt><dd><span class="state" data-testid="node-state" data-state="${n.health}">${n.health}</span>${n.reason ? html` <span class="msg">${n.reason}</span>` : null}</dd>
 <dt>Group</dt><dd>${n.group}</dd>
 <dt>Failure domain</dt><dd>${domainOf(n)}</dd>

@@ -233,8 +233,19 @@ describe('dashboard pages through the real controller', () => {
   });
 
   it('node page: steps, probes, kubelet, generations, cert days, events; an agent\'s markup and script render as text; unknown node → 404', async () => {
+    // the open page's live region follows the agent: a fragment with the new state and message
+    const before = (await get('/ui/nodes/w2')).text;
+    expect(before).toContain('data-testid="node-state" data-state="healthy"');
+    const url = /<div id="node-live" hx-sse:connect="([^"]+)">/.exec(before)![1].replace(/&amp;/g, '&');
+    expect(url).toMatch(/^\/ui\/live\/nodes\/w2\?since=[0-9a-f]+-\d+$/);
+    const live = stream(url);
     failWith(fleet.agents.get('w2')!, HOSTILE);
-    await fleet.waitFor('w2 degraded', async () => (await get('/ui/nodes/w2')).text.includes('data-testid="node-state" data-state="degraded"'));
+    const degraded = () => live.messages.find((m) => m.data?.includes('data-testid="node-state" data-state="degraded"'));
+    await fleet.waitFor('a degraded fragment on the node\'s stream', () => degraded() !== undefined, 10_000);
+    live.close();
+    const fragment = degraded()!;
+    expect(fragment.data).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(fragment.data).not.toContain('<h1>');
     const t = (await get('/ui/nodes/w2')).text;
     expect(t).toContain('<h1>w2</h1>');
     expect(t).toContain('&lt;script&gt;alert(1)&lt;/script&gt;&lt;b&gt;x&lt;/b&gt;');
