@@ -2,7 +2,8 @@
 // agents on three hypervisors: a `nodewright ui --json` link signs the browser in and lands on /ui/
 // with a tile per node grouped by hypervisor; the same link again, and a browser without a session,
 // get the 401 sign-in page; an operator client certificate signs a browser in without a link; a
-// node's health change reaches the open page without a reload.
+// node's health change reaches the open fleet page, and the open node page, without a reload; the
+// name filter finds nodes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUiLab, textOf, watchPage, type UiLab } from './lab.js';
 
@@ -118,6 +119,18 @@ describe('dashboard sign-in and fleet, in Chromium', () => {
     expect(await page.$$eval('tr[data-step]', (rs) => rs.map((r) => r.getAttribute('data-step')))).toEqual(['packages', 'keyring', 'unit', 'artifact', 'probes']);
     expect(await textOf(page, 'tr[data-probe="rbd"]')).toMatch(/\d+(\.\d+)?\s*ms/);
     expect(await textOf(page, '[data-testid=kubelet-version]')).toContain('1.10.13-ceph1');
+    // the node page is live too: a1's probe fails, its state and probe row change in place
+    await page.evaluate(() => ((window as unknown as { nwMark: number }).nwMark = 7));
+    const onNode = seen.navigations();
+    lab.fleet.agents.get('a1')!.override = (s) => ({ ...s, ready: false, probes: s.probes.map((p) => (p.name === 'rbd' ? { ...p, status: 'fail', ok: false } : p)) });
+    await page.waitForFunction(() => document.querySelector('[data-testid=node-state]')?.getAttribute('data-state') === 'degraded', null, { timeout: 10_000 });
+    expect(await textOf(page, 'tr[data-probe="rbd"]')).toContain('fail');
+    expect(seen.navigations()).toBe(onNode);
+    expect(await page.evaluate(() => (window as unknown as { nwMark?: number }).nwMark)).toBe(7);
+    lab.fleet.agents.get('a1')!.override = null;
+    // a name filter finds nodes the tiles do not name
+    await page.goto(`${lab.fleet.url}/ui/?name=B`);
+    expect((await page.$$eval('a.tile[data-node]', (as) => as.map((a) => a.getAttribute('data-node')))).sort()).toEqual(['b1', 'b2']);
     expect((await page.goto(`${lab.fleet.url}/ui/nodes/nosuchnode`))!.status()).toBe(404);
     await context.close();
   });
