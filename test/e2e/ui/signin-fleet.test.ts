@@ -119,15 +119,20 @@ describe('dashboard sign-in and fleet, in Chromium', () => {
     expect(await page.$$eval('tr[data-step]', (rs) => rs.map((r) => r.getAttribute('data-step')))).toEqual(['packages', 'keyring', 'unit', 'artifact', 'probes']);
     expect(await textOf(page, 'tr[data-probe="rbd"]')).toMatch(/\d+(\.\d+)?\s*ms/);
     expect(await textOf(page, '[data-testid=kubelet-version]')).toContain('1.10.13-ceph1');
-    // the node page is live too: a1's probe fails, its state and probe row change in place
+    // the node page is live too: b2's probe fails again, its state and probe row change in place
+    await lab.fleet.waitFor('b2 healthy again in the API', async () => ((await lab.fleet.api('GET', '/v1/nodes')).json as { nodes: { name: string; state: string }[] }).nodes.find((n) => n.name === 'b2')?.state === 'healthy', 10_000);
+    await page.goto(`${lab.fleet.url}/ui/nodes/b2`);
+    expect(await page.getAttribute('[data-testid=node-state]', 'data-state')).toBe('healthy');
     await page.evaluate(() => ((window as unknown as { nwMark: number }).nwMark = 7));
     const onNode = seen.navigations();
-    lab.fleet.agents.get('a1')!.override = (s) => ({ ...s, ready: false, probes: s.probes.map((p) => (p.name === 'rbd' ? { ...p, status: 'fail', ok: false } : p)) });
-    await page.waitForFunction(() => document.querySelector('[data-testid=node-state]')?.getAttribute('data-state') === 'degraded', null, { timeout: 10_000 });
+    lab.fleet.agents.get('b2')!.override = (s) => ({ ...s, ready: false, probes: s.probes.map((p) => (p.name === 'rbd' ? { ...p, status: 'fail', ok: false } : p)) });
+    await page.waitForFunction(() => document.querySelector('[data-testid=node-state]')?.getAttribute('data-state') === 'degraded', null, { timeout: 10_000 }).catch((e: Error) => {
+      throw new Error(`b2's page did not turn degraded (${e.message}); the page's streams and console:\n${seen.log.join('\n')}`);
+    });
     expect(await textOf(page, 'tr[data-probe="rbd"]')).toContain('fail');
     expect(seen.navigations()).toBe(onNode);
     expect(await page.evaluate(() => (window as unknown as { nwMark?: number }).nwMark)).toBe(7);
-    lab.fleet.agents.get('a1')!.override = null;
+    lab.fleet.agents.get('b2')!.override = null;
     // a name filter finds nodes the tiles do not name
     await page.goto(`${lab.fleet.url}/ui/?name=B`);
     expect((await page.$$eval('a.tile[data-node]', (as) => as.map((a) => a.getAttribute('data-node')))).sort()).toEqual(['b1', 'b2']);
