@@ -21,7 +21,7 @@ import { UI_ACTION_ROUTE, UI_BULK_ROUTE, type LeaderCommand } from './forward.js
 import { fleetSummary, type FleetFilter, type FleetNode } from './fleet-model.js';
 import { href, html, type Html } from './html.js';
 import { bare, notFoundPage, page, signInPage, type Shell } from './layout.js';
-import { fleetFeed, regionFeed, sharedRegions } from './live.js';
+import { fleetFeed, regionFeed, sharedRegions, type Region } from './live.js';
 import { eventsView } from './pages/events.js';
 import { fleetView } from './pages/fleet.js';
 import { nodeLive, nodeView } from './pages/node.js';
@@ -279,45 +279,38 @@ export function uiRoutes(d: UiDeps) {
         return reply;
       });
 
-      // live: the inside of #node-live, re-rendered when something moved
+      /** A page's live region on this stream, re-rendered (shared by its open streams) when something moved. */
+      const streamRegion = (req: FastifyRequest, reply: FastifyReply, key: string, render: () => Promise<Region>) => {
+        const lastId = str(req.headers['last-event-id'], 64) ?? str((req.query as Record<string, unknown>).since, 64);
+        streams.start(req, reply, regionFeed({ changes: d.changes, lastId, render: () => regions(key, render) }));
+        return reply;
+      };
+
+      // live: the inside of #node-live
       ui.get('/ui/live/nodes/:name', async (req, reply) => {
         const s = await signedIn(req, reply);
         if (!s) return reply;
         const name = (req.params as { name: string }).name;
         if (!NAME.test(name) || !(await ctx.store.getNode(name))) throw new NwError('NW_NOT_FOUND', `no node ${name} is enrolled`);
-        const lastId = str(req.headers['last-event-id'], 64) ?? str((req.query as Record<string, unknown>).since, 64);
-        streams.start(req, reply, regionFeed({
-          changes: d.changes,
-          lastId,
-          render: () =>
-            regions(`node:${name}`, async () => {
-              const live = await renderNode(name);
-              if (!live) throw new NwError('NW_NOT_FOUND', `node ${name} is no longer enrolled`);
-              return { text: live.text, countdown: false };
-            }),
-        }));
-        return reply;
+        return streamRegion(req, reply, `node:${name}`, async () => {
+          const live = await renderNode(name);
+          if (!live) throw new NwError('NW_NOT_FOUND', `node ${name} is no longer enrolled`);
+          return { text: live.text, countdown: false };
+        });
       });
 
-      // live: the inside of #rollout-live, re-rendered when something moved (or its countdown did)
+      // live: the inside of #rollout-live (also re-rendered each second while its countdown runs)
       ui.get('/ui/live/rollouts/:id', async (req, reply) => {
         const s = await signedIn(req, reply);
         if (!s) return reply;
         const id = (req.params as { id: string }).id;
         if (!NAME.test(id) || !(await ctx.store.getRollout(id))) throw new NwError('NW_NOT_FOUND', `no rollout ${id}`);
-        const lastId = str(req.headers['last-event-id'], 64) ?? str((req.query as Record<string, unknown>).since, 64);
-        streams.start(req, reply, regionFeed({
-          changes: d.changes,
-          lastId,
-          render: () =>
-            regions(`rollout:${id}`, async () => {
-              const r = await ctx.store.getRollout(id);
-              if (!r) throw new NwError('NW_NOT_FOUND', `rollout ${id} is gone`);
-              const { m, live } = await renderLive(r.state, r.pruned === true);
-              return { text: live.text, countdown: m.timeLeft !== null };
-            }),
-        }));
-        return reply;
+        return streamRegion(req, reply, `rollout:${id}`, async () => {
+          const r = await ctx.store.getRollout(id);
+          if (!r) throw new NwError('NW_NOT_FOUND', `rollout ${id} is gone`);
+          const { m, live } = await renderLive(r.state, r.pruned === true);
+          return { text: live.text, countdown: m.timeLeft !== null };
+        });
       });
 
       // anything else under /ui/: the signed-out see the sign-in page, the signed-in a 404 page
