@@ -165,12 +165,18 @@ export function uiRoutes(d: UiDeps) {
         return send(reply, page(shell, s, name, nodeView(name, live, `${href('live', 'nodes', name)}?since=${encodeURIComponent(since)}`)));
       });
 
+      /** A page of the rollouts list and how many rollouts "Pause all running" applies to. */
+      const rolloutsPage = async (cursor: string | undefined) => {
+        const [list, active] = await Promise.all([ctx.store.listRollouts({ limit: ROLLOUTS_PAGE, cursor }), ctx.store.activeRollouts()]);
+        return { list, running: bulkTargets('pause', active.map((r) => r.state)).length };
+      };
+
       ui.get('/ui/rollouts', async (req, reply) => {
         const s = await signedIn(req, reply);
         if (!s) return reply;
         const cursor = str((req.query as Record<string, unknown>).cursor, 512);
-        const [list, active] = await Promise.all([ctx.store.listRollouts({ limit: ROLLOUTS_PAGE, cursor }), ctx.store.activeRollouts()]);
-        return send(reply, page(shell, s, 'Rollouts', rolloutsView(list, { running: bulkTargets('pause', active.map((r) => r.state)).length, cursor: cursor ?? null })));
+        const { list, running } = await rolloutsPage(cursor);
+        return send(reply, page(shell, s, 'Rollouts', rolloutsView(list, { running, cursor: cursor ?? null })));
       });
 
       ui.get('/ui/rollouts/:id', async (req, reply) => {
@@ -236,8 +242,8 @@ export function uiRoutes(d: UiDeps) {
           }
           if (list.some((x) => x.done)) d.changes.bump();
           const cursor = str(body?.cursor, 512);
-          const [p, active] = await Promise.all([ctx.store.listRollouts({ limit: ROLLOUTS_PAGE, cursor }), ctx.store.activeRollouts()]);
-          return send(reply, rolloutsLive(p, { running: bulkTargets('pause', active.map((x) => x.state)).length, cursor: cursor ?? null, outcomes: { kind, list } }));
+          const now = await rolloutsPage(cursor);
+          return send(reply, rolloutsLive(now.list, { running: now.running, cursor: cursor ?? null, outcomes: { kind, list } }));
         } catch (e) {
           if (isNwError(e)) return refuse(reply, e.code, e.message);
           throw e;
