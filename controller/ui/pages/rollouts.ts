@@ -3,7 +3,7 @@
 // Pause all running (the fleet-wide stop). The region #rollouts-live is what a bulk action answers:
 // its outcome per rollout and the rows re-rendered.
 import type { RolloutPage } from '../../store/store.js';
-import { selectable, type BulkCommand, type BulkOutcome } from '../bulk.js';
+import { BULK_COMMANDS, selectable, type BulkCommand, type BulkOutcome } from '../bulk.js';
 import { href, html, query, type Html } from '../html.js';
 
 export interface RolloutsOptions {
@@ -31,7 +31,7 @@ function outcomesView(o: NonNullable<RolloutsOptions['outcomes']>): Html {
 }
 
 function bulkButtons(): Html {
-  return html`<div class="actions bulk">${(['pause', 'resume', 'abort'] as const).map(
+  return html`<div class="actions bulk">${BULK_COMMANDS.map(
     (k) => html`<button type="button" class="${k === 'abort' ? 'danger' : ''}" data-bulk="${k}" data-confirm="${CONFIRM[k]}" hx-post="${href('rollouts', 'bulk', k)}" hx-confirm="${bulkConfirm(k, 0)}" hx-target="#rollouts-live" hx-swap="innerHTML">${LABEL[k]}</button>`,
   )}</div>`;
 }
